@@ -1,0 +1,350 @@
+//! The protocol between `libbpfhook.so` (user space) and `bpfdrv.ko` (kernel).
+//!
+//! This file is the single definition: the module's C header
+//! (`driver/bpfdrv_protocol.h`) is generated from it by cbindgen, and a test fails
+//! when the committed header drifts.
+//!
+//! Shape of the protocol:
+//! - `/dev/bpfdrv` answers three ioctls: [`BPFDRV_IOC_HELLO`] (version handshake, must
+//!   come first), [`BPFDRV_IOC_BPF`] (one bpf(2) command, its `union bpf_attr` passed
+//!   through unchanged so the module applies the kernel's own attr rules), and
+//!   [`BPFDRV_IOC_PERF_OPEN`] (a perf event the module emulates: tracepoint attach
+//!   points and `PERF_COUNT_SW_BPF_OUTPUT` rings).
+//! - Every request starts with its own size; the module rejects a size it does not know
+//!   and non-zero reserved fields with `EINVAL`.
+//! - Objects (maps, programs, BTF, emulated perf events) come back as real file
+//!   descriptors; the perf-event fds answer the kernel's own `PERF_EVENT_IOC_*` ioctls.
+//! - Errors are Linux errno values, exactly those bpf(2) would give; a protocol version
+//!   mismatch is `EPROTO`.
+//!
+//! The `*_attr` structs mirror the prefixes of the kernel's `union bpf_attr` members
+//! the module understands, with Linux's exact layout (the module cannot include
+//! `<linux/bpf.h>`: 3.10 has none).
+#![no_std]
+#![allow(non_camel_case_types)]
+
+/// Bumped on any incompatible change to a request struct or ioctl.
+pub const BPFDRV_PROTOCOL_VERSION: u32 = 1;
+
+/// Name of the misc device (`/dev/bpfdrv`).
+pub const BPFDRV_DEVICE_NAME: &str = "bpfdrv";
+
+/// ioctl type byte ("magic") of all bpfdrv ioctls.
+pub const BPFDRV_IOC_MAGIC: u32 = 0xB5;
+
+/// `_IOWR(BPFDRV_IOC_MAGIC, 1, struct bpfdrv_hello)`.
+pub const BPFDRV_IOC_HELLO: u32 = 0xC010_B501;
+/// `_IOWR(BPFDRV_IOC_MAGIC, 2, struct bpfdrv_bpf_req)`; returns what bpf(2) would.
+pub const BPFDRV_IOC_BPF: u32 = 0xC018_B502;
+/// `_IOWR(BPFDRV_IOC_MAGIC, 3, struct bpfdrv_perf_open_req)`; returns a new fd.
+pub const BPFDRV_IOC_PERF_OPEN: u32 = 0xC020_B503;
+
+/// Version handshake. The caller sets `size` and `version`; the module fills
+/// `driver_version` (also on mismatch, then failing with `EPROTO`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_hello {
+    pub size: u32,
+    pub version: u32,
+    pub driver_version: u32,
+    pub reserved: u32,
+}
+
+/// One bpf(2) call: `bpf(cmd, attr, attr_size)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_bpf_req {
+    pub size: u32,
+    pub cmd: u32,
+    /// User pointer to the caller's `union bpf_attr`.
+    pub attr: u64,
+    pub attr_size: u32,
+    pub reserved: u32,
+}
+
+/// One perf_event_open(2) call the hook routes to the module.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_perf_open_req {
+    pub size: u32,
+    pub attr_size: u32,
+    /// User pointer to the caller's `struct perf_event_attr`.
+    pub attr: u64,
+    pub pid: i32,
+    pub cpu: i32,
+    pub group_fd: i32,
+    /// perf_event_open flags (`PERF_FLAG_FD_CLOEXEC` is honoured).
+    pub flags: u32,
+}
+
+/// The first 72 bytes of `struct perf_event_attr` (PERF_ATTR_SIZE_VER1), identical on
+/// every kernel since 3.x; `flags` holds the bitfield word (disabled, inherit, ...).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_perf_event_attr {
+    pub type_: u32,
+    pub size: u32,
+    pub config: u64,
+    pub sample_period: u64,
+    pub sample_type: u64,
+    pub read_format: u64,
+    pub flags: u64,
+    pub wakeup_events: u32,
+    pub bp_type: u32,
+    pub config1: u64,
+    pub config2: u64,
+}
+
+pub const BPFDRV_PERF_ATTR_FLAG_DISABLED: u64 = 1 << 0;
+pub const BPFDRV_PERF_ATTR_FLAG_WATERMARK: u64 = 1 << 14;
+
+pub const BPFDRV_PERF_TYPE_HARDWARE: u32 = 0;
+pub const BPFDRV_PERF_TYPE_SOFTWARE: u32 = 1;
+pub const BPFDRV_PERF_TYPE_TRACEPOINT: u32 = 2;
+pub const BPFDRV_PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
+pub const BPFDRV_PERF_SAMPLE_RAW: u64 = 1 << 10;
+
+// ---- bpf(2) commands (Linux `enum bpf_cmd`) ----
+pub const BPFDRV_CMD_MAP_CREATE: u32 = 0;
+pub const BPFDRV_CMD_MAP_LOOKUP_ELEM: u32 = 1;
+pub const BPFDRV_CMD_MAP_UPDATE_ELEM: u32 = 2;
+pub const BPFDRV_CMD_MAP_DELETE_ELEM: u32 = 3;
+pub const BPFDRV_CMD_MAP_GET_NEXT_KEY: u32 = 4;
+pub const BPFDRV_CMD_PROG_LOAD: u32 = 5;
+pub const BPFDRV_CMD_OBJ_PIN: u32 = 6;
+pub const BPFDRV_CMD_OBJ_GET: u32 = 7;
+pub const BPFDRV_CMD_PROG_ATTACH: u32 = 8;
+pub const BPFDRV_CMD_PROG_DETACH: u32 = 9;
+pub const BPFDRV_CMD_PROG_TEST_RUN: u32 = 10;
+pub const BPFDRV_CMD_PROG_GET_NEXT_ID: u32 = 11;
+pub const BPFDRV_CMD_MAP_GET_NEXT_ID: u32 = 12;
+pub const BPFDRV_CMD_PROG_GET_FD_BY_ID: u32 = 13;
+pub const BPFDRV_CMD_MAP_GET_FD_BY_ID: u32 = 14;
+pub const BPFDRV_CMD_OBJ_GET_INFO_BY_FD: u32 = 15;
+pub const BPFDRV_CMD_PROG_QUERY: u32 = 16;
+pub const BPFDRV_CMD_RAW_TRACEPOINT_OPEN: u32 = 17;
+pub const BPFDRV_CMD_BTF_LOAD: u32 = 18;
+pub const BPFDRV_CMD_BTF_GET_FD_BY_ID: u32 = 19;
+pub const BPFDRV_CMD_TASK_FD_QUERY: u32 = 20;
+pub const BPFDRV_CMD_MAP_LOOKUP_AND_DELETE_ELEM: u32 = 21;
+pub const BPFDRV_CMD_MAP_FREEZE: u32 = 22;
+pub const BPFDRV_CMD_BTF_GET_NEXT_ID: u32 = 23;
+pub const BPFDRV_CMD_MAP_LOOKUP_BATCH: u32 = 24;
+pub const BPFDRV_CMD_MAP_LOOKUP_AND_DELETE_BATCH: u32 = 25;
+pub const BPFDRV_CMD_MAP_UPDATE_BATCH: u32 = 26;
+pub const BPFDRV_CMD_MAP_DELETE_BATCH: u32 = 27;
+pub const BPFDRV_CMD_LINK_CREATE: u32 = 28;
+pub const BPFDRV_CMD_LINK_UPDATE: u32 = 29;
+pub const BPFDRV_CMD_LINK_GET_FD_BY_ID: u32 = 30;
+pub const BPFDRV_CMD_LINK_GET_NEXT_ID: u32 = 31;
+pub const BPFDRV_CMD_ENABLE_STATS: u32 = 32;
+pub const BPFDRV_CMD_ITER_CREATE: u32 = 33;
+pub const BPFDRV_CMD_LINK_DETACH: u32 = 34;
+pub const BPFDRV_CMD_PROG_BIND_MAP: u32 = 35;
+
+/// `sizeof(union bpf_attr)` as the module knows it; larger attrs must be zero past it
+/// (else `E2BIG`), exactly like the kernel's `bpf_check_uarg_tail_zero`.
+pub const BPFDRV_ATTR_SIZE: u32 = 144;
+
+// ---- map types (Linux `enum bpf_map_type`) ----
+pub const BPFDRV_MAP_TYPE_HASH: u32 = 1;
+pub const BPFDRV_MAP_TYPE_ARRAY: u32 = 2;
+pub const BPFDRV_MAP_TYPE_PROG_ARRAY: u32 = 3;
+pub const BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
+pub const BPFDRV_MAP_TYPE_PERCPU_HASH: u32 = 5;
+pub const BPFDRV_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
+pub const BPFDRV_MAP_TYPE_STACK_TRACE: u32 = 7;
+pub const BPFDRV_MAP_TYPE_CGROUP_ARRAY: u32 = 8;
+pub const BPFDRV_MAP_TYPE_LRU_HASH: u32 = 9;
+pub const BPFDRV_MAP_TYPE_LRU_PERCPU_HASH: u32 = 10;
+pub const BPFDRV_MAP_TYPE_LPM_TRIE: u32 = 11;
+pub const BPFDRV_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+pub const BPFDRV_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+pub const BPFDRV_MAP_TYPE_QUEUE: u32 = 22;
+pub const BPFDRV_MAP_TYPE_STACK: u32 = 23;
+pub const BPFDRV_MAP_TYPE_RINGBUF: u32 = 27;
+pub const BPFDRV_MAP_TYPE_BLOOM_FILTER: u32 = 30;
+/// One past the highest map type number the module's dispatch table is sized for.
+pub const BPFDRV_MAP_TYPE_MAX: u32 = 32;
+
+// ---- map flags ----
+pub const BPFDRV_F_NO_PREALLOC: u32 = 1 << 0;
+pub const BPFDRV_F_NUMA_NODE: u32 = 1 << 2;
+pub const BPFDRV_F_RDONLY: u32 = 1 << 3;
+pub const BPFDRV_F_WRONLY: u32 = 1 << 4;
+pub const BPFDRV_F_ZERO_SEED: u32 = 1 << 6;
+pub const BPFDRV_F_RDONLY_PROG: u32 = 1 << 7;
+pub const BPFDRV_F_WRONLY_PROG: u32 = 1 << 8;
+pub const BPFDRV_F_MMAPABLE: u32 = 1 << 10;
+
+// ---- element update flags ----
+pub const BPFDRV_ANY: u64 = 0;
+pub const BPFDRV_NOEXIST: u64 = 1;
+pub const BPFDRV_EXIST: u64 = 2;
+pub const BPFDRV_F_LOCK: u64 = 4;
+
+// ---- program types (Linux `enum bpf_prog_type`) ----
+pub const BPFDRV_PROG_TYPE_SOCKET_FILTER: u32 = 1;
+pub const BPFDRV_PROG_TYPE_KPROBE: u32 = 2;
+pub const BPFDRV_PROG_TYPE_TRACEPOINT: u32 = 5;
+pub const BPFDRV_PROG_TYPE_PERF_EVENT: u32 = 7;
+pub const BPFDRV_PROG_TYPE_RAW_TRACEPOINT: u32 = 17;
+pub const BPFDRV_PROG_TYPE_TRACING: u32 = 26;
+pub const BPFDRV_PROG_TYPE_MAX: u32 = 32;
+
+// ---- instruction-level pseudo sources (Linux `BPF_PSEUDO_*`) ----
+pub const BPFDRV_PSEUDO_MAP_FD: u8 = 1;
+pub const BPFDRV_PSEUDO_MAP_VALUE: u8 = 2;
+pub const BPFDRV_PSEUDO_BTF_ID: u8 = 3;
+pub const BPFDRV_PSEUDO_FUNC: u8 = 4;
+pub const BPFDRV_PSEUDO_MAP_IDX: u8 = 5;
+pub const BPFDRV_PSEUDO_MAP_IDX_VALUE: u8 = 6;
+pub const BPFDRV_PSEUDO_CALL: u8 = 1;
+pub const BPFDRV_PSEUDO_KFUNC_CALL: u8 = 2;
+
+/// Largest program the module accepts, in instructions (Linux's BPF_COMPLEXITY_LIMIT_INSNS).
+pub const BPFDRV_MAX_INSNS: u32 = 1_000_000;
+
+/// `BPF_MAP_CREATE` attr (Linux 6.1 layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_map_create_attr {
+    pub map_type: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub inner_map_fd: u32,
+    pub numa_node: u32,
+    pub map_name: [u8; 16],
+    pub map_ifindex: u32,
+    pub btf_fd: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub btf_vmlinux_value_type_id: u32,
+    pub map_extra: u64,
+}
+
+/// `BPF_MAP_*_ELEM`, `BPF_MAP_GET_NEXT_KEY` and `BPF_MAP_FREEZE` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_map_elem_attr {
+    pub map_fd: u32,
+    pub pad: u32,
+    pub key: u64,
+    /// `value`, or `next_key` for GET_NEXT_KEY.
+    pub value: u64,
+    pub flags: u64,
+}
+
+/// `BPF_PROG_LOAD` attr (Linux 6.1 layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_prog_load_attr {
+    pub prog_type: u32,
+    pub insn_cnt: u32,
+    pub insns: u64,
+    pub license: u64,
+    pub log_level: u32,
+    pub log_size: u32,
+    pub log_buf: u64,
+    pub kern_version: u32,
+    pub prog_flags: u32,
+    pub prog_name: [u8; 16],
+    pub prog_ifindex: u32,
+    pub expected_attach_type: u32,
+    pub prog_btf_fd: u32,
+    pub func_info_rec_size: u32,
+    pub func_info: u64,
+    pub func_info_cnt: u32,
+    pub line_info_rec_size: u32,
+    pub line_info: u64,
+    pub line_info_cnt: u32,
+    pub attach_btf_id: u32,
+    pub attach_prog_fd: u32,
+    pub core_relo_cnt: u32,
+    pub fd_array: u64,
+    pub core_relos: u64,
+    pub core_relo_rec_size: u32,
+    pub log_true_size: u32,
+}
+
+/// `BPF_BTF_LOAD` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_btf_load_attr {
+    pub btf: u64,
+    pub btf_log_buf: u64,
+    pub btf_size: u32,
+    pub btf_log_size: u32,
+    pub btf_log_level: u32,
+    pub btf_log_true_size: u32,
+}
+
+/// `BPF_LINK_CREATE` attr, the part shared by all attach types plus the
+/// perf-event member of its union.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_link_create_attr {
+    pub prog_fd: u32,
+    pub target_fd: u32,
+    pub attach_type: u32,
+    pub flags: u32,
+    pub bpf_cookie: u64,
+}
+
+/// `BPF_PROG_BIND_MAP` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_prog_bind_map_attr {
+    pub prog_fd: u32,
+    pub map_fd: u32,
+    pub flags: u32,
+}
+
+/// A BPF instruction, Linux's `struct bpf_insn` (`regs` = dst_reg | src_reg << 4).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct bpfdrv_insn {
+    pub code: u8,
+    pub regs: u8,
+    pub off: i16,
+    pub imm: i32,
+}
+
+const _: () = {
+    use core::mem::size_of;
+    assert!(size_of::<bpfdrv_hello>() == 16);
+    assert!(size_of::<bpfdrv_bpf_req>() == 24);
+    assert!(size_of::<bpfdrv_perf_open_req>() == 32);
+    assert!(size_of::<bpfdrv_perf_event_attr>() == 72);
+    assert!(size_of::<bpfdrv_map_create_attr>() == 72);
+    assert!(size_of::<bpfdrv_map_elem_attr>() == 32);
+    assert!(size_of::<bpfdrv_prog_load_attr>() == 144);
+    assert!(size_of::<bpfdrv_btf_load_attr>() == 32);
+    assert!(size_of::<bpfdrv_link_create_attr>() == 24);
+    assert!(size_of::<bpfdrv_insn>() == 8);
+    assert!(size_of::<bpfdrv_prog_load_attr>() as u32 <= BPFDRV_ATTR_SIZE);
+};
+
+/// Linux's `_IOC(dir, type, nr, size)` for x86 (used by tests to check the literal
+/// ioctl numbers above, which cbindgen must see as plain expressions).
+pub const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+    (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::mem::size_of;
+
+    #[test]
+    fn ioctl_numbers_encode_their_request_sizes() {
+        assert_eq!(BPFDRV_IOC_HELLO, ioc(3, BPFDRV_IOC_MAGIC, 1, size_of::<bpfdrv_hello>()));
+        assert_eq!(BPFDRV_IOC_BPF, ioc(3, BPFDRV_IOC_MAGIC, 2, size_of::<bpfdrv_bpf_req>()));
+        assert_eq!(
+            BPFDRV_IOC_PERF_OPEN,
+            ioc(3, BPFDRV_IOC_MAGIC, 3, size_of::<bpfdrv_perf_open_req>())
+        );
+    }
+}

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Build a guest kernel from Debian's linux-source-6.1 and its offline BTF.
+#   scripts/build-kernel.sh [VARIANT]      (VARIANT: nobpf; config in scripts/kernel/VARIANT.config)
+# Prints the directory holding vmlinux, vmlinux.btf and the kbuild tree (KDIR=.../build).
+# Results are cached under ~/.cache/bpfcompat/kernels keyed by the config's hash.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+variant=${1:-nobpf}
+fragment=$here/kernel/$variant.config
+src_tar=$(ls /usr/src/linux-source-6.1.tar.xz)
+cache=${BPFCOMPAT_CACHE:-$HOME/.cache/bpfcompat}
+key=$( (cat "$fragment"; basename "$src_tar"; dpkg-query -W -f='${Version}' linux-source-6.1) | sha256sum | cut -c1-16)
+out=$cache/kernels/$variant-$key
+if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
+
+log() { echo "build-kernel: $*" >&2; }
+mkdir -p "$cache/src"
+srcdir=$cache/src/linux-source-6.1
+if [ ! -f "$srcdir/Makefile" ]; then
+    log "extracting $src_tar"
+    rm -rf "$srcdir"
+    tar -C "$cache/src" -xf "$src_tar"
+fi
+rm -rf "$out"; mkdir -p "$out/build"
+log "configuring $variant (tinyconfig + $fragment)"
+make -s -C "$srcdir" O="$out/build" tinyconfig >&2
+"$srcdir/scripts/kconfig/merge_config.sh" -m -O "$out/build" "$out/build/.config" "$fragment" >&2
+make -s -C "$srcdir" O="$out/build" olddefconfig >&2
+# merge_config silently drops options whose dependencies are missing: insist on them.
+missing=0
+while IFS= read -r line; do
+    case "$line" in CONFIG_*=y)
+        grep -qx "$line" "$out/build/.config" || { log "option not set: $line"; missing=1; } ;;
+    esac
+done < "$fragment"
+grep -q '^CONFIG_BPF_SYSCALL=y' "$out/build/.config" && { log "BPF_SYSCALL must be off"; missing=1; }
+[ $missing = 0 ] || exit 1
+log "building (this takes ~11 min on 2 cores)"
+start=$(date +%s)
+make -s -C "$srcdir" O="$out/build" -j"$(nproc)" all >&2
+log "built in $(( $(date +%s) - start ))s"
+cp "$out/build/vmlinux" "$out/vmlinux"
+# What an operator does for a legacy host: BTF from the kernel's DWARF, offline.
+pahole --btf_encode_detached="$out/vmlinux.btf" "$out/vmlinux" >&2
+make -s -C "$srcdir" O="$out/build" kernelrelease > "$out/release"
+touch "$out/done"
+echo "$out"
