@@ -1,0 +1,54 @@
+#!/bin/bash
+# Boot a test guest and stream its serial console to stdout.
+#
+#   scripts/run-guest.sh KERNEL_DIR|VMLINUX INITRAMFS [TIMEOUT_SECONDS]
+#
+# KERNEL_DIR is a directory printed by scripts/build-kernel.sh (holding vmlinux), or a
+# PVH-bootable vmlinux itself. The guest gets 2 CPUs and 1 GiB; it powers itself off when
+# its /init is done. If it is still running after TIMEOUT_SECONDS (default 300) QEMU is
+# killed and this script exits 124.
+#
+# Environment:
+#   BPFCOMPAT_ACCEL    tcg (default) | kvm | auto (kvm if a probe boot works, else tcg)
+#   BPFCOMPAT_APPEND   extra kernel command line
+#   BPFCOMPAT_SMP, BPFCOMPAT_MEM   CPUs (default 2) and memory in MiB (default 1024)
+set -uo pipefail
+die() { echo "run-guest: $*" >&2; exit 2; }
+[ $# -ge 2 ] || die "usage: $0 KERNEL_DIR|VMLINUX INITRAMFS [TIMEOUT_SECONDS]"
+kernel=$1; initramfs=$2; limit=${3:-300}
+[ -d "$kernel" ] && kernel=$kernel/vmlinux
+[ -f "$kernel" ] || die "no kernel at $kernel"
+[ -f "$initramfs" ] || die "no initramfs at $initramfs"
+qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+
+accel=${BPFCOMPAT_ACCEL:-tcg}
+if [ "$accel" = auto ]; then
+    # /dev/kvm may exist yet be unable to run a stock kernel: trust it only after a probe boot.
+    accel=tcg
+    if [ -w /dev/kvm ]; then
+        probe=$(BPFCOMPAT_ACCEL=kvm timeout 60 "$0" "$kernel" "$initramfs" 50 2>/dev/null | grep -c 'BPFCOMPAT-GUEST-EXIT')
+        [ "$probe" = 1 ] && accel=kvm
+    fi
+fi
+case "$accel" in
+    tcg) accel_args=(-accel tcg -cpu max) ;;
+    kvm) accel_args=(-accel kvm -cpu host) ;;
+    *) die "BPFCOMPAT_ACCEL must be tcg, kvm or auto" ;;
+esac
+
+echo "run-guest: booting $kernel with $initramfs (accel=$accel, timeout ${limit}s)"
+start=$(date +%s.%N)
+timeout -k 5 "$limit" "$qemu" "${accel_args[@]}" \
+    -smp "${BPFCOMPAT_SMP:-2}" -m "${BPFCOMPAT_MEM:-1024}" \
+    -nodefaults -display none -no-reboot \
+    -chardev stdio,id=serial0,signal=on -serial chardev:serial0 -monitor none \
+    -kernel "$kernel" -initrd "$initramfs" \
+    -append "console=ttyS0 panic=-1 oops=panic quiet ${BPFCOMPAT_APPEND:-}" < /dev/null
+status=$?
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+if [ $status = 124 ] || [ $status = 137 ]; then
+    echo "run-guest: TIMEOUT: the guest did not power off within ${limit}s; QEMU killed"
+    exit 124
+fi
+printf 'run-guest: qemu exited with status %s after %.1fs\n' "$status" "$elapsed"
+exit $status
