@@ -1,1 +1,2 @@
 //! Shared helpers for bpfcompat integration tests.
+pub mod guest;

@@ -1,0 +1,51 @@
+# Helpers for guest test bodies (busybox sh). The harness installs this file at
+# /bpfcompat/lib.sh; bodies start with `. /bpfcompat/lib.sh`.
+HOOK=/usr/lib/bpfcompat/libbpfhook.so
+MODULE=/bpfcompat/bpfdrv.ko
+
+# result KEY VALUE: a line GuestRun::value(KEY) returns.
+result() { echo "BPFCOMPAT-RESULT $1=$2"; }
+
+# show NAME FILE: print FILE between markers; GuestRun::section(NAME) returns the text.
+show() {
+    echo "==== BEGIN $1 ===="
+    cat "$2" 2>/dev/null
+    echo "==== END $1 ===="
+}
+
+# alive PID: true while PID runs (an exited but not yet reaped child counts as gone).
+alive() {
+    [ -r /proc/$1/stat ] || return 1
+    state=$(sed 's/^.*) //' /proc/$1/stat | cut -d' ' -f1)
+    [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# wait_for FILE PATTERN SECONDS PID: poll until a line of FILE matches the grep PATTERN.
+# Fails when the time runs out or PID exits without having written it.
+wait_for() {
+    _n=0
+    while [ $_n -lt $(( $3 * 10 )) ]; do
+        grep -q -e "$2" "$1" 2>/dev/null && return 0
+        alive "$4" || { grep -q -e "$2" "$1" 2>/dev/null; return; }
+        usleep 100000; _n=$((_n + 1))
+    done
+    return 1
+}
+
+# wait_exit PID SECONDS: wait for PID (a child of this shell) to exit and set
+# $exit_status to its exit status, or to "timeout" (it is then killed with SIGKILL).
+wait_exit() {
+    _n=0
+    while alive "$1" && [ $_n -lt $(( $2 * 10 )) ]; do usleep 100000; _n=$((_n + 1)); done
+    if alive "$1"; then
+        kill -9 "$1" 2>/dev/null; wait "$1" 2>/dev/null; exit_status=timeout
+    else
+        wait "$1"; exit_status=$?
+    fi
+}
+
+# stop PID SECONDS: SIGINT, as Ctrl-C would, then wait_exit.
+stop() {
+    kill -INT "$1" 2>/dev/null
+    wait_exit "$1" "$2"
+}

@@ -1,0 +1,568 @@
+//! Guest harness: builds the no-bpf kernel, `bpfdrv.ko` and `libbpfhook.so`, composes a
+//! busybox initramfs around a shell test body, boots it in QEMU and hands back the serial
+//! log with helpers that fail loudly, printing the whole log.
+//!
+//! ```no_run
+//! use bpfcompat_tests::guest::{self, Guest};
+//! let kernel = bpfcompat_tests::require!(guest::nobpf_kernel());
+//! let run = Guest::new("hello", &kernel)
+//!     .body(". /bpfcompat/lib.sh\nresult answer 42\n")
+//!     .boot();
+//! run.assert_clean_exit();
+//! assert_eq!(run.value("answer").as_deref(), Some("42"));
+//! ```
+//!
+//! The shell side lives in `scripts/make-initramfs.sh` (image and `/init`),
+//! `scripts/run-guest.sh` (QEMU) and `tests/guest/lib.sh` (helpers for bodies: `result`,
+//! `show`, `wait_for`, `stop`, ...), so the README's demo and these tests share it.
+//!
+//! Environment:
+//! - `BPFCOMPAT_KERNEL_DIR`: use this kernel directory instead of running
+//!   `scripts/build-kernel.sh nobpf` (which is cached and fast once built).
+//! - `BPFCOMPAT_HOOK`: use this `libbpfhook.so` instead of building one with cargo into
+//!   `target/guest-artifacts` (a separate target dir: the outer `cargo test` holds the lock
+//!   on `target/`).
+//! - `BPFCOMPAT_GUEST_TIMEOUT`: seconds before a guest is killed (default 300).
+//! - `BPFCOMPAT_GUEST_STREAM=1`: echo serial output live to stderr.
+//! - `CI` or `BPFCOMPAT_REQUIRE_GUEST`: a missing prerequisite is a failure, not a skip.
+
+use std::fmt;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Where the hook lives in the guest (what `LD_PRELOAD` names).
+pub const GUEST_HOOK: &str = "/usr/lib/bpfcompat/libbpfhook.so";
+/// Where the module lives in the guest.
+pub const GUEST_MODULE: &str = "/bpfcompat/bpfdrv.ko";
+/// The serial-log line `/init` prints after the body, with its exit status.
+pub const EXIT_MARKER: &str = "BPFCOMPAT-GUEST-EXIT status=";
+/// Kernel log patterns that fail every guest test.
+pub const KERNEL_BUG_PATTERNS: &[&str] = &[
+    "BUG:",
+    "Oops",
+    "WARNING:",
+    "Call Trace",
+    "general protection fault",
+    "Kernel panic",
+    "BPFCOMPAT-GUEST-DMESG-PROBLEM",
+];
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// Scratch directory for guest images, helper binaries and serial logs.
+pub fn work_dir() -> PathBuf {
+    let d = repo_root().join("target").join("guest");
+    std::fs::create_dir_all(d.join("logs")).expect("create target/guest");
+    d
+}
+
+/// Progress and skip messages go straight to the process's stderr: the test harness
+/// captures `eprintln!` of passing tests, and these must be seen.
+pub fn note(msg: impl fmt::Display) {
+    let mut e = std::io::stderr();
+    let _ = writeln!(e, "guest: {msg}");
+}
+
+/// A missing prerequisite: the test cannot run here (and says why).
+#[derive(Clone, Debug)]
+pub struct Skip(pub String);
+
+impl Skip {
+    /// Print the reason; panic instead when prerequisites are required (CI).
+    pub fn report(&self, test: &str) {
+        if required() {
+            panic!("{test}: prerequisite missing, and guest tests are required here (CI / BPFCOMPAT_REQUIRE_GUEST): {}", self.0);
+        }
+        let mut e = std::io::stderr();
+        let _ = writeln!(e, "SKIP {test}: {}", self.0);
+    }
+}
+
+fn required() -> bool {
+    let set = |k: &str| std::env::var(k).map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false);
+    set("CI") || set("BPFCOMPAT_REQUIRE_GUEST")
+}
+
+/// Unwrap a `Result<T, Skip>`; on `Err` print the skip reason and return from the test.
+#[macro_export]
+macro_rules! require {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(skip) => {
+                let skip: $crate::guest::Skip = skip;
+                skip.report(module_path!());
+                return;
+            }
+        }
+    };
+}
+
+fn which(tool: &str) -> Option<PathBuf> {
+    if tool.contains('/') {
+        let p = PathBuf::from(tool);
+        return p.exists().then_some(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].iter().map(PathBuf::from))
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+}
+
+/// Fails with a Skip naming the package when a host tool is missing.
+pub fn need_tool(tool: &str, package: &str) -> Result<PathBuf, Skip> {
+    which(tool).ok_or_else(|| Skip(format!("`{tool}` not found (apt-get install {package}, or run scripts/install-deps.sh)")))
+}
+
+/// Host tools every guest boot needs.
+pub fn need_guest_tools() -> Result<(), Skip> {
+    need_tool("qemu-system-x86_64", "qemu-system-x86")?;
+    need_tool("busybox", "busybox-static")?;
+    need_tool("cpio", "cpio")?;
+    need_tool("ldd", "libc-bin")?;
+    Ok(())
+}
+
+/// A built guest kernel (a directory printed by `scripts/build-kernel.sh`).
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub dir: PathBuf,
+    pub vmlinux: PathBuf,
+    /// Detached BTF made offline with pahole, as for a legacy host.
+    pub btf: PathBuf,
+    /// `uname -r` of the guest.
+    pub release: String,
+    /// The kbuild tree: `make -C driver KDIR=<kdir>`.
+    pub kdir: PathBuf,
+}
+
+impl Kernel {
+    pub fn from_dir(dir: &Path) -> Result<Kernel, String> {
+        let k = Kernel {
+            dir: dir.to_path_buf(),
+            vmlinux: dir.join("vmlinux"),
+            btf: dir.join("vmlinux.btf"),
+            release: std::fs::read_to_string(dir.join("release"))
+                .map_err(|e| format!("{}/release: {e}", dir.display()))?
+                .trim()
+                .to_string(),
+            kdir: dir.join("build"),
+        };
+        for p in [&k.vmlinux, &k.btf, &k.kdir] {
+            if !p.exists() {
+                return Err(format!("kernel dir {} lacks {}", dir.display(), p.display()));
+            }
+        }
+        Ok(k)
+    }
+}
+
+fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
+    let start = Instant::now();
+    note(format!("{what}: {cmd:?}"));
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{what}: cannot run {cmd:?}: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    note(format!("{what}: {} in {:.1}s", if out.status.success() { "done" } else { "FAILED" }, start.elapsed().as_secs_f64()));
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(format!("{what} failed ({}): {cmd:?}\n--- output ---\n{text}--- end ---", out.status))
+    }
+}
+
+/// The kernel built from Debian's linux-source-6.1 with CONFIG_BPF_SYSCALL=n (built once,
+/// cached under ~/.cache/bpfcompat). A build failure panics; missing tools skip.
+pub fn nobpf_kernel() -> Result<Kernel, Skip> {
+    static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
+    let r = K.get_or_init(|| {
+        need_guest_tools().map_err(Ok)?;
+        if let Some(dir) = std::env::var_os("BPFCOMPAT_KERNEL_DIR") {
+            return Kernel::from_dir(Path::new(&dir)).map_err(Err);
+        }
+        if !Path::new("/usr/src/linux-source-6.1.tar.xz").exists() {
+            return Err(Ok(Skip("/usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)".into())));
+        }
+        for (t, p) in [("pahole", "dwarves"), ("make", "make"), ("gcc", "gcc"), ("bc", "bc"), ("flex", "flex"), ("bison", "bison")] {
+            need_tool(t, p).map_err(Ok)?;
+        }
+        let out = run_logged(
+            Command::new(repo_root().join("scripts/build-kernel.sh")).arg("nobpf"),
+            "building the no-bpf kernel (cached after the first build, ~11 min)",
+        )
+        .map_err(Err)?;
+        let dir = out.lines().last().unwrap_or("").trim().to_string();
+        Kernel::from_dir(Path::new(&dir)).map_err(Err)
+    });
+    match r {
+        Ok(k) => Ok(k.clone()),
+        Err(Ok(skip)) => Err(skip.clone()),
+        Err(Err(msg)) => panic!("{msg}"),
+    }
+}
+
+/// `make -C driver KDIR=<kernel.kdir>` → `driver/bpfdrv.ko`. Panics with the build log on failure.
+pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
+    static M: Mutex<Vec<(PathBuf, Result<PathBuf, String>)>> = Mutex::new(Vec::new());
+    let mut done = M.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, r)) = done.iter().find(|(k, _)| *k == kernel.kdir) {
+        return r.clone().unwrap_or_else(|e| panic!("{e}"));
+    }
+    let driver = repo_root().join("driver");
+    let r = run_logged(
+        Command::new("make").arg("-C").arg(&driver).arg(format!("KDIR={}", kernel.kdir.display())),
+        "building bpfdrv.ko",
+    )
+    .and_then(|_| {
+        let ko = driver.join("bpfdrv.ko");
+        if ko.exists() { Ok(ko) } else { Err(format!("make -C driver succeeded but {} does not exist", ko.display())) }
+    });
+    done.push((kernel.kdir.clone(), r.clone()));
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `libbpfhook.so`: `$BPFCOMPAT_HOOK`, else `cargo build --release -p bpfhook` into
+/// `target/guest-artifacts`. Panics with the build log on failure.
+pub fn hook_library() -> PathBuf {
+    static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    H.get_or_init(|| {
+        if let Some(p) = std::env::var_os("BPFCOMPAT_HOOK") {
+            let p = PathBuf::from(p);
+            return if p.is_file() { Ok(p) } else { Err(format!("BPFCOMPAT_HOOK={} does not exist", p.display())) };
+        }
+        let target = repo_root().join("target/guest-artifacts");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        run_logged(
+            Command::new(cargo)
+                .current_dir(repo_root())
+                .args(["build", "--release", "-p", "bpfhook", "--target-dir"])
+                .arg(&target),
+            "building libbpfhook.so",
+        )?;
+        let so = target.join("release/libbpfhook.so");
+        if so.exists() { Ok(so) } else { Err(format!("cargo build succeeded but {} does not exist", so.display())) }
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Compile a C program from `tests/guest/` for the guest (dynamically linked; the
+/// initramfs gets its libraries). Panics on compiler errors; skips without gcc.
+pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
+    need_tool("gcc", "gcc")?;
+    let src = repo_root().join("tests/guest").join(source);
+    let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
+    run_logged(
+        Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src),
+        &format!("compiling {source}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Ok(out)
+}
+
+/// A host tool (e.g. Debian's `execsnoop`) to copy into the guest at the same path.
+pub fn host_tool(name: &str, package: &str) -> Result<PathBuf, Skip> {
+    need_tool(name, package)
+}
+
+/// A guest to boot: kernel, files, and a busybox-sh test body.
+#[derive(Clone, Debug)]
+pub struct Guest {
+    name: String,
+    kernel: Kernel,
+    bins: Vec<(PathBuf, String)>,
+    files: Vec<(PathBuf, String)>,
+    body: String,
+    timeout: Duration,
+}
+
+impl Guest {
+    /// `name` names the serial log: `target/guest/logs/<name>.log`.
+    pub fn new(name: &str, kernel: &Kernel) -> Guest {
+        let timeout = std::env::var("BPFCOMPAT_GUEST_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+        Guest {
+            name: name.to_string(),
+            kernel: kernel.clone(),
+            bins: Vec::new(),
+            files: vec![(repo_root().join("tests/guest/lib.sh"), "/bpfcompat/lib.sh".into())],
+            body: String::new(),
+            timeout: Duration::from_secs(timeout),
+        }
+    }
+
+    /// An executable at the same path in the guest, with its shared libraries.
+    pub fn binary(self, path: impl AsRef<Path>) -> Guest {
+        let p = path.as_ref();
+        let dst = p.to_string_lossy().into_owned();
+        self.binary_at(p, &dst)
+    }
+
+    /// An executable installed at `dst`, with its shared libraries.
+    pub fn binary_at(mut self, path: impl AsRef<Path>, dst: &str) -> Guest {
+        self.bins.push((path.as_ref().to_path_buf(), dst.to_string()));
+        self
+    }
+
+    /// Any file installed at `dst` (shared objects bring their libraries).
+    pub fn file(mut self, src: impl AsRef<Path>, dst: &str) -> Guest {
+        self.files.push((src.as_ref().to_path_buf(), dst.to_string()));
+        self
+    }
+
+    /// `bpfdrv.ko` at [`GUEST_MODULE`] (the body loads it with `insmod $MODULE`).
+    pub fn with_module(self, ko: impl AsRef<Path>) -> Guest {
+        self.file(ko, GUEST_MODULE)
+    }
+
+    /// `libbpfhook.so` at [`GUEST_HOOK`] and the kernel's offline BTF at the hook's default
+    /// path, `/var/lib/bpfhook/btf/<release>.btf` (the guest has no /sys/kernel/btf).
+    pub fn with_hook(self, so: impl AsRef<Path>) -> Guest {
+        let btf = self.kernel.btf.clone();
+        let dst = format!("/var/lib/bpfhook/btf/{}.btf", self.kernel.release);
+        self.file(so, GUEST_HOOK).file(btf, &dst)
+    }
+
+    /// Coreutils' `stdbuf` and its preload library, so a tool writing to a file can be
+    /// made line-buffered (`stdbuf -oL tool`) and polled while it runs.
+    pub fn with_stdbuf(self) -> Guest {
+        let g = match which("stdbuf") {
+            Some(p) => self.binary_at(p, "/usr/bin/stdbuf"),
+            None => self,
+        };
+        let lib = Path::new("/usr/libexec/coreutils/libstdbuf.so");
+        if lib.exists() { g.file(lib, "/usr/libexec/coreutils/libstdbuf.so") } else { g }
+    }
+
+    /// The test body: a busybox sh script (start it with `. /bpfcompat/lib.sh`).
+    pub fn body(mut self, script: &str) -> Guest {
+        self.body = script.to_string();
+        self
+    }
+
+    pub fn timeout(mut self, d: Duration) -> Guest {
+        self.timeout = d;
+        self
+    }
+
+    /// Build the initramfs and boot; returns the run whatever happened in it.
+    pub fn boot(self) -> GuestRun {
+        let dir = work_dir();
+        let body = dir.join(format!("{}.body.sh", self.name));
+        std::fs::write(&body, &self.body).expect("write body");
+        let image = dir.join(format!("{}.cpio", self.name));
+        let mut mk = Command::new(repo_root().join("scripts/make-initramfs.sh"));
+        mk.arg(&image);
+        for (src, dst) in &self.bins {
+            mk.arg("--bin").arg(format!("{}:{dst}", src.display()));
+        }
+        for (src, dst) in &self.files {
+            mk.arg("--file").arg(format!("{}:{dst}", src.display()));
+        }
+        mk.arg("--body").arg(&body);
+        run_logged(&mut mk, &format!("initramfs for {}", self.name)).unwrap_or_else(|e| panic!("{e}"));
+
+        // One guest at a time: two TCG guests on two cores would only slow each other down.
+        static BOOT: Mutex<()> = Mutex::new(());
+        let _one = BOOT.lock().unwrap_or_else(|e| e.into_inner());
+        let start = Instant::now();
+        note(format!("booting {} (timeout {}s)", self.name, self.timeout.as_secs()));
+        let mut child = Command::new(repo_root().join("scripts/run-guest.sh"))
+            .arg(&self.kernel.dir)
+            .arg(&image)
+            .arg(self.timeout.as_secs().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run scripts/run-guest.sh");
+        let stream = std::env::var_os("BPFCOMPAT_GUEST_STREAM").is_some();
+        let stderr = child.stderr.take().expect("stderr");
+        let err_thread = std::thread::spawn(move || {
+            let mut s = String::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                s.push_str(&line);
+                s.push('\n');
+            }
+            s
+        });
+        let mut log = String::new();
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    let line = String::from_utf8_lossy(&buf).replace('\r', "");
+                    if stream {
+                        let _ = std::io::stderr().write_all(format!("[{}] {line}", self.name).as_bytes());
+                    }
+                    log.push_str(&line);
+                }
+            }
+        }
+        let status = child.wait().expect("wait for run-guest.sh");
+        let errs = err_thread.join().unwrap_or_default();
+        if !errs.is_empty() {
+            log.push_str("---- run-guest.sh stderr ----\n");
+            log.push_str(&errs);
+        }
+        let elapsed = start.elapsed();
+        let log_path = dir.join("logs").join(format!("{}.log", self.name));
+        let _ = std::fs::write(&log_path, &log);
+        let run = GuestRun {
+            name: self.name.clone(),
+            body_status: parse_exit(&log),
+            timed_out: status.code() == Some(124),
+            runner_status: status.code(),
+            elapsed,
+            log_path,
+            log,
+        };
+        note(format!(
+            "{}: guest ran {:.1}s, body status {:?}{}; serial log in {}",
+            run.name,
+            elapsed.as_secs_f64(),
+            run.body_status,
+            if run.timed_out { ", TIMED OUT" } else { "" },
+            run.log_path.display()
+        ));
+        run
+    }
+}
+
+fn parse_exit(log: &str) -> Option<i32> {
+    log.lines().rev().find_map(|l| {
+        let rest = &l[l.find(EXIT_MARKER)? + EXIT_MARKER.len()..];
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+/// What a boot produced: the serial log and what `/init` reported.
+#[derive(Clone, Debug)]
+pub struct GuestRun {
+    pub name: String,
+    /// The whole serial console output (kernel messages, body output, markers).
+    pub log: String,
+    pub log_path: PathBuf,
+    /// The body's exit status (from the `/init` end marker); None if the guest never got there.
+    pub body_status: Option<i32>,
+    pub timed_out: bool,
+    pub runner_status: Option<i32>,
+    pub elapsed: Duration,
+}
+
+impl GuestRun {
+    /// Panic with `msg` and the full serial log.
+    #[track_caller]
+    pub fn fail(&self, msg: impl fmt::Display) -> ! {
+        panic!(
+            "\n{msg}\n(guest `{}`, {:.1}s, body status {:?}{}, log saved to {})\n\
+             ======== serial log of guest `{}` ========\n{}\n======== end of serial log ========\n",
+            self.name,
+            self.elapsed.as_secs_f64(),
+            self.body_status,
+            if self.timed_out { ", TIMED OUT" } else { "" },
+            self.log_path.display(),
+            self.name,
+            self.log.trim_end()
+        )
+    }
+
+    /// The guest reached the end of `/init` (no timeout, no panic before the marker).
+    #[track_caller]
+    pub fn assert_completed(&self) {
+        if self.timed_out {
+            self.fail("the guest timed out: it did not power off in time");
+        }
+        if self.body_status.is_none() {
+            self.fail("the guest never printed its end marker (kernel panic or early crash?)");
+        }
+    }
+
+    /// No BUG/Oops/WARNING/Call Trace in the serial log or in the guest's dmesg.
+    #[track_caller]
+    pub fn assert_kernel_clean(&self) {
+        for p in KERNEL_BUG_PATTERNS {
+            if self.log.contains(p) {
+                self.fail(format!("the kernel log contains {p:?}"));
+            }
+        }
+        if !self.log.contains("BPFCOMPAT-GUEST-DMESG-CLEAN") {
+            self.fail("/init did not report a clean dmesg");
+        }
+    }
+
+    /// Completed, body exited 0, kernel clean.
+    #[track_caller]
+    pub fn assert_clean_exit(&self) {
+        self.assert_completed();
+        self.assert_kernel_clean();
+        if self.body_status != Some(0) {
+            self.fail(format!("the test body exited with status {:?}", self.body_status));
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        if !self.log.contains(needle) {
+            self.fail(format!("the serial log does not contain {needle:?}"));
+        }
+    }
+
+    /// `result KEY VALUE` lines printed by the body (the last one wins).
+    pub fn value(&self, key: &str) -> Option<String> {
+        let prefix = format!("BPFCOMPAT-RESULT {key}=");
+        self.log.lines().rev().find_map(|l| Some(l[l.find(&prefix)? + prefix.len()..].trim().to_string()))
+    }
+
+    /// Assert that `result KEY ...` was printed with `want`.
+    #[track_caller]
+    pub fn assert_value(&self, key: &str, want: &str, what: &str) {
+        match self.value(key) {
+            Some(v) if v == want => {}
+            Some(v) => self.fail(format!("{what}: {key} = {v:?}, expected {want:?}")),
+            None => self.fail(format!("{what}: the body never reported {key}")),
+        }
+    }
+
+    /// The text a body printed with `show NAME FILE` (None if absent).
+    pub fn section(&self, name: &str) -> Option<String> {
+        let begin = format!("==== BEGIN {name} ====\n");
+        let end = format!("==== END {name} ====");
+        let start = self.log.find(&begin)? + begin.len();
+        let len = self.log[start..].find(&end)?;
+        Some(self.log[start..start + len].to_string())
+    }
+
+    /// Like [`section`](Self::section) but fails when it is missing.
+    #[track_caller]
+    pub fn expect_section(&self, name: &str) -> String {
+        self.section(name).unwrap_or_else(|| self.fail(format!("the body did not show `{name}`")))
+    }
+
+    /// Fail unless some line of section `name` contains every one of `parts`.
+    #[track_caller]
+    pub fn assert_line(&self, name: &str, parts: &[&str], what: &str) {
+        let text = self.expect_section(name);
+        if !text.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+            self.fail(format!("{what}: no line of `{name}` contains all of {parts:?}"));
+        }
+    }
+}
