@@ -1,1 +1,26 @@
+//! libbpfhook.so: LD_PRELOAD it under an unmodified eBPF tool and bpf(2) goes to the
+//! bpfdrv kernel module on kernels that lack it.
+//!
+//! This file holds only the exported (interposed) C entry points; each forwards to the
+//! module that does the work:
+//! - [`real`]: the real libc functions (dlsym RTLD_NEXT), used for every pass-through.
+//! - [`mode`]: native pass-through or driver (`BPFHOOK_MODE`).
+//! - [`driver`]: /dev/bpfdrv, opened and handshaken once per process.
+//! - [`bpf`]: bpf() commands forwarded to the driver.
+//! - [`perf`]: perf_event_open() routing.
+//! - [`paths`]: /sys/kernel/btf/vmlinux redirection.
+//! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
+//!
+//! The exports are left out of the crate's own unit-test binary, where they would
+//! interpose the test harness's libc calls.
 
+pub mod bpf;
+pub mod driver;
+pub mod logging;
+pub mod mode;
+pub mod paths;
+pub mod perf;
+pub mod real;
+
+#[cfg(not(test))]
+mod exports;

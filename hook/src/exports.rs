@@ -1,0 +1,76 @@
+//! The interposed C symbols: `syscall` (bpf and perf_event_open) and the file functions
+//! libbpf and libbpf-tools use to find kernel BTF. Nothing else is exported (checked by
+//! tests/exports.rs).
+
+use crate::{bpf, mode, paths, perf, real};
+use libc::{c_char, c_int, c_long, c_uint, FILE};
+
+/// libc's syscall() convention: -1 and errno on failure.
+fn finish(r: Result<c_long, c_int>) -> c_long {
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            real::set_errno(e);
+            -1
+        }
+    }
+}
+
+/// `long syscall(long number, ...)`. On x86_64 the variadic integer arguments arrive in
+/// the same registers as six fixed ones, so all six are taken and passed on.
+#[no_mangle]
+pub unsafe extern "C" fn syscall(
+    n: c_long,
+    a1: c_long,
+    a2: c_long,
+    a3: c_long,
+    a4: c_long,
+    a5: c_long,
+    a6: c_long,
+) -> c_long {
+    match n {
+        libc::SYS_bpf if mode::get() == mode::Mode::Driver => finish(bpf::call(a1, a2, a3)),
+        libc::SYS_perf_event_open => match perf::call(a1, a2, a3, a4, a5) {
+            Some(r) => finish(r),
+            None => real::syscall(n, a1, a2, a3, a4, a5, a6),
+        },
+        _ => real::syscall(n, a1, a2, a3, a4, a5, a6),
+    }
+}
+
+/// Defines exported path functions whose path argument is redirected, then passed with
+/// the rest to the real function.
+macro_rules! path_hooks {
+    ($( fn $name:ident ( $($pre:ident : $pty:ty ,)* @ $path:ident $(, $arg:ident : $ty:ty)* ) -> $ret:ty ; )*) => {
+        $(
+            #[no_mangle]
+            pub unsafe extern "C" fn $name($($pre: $pty,)* $path: *const c_char $(, $arg: $ty)*) -> $ret {
+                real::$name($($pre,)* paths::redirect($path) $(, $arg)*)
+            }
+        )*
+    };
+}
+
+path_hooks! {
+    fn access(@ path, mode: c_int) -> c_int;
+    fn eaccess(@ path, mode: c_int) -> c_int;
+    fn euidaccess(@ path, mode: c_int) -> c_int;
+    fn faccessat(dirfd: c_int, @ path, mode: c_int, flags: c_int) -> c_int;
+    fn open(@ path, flags: c_int, mode: c_uint) -> c_int;
+    fn open64(@ path, flags: c_int, mode: c_uint) -> c_int;
+    fn openat(dirfd: c_int, @ path, flags: c_int, mode: c_uint) -> c_int;
+    fn openat64(dirfd: c_int, @ path, flags: c_int, mode: c_uint) -> c_int;
+    fn __open_2(@ path, flags: c_int) -> c_int;
+    fn __open64_2(@ path, flags: c_int) -> c_int;
+    fn __openat_2(dirfd: c_int, @ path, flags: c_int) -> c_int;
+    fn __openat64_2(dirfd: c_int, @ path, flags: c_int) -> c_int;
+    fn fopen(@ path, mode: *const c_char) -> *mut FILE;
+    fn fopen64(@ path, mode: *const c_char) -> *mut FILE;
+    fn stat(@ path, buf: *mut libc::stat) -> c_int;
+    fn stat64(@ path, buf: *mut libc::stat64) -> c_int;
+    fn lstat(@ path, buf: *mut libc::stat) -> c_int;
+    fn lstat64(@ path, buf: *mut libc::stat64) -> c_int;
+    fn fstatat(dirfd: c_int, @ path, buf: *mut libc::stat, flags: c_int) -> c_int;
+    fn fstatat64(dirfd: c_int, @ path, buf: *mut libc::stat64, flags: c_int) -> c_int;
+    fn statx(dirfd: c_int, @ path, flags: c_int, mask: c_uint, buf: *mut libc::statx) -> c_int;
+}

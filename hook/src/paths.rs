@@ -1,0 +1,175 @@
+//! Kernel BTF redirection: old kernels have no `/sys/kernel/btf/vmlinux`, so lookups of
+//! it are pointed at a raw BTF file generated offline (pahole --btf_encode_detached).
+//!
+//! Applies only when the real path does not exist and the replacement does; every other
+//! path goes straight to the real function after a byte compare (no allocation, no
+//! syscall).
+//!
+//! - `BPFHOOK_BTF`: the replacement (default `/var/lib/bpfhook/btf/$(uname -r).btf`).
+//! - `BPFHOOK_SYS_BTF_PATH`: the path being replaced (default
+//!   `/sys/kernel/btf/vmlinux`); for tests on kernels that do have the real file.
+
+use crate::real;
+use libc::c_char;
+use std::ffi::{CStr, CString};
+use std::sync::{Once, OnceLock};
+
+pub const BTF_ENV: &str = "BPFHOOK_BTF";
+pub const SYS_BTF_PATH_ENV: &str = "BPFHOOK_SYS_BTF_PATH";
+pub const SYS_BTF_PATH: &CStr = c"/sys/kernel/btf/vmlinux";
+pub const BTF_DIR: &str = "/var/lib/bpfhook/btf";
+
+static VIRTUAL: OnceLock<&'static CStr> = OnceLock::new();
+static REPLACEMENT: OnceLock<CString> = OnceLock::new();
+
+/// The path being replaced. Reads the environment with libc's getenv (no lock, no
+/// allocation unless the override is set).
+fn virtual_path() -> &'static CStr {
+    VIRTUAL.get_or_init(|| {
+        // SAFETY: NUL-terminated name; getenv's result is a NUL-terminated string.
+        let v = unsafe { libc::getenv(c"BPFHOOK_SYS_BTF_PATH".as_ptr()) };
+        if v.is_null() || unsafe { *v } == 0 {
+            SYS_BTF_PATH
+        } else {
+            Box::leak(unsafe { CStr::from_ptr(v) }.to_owned().into_boxed_c_str())
+        }
+    })
+}
+
+/// The default replacement for a kernel release.
+pub fn default_btf_path(release: &str) -> String {
+    format!("{BTF_DIR}/{release}.btf")
+}
+
+fn kernel_release() -> String {
+    // SAFETY: uname fills a zeroed utsname; release is NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::from("unknown");
+        }
+        CStr::from_ptr(u.release.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+fn replacement() -> &'static CStr {
+    REPLACEMENT.get_or_init(|| {
+        let path = std::env::var_os(BTF_ENV)
+            .filter(|p| !p.is_empty())
+            .map(std::os::unix::ffi::OsStringExt::into_vec)
+            .unwrap_or_else(|| default_btf_path(&kernel_release()).into_bytes());
+        CString::new(path).unwrap_or_default()
+    })
+}
+
+/// Whether the C string `path` is exactly `target`.
+///
+/// # Safety
+/// `path` is null or NUL-terminated.
+pub unsafe fn c_str_eq(path: *const c_char, target: &CStr) -> bool {
+    if path.is_null() {
+        return false;
+    }
+    // Compare up to and including target's NUL: stops at the first difference, so a
+    // shorter `path` is never read past its own NUL.
+    for (i, &b) in target.to_bytes_with_nul().iter().enumerate() {
+        if *path.add(i) as u8 != b {
+            return false;
+        }
+    }
+    true
+}
+
+/// The path to really use for `path`.
+///
+/// # Safety
+/// `path` is null or NUL-terminated.
+pub unsafe fn redirect(path: *const c_char) -> *const c_char {
+    // Fast reject: relative paths and anything not starting like the virtual path.
+    if path.is_null() || *path != b'/' as c_char {
+        return path;
+    }
+    let virt = virtual_path();
+    if !c_str_eq(path, virt) {
+        return path;
+    }
+    match decide(virt, replacement()) {
+        Some(p) => p.as_ptr(),
+        None => path,
+    }
+}
+
+fn decide(virt: &CStr, repl: &'static CStr) -> Option<&'static CStr> {
+    if real::exists(virt) {
+        return None;
+    }
+    crate::logging::init();
+    static ONCE: Once = Once::new();
+    if !repl.is_empty() && real::exists(repl) {
+        ONCE.call_once(|| {
+            log::info!("kernel BTF: {} is missing, using {}", virt.to_string_lossy(), repl.to_string_lossy())
+        });
+        Some(repl)
+    } else {
+        ONCE.call_once(|| {
+            log::info!(
+                "kernel BTF: {} is missing and so is {} (set {BTF_ENV} to a BTF file for this kernel)",
+                virt.to_string_lossy(),
+                repl.to_string_lossy()
+            )
+        });
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_match_only() {
+        let t = c"/sys/kernel/btf/vmlinux";
+        unsafe {
+            assert!(c_str_eq(c"/sys/kernel/btf/vmlinux".as_ptr(), t));
+            assert!(!c_str_eq(c"/sys/kernel/btf/vmlinux2".as_ptr(), t));
+            assert!(!c_str_eq(c"/sys/kernel/btf/vmlinu".as_ptr(), t));
+            assert!(!c_str_eq(c"/sys/kernel/btf/".as_ptr(), t));
+            assert!(!c_str_eq(c"".as_ptr(), t));
+            assert!(!c_str_eq(std::ptr::null(), t));
+        }
+    }
+
+    #[test]
+    fn other_paths_pass_through_unchanged() {
+        for p in [c"/etc/passwd", c"relative/sys/kernel/btf/vmlinux", c"", c"/sys/kernel/btf/bpfdrv"] {
+            assert_eq!(unsafe { redirect(p.as_ptr()) }, p.as_ptr());
+        }
+        assert!(unsafe { redirect(std::ptr::null()) }.is_null());
+    }
+
+    #[test]
+    fn default_replacement_names_the_release() {
+        assert_eq!(default_btf_path("3.10.0-957.el7.x86_64"), "/var/lib/bpfhook/btf/3.10.0-957.el7.x86_64.btf");
+    }
+
+    #[test]
+    fn existing_virtual_path_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let virt = dir.path().join("vmlinux");
+        std::fs::write(&virt, b"real").unwrap();
+        let virt = CString::new(virt.to_str().unwrap()).unwrap();
+        assert_eq!(decide(&virt, c"/etc/hostname"), None);
+    }
+
+    #[test]
+    fn missing_virtual_path_uses_an_existing_replacement() {
+        let dir = tempfile::tempdir().unwrap();
+        let virt = CString::new(dir.path().join("vmlinux").to_str().unwrap()).unwrap();
+        let repl: &'static CStr = Box::leak(
+            CString::new(dir.path().join("k.btf").to_str().unwrap()).unwrap().into_boxed_c_str(),
+        );
+        assert_eq!(decide(&virt, repl), None, "replacement missing");
+        std::fs::write(repl.to_str().unwrap(), b"btf").unwrap();
+        assert_eq!(decide(&virt, repl), Some(repl));
+    }
+}
