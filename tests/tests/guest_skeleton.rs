@@ -109,7 +109,7 @@ fn opensnoop_reports_opened_paths_under_the_hook() {
         "echo marker > /tmp/bpfcompat-open-marker\n\
          cat /tmp/bpfcompat-open-marker\n\
          cat /tmp/bpfcompat-missing-file 2>/dev/null\n\
-         cat /tmp/bpfcompat-open-done",
+         cat /tmp/bpfcompat-open-done 2>/dev/null",
         "bpfcompat-open-done",
     );
     let run = tool_guest("opensnoop", &kernel, &tool, true).body(&body).boot();

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install what building and testing bpfcompat needs on Debian 12. Idempotent: when every
+# package is already there it changes nothing and needs no network.
+set -euo pipefail
+packages=(
+    # guest kernel: Debian's source, kbuild, offline BTF
+    linux-source-6.1 make gcc bc flex bison libelf-dev libssl-dev dwarves xz-utils rsync kmod
+    # guests: QEMU, busybox initramfs
+    qemu-system-x86 busybox-static cpio coreutils
+    # BPF toolchain and the unmodified tools we run
+    clang llvm libbpf-dev bpftool libbpf-tools
+    # debugging
+    strace
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    sudo=; [ "$(id -u)" = 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -q
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+    echo "install-deps: all Debian packages present"
+fi
+if ! command -v cargo >/dev/null; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && echo "install-deps: cargo is in ~/.cargo/bin; add it to PATH" >&2
+    echo "install-deps: Rust is missing: install a stable toolchain with rustup (https://rustup.rs)" >&2
+    exit 1
+fi
+echo "install-deps: $(cargo --version)"

@@ -1,0 +1,43 @@
+#!/bin/bash
+# The whole test suite: installs dependencies, builds the no-bpf guest kernel (cached),
+# libbpfhook.so and bpfdrv.ko, then runs every test of the workspace, host and guest.
+#   scripts/test.sh [extra cargo test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$(date +%s)
+phase() { echo "==> $1 ($(( $(date +%s) - t0 ))s elapsed)"; }
+timings=()
+timed() { # NAME CMD...: run, remember how long it took, return its status
+    local name=$1 s rc=0; shift; s=$(date +%s)
+    "$@" || rc=$?
+    timings+=("$(printf '%-28s %5ss%s' "$name" $(( $(date +%s) - s )) "$([ $rc = 0 ] || echo "  (FAILED, status $rc)")")")
+    return $rc
+}
+
+phase "dependencies"
+timed "install-deps" ./scripts/install-deps.sh
+phase "guest kernel (CONFIG_BPF_SYSCALL=n)"
+kernel_out=$(mktemp); trap 'rm -f "$kernel_out"' EXIT
+timed "kernel (nobpf)" bash -c 'nice ./scripts/build-kernel.sh nobpf > "$1"' _ "$kernel_out"
+kernel_dir=$(tail -n1 "$kernel_out")
+echo "kernel: $kernel_dir ($(cat "$kernel_dir/release"))"
+phase "workspace build (libbpfhook.so)"
+timed "cargo build --release" nice cargo build --release --workspace
+phase "bpfdrv.ko"
+# Not fatal: the host tests still run, and the guest tests that need the module fail
+# with the build log.
+module_status=0
+timed "make -C driver" nice make -C driver KDIR="$kernel_dir/build" || module_status=$?
+phase "tests"
+export BPFCOMPAT_KERNEL_DIR=$kernel_dir
+export BPFCOMPAT_HOOK=$PWD/target/release/libbpfhook.so
+export BPFCOMPAT_REQUIRE_GUEST=1   # a guest test that cannot run is a failure here
+status=0
+timed "cargo test --release" nice cargo test --workspace --release "$@" || status=$?
+echo
+echo "==> timings"
+printf '  %s\n' "${timings[@]}"
+printf '  %-28s %5ss\n' total $(( $(date +%s) - t0 ))
+[ $status != 0 ] || status=$module_status
+if [ $status = 0 ]; then echo "==> all tests passed"; else echo "==> tests FAILED (status $status)"; fi
+exit $status
