@@ -33,7 +33,7 @@ export BPFCOMPAT_KERNEL_DIR=$kernel_dir
 export BPFCOMPAT_HOOK=$PWD/target/release/libbpfhook.so
 export BPFCOMPAT_REQUIRE_GUEST=1   # a guest test that cannot run is a failure here
 status=0
-timed "cargo test --release" nice cargo test --workspace --release "$@" || status=$?
+timed "cargo test --release" nice cargo test --workspace --release --no-fail-fast "$@" || status=$?
 echo
 echo "==> timings"
 printf '  %s\n' "${timings[@]}"
