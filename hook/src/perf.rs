@@ -94,6 +94,8 @@ pub unsafe fn call(
 mod tests {
     use super::*;
 
+    const PERF_FLAG_FD_CLOEXEC: u32 = 1 << 3;
+
     fn head(type_: u32, config: u64) -> AttrHead {
         AttrHead { type_, size: 0, config }
     }
@@ -123,12 +125,12 @@ mod tests {
     #[test]
     fn request_carries_the_call() {
         let h = AttrHead { type_: 2, size: 0, config: 77 };
-        let r = request(&h, 0x1000, -1, 3, -1, libc::PERF_FLAG_FD_CLOEXEC as libc::c_long);
+        let r = request(&h, 0x1000, -1, 3, -1, PERF_FLAG_FD_CLOEXEC as libc::c_long);
         assert_eq!(r.size, 32);
         assert_eq!(r.attr_size, DEFAULT_ATTR_SIZE);
         assert_eq!(r.attr, 0x1000);
         assert_eq!((r.pid, r.cpu, r.group_fd), (-1, 3, -1));
-        assert_eq!(r.flags, libc::PERF_FLAG_FD_CLOEXEC as u32);
+        assert_eq!(r.flags, PERF_FLAG_FD_CLOEXEC as u32);
         let h = AttrHead { size: 136, ..h };
         assert_eq!(request(&h, 0, 0, 0, 0, 0).attr_size, 136);
     }
