@@ -225,4 +225,175 @@
  */
 #define BPFDRV_MAX_INSNS 1000000
 
+/**
+ * Version handshake. The caller sets `size` and `version`; the module fills
+ * `driver_version` (also on mismatch, then failing with `EPROTO`).
+ */
+struct bpfdrv_hello {
+  uint32_t size;
+  uint32_t version;
+  uint32_t driver_version;
+  uint32_t reserved;
+};
+
+/**
+ * One bpf(2) call: `bpf(cmd, attr, attr_size)`.
+ */
+struct bpfdrv_bpf_req {
+  uint32_t size;
+  uint32_t cmd;
+  /**
+   * User pointer to the caller's `union bpf_attr`.
+   */
+  uint64_t attr;
+  uint32_t attr_size;
+  uint32_t reserved;
+};
+
+/**
+ * One perf_event_open(2) call the hook routes to the module.
+ */
+struct bpfdrv_perf_open_req {
+  uint32_t size;
+  uint32_t attr_size;
+  /**
+   * User pointer to the caller's `struct perf_event_attr`.
+   */
+  uint64_t attr;
+  int32_t pid;
+  int32_t cpu;
+  int32_t group_fd;
+  /**
+   * perf_event_open flags (`PERF_FLAG_FD_CLOEXEC` is honoured).
+   */
+  uint32_t flags;
+};
+
+/**
+ * The first 72 bytes of `struct perf_event_attr` (PERF_ATTR_SIZE_VER1), identical on
+ * every kernel since 3.x; `flags` holds the bitfield word (disabled, inherit, ...).
+ */
+struct bpfdrv_perf_event_attr {
+  uint32_t type_;
+  uint32_t size;
+  uint64_t config;
+  uint64_t sample_period;
+  uint64_t sample_type;
+  uint64_t read_format;
+  uint64_t flags;
+  uint32_t wakeup_events;
+  uint32_t bp_type;
+  uint64_t config1;
+  uint64_t config2;
+};
+
+/**
+ * `BPF_MAP_CREATE` attr (Linux 6.1 layout).
+ */
+struct bpfdrv_map_create_attr {
+  uint32_t map_type;
+  uint32_t key_size;
+  uint32_t value_size;
+  uint32_t max_entries;
+  uint32_t map_flags;
+  uint32_t inner_map_fd;
+  uint32_t numa_node;
+  uint8_t map_name[16];
+  uint32_t map_ifindex;
+  uint32_t btf_fd;
+  uint32_t btf_key_type_id;
+  uint32_t btf_value_type_id;
+  uint32_t btf_vmlinux_value_type_id;
+  uint64_t map_extra;
+};
+
+/**
+ * `BPF_MAP_*_ELEM`, `BPF_MAP_GET_NEXT_KEY` and `BPF_MAP_FREEZE` attr.
+ */
+struct bpfdrv_map_elem_attr {
+  uint32_t map_fd;
+  uint32_t pad;
+  uint64_t key;
+  /**
+   * `value`, or `next_key` for GET_NEXT_KEY.
+   */
+  uint64_t value;
+  uint64_t flags;
+};
+
+/**
+ * `BPF_PROG_LOAD` attr (Linux 6.1 layout).
+ */
+struct bpfdrv_prog_load_attr {
+  uint32_t prog_type;
+  uint32_t insn_cnt;
+  uint64_t insns;
+  uint64_t license;
+  uint32_t log_level;
+  uint32_t log_size;
+  uint64_t log_buf;
+  uint32_t kern_version;
+  uint32_t prog_flags;
+  uint8_t prog_name[16];
+  uint32_t prog_ifindex;
+  uint32_t expected_attach_type;
+  uint32_t prog_btf_fd;
+  uint32_t func_info_rec_size;
+  uint64_t func_info;
+  uint32_t func_info_cnt;
+  uint32_t line_info_rec_size;
+  uint64_t line_info;
+  uint32_t line_info_cnt;
+  uint32_t attach_btf_id;
+  uint32_t attach_prog_fd;
+  uint32_t core_relo_cnt;
+  uint64_t fd_array;
+  uint64_t core_relos;
+  uint32_t core_relo_rec_size;
+  uint32_t log_true_size;
+};
+
+/**
+ * `BPF_BTF_LOAD` attr.
+ */
+struct bpfdrv_btf_load_attr {
+  uint64_t btf;
+  uint64_t btf_log_buf;
+  uint32_t btf_size;
+  uint32_t btf_log_size;
+  uint32_t btf_log_level;
+  uint32_t btf_log_true_size;
+};
+
+/**
+ * `BPF_LINK_CREATE` attr, the part shared by all attach types plus the
+ * perf-event member of its union.
+ */
+struct bpfdrv_link_create_attr {
+  uint32_t prog_fd;
+  uint32_t target_fd;
+  uint32_t attach_type;
+  uint32_t flags;
+  uint64_t bpf_cookie;
+};
+
+/**
+ * `BPF_PROG_BIND_MAP` attr.
+ */
+struct bpfdrv_prog_bind_map_attr {
+  uint32_t prog_fd;
+  uint32_t map_fd;
+  uint32_t flags;
+};
+
+/**
+ * A BPF instruction, Linux's `struct bpf_insn` (`regs` = dst_reg | src_reg << 4).
+ */
+struct bpfdrv_insn {
+  uint8_t code;
+  uint8_t regs;
+  int16_t off;
+  int32_t imm;
+};
+
 #endif  /* BPFDRV_PROTOCOL_H */

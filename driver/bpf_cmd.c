@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf(2) commands: one table, each entry naming the last attr byte its command reads.
+ * The attr rules are the kernel's, because libbpf's feature probes rely on them:
+ * bytes past sizeof(union bpf_attr) must be zero (E2BIG), bytes past a command's
+ * last field must be zero (EINVAL), an unknown command is EINVAL.
+ */
+#include <linux/kernel.h>
+#include <linux/uaccess.h>
+#include <linux/stddef.h>
+#include "bpfdrv.h"
+
+#define attr_end(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+
+struct bpfdrv_cmd_handler {
+	const char *name;
+	int (*fn)(union bpfdrv_attr *attr);
+	u32 attr_end;
+};
+
+static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
+	[BPFDRV_CMD_MAP_CREATE] = { "BPF_MAP_CREATE", bpfdrv_cmd_map_create,
+		attr_end(struct bpfdrv_map_create_attr, map_extra) },
+	[BPFDRV_CMD_MAP_LOOKUP_ELEM] = { "BPF_MAP_LOOKUP_ELEM", bpfdrv_cmd_map_lookup,
+		attr_end(struct bpfdrv_map_elem_attr, flags) },
+	[BPFDRV_CMD_MAP_UPDATE_ELEM] = { "BPF_MAP_UPDATE_ELEM", bpfdrv_cmd_map_update,
+		attr_end(struct bpfdrv_map_elem_attr, flags) },
+	[BPFDRV_CMD_MAP_DELETE_ELEM] = { "BPF_MAP_DELETE_ELEM", bpfdrv_cmd_map_delete,
+		attr_end(struct bpfdrv_map_elem_attr, key) },
+	[BPFDRV_CMD_MAP_GET_NEXT_KEY] = { "BPF_MAP_GET_NEXT_KEY", bpfdrv_cmd_map_get_next_key,
+		attr_end(struct bpfdrv_map_elem_attr, value) },
+	[BPFDRV_CMD_PROG_LOAD] = { "BPF_PROG_LOAD", bpfdrv_cmd_prog_load,
+		attr_end(struct bpfdrv_prog_load_attr, core_relo_rec_size) },
+	[BPFDRV_CMD_BTF_LOAD] = { "BPF_BTF_LOAD", bpfdrv_cmd_btf_load,
+		attr_end(struct bpfdrv_btf_load_attr, btf_log_level) },
+	[BPFDRV_CMD_MAP_FREEZE] = { "BPF_MAP_FREEZE", bpfdrv_cmd_map_freeze,
+		attr_end(struct bpfdrv_map_elem_attr, map_fd) },
+};
+
+static const char *const bpfdrv_cmd_names[] = {
+	"MAP_CREATE", "MAP_LOOKUP_ELEM", "MAP_UPDATE_ELEM", "MAP_DELETE_ELEM", "MAP_GET_NEXT_KEY",
+	"PROG_LOAD", "OBJ_PIN", "OBJ_GET", "PROG_ATTACH", "PROG_DETACH", "PROG_TEST_RUN",
+	"PROG_GET_NEXT_ID", "MAP_GET_NEXT_ID", "PROG_GET_FD_BY_ID", "MAP_GET_FD_BY_ID",
+	"OBJ_GET_INFO_BY_FD", "PROG_QUERY", "RAW_TRACEPOINT_OPEN", "BTF_LOAD", "BTF_GET_FD_BY_ID",
+	"TASK_FD_QUERY", "MAP_LOOKUP_AND_DELETE_ELEM", "MAP_FREEZE", "BTF_GET_NEXT_ID",
+	"MAP_LOOKUP_BATCH", "MAP_LOOKUP_AND_DELETE_BATCH", "MAP_UPDATE_BATCH", "MAP_DELETE_BATCH",
+	"LINK_CREATE", "LINK_UPDATE", "LINK_GET_FD_BY_ID", "LINK_GET_NEXT_ID", "ENABLE_STATS",
+	"ITER_CREATE", "LINK_DETACH", "PROG_BIND_MAP",
+};
+
+/* Bytes [from, to) of user memory are all zero? (kernel's bpf_check_uarg_tail_zero) */
+static int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to)
+{
+	u8 buf[64];
+	u32 n;
+
+	while (from < to) {
+		u32 i;
+
+		n = min_t(u32, sizeof(buf), to - from);
+		if (copy_from_user(buf, uattr + from, n))
+			return -EFAULT;
+		for (i = 0; i < n; i++)
+			if (buf[i])
+				return -E2BIG;
+		from += n;
+	}
+	return 0;
+}
+
+int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size)
+{
+	const struct bpfdrv_cmd_handler *h = NULL;
+	union bpfdrv_attr attr;
+	u32 i;
+	int err;
+
+	if (cmd < ARRAY_SIZE(bpfdrv_cmds) && bpfdrv_cmds[cmd].fn)
+		h = &bpfdrv_cmds[cmd];
+	if (!h) {
+		bpfdrv_warn("bpf command %u (%s) is not implemented\n", cmd,
+			    cmd < ARRAY_SIZE(bpfdrv_cmd_names) ? bpfdrv_cmd_names[cmd] : "unknown");
+		return -EINVAL;
+	}
+	if (size > 1u << 20)
+		return -E2BIG;
+	if (size > sizeof(attr)) {
+		err = bpfdrv_user_tail_zero(uattr, sizeof(attr), size);
+		if (err)
+			return err;
+		size = sizeof(attr);
+	}
+	memset(&attr, 0, sizeof(attr));
+	if (copy_from_user(&attr, uattr, size))
+		return -EFAULT;
+	for (i = h->attr_end; i < sizeof(attr); i++)
+		if (attr.raw[i]) {
+			bpfdrv_warn("%s: attr byte %u is set; this module knows fields up to byte %u\n",
+				    h->name, i, h->attr_end);
+			return -EINVAL;
+		}
+	return h->fn(&attr);
+}

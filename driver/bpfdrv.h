@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Objects of the bpfdrv module and the interfaces between its files. */
+#ifndef BPFDRV_H
+#define BPFDRV_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include "bpfdrv_protocol.h"
+#include "ebpf_engine.h"
+
+#define BPFDRV_LOG_PREFIX "bpfdrv: "
+#define bpfdrv_warn(fmt, ...) pr_warn_ratelimited(BPFDRV_LOG_PREFIX fmt, ##__VA_ARGS__)
+
+/* The kernel's BPF_F_CURRENT_CPU / BPF_F_INDEX_MASK for perf_event_output. */
+#define BPFDRV_F_INDEX_MASK 0xffffffffULL
+#define BPFDRV_F_CURRENT_CPU BPFDRV_F_INDEX_MASK
+/* PERF_MAX_TRACE_SIZE: what a tracepoint program may read of its context. */
+#define BPFDRV_TRACE_CTX_SIZE 2048
+
+union bpfdrv_attr {
+	struct bpfdrv_map_create_attr map_create;
+	struct bpfdrv_map_elem_attr elem;
+	struct bpfdrv_prog_load_attr prog_load;
+	struct bpfdrv_btf_load_attr btf_load;
+	struct bpfdrv_link_create_attr link_create;
+	struct bpfdrv_prog_bind_map_attr bind_map;
+	u8 raw[BPFDRV_ATTR_SIZE];
+};
+
+/* ---- anonymous-inode objects (object.c) ---- */
+int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);
+/* The object behind @fd if it was created with @fops, with a reference taken by @get. */
+void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *));
+
+/* ---- maps (map.c + one file per map type) ---- */
+struct bpfdrv_map;
+
+struct bpfdrv_map_ops {
+	/* Validate attr beyond the generic checks; allocate. */
+	struct bpfdrv_map *(*alloc)(const struct bpfdrv_map_create_attr *attr);
+	void (*free)(struct bpfdrv_map *map);
+	/* Program-side element access; also the default for the syscall side. */
+	void *(*lookup)(struct bpfdrv_map *map, const void *key);
+	int (*update)(struct bpfdrv_map *map, const void *key, const void *value, u64 flags);
+	int (*delete)(struct bpfdrv_map *map, const void *key);
+	int (*get_next_key)(struct bpfdrv_map *map, const void *key, void *next_key);
+	/*
+	 * Syscall-side overrides where user space sees something else (fd maps, per-CPU).
+	 * Unlike the program-side ops they run in process context and may sleep.
+	 */
+	int (*sys_lookup)(struct bpfdrv_map *map, const void *key, void *value);
+	int (*sys_update)(struct bpfdrv_map *map, const void *key, const void *value, u64 flags);
+	int (*sys_delete)(struct bpfdrv_map *map, const void *key);
+	/* Size of the value user space passes for lookup/update. */
+	u32 (*sys_value_size)(const struct bpfdrv_map *map);
+	/* Direct value region for BPF_PSEUDO_MAP_VALUE (global data). */
+	u8 *(*direct_value)(struct bpfdrv_map *map, u32 *size);
+	int (*mmap)(struct bpfdrv_map *map, struct vm_area_struct *vma);
+};
+
+struct bpfdrv_map {
+	const struct bpfdrv_map_ops *ops;
+	atomic_t refcnt;
+	u32 map_type, key_size, value_size, max_entries, map_flags;
+	char name[16];
+	struct mutex freeze_mutex;
+	bool frozen;
+	atomic_t writable_mmaps;
+};
+
+extern const struct bpfdrv_map_ops bpfdrv_array_ops, bpfdrv_hash_ops,
+	bpfdrv_perf_event_array_ops, bpfdrv_cgroup_array_ops;
+
+void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
+		     const struct bpfdrv_map_ops *ops);
+void bpfdrv_map_get(struct bpfdrv_map *map);
+void bpfdrv_map_put(struct bpfdrv_map *map);
+struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
+struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u32 index);
+
+int bpfdrv_cmd_map_create(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_lookup(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_update(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_delete(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_freeze(union bpfdrv_attr *attr);
+
+/* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
+struct bpfdrv_prog {
+	atomic_t refcnt;
+	u32 type;
+	char name[16];
+	struct ebpf_prog eprog;
+	struct ebpf_insn *insns;
+	struct ebpf_map_ref *map_refs;
+	struct bpfdrv_map **maps;
+	u32 nr_maps;
+	bool gpl_compatible;
+	atomic64_t run_cnt, run_time_ns, aborts, missed;
+};
+
+int bpfdrv_cmd_prog_load(union bpfdrv_attr *attr);
+void bpfdrv_prog_get(struct bpfdrv_prog *prog);
+void bpfdrv_prog_put(struct bpfdrv_prog *prog);
+struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd);
+
+/* Helpers available to a program type, indexed by helper id (helpers.c). */
+void bpfdrv_helpers_init(void);
+const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count);
+bool bpfdrv_helper_gpl_only(u32 id);
+
+/* What helpers see of the invocation besides the engine state. */
+#define BPFDRV_MAX_STACK_DEPTH 127
+struct bpfdrv_run_env {
+	struct pt_regs *regs;
+	struct bpfdrv_prog *prog;
+	u64 *stack_ips; /* per-CPU room for BPFDRV_MAX_STACK_DEPTH addresses */
+};
+
+int bpfdrv_prog_run_init(void);
+void bpfdrv_prog_run_exit(void);
+/* Run a tracepoint program on a raw trace record. Any context, preemption off or on. */
+void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size, struct pt_regs *regs);
+
+/* ---- BTF objects (btf.c) ---- */
+int bpfdrv_cmd_btf_load(union bpfdrv_attr *attr);
+
+/* ---- perf buffer rings (perf_ring.c) ---- */
+struct bpfdrv_perf_ring;
+int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, int flags);
+struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep);
+int bpfdrv_perf_ring_cpu(const struct bpfdrv_perf_ring *ring);
+int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *ring, const void *data, u32 size);
+
+/* ---- tracepoint perf events (tp_event.c) ---- */
+int bpfdrv_tp_event_open(const struct bpfdrv_perf_event_attr *attr, int pid, int cpu, int flags);
+
+/* ---- bpf(2) command dispatch (bpf_cmd.c) ---- */
+int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size);
+
+/* Copy a user buffer of @size bytes into fresh kernel memory. */
+void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size);
+#define bpfdrv_u64_to_ptr(v) ((void __user *)(uintptr_t)(v))
+
+#endif /* BPFDRV_H */

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/bpfdrv: the entry point of the hook. One table of ioctl handlers, each
+ * declaring its request size, so validation happens once before dispatch.
+ */
+#include <linux/module.h>
+#include <linux/miscdevice.h>
+#include <linux/uaccess.h>
+#include <linux/slab.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+#define BPFDRV_VERSION_STRING "0.1.0"
+
+struct bpfdrv_session {
+	bool greeted;
+};
+
+struct bpfdrv_ioctl_handler {
+	unsigned int cmd;
+	u32 req_size;
+	bool needs_hello;
+	long (*fn)(struct bpfdrv_session *s, void *req);
+};
+
+static long bpfdrv_ioctl_hello(struct bpfdrv_session *s, void *req)
+{
+	struct bpfdrv_hello *h = req;
+
+	h->driver_version = BPFDRV_PROTOCOL_VERSION;
+	if (h->version != BPFDRV_PROTOCOL_VERSION) {
+		bpfdrv_warn("protocol mismatch: caller speaks version %u, module speaks %u\n",
+			    h->version, BPFDRV_PROTOCOL_VERSION);
+		return -EPROTO;
+	}
+	s->greeted = true;
+	return 0;
+}
+
+static long bpfdrv_ioctl_bpf(struct bpfdrv_session *s, void *req)
+{
+	struct bpfdrv_bpf_req *r = req;
+
+	return bpfdrv_bpf_cmd(r->cmd, bpfdrv_u64_to_ptr(r->attr), r->attr_size);
+}
+
+static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
+{
+	struct bpfdrv_perf_open_req *r = req;
+	struct bpfdrv_perf_event_attr attr;
+	u32 size = r->attr_size;
+	int fd_flags;
+
+	/* PERF_ATTR_SIZE_VER0 is 64; we read the VER1 prefix (72) and zero the rest. */
+	if (size < 64 || size > 4096)
+		return -E2BIG;
+	memset(&attr, 0, sizeof(attr));
+	if (copy_from_user(&attr, bpfdrv_u64_to_ptr(r->attr), min_t(u32, size, sizeof(attr))))
+		return -EFAULT;
+	if (r->flags & ~8u) /* PERF_FLAG_FD_CLOEXEC */
+		return -EINVAL;
+	fd_flags = (r->flags & 8u) ? O_CLOEXEC : 0;
+
+	if (attr.type_ == BPFDRV_PERF_TYPE_TRACEPOINT)
+		return bpfdrv_tp_event_open(&attr, r->pid, r->cpu, fd_flags);
+	if (attr.type_ == BPFDRV_PERF_TYPE_SOFTWARE && attr.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT) {
+		if (r->pid != -1 || r->group_fd != -1)
+			return -EINVAL;
+		return bpfdrv_perf_ring_open(&attr, r->cpu, fd_flags);
+	}
+	bpfdrv_warn("perf event type %u config %llu is not emulated\n", attr.type_, attr.config);
+	return -EOPNOTSUPP;
+}
+
+static const struct bpfdrv_ioctl_handler bpfdrv_ioctls[] = {
+	{ BPFDRV_IOC_HELLO, sizeof(struct bpfdrv_hello), false, bpfdrv_ioctl_hello },
+	{ BPFDRV_IOC_BPF, sizeof(struct bpfdrv_bpf_req), true, bpfdrv_ioctl_bpf },
+	{ BPFDRV_IOC_PERF_OPEN, sizeof(struct bpfdrv_perf_open_req), true, bpfdrv_ioctl_perf_open },
+};
+
+static long bpfdrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct bpfdrv_session *s = file->private_data;
+	const struct bpfdrv_ioctl_handler *h = NULL;
+	u64 req[8]; /* largest request, 8-byte aligned */
+	u32 size;
+	long ret;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bpfdrv_ioctls); i++)
+		if (bpfdrv_ioctls[i].cmd == cmd)
+			h = &bpfdrv_ioctls[i];
+	if (!h) {
+		bpfdrv_warn("unknown ioctl 0x%x on /dev/bpfdrv\n", cmd);
+		return -ENOTTY;
+	}
+	if (h->needs_hello && !s->greeted) {
+		bpfdrv_warn("ioctl 0x%x before the version handshake\n", cmd);
+		return -EPROTO;
+	}
+	if (copy_from_user(req, (void __user *)arg, h->req_size))
+		return -EFAULT;
+	memcpy(&size, req, sizeof(size));
+	if (size != h->req_size) {
+		bpfdrv_warn("ioctl 0x%x: request size %u, expected %u\n", cmd, size, h->req_size);
+		return -EINVAL;
+	}
+	ret = h->fn(s, req);
+	/* Requests are in/out: replies travel back in the same struct. */
+	if (copy_to_user((void __user *)arg, req, h->req_size))
+		return -EFAULT;
+	return ret;
+}
+
+static int bpfdrv_dev_open(struct inode *inode, struct file *file)
+{
+	struct bpfdrv_session *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	file->private_data = s;
+	return 0;
+}
+
+static int bpfdrv_dev_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static const struct file_operations bpfdrv_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = bpfdrv_dev_open,
+	.release = bpfdrv_dev_release,
+	.unlocked_ioctl = bpfdrv_dev_ioctl,
+	.compat_ioctl = bpfdrv_dev_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice bpfdrv_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "bpfdrv",
+	.fops = &bpfdrv_dev_fops,
+	.mode = 0600,
+};
+
+static int __init bpfdrv_init(void)
+{
+	int err = bpfdrv_prog_run_init();
+
+	if (err)
+		return err;
+	err = misc_register(&bpfdrv_misc);
+	if (err) {
+		bpfdrv_prog_run_exit();
+		return err;
+	}
+	pr_info(BPFDRV_LOG_PREFIX "version %s, protocol %u, /dev/%s ready\n",
+		BPFDRV_VERSION_STRING, BPFDRV_PROTOCOL_VERSION, bpfdrv_misc.name);
+	return 0;
+}
+
+static void __exit bpfdrv_exit(void)
+{
+	/* Every object fd holds a module reference: nothing can be alive here. */
+	misc_deregister(&bpfdrv_misc);
+	bpfdrv_prog_run_exit();
+	pr_info(BPFDRV_LOG_PREFIX "unloaded\n");
+}
+
+module_init(bpfdrv_init);
+module_exit(bpfdrv_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("eBPF emulation for kernels without bpf(2)");
+MODULE_VERSION(BPFDRV_VERSION_STRING);

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF_BTF_LOAD: BTF blobs are kept as objects (fds) after a header check. The module
+ * does not interpret type information: programs are checked at run time, so BTF only
+ * has to be accepted and kept for the tools that load and query it.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+#define BTF_MAGIC 0xeB9F
+#define BTF_MAX_SIZE (16u << 20)
+
+struct btf_header {
+	u16 magic;
+	u8 version;
+	u8 flags;
+	u32 hdr_len;
+	u32 type_off, type_len, str_off, str_len;
+};
+
+struct bpfdrv_btf {
+	void *data;
+	u32 size;
+};
+
+static int bpfdrv_btf_release(struct inode *inode, struct file *file)
+{
+	struct bpfdrv_btf *btf = file->private_data;
+
+	bpfdrv_free_large(btf->data);
+	kfree(btf);
+	return 0;
+}
+
+static const struct file_operations bpfdrv_btf_fops = {
+	.owner = THIS_MODULE,
+	.release = bpfdrv_btf_release,
+	.llseek = noop_llseek,
+};
+
+static int btf_check_header(const void *data, u32 size)
+{
+	const struct btf_header *h = data;
+	u64 types_end, strs_end;
+
+	if (size < sizeof(*h) || h->magic != BTF_MAGIC || h->version != 1 || h->flags)
+		return -EINVAL;
+	if (h->hdr_len < sizeof(*h) || h->hdr_len > size)
+		return -EINVAL;
+	types_end = (u64)h->hdr_len + h->type_off + h->type_len;
+	strs_end = (u64)h->hdr_len + h->str_off + h->str_len;
+	if (types_end > size || strs_end > size || !h->str_len)
+		return -EINVAL;
+	return 0;
+}
+
+int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_btf_load_attr *attr = &uattr->btf_load;
+	struct bpfdrv_btf *btf;
+	int err, fd;
+
+	if (!attr->btf_size || attr->btf_size > BTF_MAX_SIZE)
+		return -E2BIG;
+	if (attr->btf_log_level && (!attr->btf_log_buf || attr->btf_log_size < 128))
+		return -EINVAL;
+	btf = kzalloc(sizeof(*btf), GFP_KERNEL);
+	if (!btf)
+		return -ENOMEM;
+	btf->size = attr->btf_size;
+	btf->data = bpfdrv_zalloc_large(btf->size);
+	err = -ENOMEM;
+	if (!btf->data)
+		goto fail;
+	err = -EFAULT;
+	if (copy_from_user(btf->data, bpfdrv_u64_to_ptr(attr->btf), btf->size))
+		goto fail;
+	err = btf_check_header(btf->data, btf->size);
+	if (err)
+		goto fail;
+	fd = bpfdrv_new_fd("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	err = fd;
+fail:
+	if (btf->data)
+		bpfdrv_free_large(btf->data);
+	kfree(btf);
+	return err;
+}

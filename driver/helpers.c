@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel implementations of BPF helpers, with the kernel's argument rules (declared
+ * per helper so the engine validates pointers before the call) and return values.
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/cred.h>
+#include <linux/uidgid.h>
+#include <linux/smp.h>
+#include <linux/ptrace.h>
+#include <linux/stacktrace.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+#define BPFDRV_HELPER_MAX 212
+#define BPF_F_USER_STACK (1ULL << 8)
+#define BPF_F_USER_BUILD_ID (1ULL << 11)
+#define BPF_F_SKIP_FIELD_MASK 0xffULL
+#define BPF_F_CTXLEN_MASK (0xfffffULL << 32)
+
+#define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
+#define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
+#define PTR(v) ((void *)(uintptr_t)(v))
+
+static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
+{
+	return (u64)(uintptr_t)MAP(map)->ops->lookup(MAP(map), PTR(key));
+}
+
+static u64 h_map_update_elem(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
+{
+	return (s64)MAP(map)->ops->update(MAP(map), PTR(key), PTR(value), flags);
+}
+
+static u64 h_map_delete_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
+{
+	return (s64)MAP(map)->ops->delete(MAP(map), PTR(key));
+}
+
+static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	long err = bpfdrv_read_kernel_nofault(PTR(dst), PTR(src), size);
+
+	if (err) {
+		memset(PTR(dst), 0, size);
+		return (s64)-EFAULT;
+	}
+	return 0;
+}
+
+static u64 h_probe_read_user(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	long err = bpfdrv_read_user_nofault(PTR(dst), (const void __user *)PTR(src), size);
+
+	if (err) {
+		memset(PTR(dst), 0, size);
+		return (s64)-EFAULT;
+	}
+	return 0;
+}
+
+/* bpf_probe_read: on x86 a user address is read as user memory, like the kernel's compat helper. */
+static u64 h_probe_read(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	if (src < TASK_SIZE)
+		return h_probe_read_user(run, dst, size, src, 0, 0);
+	return h_probe_read_kernel(run, dst, size, src, 0, 0);
+}
+
+static u64 h_probe_read_user_str(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	long ret;
+
+	if (!size)
+		return 0;
+	ret = bpfdrv_read_user_str_nofault(PTR(dst), (const void __user *)PTR(src), size);
+	if (ret < 0)
+		memset(PTR(dst), 0, size);
+	return (s64)ret;
+}
+
+static u64 h_probe_read_kernel_str(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	long ret;
+
+	if (!size)
+		return 0;
+	ret = bpfdrv_read_kernel_str_nofault(PTR(dst), PTR(src), size);
+	if (ret < 0)
+		memset(PTR(dst), 0, size);
+	return (s64)ret;
+}
+
+static u64 h_probe_read_str(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
+{
+	if (src < TASK_SIZE)
+		return h_probe_read_user_str(run, dst, size, src, 0, 0);
+	return h_probe_read_kernel_str(run, dst, size, src, 0, 0);
+}
+
+static u64 h_ktime_get_ns(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return bpfdrv_ktime_ns();
+}
+
+static u64 h_ktime_get_boot_ns(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return bpfdrv_ktime_boot_ns();
+}
+
+static u64 h_get_prandom_u32(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return bpfdrv_random_u32();
+}
+
+static u64 h_get_smp_processor_id(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return raw_smp_processor_id();
+}
+
+static u64 h_get_current_pid_tgid(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return (u64)current->tgid << 32 | current->pid;
+}
+
+static u64 h_get_current_uid_gid(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	kuid_t uid;
+	kgid_t gid;
+
+	current_uid_gid(&uid, &gid);
+	return (u64)from_kgid(&init_user_ns, gid) << 32 | from_kuid(&init_user_ns, uid);
+}
+
+static u64 h_get_current_comm(struct ebpf_run *run, u64 buf, u64 size, u64 a3, u64 a4, u64 a5)
+{
+	char *dst = PTR(buf);
+	u64 i;
+
+	for (i = 0; i + 1 < size && i < sizeof(current->comm) && current->comm[i]; i++)
+		dst[i] = current->comm[i];
+	dst[i] = 0;
+	return 0;
+}
+
+static u64 h_get_current_task(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return (u64)(uintptr_t)current;
+}
+
+static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 data, u64 size)
+{
+	u64 index = flags & BPFDRV_F_INDEX_MASK;
+	struct bpfdrv_perf_ring *ring;
+	int cpu = raw_smp_processor_id();
+
+	if (flags & ~(BPFDRV_F_INDEX_MASK | BPF_F_CTXLEN_MASK) || (flags & BPF_F_CTXLEN_MASK))
+		return (s64)-EINVAL;
+	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
+		return (s64)-EINVAL;
+	if (index == BPFDRV_F_CURRENT_CPU)
+		index = cpu;
+	if (index >= MAP(map)->max_entries)
+		return (s64)-E2BIG;
+	ring = bpfdrv_perf_array_ring(MAP(map), index);
+	if (!ring)
+		return (s64)-ENOENT;
+	if (bpfdrv_perf_ring_cpu(ring) != cpu)
+		return (s64)-EOPNOTSUPP;
+	return (s64)bpfdrv_perf_ring_output(ring, PTR(data), size);
+}
+
+static u64 h_current_task_under_cgroup(struct ebpf_run *run, u64 map, u64 idx, u64 a3, u64 a4, u64 a5)
+{
+	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_CGROUP_ARRAY)
+		return (s64)-EINVAL;
+	if (idx >= MAP(map)->max_entries)
+		return (s64)-E2BIG;
+	return (s64)-EAGAIN; /* slots are always empty: see cgroup_array.c */
+}
+
+/* User stack by frame pointers from the task's saved user registers, like perf's. */
+static u32 user_stack(u64 *ips, u32 max)
+{
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long fp, frame[2];
+	u32 n = 0;
+
+	if (!current->mm || !regs || !max)
+		return 0;
+	ips[n++] = regs->ip;
+	fp = regs->bp;
+	while (n < max && fp && !(fp & 7)) {
+		if (bpfdrv_read_user_nofault(frame, (const void __user *)fp, sizeof(frame)))
+			break;
+		if (!frame[1])
+			break;
+		ips[n++] = frame[1];
+		if (frame[0] <= fp)
+			break;
+		fp = frame[0];
+	}
+	return n;
+}
+
+static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 flags, u64 a5)
+{
+	u64 *ips = ENV(run)->stack_ips, *dst = PTR(buf);
+	u32 skip = flags & BPF_F_SKIP_FIELD_MASK, n, copy;
+
+	if ((flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK)) || size % sizeof(u64)) {
+		memset(dst, 0, size);
+		return (s64)-EINVAL;
+	}
+	if (flags & BPF_F_USER_STACK)
+		n = user_stack(ips, BPFDRV_MAX_STACK_DEPTH);
+	else
+		n = bpfdrv_kernel_stack(ips, BPFDRV_MAX_STACK_DEPTH);
+	if (skip >= n) {
+		memset(dst, 0, size);
+		return (s64)-EFAULT;
+	}
+	copy = min_t(u64, n - skip, size / sizeof(u64));
+	memcpy(dst, ips + skip, copy * sizeof(u64));
+	if (copy * sizeof(u64) < size)
+		memset((u8 *)dst + copy * sizeof(u64), 0, size - copy * sizeof(u64));
+	return copy * sizeof(u64);
+}
+
+struct bpfdrv_helper_def {
+	u32 id;
+	bool gpl_only, tracing_only;
+	struct ebpf_helper h;
+};
+
+#define HELPER(id_, name_, gpl, tracing, ret_, ...) \
+	{ id_, gpl, tracing, { #name_, h_##name_, ret_, { __VA_ARGS__ } } }
+
+static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
+	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
+	HELPER(2, map_update_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
+	HELPER(3, map_delete_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
+	HELPER(4, probe_read, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(5, ktime_get_ns, false, false, EBPF_RET_INTEGER),
+	HELPER(7, get_prandom_u32, false, false, EBPF_RET_INTEGER),
+	HELPER(8, get_smp_processor_id, false, false, EBPF_RET_INTEGER),
+	HELPER(14, get_current_pid_tgid, false, true, EBPF_RET_INTEGER),
+	HELPER(15, get_current_uid_gid, false, true, EBPF_RET_INTEGER),
+	HELPER(16, get_current_comm, false, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
+	HELPER(25, perf_event_output, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING,
+	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO),
+	HELPER(35, get_current_task, true, true, EBPF_RET_INTEGER),
+	HELPER(37, current_task_under_cgroup, false, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
+	HELPER(45, probe_read_str, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(67, get_stack, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO,
+	       EBPF_ARG_ANYTHING),
+	HELPER(112, probe_read_user, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(113, probe_read_kernel, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(114, probe_read_user_str, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),
+};
+
+/* Per program class, indexed by helper id; built once from the definitions above. */
+static struct ebpf_helper bpfdrv_tracing_helpers[BPFDRV_HELPER_MAX];
+static struct ebpf_helper bpfdrv_base_helpers[BPFDRV_HELPER_MAX];
+static bool bpfdrv_gpl_only[BPFDRV_HELPER_MAX];
+
+void bpfdrv_helpers_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_defs); i++) {
+		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];
+
+		bpfdrv_tracing_helpers[d->id] = d->h;
+		if (!d->tracing_only)
+			bpfdrv_base_helpers[d->id] = d->h;
+		bpfdrv_gpl_only[d->id] = d->gpl_only;
+	}
+}
+
+const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count)
+{
+	*count = BPFDRV_HELPER_MAX;
+	if (prog_type == BPFDRV_PROG_TYPE_SOCKET_FILTER)
+		return bpfdrv_base_helpers;
+	return bpfdrv_tracing_helpers;
+}
+
+bool bpfdrv_helper_gpl_only(u32 id)
+{
+	return id < BPFDRV_HELPER_MAX && bpfdrv_gpl_only[id];
+}

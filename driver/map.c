@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The map layer: create, fd lifetime and the syscall element commands. It dispatches
+ * through each type's bpfdrv_map_ops and never knows a map type by name.
+ */
+#include <linux/kernel.h>
+#include <linux/uaccess.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/rcupdate.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] = {
+	[BPFDRV_MAP_TYPE_HASH] = &bpfdrv_hash_ops,
+	[BPFDRV_MAP_TYPE_ARRAY] = &bpfdrv_array_ops,
+	[BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY] = &bpfdrv_perf_event_array_ops,
+	[BPFDRV_MAP_TYPE_CGROUP_ARRAY] = &bpfdrv_cgroup_array_ops,
+};
+
+void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
+		     const struct bpfdrv_map_ops *ops)
+{
+	map->ops = ops;
+	atomic_set(&map->refcnt, 1);
+	map->map_type = attr->map_type;
+	map->key_size = attr->key_size;
+	map->value_size = attr->value_size;
+	map->max_entries = attr->max_entries;
+	map->map_flags = attr->map_flags;
+	memcpy(map->name, attr->map_name, sizeof(map->name));
+	map->name[sizeof(map->name) - 1] = 0;
+	mutex_init(&map->freeze_mutex);
+	atomic_set(&map->writable_mmaps, 0);
+}
+
+void bpfdrv_map_get(struct bpfdrv_map *map)
+{
+	atomic_inc(&map->refcnt);
+}
+
+void bpfdrv_map_put(struct bpfdrv_map *map)
+{
+	if (atomic_dec_and_test(&map->refcnt)) {
+		/* Programs using it are gone; wait out any element access still in flight. */
+		bpfdrv_synchronize();
+		map->ops->free(map);
+	}
+}
+
+static void bpfdrv_map_get_any(void *map)
+{
+	bpfdrv_map_get(map);
+}
+
+static int bpfdrv_map_release(struct inode *inode, struct file *file)
+{
+	bpfdrv_map_put(file->private_data);
+	return 0;
+}
+
+static void bpfdrv_map_vma_open(struct vm_area_struct *vma)
+{
+	struct bpfdrv_map *map = vma->vm_file->private_data;
+
+	if (vma->vm_flags & VM_MAYWRITE)
+		atomic_inc(&map->writable_mmaps);
+}
+
+static void bpfdrv_map_vma_close(struct vm_area_struct *vma)
+{
+	struct bpfdrv_map *map = vma->vm_file->private_data;
+
+	if (vma->vm_flags & VM_MAYWRITE)
+		atomic_dec(&map->writable_mmaps);
+}
+
+static const struct vm_operations_struct bpfdrv_map_vm_ops = {
+	.open = bpfdrv_map_vma_open,
+	.close = bpfdrv_map_vma_close,
+};
+
+static int bpfdrv_map_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct bpfdrv_map *map = file->private_data;
+	int err;
+
+	if (!map->ops->mmap || !(map->map_flags & BPFDRV_F_MMAPABLE))
+		return -ENODEV;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	mutex_lock(&map->freeze_mutex);
+	if ((vma->vm_flags & VM_WRITE) && map->frozen) {
+		mutex_unlock(&map->freeze_mutex);
+		return -EPERM;
+	}
+	/* A read-only mapping must not become writable later through mprotect. */
+	if (!(vma->vm_flags & VM_WRITE))
+		vma->vm_flags &= ~VM_MAYWRITE;
+	err = map->ops->mmap(map, vma);
+	if (!err) {
+		vma->vm_ops = &bpfdrv_map_vm_ops;
+		bpfdrv_map_vma_open(vma);
+	}
+	mutex_unlock(&map->freeze_mutex);
+	return err;
+}
+
+static const struct file_operations bpfdrv_map_fops = {
+	.owner = THIS_MODULE,
+	.release = bpfdrv_map_release,
+	.mmap = bpfdrv_map_mmap,
+	.llseek = noop_llseek,
+};
+
+struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
+{
+	return bpfdrv_fd_object(fd, &bpfdrv_map_fops, bpfdrv_map_get_any);
+}
+
+int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_map_create_attr *attr = &uattr->map_create;
+	const struct bpfdrv_map_ops *ops = NULL;
+	struct bpfdrv_map *map;
+	u32 known_flags = BPFDRV_F_NO_PREALLOC | BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY |
+			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
+			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE;
+	int fd, i;
+
+	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)
+		ops = bpfdrv_map_types[attr->map_type];
+	if (!ops) {
+		bpfdrv_warn("map type %u is not supported\n", attr->map_type);
+		return -EINVAL;
+	}
+	if (attr->map_flags & ~known_flags)
+		return -EINVAL;
+	if (attr->map_ifindex || attr->btf_vmlinux_value_type_id)
+		return -EOPNOTSUPP;
+	for (i = 0; i < (int)sizeof(attr->map_name) && attr->map_name[i]; i++) {
+		char c = attr->map_name[i];
+
+		if (!isalnum(c) && c != '_' && c != '.')
+			return -EINVAL;
+	}
+	if (i == sizeof(attr->map_name))
+		return -EINVAL;
+
+	map = ops->alloc(attr);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	if (fd < 0)
+		ops->free(map);
+	return fd;
+}
+
+static u32 bpfdrv_map_sys_value_size(const struct bpfdrv_map *map)
+{
+	return map->ops->sys_value_size ? map->ops->sys_value_size(map) : map->value_size;
+}
+
+/* Syscall-side element access: the map from attr->map_fd, key and value buffers. */
+struct bpfdrv_elem_op {
+	struct bpfdrv_map *map;
+	void *key, *value;
+	u32 value_size;
+};
+
+static int bpfdrv_elem_op_begin(struct bpfdrv_elem_op *op, const struct bpfdrv_map_elem_attr *attr,
+				bool need_key, bool copy_value)
+{
+	memset(op, 0, sizeof(*op));
+	op->map = bpfdrv_map_from_fd(attr->map_fd);
+	if (IS_ERR(op->map))
+		return PTR_ERR(op->map);
+	if (need_key || attr->key) {
+		op->key = bpfdrv_copy_from_user_alloc(attr->key, op->map->key_size);
+		if (IS_ERR(op->key)) {
+			int err = PTR_ERR(op->key);
+
+			op->key = NULL;
+			return err;
+		}
+	}
+	op->value_size = bpfdrv_map_sys_value_size(op->map);
+	if (copy_value)
+		op->value = bpfdrv_copy_from_user_alloc(attr->value, op->value_size);
+	else
+		op->value = bpfdrv_zalloc_large(op->value_size);
+	if (IS_ERR_OR_NULL(op->value)) {
+		int err = op->value ? PTR_ERR(op->value) : -ENOMEM;
+
+		op->value = NULL;
+		return err;
+	}
+	return 0;
+}
+
+static void bpfdrv_elem_op_end(struct bpfdrv_elem_op *op)
+{
+	kfree(op->key);
+	if (op->value)
+		bpfdrv_free_large(op->value);
+	if (!IS_ERR_OR_NULL(op->map))
+		bpfdrv_map_put(op->map);
+}
+
+/* kfree of a buffer from bpfdrv_copy_from_user_alloc vs bpfdrv_zalloc_large: both kvfree-able. */
+
+int bpfdrv_cmd_map_lookup(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
+	struct bpfdrv_elem_op op;
+	int err;
+
+	if (attr->flags & ~BPFDRV_F_LOCK)
+		return -EINVAL;
+	err = bpfdrv_elem_op_begin(&op, attr, true, false);
+	if (err)
+		goto out;
+	if (op.map->map_flags & BPFDRV_F_WRONLY) {
+		err = -EPERM;
+		goto out;
+	}
+	if (op.map->ops->sys_lookup) {
+		err = op.map->ops->sys_lookup(op.map, op.key, op.value);
+	} else {
+		void *v;
+
+		rcu_read_lock();
+		v = op.map->ops->lookup(op.map, op.key);
+		if (v)
+			memcpy(op.value, v, op.value_size);
+		rcu_read_unlock();
+		err = v ? 0 : -ENOENT;
+	}
+	if (!err && copy_to_user(bpfdrv_u64_to_ptr(attr->value), op.value, op.value_size))
+		err = -EFAULT;
+out:
+	bpfdrv_elem_op_end(&op);
+	return err;
+}
+
+int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
+	struct bpfdrv_elem_op op;
+	int err;
+
+	err = bpfdrv_elem_op_begin(&op, attr, true, true);
+	if (err)
+		goto out;
+	if (op.map->map_flags & BPFDRV_F_RDONLY) {
+		err = -EPERM;
+		goto out;
+	}
+	mutex_lock(&op.map->freeze_mutex);
+	if (op.map->frozen) {
+		err = -EPERM;
+	} else if (op.map->ops->sys_update) {
+		err = op.map->ops->sys_update(op.map, op.key, op.value, attr->flags);
+	} else {
+		rcu_read_lock();
+		err = op.map->ops->update(op.map, op.key, op.value, attr->flags);
+		rcu_read_unlock();
+	}
+	mutex_unlock(&op.map->freeze_mutex);
+out:
+	bpfdrv_elem_op_end(&op);
+	return err;
+}
+
+int bpfdrv_cmd_map_delete(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
+	struct bpfdrv_map *map = bpfdrv_map_from_fd(attr->map_fd);
+	void *key;
+	int err;
+
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	key = bpfdrv_copy_from_user_alloc(attr->key, map->key_size);
+	if (IS_ERR(key)) {
+		err = PTR_ERR(key);
+		goto out;
+	}
+	if (map->frozen || (map->map_flags & BPFDRV_F_RDONLY)) {
+		err = -EPERM;
+	} else if (map->ops->sys_delete) {
+		err = map->ops->sys_delete(map, key);
+	} else {
+		rcu_read_lock();
+		err = map->ops->delete(map, key);
+		rcu_read_unlock();
+	}
+	kfree(key);
+out:
+	bpfdrv_map_put(map);
+	return err;
+}
+
+int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
+	struct bpfdrv_map *map = bpfdrv_map_from_fd(attr->map_fd);
+	void *key = NULL, *next;
+	int err;
+
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	if (attr->key) {
+		key = bpfdrv_copy_from_user_alloc(attr->key, map->key_size);
+		if (IS_ERR(key)) {
+			err = PTR_ERR(key);
+			goto out;
+		}
+	}
+	next = kzalloc(map->key_size, GFP_KERNEL);
+	if (!next) {
+		err = -ENOMEM;
+		goto out_key;
+	}
+	rcu_read_lock();
+	err = map->ops->get_next_key(map, key, next);
+	rcu_read_unlock();
+	if (!err && copy_to_user(bpfdrv_u64_to_ptr(attr->value), next, map->key_size))
+		err = -EFAULT;
+	kfree(next);
+out_key:
+	if (!IS_ERR_OR_NULL(key))
+		kfree(key);
+out:
+	bpfdrv_map_put(map);
+	return err;
+}
+
+int bpfdrv_cmd_map_freeze(union bpfdrv_attr *uattr)
+{
+	struct bpfdrv_map *map = bpfdrv_map_from_fd(uattr->elem.map_fd);
+	int err = 0;
+
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	mutex_lock(&map->freeze_mutex);
+	if (atomic_read(&map->writable_mmaps))
+		err = -EBUSY;
+	else if (map->frozen)
+		err = -EBUSY;
+	else
+		map->frozen = true;
+	mutex_unlock(&map->freeze_mutex);
+	bpfdrv_map_put(map);
+	return err;
+}

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Objects are real file descriptors (anon inodes), like native BPF objects. */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include "bpfdrv.h"
+
+int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags)
+{
+	return anon_inode_getfd(name, fops, priv, O_RDWR | flags);
+}
+
+void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *))
+{
+	struct file *file = fget(fd);
+	void *obj = NULL;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op == fops) {
+		obj = file->private_data;
+		get(obj);
+	}
+	fput(file);
+	return obj ? obj : ERR_PTR(-EINVAL);
+}
+
+void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size)
+{
+	void *buf = kmalloc(size ? size : 1, GFP_KERNEL | __GFP_NOWARN);
+
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, bpfdrv_u64_to_ptr(uptr), size)) {
+		kfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}

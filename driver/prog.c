@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF_PROG_LOAD: copy the instructions, resolve map references in ld_imm64, check the
+ * program with the engine's checker and hand out a program fd. Rejections carry the
+ * checker's kernel-style log in log_buf, which libbpf prints.
+ */
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/license.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/ctype.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+#define LD_IMM64 0x18
+#define CALL_INSN 0x85
+#define BPFDRV_LOG_MIN 128
+
+static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
+{
+	u32 i;
+
+	for (i = 0; i < prog->nr_maps; i++)
+		bpfdrv_map_put(prog->maps[i]);
+	kfree(prog->maps);
+	kfree(prog->map_refs);
+	bpfdrv_free_large(prog->insns);
+	kfree(prog);
+}
+
+void bpfdrv_prog_get(struct bpfdrv_prog *prog)
+{
+	atomic_inc(&prog->refcnt);
+}
+
+void bpfdrv_prog_put(struct bpfdrv_prog *prog)
+{
+	/* Attach points drop their reference only after their handlers are quiescent. */
+	if (atomic_dec_and_test(&prog->refcnt))
+		bpfdrv_prog_free(prog);
+}
+
+static void bpfdrv_prog_get_any(void *prog)
+{
+	bpfdrv_prog_get(prog);
+}
+
+static int bpfdrv_prog_release(struct inode *inode, struct file *file)
+{
+	bpfdrv_prog_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations bpfdrv_prog_fops = {
+	.owner = THIS_MODULE,
+	.release = bpfdrv_prog_release,
+	.llseek = noop_llseek,
+};
+
+struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd)
+{
+	return bpfdrv_fd_object(fd, &bpfdrv_prog_fops, bpfdrv_prog_get_any);
+}
+
+static __printf(2, 3) void log_append(struct ebpf_log *log, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!log->buf || log->len + 1 >= log->size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(log->buf + log->len, log->size - log->len, fmt, ap);
+	va_end(ap);
+	log->len = min_t(u32, log->len + max(n, 0), log->size - 1);
+}
+
+/* Index of @map in the program's map table, adding it (and a reference) if new. */
+static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 cap)
+{
+	struct ebpf_map_ref *ref;
+	u32 i;
+
+	for (i = 0; i < prog->nr_maps; i++)
+		if (prog->maps[i] == map) {
+			bpfdrv_map_put(map); /* the caller's reference: we already hold one */
+			return i;
+		}
+	if (prog->nr_maps == cap) {
+		bpfdrv_map_put(map);
+		return -E2BIG;
+	}
+	i = prog->nr_maps++;
+	prog->maps[i] = map;
+	ref = &prog->map_refs[i];
+	ref->map = map;
+	ref->key_size = map->key_size;
+	ref->value_size = map->value_size;
+	ref->value_base = map->ops->direct_value ?
+		map->ops->direct_value(map, &ref->value_region_size) : NULL;
+	ref->value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
+	return i;
+}
+
+/* Rewrite ld_imm64 map fds into indexes of prog->map_refs (what the engine expects). */
+static int prog_resolve_maps(struct bpfdrv_prog *prog, struct ebpf_log *log)
+{
+	u32 i, cap = 64;
+	int idx;
+
+	prog->maps = kcalloc(cap, sizeof(*prog->maps), GFP_KERNEL);
+	prog->map_refs = kcalloc(cap, sizeof(*prog->map_refs), GFP_KERNEL);
+	if (!prog->maps || !prog->map_refs)
+		return -ENOMEM;
+	for (i = 0; i < prog->eprog.len; i++) {
+		struct ebpf_insn *insn = &prog->insns[i];
+		u8 src = insn->regs >> 4;
+		struct bpfdrv_map *map;
+
+		if (insn->code != LD_IMM64)
+			continue;
+		if (i + 1 >= prog->eprog.len) {
+			log_append(log, "invalid bpf_ld_imm64 insn\n");
+			return -EINVAL;
+		}
+		if (src == 0) {
+			i++;
+			continue;
+		}
+		if (src != BPFDRV_PSEUDO_MAP_FD && src != BPFDRV_PSEUDO_MAP_VALUE) {
+			log_append(log, "ld_imm64 pseudo src %u at insn %u is not supported\n", src, i);
+			return -EINVAL;
+		}
+		map = bpfdrv_map_from_fd(insn->imm);
+		if (IS_ERR(map)) {
+			log_append(log, "fd %d is not pointing to valid bpf_map\n", insn->imm);
+			return PTR_ERR(map);
+		}
+		idx = prog_add_map(prog, map, cap);
+		if (idx < 0) {
+			log_append(log, "too many maps referenced (max %u)\n", cap);
+			return idx;
+		}
+		if (src == BPFDRV_PSEUDO_MAP_VALUE) {
+			const struct ebpf_map_ref *ref = &prog->map_refs[idx];
+			u32 off = (u32)prog->insns[i + 1].imm;
+
+			if (!ref->value_base) {
+				log_append(log, "map '%s' has no direct value access\n", prog->maps[idx]->name);
+				return -EINVAL;
+			}
+			if (off >= ref->value_region_size) {
+				log_append(log, "invalid access to map value pointer, value_size=%u off=%u\n",
+					   ref->value_region_size, off);
+				return -EACCES;
+			}
+		} else if (prog->insns[i + 1].imm) {
+			log_append(log, "unrecognized bpf_ld_imm64 insn\n");
+			return -EINVAL;
+		}
+		insn->imm = idx;
+		i++;
+	}
+	return 0;
+}
+
+/* GPL-only helpers need a GPL-compatible license, as in the kernel. */
+static int prog_check_license(struct bpfdrv_prog *prog, struct ebpf_log *log)
+{
+	u32 i;
+
+	if (prog->gpl_compatible)
+		return 0;
+	for (i = 0; i < prog->eprog.len; i++) {
+		const struct ebpf_insn *insn = &prog->insns[i];
+
+		if (insn->code == CALL_INSN && !(insn->regs >> 4) && insn->imm >= 0 &&
+		    bpfdrv_helper_gpl_only(insn->imm)) {
+			log_append(log, "cannot call GPL-restricted function from non-GPL compatible program\n");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool prog_type_supported(u32 type)
+{
+	return type == BPFDRV_PROG_TYPE_TRACEPOINT || type == BPFDRV_PROG_TYPE_SOCKET_FILTER;
+}
+
+static int prog_copy_log(const struct bpfdrv_prog_load_attr *attr, const struct ebpf_log *log)
+{
+	if (!attr->log_level || !log->buf)
+		return 0;
+	if (copy_to_user(bpfdrv_u64_to_ptr(attr->log_buf), log->buf, log->len + 1))
+		return -EFAULT;
+	return 0;
+}
+
+int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_prog_load_attr *attr = &uattr->prog_load;
+	struct ebpf_log log = { NULL, 0, 0, 0 };
+	struct bpfdrv_prog *prog;
+	char license[128];
+	u32 nr_helpers;
+	int err, i, fd;
+
+	if (!prog_type_supported(attr->prog_type)) {
+		bpfdrv_warn("program type %u is not supported\n", attr->prog_type);
+		return -EINVAL;
+	}
+	/* BPF_F_STRICT_ALIGNMENT, ANY_ALIGNMENT, TEST_RND_HI32, TEST_STATE_FREQ: accepted, no effect. */
+	if (attr->prog_flags & ~0xfu)
+		return -EINVAL;
+	if (!attr->insn_cnt || attr->insn_cnt > BPFDRV_MAX_INSNS)
+		return -E2BIG;
+	if (attr->log_level) {
+		if (!attr->log_buf || attr->log_size < BPFDRV_LOG_MIN || attr->log_size > (1u << 24))
+			return -EINVAL;
+	} else if (attr->log_buf || attr->log_size) {
+		return -EINVAL;
+	}
+	for (i = 0; i < (int)sizeof(attr->prog_name) && attr->prog_name[i]; i++)
+		if (!isalnum(attr->prog_name[i]) && attr->prog_name[i] != '_' && attr->prog_name[i] != '.')
+			return -EINVAL;
+	if (i == sizeof(attr->prog_name))
+		return -EINVAL;
+	if (strncpy_from_user(license, bpfdrv_u64_to_ptr(attr->license), sizeof(license)) < 0)
+		return -EFAULT;
+	license[sizeof(license) - 1] = 0;
+
+	prog = kzalloc(sizeof(*prog), GFP_KERNEL);
+	if (!prog)
+		return -ENOMEM;
+	atomic_set(&prog->refcnt, 1);
+	prog->type = attr->prog_type;
+	memcpy(prog->name, attr->prog_name, sizeof(prog->name));
+	prog->gpl_compatible = license_is_gpl_compatible(license);
+	prog->insns = bpfdrv_zalloc_large((size_t)attr->insn_cnt * sizeof(struct ebpf_insn));
+	if (!prog->insns) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (copy_from_user(prog->insns, bpfdrv_u64_to_ptr(attr->insns),
+			   (size_t)attr->insn_cnt * sizeof(struct ebpf_insn))) {
+		err = -EFAULT;
+		goto fail;
+	}
+	if (attr->log_level) {
+		log.buf = bpfdrv_zalloc_large(attr->log_size);
+		if (!log.buf) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		log.size = attr->log_size;
+		log.level = attr->log_level;
+	}
+	prog->eprog.insns = prog->insns;
+	prog->eprog.len = attr->insn_cnt;
+	err = prog_resolve_maps(prog, &log);
+	if (err)
+		goto fail_log;
+	err = prog_check_license(prog, &log);
+	if (err)
+		goto fail_log;
+	prog->eprog.maps = prog->map_refs;
+	prog->eprog.nr_maps = prog->nr_maps;
+	prog->eprog.helpers = bpfdrv_helpers_for(prog->type, &nr_helpers);
+	prog->eprog.nr_helpers = nr_helpers;
+	prog->eprog.ctx_size = prog->type == BPFDRV_PROG_TYPE_TRACEPOINT ? BPFDRV_TRACE_CTX_SIZE : 0;
+	prog->eprog.ctx_writable = false;
+	err = ebpf_check(&prog->eprog, &log);
+	if (err)
+		goto fail_log;
+	err = prog_copy_log(attr, &log);
+	if (err)
+		goto fail_log;
+	bpfdrv_free_large(log.buf);
+	fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
+	if (fd < 0)
+		bpfdrv_prog_free(prog);
+	return fd;
+
+fail_log:
+	if (prog_copy_log(attr, &log))
+		err = -EFAULT;
+fail:
+	if (log.buf)
+		bpfdrv_free_large(log.buf);
+	bpfdrv_prog_free(prog);
+	return err;
+}

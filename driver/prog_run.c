@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Running programs: per-CPU scratch (engine stack, context copy), a per-CPU recursion
+ * guard, an instruction budget per invocation and run statistics.
+ */
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/vmalloc.h>
+#include <linux/slab.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+/* Enough for bounded loops over a few thousand elements; ends runaway programs. */
+#define BPFDRV_RUN_BUDGET 1000000
+
+struct bpfdrv_cpu_state {
+	int busy;
+	u8 ctx[BPFDRV_TRACE_CTX_SIZE] __aligned(8);
+	u64 stack_ips[BPFDRV_MAX_STACK_DEPTH];
+	struct ebpf_scratch scratch;
+};
+
+static struct bpfdrv_cpu_state **bpfdrv_cpu_states;
+
+int bpfdrv_prog_run_init(void)
+{
+	int cpu;
+
+	bpfdrv_helpers_init();
+	bpfdrv_cpu_states = kcalloc(nr_cpu_ids, sizeof(*bpfdrv_cpu_states), GFP_KERNEL);
+	if (!bpfdrv_cpu_states)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		bpfdrv_cpu_states[cpu] = vzalloc(sizeof(struct bpfdrv_cpu_state));
+		if (!bpfdrv_cpu_states[cpu]) {
+			bpfdrv_prog_run_exit();
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void bpfdrv_prog_run_exit(void)
+{
+	int cpu;
+
+	if (!bpfdrv_cpu_states)
+		return;
+	for_each_possible_cpu(cpu)
+		vfree(bpfdrv_cpu_states[cpu]);
+	kfree(bpfdrv_cpu_states);
+	bpfdrv_cpu_states = NULL;
+}
+
+static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_state *st,
+				  struct pt_regs *regs)
+{
+	struct bpfdrv_run_env env = { regs, prog, st->stack_ips };
+	struct ebpf_run run;
+	u64 start = bpfdrv_ktime_ns();
+
+	memset(&run, 0, sizeof(run));
+	run.prog = &prog->eprog;
+	run.env = &env;
+	run.budget = BPFDRV_RUN_BUDGET;
+	ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
+	atomic64_inc(&prog->run_cnt);
+	atomic64_add(bpfdrv_ktime_ns() - start, &prog->run_time_ns);
+	if (run.error) {
+		atomic64_inc(&prog->aborts);
+		bpfdrv_warn("program '%s' aborted at insn %u: error %d\n", prog->name,
+			    run.error_pc, run.error);
+	}
+}
+
+void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size,
+			     struct pt_regs *regs)
+{
+	struct bpfdrv_cpu_state *st;
+
+	preempt_disable();
+	st = bpfdrv_cpu_states[smp_processor_id()];
+	/* A probe firing inside a program on this CPU (interrupt, NMI) is skipped. */
+	if (st->busy) {
+		atomic64_inc(&prog->missed);
+		preempt_enable();
+		return;
+	}
+	st->busy = 1;
+	barrier();
+	size = min_t(u32, size, sizeof(st->ctx));
+	/* The program sees the record followed by zeroes up to the tracepoint context size. */
+	memcpy(st->ctx, rec, size);
+	bpfdrv_run_on_cpu_ctx(prog, st, regs);
+	memset(st->ctx, 0, size);
+	barrier();
+	st->busy = 0;
+	preempt_enable();
+}
