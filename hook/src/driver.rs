@@ -55,7 +55,7 @@ impl Driver {
 fn device_path() -> CString {
     let path = std::env::var_os(DEVICE_ENV)
         .filter(|p| !p.is_empty())
-        .map(|p| std::os::unix::ffi::OsStringExt::into_vec(p))
+        .map(std::os::unix::ffi::OsStringExt::into_vec)
         .unwrap_or_else(|| DEFAULT_DEVICE.as_bytes().to_vec());
     CString::new(path).unwrap_or_else(|_| CString::new(DEFAULT_DEVICE).unwrap())
 }

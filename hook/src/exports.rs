@@ -5,6 +5,15 @@
 use crate::{bpf, mode, paths, perf, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
+/// Runs when the library is loaded: resolves the real functions (no file, no output).
+extern "C" fn on_load() {
+    real::resolve_all();
+}
+
+#[used]
+#[link_section = ".init_array"]
+static ON_LOAD: extern "C" fn() = on_load;
+
 /// libc's syscall() convention: -1 and errno on failure.
 fn finish(r: Result<c_long, c_int>) -> c_long {
     match r {

@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(r.attr_size, DEFAULT_ATTR_SIZE);
         assert_eq!(r.attr, 0x1000);
         assert_eq!((r.pid, r.cpu, r.group_fd), (-1, 3, -1));
-        assert_eq!(r.flags, PERF_FLAG_FD_CLOEXEC as u32);
+        assert_eq!(r.flags, PERF_FLAG_FD_CLOEXEC);
         let h = AttrHead { size: 136, ..h };
         assert_eq!(request(&h, 0, 0, 0, 0, 0).attr_size, 136);
     }

@@ -34,6 +34,15 @@ impl NextSym {
         self.addr.store(found, Ordering::Release);
         found
     }
+
+    /// Resolves and caches the address if there is one.
+    pub fn try_resolve(&self) {
+        if self.addr.load(Ordering::Acquire).is_null() {
+            // SAFETY: as in `get`.
+            let found = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) };
+            self.addr.store(found, Ordering::Release);
+        }
+    }
 }
 
 #[cold]
@@ -48,17 +57,35 @@ fn missing(name: &CStr) -> ! {
     }
 }
 
-/// Declares `pub unsafe fn name(args) -> ret` calling the next definition of `name`.
+/// Declares `pub unsafe fn name(args) -> ret` calling the next definition of `name`,
+/// its cached address in `sym::name`, and `resolve_all()` filling every cache.
 macro_rules! next_fns {
     ($( $name:ident ( $($arg:ident : $ty:ty),* $(; $va:tt)? ) -> $ret:ty ; )*) => {
-        $(
-            #[allow(clippy::missing_safety_doc)]
-            pub unsafe fn $name($($arg: $ty),*) -> $ret {
-                static SYM: NextSym = NextSym::new(
+        /// The cached addresses.
+        #[allow(non_upper_case_globals)]
+        pub mod sym {
+            use super::NextSym;
+            use std::ffi::CStr;
+            $(
+                pub static $name: NextSym = NextSym::new(
                     // SAFETY: literal with exactly one trailing NUL.
                     unsafe { CStr::from_bytes_with_nul_unchecked(concat!(stringify!($name), "\0").as_bytes()) }
                 );
-                let f: unsafe extern "C" fn($($ty),* $(, $va)?) -> $ret = std::mem::transmute(SYM.get());
+            )*
+        }
+
+        /// Looks every real function up now (from the library's constructor, while
+        /// the process is single-threaded and malloc is usable), so that later calls,
+        /// possibly from inside an allocator or a signal handler, never enter dlsym.
+        /// A missing one is left for its first call to report.
+        pub fn resolve_all() {
+            $( sym::$name.try_resolve(); )*
+        }
+
+        $(
+            #[allow(clippy::missing_safety_doc)]
+            pub unsafe fn $name($($arg: $ty),*) -> $ret {
+                let f: unsafe extern "C" fn($($ty),* $(, $va)?) -> $ret = std::mem::transmute(sym::$name.get());
                 f($($arg),*)
             }
         )*
