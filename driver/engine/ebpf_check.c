@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ebpf_check.c - load-time structural validation of eBPF programs.
+ *
+ * Checks what Linux's verifier checks before its data-flow analysis, with the
+ * same errors and log messages: known opcodes, reserved fields, register
+ * numbers, r10 read-only, ld_imm64 pairs and pseudo sources, immediate shifts
+ * and divisions, helper ids, jump and call targets (inside the program, inside
+ * the subprogram, not into an ld_imm64), no falling off a subprogram, no
+ * unreachable instructions, no recursion, call depth.  Memory safety does not
+ * depend on this: the interpreter checks every access at run time.
+ */
+#include "ebpf_engine.h"
+#include "ebpf_insn.h"
+
+#define AUX_LD2		0x01	/* second half of an ld_imm64 */
+#define AUX_SUBPROG	0x02	/* first insn of a subprogram */
+#define AUX_SEEN	0x04	/* reached by the control-flow walk */
+
+struct check_env {
+	const struct ebpf_prog *prog;
+	struct ebpf_log *log;
+	u8 *aux;
+};
+
+static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
+{
+	va_list ap;
+	u32 room;
+	int n;
+
+	if (!log || !log->level || !log->buf || !log->size)
+		return;
+	if (log->len >= log->size) {
+		log->len = log->size - 1;
+		log->buf[log->len] = 0;
+		return;
+	}
+	room = log->size - log->len;
+	va_start(ap, fmt);
+	n = vsnprintf(log->buf + log->len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((u32)n >= room)
+		log->len = log->size - 1;
+	else
+		log->len += (u32)n;
+	log->buf[log->len] = 0;
+}
+
+static bool opcode_known(u8 code)
+{
+	u8 op = EBPF_OP(code);
+
+	switch (EBPF_CLASS(code)) {
+	case EBPF_ALU:
+		if (op == EBPF_NEG)
+			return EBPF_SRC(code) == EBPF_K;
+		return op <= EBPF_END;
+	case EBPF_ALU64:
+		if (op == EBPF_NEG || op == EBPF_END)
+			return EBPF_SRC(code) == EBPF_K;
+		return op <= EBPF_END;
+	case EBPF_JMP:
+		if (op == EBPF_JA || op == EBPF_CALL || op == EBPF_EXIT)
+			return EBPF_SRC(code) == EBPF_K;
+		return op <= EBPF_JSLE;
+	case EBPF_JMP32:
+		if (op == EBPF_JA)
+			return EBPF_SRC(code) == EBPF_K;
+		if (op == EBPF_CALL || op == EBPF_EXIT)
+			return false;
+		return op <= EBPF_JSLE;
+	case EBPF_LD:
+		if (code == (EBPF_LD | EBPF_IMM | EBPF_DW))
+			return true;
+		return (EBPF_MODE(code) == EBPF_ABS || EBPF_MODE(code) == EBPF_IND) &&
+		       EBPF_SIZE(code) != EBPF_DW;
+	case EBPF_LDX:
+		return EBPF_MODE(code) == EBPF_MEM ||
+		       (EBPF_MODE(code) == EBPF_MEMSX && EBPF_SIZE(code) != EBPF_DW);
+	case EBPF_ST:
+		return EBPF_MODE(code) == EBPF_MEM;
+	default: /* EBPF_STX */
+		return EBPF_MODE(code) == EBPF_MEM || EBPF_MODE(code) == EBPF_ATOMIC;
+	}
+}
+
+static int check_reg(struct check_env *env, u32 regno, bool write)
+{
+	if (regno >= EBPF_NR_REGS) {
+		vlog(env->log, "R%u is invalid\n", regno);
+		return -EINVAL;
+	}
+	if (write && regno == EBPF_REG_FP) {
+		vlog(env->log, "frame pointer is read only\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int reserved(struct check_env *env, const char *what)
+{
+	vlog(env->log, "%s uses reserved fields\n", what);
+	return -EINVAL;
+}
+
+static int check_alu(struct check_env *env, const struct ebpf_insn *in)
+{
+	u8 code = in->code, op = EBPF_OP(code);
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	bool is64 = EBPF_CLASS(code) == EBPF_ALU64;
+	bool x = EBPF_SRC(code) == EBPF_X;
+	int err;
+
+	if (op == EBPF_END) {
+		if (src || in->off || (in->imm != 16 && in->imm != 32 && in->imm != 64) ||
+		    (x && is64))
+			return reserved(env, "BPF_END");
+	} else if (op == EBPF_NEG) {
+		if (x || src || in->off || in->imm)
+			return reserved(env, "BPF_NEG");
+	} else if (op == EBPF_MOV) {
+		if (x) {
+			if (in->imm || (in->off != 0 && in->off != 8 && in->off != 16 &&
+					(!is64 || in->off != 32)))
+				return reserved(env, "BPF_MOV");
+		} else if (src || in->off) {
+			return reserved(env, "BPF_MOV");
+		}
+	} else {
+		if ((x && in->imm) || (!x && src) || (in->off != 0 && in->off != 1) ||
+		    (in->off == 1 && op != EBPF_MOD && op != EBPF_DIV))
+			return reserved(env, "BPF_ALU");
+	}
+	if (x) {
+		err = check_reg(env, src, false);
+		if (err)
+			return err;
+	}
+	err = check_reg(env, dst, true);
+	if (err)
+		return err;
+	if ((op == EBPF_MOD || op == EBPF_DIV) && !x && in->imm == 0) {
+		vlog(env->log, "div by zero\n");
+		return -EINVAL;
+	}
+	if ((op == EBPF_LSH || op == EBPF_RSH || op == EBPF_ARSH) && !x) {
+		s32 size = is64 ? 64 : 32;
+
+		if (in->imm < 0 || in->imm >= size) {
+			vlog(env->log, "invalid shift %d\n", in->imm);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
+{
+	const struct ebpf_prog *prog = env->prog;
+	u8 code = in->code, op = EBPF_OP(code);
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	bool is32 = EBPF_CLASS(code) == EBPF_JMP32;
+	bool x = EBPF_SRC(code) == EBPF_X;
+	s64 target;
+	int err;
+
+	if (op == EBPF_CALL) {
+		if (x || (src != 0 && src != EBPF_PSEUDO_CALL && src != EBPF_PSEUDO_KFUNC_CALL) ||
+		    (in->off && src != EBPF_PSEUDO_KFUNC_CALL) || dst || is32)
+			return reserved(env, "BPF_CALL");
+		if (src == EBPF_PSEUDO_KFUNC_CALL) {
+			vlog(env->log, "calling kernel function is not supported\n");
+			return -EINVAL;
+		}
+		if (src == EBPF_PSEUDO_CALL) {
+			target = (s64)idx + in->imm + 1;
+			if (target < 0 || target >= prog->len) {
+				vlog(env->log, "call to invalid destination\n");
+				return -EINVAL;
+			}
+			env->aux[target] |= AUX_SUBPROG;
+			return 0;
+		}
+		if (in->imm < 0 || !prog->helpers || (u32)in->imm >= prog->nr_helpers) {
+			vlog(env->log, "invalid func unknown#%d\n", in->imm);
+			return -EINVAL;
+		}
+		if (!prog->helpers[in->imm].fn) {
+			vlog(env->log, "unknown func %s#%d\n",
+			     prog->helpers[in->imm].name ? prog->helpers[in->imm].name : "unknown",
+			     in->imm);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (op == EBPF_JA) {
+		if (x || src || dst || (!is32 && in->imm) || (is32 && in->off))
+			return reserved(env, "BPF_JA");
+		return 0;
+	}
+	if (op == EBPF_EXIT) {
+		if (x || in->imm || in->off || src || dst || is32)
+			return reserved(env, "BPF_EXIT");
+		return 0;
+	}
+	if (x) {
+		if (in->imm)
+			return reserved(env, "BPF_JMP/JMP32");
+		err = check_reg(env, src, false);
+		if (err)
+			return err;
+	} else if (src) {
+		return reserved(env, "BPF_JMP/JMP32");
+	}
+	return check_reg(env, dst, false);
+}
+
+static int check_atomic(struct check_env *env, const struct ebpf_insn *in)
+{
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	u8 size = EBPF_SIZE(in->code);
+	int err;
+
+	switch (in->imm) {
+	case EBPF_ADD:
+	case EBPF_ADD | EBPF_FETCH:
+	case EBPF_AND:
+	case EBPF_AND | EBPF_FETCH:
+	case EBPF_OR:
+	case EBPF_OR | EBPF_FETCH:
+	case EBPF_XOR:
+	case EBPF_XOR | EBPF_FETCH:
+	case EBPF_XCHG:
+	case EBPF_CMPXCHG:
+		if (size != EBPF_W && size != EBPF_DW) {
+			vlog(env->log, "invalid atomic operand size\n");
+			return -EINVAL;
+		}
+		break;
+	case EBPF_LOAD_ACQ:
+		err = check_reg(env, src, false);
+		return err ? err : check_reg(env, dst, true);
+	case EBPF_STORE_REL:
+		err = check_reg(env, src, false);
+		return err ? err : check_reg(env, dst, false);
+	default:
+		vlog(env->log, "BPF_ATOMIC uses invalid atomic opcode %02x\n", (u32)in->imm);
+		return -EINVAL;
+	}
+	err = check_reg(env, src, (in->imm & EBPF_FETCH) && in->imm != EBPF_CMPXCHG);
+	if (!err)
+		err = check_reg(env, dst, false);
+	return err;
+}
+
+static int check_ld_imm64(struct check_env *env, u32 idx)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_insn *in = &prog->insns[idx];
+	const struct ebpf_map_ref *m;
+	u32 src = EBPF_INSN_SRC(in);
+	int err;
+
+	if (idx + 1 >= prog->len || in[1].code || in[1].regs || in[1].off) {
+		vlog(env->log, "invalid bpf_ld_imm64 insn\n");
+		return -EINVAL;
+	}
+	if (in->off)
+		return reserved(env, "BPF_LD_IMM64");
+	err = check_reg(env, EBPF_INSN_DST(in), true);
+	if (err)
+		return err;
+	env->aux[idx + 1] |= AUX_LD2;
+	if (src == 0)
+		return 0;
+	if (src != EBPF_PSEUDO_MAP_FD && src != EBPF_PSEUDO_MAP_VALUE) {
+		vlog(env->log, "unsupported ld_imm64 pseudo src %u\n", src);
+		return -EINVAL;
+	}
+	if (!prog->maps || (u32)in->imm >= prog->nr_maps) {
+		vlog(env->log, "fd %d is not pointing to valid bpf_map\n", in->imm);
+		return -EINVAL;
+	}
+	m = &prog->maps[(u32)in->imm];
+	if (src == EBPF_PSEUDO_MAP_VALUE) {
+		if (!m->value_base) {
+			vlog(env->log, "no direct value access support for this map type\n");
+			return -EINVAL;
+		}
+		if ((u32)in[1].imm >= m->value_region_size) {
+			vlog(env->log, "invalid access to map value pointer, value_size=%u off=%u\n",
+			     m->value_region_size, (u32)in[1].imm);
+			return -EACCES;
+		}
+	}
+	return 0;
+}
+
+/* Pass 1: each instruction on its own. */
+static int check_insn(struct check_env *env, u32 idx)
+{
+	const struct ebpf_insn *in = &env->prog->insns[idx];
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	u8 code = in->code;
+	int err;
+
+	if (!opcode_known(code)) {
+		vlog(env->log, "unknown opcode %02x\n", code);
+		return -EINVAL;
+	}
+	switch (EBPF_CLASS(code)) {
+	case EBPF_ALU:
+	case EBPF_ALU64:
+		return check_alu(env, in);
+	case EBPF_JMP:
+	case EBPF_JMP32:
+		return check_jmp(env, in, idx);
+	case EBPF_LD:
+		if (EBPF_MODE(code) != EBPF_IMM) {
+			vlog(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
+			return -EINVAL;
+		}
+		return check_ld_imm64(env, idx);
+	case EBPF_LDX:
+		if (in->imm)
+			return reserved(env, "BPF_LDX");
+		err = check_reg(env, src, false);
+		return err ? err : check_reg(env, dst, true);
+	case EBPF_ST:
+		if (src)
+			return reserved(env, "BPF_ST");
+		return check_reg(env, dst, false);
+	default: /* EBPF_STX */
+		if (EBPF_MODE(code) == EBPF_ATOMIC)
+			return check_atomic(env, in);
+		if (in->imm)
+			return reserved(env, "BPF_STX");
+		err = check_reg(env, src, false);
+		return err ? err : check_reg(env, dst, false);
+	}
+}
+
+/* Jump target of a JA / conditional jump, false for anything else. */
+static bool jump_target(const struct ebpf_insn *in, u32 idx, s64 *target)
+{
+	u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+
+	if (cls != EBPF_JMP && cls != EBPF_JMP32)
+		return false;
+	if (op == EBPF_CALL || op == EBPF_EXIT)
+		return false;
+	if (op == EBPF_JA && cls == EBPF_JMP32)
+		*target = (s64)idx + in->imm + 1;
+	else
+		*target = (s64)idx + in->off + 1;
+	return true;
+}
+
+static inline bool is_pseudo_call(const struct ebpf_insn *in)
+{
+	return in->code == (EBPF_JMP | EBPF_CALL) && EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL;
+}
+
+/* Pass 2: jumps stay inside their subprogram, subprograms end in exit/ja. */
+static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_insn *insns = prog->insns;
+	u32 start, end, i, last, n = 0;
+	s64 t;
+
+	for (start = 0; start < prog->len; start = end) {
+		if (++n > EBPF_MAX_SUBPROGS) {
+			vlog(env->log, "too many subprograms\n");
+			return -E2BIG;
+		}
+		end = start + 1;
+		while (end < prog->len && !(env->aux[end] & AUX_SUBPROG))
+			end++;
+		for (i = start; i < end; i++) {
+			if (env->aux[i] & AUX_LD2)
+				continue;
+			if (is_pseudo_call(&insns[i])) {
+				t = (s64)i + insns[i].imm + 1;
+				if (env->aux[t] & AUX_LD2) {
+					vlog(env->log, "call to invalid destination\n");
+					return -EINVAL;
+				}
+				continue;
+			}
+			if (!jump_target(&insns[i], i, &t))
+				continue;
+			if (t < start || t >= end) {
+				vlog(env->log, "jump out of range from insn %u to %lld\n", i, (long long)t);
+				return -EINVAL;
+			}
+			if (env->aux[t] & AUX_LD2) {
+				vlog(env->log, "jump into the middle of ldimm64 insn %lld\n", (long long)t - 1);
+				return -EINVAL;
+			}
+		}
+		last = end - 1;
+		if ((env->aux[last] & AUX_LD2) ||
+		    (insns[last].code != (EBPF_JMP | EBPF_EXIT) &&
+		     insns[last].code != (EBPF_JMP | EBPF_JA) &&
+		     insns[last].code != (EBPF_JMP32 | EBPF_JA))) {
+			vlog(env->log, "last insn is not an exit or jmp\n");
+			return -EINVAL;
+		}
+	}
+	*nr_subprogs = n;
+	return 0;
+}
+
+/* Pass 3: every instruction reachable (iterative walk, explicit stack). */
+static int check_reachable(struct check_env *env)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_insn *in;
+	u32 *stack, sp = 0, i, succ[2], ns, k;
+	s64 t;
+	int err = 0;
+
+	stack = EBPF_ZALLOC((size_t)prog->len * sizeof(u32));
+	if (!stack)
+		return -ENOMEM;
+	env->aux[0] |= AUX_SEEN;
+	stack[sp++] = 0;
+	while (sp) {
+		i = stack[--sp];
+		in = &prog->insns[i];
+		ns = 0;
+		if (in->code == (EBPF_JMP | EBPF_EXIT)) {
+			/* no successor */
+		} else if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
+			succ[ns++] = i + 2;
+		} else if (is_pseudo_call(in)) {
+			succ[ns++] = i + 1;
+			succ[ns++] = (u32)((s64)i + in->imm + 1);
+		} else if (jump_target(in, i, &t)) {
+			if (EBPF_OP(in->code) != EBPF_JA)
+				succ[ns++] = i + 1;
+			succ[ns++] = (u32)t;
+		} else {
+			succ[ns++] = i + 1;
+		}
+		for (k = 0; k < ns; k++) {
+			if (succ[k] >= prog->len)
+				continue;	/* excluded by pass 2 */
+			if (env->aux[succ[k]] & AUX_SEEN)
+				continue;
+			env->aux[succ[k]] |= AUX_SEEN;
+			stack[sp++] = succ[k];
+		}
+	}
+	for (i = 0; i < prog->len; i++) {
+		if (!(env->aux[i] & (AUX_SEEN | AUX_LD2))) {
+			vlog(env->log, "unreachable insn %u\n", i);
+			err = -EINVAL;
+			break;
+		}
+	}
+	EBPF_FREE(stack);
+	return err;
+}
+
+static u32 subprog_of(const u32 *starts, u32 n, u32 insn)
+{
+	u32 lo = 0, hi = n, mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (starts[mid] <= insn)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Pass 4: call graph without recursion, at most EBPF_MAX_CALL_DEPTH frames. */
+static int check_call_graph(struct check_env *env, u32 n)
+{
+	const struct ebpf_prog *prog = env->prog;
+	u32 *starts, *stk_sub, *stk_pos, *height;
+	u8 *state;
+	u32 i, k, sp, sub, pos, end, callee, h;
+	int err = 0;
+
+	starts = EBPF_ZALLOC((size_t)n * (4 * sizeof(u32) + 1));
+	if (!starts)
+		return -ENOMEM;
+	stk_sub = starts + n;
+	stk_pos = stk_sub + n;
+	height = stk_pos + n;
+	state = (u8 *)(height + n);
+	for (i = 0, k = 0; i < prog->len && k < n; i++)
+		if (i == 0 || (env->aux[i] & AUX_SUBPROG))
+			starts[k++] = i;
+
+	sp = 0;
+	state[0] = 1;
+	stk_sub[sp] = 0;
+	stk_pos[sp++] = 0;
+	while (sp) {
+		sub = stk_sub[sp - 1];
+		pos = stk_pos[sp - 1];
+		end = sub + 1 < n ? starts[sub + 1] : prog->len;
+		while (pos < end && (!is_pseudo_call(&prog->insns[pos]) || (env->aux[pos] & AUX_LD2)))
+			pos++;
+		if (pos < end) {
+			stk_pos[sp - 1] = pos + 1;
+			callee = subprog_of(starts, n,
+					    (u32)((s64)pos + prog->insns[pos].imm + 1));
+			if (state[callee] == 1) {
+				vlog(env->log, "back-edge from insn %u to %u\n", pos, starts[callee]);
+				err = -EINVAL;
+				goto out;
+			}
+			if (state[callee] == 2) {
+				if (height[callee] > height[sub])
+					height[sub] = height[callee];
+				continue;
+			}
+			state[callee] = 1;
+			stk_sub[sp] = callee;
+			stk_pos[sp++] = starts[callee];
+		} else {
+			state[sub] = 2;
+			height[sub]++;	/* max callee chain + this frame */
+			h = height[sub];
+			sp--;
+			if (sp && h > height[stk_sub[sp - 1]])
+				height[stk_sub[sp - 1]] = h;
+		}
+	}
+	if (height[0] > EBPF_MAX_CALL_DEPTH) {
+		vlog(env->log, "the call stack of %u frames is too deep !\n", height[0]);
+		err = -E2BIG;
+	}
+out:
+	EBPF_FREE(starts);
+	return err;
+}
+
+int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
+{
+	struct check_env env;
+	u32 i, nr_subprogs = 0;
+	int err;
+
+	if (log && log->buf && log->size) {
+		if (log->len >= log->size)
+			log->len = 0;
+		log->buf[log->len] = 0;
+	}
+	if (!prog || !prog->insns) {
+		vlog(log, "no program\n");
+		return -EINVAL;
+	}
+	if (prog->len == 0 || prog->len > EBPF_MAX_INSNS) {
+		vlog(log, "program of %u insns is out of range (1..%u)\n", prog->len, EBPF_MAX_INSNS);
+		return -E2BIG;
+	}
+	env.prog = prog;
+	env.log = log;
+	env.aux = EBPF_ZALLOC(prog->len);
+	if (!env.aux)
+		return -ENOMEM;
+
+	for (i = 0; i < prog->len; i++) {
+		if (env.aux[i] & AUX_LD2)
+			continue;
+		err = check_insn(&env, i);
+		if (err) {
+			vlog(log, "verification failed at insn %u (code %02x)\n", i, prog->insns[i].code);
+			goto out;
+		}
+	}
+	err = check_subprogs(&env, &nr_subprogs);
+	if (!err)
+		err = check_reachable(&env);
+	if (!err)
+		err = check_call_graph(&env, nr_subprogs);
+	if (!err)
+		vlog(log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
+		     prog->len, EBPF_MAX_INSNS);
+out:
+	EBPF_FREE(env.aux);
+	return err;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ebpf_engine.h - portable eBPF execution engine and load-time checker.
+ *
+ * Kernel independent: builds in the Linux kernel (3.10+, gnu89) and on the
+ * host (tests).  The engine is memory safe for ANY bytecode on its own: every
+ * register and every 8-byte stack slot carries a run-time tag (scalar, or a
+ * pointer into a region {base, size, writable}); every load, store, atomic and
+ * helper argument is checked against that tag.  ebpf_check() adds structural
+ * validation and kernel-style rejection messages at load time; ebpf_run_prog()
+ * must only be given programs that passed ebpf_check() (it re-checks what
+ * memory safety depends on anyway: pc bounds, opcodes, map and helper indexes).
+ */
+#ifndef EBPF_ENGINE_H
+#define EBPF_ENGINE_H
+
+#include "ebpf_env.h"
+
+struct ebpf_insn {
+	u8 code;
+	u8 regs;	/* dst = regs & 0xf, src = regs >> 4 (Linux, little-endian layout) */
+	s16 off;
+	s32 imm;
+};
+
+#define EBPF_INSN_DST(i)	((i)->regs & 0xf)
+#define EBPF_INSN_SRC(i)	((i)->regs >> 4)
+
+enum ebpf_ptr_kind {
+	EBPF_SCALAR = 0,
+	EBPF_PTR_STACK,
+	EBPF_PTR_CTX,
+	EBPF_PTR_MAP_VALUE,
+	EBPF_PTR_MAP,		/* map handle: not dereferenceable */
+	EBPF_PTR_MEM,		/* memory handed out by a helper (ebpf_set_ret_region) */
+};
+
+/* One map a program references, filled by the loader. */
+struct ebpf_map_ref {
+	void *map;		/* opaque; given to helpers as the raw u64 of a map-pointer register */
+	u32 key_size, value_size;
+	u8 *value_base;		/* BPF_PSEUDO_MAP_VALUE target (array-like maps), NULL if none */
+	u32 value_region_size;	/* bytes addressable from value_base */
+	bool value_readonly;	/* program may not write through value pointers of this map */
+};
+
+enum ebpf_arg_kind {
+	EBPF_ARG_NONE = 0,
+	EBPF_ARG_ANYTHING,
+	EBPF_ARG_CONST_MAP_PTR,
+	EBPF_ARG_PTR_TO_MAP_KEY,		/* readable key_size bytes (map: earlier CONST_MAP_PTR arg) */
+	EBPF_ARG_PTR_TO_MAP_VALUE,		/* readable value_size bytes */
+	EBPF_ARG_PTR_TO_MEM,			/* readable, size in next arg */
+	EBPF_ARG_PTR_TO_MEM_OR_NULL,		/* same, or NULL (helper must handle NULL) */
+	EBPF_ARG_PTR_TO_UNINIT_MEM,		/* writable, size in next arg */
+	EBPF_ARG_CONST_SIZE,			/* > 0 */
+	EBPF_ARG_CONST_SIZE_OR_ZERO,
+	EBPF_ARG_PTR_TO_CTX,			/* the unmodified ctx pointer */
+	EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8	/* e.g. a u64 out-param */
+};
+
+enum ebpf_ret_kind {
+	EBPF_RET_INTEGER = 0,
+	EBPF_RET_VOID,
+	EBPF_RET_MAP_VALUE_OR_NULL	/* value_size of the map in arg1 */
+};
+
+struct ebpf_run;
+typedef u64 (*ebpf_helper_fn)(struct ebpf_run *run, u64 r1, u64 r2, u64 r3, u64 r4, u64 r5);
+
+struct ebpf_helper {
+	const char *name;
+	ebpf_helper_fn fn;
+	u8 ret;			/* enum ebpf_ret_kind */
+	u8 args[5];		/* enum ebpf_arg_kind */
+};
+
+struct ebpf_prog {
+	const struct ebpf_insn *insns;
+	u32 len;
+	const struct ebpf_map_ref *maps;
+	u32 nr_maps;
+	const struct ebpf_helper *helpers;	/* indexed by helper id; fn == NULL = not available */
+	u32 nr_helpers;
+	u32 ctx_size;
+	bool ctx_writable;
+};
+
+/* Kernel-style verifier log: always NUL-terminated, truncated safely. */
+struct ebpf_log {
+	char *buf;
+	u32 size;
+	u32 len;
+	u32 level;		/* 0: no output (like Linux) */
+};
+
+#define EBPF_MAX_INSNS		1000000
+#define EBPF_MAX_SUBPROGS	256
+#define EBPF_STACK_SIZE		512
+#define EBPF_MAX_CALL_DEPTH	8	/* frames, main program included (Linux MAX_CALL_FRAMES) */
+#define EBPF_DEFAULT_BUDGET	1000000	/* instructions per run when run->budget == 0 */
+#define EBPF_MAX_TAIL_CALLS	33	/* Linux MAX_TAIL_CALL_CNT */
+#define EBPF_NR_REGS		11
+
+/*
+ * Structural validation at load time.  Returns 0, -EINVAL (log explains,
+ * in the kernel verifier's words), -E2BIG (len 0 or > EBPF_MAX_INSNS) or
+ * -ENOMEM.  Process context (allocates working memory).
+ */
+int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log);
+
+/* Run-time tag of a register or a stack slot. */
+struct ebpf_tag {
+	u64 base;		/* region start (PTR_MAP: the map pointer) */
+	u32 size;		/* region size (PTR_MAP: index into prog->maps) */
+	u8 kind;		/* enum ebpf_ptr_kind */
+	u8 writable;
+	u16 pad;
+};
+
+struct ebpf_frame_save {
+	u64 regs[4];		/* caller's r6..r9 */
+	struct ebpf_tag tags[4];
+	u32 ret_pc;
+	u32 pad;
+};
+
+/*
+ * Per-invocation working memory: stack bytes of all frames and their shadow
+ * tags.  Caller allocates sizeof(struct ebpf_scratch) (about 13 KiB), one per
+ * CPU, and must not let two runs share one at the same time.
+ */
+struct ebpf_scratch {
+	u64 stack[EBPF_MAX_CALL_DEPTH][EBPF_STACK_SIZE / 8];
+	u64 slot_mask[EBPF_MAX_CALL_DEPTH];	/* bit set: slot holds a spilled pointer */
+	struct ebpf_tag slot_tag[EBPF_MAX_CALL_DEPTH * (EBPF_STACK_SIZE / 8)];
+	struct ebpf_tag tags[16];		/* register tags (11..15 unused) */
+	struct ebpf_frame_save frames[EBPF_MAX_CALL_DEPTH];
+};
+
+/*
+ * One invocation.  The caller fills prog, env and budget; ebpf_run_prog()
+ * initialises everything else.  Helpers receive it.
+ */
+struct ebpf_run {
+	const struct ebpf_prog *prog;	/* program running now (updated by tail calls) */
+	void *env;			/* caller's context for helpers */
+	u64 budget;			/* in: instructions allowed (0 = EBPF_DEFAULT_BUDGET);
+					 * out: instructions left.  Exhausted: error -E2BIG */
+	int error;			/* 0, or -errno why the run was aborted:
+					 * -EFAULT bad memory access / bad helper pointer arg,
+					 * -EINVAL bad insn / bad helper arg, -E2BIG budget,
+					 * -ELOOP call depth; a helper may set it to abort */
+	u32 error_pc;			/* insn index of the abort (in prog) */
+	/* engine private */
+	struct ebpf_scratch *scratch;
+	u64 ctx;
+	u32 frame;			/* current call depth, 0 = main */
+	u32 tail_calls;
+	const struct ebpf_prog *tail_prog;
+	struct ebpf_tag ret_tag;
+	bool ret_tag_set;
+};
+
+/*
+ * Run: r1 = ctx (tagged CTX over ctx_size bytes, writable if
+ * prog->ctx_writable), r2 = scalar, r10 = top of a zeroed 512-byte stack.
+ * Returns r0, or 0 with run->error set on abort.
+ */
+u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *scratch, void *ctx, u64 r2);
+
+/*
+ * For helpers.  Argument validation by ebpf_arg_kind already happened before
+ * the call, so helpers can just use those pointers.  For other arguments:
+ * true if [addr, addr+size) lies inside the region that argument register
+ * argno (1..5) points into, and is writable if write is set.
+ */
+bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write);
+
+/*
+ * For helpers returning memory (e.g. a reserved ring buffer record): call
+ * before returning; if the helper's return value is not 0, r0 is tagged
+ * EBPF_PTR_MEM over [base, base+size).
+ */
+void ebpf_set_ret_region(struct ebpf_run *run, void *base, u32 size, bool writable);
+
+/*
+ * For helpers ending the life of such memory (submit/discard): every
+ * register or spilled stack slot pointing into the region that starts at base
+ * becomes a scalar.
+ */
+void ebpf_invalidate_region(struct ebpf_run *run, void *base);
+
+/*
+ * For a tail-call helper: after the helper returns, the run continues at insn
+ * 0 of next (fresh stack, r1 = ctx) and never comes back.  Returns 0, or
+ * -E2BIG after EBPF_MAX_TAIL_CALLS (then the helper returns an error and the
+ * program goes on, like Linux).  next must have passed ebpf_check().
+ */
+int ebpf_tail_call(struct ebpf_run *run, const struct ebpf_prog *next);
+
+#endif /* EBPF_ENGINE_H */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* ebpf_insn.h - eBPF opcode constants (engine private, EBPF_ prefixed so they
+ * never clash with <linux/bpf_common.h>). */
+#ifndef EBPF_INSN_H
+#define EBPF_INSN_H
+
+#define EBPF_CLASS(c)	((c) & 0x07)
+#define EBPF_LD		0x00
+#define EBPF_LDX	0x01
+#define EBPF_ST		0x02
+#define EBPF_STX	0x03
+#define EBPF_ALU	0x04
+#define EBPF_JMP	0x05
+#define EBPF_JMP32	0x06
+#define EBPF_ALU64	0x07
+
+#define EBPF_SIZE(c)	((c) & 0x18)
+#define EBPF_W		0x00
+#define EBPF_H		0x08
+#define EBPF_B		0x10
+#define EBPF_DW		0x18
+
+#define EBPF_MODE(c)	((c) & 0xe0)
+#define EBPF_IMM	0x00
+#define EBPF_ABS	0x20
+#define EBPF_IND	0x40
+#define EBPF_MEM	0x60
+#define EBPF_MEMSX	0x80
+#define EBPF_ATOMIC	0xc0
+
+#define EBPF_SRC(c)	((c) & 0x08)
+#define EBPF_K		0x00
+#define EBPF_X		0x08
+
+#define EBPF_OP(c)	((c) & 0xf0)
+#define EBPF_ADD	0x00
+#define EBPF_SUB	0x10
+#define EBPF_MUL	0x20
+#define EBPF_DIV	0x30
+#define EBPF_OR		0x40
+#define EBPF_AND	0x50
+#define EBPF_LSH	0x60
+#define EBPF_RSH	0x70
+#define EBPF_NEG	0x80
+#define EBPF_MOD	0x90
+#define EBPF_XOR	0xa0
+#define EBPF_MOV	0xb0
+#define EBPF_ARSH	0xc0
+#define EBPF_END	0xd0
+#define EBPF_TO_LE	0x00
+#define EBPF_TO_BE	0x08
+
+#define EBPF_JA		0x00
+#define EBPF_JEQ	0x10
+#define EBPF_JGT	0x20
+#define EBPF_JGE	0x30
+#define EBPF_JSET	0x40
+#define EBPF_JNE	0x50
+#define EBPF_JSGT	0x60
+#define EBPF_JSGE	0x70
+#define EBPF_CALL	0x80
+#define EBPF_EXIT	0x90
+#define EBPF_JLT	0xa0
+#define EBPF_JLE	0xb0
+#define EBPF_JSLT	0xc0
+#define EBPF_JSLE	0xd0
+
+/* BPF_ATOMIC imm */
+#define EBPF_FETCH	0x01
+#define EBPF_XCHG	(0xe0 | EBPF_FETCH)
+#define EBPF_CMPXCHG	(0xf0 | EBPF_FETCH)
+#define EBPF_LOAD_ACQ	0x100
+#define EBPF_STORE_REL	0x110
+
+/* src_reg of BPF_CALL */
+#define EBPF_PSEUDO_CALL	1
+#define EBPF_PSEUDO_KFUNC_CALL	2
+
+/* src_reg of ld_imm64 */
+#define EBPF_PSEUDO_MAP_FD	1
+#define EBPF_PSEUDO_MAP_VALUE	2
+
+#define EBPF_REG_FP	10
+
+#endif /* EBPF_INSN_H */

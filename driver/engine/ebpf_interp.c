@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ebpf_interp.c - eBPF interpreter with run-time memory tagging.
+ *
+ * Safety does not depend on ebpf_check(): each register and each 8-byte stack
+ * slot carries a tag (scalar, or pointer into a region {base, size,
+ * writable}); loads, stores, atomics and helper arguments are checked against
+ * the tag of the address register, pc is bounds-checked, unknown opcodes abort,
+ * and the instruction budget bounds the run.  No recursion; the C stack frame
+ * is small (register values live here, everything else in the scratch).
+ */
+#include "ebpf_engine.h"
+#include "ebpf_insn.h"
+
+#define SLOTS_PER_FRAME	(EBPF_STACK_SIZE / 8)
+
+static const u8 ebpf_size_bytes[4] = { 4, 2, 1, 8 };	/* W, H, B, DW */
+
+static inline bool tag_is_mem(const struct ebpf_tag *t)
+{
+	return t->kind == EBPF_PTR_STACK || t->kind == EBPF_PTR_CTX ||
+	       t->kind == EBPF_PTR_MAP_VALUE || t->kind == EBPF_PTR_MEM;
+}
+
+/* [addr, addr+size) inside the region of t (and writable if write)? */
+static inline bool region_ok(const struct ebpf_tag *t, u64 addr, u64 size, bool write)
+{
+	if (!tag_is_mem(t))
+		return false;
+	if (write && !t->writable)
+		return false;
+	if (size > t->size)
+		return false;
+	return addr - t->base <= (u64)t->size - size;
+}
+
+static inline u64 stack_origin(const struct ebpf_scratch *s)
+{
+	return (u64)(unsigned long)&s->stack[0][0];
+}
+
+/* Any write to stack bytes [addr, addr+size) forgets spilled pointers there. */
+static void stack_untag(struct ebpf_scratch *s, u64 addr, u64 size)
+{
+	u64 g = addr - stack_origin(s);
+	u64 first, last;
+
+	if (!size || g >= sizeof(s->stack) || size > sizeof(s->stack) - g)
+		return;
+	first = g >> 3;
+	last = (g + size - 1) >> 3;
+	for (; first <= last; first++)
+		s->slot_mask[first >> 6] &= ~((u64)1 << (first & 63));
+}
+
+static inline void stack_spill(struct ebpf_scratch *s, u64 addr, const struct ebpf_tag *t)
+{
+	u64 idx = (addr - stack_origin(s)) >> 3;
+
+	s->slot_tag[idx] = *t;
+	s->slot_mask[idx >> 6] |= (u64)1 << (idx & 63);
+}
+
+static inline void stack_fill(const struct ebpf_scratch *s, u64 addr, struct ebpf_tag *t)
+{
+	u64 idx = (addr - stack_origin(s)) >> 3;
+
+	if (s->slot_mask[idx >> 6] & ((u64)1 << (idx & 63)))
+		*t = s->slot_tag[idx];
+	else
+		t->kind = EBPF_SCALAR;
+}
+
+static inline u64 mem_load(u64 addr, u32 sz)
+{
+	const void *p = (const void *)(unsigned long)addr;
+	u8 b;
+	u16 h;
+	u32 w;
+	u64 d;
+
+	switch (sz) {
+	case 1:
+		memcpy(&b, p, 1);
+		return b;
+	case 2:
+		memcpy(&h, p, 2);
+		return h;
+	case 4:
+		memcpy(&w, p, 4);
+		return w;
+	default:
+		memcpy(&d, p, 8);
+		return d;
+	}
+}
+
+static inline void mem_store(u64 addr, u64 v, u32 sz)
+{
+	void *p = (void *)(unsigned long)addr;
+	u8 b;
+	u16 h;
+	u32 w;
+
+	switch (sz) {
+	case 1:
+		b = (u8)v;
+		memcpy(p, &b, 1);
+		break;
+	case 2:
+		h = (u16)v;
+		memcpy(p, &h, 2);
+		break;
+	case 4:
+		w = (u32)v;
+		memcpy(p, &w, 4);
+		break;
+	default:
+		memcpy(p, &v, 8);
+		break;
+	}
+}
+
+static inline u64 bswap16(u64 x)
+{
+	return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
+}
+
+static inline u64 bswap32(u64 x)
+{
+	return ((x & 0xff) << 24) | ((x & 0xff00) << 8) |
+	       ((x >> 8) & 0xff00) | ((x >> 24) & 0xff);
+}
+
+static inline u64 bswap64(u64 x)
+{
+	return (bswap32(x & 0xffffffff) << 32) | bswap32(x >> 32);
+}
+
+static inline u64 byteswap(u64 x, s32 width)
+{
+	switch (width) {
+	case 16:
+		return bswap16(x);
+	case 32:
+		return bswap32(x);
+	default:
+		return bswap64(x);
+	}
+}
+
+static inline u64 truncate_to(u64 x, s32 width)
+{
+	switch (width) {
+	case 16:
+		return x & 0xffff;
+	case 32:
+		return x & 0xffffffff;
+	default:
+		return x;
+	}
+}
+
+/* Tag of dst after dst += / -= (src tag st, NULL for an immediate). */
+static inline void tag_arith(struct ebpf_tag *dt, const struct ebpf_tag *st, bool sub)
+{
+	if (dt->kind == EBPF_PTR_MAP) {
+		dt->kind = EBPF_SCALAR;
+		return;
+	}
+	if (!st || st->kind == EBPF_SCALAR)
+		return;			/* x +- scalar keeps x's tag */
+	if (!sub && dt->kind == EBPF_SCALAR && st->kind != EBPF_PTR_MAP) {
+		*dt = *st;		/* scalar + ptr */
+		return;
+	}
+	dt->kind = EBPF_SCALAR;		/* ptr - ptr, ptr + ptr, scalar - ptr */
+}
+
+static void set_fp(struct ebpf_scratch *s, u32 f, u64 *regs)
+{
+	struct ebpf_tag *t = &s->tags[EBPF_REG_FP];
+
+	t->base = (u64)(unsigned long)&s->stack[f][0];
+	t->size = EBPF_STACK_SIZE;
+	t->kind = EBPF_PTR_STACK;
+	t->writable = 1;
+	t->pad = 0;
+	regs[EBPF_REG_FP] = t->base + EBPF_STACK_SIZE;
+}
+
+static void frame_enter(struct ebpf_scratch *s, u32 f, u64 *regs)
+{
+	memset(s->stack[f], 0, sizeof(s->stack[f]));
+	s->slot_mask[f] = 0;
+	set_fp(s, f, regs);
+}
+
+static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u64 r2)
+{
+	struct ebpf_tag *t = &s->tags[1];
+
+	memset(regs, 0, 16 * sizeof(u64));
+	memset(s->tags, 0, sizeof(s->tags));
+	memset(s->slot_mask, 0, sizeof(s->slot_mask));
+	run->frame = 0;
+	regs[1] = run->ctx;
+	t->base = run->ctx;
+	t->size = run->prog->ctx_size;
+	t->kind = EBPF_PTR_CTX;
+	t->writable = run->prog->ctx_writable ? 1 : 0;
+	regs[2] = r2;
+	frame_enter(s, 0, regs);
+}
+
+/* Validate helper arguments by kind; may untag stack the helper will write. */
+static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct ebpf_helper *h,
+		      const u64 *regs, int *map_idx)
+{
+	const struct ebpf_prog *prog = run->prog;
+	const struct ebpf_map_ref *m = NULL;
+	const struct ebpf_tag *t;
+	u64 v, sz;
+	bool write;
+	u8 k;
+	int i;
+
+	*map_idx = -1;
+	for (i = 0; i < 5; i++) {
+		k = h->args[i];
+		t = &s->tags[i + 1];
+		v = regs[i + 1];
+		switch (k) {
+		case EBPF_ARG_NONE:
+		case EBPF_ARG_ANYTHING:
+		case EBPF_ARG_CONST_SIZE_OR_ZERO:
+			break;
+		case EBPF_ARG_CONST_MAP_PTR:
+			if (t->kind != EBPF_PTR_MAP || t->size >= prog->nr_maps ||
+			    v != (u64)(unsigned long)prog->maps[t->size].map)
+				return -EFAULT;
+			*map_idx = (int)t->size;
+			m = &prog->maps[t->size];
+			break;
+		case EBPF_ARG_PTR_TO_MAP_KEY:
+		case EBPF_ARG_PTR_TO_MAP_VALUE:
+			if (!m)
+				return -EINVAL;
+			sz = k == EBPF_ARG_PTR_TO_MAP_KEY ? m->key_size : m->value_size;
+			if (!region_ok(t, v, sz, false))
+				return -EFAULT;
+			break;
+		case EBPF_ARG_PTR_TO_MEM:
+		case EBPF_ARG_PTR_TO_MEM_OR_NULL:
+		case EBPF_ARG_PTR_TO_UNINIT_MEM:
+			if (i == 4 || (h->args[i + 1] != EBPF_ARG_CONST_SIZE &&
+				       h->args[i + 1] != EBPF_ARG_CONST_SIZE_OR_ZERO))
+				return -EINVAL;	/* bad helper table */
+			sz = regs[i + 2];
+			i++;
+			if (sz == 0) {
+				if (h->args[i] != EBPF_ARG_CONST_SIZE_OR_ZERO)
+					return -EINVAL;
+				break;
+			}
+			if (k == EBPF_ARG_PTR_TO_MEM_OR_NULL && v == 0 && t->kind == EBPF_SCALAR)
+				break;
+			write = k == EBPF_ARG_PTR_TO_UNINIT_MEM;
+			if (!region_ok(t, v, sz, write))
+				return -EFAULT;
+			if (write && t->kind == EBPF_PTR_STACK)
+				stack_untag(s, v, sz);
+			break;
+		case EBPF_ARG_CONST_SIZE:
+			if (v == 0)
+				return -EINVAL;
+			break;
+		case EBPF_ARG_PTR_TO_CTX:
+			if (t->kind != EBPF_PTR_CTX || v != t->base)
+				return -EFAULT;
+			break;
+		case EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8:
+			if ((t->kind != EBPF_PTR_STACK && t->kind != EBPF_PTR_MAP_VALUE) ||
+			    !region_ok(t, v, 8, true))
+				return -EFAULT;
+			if (t->kind == EBPF_PTR_STACK)
+				stack_untag(s, v, 8);
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && !m)
+		return -EINVAL;
+	return 0;
+}
+
+static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id)
+{
+	const struct ebpf_prog *prog = run->prog;
+	const struct ebpf_helper *h;
+	struct ebpf_tag *t0 = &s->tags[0];
+	int map_idx, err, i;
+	u64 ret;
+
+	if (id < 0 || !prog->helpers || (u32)id >= prog->nr_helpers || !prog->helpers[id].fn)
+		return -EINVAL;
+	h = &prog->helpers[id];
+	err = check_args(run, s, h, regs, &map_idx);
+	if (err)
+		return err;
+	run->ret_tag_set = false;
+	ret = h->fn(run, regs[1], regs[2], regs[3], regs[4], regs[5]);
+	if (run->error)
+		return run->error;
+	regs[0] = ret;
+	t0->kind = EBPF_SCALAR;
+	if (ret) {
+		if (run->ret_tag_set) {
+			*t0 = run->ret_tag;
+		} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && map_idx >= 0) {
+			t0->base = ret;
+			t0->size = prog->maps[map_idx].value_size;
+			t0->kind = EBPF_PTR_MAP_VALUE;
+			t0->writable = prog->maps[map_idx].value_readonly ? 0 : 1;
+		}
+	}
+	run->ret_tag_set = false;
+	for (i = 1; i <= 5; i++) {
+		regs[i] = 0;
+		s->tags[i].kind = EBPF_SCALAR;
+	}
+	return 0;
+}
+
+/* Atomic read-modify-write; addr checked and aligned. Returns old value. */
+static u64 do_atomic(u64 addr, u32 sz, s32 op, u64 val, u64 *r0)
+{
+	u64 old;
+
+	if (sz == 4) {
+		u32 *p = (u32 *)(unsigned long)addr;
+		u32 o;
+
+		switch (op & ~EBPF_FETCH) {
+		case EBPF_ADD:
+			return EBPF_ATOMIC_FETCH_ADD(p, (u32)val);
+		case EBPF_AND:
+			return EBPF_ATOMIC_FETCH_AND(p, (u32)val);
+		case EBPF_OR:
+			return EBPF_ATOMIC_FETCH_OR(p, (u32)val);
+		case EBPF_XOR:
+			return EBPF_ATOMIC_FETCH_XOR(p, (u32)val);
+		case EBPF_XCHG & ~EBPF_FETCH:
+			do {
+				o = *(volatile u32 *)p;
+			} while (EBPF_ATOMIC_CMPXCHG(p, o, (u32)val) != o);
+			return o;
+		default: /* CMPXCHG */
+			*r0 = EBPF_ATOMIC_CMPXCHG(p, (u32)*r0, (u32)val);
+			return 0;
+		}
+	} else {
+		u64 *p = (u64 *)(unsigned long)addr;
+
+		switch (op & ~EBPF_FETCH) {
+		case EBPF_ADD:
+			return EBPF_ATOMIC_FETCH_ADD(p, val);
+		case EBPF_AND:
+			return EBPF_ATOMIC_FETCH_AND(p, val);
+		case EBPF_OR:
+			return EBPF_ATOMIC_FETCH_OR(p, val);
+		case EBPF_XOR:
+			return EBPF_ATOMIC_FETCH_XOR(p, val);
+		case EBPF_XCHG & ~EBPF_FETCH:
+			do {
+				old = *(volatile u64 *)p;
+			} while (EBPF_ATOMIC_CMPXCHG(p, old, val) != old);
+			return old;
+		default: /* CMPXCHG */
+			*r0 = EBPF_ATOMIC_CMPXCHG(p, *r0, val);
+			return 0;
+		}
+	}
+}
+
+static inline bool atomic_op_valid(s32 op)
+{
+	switch (op) {
+	case EBPF_ADD:
+	case EBPF_ADD | EBPF_FETCH:
+	case EBPF_AND:
+	case EBPF_AND | EBPF_FETCH:
+	case EBPF_OR:
+	case EBPF_OR | EBPF_FETCH:
+	case EBPF_XOR:
+	case EBPF_XOR | EBPF_FETCH:
+	case EBPF_XCHG:
+	case EBPF_CMPXCHG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static inline u64 alu64(u8 op, s16 off, u64 d, u64 sv, bool *bad)
+{
+	switch (op) {
+	case EBPF_ADD:
+		return d + sv;
+	case EBPF_SUB:
+		return d - sv;
+	case EBPF_MUL:
+		return d * sv;
+	case EBPF_DIV:
+		if (!sv)
+			return 0;
+		if (off == 1) {
+			if ((s64)sv == -1)
+				return -d;
+			return (u64)EBPF_SDIV64((s64)d, (s64)sv);
+		}
+		return EBPF_UDIV64(d, sv);
+	case EBPF_MOD:
+		if (!sv)
+			return d;
+		if (off == 1) {
+			if ((s64)sv == -1)
+				return 0;
+			return (u64)EBPF_SMOD64((s64)d, (s64)sv);
+		}
+		return EBPF_UMOD64(d, sv);
+	case EBPF_OR:
+		return d | sv;
+	case EBPF_AND:
+		return d & sv;
+	case EBPF_XOR:
+		return d ^ sv;
+	case EBPF_LSH:
+		return d << (sv & 63);
+	case EBPF_RSH:
+		return d >> (sv & 63);
+	case EBPF_ARSH:
+		return (u64)((s64)d >> (sv & 63));
+	case EBPF_NEG:
+		return -d;
+	default:
+		*bad = true;
+		return 0;
+	}
+}
+
+static inline u32 alu32(u8 op, s16 off, u32 d, u32 sv, bool *bad)
+{
+	switch (op) {
+	case EBPF_ADD:
+		return d + sv;
+	case EBPF_SUB:
+		return d - sv;
+	case EBPF_MUL:
+		return d * sv;
+	case EBPF_DIV:
+		if (!sv)
+			return 0;
+		if (off == 1) {
+			if ((s32)sv == -1)
+				return -d;
+			return (u32)((s32)d / (s32)sv);
+		}
+		return d / sv;
+	case EBPF_MOD:
+		if (!sv)
+			return d;
+		if (off == 1) {
+			if ((s32)sv == -1)
+				return 0;
+			return (u32)((s32)d % (s32)sv);
+		}
+		return d % sv;
+	case EBPF_OR:
+		return d | sv;
+	case EBPF_AND:
+		return d & sv;
+	case EBPF_XOR:
+		return d ^ sv;
+	case EBPF_LSH:
+		return d << (sv & 31);
+	case EBPF_RSH:
+		return d >> (sv & 31);
+	case EBPF_ARSH:
+		return (u32)((s32)d >> (sv & 31));
+	case EBPF_NEG:
+		return -d;
+	default:
+		*bad = true;
+		return 0;
+	}
+}
+
+static inline bool jmp_taken(u8 op, u64 a, u64 b, s64 sa, s64 sb, bool *bad)
+{
+	switch (op) {
+	case EBPF_JEQ:
+		return a == b;
+	case EBPF_JNE:
+		return a != b;
+	case EBPF_JGT:
+		return a > b;
+	case EBPF_JGE:
+		return a >= b;
+	case EBPF_JLT:
+		return a < b;
+	case EBPF_JLE:
+		return a <= b;
+	case EBPF_JSET:
+		return (a & b) != 0;
+	case EBPF_JSGT:
+		return sa > sb;
+	case EBPF_JSGE:
+		return sa >= sb;
+	case EBPF_JSLT:
+		return sa < sb;
+	case EBPF_JSLE:
+		return sa <= sb;
+	default:
+		*bad = true;
+		return false;
+	}
+}
+
+u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r2)
+{
+	const struct ebpf_prog *prog = run->prog;
+	const struct ebpf_insn *insns, *insn;
+	struct ebpf_tag *tags = s->tags;
+	u64 regs[16];
+	u64 budget, addr, v, sv;
+	u32 pc = 0, len, dst, src, sz, f, i;
+	bool bad = false;
+	int err;
+	u8 code, op;
+
+	run->scratch = s;
+	run->error = 0;
+	run->error_pc = 0;
+	run->ctx = (u64)(unsigned long)ctx;
+	run->frame = 0;
+	run->tail_calls = 0;
+	run->tail_prog = NULL;
+	run->ret_tag_set = false;
+	budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
+	if (!prog || !prog->insns) {
+		err = -EINVAL;
+		goto abort;
+	}
+restart:
+	insns = prog->insns;
+	len = prog->len;
+	pc = 0;
+	reset_state(run, s, regs, r2);
+
+	for (;;) {
+		if (EBPF_UNLIKELY(pc >= len)) {
+			err = -EINVAL;
+			goto abort;
+		}
+		if (EBPF_UNLIKELY(budget == 0)) {
+			err = -E2BIG;
+			goto abort;
+		}
+		budget--;
+		insn = &insns[pc];
+		code = insn->code;
+		dst = insn->regs & 0xf;
+		src = insn->regs >> 4;
+		op = EBPF_OP(code);
+
+		switch (EBPF_CLASS(code)) {
+		case EBPF_ALU64:
+			sv = EBPF_SRC(code) == EBPF_X ? regs[src] : (u64)(s64)insn->imm;
+			if (op == EBPF_MOV) {
+				if (EBPF_SRC(code) == EBPF_K) {
+					tags[dst].kind = EBPF_SCALAR;
+					regs[dst] = sv;
+				} else if (insn->off == 0) {
+					tags[dst] = tags[src];
+					regs[dst] = sv;
+				} else {
+					tags[dst].kind = EBPF_SCALAR;
+					if (insn->off == 8)
+						regs[dst] = (u64)(s64)(s8)sv;
+					else if (insn->off == 16)
+						regs[dst] = (u64)(s64)(s16)sv;
+					else if (insn->off == 32)
+						regs[dst] = (u64)(s64)(s32)sv;
+					else
+						goto bad_insn;
+				}
+			} else if (op == EBPF_END) {
+				if (EBPF_SRC(code) != EBPF_K)
+					goto bad_insn;
+				regs[dst] = byteswap(regs[dst], insn->imm);
+				tags[dst].kind = EBPF_SCALAR;
+			} else {
+				if (op == EBPF_ADD || op == EBPF_SUB)
+					tag_arith(&tags[dst], EBPF_SRC(code) == EBPF_X ? &tags[src] : NULL,
+						  op == EBPF_SUB);
+				else
+					tags[dst].kind = EBPF_SCALAR;
+				regs[dst] = alu64(op, insn->off, regs[dst], sv, &bad);
+				if (bad)
+					goto bad_insn;
+			}
+			pc++;
+			break;
+
+		case EBPF_ALU:
+			sv = EBPF_SRC(code) == EBPF_X ? (u32)regs[src] : (u32)insn->imm;
+			tags[dst].kind = EBPF_SCALAR;
+			if (op == EBPF_MOV) {
+				if (EBPF_SRC(code) == EBPF_K || insn->off == 0)
+					regs[dst] = (u32)sv;
+				else if (insn->off == 8)
+					regs[dst] = (u32)(s32)(s8)sv;
+				else if (insn->off == 16)
+					regs[dst] = (u32)(s32)(s16)sv;
+				else
+					goto bad_insn;
+			} else if (op == EBPF_END) {
+				if ((EBPF_SRC(code) == EBPF_TO_BE) == !!EBPF_LITTLE_ENDIAN)
+					regs[dst] = byteswap(regs[dst], insn->imm);
+				else
+					regs[dst] = truncate_to(regs[dst], insn->imm);
+			} else {
+				regs[dst] = alu32(op, insn->off, (u32)regs[dst], (u32)sv, &bad);
+				if (bad)
+					goto bad_insn;
+			}
+			pc++;
+			break;
+
+		case EBPF_JMP:
+		case EBPF_JMP32:
+			if (op == EBPF_JA) {
+				if (EBPF_CLASS(code) == EBPF_JMP)
+					pc = (u32)((s64)pc + insn->off + 1);
+				else
+					pc = (u32)((s64)pc + insn->imm + 1);
+				break;
+			}
+			if (op == EBPF_CALL || op == EBPF_EXIT) {
+				if (code != (EBPF_JMP | EBPF_CALL) && code != (EBPF_JMP | EBPF_EXIT))
+					goto bad_insn;
+			}
+			if (op == EBPF_CALL) {
+				if (src == 0) {
+					err = do_helper(run, s, regs, insn->imm);
+					if (err)
+						goto abort;
+					if (run->tail_prog) {
+						prog = run->tail_prog;
+						run->tail_prog = NULL;
+						run->prog = prog;
+						r2 = 0;
+						goto restart;
+					}
+					pc++;
+				} else if (src == EBPF_PSEUDO_CALL) {
+					f = run->frame;
+					if (f + 1 >= EBPF_MAX_CALL_DEPTH) {
+						err = -ELOOP;
+						goto abort;
+					}
+					for (i = 0; i < 4; i++) {
+						s->frames[f].regs[i] = regs[6 + i];
+						s->frames[f].tags[i] = tags[6 + i];
+					}
+					s->frames[f].ret_pc = pc + 1;
+					run->frame = f + 1;
+					frame_enter(s, f + 1, regs);
+					pc = (u32)((s64)pc + insn->imm + 1);
+				} else {
+					goto bad_insn;
+				}
+				break;
+			}
+			if (op == EBPF_EXIT) {
+				if (run->frame == 0) {
+					run->budget = budget;
+					return regs[0];
+				}
+				f = --run->frame;
+				for (i = 0; i < 4; i++) {
+					regs[6 + i] = s->frames[f].regs[i];
+					tags[6 + i] = s->frames[f].tags[i];
+				}
+				for (i = 1; i <= 5; i++) {
+					regs[i] = 0;
+					tags[i].kind = EBPF_SCALAR;
+				}
+				/* no pointers into the popped frame survive in r0 */
+				if (tags[0].kind == EBPF_PTR_STACK &&
+				    tags[0].base >= (u64)(unsigned long)&s->stack[f + 1][0])
+					tags[0].kind = EBPF_SCALAR;
+				set_fp(s, f, regs);
+				pc = s->frames[f].ret_pc;
+				break;
+			}
+			{
+				u64 a, b;
+				s64 sa, sb;
+
+				if (EBPF_CLASS(code) == EBPF_JMP) {
+					a = regs[dst];
+					b = EBPF_SRC(code) == EBPF_X ? regs[src] : (u64)(s64)insn->imm;
+					sa = (s64)a;
+					sb = (s64)b;
+				} else {
+					a = (u32)regs[dst];
+					b = EBPF_SRC(code) == EBPF_X ? (u32)regs[src] : (u32)insn->imm;
+					sa = (s32)(u32)a;
+					sb = (s32)(u32)b;
+				}
+				if (jmp_taken(op, a, b, sa, sb, &bad)) {
+					if (bad)
+						goto bad_insn;
+					pc = (u32)((s64)pc + insn->off + 1);
+				} else {
+					if (bad)
+						goto bad_insn;
+					pc++;
+				}
+			}
+			break;
+
+		case EBPF_LDX:
+			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			if (EBPF_MODE(code) != EBPF_MEM &&
+			    (EBPF_MODE(code) != EBPF_MEMSX || sz == 8))
+				goto bad_insn;
+			addr = regs[src] + (u64)(s64)insn->off;
+			if (!region_ok(&tags[src], addr, sz, false))
+				goto efault;
+			v = mem_load(addr, sz);
+			if (EBPF_MODE(code) == EBPF_MEMSX) {
+				if (sz == 1)
+					v = (u64)(s64)(s8)v;
+				else if (sz == 2)
+					v = (u64)(s64)(s16)v;
+				else
+					v = (u64)(s64)(s32)v;
+			}
+			if (sz == 8 && EBPF_MODE(code) == EBPF_MEM &&
+			    tags[src].kind == EBPF_PTR_STACK && !(addr & 7))
+				stack_fill(s, addr, &tags[dst]);
+			else
+				tags[dst].kind = EBPF_SCALAR;
+			regs[dst] = v;
+			pc++;
+			break;
+
+		case EBPF_ST:
+			if (EBPF_MODE(code) != EBPF_MEM)
+				goto bad_insn;
+			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			addr = regs[dst] + (u64)(s64)insn->off;
+			if (!region_ok(&tags[dst], addr, sz, true))
+				goto efault;
+			if (tags[dst].kind == EBPF_PTR_STACK)
+				stack_untag(s, addr, sz);
+			mem_store(addr, (u64)(s64)insn->imm, sz);
+			pc++;
+			break;
+
+		case EBPF_STX:
+			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			if (EBPF_MODE(code) == EBPF_MEM) {
+				addr = regs[dst] + (u64)(s64)insn->off;
+				if (!region_ok(&tags[dst], addr, sz, true))
+					goto efault;
+				if (tags[dst].kind == EBPF_PTR_STACK) {
+					if (sz == 8 && !(addr & 7) && tags[src].kind != EBPF_SCALAR)
+						stack_spill(s, addr, &tags[src]);
+					else
+						stack_untag(s, addr, sz);
+				}
+				mem_store(addr, regs[src], sz);
+			} else if (EBPF_MODE(code) == EBPF_ATOMIC) {
+				if (insn->imm == EBPF_LOAD_ACQ) {
+					addr = regs[src] + (u64)(s64)insn->off;
+					if (!region_ok(&tags[src], addr, sz, false) || (addr & (sz - 1)))
+						goto efault;
+					v = mem_load(addr, sz);
+					EBPF_ATOMIC_BARRIER();
+					tags[dst].kind = EBPF_SCALAR;
+					regs[dst] = v;
+				} else if (insn->imm == EBPF_STORE_REL) {
+					addr = regs[dst] + (u64)(s64)insn->off;
+					if (!region_ok(&tags[dst], addr, sz, true) || (addr & (sz - 1)))
+						goto efault;
+					if (tags[dst].kind == EBPF_PTR_STACK)
+						stack_untag(s, addr, sz);
+					EBPF_ATOMIC_BARRIER();
+					mem_store(addr, regs[src], sz);
+				} else {
+					if ((sz != 4 && sz != 8) || !atomic_op_valid(insn->imm))
+						goto bad_insn;
+					addr = regs[dst] + (u64)(s64)insn->off;
+					if (!region_ok(&tags[dst], addr, sz, true) || (addr & (sz - 1)))
+						goto efault;
+					if (tags[dst].kind == EBPF_PTR_STACK)
+						stack_untag(s, addr, sz);
+					v = do_atomic(addr, sz, insn->imm, regs[src], &regs[0]);
+					if (insn->imm == EBPF_CMPXCHG) {
+						if (sz == 4)
+							regs[0] = (u32)regs[0];
+						tags[0].kind = EBPF_SCALAR;
+					} else if (insn->imm & EBPF_FETCH) {
+						regs[src] = sz == 4 ? (u32)v : v;
+						tags[src].kind = EBPF_SCALAR;
+					}
+				}
+			} else {
+				goto bad_insn;
+			}
+			pc++;
+			break;
+
+		case EBPF_LD:
+			if (code != (EBPF_LD | EBPF_IMM | EBPF_DW) || pc + 1 >= len)
+				goto bad_insn;
+			if (src == 0) {
+				regs[dst] = (u64)(u32)insn->imm | ((u64)(u32)insn[1].imm << 32);
+				tags[dst].kind = EBPF_SCALAR;
+			} else if (src == EBPF_PSEUDO_MAP_FD) {
+				const struct ebpf_map_ref *m;
+
+				if ((u32)insn->imm >= prog->nr_maps || !prog->maps)
+					goto bad_insn;
+				m = &prog->maps[(u32)insn->imm];
+				regs[dst] = (u64)(unsigned long)m->map;
+				tags[dst].base = regs[dst];
+				tags[dst].size = (u32)insn->imm;
+				tags[dst].kind = EBPF_PTR_MAP;
+				tags[dst].writable = 0;
+			} else if (src == EBPF_PSEUDO_MAP_VALUE) {
+				const struct ebpf_map_ref *m;
+
+				if ((u32)insn->imm >= prog->nr_maps || !prog->maps)
+					goto bad_insn;
+				m = &prog->maps[(u32)insn->imm];
+				if (!m->value_base)
+					goto bad_insn;
+				tags[dst].base = (u64)(unsigned long)m->value_base;
+				tags[dst].size = m->value_region_size;
+				tags[dst].kind = EBPF_PTR_MAP_VALUE;
+				tags[dst].writable = m->value_readonly ? 0 : 1;
+				regs[dst] = tags[dst].base + (u32)insn[1].imm;
+			} else {
+				goto bad_insn;
+			}
+			pc += 2;
+			break;
+
+		default:
+			goto bad_insn;
+		}
+	}
+
+bad_insn:
+	err = -EINVAL;
+	goto abort;
+efault:
+	err = -EFAULT;
+abort:
+	run->error = err;
+	run->error_pc = pc;
+	run->budget = budget;
+	return 0;
+}
+
+bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write)
+{
+	struct ebpf_scratch *s = run->scratch;
+	const struct ebpf_tag *t;
+
+	if (!s || argno < 1 || argno > 5)
+		return false;
+	t = &s->tags[argno];
+	if (!region_ok(t, addr, size, write))
+		return false;
+	if (write && t->kind == EBPF_PTR_STACK)
+		stack_untag(s, addr, size);
+	return true;
+}
+
+void ebpf_set_ret_region(struct ebpf_run *run, void *base, u32 size, bool writable)
+{
+	run->ret_tag.base = (u64)(unsigned long)base;
+	run->ret_tag.size = size;
+	run->ret_tag.kind = EBPF_PTR_MEM;
+	run->ret_tag.writable = writable ? 1 : 0;
+	run->ret_tag.pad = 0;
+	run->ret_tag_set = true;
+}
+
+void ebpf_invalidate_region(struct ebpf_run *run, void *base)
+{
+	struct ebpf_scratch *s = run->scratch;
+	u64 b = (u64)(unsigned long)base;
+	u32 i, f;
+
+	if (!s)
+		return;
+	for (i = 0; i < 16; i++)
+		if (s->tags[i].kind != EBPF_SCALAR && s->tags[i].base == b)
+			s->tags[i].kind = EBPF_SCALAR;
+	for (f = 0; f < EBPF_MAX_CALL_DEPTH; f++) {
+		for (i = 0; i < 4; i++)
+			if (s->frames[f].tags[i].kind != EBPF_SCALAR && s->frames[f].tags[i].base == b)
+				s->frames[f].tags[i].kind = EBPF_SCALAR;
+		for (i = 0; i < SLOTS_PER_FRAME; i++)
+			if ((s->slot_mask[f] & ((u64)1 << i)) &&
+			    s->slot_tag[f * SLOTS_PER_FRAME + i].base == b)
+				s->slot_mask[f] &= ~((u64)1 << i);
+	}
+}
+
+int ebpf_tail_call(struct ebpf_run *run, const struct ebpf_prog *next)
+{
+	if (!next || !next->insns)
+		return -EINVAL;
+	if (run->tail_calls >= EBPF_MAX_TAIL_CALLS)
+		return -E2BIG;
+	run->tail_calls++;
+	run->tail_prog = next;
+	return 0;
+}

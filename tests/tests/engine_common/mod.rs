@@ -1,0 +1,292 @@
+//! FFI to the portable eBPF engine (driver/engine), compiled for the host by
+//! build.rs, plus small conveniences for the engine tests.
+#![allow(dead_code)]
+
+use std::ffi::{c_char, c_void, CString};
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub code: u8,
+    pub regs: u8,
+    pub off: i16,
+    pub imm: i32,
+}
+
+impl Insn {
+    pub fn new(code: u8, dst: u8, src: u8, off: i16, imm: i32) -> Insn {
+        Insn { code, regs: (dst & 0xf) | (src << 4), off, imm }
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct MapRef {
+    pub map: *mut c_void,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub value_base: *mut u8,
+    pub value_region_size: u32,
+    pub value_readonly: bool,
+}
+
+pub type HelperFn = unsafe extern "C" fn(*mut Run, u64, u64, u64, u64, u64) -> u64;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct Helper {
+    pub name: *const c_char,
+    pub func: Option<HelperFn>,
+    pub ret: u8,
+    pub args: [u8; 5],
+}
+
+#[repr(C)]
+pub struct Prog {
+    pub insns: *const Insn,
+    pub len: u32,
+    pub maps: *const MapRef,
+    pub nr_maps: u32,
+    pub helpers: *const Helper,
+    pub nr_helpers: u32,
+    pub ctx_size: u32,
+    pub ctx_writable: bool,
+}
+
+#[repr(C)]
+pub struct Log {
+    pub buf: *mut c_char,
+    pub size: u32,
+    pub len: u32,
+    pub level: u32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct Tag {
+    pub base: u64,
+    pub size: u32,
+    pub kind: u8,
+    pub writable: u8,
+    pub pad: u16,
+}
+
+#[repr(C)]
+pub struct Run {
+    pub prog: *const Prog,
+    pub env: *mut c_void,
+    pub budget: u64,
+    pub error: i32,
+    pub error_pc: u32,
+    pub scratch: *mut c_void,
+    pub ctx: u64,
+    pub frame: u32,
+    pub tail_calls: u32,
+    pub tail_prog: *const Prog,
+    pub ret_tag: Tag,
+    pub ret_tag_set: bool,
+}
+
+// enum ebpf_ptr_kind
+pub const SCALAR: u8 = 0;
+// enum ebpf_arg_kind
+pub const ARG_NONE: u8 = 0;
+pub const ARG_ANYTHING: u8 = 1;
+pub const ARG_CONST_MAP_PTR: u8 = 2;
+pub const ARG_PTR_TO_MAP_KEY: u8 = 3;
+pub const ARG_PTR_TO_MAP_VALUE: u8 = 4;
+pub const ARG_PTR_TO_MEM: u8 = 5;
+pub const ARG_PTR_TO_MEM_OR_NULL: u8 = 6;
+pub const ARG_PTR_TO_UNINIT_MEM: u8 = 7;
+pub const ARG_CONST_SIZE: u8 = 8;
+pub const ARG_CONST_SIZE_OR_ZERO: u8 = 9;
+pub const ARG_PTR_TO_CTX: u8 = 10;
+pub const ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8: u8 = 11;
+// enum ebpf_ret_kind
+pub const RET_INTEGER: u8 = 0;
+pub const RET_VOID: u8 = 1;
+pub const RET_MAP_VALUE_OR_NULL: u8 = 2;
+
+pub const EFAULT: i32 = 14;
+pub const EINVAL: i32 = 22;
+pub const E2BIG: i32 = 7;
+pub const ELOOP: i32 = 40;
+pub const EACCES: i32 = 13;
+
+extern "C" {
+    pub fn ebpf_check(prog: *const Prog, log: *mut Log) -> i32;
+    pub fn ebpf_run_prog(run: *mut Run, scratch: *mut c_void, ctx: *mut c_void, r2: u64) -> u64;
+    pub fn ebpf_arg_access_ok(run: *mut Run, argno: u32, addr: u64, size: u64, write: bool) -> bool;
+    pub fn ebpf_set_ret_region(run: *mut Run, base: *mut c_void, size: u32, writable: bool);
+    pub fn ebpf_invalidate_region(run: *mut Run, base: *mut c_void);
+    pub fn ebpf_tail_call(run: *mut Run, next: *const Prog) -> i32;
+
+    pub fn ebpf_host_sizeof_scratch() -> usize;
+    pub fn ebpf_host_sizeof_run() -> usize;
+    pub fn ebpf_host_sizeof_prog() -> usize;
+    pub fn ebpf_host_sizeof_map_ref() -> usize;
+    pub fn ebpf_host_sizeof_helper() -> usize;
+    pub fn ebpf_host_sizeof_log() -> usize;
+    pub fn ebpf_host_offsetof_run_error() -> usize;
+    pub fn ebpf_host_offsetof_run_ret_tag_set() -> usize;
+}
+
+pub fn check_layout() {
+    unsafe {
+        assert_eq!(ebpf_host_sizeof_run(), std::mem::size_of::<Run>());
+        assert_eq!(ebpf_host_sizeof_prog(), std::mem::size_of::<Prog>());
+        assert_eq!(ebpf_host_sizeof_map_ref(), std::mem::size_of::<MapRef>());
+        assert_eq!(ebpf_host_sizeof_helper(), std::mem::size_of::<Helper>());
+        assert_eq!(ebpf_host_sizeof_log(), std::mem::size_of::<Log>());
+        assert_eq!(ebpf_host_offsetof_run_error(), std::mem::offset_of!(Run, error));
+        assert_eq!(ebpf_host_offsetof_run_ret_tag_set(), std::mem::offset_of!(Run, ret_tag_set));
+    }
+}
+
+/// Decode the conformance suite's hex encoding: 8 bytes per instruction.
+pub fn insns_from_hex(hex_str: &str) -> Vec<Insn> {
+    let bytes = hex::decode(hex_str).expect("hex");
+    assert_eq!(bytes.len() % 8, 0);
+    bytes
+        .chunks(8)
+        .map(|c| Insn {
+            code: c[0],
+            regs: c[1],
+            off: i16::from_le_bytes([c[2], c[3]]),
+            imm: i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect()
+}
+
+/// Scratch memory for runs, 16-byte aligned.
+pub struct Scratch {
+    mem: Vec<u128>,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let n = unsafe { ebpf_host_sizeof_scratch() };
+        Scratch { mem: vec![0u128; n.div_ceil(16)] }
+    }
+    pub fn ptr(&mut self) -> *mut c_void {
+        self.mem.as_mut_ptr() as *mut c_void
+    }
+}
+
+/// A program with the tables it points to kept alive.
+pub struct Program {
+    pub insns: Vec<Insn>,
+    pub maps: Vec<MapRef>,
+    pub helpers: Vec<Helper>,
+    pub ctx_size: u32,
+    pub ctx_writable: bool,
+    names: Vec<CString>,
+}
+
+pub struct Outcome {
+    pub r0: u64,
+    pub error: i32,
+    pub error_pc: u32,
+    pub budget_left: u64,
+}
+
+impl Program {
+    pub fn new(insns: Vec<Insn>) -> Program {
+        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, names: vec![] }
+    }
+
+    pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
+        let name = CString::new(name).unwrap();
+        while self.helpers.len() <= id {
+            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5] });
+        }
+        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args };
+        self.names.push(name);
+        self
+    }
+
+    pub fn raw(&self) -> Prog {
+        Prog {
+            insns: self.insns.as_ptr(),
+            len: self.insns.len() as u32,
+            maps: self.maps.as_ptr(),
+            nr_maps: self.maps.len() as u32,
+            helpers: self.helpers.as_ptr(),
+            nr_helpers: self.helpers.len() as u32,
+            ctx_size: self.ctx_size,
+            ctx_writable: self.ctx_writable,
+        }
+    }
+
+    /// ebpf_check: (return code, log text).
+    pub fn check(&self) -> (i32, String) {
+        let prog = self.raw();
+        let mut buf = vec![0u8; 4096];
+        let mut log = Log { buf: buf.as_mut_ptr() as *mut c_char, size: buf.len() as u32, len: 0, level: 1 };
+        let rc = unsafe { ebpf_check(&prog, &mut log) };
+        assert!((log.len as usize) < buf.len());
+        assert_eq!(buf[log.len as usize], 0);
+        let text = String::from_utf8_lossy(&buf[..log.len as usize]).into_owned();
+        (rc, text)
+    }
+
+    /// Run with ctx (may be empty: then r1 = NULL with size 0).
+    pub fn run(&self, scratch: &mut Scratch, ctx: &mut [u8], r2: u64, budget: u64, env: *mut c_void) -> Outcome {
+        let mut prog = self.raw();
+        prog.ctx_size = ctx.len() as u32;
+        let ctx_ptr = if ctx.is_empty() { std::ptr::null_mut() } else { ctx.as_mut_ptr() as *mut c_void };
+        let mut run = Run {
+            prog: &prog,
+            env,
+            budget,
+            error: 0,
+            error_pc: 0,
+            scratch: std::ptr::null_mut(),
+            ctx: 0,
+            frame: 0,
+            tail_calls: 0,
+            tail_prog: std::ptr::null(),
+            ret_tag: Tag::default(),
+            ret_tag_set: false,
+        };
+        let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx_ptr, r2) };
+        Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
+    }
+}
+
+/// Minimal instruction constructors for hand-written tests.
+pub mod asm {
+    use super::Insn;
+    pub const ALU: u8 = 0x04;
+    pub const ALU64: u8 = 0x07;
+    pub const K: u8 = 0x00;
+    pub const X: u8 = 0x08;
+    pub const B: u8 = 0x10;
+    pub const H: u8 = 0x08;
+    pub const W: u8 = 0x00;
+    pub const DW: u8 = 0x18;
+
+    pub fn mov64_imm(dst: u8, imm: i32) -> Insn { Insn::new(0xb7, dst, 0, 0, imm) }
+    pub fn mov64_reg(dst: u8, src: u8) -> Insn { Insn::new(0xbf, dst, src, 0, 0) }
+    pub fn mov32_imm(dst: u8, imm: i32) -> Insn { Insn::new(0xb4, dst, 0, 0, imm) }
+    pub fn add64_imm(dst: u8, imm: i32) -> Insn { Insn::new(0x07, dst, 0, 0, imm) }
+    pub fn add64_reg(dst: u8, src: u8) -> Insn { Insn::new(0x0f, dst, src, 0, 0) }
+    pub fn sub64_reg(dst: u8, src: u8) -> Insn { Insn::new(0x1f, dst, src, 0, 0) }
+    pub fn alu64(op: u8, dst: u8, src: u8, imm: i32) -> Insn { Insn::new(ALU64 | op | if src != 0xff { X } else { K }, dst, if src == 0xff { 0 } else { src }, 0, imm) }
+    pub fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn { Insn::new(0x61 | size, dst, src, off, 0) }
+    pub fn stx(size: u8, dst: u8, src: u8, off: i16) -> Insn { Insn::new(0x63 | size, dst, src, off, 0) }
+    pub fn st(size: u8, dst: u8, off: i16, imm: i32) -> Insn { Insn::new(0x62 | size, dst, 0, off, imm) }
+    pub fn atomic(size: u8, dst: u8, src: u8, off: i16, op: i32) -> Insn { Insn::new(0xc3 | size, dst, src, off, op) }
+    pub fn ja(off: i16) -> Insn { Insn::new(0x05, 0, 0, off, 0) }
+    pub fn jeq_imm(dst: u8, imm: i32, off: i16) -> Insn { Insn::new(0x15, dst, 0, off, imm) }
+    pub fn jne_imm(dst: u8, imm: i32, off: i16) -> Insn { Insn::new(0x55, dst, 0, off, imm) }
+    pub fn call(id: i32) -> Insn { Insn::new(0x85, 0, 0, 0, id) }
+    pub fn call_local(rel: i32) -> Insn { Insn::new(0x85, 0, 1, 0, rel) }
+    pub fn exit() -> Insn { Insn::new(0x95, 0, 0, 0, 0) }
+    pub fn ld_imm64(dst: u8, src: u8, imm: u64) -> [Insn; 2] {
+        [Insn::new(0x18, dst, src, 0, imm as u32 as i32), Insn::new(0, 0, 0, 0, (imm >> 32) as u32 as i32)]
+    }
+    pub fn ld_map_value(dst: u8, idx: u32, off: u32) -> [Insn; 2] {
+        [Insn::new(0x18, dst, 2, 0, idx as i32), Insn::new(0, 0, 0, 0, off as i32)]
+    }
+}
