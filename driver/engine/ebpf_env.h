@@ -78,8 +78,8 @@ typedef int64_t s64;
 #if defined(__GNUC__)
 #define EBPF_LIKELY(x)		__builtin_expect(!!(x), 1)
 #define EBPF_UNLIKELY(x)	__builtin_expect(!!(x), 0)
-#define EBPF_PRINTF(a, b)	__attribute__((format(printf, a, b)))
-#define EBPF_NOINLINE		__attribute__((noinline))
+#define EBPF_PRINTF(a, b)	__attribute__((__format__(__printf__, a, b)))
+#define EBPF_NOINLINE		__attribute__((__noinline__))
 #else
 #define EBPF_LIKELY(x)		(x)
 #define EBPF_UNLIKELY(x)	(x)

@@ -1,0 +1,663 @@
+//! Hostile programs against the portable engine: every one must be rejected at
+//! load or abort cleanly at run time, never touch memory it was not given, and
+//! never run past its budget.  Ends with a randomized fuzz loop (fixed seed).
+// Links the engine: build.rs attaches libebpf_engine.a to the library crate.
+extern crate bpfcompat_tests;
+
+#[path = "engine_common/mod.rs"]
+mod engine_common;
+
+use engine_common::asm::*;
+use engine_common::*;
+use std::ffi::c_void;
+
+fn prog(parts: &[&[Insn]]) -> Program {
+    Program::new(parts.iter().flat_map(|p| p.iter().copied()).collect())
+}
+
+/// Check must pass; run with a ctx buffer; return the outcome.
+fn run_checked(p: &Program, ctx: &mut [u8]) -> Outcome {
+    let (rc, log) = p.check();
+    assert_eq!(rc, 0, "checker rejected: {log}");
+    let mut s = Scratch::new();
+    p.run(&mut s, ctx, 0, 0, std::ptr::null_mut())
+}
+
+/// Run without asking the checker (the engine must be safe on its own).
+fn run_raw(p: &Program, ctx: &mut [u8], budget: u64) -> Outcome {
+    let mut s = Scratch::new();
+    p.run(&mut s, ctx, 0, budget, std::ptr::null_mut())
+}
+
+fn assert_fault(o: &Outcome, pc: u32) {
+    assert_eq!(o.error, -EFAULT, "expected -EFAULT at pc {pc}, got error {} at {}", o.error, o.error_pc);
+    assert_eq!(o.error_pc, pc);
+    assert_eq!(o.r0, 0);
+}
+
+fn assert_rejected(p: &Program, rc_want: i32, msg: &str) {
+    let (rc, log) = p.check();
+    assert_eq!(rc, rc_want, "log: {log}");
+    assert!(log.contains(msg), "expected {msg:?} in log {log:?}");
+}
+
+#[test]
+fn layout_matches_header() {
+    check_layout();
+}
+
+#[test]
+fn stack_bounds() {
+    // in bounds: store and load back
+    let p = prog(&[&[st(DW, 10, -8, 42), ldx(DW, 0, 10, -8), exit()]]);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.r0), (0, 42));
+    // below the frame
+    let p = prog(&[&[ldx(DW, 0, 10, -520), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 0);
+    // at/above the top of the frame
+    let p = prog(&[&[ldx(B, 0, 10, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 0);
+    // straddling the top
+    let p = prog(&[&[mov64_imm(0, 0), stx(DW, 10, 0, -4), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 1);
+    // stack pointer arithmetic out of the frame, by a run-time scalar
+    let p = prog(&[&[mov64_reg(2, 10), mov64_imm(3, -1000), add64_reg(2, 3), ldx(W, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 3);
+    // pointer + pointer is a scalar
+    let p = prog(&[&[mov64_reg(2, 10), add64_reg(2, 10), add64_imm(2, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 3);
+    // ptr - ptr is a scalar (the difference), and usable as such
+    let p = prog(&[&[mov64_reg(2, 10), add64_imm(2, -16), mov64_reg(0, 10), sub64_reg(0, 2), exit()]]);
+    assert_eq!(run_checked(&p, &mut []).r0, 16);
+    // 32-bit ALU on a pointer makes a scalar
+    let p = prog(&[&[Insn::new(0xbc, 2, 10, 0, 0), add64_imm(2, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 2);
+    // the stack starts zeroed
+    let p = prog(&[&[ldx(DW, 0, 10, -512), exit()]]);
+    assert_eq!(run_checked(&p, &mut []).r0, 0);
+}
+
+#[test]
+fn ctx_bounds_and_read_only() {
+    let mut ctx = [1u8, 2, 3, 4, 5, 6, 7, 8];
+    let p = prog(&[&[ldx(W, 0, 1, 4), exit()]]);
+    let o = run_checked(&p, &mut ctx);
+    assert_eq!(o.r0, u32::from_le_bytes([5, 6, 7, 8]) as u64);
+    let p = prog(&[&[ldx(W, 0, 1, 6), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 0);
+    let p = prog(&[&[ldx(B, 0, 1, -1), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 0);
+    // read-only ctx
+    let mut p = prog(&[&[st(B, 1, 0, 9), mov64_imm(0, 0), exit()]]);
+    p.ctx_writable = false;
+    assert_fault(&run_checked(&p, &mut ctx), 0);
+    p.insns[0] = atomic(W, 1, 0, 0, 0); // lock add
+    assert_fault(&run_checked(&p, &mut ctx), 0);
+    assert_eq!(ctx, [1, 2, 3, 4, 5, 6, 7, 8]);
+    p.ctx_writable = true;
+    p.insns[0] = st(B, 1, 0, 9);
+    assert_eq!(run_checked(&p, &mut ctx).error, 0);
+    assert_eq!(ctx[0], 9);
+    // no ctx at all (NULL, size 0)
+    let p = prog(&[&[ldx(B, 0, 1, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 0);
+}
+
+#[test]
+fn pointers_from_scalars() {
+    let secret = Box::new(0x5ec2e7u64);
+    let addr = &*secret as *const u64 as u64;
+    // a real host address as a constant
+    let p = prog(&[&ld_imm64(1, 0, addr), &[ldx(DW, 0, 1, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 2);
+    // a small integer
+    let p = prog(&[&[mov64_imm(1, 4096), stx(DW, 1, 1, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 1);
+    // ctx address computed as a number (ctx - ctx + ctx via scalar ops)
+    let mut ctx = [0u8; 16];
+    let p = prog(&[&[mov64_reg(2, 1), alu64(0x40, 2, 0xff, 0), ldx(B, 0, 2, 0), exit()]]); // or 0
+    assert_fault(&run_checked(&p, &mut ctx), 2);
+    assert_eq!(*secret, 0x5ec2e7);
+}
+
+#[test]
+fn spilled_pointers() {
+    let mut ctx = [7u8; 8];
+    // spill ctx pointer, fill, use
+    let p = prog(&[&[stx(DW, 10, 1, -8), ldx(DW, 2, 10, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_eq!(run_checked(&p, &mut ctx).r0, 7);
+    // a byte store into the spilled pointer makes it a scalar
+    let p = prog(&[&[stx(DW, 10, 1, -8), st(B, 10, -8, 0), ldx(DW, 2, 10, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 3);
+    // partial (32-bit) reload is a scalar
+    let p = prog(&[&[stx(DW, 10, 1, -8), ldx(W, 2, 10, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 2);
+    // misaligned spill does not keep the tag
+    let p = prog(&[&[stx(DW, 10, 1, -12), ldx(DW, 2, 10, -12), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 2);
+    // atomic on the spill slot forgets it
+    let p = prog(&[&[stx(DW, 10, 1, -8), mov64_imm(3, 0), atomic(DW, 10, 3, -8, 0), ldx(DW, 2, 10, -8), ldx(B, 0, 2, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut ctx), 4);
+}
+
+#[test]
+fn budget_bounds_every_run() {
+    let p = prog(&[&[ja(-1)]]);
+    let (rc, _) = p.check();
+    assert_eq!(rc, 0); // bounded loops are allowed; the budget ends them
+    let o = run_raw(&p, &mut [], 10_000);
+    assert_eq!((o.error, o.budget_left), (-E2BIG, 0));
+    let o = run_raw(&p, &mut [], 0); // default budget
+    assert_eq!(o.error, -E2BIG);
+    // exact budget: 3 instructions need a budget of 3
+    let p = prog(&[&[mov64_imm(0, 1), add64_imm(0, 1), exit()]]);
+    assert_eq!(run_raw(&p, &mut [], 3).r0, 2);
+    assert_eq!(run_raw(&p, &mut [], 2).error, -E2BIG);
+}
+
+#[test]
+fn recursion_and_call_depth() {
+    // direct recursion
+    let p = prog(&[&[call_local(1), exit(), call_local(-1), exit()]]);
+    assert_rejected(&p, -EINVAL, "back-edge from insn 2 to 2");
+    // at run time too, if the checker is bypassed
+    let o = run_raw(&p, &mut [], 0);
+    assert_eq!(o.error, -ELOOP);
+    // mutual recursion
+    let p = prog(&[&[call_local(1), exit(), call_local(1), exit(), call_local(-3), exit()]]);
+    assert_rejected(&p, -EINVAL, "back-edge");
+    // a chain of 8 frames is fine, 9 is too deep
+    for (frames, ok) in [(8usize, true), (9, false)] {
+        let mut v = vec![];
+        for _ in 0..frames - 1 {
+            v.push(call_local(1));
+            v.push(exit());
+        }
+        v.push(mov64_imm(0, 5));
+        v.push(exit());
+        let p = Program::new(v);
+        let (rc, log) = p.check();
+        if ok {
+            assert_eq!(rc, 0, "{log}");
+            let o = run_raw(&p, &mut [], 0);
+            assert_eq!((o.error, o.r0), (0, 5));
+        } else {
+            assert_eq!(rc, -E2BIG, "{log}");
+            assert!(log.contains("the call stack of 9 frames is too deep"), "{log}");
+            assert_eq!(run_raw(&p, &mut [], 0).error, -ELOOP);
+        }
+    }
+}
+
+#[test]
+fn frames_are_separate() {
+    // callee gets its own frame; the caller's r6-r9 and stack survive
+    let p = prog(&[&[
+        st(DW, 10, -8, 11),
+        mov64_imm(6, 6),
+        mov64_reg(1, 10),
+        add64_imm(1, -8),
+        call_local(3),
+        ldx(DW, 0, 10, -8),
+        add64_reg(0, 6),
+        exit(),
+        // callee: writes through the caller's stack pointer, clobbers r6, reads its own frame
+        ldx(DW, 2, 1, 0),
+        add64_imm(2, 100),
+        stx(DW, 1, 2, 0),
+        mov64_imm(6, 0),
+        ldx(DW, 0, 10, -8),
+        exit(),
+    ]]);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.r0), (0, 111 + 6));
+    // a callee's stack pointer does not survive its return
+    let p = prog(&[&[call_local(2), ldx(DW, 0, 0, 0), exit(), mov64_reg(0, 10), add64_imm(0, -8), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 1);
+}
+
+#[test]
+fn misaligned_atomics_abort() {
+    let p = prog(&[&[mov64_imm(1, 1), atomic(DW, 10, 1, -12, 0), mov64_imm(0, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 1);
+    let p = prog(&[&[mov64_imm(1, 1), atomic(W, 10, 1, -6, 1), mov64_imm(0, 0), exit()]]);
+    assert_fault(&run_checked(&p, &mut []), 1);
+    let p = prog(&[&[mov64_imm(1, 1), atomic(W, 10, 1, -8, 0xe1), exit()]]);
+    assert_eq!(run_checked(&p, &mut []).error, 0);
+    // atomic ops on a map value are checked like stores
+}
+
+#[test]
+fn r10_is_read_only() {
+    let p = prog(&[&[mov64_imm(10, 0), exit()]]);
+    assert_rejected(&p, -EINVAL, "frame pointer is read only");
+    let p = prog(&[&[add64_imm(10, -8), exit()]]);
+    assert_rejected(&p, -EINVAL, "frame pointer is read only");
+    let p = prog(&[&[ldx(DW, 10, 1, 0), exit()]]);
+    assert_rejected(&p, -EINVAL, "frame pointer is read only");
+    // bypassing the checker: r10 = 0 is then just a scalar
+    let p = prog(&[&[mov64_imm(10, 0), stx(DW, 10, 10, -8), exit()]]);
+    assert_fault(&run_raw(&p, &mut [], 0), 1);
+    let p = prog(&[&[Insn::new(0xb7, 11, 0, 0, 0), exit()]]);
+    assert_rejected(&p, -EINVAL, "R11 is invalid");
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+struct TestMap {
+    value: [u64; 2],
+}
+
+unsafe extern "C" fn h_lookup(_run: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
+    let m = map as *mut TestMap;
+    let k = *(key as *const u32);
+    if k == 0 {
+        (*m).value.as_mut_ptr() as u64
+    } else {
+        0
+    }
+}
+
+unsafe extern "C" fn h_sum(_run: *mut Run, p: u64, n: u64, _: u64, _: u64, _: u64) -> u64 {
+    std::slice::from_raw_parts(p as *const u8, n as usize).iter().map(|&b| b as u64).sum()
+}
+
+unsafe extern "C" fn h_fill(_run: *mut Run, p: u64, n: u64, _: u64, _: u64, _: u64) -> u64 {
+    std::ptr::write_bytes(p as *mut u8, 0xab, n as usize);
+    0
+}
+
+thread_local! {
+    static RING: std::cell::UnsafeCell<[u8; 32]> = const { std::cell::UnsafeCell::new([0; 32]) };
+}
+
+unsafe extern "C" fn h_reserve(run: *mut Run, size: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    if size > 32 {
+        return 0;
+    }
+    let base = RING.with(|r| r.get()) as *mut c_void;
+    ebpf_set_ret_region(run, base, size as u32, true);
+    base as u64
+}
+
+unsafe extern "C" fn h_submit(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    if !ebpf_arg_access_ok(run, 1, p, 1, false) {
+        return u64::MAX;
+    }
+    ebpf_invalidate_region(run, p as *mut c_void);
+    0
+}
+
+unsafe extern "C" fn h_tail(run: *mut Run, next: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    if ebpf_tail_call(run, next as *const Prog) == 0 {
+        0
+    } else {
+        u64::MAX
+    }
+}
+
+fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
+    p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
+    p.helper(2, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    p.helper(3, "fill", h_fill, RET_INTEGER, [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    p.helper(4, "reserve", h_reserve, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helper(6, "tail", h_tail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.maps.push(MapRef {
+        map: map as *mut TestMap as *mut c_void,
+        key_size: 4,
+        value_size: 16,
+        value_base: map.value.as_mut_ptr() as *mut u8,
+        value_region_size: 16,
+        value_readonly: readonly,
+    });
+    p
+}
+
+#[test]
+fn helper_arguments_are_validated() {
+    let mut map = TestMap { value: [5, 6] };
+    let key0: &[Insn] = &[st(W, 10, -4, 0), mov64_reg(2, 10), add64_imm(2, -4)];
+    // lookup, null check, read and write the value
+    let p = with_helpers(
+        prog(&[&ld_imm64(1, 1, 0), key0, &[call(1), jeq_imm(0, 0, 3), ldx(DW, 1, 0, 8), stx(DW, 0, 1, 0), ja(1), exit(), exit()]]),
+        &mut map,
+        false,
+    );
+    let o = run_checked(&p, &mut []);
+    assert_eq!(o.error, 0);
+    assert_eq!(map.value, [6, 6]);
+    // write past the value
+    let p = with_helpers(prog(&[&ld_imm64(1, 1, 0), key0, &[call(1), jeq_imm(0, 0, 1), stx(DW, 0, 0, 16), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 7);
+    // map argument that is not a map pointer
+    let p = with_helpers(prog(&[&ld_imm64(1, 1, 0), &[add64_imm(1, 8)], key0, &[call(1), exit()]]), &mut map, false);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.error_pc), (-EFAULT, 6));
+    let p = with_helpers(prog(&[&[mov64_imm(1, 0)], key0, &[call(1), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&p, &mut []).error, -EFAULT);
+    // key pointer not readable for key_size (points 2 bytes below the top)
+    let p = with_helpers(prog(&[&ld_imm64(1, 1, 0), &[mov64_reg(2, 10), add64_imm(2, -2), call(1), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&p, &mut []).error, -EFAULT);
+    // mem + size: in bounds, out of bounds, zero size, scalar pointer
+    let sum = |off: i32, size: i32| {
+        with_helpers(prog(&[&[st(DW, 10, -8, 0x0101), mov64_reg(1, 10), add64_imm(1, off), mov64_imm(2, size), call(2), exit()]]), &mut TestMap { value: [0; 2] }, false)
+    };
+    assert_eq!(run_checked(&sum(-8, 8), &mut []).r0, 2);
+    assert_eq!(run_checked(&sum(-8, 9), &mut []).error, -EFAULT);
+    assert_eq!(run_checked(&sum(-600, 8), &mut []).error, -EFAULT);
+    assert_eq!(run_checked(&sum(-8, 0), &mut []).error, -EINVAL);
+    let p = with_helpers(prog(&[&[mov64_imm(1, 4096), mov64_imm(2, 8), call(2), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&p, &mut []).error, -EFAULT);
+    // uninit (writable) mem: not into read-only ctx, not past the stack
+    let mut ctx = [0u8; 8];
+    let mut p = with_helpers(prog(&[&[mov64_imm(2, 8), call(3), exit()]]), &mut map, false);
+    p.ctx_writable = false;
+    assert_eq!(run_checked(&p, &mut ctx).error, -EFAULT);
+    assert_eq!(ctx, [0; 8]);
+    p.ctx_writable = true;
+    assert_eq!(run_checked(&p, &mut ctx).error, 0);
+    assert_eq!(ctx, [0xab; 8]);
+    // a helper overwriting a spilled pointer forgets it
+    let p = with_helpers(
+        prog(&[&[stx(DW, 10, 1, -8), mov64_reg(1, 10), add64_imm(1, -8), mov64_imm(2, 8), call(3), ldx(DW, 1, 10, -8), ldx(B, 0, 1, 0), exit()]]),
+        &mut map,
+        false,
+    );
+    assert_fault(&run_checked(&p, &mut ctx), 6);
+    // r1-r5 are clobbered by a call
+    let p = with_helpers(prog(&[&[mov64_reg(6, 1), mov64_imm(2, 8), call(2), ldx(B, 0, 6, 0), ldx(B, 0, 1, 0), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut ctx), 4);
+}
+
+#[test]
+fn map_values_direct_and_read_only() {
+    let mut map = TestMap { value: [1, 2] };
+    // PSEUDO_MAP_VALUE: read at offset 8, write allowed
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 8), &[ldx(DW, 0, 1, 0), st(DW, 1, 0, 9), exit()]]), &mut map, false);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.r0), (0, 2));
+    assert_eq!(map.value, [1, 9]);
+    // past the region
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 8), &[ldx(DW, 0, 1, 8), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 2);
+    // read-only map
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[ldx(DW, 0, 1, 0), st(DW, 1, 0, 3), exit()]]), &mut map, true);
+    assert_fault(&run_checked(&p, &mut []), 3);
+    assert_eq!(map.value, [1, 9]);
+    // offset outside the value at load
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 16), &[exit()]]), &mut map, false);
+    assert_rejected(&p, -EACCES, "invalid access to map value pointer");
+    // map index out of range, unknown pseudo source
+    let p = with_helpers(prog(&[&ld_imm64(1, 1, 3), &[exit()]]), &mut map, false);
+    assert_rejected(&p, -EINVAL, "fd 3 is not pointing to valid bpf_map");
+    let p = prog(&[&ld_imm64(1, 3, 0), &[exit()]]);
+    assert_rejected(&p, -EINVAL, "unsupported ld_imm64 pseudo src 3");
+    // a map handle cannot be dereferenced
+    let p = with_helpers(prog(&[&ld_imm64(1, 1, 0), &[ldx(DW, 0, 1, 0), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 2);
+}
+
+#[test]
+fn helper_memory_regions() {
+    let mut map = TestMap { value: [0; 2] };
+    // reserve 16, write inside, write past, submit then write
+    let base: &[Insn] = &[mov64_imm(1, 16), call(4), jeq_imm(0, 0, 6), mov64_reg(6, 0)];
+    let p = with_helpers(prog(&[base, &[st(DW, 6, 8, 1), mov64_reg(1, 6), call(5), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&p, &mut []).error, 0);
+    let p = with_helpers(prog(&[base, &[st(DW, 6, 16, 1), mov64_reg(1, 6), call(5), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 4);
+    let p = with_helpers(prog(&[base, &[stx(DW, 10, 6, -8), mov64_reg(1, 6), call(5), ldx(DW, 7, 10, -8), st(DW, 7, 0, 1), exit()]]), &mut map, false);
+    let o = run_checked(&p, &mut []);
+    assert_fault(&o, 8);
+    let p = with_helpers(prog(&[base, &[mov64_reg(1, 6), call(5), st(DW, 6, 0, 1), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 6);
+}
+
+#[test]
+fn tail_calls() {
+    let mut map = TestMap { value: [0; 2] };
+    let target = Program::new(vec![mov64_imm(0, 77), exit()]);
+    let target_raw = target.raw();
+    let addr = &target_raw as *const Prog as u64;
+    let p = with_helpers(prog(&[&ld_imm64(1, 0, addr), &[call(6), mov64_imm(0, 1), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&p, &mut []).r0, 77);
+    // a program tail-calling itself stops after 33 tail calls and goes on
+    let mut selfp = with_helpers(prog(&[&ld_imm64(1, 0, 0), &[call(6), exit()]]), &mut map, false);
+    let mut raw = selfp.raw();
+    let raw_addr = &mut raw as *mut Prog as u64;
+    selfp.insns[0].imm = raw_addr as u32 as i32;
+    selfp.insns[1].imm = (raw_addr >> 32) as u32 as i32;
+    raw = selfp.raw();
+    let mut s = Scratch::new();
+    let mut run = Run {
+        prog: &raw,
+        env: std::ptr::null_mut(),
+        budget: 0,
+        error: 0,
+        error_pc: 0,
+        scratch: std::ptr::null_mut(),
+        ctx: 0,
+        frame: 0,
+        tail_calls: 0,
+        tail_prog: std::ptr::null(),
+        ret_tag: Tag::default(),
+        ret_tag_set: false,
+    };
+    let r0 = unsafe { ebpf_run_prog(&mut run, s.ptr(), std::ptr::null_mut(), 0) };
+    assert_eq!((run.error, r0, run.tail_calls), (0, u64::MAX, 33));
+}
+
+#[test]
+fn checker_messages() {
+    let cases: Vec<(Vec<Insn>, i32, &str)> = vec![
+        (vec![], -E2BIG, ""),
+        (vec![mov64_imm(0, 0)], -EINVAL, "last insn is not an exit or jmp"),
+        (vec![ja(5), exit()], -EINVAL, "jump out of range from insn 0 to 6"),
+        (vec![jeq_imm(1, 0, -3), exit()], -EINVAL, "jump out of range from insn 0 to -2"),
+        (vec![ja(1), ld_imm64(0, 0, 1)[0], ld_imm64(0, 0, 1)[1], exit()], -EINVAL, "jump into the middle of ldimm64 insn 1"),
+        (vec![ld_imm64(0, 0, 1)[0]], -EINVAL, "invalid bpf_ld_imm64 insn"),
+        (vec![ld_imm64(0, 0, 1)[0], exit()], -EINVAL, "invalid bpf_ld_imm64 insn"),
+        (vec![call(1), exit()], -EINVAL, "invalid func unknown#1"),
+        (vec![call(-1), exit()], -EINVAL, "invalid func unknown#-1"),
+        (vec![Insn::new(0x85, 0, 2, 0, 1), exit()], -EINVAL, "calling kernel function is not supported"),
+        (vec![call_local(5), exit()], -EINVAL, "call to invalid destination"),
+        (vec![Insn::new(0xff, 0, 0, 0, 0), exit()], -EINVAL, "unknown opcode ff"),
+        (vec![Insn::new(0x8d, 0, 1, 0, 0), exit()], -EINVAL, "unknown opcode 8d"),
+        (vec![Insn::new(0x20, 0, 0, 0, 0), exit()], -EINVAL, "BPF_LD_[ABS|IND] instructions not allowed"),
+        (vec![Insn::new(0x37, 0, 0, 0, 0), exit()], -EINVAL, "div by zero"),
+        (vec![Insn::new(0x67, 0, 0, 0, 64), exit()], -EINVAL, "invalid shift 64"),
+        (vec![Insn::new(0xd4, 0, 0, 0, 8), exit()], -EINVAL, "BPF_END uses reserved fields"),
+        (vec![Insn::new(0xdb, 0, 1, 0, 0x42), exit()], -EINVAL, "BPF_ATOMIC uses invalid atomic opcode 42"),
+        (vec![Insn::new(0xd3, 0, 1, 0, 0), exit()], -EINVAL, "invalid atomic operand size"),
+        (vec![Insn::new(0xdb, 1, 10, 0, 1), exit()], -EINVAL, "frame pointer is read only"),
+        (vec![exit(), exit()], -EINVAL, "unreachable insn 1"),
+        (vec![Insn::new(0x61, 0, 12, 0, 0), exit()], -EINVAL, "R12 is invalid"),
+        (vec![call_local(1), exit(), jeq_imm(0, 0, -3), exit()], -EINVAL, "jump out of range from insn 2 to 0"),
+        (vec![call_local(1), exit(), mov64_imm(0, 0)], -EINVAL, "last insn is not an exit or jmp"),
+    ];
+    for (insns, rc, msg) in cases {
+        let p = Program::new(insns.clone());
+        let (got, log) = p.check();
+        assert_eq!(got, rc, "{insns:?}: {log}");
+        assert!(log.contains(msg), "{insns:?}: expected {msg:?} in {log:?}");
+    }
+    // a helper that exists in the table but not for this program type
+    let mut p = Program::new(vec![call(2), exit()]);
+    p.helper(1, "x", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5] });
+    assert_rejected(&p, -EINVAL, "unknown func bpf_probe_write_user#2");
+    // tiny log buffers are truncated safely
+    let p = Program::new(vec![Insn::new(0xff, 0, 0, 0, 0), exit()]);
+    let prog = p.raw();
+    for size in [1usize, 2, 5, 17] {
+        let mut buf = vec![0x55u8; size + 4];
+        let mut log = Log { buf: buf.as_mut_ptr() as *mut _, size: size as u32, len: 0, level: 1 };
+        assert_eq!(unsafe { ebpf_check(&prog, &mut log) }, -EINVAL);
+        assert!((log.len as usize) < size);
+        assert_eq!(buf[log.len as usize], 0);
+        assert!(buf[size..].iter().all(|&b| b == 0x55), "wrote past the log buffer");
+    }
+    // level 0: nothing written
+    let mut buf = vec![0x55u8; 64];
+    let mut log = Log { buf: buf.as_mut_ptr() as *mut _, size: 64, len: 0, level: 0 };
+    assert_eq!(unsafe { ebpf_check(&prog, &mut log) }, -EINVAL);
+    assert_eq!(log.len, 0);
+}
+
+// ---- fuzz ------------------------------------------------------------------
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A random instruction at index `at` of a program of `len`: mostly well
+/// encoded (so that the checker accepts a fair share), sometimes garbage.
+fn random_insn(r: &mut Rng, at: usize, len: usize) -> Vec<Insn> {
+    if r.below(40) == 0 {
+        return vec![Insn { code: r.next() as u8, regs: r.next() as u8, off: r.next() as i16, imm: r.next() as i32 }];
+    }
+    let rd = |r: &mut Rng| r.below(10) as u8; // writable register
+    let rs = |r: &mut Rng| if r.below(5) == 0 { 10 } else { r.below(10) as u8 }; // readable
+    let fwd = |r: &mut Rng| -> i16 {
+        let room = (len - at - 1) as u64; // targets at+1 ..= len-1
+        if room == 0 || r.below(20) == 0 { -(r.below(at as u64 + 1) as i16) - 1 } else { r.below(room) as i16 }
+    };
+    let mem_off = |r: &mut Rng| -> i16 {
+        match r.below(3) {
+            0 => -(r.below(64) as i16) * 8,
+            1 => r.below(72) as i16,
+            _ => -(r.below(530) as i16),
+        }
+    };
+    let size = |r: &mut Rng| [0x00u8, 0x08, 0x10, 0x18][r.below(4) as usize];
+    match r.below(12) {
+        0..=3 => {
+            let class = if r.below(2) == 0 { 0x07 } else { 0x04 };
+            let op = [0x00u8, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0x80, 0x90, 0xa0, 0xb0, 0xc0, 0xd0][r.below(14) as usize];
+            let x = r.below(2) == 0 && op != 0x80 && !(op == 0xd0 && class == 0x07);
+            let width = if class == 0x07 { 64 } else { 32 };
+            let mut i = Insn::new(class | op | if x { 0x08 } else { 0 }, rd(r), if x { rs(r) } else { 0 }, 0, 0);
+            match op {
+                0x60 | 0x70 | 0xc0 if !x => i.imm = r.below(width) as i32,
+                0x30 | 0x90 => {
+                    i.off = r.below(2) as i16;
+                    if !x {
+                        i.imm = [1, -1, 3, i32::MIN, 7][r.below(5) as usize];
+                    }
+                }
+                0x80 => {}
+                0xd0 => i.imm = [16, 32, 64][r.below(3) as usize],
+                0xb0 if x => i.off = [0, 0, 8, 16, if class == 0x07 { 32 } else { 0 }][r.below(5) as usize],
+                _ if !x => i.imm = [0, 1, -1, 8, -8, 512, r.next() as i32][r.below(7) as usize],
+                _ => {}
+            }
+            vec![i]
+        }
+        4 | 5 => {
+            let class = if r.below(3) == 0 { 0x06 } else { 0x05 };
+            let op = [0x00u8, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0][r.below(12) as usize];
+            if op == 0 {
+                return vec![if class == 0x06 { Insn::new(0x06, 0, 0, 0, fwd(r) as i32) } else { ja(fwd(r)) }];
+            }
+            let x = r.below(2) == 0;
+            let mut i = Insn::new(class | op | if x { 0x08 } else { 0 }, rs(r), if x { rs(r) } else { 0 }, fwd(r), 0);
+            if !x {
+                i.imm = [0, 1, -1, 64, r.next() as i32][r.below(5) as usize];
+            }
+            vec![i]
+        }
+        6 => vec![Insn::new(0x61 | size(r), rd(r), rs(r), mem_off(r), 0)],
+        7 => vec![Insn::new(0x62 | size(r), rs(r), 0, mem_off(r), r.next() as i32)],
+        8 => vec![Insn::new(0x63 | size(r), rs(r), rs(r), mem_off(r), 0)],
+        9 => {
+            let imm = [0, 1, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1][r.below(10) as usize];
+            vec![atomic(if r.below(2) == 0 { W } else { DW }, rs(r), rd(r), mem_off(r), imm)]
+        }
+        10 => match r.below(4) {
+            0 => ld_imm64(rd(r), 0, r.next()).to_vec(),
+            1 => ld_imm64(rd(r), 1, 0).to_vec(),
+            2 => ld_map_value(rd(r), 0, r.below(16) as u32).to_vec(),
+            _ => vec![call(1 + r.below(5) as i32)], // not 6: tail call needs a real program
+        },
+        _ => {
+            if r.below(3) == 0 && at + 2 < len {
+                vec![call_local(r.below((len - at - 2) as u64) as i32)]
+            } else {
+                vec![exit()]
+            }
+        }
+    }
+}
+
+#[test]
+fn fuzz_random_programs() {
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    let mut scratch = Scratch::new();
+    let mut map = TestMap { value: [0; 2] };
+    // ctx and map values live between canaries that no run may touch
+    let mut arena = vec![0xc5u8; 64 + 64 + 64];
+    let mut accepted = 0;
+    let mut completed = 0;
+    let mut errors = std::collections::BTreeMap::new();
+    let start = std::time::Instant::now();
+    let iterations = 100_000;
+    for i in 0..iterations {
+        let len = 1 + rng.below(24) as usize;
+        let mut insns: Vec<Insn> = Vec::new();
+        while insns.len() < len {
+            let at = insns.len();
+            insns.extend(random_insn(&mut rng, at, len));
+        }
+        if rng.below(8) != 0 {
+            insns.push(exit());
+        }
+        let mut p = with_helpers(Program::new(insns), &mut map, rng.below(4) == 0);
+        p.ctx_writable = rng.below(2) == 0;
+        let (rc, _log) = p.check();
+        if rc == 0 {
+            accepted += 1;
+        }
+        // run everything, accepted or not: the engine must be safe on its own
+        arena[64..128].fill((i & 0xff) as u8);
+        let (pre, rest) = arena.split_at_mut(64);
+        let (ctx, post) = rest.split_at_mut(64);
+        let ctx_len = rng.below(65) as usize;
+        let o = p.run(&mut scratch, &mut ctx[..ctx_len], ctx_len as u64, 5_000, std::ptr::null_mut());
+        assert!(pre.iter().all(|&b| b == 0xc5) && post.iter().all(|&b| b == 0xc5), "run wrote outside ctx: {:?}", p.insns);
+        if !p.ctx_writable {
+            assert!(ctx.iter().all(|&b| b == (i & 0xff) as u8), "run wrote to read-only ctx: {:?}", p.insns);
+        }
+        if o.error == 0 {
+            completed += 1;
+        } else {
+            assert_eq!(o.r0, 0);
+            assert!([-EFAULT, -EINVAL, -E2BIG, -ELOOP].contains(&o.error), "odd error {}", o.error);
+            assert!((o.error_pc as usize) < p.insns.len() || o.error == -EINVAL);
+            if rc == 0 {
+                *errors.entry(o.error).or_insert(0) += 1;
+                // an accepted program never hits an invalid instruction at
+                // run time; -EINVAL can only come from helper arguments
+                if o.error == -EINVAL {
+                    assert_eq!(p.insns[o.error_pc as usize].code, 0x85, "{:?}", p.insns);
+                }
+            }
+        }
+    }
+    println!(
+        "fuzz: {iterations} programs in {:?}, {accepted} accepted by the checker, {completed} ran to exit, aborts of accepted programs by error: {errors:?}",
+        start.elapsed()
+    );
+    assert!(accepted > 100, "the generator should produce some valid programs");
+}
