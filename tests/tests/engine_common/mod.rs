@@ -220,14 +220,7 @@ impl Program {
 
     /// ebpf_check: (return code, log text).
     pub fn check(&self) -> (i32, String) {
-        let prog = self.raw();
-        let mut buf = vec![0u8; 4096];
-        let mut log = Log { buf: buf.as_mut_ptr() as *mut c_char, size: buf.len() as u32, len: 0, level: 1 };
-        let rc = unsafe { ebpf_check(&prog, &mut log) };
-        assert!((log.len as usize) < buf.len());
-        assert_eq!(buf[log.len as usize], 0);
-        let text = String::from_utf8_lossy(&buf[..log.len as usize]).into_owned();
-        (rc, text)
+        check_prog(&self.raw())
     }
 
     /// Run with ctx (may be empty: then r1 = NULL with size 0).
@@ -235,22 +228,86 @@ impl Program {
         let mut prog = self.raw();
         prog.ctx_size = ctx.len() as u32;
         let ctx_ptr = if ctx.is_empty() { std::ptr::null_mut() } else { ctx.as_mut_ptr() as *mut c_void };
-        let mut run = Run {
-            prog: &prog,
-            env,
-            budget,
-            error: 0,
-            error_pc: 0,
-            scratch: std::ptr::null_mut(),
-            ctx: 0,
-            frame: 0,
-            tail_calls: 0,
-            tail_prog: std::ptr::null(),
-            ret_tag: Tag::default(),
-            ret_tag_set: false,
-        };
-        let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx_ptr, r2) };
-        Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
+        run_prog(&prog, scratch, ctx_ptr, r2, budget, env)
+    }
+}
+
+/// ebpf_run_prog on a raw program (ctx_size taken from prog).
+pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, budget: u64, env: *mut c_void) -> Outcome {
+    let mut run = Run {
+        prog,
+        env,
+        budget,
+        error: 0,
+        error_pc: 0,
+        scratch: std::ptr::null_mut(),
+        ctx: 0,
+        frame: 0,
+        tail_calls: 0,
+        tail_prog: std::ptr::null(),
+        ret_tag: Tag::default(),
+        ret_tag_set: false,
+    };
+    let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx, r2) };
+    Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
+}
+
+/// ebpf_check on a raw program: (return code, log text).
+pub fn check_prog(prog: &Prog) -> (i32, String) {
+    let mut buf = vec![0u8; 4096];
+    let mut log = Log { buf: buf.as_mut_ptr() as *mut c_char, size: buf.len() as u32, len: 0, level: 1 };
+    let rc = unsafe { ebpf_check(prog, &mut log) };
+    assert!((log.len as usize) < buf.len());
+    assert_eq!(buf[log.len as usize], 0);
+    (rc, String::from_utf8_lossy(&buf[..log.len as usize]).into_owned())
+}
+
+/// One read-write page between two inaccessible pages: data placed against
+/// either guard makes any out-of-bounds access by the engine fault at once.
+pub struct GuardedPage {
+    base: *mut u8,
+    page: usize,
+}
+
+impl GuardedPage {
+    pub fn new() -> GuardedPage {
+        unsafe {
+            let page = libc::sysconf(libc::_SC_PAGESIZE) as usize;
+            let base = libc::mmap(
+                std::ptr::null_mut(),
+                3 * page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(base, libc::MAP_FAILED);
+            let base = base as *mut u8;
+            assert_eq!(libc::mprotect(base as *mut c_void, page, libc::PROT_NONE), 0);
+            assert_eq!(libc::mprotect(base.add(2 * page) as *mut c_void, page, libc::PROT_NONE), 0);
+            GuardedPage { base, page }
+        }
+    }
+    /// Place `data` at the start (against the lower guard) or the end of the page.
+    pub fn place(&mut self, data: &[u8], at_end: bool) -> *mut u8 {
+        assert!(data.len() <= self.page);
+        unsafe {
+            let start = self.base.add(self.page);
+            let p = if at_end { start.add(self.page - data.len()) } else { start };
+            std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len());
+            p
+        }
+    }
+    pub fn page_size(&self) -> usize {
+        self.page
+    }
+}
+
+impl Drop for GuardedPage {
+    fn drop(&mut self) {
+        unsafe {
+            libc::munmap(self.base as *mut c_void, 3 * self.page);
+        }
     }
 }
 
