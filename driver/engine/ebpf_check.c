@@ -16,6 +16,8 @@
 #define AUX_LD2		0x01	/* second half of an ld_imm64 */
 #define AUX_SUBPROG	0x02	/* first insn of a subprogram */
 #define AUX_SEEN	0x04	/* reached by the control-flow walk */
+#define AUX_TARGET	0x08	/* target of a jump */
+#define AUX_LIVE	0x10	/* reached when branches on known constants are pruned */
 
 struct check_env {
 	const struct ebpf_prog *prog;
@@ -171,10 +173,6 @@ static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
 		if (x || (src != 0 && src != EBPF_PSEUDO_CALL && src != EBPF_PSEUDO_KFUNC_CALL) ||
 		    (in->off && src != EBPF_PSEUDO_KFUNC_CALL) || dst || is32)
 			return reserved(env, "BPF_CALL");
-		if (src == EBPF_PSEUDO_KFUNC_CALL) {
-			vlog(env->log, "calling kernel function is not supported\n");
-			return -EINVAL;
-		}
 		if (src == EBPF_PSEUDO_CALL) {
 			target = (s64)idx + in->imm + 1;
 			if (target < 0 || target >= prog->len) {
@@ -182,18 +180,9 @@ static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
 				return -EINVAL;
 			}
 			env->aux[target] |= AUX_SUBPROG;
-			return 0;
 		}
-		if (in->imm < 0 || !prog->helpers || (u32)in->imm >= prog->nr_helpers) {
-			vlog(env->log, "invalid func unknown#%d\n", in->imm);
-			return -EINVAL;
-		}
-		if (!prog->helpers[in->imm].fn) {
-			vlog(env->log, "unknown func %s#%d\n",
-			     prog->helpers[in->imm].name ? prog->helpers[in->imm].name : "unknown",
-			     in->imm);
-			return -EINVAL;
-		}
+		/* helper ids and kfuncs: check_live_calls(), like Linux only
+		 * where reachable (libbpf leaves poisoned calls in dead code) */
 		return 0;
 	}
 	if (op == EBPF_JA) {
@@ -401,6 +390,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 				vlog(env->log, "jump into the middle of ldimm64 insn %lld\n", (long long)t - 1);
 				return -EINVAL;
 			}
+			env->aux[t] |= AUX_TARGET;
 		}
 		last = end - 1;
 		if ((env->aux[last] & AUX_LD2) ||
@@ -415,19 +405,142 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 	return 0;
 }
 
-/* Pass 3: every instruction reachable (iterative walk, explicit stack). */
-static int check_reachable(struct check_env *env)
+/* Does insn write register reg? */
+static bool insn_writes(const struct ebpf_insn *in, u32 reg)
+{
+	switch (EBPF_CLASS(in->code)) {
+	case EBPF_ALU:
+	case EBPF_ALU64:
+	case EBPF_LDX:
+	case EBPF_LD:
+		return EBPF_INSN_DST(in) == reg;
+	case EBPF_JMP:
+		return in->code == (EBPF_JMP | EBPF_CALL) && reg <= 5;
+	case EBPF_STX:
+		if (EBPF_MODE(in->code) != EBPF_ATOMIC)
+			return false;
+		if (in->imm == EBPF_CMPXCHG)
+			return reg == 0;
+		if (in->imm == EBPF_LOAD_ACQ)
+			return EBPF_INSN_DST(in) == reg;
+		return (in->imm & EBPF_FETCH) && EBPF_INSN_SRC(in) == reg;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Value of reg on entry to insn i, if a constant load (mov imm / ld_imm64)
+ * reaches it inside the same straight-line block with no write in between.
+ * This is how libbpf's CO-RE guards (bpf_core_field_exists, enum value
+ * exists, ...) look after relocation: "rX = 0/1; if rX == 0 goto ...".
+ */
+static bool reg_const_at(const struct check_env *env, u32 i, u32 reg, u64 *val)
+{
+	const struct ebpf_insn *in;
+	u32 j = i, steps;
+
+	for (steps = 0; steps < 64; steps++) {
+		if (j == 0 || (env->aux[j] & (AUX_TARGET | AUX_SUBPROG)))
+			return false;	/* more than one way in */
+		j--;
+		if (env->aux[j] & AUX_LD2) {
+			if (j == 0)
+				return false;
+			j--;
+		}
+		in = &env->prog->insns[j];
+		if (in->code == (EBPF_JMP | EBPF_EXIT) || in->code == (EBPF_JMP | EBPF_JA) ||
+		    in->code == (EBPF_JMP32 | EBPF_JA))
+			return false;	/* j does not fall through to j + 1 */
+		if (!insn_writes(in, reg))
+			continue;
+		if (in->code == (EBPF_ALU64 | EBPF_MOV | EBPF_K)) {
+			*val = (u64)(s64)in->imm;
+			return true;
+		}
+		if (in->code == (EBPF_ALU | EBPF_MOV | EBPF_K)) {
+			*val = (u32)in->imm;
+			return true;
+		}
+		if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW) && EBPF_INSN_SRC(in) == 0) {
+			*val = (u64)(u32)in->imm | ((u64)(u32)in[1].imm << 32);
+			return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+/* Outcome of conditional jump insn i if decided by constants: 1 taken, 0 not, -1 unknown. */
+static int branch_outcome(const struct check_env *env, u32 i)
+{
+	const struct ebpf_insn *in = &env->prog->insns[i];
+	bool is32 = EBPF_CLASS(in->code) == EBPF_JMP32;
+	u64 a, b;
+	s64 sa, sb;
+
+	if (!reg_const_at(env, i, EBPF_INSN_DST(in), &a))
+		return -1;
+	if (EBPF_SRC(in->code) == EBPF_X) {
+		if (!reg_const_at(env, i, EBPF_INSN_SRC(in), &b))
+			return -1;
+	} else {
+		b = (u64)(s64)in->imm;
+	}
+	if (is32) {
+		a = (u32)a;
+		b = (u32)b;
+		sa = (s32)(u32)a;
+		sb = (s32)(u32)b;
+	} else {
+		sa = (s64)a;
+		sb = (s64)b;
+	}
+	switch (EBPF_OP(in->code)) {
+	case EBPF_JEQ:
+		return a == b;
+	case EBPF_JNE:
+		return a != b;
+	case EBPF_JGT:
+		return a > b;
+	case EBPF_JGE:
+		return a >= b;
+	case EBPF_JLT:
+		return a < b;
+	case EBPF_JLE:
+		return a <= b;
+	case EBPF_JSET:
+		return (a & b) != 0;
+	case EBPF_JSGT:
+		return sa > sb;
+	case EBPF_JSGE:
+		return sa >= sb;
+	case EBPF_JSLT:
+		return sa < sb;
+	case EBPF_JSLE:
+		return sa <= sb;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Iterative walk from insn 0 (explicit stack), marking mark.  With prune,
+ * conditional jumps decided by constants follow only the live edge.
+ */
+static int walk(struct check_env *env, u8 mark, bool prune)
 {
 	const struct ebpf_prog *prog = env->prog;
 	const struct ebpf_insn *in;
 	u32 *stack, sp = 0, i, succ[2], ns, k;
+	int outcome;
 	s64 t;
-	int err = 0;
 
 	stack = EBPF_ZALLOC((size_t)prog->len * sizeof(u32));
 	if (!stack)
 		return -ENOMEM;
-	env->aux[0] |= AUX_SEEN;
+	env->aux[0] |= mark;
 	stack[sp++] = 0;
 	while (sp) {
 		i = stack[--sp];
@@ -441,30 +554,83 @@ static int check_reachable(struct check_env *env)
 			succ[ns++] = i + 1;
 			succ[ns++] = (u32)((s64)i + in->imm + 1);
 		} else if (jump_target(in, i, &t)) {
-			if (EBPF_OP(in->code) != EBPF_JA)
+			outcome = EBPF_OP(in->code) == EBPF_JA ? 1 : prune ? branch_outcome(env, i) : -1;
+			if (outcome != 1)
 				succ[ns++] = i + 1;
-			succ[ns++] = (u32)t;
+			if (outcome != 0)
+				succ[ns++] = (u32)t;
 		} else {
 			succ[ns++] = i + 1;
 		}
 		for (k = 0; k < ns; k++) {
 			if (succ[k] >= prog->len)
 				continue;	/* excluded by pass 2 */
-			if (env->aux[succ[k]] & AUX_SEEN)
+			if (env->aux[succ[k]] & mark)
 				continue;
-			env->aux[succ[k]] |= AUX_SEEN;
+			env->aux[succ[k]] |= mark;
 			stack[sp++] = succ[k];
 		}
 	}
-	for (i = 0; i < prog->len; i++) {
+	EBPF_FREE(stack);
+	return 0;
+}
+
+/* Pass 3: every instruction reachable in the control-flow graph (Linux check_cfg). */
+static int check_reachable(struct check_env *env)
+{
+	u32 i;
+	int err = walk(env, AUX_SEEN, false);
+
+	if (err)
+		return err;
+	for (i = 0; i < env->prog->len; i++) {
 		if (!(env->aux[i] & (AUX_SEEN | AUX_LD2))) {
 			vlog(env->log, "unreachable insn %u\n", i);
-			err = -EINVAL;
-			break;
+			return -EINVAL;
 		}
 	}
-	EBPF_FREE(stack);
-	return err;
+	return 0;
+}
+
+/*
+ * Pass 4: helper calls that can execute name available helpers; no kfuncs.
+ * Linux checks these only on paths its verifier explores, so calls behind
+ * branches that constants decide (libbpf's CO-RE guards, its poisoned
+ * "call 0xbad2310" / "call 2001000000+N") are accepted; the engine aborts the
+ * run with -EINVAL should one execute anyway.
+ */
+static int check_live_calls(struct check_env *env)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_insn *in;
+	u32 i;
+	int err = walk(env, AUX_LIVE, true);
+
+	if (err)
+		return err;
+	for (i = 0; i < prog->len; i++) {
+		in = &prog->insns[i];
+		if (!(env->aux[i] & AUX_LIVE) || (env->aux[i] & AUX_LD2) ||
+		    in->code != (EBPF_JMP | EBPF_CALL))
+			continue;
+		if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_KFUNC_CALL) {
+			vlog(env->log, "calling kernel function is not supported\n");
+			return -EINVAL;
+		}
+		if (EBPF_INSN_SRC(in) != 0)
+			continue;
+		if (in->imm < 0 || !prog->helpers || (u32)in->imm >= prog->nr_helpers) {
+			vlog(env->log, "invalid func unknown#%d\n", in->imm);
+			return -EINVAL;
+		}
+		if (!prog->helpers[in->imm].fn) {
+			vlog(env->log, "unknown func %s#%d\n",
+			     prog->helpers[in->imm].name ? prog->helpers[in->imm].name : "unknown",
+			     in->imm);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static u32 subprog_of(const u32 *starts, u32 n, u32 insn)
@@ -583,6 +749,8 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 	err = check_subprogs(&env, &nr_subprogs);
 	if (!err)
 		err = check_reachable(&env);
+	if (!err)
+		err = check_live_calls(&env);
 	if (!err)
 		err = check_call_graph(&env, nr_subprogs);
 	if (!err)

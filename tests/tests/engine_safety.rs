@@ -506,6 +506,50 @@ fn checker_messages() {
     assert_eq!(log.len, 0);
 }
 
+#[test]
+fn dead_calls_behind_constant_branches() {
+    const CORE_POISON: i32 = 0xbad2310;
+    // libbpf CO-RE guard resolved to "absent": the poisoned call is dead
+    let p = prog(&[&[mov64_imm(1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.r0), (0, 7));
+    // ... through a 32-bit move, a JMP32 compare and unrelated insns in between
+    let p = prog(&[&[
+        mov32_imm(3, 1),
+        mov64_imm(2, 5),
+        st(DW, 10, -8, 1),
+        Insn::new(0x56, 3, 0, 2, 1), // if w3 != 1 goto +2
+        mov64_imm(0, 1),
+        exit(),
+        Insn::new(0x85, 0, 2, 0, 7), // kfunc call, dead
+        exit(),
+    ]]);
+    let o = run_checked(&p, &mut []);
+    assert_eq!((o.error, o.r0), (0, 1));
+    // ... and a map ldimm64 poisoned into two calls
+    let p = prog(&[&[mov64_imm(1, 1), jne_imm(1, 0, 3), call(2001000000), call(2001000000), exit(), mov64_imm(0, 0), exit()]]);
+    assert_eq!(run_checked(&p, &mut []).error, 0);
+    // resolved to "present": reachable, rejected like Linux
+    let p = prog(&[&[mov64_imm(1, 1), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_rejected(&p, -EINVAL, "invalid func unknown#195896080");
+    // a branch on run-time data decides nothing
+    let p = prog(&[&[ldx(B, 1, 1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_rejected(&p, -EINVAL, "invalid func unknown#195896080");
+    // the constant does not survive a write or a second way into the block
+    let p = prog(&[&[mov64_imm(1, 0), add64_imm(1, 1), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_rejected(&p, -EINVAL, "invalid func unknown");
+    let p = prog(&[&[ldx(B, 2, 1, 0), mov64_imm(1, 0), jeq_imm(2, 0, 1), mov64_imm(1, 1), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_rejected(&p, -EINVAL, "invalid func unknown");
+    let p = prog(&[&[mov64_imm(0, 0), call(1), jeq_imm(0, 0, 2), call(CORE_POISON), exit(), exit()]]);
+    let mut p = p;
+    p.helper(1, "h", h_sum, RET_INTEGER, [ARG_ANYTHING, ARG_ANYTHING, 0, 0, 0]);
+    assert_rejected(&p, -EINVAL, "invalid func unknown");
+    // an unknown helper that does execute (checker bypassed) aborts the run
+    let p = prog(&[&[call(CORE_POISON), exit()]]);
+    let o = run_raw(&p, &mut [], 0);
+    assert_eq!((o.error, o.error_pc), (-EINVAL, 0));
+}
+
 // ---- fuzz ------------------------------------------------------------------
 
 struct Rng(u64);
