@@ -86,7 +86,7 @@ fn execsnoop_reports_guest_commands_under_the_hook() {
         "PCOMM",
         "mkdir -p /tmp/marker-dir && touch /tmp/marker-dir/f\n\
          /bin/echo bpfcompat-marker-1\n\
-         ls /tmp/marker-dir\n\
+         /bin/busybox ls /tmp/marker-dir\n\
          /bin/true bpfcompat-marker-2 --flag",
         "bpfcompat-marker-2",
     );
@@ -94,7 +94,8 @@ fn execsnoop_reports_guest_commands_under_the_hook() {
     assert_tool_lifecycle(&run, "execsnoop");
     run.assert_line("tool-stdout", &["PCOMM", "PID", "PPID", "RET", "ARGS"], "execsnoop header");
     run.assert_line("tool-stdout", &["echo", "/bin/echo bpfcompat-marker-1"], "exec of /bin/echo with its argument");
-    run.assert_line("tool-stdout", &["ls", "/tmp/marker-dir"], "exec of ls with its argument");
+    // busybox's shell runs `ls` in-process; naming busybox itself forces a real exec.
+    run.assert_line("tool-stdout", &["busybox", "/bin/busybox ls /tmp/marker-dir"], "exec of busybox ls with its arguments");
     run.assert_line("tool-stdout", &["true", "bpfcompat-marker-2 --flag"], "exec of /bin/true with two arguments");
     run.assert_clean_exit();
 }
