@@ -178,6 +178,15 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *scratch, void *ctx,
 bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write);
 
 /*
+ * For helpers taking a C string or other memory of unknown length (e.g. a
+ * format string typed EBPF_ARG_ANYTHING): number of bytes from addr to the
+ * end of the region argument register argno points into (0 if addr is not
+ * inside a readable, or writable if write is set, region).  Before writing,
+ * call ebpf_arg_access_ok(..., write = true) for the range actually written.
+ */
+u32 ebpf_arg_room(struct ebpf_run *run, u32 argno, u64 addr, bool write);
+
+/*
  * For helpers returning memory (e.g. a reserved ring buffer record): call
  * before returning; if the helper's return value is not 0, r0 is tagged
  * EBPF_PTR_MEM over [base, base+size).

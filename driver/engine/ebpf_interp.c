@@ -894,6 +894,18 @@ bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, boo
 	return true;
 }
 
+u32 ebpf_arg_room(struct ebpf_run *run, u32 argno, u64 addr, bool write)
+{
+	const struct ebpf_tag *t;
+
+	if (!run->scratch || argno < 1 || argno > 5)
+		return 0;
+	t = &run->scratch->tags[argno];
+	if (!region_ok(t, addr, 1, write))
+		return 0;
+	return (u32)(t->base + t->size - addr);
+}
+
 void ebpf_set_ret_region(struct ebpf_run *run, void *base, u32 size, bool writable)
 {
 	run->ret_tag.base = (u64)(unsigned long)base;

@@ -550,6 +550,33 @@ fn dead_calls_behind_constant_branches() {
     assert_eq!((o.error, o.error_pc), (-EINVAL, 0));
 }
 
+unsafe extern "C" fn h_strlen(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    let room = ebpf_arg_room(run, 1, p, false) as usize;
+    if room == 0 {
+        return u64::MAX;
+    }
+    let bytes = std::slice::from_raw_parts(p as *const u8, room);
+    bytes.iter().position(|&b| b == 0).map(|n| n as u64).unwrap_or(u64::MAX - 1)
+}
+
+#[test]
+fn helper_string_arguments() {
+    let strlen = |setup: &[Insn]| {
+        let mut p = prog(&[setup, &[call(1), exit()]]);
+        p.helper(1, "strlen", h_strlen, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+        run_checked(&p, &mut [b'a', b'b', b'c', 0, b'x'])
+    };
+    // "ab\0" on the stack
+    assert_eq!(strlen(&[st(W, 10, -4, 0x6261), mov64_reg(1, 10), add64_imm(1, -4)]).r0, 2);
+    // unterminated: the scan stops at the end of the frame
+    assert_eq!(strlen(&[st(W, 10, -4, 0x61616161), mov64_reg(1, 10), add64_imm(1, -4)]).r0, u64::MAX - 1);
+    // in ctx, with an offset
+    assert_eq!(strlen(&[add64_imm(1, 1)]).r0, 2);
+    // outside any region
+    assert_eq!(strlen(&[mov64_reg(1, 10)]).r0, u64::MAX);
+    assert_eq!(strlen(&[mov64_imm(1, 4096)]).r0, u64::MAX);
+}
+
 // ---- fuzz ------------------------------------------------------------------
 
 struct Rng(u64);

@@ -117,6 +117,7 @@ extern "C" {
     pub fn ebpf_check(prog: *const Prog, log: *mut Log) -> i32;
     pub fn ebpf_run_prog(run: *mut Run, scratch: *mut c_void, ctx: *mut c_void, r2: u64) -> u64;
     pub fn ebpf_arg_access_ok(run: *mut Run, argno: u32, addr: u64, size: u64, write: bool) -> bool;
+    pub fn ebpf_arg_room(run: *mut Run, argno: u32, addr: u64, write: bool) -> u32;
     pub fn ebpf_set_ret_region(run: *mut Run, base: *mut c_void, size: u32, writable: bool);
     pub fn ebpf_invalidate_region(run: *mut Run, base: *mut c_void);
     pub fn ebpf_tail_call(run: *mut Run, next: *const Prog) -> i32;
