@@ -687,7 +687,7 @@ fn fuzz_random_programs() {
     let mut completed = 0;
     let mut errors = std::collections::BTreeMap::new();
     let start = std::time::Instant::now();
-    let iterations = 100_000;
+    let iterations: usize = std::env::var("ENGINE_FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     for i in 0..iterations {
         let len = 1 + rng.below(24) as usize;
         let mut insns: Vec<Insn> = Vec::new();
