@@ -104,8 +104,10 @@ struct ebpf_log {
 
 /*
  * Structural validation at load time.  Returns 0, -EINVAL (log explains,
- * in the kernel verifier's words), -E2BIG (len 0 or > EBPF_MAX_INSNS) or
- * -ENOMEM.  Process context (allocates working memory).
+ * in the kernel verifier's words), -E2BIG (len 0 or > EBPF_MAX_INSNS, call
+ * stack deeper than EBPF_MAX_CALL_DEPTH, more than EBPF_MAX_SUBPROGS),
+ * -EACCES (PSEUDO_MAP_VALUE offset outside the value, as Linux) or -ENOMEM.
+ * Process context (allocates working memory with vzalloc).
  */
 int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log);
 
