@@ -16,7 +16,10 @@ set -uo pipefail
 die() { echo "run-guest: $*" >&2; exit 2; }
 [ $# -ge 2 ] || die "usage: $0 KERNEL_DIR|VMLINUX INITRAMFS [TIMEOUT_SECONDS]"
 kernel=$1; initramfs=$2; limit=${3:-300}
-[ -d "$kernel" ] && kernel=$kernel/vmlinux
+# A built kernel dir holds a PVH vmlinux; the stock kernel dir a bzImage (vmlinuz).
+if [ -d "$kernel" ]; then
+    if [ -f "$kernel/vmlinux" ]; then kernel=$kernel/vmlinux; else kernel=$kernel/vmlinuz; fi
+fi
 [ -f "$kernel" ] || die "no kernel at $kernel"
 [ -f "$initramfs" ] || die "no initramfs at $initramfs"
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"

@@ -144,6 +144,8 @@ pub struct Kernel {
     pub release: String,
     /// The kbuild tree: `make -C driver KDIR=<kdir>`.
     pub kdir: PathBuf,
+    /// The kernel has bpf(2) itself (the stock kernel, the oracle).
+    pub native_bpf: bool,
 }
 
 impl Kernel {
@@ -157,6 +159,7 @@ impl Kernel {
                 .trim()
                 .to_string(),
             kdir: dir.join("build"),
+            native_bpf: false,
         };
         for p in [&k.vmlinux, &k.btf, &k.kdir] {
             if !p.exists() {
@@ -184,6 +187,32 @@ fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
         Err(format!("{what} failed ({}): {cmd:?}\n--- output ---\n{text}--- end ---", out.status))
+    }
+}
+
+/// Debian's stock 6.1 kernel (native eBPF, BTF in sysfs): the oracle. Unpacked from its
+/// package by `scripts/stock-kernel.sh` (cached); boots as a bzImage.
+pub fn stock_kernel() -> Result<Kernel, Skip> {
+    static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
+    let r = K.get_or_init(|| {
+        need_guest_tools().map_err(Ok)?;
+        let out = run_logged(&mut Command::new(repo_root().join("scripts/stock-kernel.sh")), "unpacking the stock Debian kernel")
+            .map_err(Err)?;
+        let dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
+        let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
+        Ok(Kernel {
+            vmlinux: dir.join("vmlinuz"),
+            btf: dir.join("no-offline-btf"),
+            release: release.trim().to_string(),
+            kdir: dir.join("no-kbuild-tree"),
+            native_bpf: true,
+            dir,
+        })
+    });
+    match r {
+        Ok(k) => Ok(k.clone()),
+        Err(Ok(skip)) => Err(skip.clone()),
+        Err(Err(msg)) => panic!("{msg}"),
     }
 }
 
@@ -333,6 +362,10 @@ impl Guest {
     /// `libbpfhook.so` at [`GUEST_HOOK`] and the kernel's offline BTF at the hook's default
     /// path, `/var/lib/bpfhook/btf/<release>.btf` (the guest has no /sys/kernel/btf).
     pub fn with_hook(self, so: impl AsRef<Path>) -> Guest {
+        if self.kernel.native_bpf {
+            // The stock kernel serves its own BTF in /sys/kernel/btf/vmlinux.
+            return self.file(so, GUEST_HOOK);
+        }
         let btf = self.kernel.btf.clone();
         let dst = format!("/var/lib/bpfhook/btf/{}.btf", self.kernel.release);
         self.file(so, GUEST_HOOK).file(btf, &dst)

@@ -153,3 +153,30 @@ show tool-stderr /tmp/tool.err
     }
     run.assert_clean_exit();
 }
+
+/// The oracle: the same unmodified execsnoop natively on Debian's stock kernel (real
+/// eBPF), through the hook in auto mode (which must pass everything through), reports
+/// the same exec lines as under the shim.
+#[test]
+fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
+    let kernel = require!(guest::stock_kernel());
+    let tool = require!(guest::host_tool("execsnoop", "libbpf-tools"));
+    let body = traced_body(
+        "execsnoop",
+        "PCOMM",
+        "/bin/echo bpfcompat-marker-1\n\
+         /bin/true bpfcompat-marker-2 --flag",
+        "bpfcompat-marker-2",
+    )
+    .replace("insmod $MODULE; result insmod $?", "result insmod 0")
+    .replace("rmmod bpfdrv; result rmmod $?", "result rmmod 0");
+    let run = Guest::new("execsnoop_stock", &kernel)
+        .binary(&tool)
+        .with_hook(guest::hook_library())
+        .with_stdbuf()
+        .body(&body)
+        .boot();
+    assert_tool_lifecycle(&run, "execsnoop (native)");
+    run.assert_line("tool-stdout", &["echo", "/bin/echo bpfcompat-marker-1"], "exec of /bin/echo with its argument");
+    run.assert_line("tool-stdout", &["true", "bpfcompat-marker-2 --flag"], "exec of /bin/true with two arguments");
+}
