@@ -1,0 +1,138 @@
+//! `engine-bench`: nanoseconds per executed eBPF instruction of the portable
+//! engine (driver/engine, host build, the same C the module runs) against
+//! rbpf's interpreter on the same programs and the same input memory.
+//!
+//!   cargo run --release -p bpfcompat-bench [-- ITERATIONS]
+//!
+//! The instruction count is the engine's (budget in - budget out); both run the
+//! identical bytecode, and r0 is compared so neither skips work.
+extern crate bpfcompat_tests;
+
+#[path = "../../tests/tests/engine_common/mod.rs"]
+#[allow(dead_code)]
+mod engine_common;
+
+use engine_common::asm::*;
+use engine_common::*;
+use std::time::Instant;
+
+fn bytes(insns: &[Insn]) -> Vec<u8> {
+    insns
+        .iter()
+        .flat_map(|i| {
+            let mut b = vec![i.code, i.regs];
+            b.extend_from_slice(&i.off.to_le_bytes());
+            b.extend_from_slice(&i.imm.to_le_bytes());
+            b
+        })
+        .collect()
+}
+
+struct Case {
+    name: &'static str,
+    insns: Vec<Insn>,
+    mem: Vec<u8>,
+}
+
+fn cases() -> Vec<Case> {
+    // r0 = sum of i*3 ^ i for i in 0..10000: ALU and a backward branch.
+    let alu = vec![
+        mov64_imm(0, 0),
+        mov64_imm(2, 0),
+        // loop:
+        mov64_reg(3, 2),
+        Insn::new(0x27, 3, 0, 0, 3), // r3 *= 3
+        Insn::new(0xaf, 3, 2, 0, 0), // r3 ^= r2
+        add64_reg(0, 3),
+        add64_imm(2, 1),
+        Insn::new(0xa5, 2, 0, -6, 10000), // if r2 < 10000 goto loop
+        exit(),
+    ];
+    // r0 = sum of the bytes of a 1500-byte packet at r1 (length in the loop bound).
+    let packet = vec![
+        mov64_imm(0, 0),
+        mov64_imm(2, 0),
+        // loop:
+        mov64_reg(3, 1),
+        add64_reg(3, 2),
+        ldx(B, 4, 3, 0),
+        add64_reg(0, 4),
+        add64_imm(2, 1),
+        Insn::new(0xa5, 2, 0, -6, 1500), // if r2 < 1500 goto loop
+        exit(),
+    ];
+    // Stack traffic: a 64-slot array on the stack filled and summed 50 times.
+    let stack = vec![
+        mov64_imm(0, 0),
+        mov64_imm(6, 0),
+        // outer:
+        mov64_imm(2, 0),
+        // fill:
+        mov64_reg(3, 10),
+        add64_imm(3, -512),
+        mov64_reg(4, 2),
+        Insn::new(0x67, 4, 0, 0, 3), // r4 <<= 3
+        add64_reg(3, 4),
+        stx(DW, 3, 2, 0),
+        ldx(DW, 5, 3, 0),
+        add64_reg(0, 5),
+        add64_imm(2, 1),
+        Insn::new(0xa5, 2, 0, -10, 64), // if r2 < 64 goto fill
+        add64_imm(6, 1),
+        Insn::new(0xa5, 6, 0, -13, 50), // if r6 < 50 goto outer
+        exit(),
+    ];
+    let packet_mem: Vec<u8> = (0..1500u32).map(|i| (i * 7) as u8).collect();
+    vec![
+        Case { name: "alu loop (10k iterations)", insns: alu, mem: vec![0; 8] },
+        Case { name: "packet byte sum (1500 B)", insns: packet, mem: packet_mem },
+        Case { name: "stack fill+sum (50x64 slots)", insns: stack, mem: vec![0; 8] },
+    ]
+}
+
+fn main() {
+    let iterations: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(200);
+    check_layout();
+    println!("{:<32} {:>10} {:>14} {:>14} {:>8}", "program", "insns/run", "engine ns/insn", "rbpf ns/insn", "ratio");
+    for case in cases() {
+        let mut prog = Program::new(case.insns.clone());
+        prog.ctx_writable = false;
+        prog.ctx_size = case.mem.len() as u32;
+        let (rc, log) = prog.check();
+        assert_eq!(rc, 0, "{}: checker rejected: {log}", case.name);
+        let mut scratch = Scratch::new();
+        let mut mem = case.mem.clone();
+
+        let budget = 100_000_000;
+        let first = prog.run(&mut scratch, &mut mem, 0, budget, std::ptr::null_mut());
+        assert_eq!(first.error, 0, "{}: aborted", case.name);
+        let executed = budget - first.budget_left;
+
+        let t = Instant::now();
+        let mut r0 = 0;
+        for _ in 0..iterations {
+            r0 = prog.run(&mut scratch, &mut mem, 0, budget, std::ptr::null_mut()).r0;
+        }
+        let engine_ns = t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64);
+        assert_eq!(r0, first.r0);
+
+        let code = bytes(&case.insns);
+        let vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf accepts the program");
+        let mut rmem = case.mem.clone();
+        let rr0 = vm.execute_program(&mut rmem).expect("rbpf run");
+        assert_eq!(rr0, first.r0, "{}: rbpf and the engine disagree", case.name);
+        let t = Instant::now();
+        for _ in 0..iterations {
+            std::hint::black_box(vm.execute_program(&mut rmem).unwrap());
+        }
+        let rbpf_ns = t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64);
+        println!(
+            "{:<32} {:>10} {:>14.2} {:>14.2} {:>7.2}x",
+            case.name,
+            executed,
+            engine_ns,
+            rbpf_ns,
+            engine_ns / rbpf_ns
+        );
+    }
+}
