@@ -11,6 +11,7 @@
 # Environment:
 #   BPFCOMPAT_ACCEL    tcg (default) | kvm | auto (kvm if a probe boot works, else tcg)
 #   BPFCOMPAT_APPEND   extra kernel command line
+#   BPFCOMPAT_DISK     a raw disk image attached as a virtio disk (/dev/vda in the guest)
 #   BPFCOMPAT_SMP, BPFCOMPAT_MEM   CPUs (default 2) and memory in MiB (default 1024)
 set -uo pipefail
 die() { echo "run-guest: $*" >&2; exit 2; }
@@ -23,6 +24,9 @@ fi
 [ -f "$kernel" ] || die "no kernel at $kernel"
 [ -f "$initramfs" ] || die "no initramfs at $initramfs"
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
+
+disk_args=()
+[ -z "${BPFCOMPAT_DISK:-}" ] || disk_args=(-drive "file=$BPFCOMPAT_DISK,format=raw,if=virtio")
 
 accel=${BPFCOMPAT_ACCEL:-tcg}
 if [ "$accel" = auto ]; then
@@ -45,7 +49,7 @@ timeout -k 5 "$limit" "$qemu" "${accel_args[@]}" \
     -smp "${BPFCOMPAT_SMP:-2}" -m "${BPFCOMPAT_MEM:-1024}" \
     -nodefaults -display none -no-reboot \
     -chardev stdio,id=serial0,signal=on -serial chardev:serial0 -monitor none \
-    -kernel "$kernel" -initrd "$initramfs" \
+    "${disk_args[@]}" -kernel "$kernel" -initrd "$initramfs" \
     -append "console=ttyS0 panic=-1 oops=panic quiet ${BPFCOMPAT_APPEND:-}" < /dev/null
 status=$?
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)

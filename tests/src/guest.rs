@@ -319,6 +319,7 @@ pub struct Guest {
     files: Vec<(PathBuf, String)>,
     body: String,
     timeout: Duration,
+    disk: Option<PathBuf>,
 }
 
 impl Guest {
@@ -332,6 +333,7 @@ impl Guest {
             files: vec![(repo_root().join("tests/guest/lib.sh"), "/bpfcompat/lib.sh".into())],
             body: String::new(),
             timeout: Duration::from_secs(timeout),
+            disk: None,
         }
     }
 
@@ -388,6 +390,12 @@ impl Guest {
         self
     }
 
+    /// A raw disk image attached as a virtio disk (`/dev/vda` in the guest).
+    pub fn disk(mut self, image: impl AsRef<Path>) -> Guest {
+        self.disk = Some(image.as_ref().to_path_buf());
+        self
+    }
+
     pub fn timeout(mut self, d: Duration) -> Guest {
         self.timeout = d;
         self
@@ -419,6 +427,7 @@ impl Guest {
             .arg(&self.kernel.dir)
             .arg(&image)
             .arg(self.timeout.as_secs().to_string())
+            .env("BPFCOMPAT_DISK", self.disk.as_deref().unwrap_or(Path::new("")))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -1,2 +1,3 @@
 //! Shared helpers for bpfcompat integration tests.
 pub mod guest;
+pub mod matrix;

@@ -1,0 +1,102 @@
+# Guest side of the compatibility matrix (tests/src/matrix.rs). Sourced after lib.sh.
+# The body defines one workload function per tool (wl_<name>) and calls run_tool for each.
+#
+# $MATRIX_PRELOAD: "LD_PRELOAD=..." under the shim, empty for the native oracle.
+# $MATRIX_READY:   seconds a tool may take to load and attach (first stdout line).
+
+MATRIX_READY=${MATRIX_READY:-90}
+
+# matrix_setup: loopback up, the ext4 disk (if any) mounted on /mnt/ext4, marker files.
+matrix_setup() {
+    ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+    printf '127.0.0.1 localhost\n::1 localhost\n' > /etc/hosts
+    mkdir -p /mnt/ext4
+    if [ -b /dev/vda ] && mount -t ext4 /dev/vda /mnt/ext4; then result disk ext4; else result disk none; fi
+    echo marker > /tmp/mtx-open-marker
+    echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
+}
+
+# ext4_io: write, sync, drop the page cache and read back on the ext4 disk: block I/O,
+# ext4 file operations, page-cache misses and readahead.
+ext4_io() {
+    d=/mnt/ext4
+    dd if=/dev/zero of=$d/mtx-file bs=64k count=32 conv=fsync 2>/dev/null
+    sync; echo 3 > /proc/sys/vm/drop_caches
+    cat $d/mtx-file > /dev/null
+    dd if=/dev/zero of=$d/mtx-file2 bs=4k count=64 2>/dev/null
+    sync
+    ls -l $d > /dev/null
+    rm -f $d/mtx-file2
+    sync
+}
+
+# tmpfs_io: reads and writes on /tmp (vfs, no block I/O).
+tmpfs_io() {
+    dd if=/dev/zero of=/tmp/mtx-tmpfs bs=4k count=64 2>/dev/null
+    cat /tmp/mtx-tmpfs > /dev/null
+    rm -f /tmp/mtx-tmpfs
+}
+
+# sched_load: wakeups, sleeps and CPU contention on both CPUs.
+sched_load() {
+    /bpfcompat/matrix_load spin 300 & a=$!
+    /bpfcompat/matrix_load spin 300 & b=$!
+    /bpfcompat/matrix_load spin 300 & c=$!
+    for i in 1 2 3 4 5 6 7 8 9 10; do usleep 20000; done
+    wait $a $b $c
+}
+
+# sig_load: a signal the target ignores (SIGWINCH, 28) sent with kill(2), then SIGTERM.
+sig_load() {
+    sleep 5 & v=$!
+    usleep 100000
+    kill -28 $v; kill -TERM $v; wait $v
+}
+
+# oom_victim: a sleeper made the OOM killer's choice, then a manual OOM kill (sysrq f).
+oom_victim() {
+    sleep 60 & v=$!
+    echo 1000 > /proc/$v/oom_score_adj
+    echo f > /proc/sysrq-trigger
+    usleep 500000
+    kill $v 2>/dev/null; wait $v
+}
+
+# check_dmesg NAME: a kernel bug during the tool is shown (section NAME.dmesg-problem);
+# dmesg is cleared after every tool so each bug is charged to the tool that caused it.
+# The OOM killer's own stack dump ("Call Trace") is expected output, not a bug.
+check_dmesg() {
+    if dmesg | grep -E 'BUG:|Oops|WARNING:|general protection fault|Kernel panic' > /tmp/m.bug; then
+        show "$1.dmesg-problem" /tmp/m.bug
+        dmesg > /tmp/m.dmesg; show "$1.dmesg" /tmp/m.dmesg
+    fi
+    dmesg -c > /dev/null
+}
+
+# run_tool NAME SETTLE TOOL [ARGS...]: start TOOL (under $MATRIX_PRELOAD), wait until it
+# prints its first stdout line (attached) or exits, run wl_NAME, wait SETTLE seconds for
+# the events to arrive, SIGINT it (as Ctrl-C) and show what it printed.
+run_tool() {
+    name=$1; settle=$2; shift 2
+    rm -f /tmp/m.out /tmp/m.err /tmp/m.wl
+    echo "BPFCOMPAT-MATRIX-TOOL $name $*"
+    t0=$(cut -d' ' -f1 /proc/uptime)
+    env $MATRIX_PRELOAD stdbuf -oL "$@" > /tmp/m.out 2> /tmp/m.err &
+    pid=$!
+    _n=0
+    while [ ! -s /tmp/m.out ] && alive $pid && [ $_n -lt $(( MATRIX_READY * 10 )) ]; do
+        usleep 100000; _n=$((_n + 1))
+    done
+    if [ -s /tmp/m.out ] && alive $pid; then result "$name.ready" yes; else result "$name.ready" no; fi
+    t1=$(cut -d' ' -f1 /proc/uptime)
+    usleep 500000
+    wl_$name > /tmp/m.wl 2>&1
+    sleep "$settle"
+    stop $pid 30
+    result "$name.exit" "$exit_status"
+    result "$name.load_secs" "$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')"
+    show "$name.stdout" /tmp/m.out
+    show "$name.stderr" /tmp/m.err
+    show "$name.workload" /tmp/m.wl
+    check_dmesg "$name"
+}

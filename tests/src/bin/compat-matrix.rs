@@ -1,0 +1,99 @@
+//! The compatibility matrix runner (`scripts/compat-matrix.sh` wraps it): boots the no-bpf
+//! guest (bpfdrv.ko + libbpfhook.so) and the stock Debian guest (native eBPF), runs the
+//! libbpf-tools in both, compares and writes the report.
+//!
+//!     compat-matrix [--out docs/compat-matrix.md] [--tools a,b,c | --fast] [--batch N]
+//!                   [--side shim|native|both] [--require PASSING_LIST_FILE]
+//!
+//! Exit status: 0 when the report was written (failing tools are the report's content,
+//! not an error), 1 when a tool listed in `--require` does not pass, 2 on usage errors.
+use bpfcompat_tests::matrix::{self, Bench, Runs, Side, Tool};
+use std::time::Instant;
+
+fn main() {
+    let mut out = guest_default_out();
+    let mut names: Option<Vec<String>> = None;
+    let mut batch = 12usize;
+    let mut sides = (true, true);
+    let mut require: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    let usage = || -> ! {
+        eprintln!("usage: compat-matrix [--out FILE] [--tools a,b | --fast] [--batch N] [--side shim|native|both] [--require a,b]");
+        std::process::exit(2)
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--out" => out = args.next().unwrap_or_else(|| usage()).into(),
+            "--tools" => names = Some(args.next().unwrap_or_else(|| usage()).split(',').map(str::to_string).collect()),
+            "--fast" => names = Some(matrix::FAST.iter().map(|s| s.to_string()).collect()),
+            "--batch" => batch = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--side" => {
+                sides = match args.next().as_deref() {
+                    Some("shim") => (true, false),
+                    Some("native") => (false, true),
+                    Some("both") => (true, true),
+                    _ => usage(),
+                }
+            }
+            "--require" => require = args.next().unwrap_or_else(|| usage()).split(',').map(str::to_string).collect(),
+            _ => usage(),
+        }
+    }
+    let tools: Vec<&Tool> = match &names {
+        None => matrix::TOOLS.iter().collect(),
+        Some(n) => n.iter().map(|n| matrix::tool(n).unwrap_or_else(|| {
+            eprintln!("compat-matrix: unknown tool {n}");
+            std::process::exit(2)
+        })).collect(),
+    };
+    let start = Instant::now();
+    let run_side = |side: Side| -> (Runs, String, f64) {
+        let mut bench = match Bench::new(side) {
+            Ok(b) => b,
+            Err(skip) => {
+                eprintln!("compat-matrix: cannot run the {} side: {}", side.label(), skip.0);
+                return (Runs::new(), "unavailable".into(), 0.0);
+            }
+        };
+        let runs = bench.run(&tools, batch);
+        eprintln!("compat-matrix: {} side: {} tools in {:.0}s of guest time; logs: {:?}", side.label(), runs.len(), bench.boot_secs, bench.logs);
+        (runs, bench.kernel.release.clone(), bench.boot_secs)
+    };
+    let (shim, shim_kernel, shim_secs) = if sides.0 { run_side(Side::Shim) } else { (Runs::new(), "not run".into(), 0.0) };
+    let (native, native_kernel, native_secs) = if sides.1 { run_side(Side::Native) } else { (Runs::new(), "not run".into(), 0.0) };
+    let command = std::env::var("COMPAT_MATRIX_COMMAND").unwrap_or_else(|_| "scripts/compat-matrix.sh".into());
+    let report = matrix::Report {
+        tools: &tools,
+        native: &native,
+        shim: &shim,
+        shim_kernel: &shim_kernel,
+        native_kernel: &native_kernel,
+        wall_secs: start.elapsed().as_secs_f64(),
+        command: &command,
+    };
+    let md = report.markdown();
+    if let Some(dir) = out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&out, &md).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
+    let verdicts = report.verdicts();
+    for (t, v) in &verdicts {
+        eprintln!("  {:16} {:?}", t.name, v);
+    }
+    let passed = verdicts.iter().filter(|(_, v)| v.is_pass()).count();
+    eprintln!(
+        "compat-matrix: {passed}/{} pass; shim guests {shim_secs:.0}s, native guests {native_secs:.0}s, wall {:.0}s; report in {}",
+        verdicts.len(),
+        start.elapsed().as_secs_f64(),
+        out.display()
+    );
+    let broken: Vec<&str> = require.iter().filter(|r| !verdicts.iter().any(|(t, v)| t.name == r.as_str() && v.is_pass())).map(String::as_str).collect();
+    if !broken.is_empty() {
+        eprintln!("compat-matrix: required tools do not pass: {broken:?}");
+        std::process::exit(1);
+    }
+}
+
+fn guest_default_out() -> std::path::PathBuf {
+    bpfcompat_tests::guest::repo_root().join("docs/compat-matrix.md")
+}

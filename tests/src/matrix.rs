@@ -1,0 +1,587 @@
+//! The compatibility matrix: Debian's libbpf-tools run unmodified on the kernel without
+//! bpf(2) (under `libbpfhook.so` + `bpfdrv.ko`) and natively on Debian's stock kernel (the
+//! oracle), each with a workload that makes it report something; the two outputs are
+//! compared and `docs/compat-matrix.md` is generated from the verdicts.
+//!
+//! One tool run is a section of a guest's serial log (`tests/guest/matrix.sh`, `run_tool`);
+//! many tools share one boot. A tool that kills the guest is marked and the rest of its
+//! batch re-runs in a fresh boot.
+//!
+//! The comparison: every expectation of the tool (a set of substrings that must appear
+//! together on one line of its stdout: the workload's marker, its comm, a histogram bucket
+//! with stars, ...) must hold natively; the tool passes under the shim when the same
+//! expectations hold there too, its header line is identical and it exits as it does
+//! natively after SIGINT. Counts and latencies are timing-dependent (TCG, two CPUs, other
+//! load), so they are not compared beyond "the workload's events are there"; a tool
+//! whose events these guests cannot produce (no NUMA, no memory pressure) is marked
+//! "attach only" and passes when it loads, attaches and exits like the native one.
+
+use crate::guest::{self, Guest, GuestRun, Kernel};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One libbpf-tool: how to run it, what makes it report, what must appear.
+#[derive(Clone, Copy, Debug)]
+pub struct Tool {
+    pub name: &'static str,
+    /// Command-line arguments (space separated; no shell quoting needed).
+    pub args: &'static str,
+    /// Shell run while the tool is attached (functions of `tests/guest/matrix.sh` available).
+    pub workload: &'static str,
+    /// Seconds to wait after the workload before SIGINT (interval tools print on exit).
+    pub settle: u32,
+    /// Each entry: substrings that must all appear on one stdout line.
+    pub expect: &'static [&'static [&'static str]],
+    /// Substring of the header line, which must be identical under the shim and natively.
+    pub header: Option<&'static str>,
+    /// These guests cannot produce the tool's events: only load/attach/exit is compared.
+    pub attach_only: Option<&'static str>,
+    /// Not applicable in these guests at all (the tool is not run): why.
+    pub not_applicable: Option<&'static str>,
+}
+
+const T: Tool = Tool {
+    name: "",
+    args: "",
+    workload: ":",
+    settle: 2,
+    expect: &[],
+    header: None,
+    attach_only: None,
+    not_applicable: None,
+};
+
+const EXT4: &str = "ext4_io";
+const HIST: &[&str] = &["|*"];
+
+/// Debian's libbpf-tools (0.26): every binary in /usr/sbin of the package.
+pub const TOOLS: &[Tool] = &[
+    Tool { name: "bashreadline", workload: "echo 'echo mtx-readline-marker' | /usr/bin/bash -i", expect: &[&["mtx-readline-marker"]], header: Some("COMMAND"), ..T },
+    Tool { name: "bindsnoop", workload: "/bpfcompat/matrix_load tcp 4101 1", expect: &[&["matrix_load", "4101"]], header: Some("PORT"), ..T },
+    Tool { name: "biolatency", workload: EXT4, expect: &[&["usecs"], HIST], ..T },
+    Tool { name: "biopattern", workload: EXT4, expect: &[&["vda"]], header: Some("DISK"), ..T },
+    Tool { name: "biosnoop", workload: EXT4, expect: &[&["vda"]], header: Some("DISK"), ..T },
+    Tool { name: "biostacks", workload: EXT4, expect: &[&["vda"], HIST], ..T },
+    Tool { name: "biotop", args: "-C", workload: EXT4, expect: &[&["vda"]], ..T },
+    Tool { name: "bitesize", workload: EXT4, expect: &[&["Kbytes"], HIST], ..T },
+    Tool { name: "cachestat", args: "1", workload: EXT4, expect: &[&["HITS", "MISSES"], &["%"]], header: Some("HITS"), ..T },
+    Tool { name: "capable", workload: "touch /tmp/mtx-cap; chown 65534 /tmp/mtx-cap", expect: &[&["chown", "CAP_CHOWN"]], header: Some("CAP"), ..T },
+    Tool { name: "cpudist", workload: "sched_load", expect: &[&["usecs"], HIST], ..T },
+    Tool { name: "cpufreq", args: "-d 3", workload: "sched_load", expect: &[&["MHz"], HIST], ..T },
+    Tool { name: "drsnoop", attach_only: Some("direct reclaim needs memory pressure, which the guests do not produce"), header: Some("COMM"), ..T },
+    Tool { name: "execsnoop", workload: "/bin/busybox true mtx-exec-marker", expect: &[&["busybox", "mtx-exec-marker"]], header: Some("PCOMM"), ..T },
+    Tool { name: "exitsnoop", workload: "/bin/busybox sh -c 'exit 7'", expect: &[&["sh", "7"]], header: Some("PCOMM"), ..T },
+    Tool { name: "filelife", workload: "echo x > /tmp/mtx-life; usleep 200000; rm /tmp/mtx-life", expect: &[&["mtx-life"]], header: Some("FILE"), ..T },
+    Tool { name: "filetop", args: "-C", workload: "tmpfs_io", expect: &[&["mtx-tmpfs"]], ..T },
+    Tool { name: "fsdist", args: "-t ext4", workload: EXT4, expect: &[&["operation"], HIST], ..T },
+    Tool { name: "fsslower", args: "-t ext4 -m 0", workload: EXT4, expect: &[&["mtx-file"]], header: Some("FILENAME"), ..T },
+    Tool { name: "funclatency", args: "vfs_read", workload: "tmpfs_io", expect: &[&["nsecs"], HIST], ..T },
+    Tool { name: "gethostlatency", workload: "/bpfcompat/matrix_load gai localhost", expect: &[&["matrix_load", "localhost"]], header: Some("HOST"), ..T },
+    Tool { name: "hardirqs", workload: "ext4_io; /bpfcompat/matrix_load tcp 4102 2", expect: &[&["HARDIRQ"], &["virtio"]], ..T },
+    Tool { name: "javagc", not_applicable: Some("needs a Java VM with USDT probes (none in the guests)"), ..T },
+    Tool { name: "klockstat", workload: "tmpfs_io; sched_load", expect: &[&["Caller"], &["mutex"]], ..T },
+    Tool { name: "ksnoop", args: "trace do_unlinkat", workload: "touch /tmp/mtx-ks; rm /tmp/mtx-ks", expect: &[&["do_unlinkat"]], ..T },
+    Tool { name: "llcstat", args: "-d 3", workload: "sched_load", expect: &[&["PID"], &["matrix_load"]], ..T },
+    Tool { name: "mdflush", not_applicable: Some("needs an md RAID device (none in the guests)"), ..T },
+    Tool { name: "mountsnoop", workload: "mkdir -p /tmp/mtx-mnt; mount -t tmpfs mtxfs /tmp/mtx-mnt; umount /tmp/mtx-mnt", expect: &[&["mtx-mnt"]], ..T },
+    Tool { name: "numamove", attach_only: Some("no NUMA balancing in a one-node guest: it reports zero migrations"), ..T },
+    Tool { name: "offcputime", workload: "sched_load", expect: &[&["matrix_load"]], ..T },
+    Tool { name: "oomkill", workload: "oom_victim", expect: &[&["OOM kill", "sleep"]], ..T },
+    Tool { name: "opensnoop", workload: "cat /tmp/mtx-open-marker", expect: &[&["cat", "/tmp/mtx-open-marker"]], header: Some("PATH"), ..T },
+    Tool { name: "readahead", workload: EXT4, expect: &[&["Readahead"], HIST], ..T },
+    Tool { name: "runqlat", workload: "sched_load", expect: &[&["usecs"], HIST], ..T },
+    Tool { name: "runqlen", workload: "sched_load", expect: &[&["runqlen"], HIST], ..T },
+    Tool { name: "runqslower", args: "100", workload: "sched_load", expect: &[&["matrix_load"]], header: Some("LAT"), ..T },
+    Tool { name: "sigsnoop", workload: "sig_load", expect: &[&["28"]], header: Some("SIG"), ..T },
+    Tool { name: "slabratetop", args: "-C", workload: "tmpfs_io", expect: &[&["CACHE"], &["kmalloc"]], ..T },
+    Tool { name: "softirqs", workload: "ext4_io; /bpfcompat/matrix_load tcp 4103 2", expect: &[&["SOFTIRQ"], &["timer"]], ..T },
+    Tool { name: "solisten", workload: "/bpfcompat/matrix_load tcp 4104 1", expect: &[&["matrix_load", "4104"]], header: Some("PORT"), ..T },
+    Tool { name: "statsnoop", workload: "/bin/busybox stat /tmp/mtx-open-marker", expect: &[&["busybox", "/tmp/mtx-open-marker"]], header: Some("PATH"), ..T },
+    Tool { name: "syscount", workload: "tmpfs_io", expect: &[&["SYSCALL", "COUNT"], &["read"]], ..T },
+    Tool { name: "tcpconnect", workload: "/bpfcompat/matrix_load tcp 4105 2", expect: &[&["matrix_load", "4105"]], header: Some("DPORT"), ..T },
+    Tool { name: "tcpconnlat", workload: "/bpfcompat/matrix_load tcp 4106 2", expect: &[&["matrix_load", "4106"]], header: Some("LAT"), ..T },
+    Tool { name: "tcplife", workload: "/bpfcompat/matrix_load tcp 4107 2", expect: &[&["matrix_load", "4107"]], header: Some("RPORT"), ..T },
+    Tool { name: "tcprtt", workload: "/bpfcompat/matrix_load tcp 4108 3", expect: &[HIST], ..T },
+    Tool { name: "tcpstates", workload: "/bpfcompat/matrix_load tcp 4109 2", expect: &[&["4109", "ESTABLISHED"]], header: Some("NEWSTATE"), ..T },
+    Tool { name: "tcpsynbl", workload: "/bpfcompat/matrix_load tcp 4110 3", expect: &[&["backlog"], HIST], ..T },
+    Tool { name: "tcptop", args: "-C", workload: "/bpfcompat/matrix_load tcp 4111 3", expect: &[&["4111"]], ..T },
+    Tool { name: "tcptracer", workload: "/bpfcompat/matrix_load tcp 4112 2", expect: &[&["matrix_load", "4112"]], header: Some("DPORT"), ..T },
+    Tool { name: "vfsstat", args: "1", workload: "tmpfs_io", expect: &[&["READ/s"]], header: Some("READ/s"), ..T },
+    Tool { name: "wakeuptime", workload: "sched_load", expect: &[&["target"]], ..T },
+    Tool { name: "btrfsdist", not_applicable: Some("needs btrfs, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+    Tool { name: "btrfsslower", not_applicable: Some("needs btrfs, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+    Tool { name: "ext4dist", workload: EXT4, expect: &[&["operation"], HIST], ..T },
+    Tool { name: "ext4slower", args: "-m 0", workload: EXT4, expect: &[&["mtx-file"]], header: Some("FILENAME"), ..T },
+    Tool { name: "killsnoop", workload: "sig_load", expect: &[&["28"]], header: Some("SIG"), ..T },
+    Tool { name: "nfsdist", not_applicable: Some("needs an NFS mount (no NFS client or server in the guests)"), ..T },
+    Tool { name: "nfsslower", not_applicable: Some("needs an NFS mount (no NFS client or server in the guests)"), ..T },
+    Tool { name: "xfsdist", not_applicable: Some("needs XFS, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+    Tool { name: "xfsslower", not_applicable: Some("needs XFS, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+];
+
+/// The fast subset in the default test suite: one boot per kernel, representative tools
+/// (syscall tracepoints, sched tracepoints, signals, mounts, TCP state tracepoint).
+pub const FAST: &[&str] = &["execsnoop", "opensnoop", "statsnoop", "exitsnoop", "sigsnoop", "mountsnoop", "tcpstates", "syscount"];
+
+pub fn tool(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// What one tool run in a guest produced.
+#[derive(Clone, Debug, Default)]
+pub struct ToolRun {
+    pub ready: bool,
+    pub exit: String,
+    pub load_secs: Option<f64>,
+    pub stdout: String,
+    pub stderr: String,
+    pub workload: String,
+    /// A kernel bug line from dmesg during this tool, or the guest died in it.
+    pub kernel_problem: Option<String>,
+}
+
+/// The tools' runs on one kernel, by name.
+pub type Runs = BTreeMap<String, ToolRun>;
+
+/// Which guest a batch boots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The no-bpf kernel with bpfdrv.ko and the hook.
+    Shim,
+    /// The stock kernel, native eBPF, no hook.
+    Native,
+}
+
+impl Side {
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::Shim => "shim",
+            Side::Native => "native",
+        }
+    }
+}
+
+/// A small ext4 image for the guest's virtio disk (fresh for every boot).
+fn ext4_image(name: &str) -> Option<PathBuf> {
+    let mkfs = guest::need_tool("mkfs.ext4", "e2fsprogs").ok()?;
+    let img = guest::work_dir().join(format!("{name}.ext4.img"));
+    let _ = std::fs::remove_file(&img);
+    let f = std::fs::File::create(&img).ok()?;
+    f.set_len(48 << 20).ok()?;
+    drop(f);
+    let ok = Command::new(mkfs).args(["-q", "-F", "-L", "mtx"]).arg(&img).status().map(|s| s.success()).unwrap_or(false);
+    ok.then_some(img)
+}
+
+/// Modules the stock kernel needs for the disk (virtio_blk, ext4), in load order, from its
+/// unpacked modules directory (no modules.dep there: `modinfo -F depends` per module).
+pub fn stock_disk_modules(kernel: &Kernel) -> Vec<PathBuf> {
+    let dir = kernel.dir.join("modules/kernel");
+    let mut all: BTreeMap<String, PathBuf> = BTreeMap::new();
+    fn walk(d: &Path, all: &mut BTreeMap<String, PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, all);
+            } else if let Some(n) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".ko")) {
+                all.insert(n.replace('-', "_"), p);
+            }
+        }
+    }
+    walk(&dir, &mut all);
+    let mut order: Vec<PathBuf> = Vec::new();
+    fn add(name: &str, all: &BTreeMap<String, PathBuf>, order: &mut Vec<PathBuf>) {
+        let Some(p) = all.get(&name.replace('-', "_")) else { return };
+        if order.contains(p) {
+            return;
+        }
+        let deps = Command::new("modinfo").args(["-F", "depends"]).arg(p).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        for d in deps.trim().split(',').filter(|d| !d.is_empty()) {
+            add(d, all, order);
+        }
+        order.push(p.clone());
+    }
+    // crc32c is requested by name at mount time (no modprobe in the guest): load it first.
+    for m in ["crc32c_generic", "virtio_pci", "virtio_blk", "ext4"] {
+        add(m, &all, &mut order);
+    }
+    order
+}
+
+fn shell_words(s: &str) -> String {
+    s.split_whitespace().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" ")
+}
+
+/// The guest body for a batch of tools.
+pub fn body(side: Side, tools: &[&Tool], modules: usize) -> String {
+    let mut b = String::from(". /bpfcompat/lib.sh\n. /bpfcompat/matrix.sh\n");
+    match side {
+        Side::Shim => b.push_str("insmod $MODULE; result insmod $?\nMATRIX_PRELOAD=\"LD_PRELOAD=$HOOK\"\n"),
+        Side::Native => {
+            for i in 0..modules {
+                b.push_str(&format!("insmod /bpfcompat/mods/{i:02}.ko\n"));
+            }
+            b.push_str("result insmod 0\nMATRIX_PRELOAD=\n");
+        }
+    }
+    b.push_str("matrix_setup\n");
+    for t in tools {
+        b.push_str(&format!("wl_{}() {{\n{}\n}}\n", t.name, t.workload));
+        b.push_str(&format!("run_tool {} {} /usr/sbin/{} {}\n", t.name, t.settle, t.name, shell_words(t.args)));
+    }
+    b.push_str("umount /mnt/ext4 2>/dev/null\n");
+    if side == Side::Shim {
+        b.push_str("rmmod bpfdrv; result rmmod $?\n");
+    }
+    b
+}
+
+/// Parse the sections of a batch's serial log.
+pub fn parse(run: &GuestRun, tools: &[&Tool]) -> Runs {
+    let mut out = Runs::new();
+    for t in tools {
+        let n = t.name;
+        let Some(exit) = run.value(&format!("{n}.exit")) else { continue };
+        out.insert(
+            n.to_string(),
+            ToolRun {
+                ready: run.value(&format!("{n}.ready")).as_deref() == Some("yes"),
+                exit,
+                load_secs: run.value(&format!("{n}.load_secs")).and_then(|s| s.parse().ok()),
+                stdout: run.section(&format!("{n}.stdout")).unwrap_or_default(),
+                stderr: run.section(&format!("{n}.stderr")).unwrap_or_default(),
+                workload: run.section(&format!("{n}.workload")).unwrap_or_default(),
+                kernel_problem: run.section(&format!("{n}.dmesg-problem")).map(|s| s.lines().next().unwrap_or("kernel bug").to_string()),
+            },
+        );
+    }
+    out
+}
+
+/// Everything one side needs to boot batches.
+pub struct Bench {
+    pub side: Side,
+    pub kernel: Kernel,
+    pub hook: PathBuf,
+    pub module: Option<PathBuf>,
+    pub load: PathBuf,
+    pub disk_modules: Vec<PathBuf>,
+    /// Serial logs of the boots (for the report and for failures).
+    pub logs: Vec<PathBuf>,
+    pub boot_secs: f64,
+}
+
+impl Bench {
+    pub fn new(side: Side) -> Result<Bench, guest::Skip> {
+        let kernel = match side {
+            Side::Shim => guest::nobpf_kernel()?,
+            Side::Native => guest::stock_kernel()?,
+        };
+        let load = guest::guest_c_program("matrix_load.c")?;
+        let module = (side == Side::Shim).then(|| guest::bpfdrv_module(&kernel));
+        let disk_modules = if side == Side::Native { stock_disk_modules(&kernel) } else { Vec::new() };
+        Ok(Bench { side, kernel, hook: guest::hook_library(), module, load, disk_modules, logs: Vec::new(), boot_secs: 0.0 })
+    }
+
+    fn guest(&self, name: &str, tools: &[&Tool]) -> Guest {
+        let mut g = Guest::new(name, &self.kernel)
+            .with_hook(&self.hook)
+            .with_stdbuf()
+            .file(guest::repo_root().join("tests/guest/matrix.sh"), "/bpfcompat/matrix.sh")
+            .binary_at(&self.load, "/bpfcompat/matrix_load");
+        for extra in ["/usr/bin/bash", "/usr/bin/getent"] {
+            if Path::new(extra).exists() {
+                g = g.binary(extra);
+            }
+        }
+        if let Some(ko) = &self.module {
+            g = g.with_module(ko);
+        }
+        for (i, m) in self.disk_modules.iter().enumerate() {
+            g = g.file(m, &format!("/bpfcompat/mods/{i:02}.ko"));
+        }
+        for t in tools {
+            g = g.binary_at(format!("/usr/sbin/{}", t.name), &format!("/usr/sbin/{}", t.name));
+        }
+        if let Some(img) = ext4_image(name) {
+            g = g.disk(img);
+        }
+        let secs = 60 + tools.len() as u64 * 150;
+        g.timeout(Duration::from_secs(secs))
+    }
+
+    /// Run `tools` in as few boots as possible (`batch` tools per boot); a tool that kills
+    /// the guest is recorded and the rest of its batch continues in a new boot.
+    pub fn run(&mut self, tools: &[&Tool], batch: usize) -> Runs {
+        let mut runs = Runs::new();
+        let mut pending: Vec<&Tool> = tools.iter().copied().filter(|t| t.not_applicable.is_none()).collect();
+        let mut n = 0;
+        while !pending.is_empty() {
+            let chunk: Vec<&Tool> = pending.iter().take(batch.max(1)).copied().collect();
+            let name = format!("matrix-{}-{n}", self.side.label());
+            n += 1;
+            let start = Instant::now();
+            let run = self.guest(&name, &chunk).body(&body(self.side, &chunk, self.disk_modules.len())).boot();
+            self.boot_secs += start.elapsed().as_secs_f64();
+            self.logs.push(run.log_path.clone());
+            let got = parse(&run, &chunk);
+            let mut progressed = false;
+            for t in &chunk {
+                if let Some(r) = got.get(t.name) {
+                    runs.insert(t.name.to_string(), r.clone());
+                    pending.retain(|p| p.name != t.name);
+                    progressed = true;
+                } else {
+                    // The first tool without a result is the one the guest died in.
+                    let started = run.log.contains(&format!("BPFCOMPAT-MATRIX-TOOL {} ", t.name));
+                    let why = if run.timed_out { "the guest timed out" } else { "the guest died" };
+                    let problem = if started { format!("{why} while this tool ran (log {})", run.log_path.display()) } else { format!("not run: {why} before it (log {})", run.log_path.display()) };
+                    runs.insert(t.name.to_string(), ToolRun { exit: "none".into(), kernel_problem: Some(problem), ..Default::default() });
+                    pending.retain(|p| p.name != t.name);
+                    progressed = true;
+                    if started {
+                        break;
+                    }
+                }
+            }
+            // Tools after the one that died are retried in the next boot.
+            for t in &chunk {
+                if let Some(r) = runs.get(t.name) {
+                    if r.exit == "none" && r.kernel_problem.as_deref().unwrap_or("").starts_with("not run") {
+                        runs.remove(t.name);
+                        pending.insert(0, *t);
+                    }
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        runs
+    }
+}
+
+/// A tool's verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Same events natively and under the shim.
+    Pass,
+    /// Loads, attaches and exits like the native run; the guests produce no events for it.
+    PassAttachOnly(String),
+    Fail(String),
+    NotApplicable(String),
+}
+
+impl Verdict {
+    pub fn is_pass(&self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::PassAttachOnly(_))
+    }
+}
+
+fn line_with<'a>(text: &'a str, parts: &[&str]) -> Option<&'a str> {
+    text.lines().find(|l| parts.iter().all(|p| l.contains(p)))
+}
+
+/// Expectations of `tool` that `run` misses.
+fn missing(tool: &Tool, run: &ToolRun) -> Vec<String> {
+    tool.expect.iter().filter(|e| line_with(&run.stdout, e).is_none()).map(|e| format!("{e:?}")).collect()
+}
+
+/// The most telling line of a failed run's stderr (libbpf's error, the tool's message).
+pub fn diagnose(run: &ToolRun) -> String {
+    let lines: Vec<&str> = run.stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let pick = lines
+        .iter()
+        .find(|l| {
+            let l = l.to_lowercase();
+            (l.contains("failed") || l.contains("error") || l.contains("invalid") || l.contains("not supported") || l.contains("unknown")) && !l.contains("0 errors")
+        })
+        .or(lines.last());
+    let mut s = pick.map(|l| l.to_string()).unwrap_or_default();
+    if s.len() > 200 {
+        s.truncate(200);
+        s.push('…');
+    }
+    s.replace('|', "\\|")
+}
+
+/// Compare a tool's run under the shim with its native run.
+pub fn judge(tool: &Tool, native: Option<&ToolRun>, shim: Option<&ToolRun>) -> Verdict {
+    if let Some(why) = tool.not_applicable {
+        return Verdict::NotApplicable(why.to_string());
+    }
+    let Some(native) = native else { return Verdict::NotApplicable("no native run (oracle missing)".into()) };
+    if let Some(p) = &native.kernel_problem {
+        return Verdict::NotApplicable(format!("native run broke: {p}"));
+    }
+    let native_ok = native.ready && native.exit == "0" && (tool.attach_only.is_some() || missing(tool, native).is_empty());
+    if !native_ok {
+        let what = if !native.ready || native.exit != "0" {
+            format!("fails natively on the stock kernel too (exit {}): {}", native.exit, diagnose(native))
+        } else {
+            format!("the native run does not report the workload either (missing {})", missing(tool, native).join(", "))
+        };
+        return Verdict::NotApplicable(what);
+    }
+    let Some(shim) = shim else { return Verdict::Fail("no run under the shim".into()) };
+    if let Some(p) = &shim.kernel_problem {
+        return Verdict::Fail(format!("kernel problem: {p}"));
+    }
+    if !shim.ready {
+        let d = diagnose(shim);
+        return Verdict::Fail(if d.is_empty() { format!("never attached (exit {}, no output)", shim.exit) } else { format!("load/attach failed (exit {}): {d}", shim.exit) });
+    }
+    if shim.exit != native.exit {
+        return Verdict::Fail(format!("exit status {} after SIGINT, natively {}: {}", shim.exit, native.exit, diagnose(shim)));
+    }
+    if let Some(h) = tool.header {
+        let (a, b) = (line_with(&native.stdout, &[h]).map(str::trim), line_with(&shim.stdout, &[h]).map(str::trim));
+        if a != b {
+            return Verdict::Fail(format!("header differs: {:?} natively, {:?} under the shim", a.unwrap_or(""), b.unwrap_or("")));
+        }
+    }
+    if let Some(why) = tool.attach_only {
+        return Verdict::PassAttachOnly(why.to_string());
+    }
+    let miss = missing(tool, shim);
+    if !miss.is_empty() {
+        let d = diagnose(shim);
+        return Verdict::Fail(format!("attached but did not report the workload (missing {}){}", miss.join(", "), if d.is_empty() { String::new() } else { format!("; stderr: {d}") }));
+    }
+    Verdict::Pass
+}
+
+/// Program kinds of the BPF object embedded in a libbpf-tool (its ELF section names), so
+/// the report says what each tool needs: kprobe, tracepoint, fentry, perf_event, ...
+pub fn program_kinds(binary: &Path) -> Vec<String> {
+    let Ok(data) = std::fs::read(binary) else { return Vec::new() };
+    let mut kinds: Vec<String> = Vec::new();
+    let magic = b"\x7fELF\x02\x01\x01";
+    let mut i = 1;
+    while let Some(off) = data[i..].windows(magic.len()).position(|w| w == magic).map(|p| p + i) {
+        i = off + 1;
+        let e = &data[off..];
+        let u16at = |o: usize| e.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+        let u32at = |o: usize| e.get(o..o + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()) as usize);
+        let u64at = |o: usize| e.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
+        if u16at(18) != Some(247) {
+            continue; // not EM_BPF
+        }
+        let (Some(shoff), Some(shentsize), Some(shnum), Some(shstrndx)) = (u64at(0x28), u16at(0x3a), u16at(0x3c), u16at(0x3e)) else { continue };
+        let sh = |k: usize| shoff + k * shentsize;
+        let Some(stroff) = u64at(sh(shstrndx) + 0x18) else { continue };
+        for k in 0..shnum {
+            let (Some(name), Some(flags)) = (u32at(sh(k)), u64at(sh(k) + 8)) else { break };
+            if flags & 0x4 == 0 {
+                continue; // not SHF_EXECINSTR
+            }
+            let start = stroff + name;
+            let Some(bytes) = e.get(start..) else { continue };
+            let end = bytes.iter().position(|&c| c == 0).unwrap_or(0);
+            let sec = String::from_utf8_lossy(&bytes[..end]).to_string();
+            let kind = sec.split('/').next().unwrap_or("").to_string();
+            if kind != ".text" && !kind.is_empty() && !kinds.contains(&kind) {
+                kinds.push(kind);
+            }
+        }
+    }
+    kinds.sort();
+    kinds
+}
+
+fn git(args: &[&str]) -> String {
+    Command::new("git")
+        .current_dir(guest::repo_root())
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The generated markdown report.
+pub struct Report<'a> {
+    pub tools: &'a [&'a Tool],
+    pub native: &'a Runs,
+    pub shim: &'a Runs,
+    pub shim_kernel: &'a str,
+    pub native_kernel: &'a str,
+    pub wall_secs: f64,
+    pub command: &'a str,
+}
+
+impl Report<'_> {
+    pub fn verdicts(&self) -> Vec<(&Tool, Verdict)> {
+        self.tools.iter().map(|t| (*t, judge(t, self.native.get(t.name), self.shim.get(t.name)))).collect()
+    }
+
+    pub fn markdown(&self) -> String {
+        let v = self.verdicts();
+        let count = |f: &dyn Fn(&Verdict) -> bool| v.iter().filter(|(_, x)| f(x)).count();
+        let pass = count(&|x| *x == Verdict::Pass);
+        let attach = count(&|x| matches!(x, Verdict::PassAttachOnly(_)));
+        let fail = count(&|x| matches!(x, Verdict::Fail(_)));
+        let na = count(&|x| matches!(x, Verdict::NotApplicable(_)));
+        let mut m = String::new();
+        m.push_str("# Compatibility matrix: Debian's libbpf-tools without bpf(2)\n\n");
+        m.push_str("<!-- Generated by tests/src/matrix.rs; do not edit by hand. -->\n\n");
+        m.push_str(&format!(
+            "Generated by `{}` at commit `{}` ({}), in {:.0} s.\n\n",
+            self.command,
+            git(&["rev-parse", "--short", "HEAD"]),
+            git(&["log", "-1", "--format=%cd", "--date=iso"]),
+            self.wall_secs
+        ));
+        m.push_str(&format!(
+            "**{} of {} tools pass** on the kernel without bpf(2) ({} with the same events as natively, {} attach only), \
+             **{} fail**, **{} not applicable** in these guests.\n\n",
+            pass + attach,
+            v.len(),
+            pass,
+            attach,
+            fail,
+            na
+        ));
+        m.push_str(&format!(
+            "- **shim**: `{}`, Debian's linux-source-6.1 built with `CONFIG_BPF_SYSCALL=n` (bpf() is ENOSYS), \
+             `bpfdrv.ko` loaded, each tool run as `LD_PRELOAD=libbpfhook.so <tool>`, BTF from the offline pahole file.\n",
+            self.shim_kernel
+        ));
+        m.push_str(&format!("- **native** (the oracle): `{}`, Debian's stock kernel, real eBPF, no hook.\n", self.native_kernel));
+        m.push_str(
+            "- Both in QEMU (TCG, 2 CPUs, 1 GiB) with a 48 MiB ext4 image on a virtio disk at /mnt/ext4 and loopback up. \
+             Each tool is started, waited for until it prints its first line (attached), given a workload \
+             (`tests/guest/matrix.sh`: exec, open, stat, file I/O on tmpfs and ext4 with the page cache dropped, \
+             loopback TCP connections, signals, mounts, CPU contention, a sysrq OOM kill), then stopped with SIGINT.\n\
+             - **pass**: the lines the workload must produce (its marker file, command, port, a histogram bucket with stars, ...) \
+             appear under the shim as they do natively, the header line is identical and the exit status after SIGINT is the same. \
+             Counts and latencies are timing-dependent under TCG and are not compared beyond that (tolerance: any non-zero count). \
+             **attach only**: the guests cannot produce the tool's events; it loads, attaches and exits as natively.\n\
+             - **n/a**: the tool cannot work in these guests, natively either (reason given).\n\
+             - *programs*: the program kinds in the tool's embedded BPF object (ELF section prefixes); libbpf-tools \
+             pick among them at run time (fentry when the kernel can attach it, else kprobe, ...).\n\n",
+        );
+        m.push_str("| tool | result | programs | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|\n");
+        for (t, verdict) in &v {
+            let (res, why) = match verdict {
+                Verdict::Pass => ("pass", String::new()),
+                Verdict::PassAttachOnly(w) => ("pass (attach only)", w.clone()),
+                Verdict::Fail(w) => ("**FAIL**", w.clone()),
+                Verdict::NotApplicable(w) => ("n/a", w.clone()),
+            };
+            let kinds = program_kinds(Path::new(&format!("/usr/sbin/{}", t.name))).join(", ");
+            let secs = |r: Option<&ToolRun>| r.and_then(|r| r.load_secs).map(|s| format!("{s:.1}")).unwrap_or_else(|| "–".into());
+            m.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                t.name,
+                res,
+                kinds,
+                why.replace('\n', " "),
+                secs(self.shim.get(t.name)),
+                secs(self.native.get(t.name))
+            ));
+        }
+        m
+    }
+}
