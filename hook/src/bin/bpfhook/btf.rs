@@ -1,0 +1,216 @@
+//! Checking a vmlinux BTF file against the running kernel.
+//!
+//! CO-RE tools only need the BTF to describe the running kernel's *types*: field offsets
+//! and struct sizes are what libbpf relocates against. So the checks are:
+//!
+//! 1. the file is raw BTF (magic 0xeB9F, version 1, a header whose sections fit);
+//! 2. if `make-btf.sh` left `<file>.banner` next to it (the `linux_banner` string of the
+//!    vmlinux the BTF was made from, which is exactly what that kernel prints in
+//!    /proc/version), it must equal /proc/version: same build, not just same release;
+//! 3. the struct sizes the BTF gives for kernel objects with their own slab caches
+//!    (`struct dentry` → `dentry`, `struct file` → `filp`, `struct vm_area_struct`,
+//!    `struct cred` → `cred_jar`, ...) must equal the object sizes the running kernel
+//!    reports in /proc/slabinfo: a BTF from another build of another config or patch
+//!    level almost always differs in one of these, and a mismatch there is precisely the
+//!    kind that would make CO-RE reads wrong.
+//!
+//! Check 3 needs root (/proc/slabinfo is 0400) and SLUB/SLAB statistics; without them
+//! (and without a banner) the verdict is "not verified", never "matches".
+
+use std::collections::HashMap;
+use std::path::Path;
+
+pub const BTF_MAGIC: u16 = 0xeb9f;
+const KIND_STRUCT: u32 = 4;
+
+/// Slab caches whose object size is `sizeof(struct <type>)` on every kernel 3.10 .. 6.x
+/// (created with KMEM_CACHE or kmem_cache_create(name, sizeof(struct x), ...)).
+pub const SLAB_STRUCTS: &[(&str, &str)] = &[
+    ("dentry", "dentry"),
+    ("filp", "file"),
+    ("vm_area_struct", "vm_area_struct"),
+    ("cred_jar", "cred"),
+    ("signal_cache", "signal_struct"),
+    ("sighand_cache", "sighand_struct"),
+    ("files_cache", "files_struct"),
+    ("fs_cache", "fs_struct"),
+];
+
+#[derive(Debug)]
+pub struct Btf {
+    /// Size of each named struct (first definition of a name).
+    pub struct_sizes: HashMap<String, u32>,
+    pub types: usize,
+}
+
+fn u16_at(b: &[u8], o: usize) -> Option<u16> {
+    b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
+}
+fn u32_at(b: &[u8], o: usize) -> Option<u32> {
+    b.get(o..o + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Parse raw (little-endian) BTF far enough to list struct sizes.
+pub fn parse(data: &[u8]) -> Result<Btf, String> {
+    let magic = u16_at(data, 0).ok_or("file too short for a BTF header")?;
+    if magic != BTF_MAGIC {
+        return Err(format!("not raw BTF: magic {magic:#06x}, expected {BTF_MAGIC:#06x}"));
+    }
+    if data[2] != 1 {
+        return Err(format!("BTF version {} (expected 1)", data[2]));
+    }
+    let hdr_len = u32_at(data, 4).ok_or("short header")? as usize;
+    let (type_off, type_len) = (u32_at(data, 8).ok_or("short header")? as usize, u32_at(data, 12).ok_or("short header")? as usize);
+    let (str_off, str_len) = (u32_at(data, 16).ok_or("short header")? as usize, u32_at(data, 20).ok_or("short header")? as usize);
+    let types = data
+        .get(hdr_len + type_off..hdr_len + type_off + type_len)
+        .ok_or("type section outside the file")?;
+    let strs = data.get(hdr_len + str_off..hdr_len + str_off + str_len).ok_or("string section outside the file")?;
+    let name = |off: u32| -> String {
+        let s = strs.get(off as usize..).unwrap_or(&[]);
+        let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
+        String::from_utf8_lossy(&s[..end]).into_owned()
+    };
+    let mut struct_sizes = HashMap::new();
+    let (mut o, mut n) = (0usize, 0usize);
+    while o + 12 <= types.len() {
+        let name_off = u32_at(types, o).unwrap();
+        let info = u32_at(types, o + 4).unwrap();
+        let size = u32_at(types, o + 8).unwrap();
+        let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
+        let extra = match kind {
+            1 | 14 | 17 => 4,                 // INT, VAR, DECL_TAG
+            3 => 12,                          // ARRAY
+            4 | 5 | 15 | 19 => 12 * vlen,     // STRUCT, UNION, DATASEC, ENUM64
+            6 | 13 => 8 * vlen,               // ENUM, FUNC_PROTO
+            2 | 7..=12 | 16 | 18 => 0,
+            k => return Err(format!("unknown BTF kind {k} at type {}", n + 1)),
+        };
+        if kind == KIND_STRUCT && name_off != 0 {
+            struct_sizes.entry(name(name_off)).or_insert(size);
+        }
+        o += 12 + extra;
+        n += 1;
+    }
+    if o != types.len() {
+        return Err("type section ends inside a type".into());
+    }
+    Ok(Btf { struct_sizes, types: n })
+}
+
+/// Object sizes from /proc/slabinfo text (`name active num objsize ...`).
+pub fn slab_object_sizes(slabinfo: &str) -> HashMap<String, u32> {
+    slabinfo
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("slabinfo"))
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Some((f.first()?.to_string(), f.get(3)?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Match {
+    /// Verified; the detail says how.
+    Yes(String),
+    /// Definitely another kernel; the detail says what differs.
+    No(String),
+    /// Nothing to compare with here.
+    Unknown(String),
+}
+
+/// Compare struct sizes with the slab caches, and the banner with /proc/version.
+pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, slabinfo: Option<&str>) -> Match {
+    if let Some(b) = banner {
+        if b.trim() != proc_version.trim() {
+            return Match::No(format!(
+                "made from '{}', but this kernel is '{}'",
+                b.trim(),
+                proc_version.trim()
+            ));
+        }
+    }
+    let mut compared = Vec::new();
+    if let Some(slab) = slabinfo {
+        let sizes = slab_object_sizes(slab);
+        for (cache, ty) in SLAB_STRUCTS {
+            if let (Some(&k), Some(&b)) = (sizes.get(*cache), btf.struct_sizes.get(*ty)) {
+                if k != b {
+                    return Match::No(format!(
+                        "struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"
+                    ));
+                }
+                compared.push(format!("{ty}={b}"));
+            }
+        }
+    }
+    match (banner.is_some(), compared.len()) {
+        (true, 0) => Match::Yes("build banner equals /proc/version".into()),
+        (true, _) => Match::Yes(format!("build banner equals /proc/version; struct sizes agree ({})", compared.join(" "))),
+        (false, n) if n >= 2 => Match::Yes(format!("struct sizes agree with the running kernel ({})", compared.join(" "))),
+        (false, _) => Match::Unknown(
+            "cannot verify: no <file>.banner and /proc/slabinfo unreadable or without comparable caches (run as root)".into(),
+        ),
+    }
+}
+
+pub fn read_banner(btf_path: &Path) -> Option<String> {
+    let mut p = btf_path.as_os_str().to_owned();
+    p.push(".banner");
+    std::fs::read_to_string(p).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A BTF blob with one INT and one STRUCT "dentry" of `size` bytes.
+    fn blob(size: u32) -> Vec<u8> {
+        let strs = b"\0int\0dentry\0";
+        let mut types = Vec::new();
+        for w in [1u32, 1 << 24, 4, 32] {
+            types.extend_from_slice(&w.to_le_bytes()); // INT "int", 4 bytes, encoding word
+        }
+        for w in [5u32, (4 << 24) | 1, size, 1, 1, 0] {
+            types.extend_from_slice(&w.to_le_bytes()); // STRUCT "dentry" with one member
+        }
+        let mut b = Vec::new();
+        b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+        b.extend_from_slice(&[1, 0]);
+        for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
+            b.extend_from_slice(&w.to_le_bytes());
+        }
+        b.extend_from_slice(&types);
+        b.extend_from_slice(strs);
+        b
+    }
+
+    #[test]
+    fn parses_struct_sizes() {
+        let btf = parse(&blob(192)).unwrap();
+        assert_eq!(btf.types, 2);
+        assert_eq!(btf.struct_sizes.get("dentry"), Some(&192));
+    }
+
+    #[test]
+    fn rejects_non_btf() {
+        assert!(parse(b"\x7fELF....").unwrap_err().contains("not raw BTF"));
+        let mut b = blob(1);
+        b.truncate(30);
+        assert!(parse(&b).is_err());
+    }
+
+    #[test]
+    fn compares_with_slabinfo_and_banner() {
+        let btf = parse(&blob(192)).unwrap();
+        let slab = "slabinfo - version: 2.1\n# name <active_objs> <num_objs> <objsize>\ndentry 100 120 192 21 1\n";
+        let bad = "dentry 100 120 216 21 1\n";
+        assert!(matches!(matches_kernel(&btf, Some("Linux version X\n"), "Linux version X", Some(slab)), Match::Yes(_)));
+        assert!(matches!(matches_kernel(&btf, Some("Linux version Y"), "Linux version X", Some(slab)), Match::No(_)));
+        assert!(matches!(matches_kernel(&btf, None, "v", Some(bad)), Match::No(m) if m.contains("216")));
+        // One comparable cache is not enough evidence on its own.
+        assert!(matches!(matches_kernel(&btf, None, "v", Some(slab)), Match::Unknown(_)));
+        assert!(matches!(matches_kernel(&btf, None, "v", None), Match::Unknown(_)));
+    }
+}

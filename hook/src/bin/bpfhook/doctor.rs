@@ -1,0 +1,241 @@
+//! `bpfhook doctor`: one line per check, each failure or warning with its fix. Exit
+//! status 1 when something blocks eBPF tools here (a `fail`), 0 otherwise.
+//!
+//! The checks read only what a tool itself would touch: bpf(2), /sys/module/bpfdrv,
+//! /dev/bpfdrv (the protocol handshake), tracefs, the BTF file, RLIMIT_MEMLOCK.
+
+use crate::btf;
+use driver_protocol::{bpfdrv_hello, BPFDRV_IOC_HELLO, BPFDRV_PROTOCOL_VERSION};
+use serde_json::json;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+        }
+    }
+}
+
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+fn check(name: &'static str, status: Status, detail: impl Into<String>, fix: Option<&str>) -> Check {
+    Check { name, status, detail: detail.into(), fix: fix.map(str::to_owned) }
+}
+
+/// bpf(BPF_PROG_GET_NEXT_ID) on a zeroed attr: ENOSYS means the kernel has no bpf(2).
+fn native_bpf() -> Result<(), i32> {
+    let mut attr = [0u8; 16];
+    // SAFETY: a valid 16-byte attr buffer; the kernel reads at most `size` bytes.
+    let r = unsafe { libc::syscall(libc::SYS_bpf, 11 as libc::c_long, attr.as_mut_ptr(), attr.len() as libc::c_long) };
+    let errno = if r < 0 { std::io::Error::last_os_error().raw_os_error().unwrap_or(0) } else { 0 };
+    if errno == libc::ENOSYS { Err(errno) } else { Ok(()) }
+}
+
+fn device_path() -> PathBuf {
+    std::env::var_os("BPFHOOK_DEVICE").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| "/dev/bpfdrv".into())
+}
+
+/// Open the device and shake hands: Ok(driver protocol version) or a failed check.
+fn handshake(dev: &Path) -> Result<u32, (Status, String, &'static str)> {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::OpenOptions::new().read(true).write(true).open(dev).map_err(|e| match e.raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) => (
+            Status::Fail,
+            format!("{}: permission denied for uid {}", dev.display(), unsafe { libc::geteuid() }),
+            "run the tool as root, or install the bpfcompat udev rule (/dev/bpfdrv 0600 root)",
+        ),
+        _ => (Status::Fail, format!("cannot open {}: {e}", dev.display()), "load the module: modprobe bpfdrv"),
+    })?;
+    let mut hello = bpfdrv_hello {
+        size: std::mem::size_of::<bpfdrv_hello>() as u32,
+        version: BPFDRV_PROTOCOL_VERSION,
+        ..Default::default()
+    };
+    // SAFETY: HELLO's size is that of bpfdrv_hello, exclusively borrowed.
+    let r = unsafe { libc::ioctl(f.as_raw_fd(), BPFDRV_IOC_HELLO as libc::Ioctl, &mut hello as *mut bpfdrv_hello) };
+    if r == 0 {
+        return Ok(hello.driver_version);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EPROTO) {
+        Err((
+            Status::Fail,
+            format!("protocol mismatch: hook speaks {BPFDRV_PROTOCOL_VERSION}, module speaks {}", hello.driver_version),
+            "install bpfcompat and bpfcompat-dkms of the same release, then rmmod bpfdrv; modprobe bpfdrv",
+        ))
+    } else {
+        Err((Status::Fail, format!("{} did not answer the handshake: {e}", dev.display()), "is /dev/bpfdrv really bpfdrv's device? reload the module"))
+    }
+}
+
+fn mounted(fstype: &str) -> Option<String> {
+    let m = std::fs::read_to_string("/proc/mounts").ok()?;
+    m.lines().find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.get(2) == Some(&fstype)).then(|| f[1].to_string())
+    })
+}
+
+/// The tracing directory tools use: tracefs (4.1+) or debugfs's tracing/ (3.10).
+pub fn tracing_dir() -> Option<PathBuf> {
+    ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].iter().map(PathBuf::from).find(|p| p.join("events").is_dir())
+}
+
+pub fn run_checks() -> (Vec<Check>, bool) {
+    let release = crate::kernel_release();
+    let mut c = Vec::new();
+    let native = native_bpf().is_ok();
+    c.push(check(
+        "kernel",
+        Status::Ok,
+        format!("{release}: {}", if native { "native bpf() available (the hook passes through)" } else { "no bpf() (ENOSYS): tools need bpfdrv.ko and libbpfhook.so" }),
+        None,
+    ));
+
+    // The module and its device.
+    let need = if native { Status::Warn } else { Status::Fail };
+    let sys_module = Path::new("/sys/module/bpfdrv");
+    if sys_module.is_dir() {
+        let ver = std::fs::read_to_string(sys_module.join("version")).map(|v| v.trim().to_string()).unwrap_or_else(|_| "unknown".into());
+        c.push(check("module", Status::Ok, format!("bpfdrv loaded, version {ver}"), None));
+    } else if native {
+        c.push(check("module", Status::Ok, "bpfdrv not loaded (not needed: the kernel has bpf())", None));
+    } else {
+        c.push(check("module", Status::Fail, "bpfdrv is not loaded", Some("modprobe bpfdrv (package bpfcompat-dkms builds it for this kernel)")));
+    }
+    let dev = device_path();
+    match std::fs::metadata(&dev) {
+        Ok(m) if m.file_type().is_char_device() => {
+            let detail = format!("{} mode {:04o} uid {} gid {}", dev.display(), m.permissions().mode() & 0o7777, m.uid(), m.gid());
+            match handshake(&dev) {
+                Ok(v) => {
+                    c.push(check("device", Status::Ok, detail, None));
+                    c.push(check("protocol", Status::Ok, format!("module speaks protocol {v}, hook speaks {BPFDRV_PROTOCOL_VERSION}"), None));
+                }
+                Err((st, why, fix)) => {
+                    let st = if native { Status::Warn } else { st };
+                    c.push(check("device", st, format!("{detail}: {why}"), Some(fix)));
+                }
+            }
+        }
+        Ok(_) => c.push(check("device", need, format!("{} is not a character device", dev.display()), Some("rm it and reload the module (udev recreates it)"))),
+        Err(_) if native => c.push(check("device", Status::Ok, format!("{} absent (not needed)", dev.display()), None)),
+        Err(_) => c.push(check("device", Status::Fail, format!("{} does not exist", dev.display()), Some("modprobe bpfdrv; check that udev created /dev/bpfdrv"))),
+    }
+
+    // Tracing.
+    match mounted("debugfs") {
+        Some(p) => c.push(check("debugfs", Status::Ok, format!("mounted at {p}"), None)),
+        None => c.push(check("debugfs", Status::Warn, "not mounted (3.10 keeps tracing in debugfs; bpfhook stats reads it)", Some("mount -t debugfs none /sys/kernel/debug"))),
+    }
+    let tracing = tracing_dir();
+    match &tracing {
+        Some(t) => c.push(check("tracefs", Status::Ok, format!("{}", t.display()), None)),
+        None => c.push(check("tracefs", Status::Fail, "no tracing directory with events/ (tracefs or debugfs not mounted)", Some("mount -t tracefs nodev /sys/kernel/tracing (4.1+) or mount -t debugfs none /sys/kernel/debug"))),
+    }
+    let t = tracing.clone().unwrap_or_default();
+    for (name, file, cfg) in [("kprobe_events", "kprobe_events", "CONFIG_KPROBE_EVENTS"), ("uprobe_events", "uprobe_events", "CONFIG_UPROBE_EVENTS")] {
+        if tracing.is_some() && t.join(file).exists() {
+            c.push(check(name, Status::Ok, format!("{}", t.join(file).display()), None));
+        } else {
+            c.push(check(name, Status::Warn, format!("{file} missing: tools using {} fail", &name[..6]), Some(format!("a kernel with {cfg}=y").as_str())));
+        }
+    }
+    if tracing.is_some() && t.join("events/syscalls/sys_enter_execve/id").exists() {
+        c.push(check("syscall_tracepoints", Status::Ok, "events/syscalls/sys_enter_execve present", None));
+    } else {
+        c.push(check("syscall_tracepoints", Status::Warn, "no syscalls tracepoints: execsnoop, opensnoop and other syscall tools fail", Some("a kernel with CONFIG_FTRACE_SYSCALLS=y")));
+    }
+
+    // BTF.
+    c.push(btf_check(&release));
+
+    // RLIMIT_MEMLOCK.
+    let mut rl = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: valid out pointer.
+    unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut rl) };
+    let root = unsafe { libc::geteuid() } == 0;
+    let show = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { "unlimited".to_string() } else { format!("{} KiB", v / 1024) };
+    let detail = format!("soft {} hard {}", show(rl.rlim_cur), show(rl.rlim_max));
+    if rl.rlim_cur == libc::RLIM_INFINITY || root || rl.rlim_cur >= 64 << 20 {
+        c.push(check("memlock", Status::Ok, detail, None));
+    } else {
+        c.push(check("memlock", Status::Warn, format!("{detail}: libbpf cannot raise it without root"), Some("ulimit -l unlimited (or LimitMEMLOCK=infinity in the service)")));
+    }
+
+    // The hook library `bpfhook run` preloads.
+    match crate::hook_library() {
+        Ok(p) => c.push(check("hook", Status::Ok, format!("{}", p.display()), None)),
+        Err(e) => c.push(check("hook", need, e, Some("install the bpfcompat package"))),
+    }
+    (c, native)
+}
+
+fn btf_check(release: &str) -> Check {
+    let sys = Path::new("/sys/kernel/btf/vmlinux");
+    if sys.exists() {
+        return check("btf", Status::Ok, "/sys/kernel/btf/vmlinux (the kernel's own)", None);
+    }
+    let path = std::env::var_os("BPFHOOK_BTF").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| crate::default_btf_path(release));
+    let fix_make = "make it from this kernel's debuginfo vmlinux: /usr/share/bpfcompat/make-btf.sh (see README, 'BTF for legacy hosts')";
+    let data = match std::fs::read(&path) {
+        Ok(d) => d,
+        Err(e) => return check("btf", Status::Fail, format!("{}: {e}: CO-RE tools cannot load", path.display()), Some(fix_make)),
+    };
+    let parsed = match btf::parse(&data) {
+        Ok(b) => b,
+        Err(e) => return check("btf", Status::Fail, format!("{}: {e}", path.display()), Some(fix_make)),
+    };
+    let banner = btf::read_banner(&path);
+    let version = std::fs::read_to_string("/proc/version").unwrap_or_default();
+    let slab = std::fs::read_to_string("/proc/slabinfo").ok();
+    match btf::matches_kernel(&parsed, banner.as_deref(), &version, slab.as_deref()) {
+        btf::Match::Yes(how) => check("btf", Status::Ok, format!("{} ({} types) matches {release}: {how}", path.display(), parsed.types), None),
+        btf::Match::No(why) => check("btf", Status::Fail, format!("{} is for another kernel: {why}", path.display()), Some(fix_make)),
+        btf::Match::Unknown(why) => check("btf", Status::Warn, format!("{} ({} types): {why}", path.display(), parsed.types), Some("run doctor as root, or regenerate with make-btf.sh (it writes the .banner)")),
+    }
+}
+
+pub fn main(as_json: bool) -> ExitCode {
+    let (checks, native) = run_checks();
+    let usable = !checks.iter().any(|c| c.status == Status::Fail);
+    if as_json {
+        let v = json!({
+            "kernel": crate::kernel_release(),
+            "native_bpf": native,
+            "usable": usable,
+            "protocol": BPFDRV_PROTOCOL_VERSION,
+            "checks": checks.iter().map(|c| json!({
+                "check": c.name, "status": c.status.word(), "detail": c.detail, "fix": c.fix,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{v}");
+    } else {
+        for c in &checks {
+            let tag = match c.status { Status::Ok => "[ ok ]", Status::Warn => "[warn]", Status::Fail => "[FAIL]" };
+            match &c.fix {
+                Some(f) if c.status != Status::Ok => println!("{tag} {:<20} {} -- fix: {f}", c.name, c.detail),
+                _ => println!("{tag} {:<20} {}", c.name, c.detail),
+            }
+        }
+        println!("verdict: {}", if usable { "eBPF tools can run here" } else { "BLOCKED: fix the [FAIL] lines above" });
+    }
+    if usable { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}

@@ -1,0 +1,111 @@
+//! `bpfhook`: the operator's command for libbpfhook.so and bpfdrv.ko.
+//!
+//! - `bpfhook run [--btf FILE] -- TOOL ARGS...`: exec TOOL with the installed
+//!   libbpfhook.so preloaded (the tool's own signals and exit status, since it *is* the
+//!   process after exec).
+//! - `bpfhook doctor [--json]`: every check that decides whether tools can run here, one
+//!   line each with a fix; exit status 1 when something blocks use.
+//! - `bpfhook stats [--json]`: the module's live objects, per-program run statistics and
+//!   event delivery counters (from debugfs).
+//!
+//! This binary does not link the hook library (it would interpose its own libc calls):
+//! it shares only the protocol crate with it.
+
+mod btf;
+mod doctor;
+mod run;
+mod stats;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bpfhook", version, about = "Run unmodified eBPF tools on kernels without bpf(2)")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run TOOL with libbpfhook.so preloaded.
+    Run {
+        /// Raw vmlinux BTF to serve as /sys/kernel/btf/vmlinux (default: the hook's,
+        /// /var/lib/bpfhook/btf/$(uname -r).btf).
+        #[arg(long, value_name = "FILE")]
+        btf: Option<PathBuf>,
+        /// The tool and its arguments.
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "TOOL ARGS")]
+        tool: Vec<std::ffi::OsString>,
+    },
+    /// Check whether eBPF tools can run here, and say how to fix what blocks them.
+    Doctor {
+        /// One JSON object (for fleet collection) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Live objects, program run statistics and event counters from bpfdrv.ko.
+    Stats {
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Run { btf, tool } => run::run(btf, tool),
+        Cmd::Doctor { json } => doctor::main(json),
+        Cmd::Stats { json } => stats::main(json),
+    }
+}
+
+/// The installed libbpfhook.so: `$BPFHOOK_LIB`, then `../lib/bpfcompat/libbpfhook.so`
+/// next to this binary (any install prefix), then `/usr/lib/bpfcompat/libbpfhook.so`.
+pub fn hook_library() -> Result<PathBuf, String> {
+    if let Some(p) = std::env::var_os("BPFHOOK_LIB").filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(format!("BPFHOOK_LIB={} does not exist", p.display()))
+        };
+    }
+    let mut tried = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(bin_dir) = exe.parent() {
+            tried.push(bin_dir.join("../lib/bpfcompat/libbpfhook.so"));
+            // A cargo build tree: target/<profile>/bpfhook next to libbpfhook.so.
+            tried.push(bin_dir.join("libbpfhook.so"));
+        }
+    }
+    tried.push(PathBuf::from("/usr/lib/bpfcompat/libbpfhook.so"));
+    for p in &tried {
+        if p.is_file() {
+            return Ok(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+        }
+    }
+    Err(format!(
+        "libbpfhook.so not found (looked at {}); install the bpfcompat package or set BPFHOOK_LIB",
+        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    ))
+}
+
+/// `uname -r`.
+pub fn kernel_release() -> String {
+    // SAFETY: uname fills a zeroed utsname; release is NUL-terminated.
+    unsafe {
+        let mut u: libc::utsname = std::mem::zeroed();
+        if libc::uname(&mut u) != 0 {
+            return String::from("unknown");
+        }
+        std::ffi::CStr::from_ptr(u.release.as_ptr()).to_string_lossy().into_owned()
+    }
+}
+
+/// Where the hook looks for BTF when the kernel has none (must match hook/src/paths.rs).
+pub fn default_btf_path(release: &str) -> PathBuf {
+    PathBuf::from(format!("/var/lib/bpfhook/btf/{release}.btf"))
+}
