@@ -8,6 +8,7 @@
 #include <linux/uaccess.h>
 #include <linux/slab.h>
 #include "bpfdrv.h"
+#include "stats.h"
 #include "compat.h"
 
 #define BPFDRV_VERSION_STRING "0.1.0"
@@ -155,6 +156,7 @@ static int __init bpfdrv_init(void)
 		bpfdrv_prog_run_exit();
 		return err;
 	}
+	bpfdrv_stats_init();
 	pr_info(BPFDRV_LOG_PREFIX "version %s, protocol %u, /dev/%s ready\n",
 		BPFDRV_VERSION_STRING, BPFDRV_PROTOCOL_VERSION, bpfdrv_misc.name);
 	return 0;
@@ -164,6 +166,7 @@ static void __exit bpfdrv_exit(void)
 {
 	/* Every object fd holds a module reference: nothing can be alive here. */
 	misc_deregister(&bpfdrv_misc);
+	bpfdrv_stats_exit();
 	bpfdrv_prog_run_exit();
 	pr_info(BPFDRV_LOG_PREFIX "unloaded\n");
 }

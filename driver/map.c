@@ -10,6 +10,7 @@
 #include <linux/rcupdate.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] = {
 	[BPFDRV_MAP_TYPE_HASH] = &bpfdrv_hash_ops,
@@ -44,6 +45,7 @@ void bpfdrv_map_put(struct bpfdrv_map *map)
 	if (atomic_dec_and_test(&map->refcnt)) {
 		/* Programs using it are gone; wait out any element access still in flight. */
 		bpfdrv_synchronize();
+		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
 		map->ops->free(map);
 	}
 }
@@ -150,9 +152,12 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	map = ops->alloc(attr);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
+	bpfdrv_stats_obj(BPFDRV_STAT_MAP, 1);
 	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
 		ops->free(map);
+	}
 	return fd;
 }
 

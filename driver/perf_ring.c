@@ -15,6 +15,7 @@
 #include <linux/vmalloc.h>
 #include <linux/perf_event.h>
 #include "bpfdrv.h"
+#include "stats.h"
 #include "compat.h"
 
 /* Offsets in struct perf_event_mmap_page (stable uapi layout). */
@@ -103,6 +104,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 	need = rec_size + (r->lost ? lost_size : 0);
 	if (r->head - tail > r->data_size || r->data_size - (r->head - tail) < need) {
 		r->lost++;
+		bpfdrv_stats_events(0, 1);
 		err = -ENOSPC;
 		goto out;
 	}
@@ -127,6 +129,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 	r->head += rec_size;
 	/* Publish the record before the new head (pairs with the reader's acquire). */
 	smp_store_release(ring_u64(r, MMAP_PAGE_DATA_HEAD), r->head);
+	bpfdrv_stats_events(1, 0);
 	if (++r->events_since_wakeup >= r->wakeup_events) {
 		r->events_since_wakeup = 0;
 		wake = true;

@@ -12,6 +12,7 @@
 #include <linux/ctype.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 #define LD_IMM64 0x18
 #define CALL_INSN 0x85
@@ -21,6 +22,7 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 {
 	u32 i;
 
+	bpfdrv_stats_prog_del(prog);
 	for (i = 0; i < prog->nr_maps; i++)
 		bpfdrv_map_put(prog->maps[i]);
 	kfree(prog->maps);
@@ -278,6 +280,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	if (err)
 		goto fail_log;
 	bpfdrv_free_large(log.buf);
+	bpfdrv_stats_prog_add(prog);
 	fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
 	if (fd < 0)
 		bpfdrv_prog_free(prog);
