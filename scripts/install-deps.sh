@@ -9,6 +9,8 @@ packages=(
     qemu-system-x86 busybox-static cpio coreutils
     # BPF toolchain and the unmodified tools we run
     clang llvm libbpf-dev bpftool libbpf-tools
+    # packaging: .deb, RPMs (Debian's rpmbuild), DKMS
+    dpkg-dev rpm dkms
     # debugging
     strace
 )
