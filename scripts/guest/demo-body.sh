@@ -17,11 +17,13 @@ if ! wait_for /tmp/execsnoop.out PCOMM 120 $pid; then
     exit 1
 fi
 echo "---- guest: execsnoop is tracing; running some commands"
-mkdir -p /tmp/demo && touch /tmp/demo/hello.txt
-ls -l /tmp/demo
+# busybox's shell runs applets named without a path in-process; a path forces a real exec.
+/bin/mkdir -p /tmp/demo
+/bin/touch /tmp/demo/hello.txt
+/bin/ls -l /tmp/demo
 /bin/echo hello from the guest
-uname -r
-sh -c 'cat /etc/hostname; id -u'
+/bin/uname -r
+/bin/sh -c '/bin/cat /etc/hostname; /bin/id -u'
 /bin/true bpfcompat-demo-done
 wait_for /tmp/execsnoop.out bpfcompat-demo-done 30 $pid
 echo "---- guest: stopping execsnoop with SIGINT"
