@@ -35,6 +35,14 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 		attr_end(struct bpfdrv_btf_load_attr, btf_log_level) },
 	[BPFDRV_CMD_MAP_FREEZE] = { "BPF_MAP_FREEZE", bpfdrv_cmd_map_freeze,
 		attr_end(struct bpfdrv_map_elem_attr, map_fd) },
+	[BPFDRV_CMD_RAW_TRACEPOINT_OPEN] = { "BPF_RAW_TRACEPOINT_OPEN", bpfdrv_cmd_raw_tp_open,
+		attr_end(struct bpfdrv_raw_tp_open_attr, prog_fd) },
+	[BPFDRV_CMD_LINK_CREATE] = { "BPF_LINK_CREATE", bpfdrv_cmd_link_create,
+		attr_end(struct bpfdrv_link_create_attr, bpf_cookie) },
+	[BPFDRV_CMD_LINK_UPDATE] = { "BPF_LINK_UPDATE", bpfdrv_cmd_link_update,
+		attr_end(struct bpfdrv_link_update_attr, old_prog_fd) },
+	[BPFDRV_CMD_LINK_DETACH] = { "BPF_LINK_DETACH", bpfdrv_cmd_link_detach,
+		attr_end(struct bpfdrv_link_detach_attr, link_fd) },
 };
 
 static const char *const bpfdrv_cmd_names[] = {

@@ -27,6 +27,9 @@ union bpfdrv_attr {
 	struct bpfdrv_btf_load_attr btf_load;
 	struct bpfdrv_link_create_attr link_create;
 	struct bpfdrv_prog_bind_map_attr bind_map;
+	struct bpfdrv_raw_tp_open_attr raw_tp;
+	struct bpfdrv_link_update_attr link_update;
+	struct bpfdrv_link_detach_attr link_detach;
 	u8 raw[BPFDRV_ATTR_SIZE];
 };
 
@@ -118,12 +121,26 @@ struct bpfdrv_run_env {
 	struct pt_regs *regs;
 	struct bpfdrv_prog *prog;
 	u64 *stack_ips; /* per-CPU room for BPFDRV_MAX_STACK_DEPTH addresses */
+	u64 cookie;	/* bpf_get_attach_cookie */
+	u64 func_ip;	/* bpf_get_func_ip */
+};
+
+/* One invocation: the context bytes the program reads, and what helpers see. */
+struct bpfdrv_run_ctx {
+	const void *ctx;
+	u32 size;
+	struct pt_regs *regs;
+	u64 cookie, func_ip;
 };
 
 int bpfdrv_prog_run_init(void);
 void bpfdrv_prog_run_exit(void);
 /* Run a tracepoint program on a raw trace record. Any context, preemption off or on. */
 void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size, struct pt_regs *regs);
+/* Run any program on a copy of c->ctx. Any context, preemption off or on. */
+void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c);
+/* Context size the engine gives a program of @type (0: type not supported). */
+u32 bpfdrv_prog_ctx_size(u32 type);
 
 /* ---- BTF objects (btf.c) ---- */
 int bpfdrv_cmd_btf_load(union bpfdrv_attr *attr);
@@ -135,8 +152,82 @@ struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep);
 int bpfdrv_perf_ring_cpu(const struct bpfdrv_perf_ring *ring);
 int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *ring, const void *data, u32 size);
 
-/* ---- tracepoint perf events (tp_event.c) ---- */
-int bpfdrv_tp_event_open(const struct bpfdrv_perf_event_attr *attr, int pid, int cpu, int flags);
+/*
+ * ---- emulated perf events (perf_event.c; one file per attach type) ----
+ * The fd a tool gets from perf_event_open for an event the module emulates. A program
+ * is attached by PERF_EVENT_IOC_SET_BPF or BPF_LINK_CREATE; the attach type's probe
+ * calls bpfdrv_event_run, where the program type picks the context: KPROBE programs
+ * get the probed pt_regs, TRACEPOINT programs the raw record, PERF_EVENT programs
+ * the bpf_perf_event_data the attach type built.
+ */
+struct bpfdrv_event;
+
+struct bpfdrv_event_type {
+	const char *name;
+	/* Validate the attr and set up ev->priv (probes may be registered here, as perf does). */
+	int (*init)(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *attr,
+		    int pid, int cpu);
+	/* May a program of this type attach here? (kernel: perf_event_set_bpf_prog) */
+	bool (*prog_ok)(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog);
+	/* Optional: a program was attached / is being detached. After stop returns no
+	 * handler of this event runs any more. */
+	int (*start)(struct bpfdrv_event *ev);
+	void (*stop)(struct bpfdrv_event *ev);
+	/* Unregister what init set up (no handler runs after it returns) and free priv. */
+	void (*free)(struct bpfdrv_event *ev);
+};
+
+struct bpfdrv_event {
+	const struct bpfdrv_event_type *type;
+	struct mutex lock;
+	bool enabled;
+	struct bpfdrv_prog __rcu *prog;
+	u64 cookie;
+	void *priv;
+};
+
+extern const struct bpfdrv_event_type bpfdrv_tracepoint_event, bpfdrv_kprobe_event,
+	bpfdrv_uprobe_event, bpfdrv_sw_sample_event;
+
+int bpfdrv_event_open(const struct bpfdrv_event_type *type,
+		      const struct bpfdrv_perf_event_attr *attr, int pid, int cpu, int flags);
+/* From a probe handler: run the attached program, if any, while enabled. */
+void bpfdrv_event_run(struct bpfdrv_event *ev, const void *rec, u32 size,
+		      struct pt_regs *regs, u64 func_ip);
+/* The event behind a perf fd of ours, with a file reference (EBADF otherwise, as perf_event_get). */
+struct file *bpfdrv_event_fget(int fd, struct bpfdrv_event **evp);
+/* Attach (takes over the caller's program reference on success) / detach. */
+int bpfdrv_event_attach(struct bpfdrv_event *ev, struct bpfdrv_prog *prog, u64 cookie);
+void bpfdrv_event_detach(struct bpfdrv_event *ev);
+
+/* ---- links (link.c, attach_raw_tp.c) ---- */
+struct bpfdrv_link;
+
+struct bpfdrv_link_ops {
+	const char *name;
+	/* Detach from the attach point; the program reference is dropped by link.c. */
+	void (*release)(struct bpfdrv_link *link);
+	/* Optional, as in the kernel: without them LINK_DETACH is EOPNOTSUPP, LINK_UPDATE EINVAL. */
+	int (*detach)(struct bpfdrv_link *link);
+	int (*update)(struct bpfdrv_link *link, struct bpfdrv_prog *new_prog);
+};
+
+struct bpfdrv_link {
+	const struct bpfdrv_link_ops *ops;
+	struct bpfdrv_prog *prog;
+	void *priv;
+};
+
+/* A link fd owning @prog's reference (dropped on failure too). */
+int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *prog, void *priv);
+int bpfdrv_cmd_link_create(union bpfdrv_attr *attr);
+int bpfdrv_cmd_link_update(union bpfdrv_attr *attr);
+int bpfdrv_cmd_link_detach(union bpfdrv_attr *attr);
+int bpfdrv_cmd_raw_tp_open(union bpfdrv_attr *attr);
+
+/* Context sizes of the attach types' programs (attach_perf_event.c, attach_raw_tp.c). */
+u32 bpfdrv_perf_event_ctx_size(void);
+u32 bpfdrv_raw_tp_ctx_size(void);
 
 /* ---- bpf(2) command dispatch (bpf_cmd.c) ---- */
 int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size);

@@ -58,17 +58,28 @@ static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
 	memset(&attr, 0, sizeof(attr));
 	if (copy_from_user(&attr, bpfdrv_u64_to_ptr(r->attr), min_t(u32, size, sizeof(attr))))
 		return -EFAULT;
+	if (r->reserved)
+		return -EINVAL;
 	if (r->flags & ~8u) /* PERF_FLAG_FD_CLOEXEC */
 		return -EINVAL;
 	fd_flags = (r->flags & 8u) ? O_CLOEXEC : 0;
 
+	if (r->kind == BPFDRV_PERF_KIND_KPROBE)
+		return bpfdrv_event_open(&bpfdrv_kprobe_event, &attr, r->pid, r->cpu, fd_flags);
+	if (r->kind == BPFDRV_PERF_KIND_UPROBE)
+		return bpfdrv_event_open(&bpfdrv_uprobe_event, &attr, r->pid, r->cpu, fd_flags);
+	if (r->kind != BPFDRV_PERF_KIND_BY_TYPE)
+		return -EINVAL;
 	if (attr.type_ == BPFDRV_PERF_TYPE_TRACEPOINT)
-		return bpfdrv_tp_event_open(&attr, r->pid, r->cpu, fd_flags);
+		return bpfdrv_event_open(&bpfdrv_tracepoint_event, &attr, r->pid, r->cpu, fd_flags);
 	if (attr.type_ == BPFDRV_PERF_TYPE_SOFTWARE && attr.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT) {
 		if (r->pid != -1 || r->group_fd != -1)
 			return -EINVAL;
 		return bpfdrv_perf_ring_open(&attr, r->cpu, fd_flags);
 	}
+	if (attr.type_ == BPFDRV_PERF_TYPE_SOFTWARE && attr.sample_period &&
+	    (attr.config == BPFDRV_PERF_COUNT_SW_CPU_CLOCK || attr.config == BPFDRV_PERF_COUNT_SW_TASK_CLOCK))
+		return bpfdrv_event_open(&bpfdrv_sw_sample_event, &attr, r->pid, r->cpu, fd_flags);
 	bpfdrv_warn("perf event type %u config %llu is not emulated\n", attr.type_, attr.config);
 	return -EOPNOTSUPP;
 }

@@ -13,7 +13,7 @@
 /**
  * Bumped on any incompatible change to a request struct or ioctl.
  */
-#define BPFDRV_PROTOCOL_VERSION 1
+#define BPFDRV_PROTOCOL_VERSION 2
 
 /**
  * ioctl type byte ("magic") of all bpfdrv ioctls.
@@ -33,9 +33,39 @@
 /**
  * `_IOWR(BPFDRV_IOC_MAGIC, 3, struct bpfdrv_perf_open_req)`; returns a new fd.
  */
-#define BPFDRV_IOC_PERF_OPEN 3223368963
+#define BPFDRV_IOC_PERF_OPEN 3223893251
+
+/**
+ * `bpfdrv_perf_open_req::kind`: dispatch on `attr.type` (tracepoint, software).
+ */
+#define BPFDRV_PERF_KIND_BY_TYPE 0
+
+/**
+ * `attr.type` is the kprobe PMU's: config bit 0 = retprobe, config1 = function name
+ * (user pointer) or 0, config2 = offset (with a name) or address.
+ */
+#define BPFDRV_PERF_KIND_KPROBE 1
+
+/**
+ * `attr.type` is the uprobe PMU's: config bit 0 = retprobe, config bits 32.. =
+ * reference counter offset, config1 = path (user pointer), config2 = file offset.
+ */
+#define BPFDRV_PERF_KIND_UPROBE 2
 
 #define BPFDRV_PERF_ATTR_FLAG_DISABLED (1 << 0)
+
+#define BPFDRV_PERF_ATTR_FLAG_EXCLUDE_USER (1 << 4)
+
+#define BPFDRV_PERF_ATTR_FLAG_EXCLUDE_KERNEL (1 << 5)
+
+#define BPFDRV_PERF_ATTR_FLAG_EXCLUDE_HV (1 << 6)
+
+#define BPFDRV_PERF_ATTR_FLAG_EXCLUDE_IDLE (1 << 7)
+
+/**
+ * `sample_period` holds a frequency (`sample_freq`).
+ */
+#define BPFDRV_PERF_ATTR_FLAG_FREQ (1 << 10)
 
 #define BPFDRV_PERF_ATTR_FLAG_WATERMARK (1 << 14)
 
@@ -45,7 +75,26 @@
 
 #define BPFDRV_PERF_TYPE_TRACEPOINT 2
 
+#define BPFDRV_PERF_COUNT_SW_CPU_CLOCK 0
+
+#define BPFDRV_PERF_COUNT_SW_TASK_CLOCK 1
+
 #define BPFDRV_PERF_COUNT_SW_BPF_OUTPUT 10
+
+/**
+ * Probe PMUs: `config` bit 0 asks for a return probe.
+ */
+#define BPFDRV_PERF_PROBE_CONFIG_IS_RETPROBE (1 << 0)
+
+/**
+ * Uprobe PMU: `config` bits 32..63 hold the reference counter (USDT semaphore) offset.
+ */
+#define BPFDRV_PERF_UPROBE_REF_CTR_OFFSET_SHIFT 32
+
+/**
+ * `BPF_LINK_CREATE` of a program on a perf event fd.
+ */
+#define BPFDRV_ATTACH_PERF_EVENT 41
 
 #define BPFDRV_PERF_SAMPLE_RAW (1 << 10)
 
@@ -226,6 +275,11 @@
 #define BPFDRV_MAX_INSNS 1000000
 
 /**
+ * `BPF_F_REPLACE` for `BPF_LINK_UPDATE`.
+ */
+#define BPFDRV_F_REPLACE (1 << 2)
+
+/**
  * Version handshake. The caller sets `size` and `version`; the module fills
  * `driver_version` (also on mismatch, then failing with `EPROTO`).
  */
@@ -267,6 +321,12 @@ struct bpfdrv_perf_open_req {
    * perf_event_open flags (`PERF_FLAG_FD_CLOEXEC` is honoured).
    */
   uint32_t flags;
+  /**
+   * What the hook recognised the event as (`BPFDRV_PERF_KIND_*`): the kprobe and
+   * uprobe PMUs have dynamic type numbers only user space can read (sysfs).
+   */
+  uint32_t kind;
+  uint32_t reserved;
 };
 
 /**
@@ -285,6 +345,34 @@ struct bpfdrv_perf_event_attr {
   uint32_t bp_type;
   uint64_t config1;
   uint64_t config2;
+};
+
+/**
+ * `BPF_RAW_TRACEPOINT_OPEN` attr.
+ */
+struct bpfdrv_raw_tp_open_attr {
+  /**
+   * User pointer to the tracepoint name (NUL-terminated).
+   */
+  uint64_t name;
+  uint32_t prog_fd;
+};
+
+/**
+ * `BPF_LINK_UPDATE` attr.
+ */
+struct bpfdrv_link_update_attr {
+  uint32_t link_fd;
+  uint32_t new_prog_fd;
+  uint32_t flags;
+  uint32_t old_prog_fd;
+};
+
+/**
+ * `BPF_LINK_DETACH` attr.
+ */
+struct bpfdrv_link_detach_attr {
+  uint32_t link_fd;
 };
 
 /**

@@ -194,4 +194,168 @@ static inline void bpfdrv_synchronize(void)
 #define bpfdrv_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
 #endif
 
+/* ---- attach points ---- */
+#include <linux/kprobes.h>
+#include <linux/uprobes.h>
+#include <linux/tracepoint.h>
+#include <linux/pid.h>
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
+#include <linux/trace_events.h>
+#endif
+
+/*
+ * Is the tracepoint behind this kernel counter a kprobe/uprobe event (1), a static or
+ * syscall tracepoint (0), or can this kernel not tell (-1: the flags came with BPF in 4.1)?
+ */
+static inline int bpfdrv_tp_is_probe_event(struct perf_event *counter)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0) && defined(CONFIG_EVENT_TRACING)
+	if (!counter->tp_event)
+		return -1;
+	return !!(counter->tp_event->flags & (TRACE_EVENT_FL_KPROBE | TRACE_EVENT_FL_UPROBE));
+#else
+	return -1;
+#endif
+}
+
+/* The kretprobe a return-probe instance belongs to. */
+static inline struct kretprobe *bpfdrv_kretprobe_of(struct kretprobe_instance *ri)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 11, 0)
+	return get_kretprobe(ri);
+#else
+	return ri->rp;
+#endif
+}
+
+/*
+ * bpf_get_func_ip of a kprobe at a function's entry: its address. With IBT, kprobes
+ * at offset 0 sit after the ENDBR64 (arch_adjust_kprobe_addr) and the kernel's
+ * helper steps back over it (get_entry_ip); so do we.
+ */
+static inline u64 bpfdrv_kprobe_entry_ip(const struct kprobe *kp)
+{
+	unsigned long addr = (unsigned long)kp->addr;
+#ifdef CONFIG_X86_KERNEL_IBT
+	u32 insn;
+
+	if (!bpfdrv_read_kernel_nofault(&insn, (void *)(addr - 4), sizeof(insn)) &&
+	    insn == 0xfa1e0ff3 /* endbr64 */)
+		addr -= 4;
+#endif
+	return addr;
+}
+
+/*
+ * Uprobes: uprobe_register(inode, offset, consumer) since 3.5, with a reference
+ * counter (USDT semaphore) variant since 4.20; 6.12 returns a struct uprobe * and
+ * splits unregistering into nosync + sync (not supported here yet: build error).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#error "bpfdrv: uprobe_register changed in 6.12; add the new calls to compat.h"
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 20, 0)
+#define BPFDRV_HAVE_UPROBE_REFCTR 1
+#else
+#define BPFDRV_HAVE_UPROBE_REFCTR 0
+#endif
+static inline int bpfdrv_uprobe_register(struct inode *inode, loff_t offset, loff_t ref_ctr,
+					 struct uprobe_consumer *uc)
+{
+#if BPFDRV_HAVE_UPROBE_REFCTR
+	return uprobe_register_refctr(inode, offset, ref_ctr, uc);
+#else
+	return ref_ctr ? -EOPNOTSUPP : uprobe_register(inode, offset, uc);
+#endif
+}
+
+static inline void bpfdrv_uprobe_unregister(struct inode *inode, loff_t offset,
+					    struct uprobe_consumer *uc)
+{
+	uprobe_unregister(inode, offset, uc);
+}
+
+/*
+ * Tracepoints by name for raw tracepoints: since 3.15 probes register on a
+ * struct tracepoint * found with for_each_kernel_tracepoint; before, by name
+ * (tracepoint_probe_register(const char *name, ...)), which also accepts names no
+ * tracepoint has yet, so there a typo attaches to nothing instead of failing.
+ */
+struct bpfdrv_tracepoint {
+	char name[128];
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 15, 0)
+	struct tracepoint *tp;
+#endif
+};
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 15, 0)
+static inline void bpfdrv_tracepoint_match(struct tracepoint *tp, void *priv)
+{
+	struct bpfdrv_tracepoint *t = priv;
+
+	if (!t->tp && !strcmp(tp->name, t->name))
+		t->tp = tp;
+}
+#endif
+
+/* Find t->name among the kernel's tracepoints: 0 or -ENOENT. */
+static inline int bpfdrv_tracepoint_find(struct bpfdrv_tracepoint *t)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 15, 0)
+	t->tp = NULL;
+	for_each_kernel_tracepoint(bpfdrv_tracepoint_match, t);
+	return t->tp ? 0 : -ENOENT;
+#else
+	return 0;
+#endif
+}
+
+static inline int bpfdrv_tracepoint_register(struct bpfdrv_tracepoint *t, void *probe, void *data)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 15, 0)
+	return tracepoint_probe_register(t->tp, probe, data);
+#else
+	return tracepoint_probe_register(t->name, probe, data);
+#endif
+}
+
+/* Unregister and wait until no CPU is inside the probe. */
+static inline void bpfdrv_tracepoint_unregister(struct bpfdrv_tracepoint *t, void *probe, void *data)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(3, 15, 0)
+	tracepoint_probe_unregister(t->tp, probe, data);
+#else
+	tracepoint_probe_unregister(t->name, probe, data);
+#endif
+	tracepoint_synchronize_unregister();
+}
+
+/* The task with (namespace) pid @nr (0: the caller, as perf_event_open), referenced, or NULL. */
+static inline struct task_struct *bpfdrv_get_task(pid_t nr)
+{
+	struct task_struct *task;
+
+	if (nr == 0) {
+		get_task_struct(current);
+		return current;
+	}
+	rcu_read_lock();
+	task = get_pid_task(find_vpid(nr), PIDTYPE_PID);
+	rcu_read_unlock();
+	return task;
+}
+
+
+/* The inode behind a path (through overlayfs, as the kernel's uprobe_events do). */
+#include <linux/dcache.h>
+static inline struct inode *bpfdrv_path_inode(const struct path *path)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 8, 0)
+	return d_real_inode(path->dentry);
+#else
+	return path->dentry->d_inode;
+#endif
+}
+
+
 #endif /* BPFDRV_COMPAT_H */

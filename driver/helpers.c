@@ -228,6 +228,18 @@ static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 fla
 	return copy * sizeof(u64);
 }
 
+/* bpf_get_func_ip: the probed function's address (kprobes), else 0. */
+static u64 h_get_func_ip(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return ENV(run)->func_ip;
+}
+
+/* bpf_get_attach_cookie: the bpf_cookie of the link that attached the program (0 for SET_BPF). */
+static u64 h_get_attach_cookie(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return ENV(run)->cookie;
+}
+
 struct bpfdrv_helper_def {
 	u32 id;
 	bool gpl_only, tracing_only;
@@ -273,21 +285,53 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
 	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),
+	HELPER(173, get_func_ip, true, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
+	HELPER(174, get_attach_cookie, false, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
 };
 
-/* Per program class, indexed by helper id; built once from the definitions above. */
-static struct ebpf_helper bpfdrv_tracing_helpers[BPFDRV_HELPER_MAX];
+/*
+ * Tracing helpers only some program types get, as in the kernel's *_func_proto:
+ * get_func_ip in kprobes, get_attach_cookie where a perf event (link) carries one.
+ */
+#define TYPE_BIT(t) (1u << BPFDRV_PROG_TYPE_##t)
+static const struct {
+	u32 id, types;
+} bpfdrv_helper_types[] = {
+	{ 173, TYPE_BIT(KPROBE) },
+	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) },
+};
+
+/* The tracing program types, each with its own table (index into bpfdrv_tracing_helpers). */
+static const u32 bpfdrv_tracing_types[] = {
+	BPFDRV_PROG_TYPE_TRACEPOINT, BPFDRV_PROG_TYPE_KPROBE, BPFDRV_PROG_TYPE_PERF_EVENT,
+	BPFDRV_PROG_TYPE_RAW_TRACEPOINT,
+};
+
+/* Per program type, indexed by helper id; built once from the definitions above. */
+static struct ebpf_helper bpfdrv_tracing_helpers[ARRAY_SIZE(bpfdrv_tracing_types)][BPFDRV_HELPER_MAX];
 static struct ebpf_helper bpfdrv_base_helpers[BPFDRV_HELPER_MAX];
 static bool bpfdrv_gpl_only[BPFDRV_HELPER_MAX];
 
-void bpfdrv_helpers_init(void)
+static bool helper_allowed(u32 id, u32 prog_type)
 {
 	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_types); i++)
+		if (bpfdrv_helper_types[i].id == id)
+			return bpfdrv_helper_types[i].types & (1u << prog_type);
+	return true;
+}
+
+void bpfdrv_helpers_init(void)
+{
+	size_t i, t;
 
 	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_defs); i++) {
 		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];
 
-		bpfdrv_tracing_helpers[d->id] = d->h;
+		for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
+			if (helper_allowed(d->id, bpfdrv_tracing_types[t]))
+				bpfdrv_tracing_helpers[t][d->id] = d->h;
 		if (!d->tracing_only)
 			bpfdrv_base_helpers[d->id] = d->h;
 		bpfdrv_gpl_only[d->id] = d->gpl_only;
@@ -296,10 +340,13 @@ void bpfdrv_helpers_init(void)
 
 const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count)
 {
+	size_t t;
+
 	*count = BPFDRV_HELPER_MAX;
-	if (prog_type == BPFDRV_PROG_TYPE_SOCKET_FILTER)
-		return bpfdrv_base_helpers;
-	return bpfdrv_tracing_helpers;
+	for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
+		if (bpfdrv_tracing_types[t] == prog_type)
+			return bpfdrv_tracing_helpers[t];
+	return bpfdrv_base_helpers;
 }
 
 bool bpfdrv_helper_gpl_only(u32 id)

@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/ctype.h>
+#include <linux/ptrace.h>
 #include "bpfdrv.h"
 #include "compat.h"
 #include "stats.h"
@@ -186,9 +187,32 @@ static int prog_check_license(struct bpfdrv_prog *prog, struct ebpf_log *log)
 	return 0;
 }
 
+/*
+ * The program types this module runs, and the context each reads (read-only):
+ * TRACEPOINT the raw record (up to PERF_MAX_TRACE_SIZE), KPROBE struct pt_regs,
+ * PERF_EVENT struct bpf_perf_event_data, RAW_TRACEPOINT u64 args[12].
+ */
+u32 bpfdrv_prog_ctx_size(u32 type)
+{
+	switch (type) {
+	case BPFDRV_PROG_TYPE_SOCKET_FILTER:
+		return 0; /* loadable (libbpf's probes), never attached */
+	case BPFDRV_PROG_TYPE_TRACEPOINT:
+		return BPFDRV_TRACE_CTX_SIZE;
+	case BPFDRV_PROG_TYPE_KPROBE:
+		return sizeof(struct pt_regs);
+	case BPFDRV_PROG_TYPE_PERF_EVENT:
+		return bpfdrv_perf_event_ctx_size();
+	case BPFDRV_PROG_TYPE_RAW_TRACEPOINT:
+		return bpfdrv_raw_tp_ctx_size();
+	default:
+		return 0;
+	}
+}
+
 static bool prog_type_supported(u32 type)
 {
-	return type == BPFDRV_PROG_TYPE_TRACEPOINT || type == BPFDRV_PROG_TYPE_SOCKET_FILTER;
+	return type == BPFDRV_PROG_TYPE_SOCKET_FILTER || bpfdrv_prog_ctx_size(type);
 }
 
 static int prog_copy_log(const struct bpfdrv_prog_load_attr *attr, const struct ebpf_log *log)
@@ -271,7 +295,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	prog->eprog.nr_maps = prog->nr_maps;
 	prog->eprog.helpers = bpfdrv_helpers_for(prog->type, &nr_helpers);
 	prog->eprog.nr_helpers = nr_helpers;
-	prog->eprog.ctx_size = prog->type == BPFDRV_PROG_TYPE_TRACEPOINT ? BPFDRV_TRACE_CTX_SIZE : 0;
+	prog->eprog.ctx_size = bpfdrv_prog_ctx_size(prog->type);
 	prog->eprog.ctx_writable = false;
 	err = ebpf_check(&prog->eprog, &log);
 	if (err)

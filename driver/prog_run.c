@@ -53,9 +53,9 @@ void bpfdrv_prog_run_exit(void)
 }
 
 static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_state *st,
-				  struct pt_regs *regs)
+				  const struct bpfdrv_run_ctx *c)
 {
-	struct bpfdrv_run_env env = { regs, prog, st->stack_ips };
+	struct bpfdrv_run_env env = { c->regs, prog, st->stack_ips, c->cookie, c->func_ip };
 	struct ebpf_run run;
 	u64 start = bpfdrv_ktime_ns();
 
@@ -73,10 +73,10 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	}
 }
 
-void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size,
-			     struct pt_regs *regs)
+void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c)
 {
 	struct bpfdrv_cpu_state *st;
+	u32 size;
 
 	preempt_disable();
 	st = bpfdrv_cpu_states[smp_processor_id()];
@@ -88,12 +88,23 @@ void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size
 	}
 	st->busy = 1;
 	barrier();
-	size = min_t(u32, size, sizeof(st->ctx));
-	/* The program sees the record followed by zeroes up to the tracepoint context size. */
-	memcpy(st->ctx, rec, size);
-	bpfdrv_run_on_cpu_ctx(prog, st, regs);
+	size = min_t(u32, c->size, sizeof(st->ctx));
+	/*
+	 * The program reads a private copy (kprobe regs, a trace record, raw_tp args),
+	 * followed by zeroes up to its type's context size.
+	 */
+	memcpy(st->ctx, c->ctx, size);
+	bpfdrv_run_on_cpu_ctx(prog, st, c);
 	memset(st->ctx, 0, size);
 	barrier();
 	st->busy = 0;
 	preempt_enable();
+}
+
+void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size,
+			     struct pt_regs *regs)
+{
+	struct bpfdrv_run_ctx c = { rec, size, regs, 0, 0 };
+
+	bpfdrv_prog_run(prog, &c);
 }

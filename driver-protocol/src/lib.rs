@@ -24,7 +24,7 @@
 #![allow(non_camel_case_types)]
 
 /// Bumped on any incompatible change to a request struct or ioctl.
-pub const BPFDRV_PROTOCOL_VERSION: u32 = 1;
+pub const BPFDRV_PROTOCOL_VERSION: u32 = 2;
 
 /// Name of the misc device (`/dev/bpfdrv`).
 pub const BPFDRV_DEVICE_NAME: &str = "bpfdrv";
@@ -37,7 +37,7 @@ pub const BPFDRV_IOC_HELLO: u32 = 0xC010_B501;
 /// `_IOWR(BPFDRV_IOC_MAGIC, 2, struct bpfdrv_bpf_req)`; returns what bpf(2) would.
 pub const BPFDRV_IOC_BPF: u32 = 0xC018_B502;
 /// `_IOWR(BPFDRV_IOC_MAGIC, 3, struct bpfdrv_perf_open_req)`; returns a new fd.
-pub const BPFDRV_IOC_PERF_OPEN: u32 = 0xC020_B503;
+pub const BPFDRV_IOC_PERF_OPEN: u32 = 0xC028_B503;
 
 /// Version handshake. The caller sets `size` and `version`; the module fills
 /// `driver_version` (also on mismatch, then failing with `EPROTO`).
@@ -75,7 +75,20 @@ pub struct bpfdrv_perf_open_req {
     pub group_fd: i32,
     /// perf_event_open flags (`PERF_FLAG_FD_CLOEXEC` is honoured).
     pub flags: u32,
+    /// What the hook recognised the event as (`BPFDRV_PERF_KIND_*`): the kprobe and
+    /// uprobe PMUs have dynamic type numbers only user space can read (sysfs).
+    pub kind: u32,
+    pub reserved: u32,
 }
+
+/// `bpfdrv_perf_open_req::kind`: dispatch on `attr.type` (tracepoint, software).
+pub const BPFDRV_PERF_KIND_BY_TYPE: u32 = 0;
+/// `attr.type` is the kprobe PMU's: config bit 0 = retprobe, config1 = function name
+/// (user pointer) or 0, config2 = offset (with a name) or address.
+pub const BPFDRV_PERF_KIND_KPROBE: u32 = 1;
+/// `attr.type` is the uprobe PMU's: config bit 0 = retprobe, config bits 32.. =
+/// reference counter offset, config1 = path (user pointer), config2 = file offset.
+pub const BPFDRV_PERF_KIND_UPROBE: u32 = 2;
 
 /// The first 72 bytes of `struct perf_event_attr` (PERF_ATTR_SIZE_VER1), identical on
 /// every kernel since 3.x; `flags` holds the bitfield word (disabled, inherit, ...).
@@ -96,12 +109,28 @@ pub struct bpfdrv_perf_event_attr {
 }
 
 pub const BPFDRV_PERF_ATTR_FLAG_DISABLED: u64 = 1 << 0;
+pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_USER: u64 = 1 << 4;
+pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
+pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_HV: u64 = 1 << 6;
+pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_IDLE: u64 = 1 << 7;
+/// `sample_period` holds a frequency (`sample_freq`).
+pub const BPFDRV_PERF_ATTR_FLAG_FREQ: u64 = 1 << 10;
 pub const BPFDRV_PERF_ATTR_FLAG_WATERMARK: u64 = 1 << 14;
 
 pub const BPFDRV_PERF_TYPE_HARDWARE: u32 = 0;
 pub const BPFDRV_PERF_TYPE_SOFTWARE: u32 = 1;
 pub const BPFDRV_PERF_TYPE_TRACEPOINT: u32 = 2;
+pub const BPFDRV_PERF_COUNT_SW_CPU_CLOCK: u64 = 0;
+pub const BPFDRV_PERF_COUNT_SW_TASK_CLOCK: u64 = 1;
 pub const BPFDRV_PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
+/// Probe PMUs: `config` bit 0 asks for a return probe.
+pub const BPFDRV_PERF_PROBE_CONFIG_IS_RETPROBE: u64 = 1 << 0;
+/// Uprobe PMU: `config` bits 32..63 hold the reference counter (USDT semaphore) offset.
+pub const BPFDRV_PERF_UPROBE_REF_CTR_OFFSET_SHIFT: u32 = 32;
+
+// ---- attach types (Linux `enum bpf_attach_type`) ----
+/// `BPF_LINK_CREATE` of a program on a perf event fd.
+pub const BPFDRV_ATTACH_PERF_EVENT: u32 = 41;
 pub const BPFDRV_PERF_SAMPLE_RAW: u64 = 1 << 10;
 
 // ---- bpf(2) commands (Linux `enum bpf_cmd`) ----
@@ -293,6 +322,35 @@ pub struct bpfdrv_link_create_attr {
     pub bpf_cookie: u64,
 }
 
+/// `BPF_RAW_TRACEPOINT_OPEN` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_raw_tp_open_attr {
+    /// User pointer to the tracepoint name (NUL-terminated).
+    pub name: u64,
+    pub prog_fd: u32,
+}
+
+/// `BPF_LINK_UPDATE` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_link_update_attr {
+    pub link_fd: u32,
+    pub new_prog_fd: u32,
+    pub flags: u32,
+    pub old_prog_fd: u32,
+}
+
+/// `BPF_LINK_DETACH` attr.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_link_detach_attr {
+    pub link_fd: u32,
+}
+
+/// `BPF_F_REPLACE` for `BPF_LINK_UPDATE`.
+pub const BPFDRV_F_REPLACE: u32 = 1 << 2;
+
 /// `BPF_PROG_BIND_MAP` attr.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -316,7 +374,10 @@ const _: () = {
     use core::mem::size_of;
     assert!(size_of::<bpfdrv_hello>() == 16);
     assert!(size_of::<bpfdrv_bpf_req>() == 24);
-    assert!(size_of::<bpfdrv_perf_open_req>() == 32);
+    assert!(size_of::<bpfdrv_perf_open_req>() == 40);
+    assert!(size_of::<bpfdrv_raw_tp_open_attr>() == 16);
+    assert!(size_of::<bpfdrv_link_update_attr>() == 16);
+    assert!(size_of::<bpfdrv_link_detach_attr>() == 4);
     assert!(size_of::<bpfdrv_perf_event_attr>() == 72);
     assert!(size_of::<bpfdrv_map_create_attr>() == 72);
     assert!(size_of::<bpfdrv_map_elem_attr>() == 32);

@@ -3,12 +3,21 @@
 //!
 //! Routed only once this process has the driver open (a bpf() call went through it):
 //! a process that never used BPF keeps the kernel's perf events, even in driver mode.
+//!
+//! Emulated: tracepoints (incl. kprobe/uprobe events made through tracefs), BPF output
+//! rings, the kprobe and uprobe PMUs (dynamic type numbers read once from
+//! `/sys/bus/event_source/devices/{kprobe,uprobe}/type`), and software cpu-clock /
+//! task-clock *sampling* events (what profile-style tools attach PERF_EVENT programs
+//! to); a counting software event (no sample period) stays with the kernel.
 
 use crate::driver;
 use driver_protocol::{
     bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT,
-    BPFDRV_PERF_TYPE_SOFTWARE, BPFDRV_PERF_TYPE_TRACEPOINT,
+    BPFDRV_PERF_COUNT_SW_CPU_CLOCK, BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE,
+    BPFDRV_PERF_KIND_KPROBE, BPFDRV_PERF_KIND_UPROBE, BPFDRV_PERF_TYPE_SOFTWARE,
+    BPFDRV_PERF_TYPE_TRACEPOINT,
 };
+use std::sync::OnceLock;
 
 /// Size assumed for an attr whose `size` field is 0 (the protocol's attr prefix).
 pub const DEFAULT_ATTR_SIZE: u32 = 72;
@@ -19,6 +28,8 @@ pub struct AttrHead {
     pub type_: u32,
     pub size: u32,
     pub config: u64,
+    /// `sample_period` or `sample_freq` (0: a counting event).
+    pub sample_period: u64,
 }
 
 impl AttrHead {
@@ -26,7 +37,8 @@ impl AttrHead {
     /// answers EFAULT itself).
     ///
     /// # Safety
-    /// A non-null `attr` must point to at least 16 readable bytes.
+    /// A non-null `attr` must point to at least 24 readable bytes (every perf_event_attr
+    /// version has them).
     pub unsafe fn read(attr: *const u8) -> Option<AttrHead> {
         if attr.is_null() {
             return None;
@@ -35,18 +47,68 @@ impl AttrHead {
             type_: std::ptr::read_unaligned(attr.cast::<u32>()),
             size: std::ptr::read_unaligned(attr.add(4).cast::<u32>()),
             config: std::ptr::read_unaligned(attr.add(8).cast::<u64>()),
+            sample_period: std::ptr::read_unaligned(attr.add(16).cast::<u64>()),
         })
     }
 }
 
+/// The dynamic PMU types of the kprobe and uprobe PMUs on this kernel (None: absent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbePmus {
+    pub kprobe: Option<u32>,
+    pub uprobe: Option<u32>,
+}
+
+fn read_pmu_type(name: &str) -> Option<u32> {
+    let path = std::ffi::CString::new(format!("/sys/bus/event_source/devices/{name}/type")).ok()?;
+    let fd = crate::real::open_file(&path, libc::O_RDONLY | libc::O_CLOEXEC).ok()?;
+    let mut buf = [0u8; 32];
+    // SAFETY: our own fd and buffer.
+    let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    unsafe { libc::close(fd) };
+    parse_pmu_type(buf.get(..usize::try_from(n).ok()?)?)
+}
+
+/// The contents of a sysfs `type` file ("8\n").
+pub fn parse_pmu_type(text: &[u8]) -> Option<u32> {
+    std::str::from_utf8(text).ok()?.trim().parse().ok()
+}
+
+/// Read once per process.
+pub fn probe_pmus() -> ProbePmus {
+    static P: OnceLock<ProbePmus> = OnceLock::new();
+    *P.get_or_init(|| ProbePmus { kprobe: read_pmu_type("kprobe"), uprobe: read_pmu_type("uprobe") })
+}
+
+/// Which driver emulation handles this perf event (`BPFDRV_PERF_KIND_*`), or None
+/// when the kernel keeps it.
+pub fn driver_kind(head: &AttrHead, pmus: &ProbePmus) -> Option<u32> {
+    if head.type_ == BPFDRV_PERF_TYPE_TRACEPOINT {
+        return Some(BPFDRV_PERF_KIND_BY_TYPE);
+    }
+    if head.type_ == BPFDRV_PERF_TYPE_SOFTWARE {
+        let sampling_clock = head.sample_period != 0
+            && (head.config == BPFDRV_PERF_COUNT_SW_CPU_CLOCK || head.config == BPFDRV_PERF_COUNT_SW_TASK_CLOCK);
+        return (head.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT || sampling_clock)
+            .then_some(BPFDRV_PERF_KIND_BY_TYPE);
+    }
+    if pmus.kprobe == Some(head.type_) {
+        return Some(BPFDRV_PERF_KIND_KPROBE);
+    }
+    if pmus.uprobe == Some(head.type_) {
+        return Some(BPFDRV_PERF_KIND_UPROBE);
+    }
+    None
+}
+
 /// Whether the driver emulates this kind of perf event.
 pub fn driver_handles(head: &AttrHead) -> bool {
-    head.type_ == BPFDRV_PERF_TYPE_TRACEPOINT
-        || (head.type_ == BPFDRV_PERF_TYPE_SOFTWARE && head.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT)
+    driver_kind(head, &probe_pmus()).is_some()
 }
 
 pub fn request(
     head: &AttrHead,
+    kind: u32,
     attr: libc::c_long,
     pid: libc::c_long,
     cpu: libc::c_long,
@@ -61,6 +123,8 @@ pub fn request(
         cpu: cpu as i32,
         group_fd: group_fd as i32,
         flags: flags as u32,
+        kind,
+        reserved: 0,
     }
 }
 
@@ -78,13 +142,11 @@ pub unsafe fn call(
 ) -> Option<Result<libc::c_long, libc::c_int>> {
     let drv = driver::active()?;
     let head = AttrHead::read(attr as *const u8)?;
-    if !driver_handles(&head) {
-        return None;
-    }
-    let mut req = request(&head, attr, pid, cpu, group_fd, flags);
+    let kind = driver_kind(&head, &probe_pmus())?;
+    let mut req = request(&head, kind, attr, pid, cpu, group_fd, flags);
     let ret = drv.ioctl(BPFDRV_IOC_PERF_OPEN, &mut req);
     log::debug!(
-        "perf_event_open(type {}, config {}, pid {}, cpu {}) = {ret:?}",
+        "perf_event_open(type {}, config {}, pid {}, cpu {}, kind {kind}) = {ret:?}",
         head.type_, head.config, req.pid, req.cpu
     );
     Some(ret)
@@ -97,16 +159,32 @@ mod tests {
     const PERF_FLAG_FD_CLOEXEC: u32 = 1 << 3;
 
     fn head(type_: u32, config: u64) -> AttrHead {
-        AttrHead { type_, size: 0, config }
+        AttrHead { type_, size: 0, config, sample_period: 0 }
+    }
+
+    const PMUS: ProbePmus = ProbePmus { kprobe: Some(8), uprobe: Some(9) };
+
+    #[test]
+    fn routes_emulated_events_only() {
+        let kind = |h: AttrHead| driver_kind(&h, &PMUS);
+        assert_eq!(kind(head(2, 1234)), Some(BPFDRV_PERF_KIND_BY_TYPE)); // tracepoint
+        assert_eq!(kind(head(1, 10)), Some(BPFDRV_PERF_KIND_BY_TYPE)); // bpf-output
+        assert_eq!(kind(head(1, 0)), None); // counting cpu-clock
+        assert_eq!(kind(AttrHead { sample_period: 49, ..head(1, 0) }), Some(BPFDRV_PERF_KIND_BY_TYPE));
+        assert_eq!(kind(AttrHead { sample_period: 99, ..head(1, 1) }), Some(BPFDRV_PERF_KIND_BY_TYPE));
+        assert_eq!(kind(AttrHead { sample_period: 99, ..head(1, 2) }), None); // page faults
+        assert_eq!(kind(head(0, 0)), None); // hardware cycles
+        assert_eq!(kind(head(8, 1)), Some(BPFDRV_PERF_KIND_KPROBE));
+        assert_eq!(kind(head(9, 0)), Some(BPFDRV_PERF_KIND_UPROBE));
+        assert_eq!(kind(head(10, 0)), None); // another dynamic PMU
+        assert_eq!(driver_kind(&head(8, 0), &ProbePmus::default()), None);
     }
 
     #[test]
-    fn routes_tracepoints_and_bpf_output_only() {
-        assert!(driver_handles(&head(2, 1234)));
-        assert!(driver_handles(&head(1, 10)));
-        assert!(!driver_handles(&head(1, 0))); // cpu-clock
-        assert!(!driver_handles(&head(0, 0))); // hardware cycles
-        assert!(!driver_handles(&head(8, 0))); // a dynamic PMU (kprobe, uprobe)
+    fn parses_sysfs_pmu_types() {
+        assert_eq!(parse_pmu_type(b"8\n"), Some(8));
+        assert_eq!(parse_pmu_type(b"x"), None);
+        assert_eq!(parse_pmu_type(b""), None);
     }
 
     #[test]
@@ -115,23 +193,25 @@ mod tests {
             type_: 1,
             size: 128,
             config: 10,
+            sample_period: 7,
             ..Default::default()
         };
         let h = unsafe { AttrHead::read((&mut attr as *mut _) as *const u8) }.unwrap();
-        assert_eq!(h, AttrHead { type_: 1, size: 128, config: 10 });
+        assert_eq!(h, AttrHead { type_: 1, size: 128, config: 10, sample_period: 7 });
         assert!(unsafe { AttrHead::read(std::ptr::null()) }.is_none());
     }
 
     #[test]
     fn request_carries_the_call() {
-        let h = AttrHead { type_: 2, size: 0, config: 77 };
-        let r = request(&h, 0x1000, -1, 3, -1, PERF_FLAG_FD_CLOEXEC as libc::c_long);
-        assert_eq!(r.size, 32);
+        let h = AttrHead { type_: 2, size: 0, config: 77, sample_period: 0 };
+        let r = request(&h, BPFDRV_PERF_KIND_UPROBE, 0x1000, -1, 3, -1, PERF_FLAG_FD_CLOEXEC as libc::c_long);
+        assert_eq!(r.size, 40);
+        assert_eq!((r.kind, r.reserved), (BPFDRV_PERF_KIND_UPROBE, 0));
         assert_eq!(r.attr_size, DEFAULT_ATTR_SIZE);
         assert_eq!(r.attr, 0x1000);
         assert_eq!((r.pid, r.cpu, r.group_fd), (-1, 3, -1));
         assert_eq!(r.flags, PERF_FLAG_FD_CLOEXEC);
         let h = AttrHead { size: 136, ..h };
-        assert_eq!(request(&h, 0, 0, 0, 0, 0).attr_size, 136);
+        assert_eq!(request(&h, 0, 0, 0, 0, 0, 0).attr_size, 136);
     }
 }

@@ -305,6 +305,46 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     Ok(out)
 }
 
+/// A small libbpf program from `tests/guest/<dir>/`: `<name>.bpf.c` compiled with clang
+/// for BPF (-g -O2; plain UAPI headers, no vmlinux.h, so one object serves every
+/// kernel) and its loader `<name>_test.c` linked against Debian's static libbpf.a.
+/// Returns (loader, object). Panics on compiler errors; skips without clang/libbpf-dev.
+pub fn guest_bpf_program(dir: &str, name: &str) -> Result<(PathBuf, PathBuf), Skip> {
+    need_tool("clang", "clang")?;
+    need_tool("gcc", "gcc")?;
+    let libbpf = Path::new("/usr/lib/x86_64-linux-gnu/libbpf.a");
+    if !libbpf.exists() || !Path::new("/usr/include/bpf/libbpf.h").exists() {
+        return Err(Skip("libbpf-dev missing (apt-get install libbpf-dev)".into()));
+    }
+    let src = repo_root().join("tests/guest").join(dir);
+    let out = work_dir().join(dir);
+    std::fs::create_dir_all(&out).expect("create guest program dir");
+    let obj = out.join(format!("{name}.bpf.o"));
+    run_logged(
+        Command::new("clang")
+            .args(["-g", "-O2", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86"])
+            .args(["-I/usr/include/x86_64-linux-gnu", "-c", "-o"])
+            .arg(&obj)
+            .arg(src.join(format!("{name}.bpf.c"))),
+        &format!("compiling {dir}/{name}.bpf.c"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let loader = out.join(format!("{name}_test"));
+    run_logged(
+        Command::new("gcc")
+            .args(["-O2", "-Wall", "-Werror", "-I"])
+            .arg(&src)
+            .arg("-o")
+            .arg(&loader)
+            .arg(src.join(format!("{name}_test.c")))
+            .arg(libbpf)
+            .args(["-lelf", "-lz"]),
+        &format!("compiling {dir}/{name}_test.c"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Ok((loader, obj))
+}
+
 /// A host tool (e.g. Debian's `execsnoop`) to copy into the guest at the same path.
 pub fn host_tool(name: &str, package: &str) -> Result<PathBuf, Skip> {
     need_tool(name, package)

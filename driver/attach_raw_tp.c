@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * BPF_RAW_TRACEPOINT_OPEN: a RAW_TRACEPOINT program on a kernel tracepoint by name,
+ * reading the tracepoint's arguments as u64 args[]. The result is a link fd (closing
+ * it detaches), as in the kernel.
+ *
+ * The probe cannot know the tracepoint's prototype (the kernel generates one
+ * __bpf_trace_<name> per tracepoint, and takes the argument count from
+ * bpf_raw_event_map, both absent without CONFIG_BPF_EVENTS), so it takes the
+ * maximum, 12 u64 arguments after the data pointer. On x86_64 this is safe for any
+ * tracepoint: the first five arguments travel in registers, the rest in the caller's
+ * outgoing stack area, which the callee only reads; arguments the tracepoint does not
+ * pass read as leftover register/stack values, and 32-bit arguments are not
+ * sign-extended as the kernel's CAST_TO_U64 would. Programs read what the
+ * tracepoint's TP_PROTO defines, as they must natively (the kernel rejects reads past
+ * its argument count at attach; this module cannot check that).
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+#define RAW_TP_MAX_ARGS 12
+
+struct raw_tp_state {
+	struct bpfdrv_tracepoint tp;
+	struct bpfdrv_prog *prog; /* the link's reference */
+};
+
+u32 bpfdrv_raw_tp_ctx_size(void)
+{
+	return RAW_TP_MAX_ARGS * sizeof(u64);
+}
+
+static void raw_tp_probe(void *data, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5,
+			 u64 a6, u64 a7, u64 a8, u64 a9, u64 a10, u64 a11)
+{
+	struct raw_tp_state *rs = data;
+	u64 args[RAW_TP_MAX_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
+	struct bpfdrv_run_ctx c = { args, sizeof(args), NULL, 0, 0 };
+
+	bpfdrv_prog_run(rs->prog, &c);
+}
+
+static void raw_tp_release(struct bpfdrv_link *link)
+{
+	struct raw_tp_state *rs = link->priv;
+
+	/* Waits until no CPU is inside raw_tp_probe: the program outlives every run. */
+	bpfdrv_tracepoint_unregister(&rs->tp, raw_tp_probe, rs);
+	kfree(rs);
+}
+
+static const struct bpfdrv_link_ops raw_tp_link_ops = {
+	.name = "raw_tracepoint",
+	.release = raw_tp_release,
+};
+
+int bpfdrv_cmd_raw_tp_open(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_raw_tp_open_attr *attr = &uattr->raw_tp;
+	struct raw_tp_state *rs;
+	struct bpfdrv_prog *prog;
+	long n;
+	int err;
+
+	prog = bpfdrv_prog_from_fd((int)attr->prog_fd);
+	if (IS_ERR(prog))
+		return PTR_ERR(prog);
+	if (prog->type != BPFDRV_PROG_TYPE_RAW_TRACEPOINT) {
+		err = -EINVAL;
+		goto fail_prog;
+	}
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	if (!rs) {
+		err = -ENOMEM;
+		goto fail_prog;
+	}
+	n = strncpy_from_user(rs->tp.name, bpfdrv_u64_to_ptr(attr->name), sizeof(rs->tp.name));
+	if (n < 0 || n == sizeof(rs->tp.name)) {
+		err = n < 0 ? n : -EINVAL;
+		goto fail_rs;
+	}
+	err = bpfdrv_tracepoint_find(&rs->tp);
+	if (err) {
+		bpfdrv_warn("raw tracepoint '%s' not found\n", rs->tp.name);
+		goto fail_rs;
+	}
+	rs->prog = prog;
+	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
+	if (err)
+		goto fail_rs;
+	/* From here the link owns the program reference and rs. */
+	return bpfdrv_link_new_fd(&raw_tp_link_ops, prog, rs);
+fail_rs:
+	kfree(rs);
+fail_prog:
+	bpfdrv_prog_put(prog);
+	return err;
+}

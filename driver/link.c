@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpf_link fds: BPF_LINK_CREATE (attach type BPF_PERF_EVENT: a program on one of our
+ * perf event fds, with a bpf_cookie), BPF_LINK_UPDATE, BPF_LINK_DETACH. Closing the
+ * last reference to a link detaches it. Each kind of link names its operations in a
+ * struct bpfdrv_link_ops; like the kernel's, perf-event and raw-tracepoint links have
+ * neither update (EINVAL) nor detach (EOPNOTSUPP) — libbpf and the oracle agree.
+ */
+#include <linux/kernel.h>
+#include <linux/file.h>
+#include <linux/slab.h>
+#include "bpfdrv.h"
+#include "compat.h"
+
+static int link_release(struct inode *inode, struct file *file)
+{
+	struct bpfdrv_link *link = file->private_data;
+
+	link->ops->release(link);
+	bpfdrv_prog_put(link->prog);
+	kfree(link);
+	return 0;
+}
+
+static const struct file_operations bpfdrv_link_fops = {
+	.owner = THIS_MODULE,
+	.release = link_release,
+	.llseek = noop_llseek,
+};
+
+int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *prog, void *priv)
+{
+	struct bpfdrv_link *link = kzalloc(sizeof(*link), GFP_KERNEL);
+	int fd;
+
+	if (!link) {
+		ops->release(&(struct bpfdrv_link){ ops, prog, priv });
+		bpfdrv_prog_put(prog);
+		return -ENOMEM;
+	}
+	link->ops = ops;
+	link->prog = prog;
+	link->priv = priv;
+	fd = bpfdrv_new_fd("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC);
+	if (fd < 0) {
+		ops->release(link);
+		bpfdrv_prog_put(prog);
+		kfree(link);
+	}
+	return fd;
+}
+
+/* The link behind @fd with a file reference, or EBADF / EINVAL as the kernel's bpf_link_get_from_fd. */
+static struct file *link_fget(int fd, struct bpfdrv_link **linkp)
+{
+	struct file *file = fget(fd);
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	if (file->f_op != &bpfdrv_link_fops) {
+		fput(file);
+		return ERR_PTR(-EINVAL);
+	}
+	*linkp = file->private_data;
+	return file;
+}
+
+/* ---- perf event links ---- */
+static void perf_link_release(struct bpfdrv_link *link)
+{
+	struct file *perf_file = link->priv;
+	struct bpfdrv_event *ev = perf_file->private_data;
+
+	bpfdrv_event_detach(ev);
+	fput(perf_file);
+}
+
+static const struct bpfdrv_link_ops perf_link_ops = {
+	.name = "perf_event",
+	.release = perf_link_release,
+};
+
+static int perf_link_create(const struct bpfdrv_link_create_attr *attr, struct bpfdrv_prog *prog)
+{
+	struct bpfdrv_event *ev;
+	struct file *perf_file;
+	int err;
+
+	if (attr->flags)
+		return -EINVAL;
+	perf_file = bpfdrv_event_fget((int)attr->target_fd, &ev);
+	if (IS_ERR(perf_file))
+		return PTR_ERR(perf_file);
+	/* The event holds a program reference, the link another. */
+	bpfdrv_prog_get(prog);
+	err = bpfdrv_event_attach(ev, prog, attr->bpf_cookie);
+	if (err) {
+		bpfdrv_prog_put(prog);
+		fput(perf_file);
+		return err;
+	}
+	bpfdrv_prog_get(prog);
+	return bpfdrv_link_new_fd(&perf_link_ops, prog, perf_file);
+}
+
+int bpfdrv_cmd_link_create(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_link_create_attr *attr = &uattr->link_create;
+	struct bpfdrv_prog *prog = bpfdrv_prog_from_fd((int)attr->prog_fd);
+	int ret;
+
+	if (IS_ERR(prog))
+		return PTR_ERR(prog);
+	switch (prog->type) {
+	case BPFDRV_PROG_TYPE_KPROBE:
+	case BPFDRV_PROG_TYPE_TRACEPOINT:
+	case BPFDRV_PROG_TYPE_PERF_EVENT:
+		if (attr->attach_type != BPFDRV_ATTACH_PERF_EVENT) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = perf_link_create(attr, prog);
+		break;
+	default:
+		bpfdrv_warn("BPF_LINK_CREATE: program type %u, attach type %u not supported\n",
+			    prog->type, attr->attach_type);
+		ret = -EINVAL;
+	}
+	bpfdrv_prog_put(prog);
+	return ret;
+}
+
+int bpfdrv_cmd_link_update(union bpfdrv_attr *uattr)
+{
+	const struct bpfdrv_link_update_attr *attr = &uattr->link_update;
+	struct bpfdrv_prog *new_prog, *old_prog = NULL;
+	struct bpfdrv_link *link;
+	struct file *file;
+	int ret;
+
+	if (attr->flags & ~BPFDRV_F_REPLACE)
+		return -EINVAL;
+	file = link_fget((int)attr->link_fd, &link);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	new_prog = bpfdrv_prog_from_fd((int)attr->new_prog_fd);
+	if (IS_ERR(new_prog)) {
+		ret = PTR_ERR(new_prog);
+		goto out_file;
+	}
+	if (attr->flags & BPFDRV_F_REPLACE) {
+		old_prog = bpfdrv_prog_from_fd((int)attr->old_prog_fd);
+		if (IS_ERR(old_prog)) {
+			ret = PTR_ERR(old_prog);
+			goto out_new;
+		}
+	} else if (attr->old_prog_fd) {
+		ret = -EINVAL;
+		goto out_new;
+	}
+	if (old_prog && old_prog != link->prog)
+		ret = -EPERM;
+	else
+		ret = link->ops->update ? link->ops->update(link, new_prog) : -EINVAL;
+	if (old_prog)
+		bpfdrv_prog_put(old_prog);
+out_new:
+	bpfdrv_prog_put(new_prog);
+out_file:
+	fput(file);
+	return ret;
+}
+
+int bpfdrv_cmd_link_detach(union bpfdrv_attr *uattr)
+{
+	struct bpfdrv_link *link;
+	struct file *file = link_fget((int)uattr->link_detach.link_fd, &link);
+	int ret;
+
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = link->ops->detach ? link->ops->detach(link) : -EOPNOTSUPP;
+	fput(file);
+	return ret;
+}

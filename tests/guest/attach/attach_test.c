@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * attach_test OBJ: every tracing attach path libbpf (1.x) uses, plus the older
+ * PERF_EVENT_IOC_SET_BPF sequence done by hand, each counted exactly. Prints
+ * "BPFCOMPAT-RESULT attach_<key>=<value>" lines; the guest test compares them with
+ * fixed expectations and with the same binary's output on the stock kernel (native eBPF).
+ *
+ * Kprobes probe __x64_sys_getpgid (nothing else in the guest calls getpgid), uprobes
+ * functions of this binary and libc's getpgid (bashreadline-style: a function of a
+ * shared library), the raw tracepoint is sys_enter filtered on getpgid, and
+ * perf_event programs sample cpu-clock (per CPU, link) and task-clock (SET_BPF).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach_slots.h"
+
+#define N 5
+#define TRACEFS "/sys/kernel/tracing"
+
+static struct bpf_object *obj;
+static int counts_fd;
+
+static void result(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void result(const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("BPFCOMPAT-RESULT attach_%s=", key);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void die(const char *what)
+{
+	result("fatal", "%s: %s", what, strerror(errno));
+	exit(1);
+}
+
+static __u64 count(__u32 slot)
+{
+	__u64 v = 0;
+
+	if (bpf_map_lookup_elem(counts_fd, &slot, &v))
+		die("lookup counts");
+	return v;
+}
+
+static void reset_counts(void)
+{
+	__u64 zero = 0;
+	__u32 i;
+
+	for (i = 0; i < SLOT_MAX; i++)
+		bpf_map_update_elem(counts_fd, &i, &zero, BPF_ANY);
+}
+
+static struct bpf_program *prog(const char *name)
+{
+	struct bpf_program *p = bpf_object__find_program_by_name(obj, name);
+
+	if (!p)
+		die(name);
+	return p;
+}
+
+static struct bpf_link *check_link(struct bpf_link *l, const char *what)
+{
+	if (!l) {
+		result("attach_failed", "%s: %s", what, strerror(errno));
+		exit(1);
+	}
+	return l;
+}
+
+static void trigger_getpgid(int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		syscall(SYS_getpgid, 0);
+}
+
+static int perf_open(struct perf_event_attr *attr, int pid, int cpu)
+{
+	return syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* The older libbpf sequence: PERF_EVENT_IOC_SET_BPF, then ENABLE. */
+static void set_bpf(int pfd, struct bpf_program *p, const char *what)
+{
+	if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(p)) || ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0)) {
+		result("attach_failed", "%s SET_BPF: %s", what, strerror(errno));
+		exit(1);
+	}
+}
+
+static int read_int_file(const char *path)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		die(path);
+	close(fd);
+	return atoi(buf);
+}
+
+static void tracefs_write(const char *file, const char *line)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	fd = open(path, O_WRONLY | O_APPEND);
+	if (fd < 0 || write(fd, line, strlen(line)) < 0)
+		die(line);
+	close(fd);
+}
+
+/* Legacy kprobe (what libbpf does without the kprobe PMU, e.g. on 3.10). */
+static int legacy_kprobe(const char *def, const char *event)
+{
+	struct perf_event_attr attr;
+	char path[256];
+	int pfd;
+
+	tracefs_write("kprobe_events", def);
+	snprintf(path, sizeof(path), TRACEFS "/events/kprobes/%s/id", event);
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = read_int_file(path);
+	attr.sample_period = 1;
+	attr.wakeup_events = 1;
+	pfd = perf_open(&attr, -1, 0);
+	if (pfd < 0)
+		die("perf_event_open(legacy kprobe)");
+	return pfd;
+}
+
+static unsigned long long kallsyms_addr(const char *sym)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long addr;
+	char type, name[256];
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%llx %c %255s%*[^\n]", &addr, &type, name) == 3)
+		if (!strcmp(name, sym)) {
+			fclose(f);
+			return addr;
+		}
+	fclose(f);
+	return 0;
+}
+
+static void kprobes_tracepoints(void)
+{
+	LIBBPF_OPTS(bpf_kprobe_opts, kopts, .bpf_cookie = 0x1234);
+	LIBBPF_OPTS(bpf_kprobe_opts, kropts, .retprobe = true);
+	LIBBPF_OPTS(bpf_tracepoint_opts, topts, .bpf_cookie = 0x5678);
+	struct bpf_link *links[4];
+	struct perf_event_attr attr;
+	int pfd_pmu, pfd_legacy, pfd_legacy_ret, i, ret;
+	unsigned long long func = kallsyms_addr("__x64_sys_getpgid");
+	__u64 pgid = getpgid(0); /* before attaching: later calls would count */
+
+	/* libbpf's own route: the kprobe PMU, BPF_LINK_CREATE where supported. */
+	links[0] = check_link(bpf_program__attach_kprobe_opts(prog("kp"), "__x64_sys_getpgid", &kopts), "kprobe");
+	links[1] = check_link(bpf_program__attach_kprobe_opts(prog("kretp"), "__x64_sys_getpgid", &kropts), "kretprobe");
+	links[2] = check_link(bpf_program__attach_tracepoint_opts(prog("tp"), "syscalls", "sys_enter_getpgid", &topts), "tracepoint");
+	links[3] = check_link(bpf_program__attach_raw_tracepoint(prog("rawtp"), "sys_enter"), "raw_tracepoint");
+
+	/* By hand: the kprobe PMU with SET_BPF (what libbpf before links does). */
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
+	attr.config1 = (unsigned long)"__x64_sys_getpgid";
+	attr.config2 = 0;
+	pfd_pmu = perf_open(&attr, -1, 0);
+	if (pfd_pmu < 0)
+		die("perf_event_open(kprobe PMU)");
+	set_bpf(pfd_pmu, prog("kp_setbpf"), "kprobe PMU");
+
+	/* Legacy kprobe_events with maxactive for the kretprobe. */
+	pfd_legacy = legacy_kprobe("p:kprobes/bpfcompat_kp __x64_sys_getpgid\n", "bpfcompat_kp");
+	set_bpf(pfd_legacy, prog("kp_legacy"), "legacy kprobe");
+	pfd_legacy_ret = legacy_kprobe("r16:kprobes/bpfcompat_krp __x64_sys_getpgid\n", "bpfcompat_krp");
+	set_bpf(pfd_legacy_ret, prog("kretp_legacy"), "legacy kretprobe");
+
+	trigger_getpgid(N);
+
+	result("kprobe", "%llu", count(SLOT_KP));
+	result("kprobe_cookie", "0x%llx", count(SLOT_KP_COOKIE));
+	result("kprobe_func_ip", "%s", func && count(SLOT_KP_FUNC_IP) == func ? "symbol" : "wrong");
+	result("kretprobe", "%llu", count(SLOT_KRETP));
+	result("kretprobe_rc", "%s", count(SLOT_KRETP_RC) == pgid ? "pgid" : "wrong");
+	result("kretprobe_func_ip", "%s", func && count(SLOT_KRETP_FUNC_IP) == func ? "symbol" : "wrong");
+	result("kprobe_pmu_setbpf", "%llu", count(SLOT_KP_SETBPF));
+	result("kprobe_legacy", "%llu", count(SLOT_KP_LEGACY));
+	result("kretprobe_legacy", "%llu", count(SLOT_KRETP_LEGACY));
+	result("kretprobe_legacy_rc", "%s", count(SLOT_KRETP_LEGACY_RC) == pgid ? "pgid" : "wrong");
+	result("tracepoint", "%llu", count(SLOT_TP));
+	result("tracepoint_cookie", "0x%llx", count(SLOT_TP_COOKIE));
+	result("raw_tracepoint", "%llu", count(SLOT_RAWTP));
+
+	/* Perf-event and raw_tp links have neither update nor detach in the kernel. */
+	ret = bpf_link_update(bpf_link__fd(links[0]), bpf_program__fd(prog("kp_setbpf")), NULL);
+	result("link_update", "%s", ret ? strerrorname_np(errno) : "ok");
+	ret = bpf_link_detach(bpf_link__fd(links[0]));
+	result("link_detach", "%s", ret ? strerrorname_np(errno) : "ok");
+	/* A second program on an event that has one. */
+	ret = ioctl(pfd_pmu, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(prog("kp")));
+	result("second_set_bpf", "%s", ret ? strerrorname_np(errno) : "ok");
+	/* A tracepoint program on a kprobe event. */
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = read_int_file(TRACEFS "/events/kprobes/bpfcompat_kp/id");
+	i = perf_open(&attr, -1, 0);
+	ret = i < 0 ? -1 : ioctl(i, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(prog("tp")));
+	result("tracepoint_prog_on_kprobe", "%s", ret ? strerrorname_np(errno) : "ok");
+	if (i >= 0)
+		close(i);
+
+	/* Closing links and perf fds detaches: no more counts. */
+	for (i = 0; i < 4; i++)
+		bpf_link__destroy(links[i]);
+	close(pfd_pmu);
+	close(pfd_legacy);
+	close(pfd_legacy_ret);
+	tracefs_write("kprobe_events", "-:kprobes/bpfcompat_kp\n");
+	tracefs_write("kprobe_events", "-:kprobes/bpfcompat_krp\n");
+	reset_counts();
+	trigger_getpgid(N);
+	result("after_detach", "%llu", count(SLOT_KP) + count(SLOT_KRETP) + count(SLOT_KP_SETBPF) +
+	       count(SLOT_KP_LEGACY) + count(SLOT_KRETP_LEGACY) + count(SLOT_TP) + count(SLOT_RAWTP));
+}
+
+__attribute__((noipa)) int bpfcompat_target(int x)
+{
+	__asm__ volatile("" ::: "memory");
+	return 2 * x + 1;
+}
+
+__attribute__((noipa)) int bpfcompat_target_pid(int x)
+{
+	__asm__ volatile("" ::: "memory");
+	return x + 7;
+}
+
+static void uprobes(void)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "bpfcompat_target", .bpf_cookie = 0x9abc);
+	LIBBPF_OPTS(bpf_uprobe_opts, uropts, .func_name = "bpfcompat_target", .retprobe = true);
+	LIBBPF_OPTS(bpf_uprobe_opts, libopts, .func_name = "getpgid");
+	LIBBPF_OPTS(bpf_uprobe_opts, pidopts, .func_name = "bpfcompat_target_pid");
+	struct bpf_link *links[4];
+	char self[PATH_MAX];
+	Dl_info libc;
+	int go[2], i, child, status;
+	volatile int sink = 0;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n < 0)
+		die("readlink /proc/self/exe");
+	self[n] = 0;
+	if (!dladdr((void *)getpgid, &libc) || !libc.dli_fname)
+		die("dladdr(getpgid)");
+	reset_counts();
+	links[0] = check_link(bpf_program__attach_uprobe_opts(prog("up"), -1, self, 0, &uopts), "uprobe");
+	links[1] = check_link(bpf_program__attach_uprobe_opts(prog("uretp"), -1, self, 0, &uropts), "uretprobe");
+	links[2] = check_link(bpf_program__attach_uprobe_opts(prog("up_lib"), -1, libc.dli_fname, 0, &libopts), "uprobe on libc");
+
+	/* Per-pid: only the child's calls count. */
+	if (pipe(go))
+		die("pipe");
+	child = fork();
+	if (child == 0) {
+		char c;
+
+		if (read(go[0], &c, 1) != 1)
+			_exit(2);
+		for (i = 0; i < 3; i++)
+			sink += bpfcompat_target_pid(i);
+		_exit(0);
+	}
+	links[3] = check_link(bpf_program__attach_uprobe_opts(prog("up_pid"), child, self, 0, &pidopts), "uprobe pid");
+
+	for (i = 0; i < N; i++)
+		sink += bpfcompat_target(i);
+	for (i = 0; i < N; i++)
+		sink += getpgid(0);
+	for (i = 0; i < 4; i++)
+		sink += bpfcompat_target_pid(i);
+	if (write(go[1], "x", 1) != 1)
+		die("write");
+	waitpid(child, &status, 0);
+
+	result("uprobe", "%llu", count(SLOT_UPROBE));
+	result("uprobe_arg", "%llu", count(SLOT_UPROBE_ARG));
+	result("uprobe_cookie", "0x%llx", count(SLOT_UPROBE_COOKIE));
+	result("uretprobe", "%llu", count(SLOT_URETPROBE));
+	result("uretprobe_rc", "%llu", count(SLOT_URETPROBE_RC));
+	result("uprobe_libc", "%llu", count(SLOT_ULIB));
+	result("uprobe_pid", "%llu", count(SLOT_UPID));
+	for (i = 0; i < 4; i++)
+		bpf_link__destroy(links[i]);
+	reset_counts();
+	for (i = 0; i < N; i++)
+		sink += bpfcompat_target(i) + getpgid(0);
+	result("uprobe_after_detach", "%llu", count(SLOT_UPROBE) + count(SLOT_URETPROBE) + count(SLOT_ULIB));
+}
+
+static void spin_ms(int ms)
+{
+	struct timespec a, b;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+static void perf_events(void)
+{
+	LIBBPF_OPTS(bpf_perf_event_opts, popts, .bpf_cookie = 77);
+	int ncpu = libbpf_num_possible_cpus(), cpu, pfd;
+	struct bpf_link *links[64];
+	struct perf_event_attr attr;
+	int nlinks = 0;
+
+	reset_counts();
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = 1000000; /* 1 ms */
+	for (cpu = 0; cpu < ncpu && cpu < 64; cpu++) {
+		pfd = perf_open(&attr, -1, cpu);
+		if (pfd < 0)
+			continue; /* offline CPU */
+		links[nlinks++] = check_link(bpf_program__attach_perf_event_opts(prog("sample"), pfd, &popts), "perf_event");
+	}
+	spin_ms(300);
+	result("cpu_clock_sampled", "%s", count(SLOT_SAMPLES) > 0 ? "yes" : "no");
+	result("cpu_clock_period", "%llu", count(SLOT_SAMPLE_PERIOD));
+	result("cpu_clock_cookie", "%llu", count(SLOT_SAMPLE_COOKIE));
+	while (nlinks)
+		bpf_link__destroy(links[--nlinks]);
+
+	reset_counts();
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	attr.sample_period = 2000000;
+	pfd = perf_open(&attr, 0, -1);
+	if (pfd < 0)
+		die("perf_event_open(task-clock)");
+	set_bpf(pfd, prog("sample"), "task-clock");
+	spin_ms(300);
+	result("task_clock_sampled", "%s", count(SLOT_SAMPLES) > 0 ? "yes" : "no");
+	result("task_clock_period", "%llu", count(SLOT_SAMPLE_PERIOD));
+	result("task_clock_cookie", "%llu", count(SLOT_SAMPLE_COOKIE));
+	close(pfd);
+}
+
+int main(int argc, char **argv)
+{
+	__u64 pid = getpid(), nr = SYS_getpgid;
+	__u32 k0 = 0, k1 = 1;
+	int cfg_fd;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s attach.bpf.o\n", argv[0]);
+		return 2;
+	}
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj)
+		die("open object");
+	if (bpf_object__load(obj))
+		die("load object");
+	counts_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "counts"));
+	cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(obj, "cfg"));
+	if (bpf_map_update_elem(cfg_fd, &k0, &pid, BPF_ANY) || bpf_map_update_elem(cfg_fd, &k1, &nr, BPF_ANY))
+		die("cfg");
+	result("loaded", "yes");
+	kprobes_tracepoints();
+	uprobes();
+	perf_events();
+	bpf_object__close(obj);
+	result("done", "yes");
+	return 0;
+}
