@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/ratelimit.h> /* pr_warn_ratelimited's state on 3.10 */
 #include "bpfdrv_protocol.h"
 #include "ebpf_engine.h"
 

@@ -20,6 +20,16 @@
 #include <linux/sched/signal.h>
 #endif
 
+/*
+ * RHEL/CentOS kernels keep their base version number (3.10.0) and backport newer APIs
+ * under it; RHEL_RELEASE_CODE (linux/version.h) says which minor release we build for.
+ */
+#ifdef RHEL_RELEASE_CODE
+#define BPFDRV_RHEL_AT_LEAST(a, b) (RHEL_RELEASE_CODE >= RHEL_RELEASE_VERSION(a, b))
+#else
+#define BPFDRV_RHEL_AT_LEAST(a, b) 0
+#endif
+
 /* Fault-tolerant reads of kernel and user memory from any context. */
 static inline long bpfdrv_read_kernel_nofault(void *dst, const void *src, size_t size)
 {
@@ -147,7 +157,8 @@ static inline void *bpfdrv_sample_raw(struct perf_sample_data *data, u32 *size)
 {
 	if (!data->raw)
 		return NULL;
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 7, 0)
+/* RHEL 7.6 (3.10.0-957) backported the 4.7 fragment layout with its eBPF tracing. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 7, 0) || BPFDRV_RHEL_AT_LEAST(7, 6)
 	*size = data->raw->frag.size;
 	return data->raw->frag.data;
 #else

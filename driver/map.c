@@ -6,6 +6,7 @@
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 #include <linux/slab.h>
+#include <linux/ctype.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include "bpfdrv.h"

@@ -2,6 +2,8 @@
 /* Objects are real file descriptors (anon inodes), like native BPF objects. */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
 #include "bpfdrv.h"
 
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags)
