@@ -77,7 +77,8 @@ static int uprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 
 	if ((attr->config & 0xffffffffULL) & ~BPFDRV_PERF_PROBE_CONFIG_IS_RETPROBE)
 		return -EINVAL;
-	if (!attr->config1)
+	/* The kernel rejects offsets past the file; a negative loff_t would slip past that. */
+	if (!attr->config1 || (s64)attr->config2 < 0)
 		return -EINVAL;
 	us = kzalloc(sizeof(*us), GFP_KERNEL);
 	if (!us)
