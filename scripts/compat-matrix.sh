@@ -3,15 +3,28 @@
 # libbpfhook.so) against the stock Debian kernel (native eBPF), regenerating
 # docs/compat-matrix.md.
 #   scripts/compat-matrix.sh [--tools a,b | --fast] [--batch N] [--side shim|native|both] [--out FILE]
-# Builds (cached) the no-bpf kernel, unpacks the stock kernel, builds the hook and the module.
+# The module and the hook are built from the committed tree (HEAD, exported to
+# target/matrix-head), so the report describes a commit, not a working tree in flux;
+# COMPAT_MATRIX_WORKTREE=1 builds the working tree instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 kernel_dir=$(nice ./scripts/build-kernel.sh nobpf | tail -n1)
-nice cargo build --release -p bpfhook -p bpfcompat-tests --bin compat-matrix
+nice cargo build --release -p bpfcompat-tests --bin compat-matrix
+src=$PWD; hook_target=$PWD/target
+if [ -z "${COMPAT_MATRIX_WORKTREE:-}" ]; then
+    src=$PWD/target/matrix-head/src
+    rm -rf "$src"; mkdir -p "$src"
+    git archive HEAD | tar -x -C "$src"
+    hook_target=$PWD/target/matrix-head/target
+fi
+nice make -C "$src/driver" KDIR="$kernel_dir/build" >/dev/null
+(cd "$src" && nice cargo build --release -p bpfhook --target-dir "$hook_target")
 export BPFCOMPAT_KERNEL_DIR=$kernel_dir
-export BPFCOMPAT_HOOK=$PWD/target/release/libbpfhook.so
+export BPFCOMPAT_MODULE=$src/driver/bpfdrv.ko
+export BPFCOMPAT_HOOK=$hook_target/release/libbpfhook.so
 export COMPAT_MATRIX_COMMAND="scripts/compat-matrix.sh${*:+ $*}"
+echo "compat-matrix: module $BPFCOMPAT_MODULE, hook $BPFCOMPAT_HOOK ($(git rev-parse --short HEAD))"
 status=0
 ./target/release/compat-matrix "$@" || status=$?
 echo "compat-matrix: wall time $(( $(date +%s) - t0 ))s"

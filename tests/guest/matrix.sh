@@ -73,21 +73,39 @@ check_dmesg() {
     dmesg -c > /dev/null
 }
 
-# run_tool NAME SETTLE TOOL [ARGS...]: start TOOL (under $MATRIX_PRELOAD), wait until it
-# prints its first stdout line (attached) or exits, run wl_NAME, wait SETTLE seconds for
-# the events to arrive, SIGINT it (as Ctrl-C) and show what it printed.
+# wait_attached PID: for a tool that prints nothing before Ctrl-C: wait until its number of
+# open fds (maps, programs, perf events, links) has been stable for two seconds.
+wait_attached() {
+    _last=-1; _stable=0; _n=0
+    while alive $1 && [ $_n -lt $MATRIX_READY ]; do
+        _c=$(ls /proc/$1/fd 2>/dev/null | wc -l)
+        if [ "$_c" = "$_last" ] && [ "$_c" -gt 4 ]; then _stable=$((_stable + 1)); else _stable=0; fi
+        [ $_stable -ge 2 ] && return 0
+        _last=$_c; sleep 1; _n=$((_n + 1))
+    done
+    alive $1
+}
+
+# run_tool NAME SETTLE QUIET TOOL [ARGS...]: start TOOL (under $MATRIX_PRELOAD), wait until
+# it prints its first stdout line (attached; QUIET=1: until its fds are stable) or exits,
+# run wl_NAME, wait SETTLE seconds for the events to arrive, SIGINT it (as Ctrl-C) and
+# show what it printed.
 run_tool() {
-    name=$1; settle=$2; shift 2
+    name=$1; settle=$2; quiet=$3; shift 3
     rm -f /tmp/m.out /tmp/m.err /tmp/m.wl
     echo "BPFCOMPAT-MATRIX-TOOL $name $*"
     t0=$(cut -d' ' -f1 /proc/uptime)
     env $MATRIX_PRELOAD stdbuf -oL "$@" > /tmp/m.out 2> /tmp/m.err &
     pid=$!
-    _n=0
-    while [ ! -s /tmp/m.out ] && alive $pid && [ $_n -lt $(( MATRIX_READY * 10 )) ]; do
-        usleep 100000; _n=$((_n + 1))
-    done
-    if [ -s /tmp/m.out ] && alive $pid; then result "$name.ready" yes; else result "$name.ready" no; fi
+    if [ "$quiet" = 1 ]; then
+        if wait_attached $pid; then result "$name.ready" yes; else result "$name.ready" no; fi
+    else
+        _n=0
+        while [ ! -s /tmp/m.out ] && alive $pid && [ $_n -lt $(( MATRIX_READY * 10 )) ]; do
+            usleep 100000; _n=$((_n + 1))
+        done
+        if [ -s /tmp/m.out ] && alive $pid; then result "$name.ready" yes; else result "$name.ready" no; fi
+    fi
     t1=$(cut -d' ' -f1 /proc/uptime)
     usleep 500000
     wl_$name > /tmp/m.wl 2>&1

@@ -5,6 +5,9 @@
 //!     compat-matrix [--out docs/compat-matrix.md] [--tools a,b,c | --fast] [--batch N]
 //!                   [--side shim|native|both] [--require PASSING_LIST_FILE]
 //!
+//! Runs are merged into per-side caches (target/guest/matrix-<side>.json): a side not run
+//! this time, or a tool not in `--tools`, is judged from its cached run.
+//!
 //! Exit status: 0 when the report was written (failing tools are the report's content,
 //! not an error), 1 when a tool listed in `--require` does not pass, 2 on usage errors.
 use bpfcompat_tests::matrix::{self, Bench, Runs, Side, Tool};
@@ -16,6 +19,7 @@ fn main() {
     let mut batch = 12usize;
     let mut sides = (true, true);
     let mut require: Vec<String> = Vec::new();
+    let mut skip_run = false;
     let mut args = std::env::args().skip(1);
     let usage = || -> ! {
         eprintln!("usage: compat-matrix [--out FILE] [--tools a,b | --fast] [--batch N] [--side shim|native|both] [--require a,b]");
@@ -35,10 +39,28 @@ fn main() {
                     _ => usage(),
                 }
             }
+            "--parse-log" => {
+                // --parse-log shim|native LOG: put the runs of an earlier boot's serial log into the cache.
+                let side = match args.next().as_deref() { Some("shim") => Side::Shim, Some("native") => Side::Native, _ => usage() };
+                let path = std::path::PathBuf::from(args.next().unwrap_or_else(|| usage()));
+                let log = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let run = bpfcompat_tests::guest::GuestRun { name: "parsed".into(), log, log_path: path, body_status: None, timed_out: false, runner_status: None, elapsed: Default::default() };
+                let all: Vec<&Tool> = matrix::TOOLS.iter().collect();
+                let runs = matrix::parse(&run, &all);
+                eprintln!("compat-matrix: {} runs from the log into the {} cache", runs.len(), side.label());
+                matrix::merge_cache(side, &runs);
+                skip_run = true;
+            }
             "--require" => require = args.next().unwrap_or_else(|| usage()).split(',').map(str::to_string).collect(),
             _ => usage(),
         }
     }
+    if skip_run {
+        sides = (false, false);
+    }
+    // The report covers every tool (judged from the caches) unless --fast asked for the subset.
+    let fast = names.as_ref().map(|n| n.len() == matrix::FAST.len() && n.iter().zip(matrix::FAST).all(|(a, b)| a == b)).unwrap_or(false);
+    let report_tools: Vec<&Tool> = if fast { matrix::FAST.iter().filter_map(|n| matrix::tool(n)).collect() } else { matrix::TOOLS.iter().collect() };
     let tools: Vec<&Tool> = match &names {
         None => matrix::TOOLS.iter().collect(),
         Some(n) => n.iter().map(|n| matrix::tool(n).unwrap_or_else(|| {
@@ -55,15 +77,22 @@ fn main() {
                 return (Runs::new(), "unavailable".into(), 0.0);
             }
         };
-        let runs = bench.run(&tools, batch);
+        let runs = matrix::merge_cache(side, &bench.run(&tools, batch));
         eprintln!("compat-matrix: {} side: {} tools in {:.0}s of guest time; logs: {:?}", side.label(), runs.len(), bench.boot_secs, bench.logs);
         (runs, bench.kernel.release.clone(), bench.boot_secs)
     };
-    let (shim, shim_kernel, shim_secs) = if sides.0 { run_side(Side::Shim) } else { (Runs::new(), "not run".into(), 0.0) };
-    let (native, native_kernel, native_secs) = if sides.1 { run_side(Side::Native) } else { (Runs::new(), "not run".into(), 0.0) };
+    let cached = |side: Side| -> (Runs, String, f64) {
+        let release = match side {
+            Side::Shim => bpfcompat_tests::guest::nobpf_kernel().map(|k| k.release),
+            Side::Native => bpfcompat_tests::guest::stock_kernel().map(|k| k.release),
+        };
+        (matrix::load_cache(side), format!("{} (cached runs)", release.unwrap_or_default()), 0.0)
+    };
+    let (shim, shim_kernel, shim_secs) = if sides.0 { run_side(Side::Shim) } else { cached(Side::Shim) };
+    let (native, native_kernel, native_secs) = if sides.1 { run_side(Side::Native) } else { cached(Side::Native) };
     let command = std::env::var("COMPAT_MATRIX_COMMAND").unwrap_or_else(|_| "scripts/compat-matrix.sh".into());
     let report = matrix::Report {
-        tools: &tools,
+        tools: &report_tools,
         native: &native,
         shim: &shim,
         shim_kernel: &shim_kernel,

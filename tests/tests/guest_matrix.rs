@@ -1,0 +1,92 @@
+//! The fast subset of the compatibility matrix (the full one is `scripts/compat-matrix.sh`,
+//! which regenerates docs/compat-matrix.md): a handful of representative libbpf-tools, one
+//! boot of the no-bpf guest (bpfdrv.ko + hook) and one of the stock guest (native eBPF,
+//! the oracle), each tool given its workload and compared with its native run.
+//!
+//!     cargo test --release -p bpfcompat-tests --test guest_matrix
+
+use bpfcompat_tests::guest;
+use bpfcompat_tests::matrix::{self, Bench, Side, Tool, Verdict};
+use bpfcompat_tests::require;
+
+/// Tools of the fast subset that must pass today. A tool that starts passing is reported
+/// (add it here); one that stops passing fails the test.
+const MUST_PASS: &[&str] = &["execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern"];
+
+#[test]
+fn fast_matrix_subset_matches_native_ebpf() {
+    let start = std::time::Instant::now();
+    let mut shim = require!(Bench::new(Side::Shim));
+    let mut native = require!(Bench::new(Side::Native));
+    shim.prefix = "matrix-fast".into();
+    native.prefix = "matrix-fast".into();
+    let tools: Vec<&Tool> = matrix::FAST.iter().map(|n| matrix::tool(n).expect("fast tool in the table")).collect();
+    let shim_runs = shim.run(&tools, tools.len());
+    let native_runs = native.run(&tools, tools.len());
+    let report = matrix::Report {
+        tools: &tools,
+        native: &native_runs,
+        shim: &shim_runs,
+        shim_kernel: &shim.kernel.release,
+        native_kernel: &native.kernel.release,
+        wall_secs: start.elapsed().as_secs_f64(),
+        command: "cargo test -p bpfcompat-tests --test guest_matrix",
+    };
+    let md = report.markdown();
+    let out = guest::work_dir().join("compat-matrix-fast.md");
+    std::fs::write(&out, &md).expect("write the fast report");
+    guest::note(format!("fast matrix: report in {} ({:.0}s)\n{md}", out.display(), start.elapsed().as_secs_f64()));
+
+    // The report has one row per tool, with a reason for every non-pass.
+    for t in &tools {
+        assert!(md.contains(&format!("\n| {} | ", t.name)), "the report lacks a row for {}:\n{md}", t.name);
+    }
+    let mut problems = Vec::new();
+    for (t, v) in report.verdicts() {
+        match (&v, MUST_PASS.contains(&t.name)) {
+            (Verdict::Pass, false) => guest::note(format!("{} passes now: add it to MUST_PASS", t.name)),
+            (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
+            (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
+            (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "tools that must pass do not:\n  {}\nserial logs: shim {:?}, native {:?}\n{md}",
+        problems.join("\n  "),
+        shim.logs,
+        native.logs
+    );
+}
+
+/// The report generator itself, without guests: verdicts and reasons from canned runs.
+#[test]
+fn verdicts_compare_the_shim_run_with_the_native_run() {
+    let t = matrix::tool("opensnoop").unwrap();
+    let ok = matrix::ToolRun {
+        ready: true,
+        exit: "0".into(),
+        stdout: "PID    COMM  FD ERR PATH\n12 cat 3 0 /tmp/mtx-open-marker\n".into(),
+        ..Default::default()
+    };
+    assert_eq!(matrix::judge(t, Some(&ok), Some(&ok)), Verdict::Pass);
+    let silent = matrix::ToolRun { stdout: "PID    COMM  FD ERR PATH\n".into(), ..ok.clone() };
+    assert!(matches!(matrix::judge(t, Some(&ok), Some(&silent)), Verdict::Fail(w) if w.contains("did not report")));
+    assert!(matches!(matrix::judge(t, Some(&silent), Some(&ok)), Verdict::NotApplicable(w) if w.contains("native")));
+    let broken = matrix::ToolRun {
+        ready: false,
+        exit: "1".into(),
+        stdout: String::new(),
+        stderr: "libbpf: prog 'x': failed to attach: Operation not supported\n".into(),
+        ..Default::default()
+    };
+    assert!(matches!(matrix::judge(t, Some(&ok), Some(&broken)), Verdict::Fail(w) if w.contains("failed to attach")));
+    let other_header = matrix::ToolRun { stdout: ok.stdout.replace("PATH", "FILE"), ..ok.clone() };
+    assert!(matches!(matrix::judge(t, Some(&ok), Some(&other_header)), Verdict::Fail(w) if w.contains("header")));
+    assert!(matches!(matrix::judge(matrix::tool("javagc").unwrap(), None, None), Verdict::NotApplicable(_)));
+    // Program kinds come from the BPF object embedded in the binary.
+    if std::path::Path::new("/usr/sbin/opensnoop").exists() {
+        let kinds = matrix::program_kinds(std::path::Path::new("/usr/sbin/opensnoop"));
+        assert!(kinds.iter().any(|k| k == "tracepoint"), "{kinds:?}");
+    }
+}
