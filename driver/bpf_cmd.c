@@ -16,6 +16,8 @@ struct bpfdrv_cmd_handler {
 	const char *name;
 	int (*fn)(union bpfdrv_attr *attr);
 	u32 attr_end;
+	/* The command returns values in attr (info_len): copy attr[0, attr_end) back. */
+	bool copy_back;
 };
 
 static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
@@ -35,6 +37,8 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 		attr_end(struct bpfdrv_btf_load_attr, btf_log_level) },
 	[BPFDRV_CMD_MAP_FREEZE] = { "BPF_MAP_FREEZE", bpfdrv_cmd_map_freeze,
 		attr_end(struct bpfdrv_map_elem_attr, map_fd) },
+	[BPFDRV_CMD_OBJ_GET_INFO_BY_FD] = { "BPF_OBJ_GET_INFO_BY_FD", bpfdrv_cmd_obj_get_info,
+		attr_end(struct bpfdrv_info_attr, info), true },
 	[BPFDRV_CMD_RAW_TRACEPOINT_OPEN] = { "BPF_RAW_TRACEPOINT_OPEN", bpfdrv_cmd_raw_tp_open,
 		attr_end(struct bpfdrv_raw_tp_open_attr, prog_fd) },
 	[BPFDRV_CMD_LINK_CREATE] = { "BPF_LINK_CREATE", bpfdrv_cmd_link_create,
@@ -107,5 +111,8 @@ int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size)
 				    h->name, i, h->attr_end);
 			return -EINVAL;
 		}
-	return h->fn(&attr);
+	err = h->fn(&attr);
+	if (err >= 0 && h->copy_back && copy_to_user((void __user *)uattr, &attr, h->attr_end))
+		return -EFAULT;
+	return err;
 }

@@ -28,6 +28,7 @@ union bpfdrv_attr {
 	struct bpfdrv_btf_load_attr btf_load;
 	struct bpfdrv_link_create_attr link_create;
 	struct bpfdrv_prog_bind_map_attr bind_map;
+	struct bpfdrv_info_attr info;
 	struct bpfdrv_raw_tp_open_attr raw_tp;
 	struct bpfdrv_link_update_attr link_update;
 	struct bpfdrv_link_detach_attr link_detach;
@@ -63,6 +64,10 @@ struct bpfdrv_map_ops {
 	/* Direct value region for BPF_PSEUDO_MAP_VALUE (global data). */
 	u8 *(*direct_value)(struct bpfdrv_map *map, u32 *size);
 	int (*mmap)(struct bpfdrv_map *map, struct vm_area_struct *vma);
+	/* mmap without BPF_F_MMAPABLE (the ring buffer is always mmapable). */
+	bool mmap_always;
+	/* poll/epoll on the map fd (ring buffer); NULL: POLLERR, like the kernel. */
+	unsigned int (*poll)(struct bpfdrv_map *map, struct file *file, struct poll_table_struct *wait);
 };
 
 struct bpfdrv_map {
@@ -76,7 +81,7 @@ struct bpfdrv_map {
 };
 
 extern const struct bpfdrv_map_ops bpfdrv_array_ops, bpfdrv_hash_ops,
-	bpfdrv_perf_event_array_ops, bpfdrv_cgroup_array_ops;
+	bpfdrv_perf_event_array_ops, bpfdrv_cgroup_array_ops, bpfdrv_ringbuf_ops;
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
 		     const struct bpfdrv_map_ops *ops);
@@ -91,6 +96,8 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_delete(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_freeze(union bpfdrv_attr *attr);
+/* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps so far. */
+int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *attr);
 
 /* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
 struct bpfdrv_prog {
@@ -116,6 +123,15 @@ void bpfdrv_helpers_init(void);
 const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count);
 bool bpfdrv_helper_gpl_only(u32 id);
 
+/* Ring buffer records a run holds between bpf_ringbuf_reserve and submit/discard. */
+#define BPFDRV_MAX_RESERVED 8
+struct bpfdrv_ringbuf;
+struct bpfdrv_ringbuf_hdr;
+struct bpfdrv_rb_reservation {
+	struct bpfdrv_ringbuf *rb;
+	struct bpfdrv_ringbuf_hdr *hdr;
+};
+
 /* What helpers see of the invocation besides the engine state. */
 #define BPFDRV_MAX_STACK_DEPTH 127
 struct bpfdrv_run_env {
@@ -124,7 +140,17 @@ struct bpfdrv_run_env {
 	u64 *stack_ips; /* per-CPU room for BPFDRV_MAX_STACK_DEPTH addresses */
 	u64 cookie;	/* bpf_get_attach_cookie */
 	u64 func_ip;	/* bpf_get_func_ip */
+	/* Must start zeroed; bpfdrv_ringbuf_run_end() after every run discards leftovers. */
+	struct bpfdrv_rb_reservation reserved[BPFDRV_MAX_RESERVED];
 };
+
+/* ---- BPF ring buffer (ringbuf.c): helpers 130..134 and the end-of-run cleanup ---- */
+u64 bpfdrv_h_ringbuf_output(struct ebpf_run *run, u64 map, u64 data, u64 size, u64 flags, u64 a5);
+u64 bpfdrv_h_ringbuf_reserve(struct ebpf_run *run, u64 map, u64 size, u64 flags, u64 a4, u64 a5);
+u64 bpfdrv_h_ringbuf_submit(struct ebpf_run *run, u64 sample, u64 flags, u64 a3, u64 a4, u64 a5);
+u64 bpfdrv_h_ringbuf_discard(struct ebpf_run *run, u64 sample, u64 flags, u64 a3, u64 a4, u64 a5);
+u64 bpfdrv_h_ringbuf_query(struct ebpf_run *run, u64 map, u64 flags, u64 a3, u64 a4, u64 a5);
+void bpfdrv_ringbuf_run_end(struct bpfdrv_run_env *env);
 
 /* One invocation: the context bytes the program reads, and what helpers see. */
 struct bpfdrv_run_ctx {

@@ -475,6 +475,38 @@ struct bpfdrv_prog_bind_map_attr {
 };
 
 /**
+ * `BPF_OBJ_GET_INFO_BY_FD` attr. The module writes `info_len` back (bytes filled).
+ */
+struct bpfdrv_info_attr {
+  uint32_t bpf_fd;
+  uint32_t info_len;
+  uint64_t info;
+};
+
+/**
+ * Linux's `struct bpf_map_info` (6.1 layout): what `BPF_OBJ_GET_INFO_BY_FD` fills for
+ * a map fd (libbpf's ring buffer reader needs `type` and `max_entries`).
+ */
+struct bpfdrv_map_info {
+  uint32_t type_;
+  uint32_t id;
+  uint32_t key_size;
+  uint32_t value_size;
+  uint32_t max_entries;
+  uint32_t map_flags;
+  uint8_t name[16];
+  uint32_t ifindex;
+  uint32_t btf_vmlinux_value_type_id;
+  uint64_t netns_dev;
+  uint64_t netns_ino;
+  uint32_t btf_id;
+  uint32_t btf_key_type_id;
+  uint32_t btf_value_type_id;
+  uint32_t pad;
+  uint64_t map_extra;
+};
+
+/**
  * A BPF instruction, Linux's `struct bpf_insn` (`regs` = dst_reg | src_reg << 4).
  */
 struct bpfdrv_insn {

@@ -248,6 +248,12 @@ struct bpfdrv_helper_def {
 
 #define HELPER(id_, name_, gpl, tracing, ret_, ...) \
 	{ id_, gpl, tracing, { #name_, h_##name_, ret_, { __VA_ARGS__ } } }
+/* Helpers implemented next to their object (ringbuf.c) keep the bpfdrv_ prefix. */
+#define h_ringbuf_output bpfdrv_h_ringbuf_output
+#define h_ringbuf_reserve bpfdrv_h_ringbuf_reserve
+#define h_ringbuf_submit bpfdrv_h_ringbuf_submit
+#define h_ringbuf_discard bpfdrv_h_ringbuf_discard
+#define h_ringbuf_query bpfdrv_h_ringbuf_query
 
 static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
@@ -285,6 +291,17 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
 	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),
+	/* BPF ring buffer (ringbuf.c). reserve's result is tagged by the helper itself. */
+	HELPER(130, ringbuf_output, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(131, ringbuf_reserve, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING),
+	HELPER(132, ringbuf_submit, false, false, EBPF_RET_VOID,
+	       EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING),
+	HELPER(133, ringbuf_discard, false, false, EBPF_RET_VOID,
+	       EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING),
+	HELPER(134, ringbuf_query, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
 	HELPER(173, get_func_ip, true, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
 	HELPER(174, get_attach_cookie, false, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
 };

@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/poll.h>
 #include "bpfdrv.h"
 #include "compat.h"
 #include "stats.h"
@@ -18,6 +19,7 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_ARRAY] = &bpfdrv_array_ops,
 	[BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY] = &bpfdrv_perf_event_array_ops,
 	[BPFDRV_MAP_TYPE_CGROUP_ARRAY] = &bpfdrv_cgroup_array_ops,
+	[BPFDRV_MAP_TYPE_RINGBUF] = &bpfdrv_ringbuf_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
@@ -88,7 +90,7 @@ static int bpfdrv_map_mmap(struct file *file, struct vm_area_struct *vma)
 	struct bpfdrv_map *map = file->private_data;
 	int err;
 
-	if (!map->ops->mmap || !(map->map_flags & BPFDRV_F_MMAPABLE))
+	if (!map->ops->mmap || (!(map->map_flags & BPFDRV_F_MMAPABLE) && !map->ops->mmap_always))
 		return -ENODEV;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -109,10 +111,20 @@ static int bpfdrv_map_mmap(struct file *file, struct vm_area_struct *vma)
 	return err;
 }
 
+static unsigned int bpfdrv_map_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct bpfdrv_map *map = file->private_data;
+
+	if (map->ops->poll)
+		return map->ops->poll(map, file, wait);
+	return POLLERR;
+}
+
 static const struct file_operations bpfdrv_map_fops = {
 	.owner = THIS_MODULE,
 	.release = bpfdrv_map_release,
 	.mmap = bpfdrv_map_mmap,
+	.poll = bpfdrv_map_poll,
 	.llseek = noop_llseek,
 };
 

@@ -33,7 +33,13 @@ struct bpfdrv_perf_ring {
 	struct mutex mmap_mutex;
 	int cpu;
 	bool enabled;
-	u32 wakeup_events, events_since_wakeup;
+	/*
+	 * perf's two wakeup rules: every wakeup_events samples (0: off; always off in
+	 * watermark mode), and whenever head runs more than watermark bytes past the last
+	 * watermark wakeup (wakeup_watermark in watermark mode, else half the buffer).
+	 */
+	u32 wakeup_events, events_since_wakeup, wakeup_watermark;
+	u64 watermark, wakeup_pos;
 	u8 *base; /* vmalloc_user: 1 control page + data pages */
 	u64 data_size, head, lost;
 	wait_queue_head_t wq;
@@ -102,7 +108,12 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 	}
 	tail = smp_load_acquire(ring_u64(r, MMAP_PAGE_DATA_TAIL));
 	need = rec_size + (r->lost ? lost_size : 0);
-	if (r->head - tail > r->data_size || r->data_size - (r->head - tail) < need) {
+	/*
+	 * perf's CIRC_SPACE: at most data_size - 1 bytes in use, so a full ring holds the
+	 * same number of records as the kernel's. A data_tail user space moved past head
+	 * reads as a full ring, never as space.
+	 */
+	if (r->head - tail >= r->data_size || r->data_size - 1 - (r->head - tail) < need) {
 		r->lost++;
 		bpfdrv_stats_events(0, 1);
 		err = -ENOSPC;
@@ -130,8 +141,12 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 	/* Publish the record before the new head (pairs with the reader's acquire). */
 	smp_store_release(ring_u64(r, MMAP_PAGE_DATA_HEAD), r->head);
 	bpfdrv_stats_events(1, 0);
-	if (++r->events_since_wakeup >= r->wakeup_events) {
-		r->events_since_wakeup = 0;
+	if (r->wakeup_events && ++r->events_since_wakeup >= r->wakeup_events) {
+		r->events_since_wakeup -= r->wakeup_events;
+		wake = true;
+	}
+	if (r->head - r->wakeup_pos > r->watermark) {
+		r->wakeup_pos += r->watermark;
 		wake = true;
 	}
 out:
@@ -177,6 +192,8 @@ static int ring_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	spin_lock_irqsave(&r->lock, flags);
 	r->data_size = size - PAGE_SIZE;
+	r->watermark = r->wakeup_watermark ? min_t(u64, r->wakeup_watermark, r->data_size) :
+					     r->data_size / 2;
 	r->base = base;
 	spin_unlock_irqrestore(&r->lock, flags);
 out:
@@ -257,9 +274,11 @@ int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, in
 	init_irq_work(&r->wakeup, ring_wakeup_fn);
 	r->cpu = cpu;
 	r->enabled = !(attr->flags & BPFDRV_PERF_ATTR_FLAG_DISABLED);
-	/* watermark mode counts bytes; treat it as "wake on every record", which is safe. */
-	r->wakeup_events = (attr->flags & BPFDRV_PERF_ATTR_FLAG_WATERMARK) || !attr->wakeup_events ?
-				   1 : attr->wakeup_events;
+	/* One union in perf_event_attr: wakeup_watermark (bytes) in watermark mode. */
+	if (attr->flags & BPFDRV_PERF_ATTR_FLAG_WATERMARK)
+		r->wakeup_watermark = attr->wakeup_events;
+	else
+		r->wakeup_events = attr->wakeup_events;
 	fd = bpfdrv_new_fd("bpf-perf-output", &bpfdrv_ring_fops, r, flags);
 	if (fd < 0)
 		kfree(r);

@@ -64,6 +64,8 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	run.env = &env;
 	run.budget = BPFDRV_RUN_BUDGET;
 	ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
+	/* Records the program reserved and never submitted must not stay BUSY. */
+	bpfdrv_ringbuf_run_end(&env);
 	atomic64_inc(&prog->run_cnt);
 	atomic64_add(bpfdrv_ktime_ns() - start, &prog->run_time_ns);
 	if (run.error) {

@@ -1,12 +1,30 @@
 #!/bin/bash
 # Build a guest kernel from Debian's linux-source-6.1 and its offline BTF.
-#   scripts/build-kernel.sh [VARIANT]      (VARIANT: nobpf; config in scripts/kernel/VARIANT.config)
+#   scripts/build-kernel.sh [VARIANT]      (VARIANT: nobpf | nobpf-debug; config in scripts/kernel/VARIANT.config)
+# A fragment line "#include OTHER.config" pulls in another fragment of scripts/kernel/ first
+# (nobpf-debug.config includes nobpf.config); later lines override earlier ones.
 # Prints the directory holding vmlinux, vmlinux.btf and the kbuild tree (KDIR=.../build).
 # Results are cached under ~/.cache/bpfcompat/kernels keyed by the config's hash.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 variant=${1:-nobpf}
-fragment=$here/kernel/$variant.config
+# Expand "#include" lines into one fragment (recursively) so merge_config, the cache key
+# and the "option not set" check below all see the composed config.
+expand() {
+    [ -f "$1" ] || { echo "build-kernel: no config fragment $1" >&2; exit 1; }
+    while IFS= read -r line; do
+        case "$line" in
+            '#include '*) expand "$here/kernel/${line#\#include }" ;;
+            *) printf '%s\n' "$line" ;;
+        esac
+    done < "$1"
+}
+composed=$(expand "$here/kernel/$variant.config") || exit 1
+fragment=$(mktemp); trap 'rm -f "$fragment"' EXIT
+printf '%s\n' "$composed" > "$fragment"
+# Options set twice (an include then an override): the override wins in merge_config;
+# keep only the last assignment so the "option not set" check agrees with it.
+tac "$fragment" | awk -F= '/^CONFIG_/ { if (seen[$1]++) next } { print }' | tac > "$fragment.tmp" && mv "$fragment.tmp" "$fragment"
 src_tar=$(ls /usr/src/linux-source-6.1.tar.xz)
 cache=${BPFCOMPAT_CACHE:-$HOME/.cache/bpfcompat}
 key=$( (cat "$fragment"; basename "$src_tar"; dpkg-query -W -f='${Version}' linux-source-6.1) | sha256sum | cut -c1-16)

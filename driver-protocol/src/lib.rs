@@ -360,6 +360,38 @@ pub struct bpfdrv_prog_bind_map_attr {
     pub flags: u32,
 }
 
+/// `BPF_OBJ_GET_INFO_BY_FD` attr. The module writes `info_len` back (bytes filled).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_info_attr {
+    pub bpf_fd: u32,
+    pub info_len: u32,
+    pub info: u64,
+}
+
+/// Linux's `struct bpf_map_info` (6.1 layout): what `BPF_OBJ_GET_INFO_BY_FD` fills for
+/// a map fd (libbpf's ring buffer reader needs `type` and `max_entries`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_map_info {
+    pub type_: u32,
+    pub id: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub name: [u8; 16],
+    pub ifindex: u32,
+    pub btf_vmlinux_value_type_id: u32,
+    pub netns_dev: u64,
+    pub netns_ino: u64,
+    pub btf_id: u32,
+    pub btf_key_type_id: u32,
+    pub btf_value_type_id: u32,
+    pub pad: u32,
+    pub map_extra: u64,
+}
+
 /// A BPF instruction, Linux's `struct bpf_insn` (`regs` = dst_reg | src_reg << 4).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -385,6 +417,8 @@ const _: () = {
     assert!(size_of::<bpfdrv_btf_load_attr>() == 32);
     assert!(size_of::<bpfdrv_link_create_attr>() == 24);
     assert!(size_of::<bpfdrv_insn>() == 8);
+    assert!(size_of::<bpfdrv_info_attr>() == 16);
+    assert!(size_of::<bpfdrv_map_info>() == 88);
     assert!(size_of::<bpfdrv_prog_load_attr>() as u32 <= BPFDRV_ATTR_SIZE);
 };
 

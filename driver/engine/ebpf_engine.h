@@ -56,7 +56,11 @@ enum ebpf_arg_kind {
 	EBPF_ARG_CONST_SIZE,			/* > 0 */
 	EBPF_ARG_CONST_SIZE_OR_ZERO,
 	EBPF_ARG_PTR_TO_CTX,			/* the unmodified ctx pointer */
-	EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8	/* e.g. a u64 out-param */
+	EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8,	/* e.g. a u64 out-param */
+	EBPF_ARG_PTR_TO_ALLOC_MEM		/* the unmodified pointer a helper returned with
+						 * ebpf_set_ret_region, still valid (ring buffer
+						 * submit/discard); the helper must still check it
+						 * is one it handed out */
 };
 
 enum ebpf_ret_kind {

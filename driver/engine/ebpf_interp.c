@@ -279,6 +279,10 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (t->kind != EBPF_PTR_CTX || v != t->base)
 				return -EFAULT;
 			break;
+		case EBPF_ARG_PTR_TO_ALLOC_MEM:
+			if (t->kind != EBPF_PTR_MEM || v != t->base)
+				return -EFAULT;
+			break;
 		case EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8:
 			if ((t->kind != EBPF_PTR_STACK && t->kind != EBPF_PTR_MAP_VALUE) ||
 			    !region_ok(t, v, 8, true))

@@ -246,6 +246,41 @@ pub fn nobpf_kernel() -> Result<Kernel, Skip> {
     }
 }
 
+/// The no-bpf kernel plus KASAN (generic, inline), lockdep (PROVE_LOCKING), kmemleak and
+/// DEBUG_ATOMIC_SLEEP (`scripts/kernel/nobpf-debug.config`). Opt-in because its first
+/// build takes as long as the no-bpf kernel's and its guests run several times slower:
+/// skips unless BPFCOMPAT_DEBUG_KERNEL=1 (or BPFCOMPAT_DEBUG_KERNEL_DIR names a built one).
+pub fn nobpf_debug_kernel() -> Result<Kernel, Skip> {
+    static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
+    let r = K.get_or_init(|| {
+        need_guest_tools().map_err(Ok)?;
+        if let Some(dir) = std::env::var_os("BPFCOMPAT_DEBUG_KERNEL_DIR") {
+            return Kernel::from_dir(Path::new(&dir)).map_err(Err);
+        }
+        if std::env::var("BPFCOMPAT_DEBUG_KERNEL").as_deref() != Ok("1") {
+            return Err(Ok(Skip("the debug kernel (KASAN, lockdep, kmemleak) is opt-in: BPFCOMPAT_DEBUG_KERNEL=1".into())));
+        }
+        if !Path::new("/usr/src/linux-source-6.1.tar.xz").exists() {
+            return Err(Ok(Skip("/usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)".into())));
+        }
+        for (t, p) in [("pahole", "dwarves"), ("make", "make"), ("gcc", "gcc"), ("bc", "bc"), ("flex", "flex"), ("bison", "bison")] {
+            need_tool(t, p).map_err(Ok)?;
+        }
+        let out = run_logged(
+            Command::new(repo_root().join("scripts/build-kernel.sh")).arg("nobpf-debug"),
+            "building the no-bpf debug kernel (cached after the first build)",
+        )
+        .map_err(Err)?;
+        let dir = out.lines().last().unwrap_or("").trim().to_string();
+        Kernel::from_dir(Path::new(&dir)).map_err(Err)
+    });
+    match r {
+        Ok(k) => Ok(k.clone()),
+        Err(Ok(skip)) => Err(skip.clone()),
+        Err(Err(msg)) => panic!("{msg}"),
+    }
+}
+
 /// `make -C driver KDIR=<kernel.kdir>` → `driver/bpfdrv.ko`. Panics with the build log on failure.
 pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
     static M: Mutex<Vec<(PathBuf, Result<PathBuf, String>)>> = Mutex::new(Vec::new());
@@ -260,7 +295,14 @@ pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
     )
     .and_then(|_| {
         let ko = driver.join("bpfdrv.ko");
-        if ko.exists() { Ok(ko) } else { Err(format!("make -C driver succeeded but {} does not exist", ko.display())) }
+        if !ko.exists() {
+            return Err(format!("make -C driver succeeded but {} does not exist", ko.display()));
+        }
+        // driver/bpfdrv.ko is rebuilt for the next kernel tree: keep this one's copy.
+        let tree = kernel.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let copy = work_dir().join(format!("bpfdrv-{tree}.ko"));
+        std::fs::copy(&ko, &copy).map_err(|e| format!("copy {} to {}: {e}", ko.display(), copy.display()))?;
+        Ok(copy)
     });
     done.push((kernel.kdir.clone(), r.clone()));
     r.unwrap_or_else(|e| panic!("{e}"))
@@ -343,6 +385,51 @@ pub fn guest_bpf_program(dir: &str, name: &str) -> Result<(PathBuf, PathBuf), Sk
     )
     .unwrap_or_else(|e| panic!("{e}"));
     Ok((loader, obj))
+}
+
+/// Compile a BPF object from `tests/guest/` (`dir/name.bpf.c` → `name.bpf.o`) with
+/// clang against Debian's libbpf-dev headers. Panics on compiler errors; skips without clang.
+pub fn guest_bpf_object(source: &str) -> Result<PathBuf, Skip> {
+    need_tool("clang", "clang")?;
+    if !Path::new("/usr/include/bpf/bpf_helpers.h").exists() {
+        return Err(Skip("/usr/include/bpf/bpf_helpers.h missing (apt-get install libbpf-dev)".into()));
+    }
+    let src = repo_root().join("tests/guest").join(source);
+    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
+    let out = work_dir().join(format!("{stem}.o"));
+    run_logged(
+        Command::new("clang")
+            .args(["-O2", "-g", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86"])
+            .arg("-I/usr/include/x86_64-linux-gnu")
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&out),
+        &format!("compiling BPF object {source}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Ok(out)
+}
+
+/// Compile a libbpf loader from `tests/guest/` with Debian's libbpf-dev, libbpf linked
+/// statically as in Debian's libbpf-tools (libelf and zlib come from the initramfs).
+pub fn guest_libbpf_program(source: &str) -> Result<PathBuf, Skip> {
+    need_tool("gcc", "gcc")?;
+    if !Path::new("/usr/lib/x86_64-linux-gnu/libbpf.a").exists() {
+        return Err(Skip("/usr/lib/x86_64-linux-gnu/libbpf.a missing (apt-get install libbpf-dev)".into()));
+    }
+    let src = repo_root().join("tests/guest").join(source);
+    let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
+    run_logged(
+        Command::new("gcc")
+            .args(["-O2", "-Wall", "-Werror", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .args(["-Wl,-Bstatic", "-lbpf", "-Wl,-Bdynamic", "-lelf", "-lz"]),
+        &format!("compiling libbpf program {source}"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    Ok(out)
 }
 
 /// A host tool (e.g. Debian's `execsnoop`) to copy into the guest at the same path.

@@ -304,6 +304,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
     p.helper(4, "reserve", h_reserve, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(6, "tail", h_tail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helper(7, "submit_alloc", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
     p.maps.push(MapRef {
         map: map as *mut TestMap as *mut c_void,
         key_size: 4,
@@ -413,6 +414,25 @@ fn helper_memory_regions() {
     assert_fault(&o, 8);
     let p = with_helpers(prog(&[base, &[mov64_reg(1, 6), call(5), st(DW, 6, 0, 1), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
     assert_fault(&run_checked(&p, &mut []), 6);
+}
+
+/// ARG_PTR_TO_ALLOC_MEM (ring buffer submit/discard): only the unmodified pointer a helper
+/// handed out, and only while it is still valid.
+#[test]
+fn alloc_mem_arguments() {
+    let mut map = TestMap { value: [0; 2] };
+    let base: &[Insn] = &[mov64_imm(1, 16), call(4), jeq_imm(0, 0, 6), mov64_reg(6, 0)];
+    let ok = with_helpers(prog(&[base, &[mov64_reg(1, 6), call(7), mov64_imm(0, 0), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_eq!(run_checked(&ok, &mut []).error, 0);
+    // an interior pointer
+    let p = with_helpers(prog(&[base, &[mov64_reg(1, 6), add64_imm(1, 8), call(7), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 6);
+    // stack memory
+    let p = with_helpers(prog(&[base, &[mov64_reg(1, 10), add64_imm(1, -8), call(7), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 6);
+    // submitted twice: the first submit invalidated it
+    let p = with_helpers(prog(&[base, &[mov64_reg(1, 6), call(7), mov64_reg(1, 6), call(7), exit(), exit()]]), &mut map, false);
+    assert_fault(&run_checked(&p, &mut []), 7);
 }
 
 #[test]

@@ -102,6 +102,7 @@ pub const ARG_CONST_SIZE: u8 = 8;
 pub const ARG_CONST_SIZE_OR_ZERO: u8 = 9;
 pub const ARG_PTR_TO_CTX: u8 = 10;
 pub const ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8: u8 = 11;
+pub const ARG_PTR_TO_ALLOC_MEM: u8 = 12;
 // enum ebpf_ret_kind
 pub const RET_INTEGER: u8 = 0;
 pub const RET_VOID: u8 = 1;
