@@ -159,6 +159,14 @@ int up_pid(struct pt_regs *ctx)
 	return 0;
 }
 
+/* Counts every call: the module function runs only for this test's lookups. */
+SEC("kprobe")
+int kp_module(struct pt_regs *ctx)
+{
+	add(SLOT_MODULE_KP, 1);
+	return 0;
+}
+
 SEC("perf_event")
 int sample(struct bpf_perf_event_data *ctx)
 {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * attach_test OBJ: every tracing attach path libbpf (1.x) uses, plus the older
+ * attach_test OBJ [MODULE:SYMBOL]: every tracing attach path libbpf (1.x) uses, plus the older
  * PERF_EVENT_IOC_SET_BPF sequence done by hand, each counted exactly. Prints
  * "BPFCOMPAT-RESULT attach_<key>=<value>" lines; the guest test compares them with
  * fixed expectations and with the same binary's output on the stock kernel (native eBPF).
@@ -344,6 +344,26 @@ static void spin_ms(int ms)
 	} while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
 }
 
+/*
+ * A kprobe on a module's function ("module:symbol"), called once per
+ * BPF_MAP_LOOKUP_ELEM: only where that module exists (bpfdrv's own
+ * bpfdrv_cmd_map_lookup in the no-bpf guest).
+ */
+static void module_kprobe(const char *sym)
+{
+	struct bpf_link *link;
+	__u64 v;
+	__u32 k = SLOT_MAX - 1;
+	int i;
+
+	reset_counts();
+	link = check_link(bpf_program__attach_kprobe(prog("kp_module"), false, sym), "module kprobe");
+	for (i = 0; i < N; i++)
+		bpf_map_lookup_elem(counts_fd, &k, &v);
+	bpf_link__destroy(link);
+	result("module_kprobe", "%llu", count(SLOT_MODULE_KP));
+}
+
 static void perf_events(void)
 {
 	LIBBPF_OPTS(bpf_perf_event_opts, popts, .bpf_cookie = 77);
@@ -391,8 +411,8 @@ int main(int argc, char **argv)
 	__u32 k0 = 0, k1 = 1;
 	int cfg_fd;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s attach.bpf.o\n", argv[0]);
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: %s attach.bpf.o [module:symbol]\n", argv[0]);
 		return 2;
 	}
 	obj = bpf_object__open_file(argv[1], NULL);
@@ -408,6 +428,8 @@ int main(int argc, char **argv)
 	kprobes_tracepoints();
 	uprobes();
 	perf_events();
+	if (argc == 3)
+		module_kprobe(argv[2]);
 	bpf_object__close(obj);
 	result("done", "yes");
 	return 0;
