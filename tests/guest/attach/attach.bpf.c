@@ -103,6 +103,15 @@ int kretp_legacy(struct pt_regs *ctx)
 	return 0;
 }
 
+/* libbpf's ksyscall: it finds the syscall wrapper prefix (__x64_sys_) itself. */
+SEC("ksyscall/getpgid")
+int ksys(struct pt_regs *ctx)
+{
+	if (mine())
+		add(SLOT_KSYSCALL, 1);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_enter_getpgid")
 int tp(void *ctx)
 {

@@ -178,7 +178,7 @@ static void kprobes_tracepoints(void)
 	LIBBPF_OPTS(bpf_kprobe_opts, kopts, .bpf_cookie = 0x1234);
 	LIBBPF_OPTS(bpf_kprobe_opts, kropts, .retprobe = true);
 	LIBBPF_OPTS(bpf_tracepoint_opts, topts, .bpf_cookie = 0x5678);
-	struct bpf_link *links[4];
+	struct bpf_link *links[5];
 	struct perf_event_attr attr;
 	int pfd_pmu, pfd_legacy, pfd_legacy_ret, i, ret;
 	unsigned long long func = kallsyms_addr("__x64_sys_getpgid");
@@ -189,6 +189,7 @@ static void kprobes_tracepoints(void)
 	links[1] = check_link(bpf_program__attach_kprobe_opts(prog("kretp"), "__x64_sys_getpgid", &kropts), "kretprobe");
 	links[2] = check_link(bpf_program__attach_tracepoint_opts(prog("tp"), "syscalls", "sys_enter_getpgid", &topts), "tracepoint");
 	links[3] = check_link(bpf_program__attach_raw_tracepoint(prog("rawtp"), "sys_enter"), "raw_tracepoint");
+	links[4] = check_link(bpf_program__attach_ksyscall(prog("ksys"), "getpgid", NULL), "ksyscall");
 
 	/* By hand: the kprobe PMU with SET_BPF (what libbpf before links does). */
 	memset(&attr, 0, sizeof(attr));
@@ -222,6 +223,7 @@ static void kprobes_tracepoints(void)
 	result("tracepoint", "%llu", count(SLOT_TP));
 	result("tracepoint_cookie", "0x%llx", count(SLOT_TP_COOKIE));
 	result("raw_tracepoint", "%llu", count(SLOT_RAWTP));
+	result("ksyscall", "%llu", count(SLOT_KSYSCALL));
 
 	/* Perf-event and raw_tp links have neither update nor detach in the kernel. */
 	ret = bpf_link_update(bpf_link__fd(links[0]), bpf_program__fd(prog("kp_setbpf")), NULL);
@@ -243,7 +245,7 @@ static void kprobes_tracepoints(void)
 		close(i);
 
 	/* Closing links and perf fds detaches: no more counts. */
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		bpf_link__destroy(links[i]);
 	close(pfd_pmu);
 	close(pfd_legacy);
@@ -253,7 +255,7 @@ static void kprobes_tracepoints(void)
 	reset_counts();
 	trigger_getpgid(N);
 	result("after_detach", "%llu", count(SLOT_KP) + count(SLOT_KRETP) + count(SLOT_KP_SETBPF) +
-	       count(SLOT_KP_LEGACY) + count(SLOT_KRETP_LEGACY) + count(SLOT_TP) + count(SLOT_RAWTP));
+	       count(SLOT_KP_LEGACY) + count(SLOT_KRETP_LEGACY) + count(SLOT_TP) + count(SLOT_RAWTP) + count(SLOT_KSYSCALL));
 }
 
 __attribute__((noipa)) int bpfcompat_target(int x)
