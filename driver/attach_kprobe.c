@@ -21,20 +21,16 @@ struct kprobe_state {
 	struct bpfdrv_event *ev;
 	bool retprobe;
 	bool on_entry;
+	u64 func_ip; /* bpf_get_func_ip, known once registered */
 	struct kretprobe rp; /* rp.kp is the probe for plain kprobes too */
 	char sym[KSYM_NAME_LEN];
 };
-
-static u64 kprobe_func_ip(struct kprobe_state *ks)
-{
-	return ks->on_entry ? bpfdrv_kprobe_entry_ip(&ks->rp.kp) : 0;
-}
 
 static int kprobe_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct kprobe_state *ks = container_of(kp, struct kprobe_state, rp.kp);
 
-	bpfdrv_event_run(ks->ev, NULL, 0, regs, kprobe_func_ip(ks));
+	bpfdrv_event_run(ks->ev, NULL, 0, regs, READ_ONCE(ks->func_ip));
 	return 0;
 }
 
@@ -42,7 +38,7 @@ static int kretprobe_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct kprobe_state *ks = container_of(bpfdrv_kretprobe_of(ri), struct kprobe_state, rp);
 
-	bpfdrv_event_run(ks->ev, NULL, 0, regs, kprobe_func_ip(ks));
+	bpfdrv_event_run(ks->ev, NULL, 0, regs, READ_ONCE(ks->func_ip));
 	return 0;
 }
 
@@ -96,6 +92,8 @@ static int kprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 			    "register_kprobe", ks->sym[0] ? ks->sym : "(address)", attr->config2, err);
 		goto fail;
 	}
+	/* kp.addr is resolved by registering; no program can run before the fd exists. */
+	WRITE_ONCE(ks->func_ip, ks->on_entry ? bpfdrv_kprobe_entry_ip(&ks->rp.kp) : 0);
 	return 0;
 fail:
 	ev->priv = NULL;
