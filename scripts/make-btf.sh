@@ -27,8 +27,30 @@ command -v readelf >/dev/null || die "readelf not found (binutils)"
 readelf -S "$vmlinux" | grep -q '\.debug_info' \
     || die "$vmlinux has no DWARF (.debug_info): use the debuginfo vmlinux, not /boot/vmlinuz"
 
-# linux_banner: "Linux version <release> (<builder>) (<compiler>) #<n> SMP <date>\n".
-banner=$(strings -n 20 "$vmlinux" | grep -m1 '^Linux version [^ ]* (' || true)
+# linux_banner: "Linux version <release> (<builder>) (<compiler>) #<n> SMP <date>\n", read
+# from the symbol itself: vmlinux holds other "Linux version" strings too (placeholders
+# of the build's version stamp), so the first match of `strings` can be the wrong one.
+banner_from_symbol() {
+    local addr size sec_addr sec_off sec_size line
+    read -r addr size _ < <(nm -S "$vmlinux" 2>/dev/null | awk '$4 == "linux_banner" {print $1, $2; exit}') || return 1
+    [ -n "$addr" ] && [ -n "$size" ] || return 1
+    while read -r line; do
+        # [Nr] Name Type Address Off Size ...
+        set -- ${line#*]}
+        sec_addr=$((16#$3)) sec_off=$((16#$4)) sec_size=$((16#$5))
+        if [ $((16#$addr)) -ge $sec_addr ] && [ $((16#$addr)) -lt $((sec_addr + sec_size)) ] && [ "$2" = PROGBITS ]; then
+            dd if="$vmlinux" bs=1 skip=$((sec_off + 16#$addr - sec_addr)) count=$((16#$size)) 2>/dev/null | tr -d '\000' | head -n 1
+            return 0
+        fi
+    done < <(readelf -SW "$vmlinux" | grep '^ *\[ *[0-9]')
+    return 1
+}
+banner=$(banner_from_symbol || true)
+case "$banner" in
+    "Linux version "*) ;;
+    # No symbol table: the stamped banner has "#<build number>" after the compiler.
+    *) banner=$(strings -n 20 "$vmlinux" | grep -m1 '^Linux version [^ ]* (.*) #[0-9]' || true) ;;
+esac
 [ -n "$banner" ] || die "no 'Linux version' banner found in $vmlinux"
 release=$(echo "$banner" | awk '{print $3}')
 out=${2:-/var/lib/bpfhook/btf/$release.btf}

@@ -10,12 +10,14 @@
 //! 3. the struct sizes the BTF gives for kernel objects with their own slab caches
 //!    (`struct dentry` → `dentry`, `struct file` → `filp`, `struct vm_area_struct`,
 //!    `struct cred` → `cred_jar`, ...) must equal the object sizes the running kernel
-//!    reports in /proc/slabinfo: a BTF from another build of another config or patch
-//!    level almost always differs in one of these, and a mismatch there is precisely the
-//!    kind that would make CO-RE reads wrong.
+//!    reports in /sys/kernel/slab/<cache>/object_size: a BTF from another build of
+//!    another config or patch level almost always differs in one of these, and a
+//!    mismatch there is precisely the kind that would make CO-RE reads wrong.
 //!
-//! Check 3 needs root (/proc/slabinfo is 0400) and SLUB/SLAB statistics; without them
-//! (and without a banner) the verdict is "not verified", never "matches".
+//! Only caches SLUB did not merge with others count (a merged cache is a symlink in
+//! /sys/kernel/slab and its object_size is the largest of its users'); /proc/slabinfo
+//! is no use here, it shows the aligned slot size. Without SLUB's sysfs and without a
+//! banner the verdict is "not verified", never "matches".
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -98,16 +100,21 @@ pub fn parse(data: &[u8]) -> Result<Btf, String> {
     Ok(Btf { struct_sizes, types: n })
 }
 
-/// Object sizes from /proc/slabinfo text (`name active num objsize ...`).
-pub fn slab_object_sizes(slabinfo: &str) -> HashMap<String, u32> {
-    slabinfo
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("slabinfo"))
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            Some((f.first()?.to_string(), f.get(3)?.parse().ok()?))
-        })
-        .collect()
+/// Exact object sizes of the unmerged SLUB caches we compare, from `root`
+/// (/sys/kernel/slab): `<cache>/object_size` of real directories with no aliases.
+pub fn slab_object_sizes(root: &Path) -> HashMap<String, u32> {
+    let mut out = HashMap::new();
+    for (cache, _) in SLAB_STRUCTS {
+        let dir = root.join(cache);
+        let real_dir = std::fs::symlink_metadata(&dir).map(|m| m.is_dir()).unwrap_or(false);
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok().and_then(|s| s.trim().parse::<u32>().ok());
+        if real_dir && read("aliases") == Some(0) {
+            if let Some(size) = read("object_size") {
+                out.insert(cache.to_string(), size);
+            }
+        }
+    }
+    out
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -121,7 +128,7 @@ pub enum Match {
 }
 
 /// Compare struct sizes with the slab caches, and the banner with /proc/version.
-pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, slabinfo: Option<&str>) -> Match {
+pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes: &HashMap<String, u32>) -> Match {
     if let Some(b) = banner {
         if b.trim() != proc_version.trim() {
             return Match::No(format!(
@@ -132,17 +139,14 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, slabi
         }
     }
     let mut compared = Vec::new();
-    if let Some(slab) = slabinfo {
-        let sizes = slab_object_sizes(slab);
-        for (cache, ty) in SLAB_STRUCTS {
-            if let (Some(&k), Some(&b)) = (sizes.get(*cache), btf.struct_sizes.get(*ty)) {
-                if k != b {
-                    return Match::No(format!(
-                        "struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"
-                    ));
-                }
-                compared.push(format!("{ty}={b}"));
+    for (cache, ty) in SLAB_STRUCTS {
+        if let (Some(&k), Some(&b)) = (sizes.get(*cache), btf.struct_sizes.get(*ty)) {
+            if k != b {
+                return Match::No(format!(
+                    "struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"
+                ));
             }
+            compared.push(format!("{ty}={b}"));
         }
     }
     match (banner.is_some(), compared.len()) {
@@ -150,7 +154,7 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, slabi
         (true, _) => Match::Yes(format!("build banner equals /proc/version; struct sizes agree ({})", compared.join(" "))),
         (false, n) if n >= 2 => Match::Yes(format!("struct sizes agree with the running kernel ({})", compared.join(" "))),
         (false, _) => Match::Unknown(
-            "cannot verify: no <file>.banner and /proc/slabinfo unreadable or without comparable caches (run as root)".into(),
+            "cannot verify: no <file>.banner, and fewer than 2 unmerged slab caches in /sys/kernel/slab to compare struct sizes with".into(),
         ),
     }
 }
@@ -202,15 +206,32 @@ mod tests {
     }
 
     #[test]
-    fn compares_with_slabinfo_and_banner() {
+    fn reads_only_unmerged_caches() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("dentry")).unwrap();
+        std::fs::write(d.path().join("dentry/object_size"), "192\n").unwrap();
+        std::fs::write(d.path().join("dentry/aliases"), "0\n").unwrap();
+        std::fs::create_dir(d.path().join("filp")).unwrap();
+        std::fs::write(d.path().join("filp/object_size"), "256\n").unwrap();
+        std::fs::write(d.path().join("filp/aliases"), "2\n").unwrap();
+        std::fs::create_dir(d.path().join(":0000192")).unwrap();
+        std::os::unix::fs::symlink(":0000192", d.path().join("cred_jar")).unwrap();
+        let m = slab_object_sizes(d.path());
+        assert_eq!(m.len(), 1);
+        assert_eq!(m.get("dentry"), Some(&192));
+    }
+
+    #[test]
+    fn compares_struct_sizes_and_banner() {
         let btf = parse(&blob(192)).unwrap();
-        let slab = "slabinfo - version: 2.1\n# name <active_objs> <num_objs> <objsize>\ndentry 100 120 192 21 1\n";
-        let bad = "dentry 100 120 216 21 1\n";
-        assert!(matches!(matches_kernel(&btf, Some("Linux version X\n"), "Linux version X", Some(slab)), Match::Yes(_)));
-        assert!(matches!(matches_kernel(&btf, Some("Linux version Y"), "Linux version X", Some(slab)), Match::No(_)));
-        assert!(matches!(matches_kernel(&btf, None, "v", Some(bad)), Match::No(m) if m.contains("216")));
+        let same: HashMap<String, u32> = [("dentry".to_string(), 192)].into();
+        let other: HashMap<String, u32> = [("dentry".to_string(), 216)].into();
+        let none = HashMap::new();
+        assert!(matches!(matches_kernel(&btf, Some("Linux version X\n"), "Linux version X", &same), Match::Yes(_)));
+        assert!(matches!(matches_kernel(&btf, Some("Linux version Y"), "Linux version X", &same), Match::No(_)));
+        assert!(matches!(matches_kernel(&btf, None, "v", &other), Match::No(m) if m.contains("216")));
         // One comparable cache is not enough evidence on its own.
-        assert!(matches!(matches_kernel(&btf, None, "v", Some(slab)), Match::Unknown(_)));
-        assert!(matches!(matches_kernel(&btf, None, "v", None), Match::Unknown(_)));
+        assert!(matches!(matches_kernel(&btf, None, "v", &same), Match::Unknown(_)));
+        assert!(matches!(matches_kernel(&btf, None, "v", &none), Match::Unknown(_)));
     }
 }

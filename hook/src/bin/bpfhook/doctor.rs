@@ -205,11 +205,11 @@ fn btf_check(release: &str) -> Check {
     };
     let banner = btf::read_banner(&path);
     let version = std::fs::read_to_string("/proc/version").unwrap_or_default();
-    let slab = std::fs::read_to_string("/proc/slabinfo").ok();
-    match btf::matches_kernel(&parsed, banner.as_deref(), &version, slab.as_deref()) {
+    let sizes = btf::slab_object_sizes(Path::new("/sys/kernel/slab"));
+    match btf::matches_kernel(&parsed, banner.as_deref(), &version, &sizes) {
         btf::Match::Yes(how) => check("btf", Status::Ok, format!("{} ({} types) matches {release}: {how}", path.display(), parsed.types), None),
         btf::Match::No(why) => check("btf", Status::Fail, format!("{} is for another kernel: {why}", path.display()), Some(fix_make)),
-        btf::Match::Unknown(why) => check("btf", Status::Warn, format!("{} ({} types): {why}", path.display(), parsed.types), Some("run doctor as root, or regenerate with make-btf.sh (it writes the .banner)")),
+        btf::Match::Unknown(why) => check("btf", Status::Warn, format!("{} ({} types): {why}", path.display(), parsed.types), Some("regenerate with make-btf.sh (it also writes <file>.banner, the exact build check)")),
     }
 }
 
