@@ -216,6 +216,16 @@ struct bpfdrv_event {
 extern const struct bpfdrv_event_type bpfdrv_tracepoint_event, bpfdrv_kprobe_event,
 	bpfdrv_uprobe_event, bpfdrv_sw_sample_event;
 
+/*
+ * Synthetic syscall tracepoints (attach_syscall_synth.c): the ids in
+ * [BPFDRV_SYNTH_TP_ID_BASE, BPFDRV_SYNTH_TP_ID_END) are served by
+ * bpfdrv_syscall_synth_event, all other tracepoint ids by the kernel's tracepoints.
+ */
+extern const struct bpfdrv_event_type bpfdrv_syscall_synth_event;
+bool bpfdrv_synth_tp_id(u64 config);
+/* Publish events/syscalls/<event>/{id,format} under the module's debugfs directory. */
+void bpfdrv_syscall_synth_init(void);
+
 int bpfdrv_event_open(const struct bpfdrv_event_type *type,
 		      const struct bpfdrv_perf_event_attr *attr, int pid, int cpu, int flags);
 /* From a probe handler: run the attached program, if any, while enabled. */

@@ -280,6 +280,21 @@
 #define BPFDRV_F_REPLACE (1 << 2)
 
 /**
+ * Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
+ * sys_exit_<name> of syscalls the running kernel has no tracepoint for (3.10 x86_64:
+ * execve, clone, fork, vfork, rt_sigreturn, iopl, ...). Published in debugfs as
+ * `bpfdrv/events/syscalls/<event>/{id,format}`; the id is
+ * `BPFDRV_SYNTH_TP_ID_BASE + 2 * syscall_nr + is_exit`. Kernel trace event ids are
+ * 16-bit (`struct trace_entry::type`), so the range never collides with a real one:
+ * `perf_event_open(PERF_TYPE_TRACEPOINT)` with a config in
+ * [`BPFDRV_SYNTH_TP_ID_BASE`, `BPFDRV_SYNTH_TP_ID_END`) goes to the synthetic event,
+ * any other config to the kernel's tracepoint.
+ */
+#define BPFDRV_SYNTH_TP_ID_BASE 268435456
+
+#define BPFDRV_SYNTH_TP_ID_END 268500992
+
+/**
  * Version handshake. The caller sets `size` and `version`; the module fills
  * `driver_version` (also on mismatch, then failing with `EPROTO`).
  */

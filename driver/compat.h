@@ -341,6 +341,48 @@ static inline void bpfdrv_tracepoint_unregister(struct bpfdrv_tracepoint *t, voi
 	tracepoint_synchronize_unregister();
 }
 
+/*
+ * Syscall entry functions, probed for the synthetic syscall tracepoints
+ * (attach_syscall_synth.c). With CONFIG_ARCH_HAS_SYSCALL_WRAPPER (x86_64 4.17+) the
+ * function is __x64_sys_<name>(const struct pt_regs *regs) and the arguments are in
+ * the user registers regs points at (di, si, dx, r10, r8, r9); before, it is
+ * sys_<name>(args...) (3.10: also the SyS_<name> alias; the stubs call it with the
+ * syscall ABI's r10 moved to rcx) taking them in the C ABI's registers.
+ */
+#ifdef CONFIG_ARCH_HAS_SYSCALL_WRAPPER
+#define BPFDRV_SYSCALL_FN_PREFIX "__x64_sys_"
+#else
+#define BPFDRV_SYSCALL_FN_PREFIX "sys_"
+#endif
+
+/* The six arguments at the probed entry of a syscall function (zeroes if unreadable). */
+static inline void bpfdrv_syscall_fn_args(struct pt_regs *regs, unsigned long args[6])
+{
+#ifdef CONFIG_X86_64
+	const struct pt_regs *r = regs;
+#ifdef CONFIG_ARCH_HAS_SYSCALL_WRAPPER
+	struct pt_regs user;
+
+	/* The pointer is the entry code's pt_regs on this task's stack; read it safely all the same. */
+	if (bpfdrv_read_kernel_nofault(&user, (const void *)regs->di, sizeof(user))) {
+		memset(args, 0, 6 * sizeof(args[0]));
+		return;
+	}
+	r = &user;
+	args[3] = r->r10;
+#else
+	args[3] = r->cx;
+#endif
+	args[0] = r->di;
+	args[1] = r->si;
+	args[2] = r->dx;
+	args[4] = r->r8;
+	args[5] = r->r9;
+#else
+	memset(args, 0, 6 * sizeof(args[0]));
+#endif
+}
+
 /* The task with (namespace) pid @nr (0: the caller, as perf_event_open), referenced, or NULL. */
 static inline struct task_struct *bpfdrv_get_task(pid_t nr)
 {

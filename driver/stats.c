@@ -142,3 +142,8 @@ void bpfdrv_stats_exit(void)
 	debugfs_remove_recursive(bpfdrv_debugfs_dir);
 	bpfdrv_debugfs_dir = NULL;
 }
+
+struct dentry *bpfdrv_stats_debugfs_dir(void)
+{
+	return bpfdrv_debugfs_dir;
+}

@@ -30,5 +30,8 @@ void bpfdrv_stats_events(u32 delivered, u32 lost);
 /* Failure to create the debugfs file is logged, not fatal (debugfs may be off). */
 void bpfdrv_stats_init(void);
 void bpfdrv_stats_exit(void);
+/* The module's debugfs directory (bpfdrv/), NULL without debugfs; removed by stats_exit. */
+struct dentry;
+struct dentry *bpfdrv_stats_debugfs_dir(void);
 
 #endif /* BPFDRV_STATS_H */

@@ -9,6 +9,7 @@
 //! - [`bpf`]: bpf() commands forwarded to the driver.
 //! - [`perf`]: perf_event_open() routing.
 //! - [`paths`]: /sys/kernel/btf/vmlinux redirection.
+//! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones.
 //! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
 //!
 //! The exports are left out of the crate's own unit-test binary, where they would
@@ -21,6 +22,7 @@ pub mod mode;
 pub mod paths;
 pub mod perf;
 pub mod real;
+pub mod tracepoints;
 
 #[cfg(not(test))]
 mod exports;

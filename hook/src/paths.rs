@@ -91,7 +91,8 @@ pub unsafe fn redirect(path: *const c_char) -> *const c_char {
     }
     let virt = virtual_path();
     if !c_str_eq(path, virt) {
-        return path;
+        // The other virtual paths: syscall tracepoints the kernel lacks.
+        return crate::tracepoints::redirect(path).unwrap_or(path);
     }
     match decide(virt, replacement()) {
         Some(p) => p.as_ptr(),
