@@ -81,7 +81,7 @@ static int array_delete(struct bpfdrv_map *map, const void *key)
 	return -EINVAL;
 }
 
-static int array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key)
+int bpfdrv_array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key)
 {
 	u32 index = key ? *(const u32 *)key : U32_MAX;
 
@@ -119,7 +119,7 @@ const struct bpfdrv_map_ops bpfdrv_array_ops = {
 	.lookup = array_lookup,
 	.update = array_update,
 	.delete = array_delete,
-	.get_next_key = array_get_next_key,
+	.get_next_key = bpfdrv_array_get_next_key,
 	.direct_value = array_direct_value,
 	.mmap = array_mmap,
 };

@@ -18,6 +18,8 @@ struct bpfdrv_cmd_handler {
 	u32 attr_end;
 	/* The command returns values in attr (info_len): copy attr[0, attr_end) back. */
 	bool copy_back;
+	/* ... also when the command fails (batch commands report how far they got). */
+	bool copy_back_always;
 };
 
 static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
@@ -39,6 +41,17 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 		attr_end(struct bpfdrv_map_elem_attr, map_fd) },
 	[BPFDRV_CMD_OBJ_GET_INFO_BY_FD] = { "BPF_OBJ_GET_INFO_BY_FD", bpfdrv_cmd_obj_get_info,
 		attr_end(struct bpfdrv_info_attr, info), true },
+	[BPFDRV_CMD_MAP_LOOKUP_AND_DELETE_ELEM] = { "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
+		bpfdrv_cmd_map_lookup_and_delete, attr_end(struct bpfdrv_map_elem_attr, flags) },
+	[BPFDRV_CMD_MAP_LOOKUP_BATCH] = { "BPF_MAP_LOOKUP_BATCH", bpfdrv_cmd_map_lookup_batch,
+		attr_end(struct bpfdrv_map_batch_attr, flags), true, true },
+	[BPFDRV_CMD_MAP_LOOKUP_AND_DELETE_BATCH] = { "BPF_MAP_LOOKUP_AND_DELETE_BATCH",
+		bpfdrv_cmd_map_lookup_and_delete_batch, attr_end(struct bpfdrv_map_batch_attr, flags),
+		true, true },
+	[BPFDRV_CMD_MAP_UPDATE_BATCH] = { "BPF_MAP_UPDATE_BATCH", bpfdrv_cmd_map_update_batch,
+		attr_end(struct bpfdrv_map_batch_attr, flags), true, true },
+	[BPFDRV_CMD_MAP_DELETE_BATCH] = { "BPF_MAP_DELETE_BATCH", bpfdrv_cmd_map_delete_batch,
+		attr_end(struct bpfdrv_map_batch_attr, flags), true, true },
 	[BPFDRV_CMD_RAW_TRACEPOINT_OPEN] = { "BPF_RAW_TRACEPOINT_OPEN", bpfdrv_cmd_raw_tp_open,
 		attr_end(struct bpfdrv_raw_tp_open_attr, prog_fd) },
 	[BPFDRV_CMD_LINK_CREATE] = { "BPF_LINK_CREATE", bpfdrv_cmd_link_create,
@@ -112,7 +125,8 @@ int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size)
 			return -EINVAL;
 		}
 	err = h->fn(&attr);
-	if (err >= 0 && h->copy_back && copy_to_user((void __user *)uattr, &attr, h->attr_end))
+	if (h->copy_back && (err >= 0 || h->copy_back_always) &&
+	    copy_to_user((void __user *)uattr, &attr, min_t(u32, size, h->attr_end)))
 		return -EFAULT;
 	return err;
 }

@@ -24,6 +24,8 @@
 union bpfdrv_attr {
 	struct bpfdrv_map_create_attr map_create;
 	struct bpfdrv_map_elem_attr elem;
+	struct bpfdrv_map_batch_attr batch;
+	struct bpfdrv_test_run_attr test;
 	struct bpfdrv_prog_load_attr prog_load;
 	struct bpfdrv_btf_load_attr btf_load;
 	struct bpfdrv_link_create_attr link_create;
@@ -68,6 +70,17 @@ struct bpfdrv_map_ops {
 	bool mmap_always;
 	/* poll/epoll on the map fd (ring buffer); NULL: POLLERR, like the kernel. */
 	unsigned int (*poll)(struct bpfdrv_map *map, struct file *file, struct poll_table_struct *wait);
+	/*
+	 * Queue / stack / bloom filter (helpers 87..89, and the syscall side: update =
+	 * push, lookup = peek, LOOKUP_AND_DELETE = pop). Any context.
+	 */
+	int (*push)(struct bpfdrv_map *map, const void *value, u64 flags);
+	int (*pop)(struct bpfdrv_map *map, void *value);
+	int (*peek)(struct bpfdrv_map *map, void *value);
+	/* LOOKUP reads the value buffer from user space first (bloom filter). */
+	bool sys_lookup_value_in;
+	/* BPF_MAP_LOOKUP_AND_DELETE_ELEM for keyed maps (hash family); NULL: EOPNOTSUPP. */
+	int (*sys_lookup_and_delete)(struct bpfdrv_map *map, const void *key, void *value);
 };
 
 struct bpfdrv_map {
@@ -82,6 +95,15 @@ struct bpfdrv_map {
 
 extern const struct bpfdrv_map_ops bpfdrv_array_ops, bpfdrv_hash_ops,
 	bpfdrv_perf_event_array_ops, bpfdrv_cgroup_array_ops, bpfdrv_ringbuf_ops;
+extern const struct bpfdrv_map_ops bpfdrv_percpu_array_ops, bpfdrv_percpu_hash_ops,
+	bpfdrv_lru_hash_ops, bpfdrv_lru_percpu_hash_ops, bpfdrv_queue_ops, bpfdrv_stack_ops,
+	bpfdrv_bloom_filter_ops, bpfdrv_lpm_trie_ops, bpfdrv_prog_array_ops,
+	bpfdrv_stack_trace_ops;
+
+/* Array key iteration, shared by the array-shaped maps (arraymap.c). */
+int bpfdrv_array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key);
+/* Per-CPU values as user space sees them: round_up(value_size, 8) per possible CPU. */
+#define bpfdrv_percpu_value_size(map) (round_up((map)->value_size, 8) * num_possible_cpus())
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
 		     const struct bpfdrv_map_ops *ops);
@@ -98,6 +120,12 @@ int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_freeze(union bpfdrv_attr *attr);
 /* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps so far. */
 int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *attr);
+/* map_ops.c: LOOKUP_AND_DELETE and the batch commands, generic over bpfdrv_map_ops. */
+int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_lookup_batch(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_lookup_and_delete_batch(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_update_batch(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_delete_batch(union bpfdrv_attr *attr);
 
 /* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
 struct bpfdrv_prog {

@@ -425,6 +425,44 @@ struct bpfdrv_map_elem_attr {
 };
 
 /**
+ * `BPF_MAP_LOOKUP_BATCH`, `LOOKUP_AND_DELETE_BATCH`, `UPDATE_BATCH`, `DELETE_BATCH`
+ * attr (Linux's `batch`). `count` is in/out; `in_batch`/`out_batch` point at a u32
+ * position token.
+ */
+struct bpfdrv_map_batch_attr {
+  uint64_t in_batch;
+  uint64_t out_batch;
+  uint64_t keys;
+  uint64_t values;
+  uint32_t count;
+  uint32_t map_fd;
+  uint64_t elem_flags;
+  uint64_t flags;
+};
+
+/**
+ * `BPF_PROG_TEST_RUN` attr (Linux's `test`). retval, data_size_out, ctx_size_out
+ * and duration are written back.
+ */
+struct bpfdrv_test_run_attr {
+  uint32_t prog_fd;
+  uint32_t retval;
+  uint32_t data_size_in;
+  uint32_t data_size_out;
+  uint64_t data_in;
+  uint64_t data_out;
+  uint32_t repeat;
+  uint32_t duration;
+  uint32_t ctx_size_in;
+  uint32_t ctx_size_out;
+  uint64_t ctx_in;
+  uint64_t ctx_out;
+  uint32_t flags;
+  uint32_t cpu;
+  uint32_t batch_size;
+};
+
+/**
  * `BPF_PROG_LOAD` attr (Linux 6.1 layout).
  */
 struct bpfdrv_prog_load_attr {

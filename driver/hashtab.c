@@ -1,29 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * BPF_MAP_TYPE_HASH. Elements come from a pool allocated at create time (also for
- * BPF_F_NO_PREALLOC), so programs never allocate and a value pointer a program holds
- * always points into the pool even if the element is deleted meanwhile, as with the
- * kernel's preallocated hash maps.
+ * The hash family, as in Linux's hashtab.c: BPF_MAP_TYPE_HASH, PERCPU_HASH, LRU_HASH
+ * and LRU_PERCPU_HASH share one table and differ in two properties:
+ *  - per-CPU: an element holds round_up(value_size, 8) bytes per possible CPU; a
+ *    program sees its CPU's value, user space all of them;
+ *  - LRU: a full table evicts elements not recently used instead of failing E2BIG
+ *    (program lookups set a reference bit; see htab_evict for Linux's batch shrink).
+ * Elements come from a pool allocated at create time (also for BPF_F_NO_PREALLOC), so
+ * programs never allocate and a value pointer a program holds always points into the
+ * pool even if the element is deleted meanwhile, as with the kernel's preallocated maps.
  */
 #include <linux/kernel.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/random.h>
+#include <linux/cpumask.h>
+#include <linux/smp.h>
 #include "bpfdrv.h"
 #include "compat.h"
 
 #define HTAB_NIL U32_MAX
+#define BPFDRV_F_NO_COMMON_LRU (1U << 1)
+#define BPFDRV_PCPU_VALUE_MAX (32 << 10)
 
 struct htab_elem {
 	u32 next; /* index of the next element in the bucket or free list */
 	u32 hash;
-	u8 data[]; /* key, then value at round_up(key_size, 8) */
+	u8 used, ref; /* in a bucket; looked up since the eviction hand passed */
+	u8 pad[6];
+	u8 data[]; /* key, then value(s) at round_up(key_size, 8) */
 };
 
 struct bpfdrv_htab {
 	struct bpfdrv_map map;
 	spinlock_t lock;
-	u32 n_buckets, elem_size, key_off_value, count, free_head, seed;
+	bool percpu, lru;
+	u32 n_buckets, elem_size, key_off_value, value_stride, count, free_head, seed, hand;
 	u32 *buckets;
 	u8 *elems;
 };
@@ -35,7 +47,14 @@ static struct htab_elem *htab_elem(struct bpfdrv_htab *h, u32 i)
 	return (struct htab_elem *)(h->elems + (u64)i * h->elem_size);
 }
 
-static struct bpfdrv_map *htab_alloc(const struct bpfdrv_map_create_attr *attr)
+/* The value of element @e for @cpu (per-CPU maps) or its only value. */
+static u8 *htab_value(struct bpfdrv_htab *h, struct htab_elem *e, u32 cpu)
+{
+	return e->data + h->key_off_value + (h->percpu ? (u64)cpu * h->value_stride : 0);
+}
+
+static struct bpfdrv_map *htab_alloc_common(const struct bpfdrv_map_create_attr *attr,
+					    const struct bpfdrv_map_ops *ops, bool percpu, bool lru)
 {
 	struct bpfdrv_htab *h;
 	u64 pool;
@@ -43,14 +62,23 @@ static struct bpfdrv_map *htab_alloc(const struct bpfdrv_map_create_attr *attr)
 
 	if (!attr->key_size || !attr->value_size || !attr->max_entries)
 		return ERR_PTR(-EINVAL);
+	/* Linux: LRU maps are always preallocated; NO_COMMON_LRU only for LRU maps. */
+	if (lru && (attr->map_flags & BPFDRV_F_NO_PREALLOC))
+		return ERR_PTR(-ENOTSUPP);
+	if (!lru && (attr->map_flags & BPFDRV_F_NO_COMMON_LRU))
+		return ERR_PTR(-EINVAL);
 	if (attr->key_size > 512 || attr->value_size > (1u << 20) ||
-	    attr->max_entries > (1u << 24))
+	    attr->max_entries > (1u << 24) || (percpu && attr->value_size > BPFDRV_PCPU_VALUE_MAX))
 		return ERR_PTR(-E2BIG);
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
 		return ERR_PTR(-ENOMEM);
+	h->percpu = percpu;
+	h->lru = lru;
 	h->key_off_value = round_up(attr->key_size, 8);
-	h->elem_size = sizeof(struct htab_elem) + h->key_off_value + round_up(attr->value_size, 8);
+	h->value_stride = round_up(attr->value_size, 8);
+	h->elem_size = sizeof(struct htab_elem) + h->key_off_value +
+		       h->value_stride * (percpu ? nr_cpu_ids : 1);
 	h->n_buckets = roundup_pow_of_two(attr->max_entries);
 	pool = (u64)h->elem_size * attr->max_entries;
 	if (pool > (1ull << 31)) {
@@ -72,8 +100,28 @@ static struct bpfdrv_map *htab_alloc(const struct bpfdrv_map_create_attr *attr)
 	h->free_head = 0;
 	h->seed = (attr->map_flags & BPFDRV_F_ZERO_SEED) ? 0 : bpfdrv_random_u32();
 	spin_lock_init(&h->lock);
-	bpfdrv_map_init(&h->map, attr, &bpfdrv_hash_ops);
+	bpfdrv_map_init(&h->map, attr, ops);
 	return &h->map;
+}
+
+static struct bpfdrv_map *htab_alloc(const struct bpfdrv_map_create_attr *attr)
+{
+	return htab_alloc_common(attr, &bpfdrv_hash_ops, false, false);
+}
+
+static struct bpfdrv_map *pcpu_htab_alloc(const struct bpfdrv_map_create_attr *attr)
+{
+	return htab_alloc_common(attr, &bpfdrv_percpu_hash_ops, true, false);
+}
+
+static struct bpfdrv_map *lru_htab_alloc(const struct bpfdrv_map_create_attr *attr)
+{
+	return htab_alloc_common(attr, &bpfdrv_lru_hash_ops, false, true);
+}
+
+static struct bpfdrv_map *lru_pcpu_htab_alloc(const struct bpfdrv_map_create_attr *attr)
+{
+	return htab_alloc_common(attr, &bpfdrv_lru_percpu_hash_ops, true, true);
 }
 
 static void htab_free(struct bpfdrv_map *map)
@@ -107,6 +155,57 @@ static u32 htab_hash(struct bpfdrv_htab *h, const void *key)
 	return jhash(key, h->map.key_size, h->seed);
 }
 
+/* Unlink element @i (whose bucket link is *link) and return it to the free list. Lock held. */
+static void htab_unlink(struct bpfdrv_htab *h, u32 i, u32 *link)
+{
+	struct htab_elem *e = htab_elem(h, i);
+
+	*link = e->next;
+	e->used = 0;
+	e->next = h->free_head;
+	h->free_head = i;
+	h->count--;
+}
+
+/*
+ * LRU: make room in a full table the way Linux's LRU shrink does: free a batch of
+ * elements not referenced by a program lookup since the last pass (up to
+ * LRU_SHRINK_TARGET, Linux's LOCAL_FREE_TARGET), clearing the reference bits of the
+ * others; if every element was referenced, free the one under the clock hand.
+ * Lock held, table full.
+ */
+#define LRU_SHRINK_TARGET 128
+
+static void htab_evict(struct bpfdrv_htab *h)
+{
+	u32 n = h->map.max_entries, i, freed = 0, *link;
+
+	for (i = 0; i < n && freed < LRU_SHRINK_TARGET; i++) {
+		struct htab_elem *e = htab_elem(h, i);
+
+		if (!e->used)
+			continue;
+		if (e->ref) {
+			e->ref = 0;
+			continue;
+		}
+		if (htab_find(h, e->data, e->hash, &link) == i) {
+			htab_unlink(h, i, link);
+			freed++;
+		}
+	}
+	for (i = 0; !freed && i < n; i++) {
+		u32 j = h->hand;
+		struct htab_elem *e = htab_elem(h, j);
+
+		h->hand = j + 1 < n ? j + 1 : 0;
+		if (e->used && htab_find(h, e->data, e->hash, &link) == j) {
+			htab_unlink(h, j, link);
+			freed++;
+		}
+	}
+}
+
 static void *htab_lookup(struct bpfdrv_map *map, const void *key)
 {
 	struct bpfdrv_htab *h = to_htab(map);
@@ -116,23 +215,34 @@ static void *htab_lookup(struct bpfdrv_map *map, const void *key)
 
 	spin_lock_irqsave(&h->lock, flags);
 	i = htab_find(h, key, htab_hash(h, key), NULL);
-	if (i != HTAB_NIL)
-		value = htab_elem(h, i)->data + h->key_off_value;
+	if (i != HTAB_NIL) {
+		struct htab_elem *e = htab_elem(h, i);
+
+		e->ref = 1;
+		value = htab_value(h, e, raw_smp_processor_id());
+	}
 	spin_unlock_irqrestore(&h->lock, flags);
 	return value;
 }
 
-static int htab_update(struct bpfdrv_map *map, const void *key, const void *value, u64 flags)
+/*
+ * Insert or replace. @all_cpus: @value holds every possible CPU's value (syscall
+ * side of per-CPU maps); otherwise it is one value, which for a per-CPU map goes to
+ * this CPU and, for a new element, zeroes the other CPUs' values (Linux).
+ */
+static int htab_update_common(struct bpfdrv_map *map, const void *key, const void *value,
+			      u64 flags, bool all_cpus)
 {
 	struct bpfdrv_htab *h = to_htab(map);
-	u32 hash = htab_hash(h, key), i, *link;
+	u32 hash = htab_hash(h, key), i, *link, this_cpu = raw_smp_processor_id();
 	unsigned long irqflags;
 	struct htab_elem *e;
-	int err = 0;
+	bool fresh = false;
+	int err = 0, cpu;
 
-	flags &= ~BPFDRV_F_LOCK;
-	if (flags > BPFDRV_EXIST)
+	if (h->percpu ? flags > BPFDRV_EXIST : (flags & ~BPFDRV_F_LOCK) > BPFDRV_EXIST)
 		return -EINVAL;
+	flags &= ~BPFDRV_F_LOCK;
 	spin_lock_irqsave(&h->lock, irqflags);
 	i = htab_find(h, key, hash, &link);
 	if (i != HTAB_NIL) {
@@ -140,33 +250,83 @@ static int htab_update(struct bpfdrv_map *map, const void *key, const void *valu
 			err = -EEXIST;
 			goto out;
 		}
-		memcpy(htab_elem(h, i)->data + h->key_off_value, value, map->value_size);
-		goto out;
+		e = htab_elem(h, i);
+	} else {
+		if (flags == BPFDRV_EXIST) {
+			err = -ENOENT;
+			goto out;
+		}
+		if (h->free_head == HTAB_NIL && h->lru) {
+			htab_evict(h);
+			/* eviction may have emptied the bucket @link pointed into */
+			htab_find(h, key, hash, &link);
+		}
+		if (h->free_head == HTAB_NIL) {
+			err = -E2BIG;
+			goto out;
+		}
+		i = h->free_head;
+		e = htab_elem(h, i);
+		h->free_head = e->next;
+		e->hash = hash;
+		e->used = 1;
+		e->ref = 0;
+		memcpy(e->data, key, map->key_size);
+		fresh = true;
 	}
-	if (flags == BPFDRV_EXIST) {
-		err = -ENOENT;
-		goto out;
+	if (!h->percpu) {
+		memcpy(htab_value(h, e, 0), value, map->value_size);
+	} else if (all_cpus) {
+		u32 off = 0;
+
+		for_each_possible_cpu(cpu) {
+			memcpy(htab_value(h, e, cpu), (const u8 *)value + off, map->value_size);
+			off += h->value_stride;
+		}
+	} else {
+		if (fresh)
+			for_each_possible_cpu(cpu)
+				memset(htab_value(h, e, cpu), 0, h->value_stride);
+		memcpy(htab_value(h, e, this_cpu), value, map->value_size);
 	}
-	if (h->free_head == HTAB_NIL) {
-		err = -E2BIG;
-		goto out;
+	if (fresh) {
+		/* *link is the bucket's NIL tail: append there. */
+		e->next = HTAB_NIL;
+		*link = i;
+		h->count++;
 	}
-	i = h->free_head;
-	e = htab_elem(h, i);
-	h->free_head = e->next;
-	e->hash = hash;
-	memcpy(e->data, key, map->key_size);
-	memcpy(e->data + h->key_off_value, value, map->value_size);
-	/* *link is the bucket's NIL tail: append there. */
-	e->next = HTAB_NIL;
-	*link = i;
-	h->count++;
 out:
 	spin_unlock_irqrestore(&h->lock, irqflags);
 	return err;
 }
 
-static int htab_delete(struct bpfdrv_map *map, const void *key)
+static int htab_update(struct bpfdrv_map *map, const void *key, const void *value, u64 flags)
+{
+	return htab_update_common(map, key, value, flags, false);
+}
+
+static int htab_sys_update(struct bpfdrv_map *map, const void *key, const void *value, u64 flags)
+{
+	return htab_update_common(map, key, value, flags, true);
+}
+
+/* Copy what user space sees of element @e: one value, or every possible CPU's. */
+static void htab_copy_out(struct bpfdrv_htab *h, struct htab_elem *e, void *value)
+{
+	u32 off = 0;
+	int cpu;
+
+	if (!h->percpu) {
+		memcpy(value, htab_value(h, e, 0), h->map.value_size);
+		return;
+	}
+	for_each_possible_cpu(cpu) {
+		memcpy((u8 *)value + off, htab_value(h, e, cpu), h->value_stride);
+		off += h->value_stride;
+	}
+}
+
+static int htab_lookup_delete_common(struct bpfdrv_map *map, const void *key, void *value)
 {
 	struct bpfdrv_htab *h = to_htab(map);
 	unsigned long flags;
@@ -176,16 +336,42 @@ static int htab_delete(struct bpfdrv_map *map, const void *key)
 	spin_lock_irqsave(&h->lock, flags);
 	i = htab_find(h, key, htab_hash(h, key), &link);
 	if (i != HTAB_NIL) {
-		struct htab_elem *e = htab_elem(h, i);
-
-		*link = e->next;
-		e->next = h->free_head;
-		h->free_head = i;
-		h->count--;
+		if (value)
+			htab_copy_out(h, htab_elem(h, i), value);
+		htab_unlink(h, i, link);
 		err = 0;
 	}
 	spin_unlock_irqrestore(&h->lock, flags);
 	return err;
+}
+
+static int htab_delete(struct bpfdrv_map *map, const void *key)
+{
+	return htab_lookup_delete_common(map, key, NULL);
+}
+
+static int htab_sys_lookup(struct bpfdrv_map *map, const void *key, void *value)
+{
+	struct bpfdrv_htab *h = to_htab(map);
+	unsigned long flags;
+	int err = -ENOENT;
+	u32 i;
+
+	spin_lock_irqsave(&h->lock, flags);
+	i = htab_find(h, key, htab_hash(h, key), NULL);
+	if (i != HTAB_NIL) {
+		/* A syscall lookup does not make an LRU element recent (Linux: no ref bit). */
+		htab_copy_out(h, htab_elem(h, i), value);
+		err = 0;
+	}
+	spin_unlock_irqrestore(&h->lock, flags);
+	return err;
+}
+
+static u32 htab_sys_value_size(const struct bpfdrv_map *map)
+{
+	return to_htab((struct bpfdrv_map *)map)->percpu ? bpfdrv_percpu_value_size(map) :
+							    map->value_size;
 }
 
 static int htab_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key)
@@ -217,11 +403,21 @@ static int htab_get_next_key(struct bpfdrv_map *map, const void *key, void *next
 	return err;
 }
 
-const struct bpfdrv_map_ops bpfdrv_hash_ops = {
-	.alloc = htab_alloc,
-	.free = htab_free,
-	.lookup = htab_lookup,
-	.update = htab_update,
-	.delete = htab_delete,
-	.get_next_key = htab_get_next_key,
-};
+#define HTAB_OPS(name_, alloc_)						\
+const struct bpfdrv_map_ops name_ = {					\
+	.alloc = alloc_,						\
+	.free = htab_free,						\
+	.lookup = htab_lookup,						\
+	.update = htab_update,						\
+	.delete = htab_delete,						\
+	.get_next_key = htab_get_next_key,				\
+	.sys_lookup = htab_sys_lookup,					\
+	.sys_update = htab_sys_update,					\
+	.sys_value_size = htab_sys_value_size,				\
+	.sys_lookup_and_delete = htab_lookup_delete_common,		\
+}
+
+HTAB_OPS(bpfdrv_hash_ops, htab_alloc);
+HTAB_OPS(bpfdrv_percpu_hash_ops, pcpu_htab_alloc);
+HTAB_OPS(bpfdrv_lru_hash_ops, lru_htab_alloc);
+HTAB_OPS(bpfdrv_lru_percpu_hash_ops, lru_pcpu_htab_alloc);

@@ -38,6 +38,35 @@ static u64 h_map_delete_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64
 	return (s64)MAP(map)->ops->delete(MAP(map), PTR(key));
 }
 
+/* Queue / stack / bloom filter (87..89): maps without those ops answer -EINVAL. */
+static u64 h_map_push_elem(struct ebpf_run *run, u64 map, u64 value, u64 flags, u64 a4, u64 a5)
+{
+	if (!MAP(map)->ops->push)
+		return (s64)-EINVAL;
+	return (s64)MAP(map)->ops->push(MAP(map), PTR(value), flags);
+}
+
+static u64 h_map_pop_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64 a4, u64 a5)
+{
+	/* The value is an out-parameter: it must be writable (Linux: ARG_PTR_TO_UNINIT_MAP_VALUE). */
+	if (!MAP(map)->ops->pop ||
+	    !ebpf_arg_access_ok(run, 2, value, MAP(map)->value_size, true))
+		return (s64)-EINVAL;
+	return (s64)MAP(map)->ops->pop(MAP(map), PTR(value));
+}
+
+static u64 h_map_peek_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64 a4, u64 a5)
+{
+	struct bpfdrv_map *m = MAP(map);
+
+	if (!m->ops->peek)
+		return (s64)-EINVAL;
+	/* Bloom filter peek reads the value; queue/stack peek writes it. */
+	if (!m->ops->sys_lookup_value_in && !ebpf_arg_access_ok(run, 2, value, m->value_size, true))
+		return (s64)-EINVAL;
+	return (s64)m->ops->peek(m, PTR(value));
+}
+
 static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
 {
 	long err = bpfdrv_read_kernel_nofault(PTR(dst), PTR(src), size);
@@ -290,6 +319,12 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
 	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	HELPER(87, map_push_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
+	HELPER(88, map_pop_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
+	HELPER(89, map_peek_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
 	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),
 	/* BPF ring buffer (ringbuf.c). reserve's result is tagged by the helper itself. */
 	HELPER(130, ringbuf_output, false, false, EBPF_RET_INTEGER,

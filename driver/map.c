@@ -20,6 +20,13 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY] = &bpfdrv_perf_event_array_ops,
 	[BPFDRV_MAP_TYPE_CGROUP_ARRAY] = &bpfdrv_cgroup_array_ops,
 	[BPFDRV_MAP_TYPE_RINGBUF] = &bpfdrv_ringbuf_ops,
+	[BPFDRV_MAP_TYPE_PERCPU_HASH] = &bpfdrv_percpu_hash_ops,
+	[BPFDRV_MAP_TYPE_PERCPU_ARRAY] = &bpfdrv_percpu_array_ops,
+	[BPFDRV_MAP_TYPE_LRU_HASH] = &bpfdrv_lru_hash_ops,
+	[BPFDRV_MAP_TYPE_LRU_PERCPU_HASH] = &bpfdrv_lru_percpu_hash_ops,
+	[BPFDRV_MAP_TYPE_QUEUE] = &bpfdrv_queue_ops,
+	[BPFDRV_MAP_TYPE_STACK] = &bpfdrv_stack_ops,
+	[BPFDRV_MAP_TYPE_BLOOM_FILTER] = &bpfdrv_bloom_filter_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
@@ -140,7 +147,8 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	struct bpfdrv_map *map;
 	u32 known_flags = BPFDRV_F_NO_PREALLOC | BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY |
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
-			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE;
+			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE |
+			  (1U << 1) /* BPF_F_NO_COMMON_LRU */;
 	int fd, i;
 
 	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)
@@ -193,7 +201,10 @@ static int bpfdrv_elem_op_begin(struct bpfdrv_elem_op *op, const struct bpfdrv_m
 	op->map = bpfdrv_map_from_fd(attr->map_fd);
 	if (IS_ERR(op->map))
 		return PTR_ERR(op->map);
-	if (need_key || attr->key) {
+	/* Keyless maps (queue, stack, bloom filter) take no key pointer (Linux: EINVAL). */
+	if (!op->map->key_size && attr->key)
+		return -EINVAL;
+	if ((need_key || attr->key) && op->map->key_size) {
 		op->key = bpfdrv_copy_from_user_alloc(attr->key, op->map->key_size);
 		if (IS_ERR(op->key)) {
 			int err = PTR_ERR(op->key);
@@ -233,13 +244,20 @@ int bpfdrv_cmd_map_lookup(union bpfdrv_attr *uattr)
 	struct bpfdrv_elem_op op;
 	int err;
 
-	if (attr->flags & ~BPFDRV_F_LOCK)
+	/* No map here has a bpf_spin_lock in its value: BPF_F_LOCK is invalid (Linux). */
+	if (attr->flags)
 		return -EINVAL;
 	err = bpfdrv_elem_op_begin(&op, attr, true, false);
 	if (err)
 		goto out;
 	if (op.map->map_flags & BPFDRV_F_WRONLY) {
 		err = -EPERM;
+		goto out;
+	}
+	/* A bloom filter is asked about the value user space passes in. */
+	if (op.map->ops->sys_lookup_value_in &&
+	    copy_from_user(op.value, bpfdrv_u64_to_ptr(attr->value), op.value_size)) {
+		err = -EFAULT;
 		goto out;
 	}
 	if (op.map->ops->sys_lookup) {
@@ -267,6 +285,8 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 	struct bpfdrv_elem_op op;
 	int err;
 
+	if (attr->flags & BPFDRV_F_LOCK)
+		return -EINVAL;
 	err = bpfdrv_elem_op_begin(&op, attr, true, true);
 	if (err)
 		goto out;

@@ -266,6 +266,44 @@ pub struct bpfdrv_map_elem_attr {
     pub flags: u64,
 }
 
+/// `BPF_MAP_LOOKUP_BATCH`, `LOOKUP_AND_DELETE_BATCH`, `UPDATE_BATCH`, `DELETE_BATCH`
+/// attr (Linux's `batch`). `count` is in/out; `in_batch`/`out_batch` point at a u32
+/// position token.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_map_batch_attr {
+    pub in_batch: u64,
+    pub out_batch: u64,
+    pub keys: u64,
+    pub values: u64,
+    pub count: u32,
+    pub map_fd: u32,
+    pub elem_flags: u64,
+    pub flags: u64,
+}
+
+/// `BPF_PROG_TEST_RUN` attr (Linux's `test`). retval, data_size_out, ctx_size_out
+/// and duration are written back.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_test_run_attr {
+    pub prog_fd: u32,
+    pub retval: u32,
+    pub data_size_in: u32,
+    pub data_size_out: u32,
+    pub data_in: u64,
+    pub data_out: u64,
+    pub repeat: u32,
+    pub duration: u32,
+    pub ctx_size_in: u32,
+    pub ctx_size_out: u32,
+    pub ctx_in: u64,
+    pub ctx_out: u64,
+    pub flags: u32,
+    pub cpu: u32,
+    pub batch_size: u32,
+}
+
 /// `BPF_PROG_LOAD` attr (Linux 6.1 layout).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -426,6 +464,8 @@ const _: () = {
     assert!(size_of::<bpfdrv_perf_event_attr>() == 72);
     assert!(size_of::<bpfdrv_map_create_attr>() == 72);
     assert!(size_of::<bpfdrv_map_elem_attr>() == 32);
+    assert!(size_of::<bpfdrv_map_batch_attr>() == 56);
+    assert!(size_of::<bpfdrv_test_run_attr>() == 80);
     assert!(size_of::<bpfdrv_prog_load_attr>() == 144);
     assert!(size_of::<bpfdrv_btf_load_attr>() == 32);
     assert!(size_of::<bpfdrv_link_create_attr>() == 24);

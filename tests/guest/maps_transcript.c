@@ -1,0 +1,461 @@
+/* Map commands from user space through libbpf's raw bpf.h calls, printed as a
+ * transcript: one line per call with its return value and errno.  The test runs it
+ * natively on the stock Debian kernel (the oracle) and under libbpfhook.so on the
+ * no-bpf kernel; the two transcripts must be identical.  Then the hammer: a
+ * program attached to the getpid tracepoint adds 1 atomically to an array, a hash,
+ * a per-CPU array and a per-CPU hash value while two threads pinned to two CPUs
+ * call getpid and a third thread updates and deletes other hash keys; the counts
+ * must be exact.  Output lines are "T <text>" (transcript) and "R key=value".
+ * Build: gcc -O2 -Wall -o maps_transcript maps_transcript.c -lbpf -lpthread */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+static int ncpus;
+
+/* Print "T <what> = <ret> <errno>" (errno 0 on success) and return ret. */
+static long show(const char *what, long ret)
+{
+	printf("T %-44s = %ld %d\n", what, ret < 0 ? -1L : ret, ret < 0 ? errno : 0);
+	return ret;
+}
+#define CALL(expr) show(#expr, (long)(expr))
+#define MAP(type, k, v, n, f, extra) make_map(#type, type, k, v, n, f, extra)
+
+static int make_map(const char *name, enum bpf_map_type type, __u32 k, __u32 v, __u32 n,
+		    __u32 flags, __u64 extra)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags, .map_extra = extra);
+	char what[96];
+	int fd = bpf_map_create(type, NULL, k, v, n, &o);
+
+	snprintf(what, sizeof(what), "create %s k%u v%u n%u f%#x", name, k, v, n, flags);
+	show(what, fd < 0 ? -1 : 0);
+	return fd;
+}
+
+static void value_line(const char *what, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	printf("T %s:", what);
+	for (i = 0; i < n; i++)
+		printf("%02x", b[i]);
+	printf("\n");
+}
+
+static void hash_family(enum bpf_map_type type, const char *name, int percpu, int lru)
+{
+	size_t vs = percpu ? 8 * (size_t)ncpus : 8;
+	__u64 *val = calloc(ncpus, 8), *out = calloc(ncpus, 8), sum;
+	__u32 key, next, keys[8], cnt, tok;
+	__u64 vals[8 * 64];
+	int fd, i, c, seen;
+
+	printf("T --- %s\n", name);
+	if (lru)
+		CALL(bpf_map_create(type, NULL, 4, 8, 4, &(struct bpf_map_create_opts){
+			.sz = sizeof(struct bpf_map_create_opts), .map_flags = BPF_F_NO_PREALLOC }) < 0 ? -1 : 0);
+	else
+		CALL(bpf_map_create(type, NULL, 4, 8, 4, &(struct bpf_map_create_opts){
+			.sz = sizeof(struct bpf_map_create_opts), .map_flags = 2 /* NO_COMMON_LRU */ }) < 0 ? -1 : 0);
+	CALL(bpf_map_create(type, NULL, 0, 8, 4, NULL) < 0 ? -1 : 0);
+	fd = MAP(type, 4, 8, 4, 0, 0);
+	for (c = 0; c < ncpus; c++)
+		val[c] = 100 + c;
+	key = 1;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(fd, &key, val, 4));
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_F_LOCK));
+	key = 9;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_EXIST));
+	CALL(bpf_map_lookup_elem(fd, &key, out));
+	CALL(bpf_map_delete_elem(fd, &key));
+	for (key = 2; key <= 4; key++)
+		CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY));
+	key = 5;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY)); /* full: E2BIG, or LRU eviction */
+	key = 1;
+	val[0] = 7;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_EXIST));
+	memset(out, 0, vs);
+	if (CALL(bpf_map_lookup_elem(fd, &key, out)) == 0 && !lru)
+		value_line("value of key 1", out, vs);
+	/* Iteration order is the implementation's: compare the set. */
+	seen = 0;
+	sum = 0;
+	for (i = bpf_map_get_next_key(fd, NULL, &next); i == 0; i = bpf_map_get_next_key(fd, &key, &next)) {
+		seen++;
+		sum += next;
+		key = next;
+	}
+	printf("T iterate: %d keys%s, last errno %d\n", seen, lru ? "" : "", errno);
+	if (!lru)
+		printf("T key sum %llu\n", (unsigned long long)sum);
+	key = 12345;
+	CALL(bpf_map_get_next_key(fd, &key, &next) == 0 ? 0 : -1);
+	key = lru ? 5 : 1;
+	memset(out, 0, vs);
+	CALL(bpf_map_lookup_and_delete_elem(fd, &key, out));
+	if (!lru)
+		value_line("popped key 1", out, vs);
+	CALL(bpf_map_lookup_and_delete_elem(fd, &key, out));
+	CALL(bpf_map_lookup_and_delete_elem_flags(fd, &key, out, 8));
+	/* batches */
+	for (i = 0; i < 4; i++)
+		bpf_map_delete_elem(fd, &(__u32){ (__u32)i + 1 });
+	for (i = 0; i < 8; i++)
+		bpf_map_delete_elem(fd, &(__u32){ (__u32)i });
+	for (i = 0; i < 3; i++) {
+		keys[i] = 20 + i;
+		for (c = 0; c < ncpus; c++)
+			vals[i * (vs / 8) + c] = 1000 + i * 10 + c;
+	}
+	cnt = 3;
+	CALL(bpf_map_update_batch(fd, keys, vals, &cnt, NULL));
+	printf("T update_batch count %u\n", cnt);
+	cnt = 8;
+	memset(keys, 0, sizeof(keys));
+	CALL(bpf_map_lookup_batch(fd, NULL, &tok, keys, vals, &cnt, NULL));
+	sum = 0;
+	for (i = 0; i < (int)cnt && i < 8; i++)
+		sum += keys[i] + vals[i * (vs / 8)];
+	printf("T lookup_batch count %u sum %llu\n", cnt, (unsigned long long)sum);
+	keys[0] = 21;
+	cnt = 1;
+	CALL(bpf_map_delete_batch(fd, keys, &cnt, NULL));
+	printf("T delete_batch count %u\n", cnt);
+	keys[0] = 21;
+	cnt = 1;
+	CALL(bpf_map_delete_batch(fd, keys, &cnt, NULL));
+	printf("T delete_batch again count %u\n", cnt);
+	cnt = 8;
+	CALL(bpf_map_lookup_and_delete_batch(fd, NULL, &tok, keys, vals, &cnt, NULL));
+	printf("T lookup_and_delete_batch count %u\n", cnt);
+	CALL(bpf_map_get_next_key(fd, NULL, &next));
+	close(fd);
+	free(val);
+	free(out);
+}
+
+static void arrays(void)
+{
+	__u64 *val = calloc(ncpus, 8), *out = calloc(ncpus, 8), vals[64];
+	__u32 key, next, keys[8], cnt, tok;
+	int fd, c, i;
+
+	printf("T --- array\n");
+	CALL(bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 8, 8, 4, NULL) < 0 ? -1 : 0);
+	CALL(bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 0, NULL) < 0 ? -1 : 0);
+	fd = MAP(BPF_MAP_TYPE_ARRAY, 4, 8, 4, 0, 0);
+	key = 4;
+	val[0] = 5;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY));
+	CALL(bpf_map_lookup_elem(fd, &key, out));
+	key = 1;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_EXIST));
+	CALL(bpf_map_update_elem(fd, &key, val, 3));
+	CALL(bpf_map_delete_elem(fd, &key));
+	CALL(bpf_map_lookup_and_delete_elem(fd, &key, out));
+	CALL(bpf_map_get_next_key(fd, NULL, &next));
+	printf("T next %u\n", next);
+	key = 3;
+	CALL(bpf_map_get_next_key(fd, &key, &next));
+	key = 99;
+	CALL(bpf_map_get_next_key(fd, &key, &next));
+	printf("T next %u\n", next);
+	cnt = 8;
+	CALL(bpf_map_lookup_batch(fd, NULL, &tok, keys, vals, &cnt, NULL));
+	printf("T array lookup_batch count %u keys %u %u vals %llu %llu\n", cnt, keys[0], keys[1],
+	       (unsigned long long)vals[0], (unsigned long long)vals[1]);
+	cnt = 1;
+	CALL(bpf_map_delete_batch(fd, keys, &cnt, NULL));
+	CALL(bpf_map_freeze(fd));
+	CALL(bpf_map_freeze(fd));
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY));
+	key = 1;
+	CALL(bpf_map_lookup_elem(fd, &key, out));
+	printf("T value %llu\n", (unsigned long long)out[0]);
+	close(fd);
+
+	printf("T --- percpu_array\n");
+	CALL(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 4, &(struct bpf_map_create_opts){
+		.sz = sizeof(struct bpf_map_create_opts), .map_flags = BPF_F_MMAPABLE }) < 0 ? -1 : 0);
+	fd = MAP(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 4, 0, 0);
+	for (c = 0; c < ncpus; c++)
+		val[c] = 10 + c;
+	key = 2;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_F_LOCK));
+	memset(out, 0, 8 * ncpus);
+	CALL(bpf_map_lookup_elem(fd, &key, out));
+	value_line("percpu value", out, 8 * ncpus);
+	key = 4;
+	CALL(bpf_map_update_elem(fd, &key, val, BPF_ANY));
+	CALL(bpf_map_delete_elem(fd, &key));
+	cnt = 4;
+	CALL(bpf_map_lookup_batch(fd, NULL, &tok, keys, vals, &cnt, NULL));
+	printf("T percpu lookup_batch count %u val[2][0] %llu\n", cnt,
+	       (unsigned long long)vals[2 * ncpus]);
+	close(fd);
+	(void)i;
+	free(val);
+	free(out);
+}
+
+static void queue_stack(enum bpf_map_type type, const char *name)
+{
+	__u32 v, out, key = 0;
+	int fd, i;
+
+	printf("T --- %s\n", name);
+	CALL(bpf_map_create(type, NULL, 4, 4, 3, NULL) < 0 ? -1 : 0);
+	CALL(bpf_map_create(type, NULL, 0, 4, 0, NULL) < 0 ? -1 : 0);
+	fd = MAP(type, 0, 4, 3, 0, 0);
+	CALL(bpf_map_lookup_elem(fd, NULL, &out));
+	for (v = 1; v <= 3; v++)
+		CALL(bpf_map_update_elem(fd, NULL, &v, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, NULL, &v, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, NULL, &v, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(fd, NULL, &v, BPF_EXIST));
+	CALL(bpf_map_update_elem(fd, NULL, &v, 4));
+	CALL(bpf_map_lookup_elem(fd, NULL, &out));
+	printf("T peek %u\n", out);
+	CALL(bpf_map_lookup_elem(fd, &key, &out));
+	CALL(bpf_map_delete_elem(fd, NULL));
+	CALL(bpf_map_get_next_key(fd, NULL, &out));
+	CALL(bpf_map_lookup_and_delete_elem_flags(fd, NULL, &out, BPF_F_LOCK));
+	for (i = 0; i < 4; i++) {
+		out = 0;
+		CALL(bpf_map_lookup_and_delete_elem(fd, NULL, &out));
+		printf("T pop %u\n", out);
+	}
+	close(fd);
+}
+
+static void bloom(void)
+{
+	__u32 v;
+	int fd;
+
+	printf("T --- bloom_filter\n");
+	CALL(bpf_map_create(BPF_MAP_TYPE_BLOOM_FILTER, NULL, 4, 4, 100, NULL) < 0 ? -1 : 0);
+	CALL(bpf_map_create(BPF_MAP_TYPE_BLOOM_FILTER, NULL, 0, 4, 100, &(struct bpf_map_create_opts){
+		.sz = sizeof(struct bpf_map_create_opts), .map_extra = 16 }) < 0 ? -1 : 0);
+	fd = MAP(BPF_MAP_TYPE_BLOOM_FILTER, 0, 4, 100, 0, 3);
+	for (v = 1; v <= 3; v++)
+		CALL(bpf_map_update_elem(fd, NULL, &v, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, NULL, &v, BPF_EXIST));
+	v = 2;
+	CALL(bpf_map_lookup_elem(fd, NULL, &v));
+	v = 0xdeadbeef;
+	CALL(bpf_map_lookup_elem(fd, NULL, &v));
+	CALL(bpf_map_delete_elem(fd, NULL));
+	CALL(bpf_map_get_next_key(fd, NULL, &v));
+	CALL(bpf_map_lookup_and_delete_elem(fd, NULL, &v));
+	close(fd);
+}
+
+/* ---- the hammer ---- */
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define LD_MAP(d, fd) do { prog[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd); \
+		prog[n++] = INSN(0, 0, 0, 0, 0); } while (0)
+
+static int maps[5]; /* array, hash, percpu array, percpu hash, tgid filter */
+static volatile int go;
+static const long per_thread = 3000;
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *caller(void *arg)
+{
+	long i;
+
+	pin((int)(long)arg % ncpus);
+	while (!go)
+		;
+	for (i = 0; i < per_thread; i++)
+		syscall(SYS_getpid);
+	return NULL;
+}
+
+static void *churn(void *arg)
+{
+	__u64 v = 1;
+	__u32 k;
+	int round;
+
+	while (!go)
+		;
+	for (round = 0; round < 200; round++) {
+		for (k = 100; k < 120; k++)
+			bpf_map_update_elem(maps[1], &k, &v, BPF_ANY);
+		for (k = 100; k < 120; k++)
+			bpf_map_delete_elem(maps[1], &k);
+	}
+	return NULL;
+}
+
+static int hammer(void)
+{
+	struct bpf_insn prog[64];
+	int n = 0, m, pfd, efd, tp_id, fd;
+	struct perf_event_attr pa;
+	__u32 zero = 0, tgid = getpid();
+	__u64 v = 0, *pv = calloc(ncpus, 8), total;
+	char buf[64], log[4096];
+	pthread_t t[3];
+	FILE *f;
+	int c, i;
+
+	maps[0] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	maps[1] = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4, 8, 64, NULL);
+	maps[2] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 1, NULL);
+	maps[3] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, NULL, 4, 8, 8, NULL);
+	maps[4] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	for (i = 0; i < 5; i++)
+		if (maps[i] < 0) {
+			printf("R hammer_setup=map%d_errno%d\n", i, errno);
+			return 1;
+		}
+	bpf_map_update_elem(maps[1], &zero, &v, BPF_ANY);
+	bpf_map_update_elem(maps[3], &zero, pv, BPF_ANY);
+	bpf_map_update_elem(maps[4], &zero, &tgid, BPF_ANY);
+
+	/* r6 = tgid; if tgid != filter: exit */
+	prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid);
+	prog[n++] = INSN(BPF_ALU64 | BPF_RSH | BPF_K, 0, 0, 0, 32);
+	prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 0, 0, 0);
+	prog[n++] = INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0);
+	LD_MAP(1, maps[4]);
+	prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+	prog[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+	prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	prog[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, 0); /* patched below: goto out */
+	m = n - 1;
+	prog[n++] = INSN(BPF_LDX | BPF_MEM | BPF_W, 1, 0, 0, 0);
+	prog[n++] = INSN(BPF_JMP | BPF_JNE | BPF_X, 1, 6, 0, 0); /* patched: goto out */
+	int m2 = n - 1;
+	for (i = 0; i < 4; i++) {
+		LD_MAP(1, maps[i]);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+		prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		prog[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1);
+		prog[n++] = INSN(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD);
+	}
+	prog[m].off = n - m - 1;
+	prog[m2].off = n - m2 - 1;
+	prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	prog[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	LIBBPF_OPTS(bpf_prog_load_opts, lo, .log_buf = log, .log_size = sizeof(log), .log_level = 1);
+	pfd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "hammer", "GPL", prog, n, &lo);
+	if (pfd < 0) {
+		printf("R hammer_setup=prog_load_errno%d\n%s\n", errno, log);
+		return 1;
+	}
+	f = fopen("/sys/kernel/tracing/events/syscalls/sys_enter_getpid/id", "r");
+	if (!f)
+		f = fopen("/sys/kernel/debug/tracing/events/syscalls/sys_enter_getpid/id", "r");
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		printf("R hammer_setup=no_tracepoint_id\n");
+		return 1;
+	}
+	fclose(f);
+	tp_id = atoi(buf);
+	memset(&pa, 0, sizeof(pa));
+	pa.type = PERF_TYPE_TRACEPOINT;
+	pa.size = sizeof(pa);
+	pa.config = tp_id;
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	efd = syscall(SYS_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (efd < 0) {
+		printf("R hammer_setup=perf_event_open_errno%d\n", errno);
+		return 1;
+	}
+	if (ioctl(efd, PERF_EVENT_IOC_SET_BPF, pfd) || ioctl(efd, PERF_EVENT_IOC_ENABLE, 0)) {
+		printf("R hammer_setup=set_bpf_errno%d\n", errno);
+		return 1;
+	}
+	pthread_create(&t[0], NULL, caller, (void *)0L);
+	pthread_create(&t[1], NULL, caller, (void *)1L);
+	pthread_create(&t[2], NULL, churn, NULL);
+	go = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	ioctl(efd, PERF_EVENT_IOC_DISABLE, 0);
+	close(efd);
+	printf("R hammer_setup=ok\n");
+	printf("R hammer_expected=%ld\n", 2 * per_thread);
+	bpf_map_lookup_elem(maps[0], &zero, &v);
+	printf("R hammer_array=%llu\n", (unsigned long long)v);
+	bpf_map_lookup_elem(maps[1], &zero, &v);
+	printf("R hammer_hash=%llu\n", (unsigned long long)v);
+	for (c = 0, total = 0, bpf_map_lookup_elem(maps[2], &zero, pv); c < ncpus; c++)
+		total += pv[c];
+	printf("R hammer_percpu_array=%llu\n", (unsigned long long)total);
+	for (c = 0, total = 0, bpf_map_lookup_elem(maps[3], &zero, pv); c < ncpus; c++)
+		total += pv[c];
+	printf("R hammer_percpu_hash=%llu\n", (unsigned long long)total);
+	/* After the churn only key 0 is left, and iteration still works. */
+	{
+		__u32 k, nk;
+		int keys = 0, r;
+
+		for (r = bpf_map_get_next_key(maps[1], NULL, &nk); r == 0;
+		     r = bpf_map_get_next_key(maps[1], &k, &nk)) {
+			keys++;
+			k = nk;
+		}
+		printf("R hammer_hash_keys_left=%d\n", keys);
+	}
+	fd = pfd;
+	close(fd);
+	free(pv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpus = libbpf_num_possible_cpus();
+	printf("R possible_cpus=%d\n", ncpus);
+	if (argc < 2 || !strcmp(argv[1], "transcript")) {
+		arrays();
+		hash_family(BPF_MAP_TYPE_HASH, "hash", 0, 0);
+		hash_family(BPF_MAP_TYPE_PERCPU_HASH, "percpu_hash", 1, 0);
+		hash_family(BPF_MAP_TYPE_LRU_HASH, "lru_hash", 0, 1);
+		hash_family(BPF_MAP_TYPE_LRU_PERCPU_HASH, "lru_percpu_hash", 1, 1);
+		queue_stack(BPF_MAP_TYPE_QUEUE, "queue");
+		queue_stack(BPF_MAP_TYPE_STACK, "stack");
+		bloom();
+		printf("R transcript=done\n");
+	}
+	if (argc < 2 || !strcmp(argv[1], "hammer"))
+		return hammer();
+	return 0;
+}
