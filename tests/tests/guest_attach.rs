@@ -40,6 +40,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("uretprobe_rc", "9", "uretprobe reads the return value (2 * 4 + 1)"),
     ("uprobe_libc", "5", "uprobe on libc's getpgid (a shared library function)"),
     ("uprobe_pid", "3", "uprobe with a pid: only the child's 3 calls count, not the parent's 4"),
+    ("uprobe_legacy", "5", "legacy uprobe_events (path:offset) + tracepoint perf event + SET_BPF"),
+    ("uprobe_legacy_arg", "4", "legacy uprobe reads the argument register"),
     ("uprobe_after_detach", "0", "closing uprobe links detaches"),
     ("cpu_clock_sampled", "yes", "per-CPU cpu-clock sampling runs the perf_event program"),
     ("cpu_clock_period", "1000000", "bpf_perf_event_data.sample_period"),

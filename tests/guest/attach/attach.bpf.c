@@ -160,6 +160,17 @@ int up_lib(struct pt_regs *ctx)
 	return 0;
 }
 
+/* Attached by the loader: legacy uprobe_events + PERF_EVENT_IOC_SET_BPF. */
+SEC("uprobe")
+int up_legacy(struct pt_regs *ctx)
+{
+	if (mine()) {
+		add(SLOT_ULEGACY, 1);
+		set(SLOT_ULEGACY_ARG, PT_REGS_PARM1(ctx));
+	}
+	return 0;
+}
+
 /* No tgid filter: the pid given to perf_event_open must do the filtering. */
 SEC("uprobe")
 int up_pid(struct pt_regs *ctx)

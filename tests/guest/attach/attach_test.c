@@ -270,6 +270,26 @@ __attribute__((noipa)) int bpfcompat_target_pid(int x)
 	return x + 7;
 }
 
+/* File offset of code at @addr, from /proc/self/maps (what uprobe_events wants). */
+static unsigned long file_offset(const void *addr)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long start, end, off, a = (unsigned long)addr;
+	char line[512];
+
+	if (!f)
+		die("/proc/self/maps");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 && a >= start && a < end) {
+			fclose(f);
+			return a - start + off;
+		}
+	fclose(f);
+	errno = ENOENT;
+	die("address not mapped");
+	return 0;
+}
+
 static void uprobes(void)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "bpfcompat_target", .bpf_cookie = 0x9abc);
@@ -277,7 +297,9 @@ static void uprobes(void)
 	LIBBPF_OPTS(bpf_uprobe_opts, libopts, .func_name = "getpgid");
 	LIBBPF_OPTS(bpf_uprobe_opts, pidopts, .func_name = "bpfcompat_target_pid");
 	struct bpf_link *links[4];
-	char self[PATH_MAX];
+	struct perf_event_attr attr;
+	char self[PATH_MAX], def[PATH_MAX + 64];
+	int pfd_legacy;
 	Dl_info libc;
 	int go[2], i, child, status;
 	volatile int sink = 0;
@@ -292,6 +314,20 @@ static void uprobes(void)
 	links[0] = check_link(bpf_program__attach_uprobe_opts(prog("up"), -1, self, 0, &uopts), "uprobe");
 	links[1] = check_link(bpf_program__attach_uprobe_opts(prog("uretp"), -1, self, 0, &uropts), "uretprobe");
 	links[2] = check_link(bpf_program__attach_uprobe_opts(prog("up_lib"), -1, libc.dli_fname, 0, &libopts), "uprobe on libc");
+
+	/* Legacy uprobe_events (libbpf's route without the uprobe PMU), SET_BPF. */
+	snprintf(def, sizeof(def), "p:uprobes/bpfcompat_up %s:0x%lx\n", self,
+		 file_offset((const void *)bpfcompat_target));
+	tracefs_write("uprobe_events", def);
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_TRACEPOINT;
+	attr.config = read_int_file(TRACEFS "/events/uprobes/bpfcompat_up/id");
+	attr.sample_period = 1;
+	pfd_legacy = perf_open(&attr, -1, 0);
+	if (pfd_legacy < 0)
+		die("perf_event_open(legacy uprobe)");
+	set_bpf(pfd_legacy, prog("up_legacy"), "legacy uprobe");
 
 	/* Per-pid: only the child's calls count. */
 	if (pipe(go))
@@ -325,12 +361,17 @@ static void uprobes(void)
 	result("uretprobe_rc", "%llu", count(SLOT_URETPROBE_RC));
 	result("uprobe_libc", "%llu", count(SLOT_ULIB));
 	result("uprobe_pid", "%llu", count(SLOT_UPID));
+	result("uprobe_legacy", "%llu", count(SLOT_ULEGACY));
+	result("uprobe_legacy_arg", "%llu", count(SLOT_ULEGACY_ARG));
 	for (i = 0; i < 4; i++)
 		bpf_link__destroy(links[i]);
+	close(pfd_legacy);
+	tracefs_write("uprobe_events", "-:uprobes/bpfcompat_up\n");
 	reset_counts();
 	for (i = 0; i < N; i++)
 		sink += bpfcompat_target(i) + getpgid(0);
-	result("uprobe_after_detach", "%llu", count(SLOT_UPROBE) + count(SLOT_URETPROBE) + count(SLOT_ULIB));
+	result("uprobe_after_detach", "%llu", count(SLOT_UPROBE) + count(SLOT_URETPROBE) + count(SLOT_ULIB) +
+	       count(SLOT_ULEGACY));
 }
 
 static void spin_ms(int ms)
