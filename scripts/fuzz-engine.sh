@@ -1,0 +1,28 @@
+#!/bin/bash
+# libFuzzer + ASAN + UBSAN over the portable engine (checker and interpreter).
+#   scripts/fuzz-engine.sh [RUNS [extra libFuzzer args]]   (default: 1000000 runs)
+# Seeds: the conformance vectors (../shared/conformance) as binary programs.
+# Builds target/fuzz/engine_fuzz; the corpus grows in target/fuzz/corpus.
+# Exit status non-zero and a crash-* file if anything is found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-1000000}; shift || true
+out=target/fuzz
+mkdir -p "$out/corpus"
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-strict-aliasing -I driver/engine \
+	tests/fuzz/engine_fuzz.c driver/engine/ebpf_check.c driver/engine/ebpf_interp.c \
+	-o "$out/engine_fuzz"
+vectors=../shared/conformance/vectors.jsonl
+if [ -f "$vectors" ] && [ -z "$(ls -A "$out/corpus")" ]; then
+	python3 - "$vectors" "$out/corpus" <<'PY'
+import json, sys, os
+for i, line in enumerate(open(sys.argv[1])):
+    v = json.loads(line)
+    for flags in (0x0c, 0x09):  # ctx 513 writable, checked; ctx 0 unchecked
+        with open(os.path.join(sys.argv[2], "v%04d_%x" % (i, flags)), "wb") as f:
+            f.write(bytes([flags]) + bytes.fromhex(v["insns"]))
+PY
+fi
+exec "$out/engine_fuzz" -runs="$runs" -max_len=4097 -print_final_stats=1 \
+	-artifact_prefix="$out/" "$@" "$out/corpus"

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libFuzzer target over the portable engine: checker + interpreter, built with
+ * ASAN/UBSAN (scripts/fuzz-engine.sh).  Input layout:
+ *   byte 0: flags (bit 0: run even if the checker rejects - the engine claims
+ *           memory safety without the checker; bits 1..2: ctx size class)
+ *   rest:   instructions, 8 bytes each.
+ * The ctx, the map values and the helper-returned region are exact-size heap
+ * blocks, so ASAN sees any byte the engine touches outside what it was given.
+ * Helpers cover every argument kind the driver uses: map key/value, memory +
+ * size, uninit memory, ctx, strings via ebpf_arg_room, 8-byte out-params,
+ * returned regions (reserve/submit) and tail calls.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ebpf_engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define VALUE_SIZE 24
+#define KEY_SIZE 4
+
+static u8 *values;	/* 4 array values */
+static u8 *global;	/* direct value region (global data) */
+static u8 *reserved;	/* region handed out by "reserve" */
+static int reserved_live;
+static struct ebpf_prog *self_prog;
+static volatile u64 sink;
+
+static u64 h_lookup(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
+{
+	u32 k = *(const u32 *)(uintptr_t)key;
+
+	(void)run; (void)map; (void)a3; (void)a4; (void)a5;
+	return k < 4 ? (u64)(uintptr_t)(values + k * VALUE_SIZE) : 0;
+}
+
+static u64 h_update(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
+{
+	u32 k = *(const u32 *)(uintptr_t)key;
+
+	(void)run; (void)map; (void)a5;
+	if (k >= 4 || flags > 2)
+		return (u64)-7;
+	memcpy(values + k * VALUE_SIZE, (const void *)(uintptr_t)value, VALUE_SIZE);
+	return 0;
+}
+
+static u64 h_sum(struct ebpf_run *run, u64 p, u64 n, u64 a3, u64 a4, u64 a5)
+{
+	const u8 *b = (const u8 *)(uintptr_t)p;
+	u64 s = 0, i;
+
+	(void)run; (void)a3; (void)a4; (void)a5;
+	for (i = 0; b && i < n; i++)
+		s += b[i];
+	return s;
+}
+
+static u64 h_fill(struct ebpf_run *run, u64 p, u64 n, u64 a3, u64 a4, u64 a5)
+{
+	(void)run; (void)a3; (void)a4; (void)a5;
+	if (n)	/* size 0 may come with a NULL pointer, as in Linux */
+		memset((void *)(uintptr_t)p, 0xa5, n);
+	return n;
+}
+
+static u64 h_strlen(struct ebpf_run *run, u64 p, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	u32 room = ebpf_arg_room(run, 1, p, false), i;
+	const char *s = (const char *)(uintptr_t)p;
+
+	(void)a2; (void)a3; (void)a4; (void)a5;
+	for (i = 0; i < room; i++)
+		if (!s[i])
+			return i;
+	return (u64)-22;
+}
+
+static u64 h_ctx_sum(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	(void)a2; (void)a3; (void)a4; (void)a5;
+	return ebpf_arg_access_ok(run, 1, ctx, 1, false) ? *(const u8 *)(uintptr_t)ctx : 0;
+}
+
+static u64 h_out8(struct ebpf_run *run, u64 p, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	(void)run; (void)a2; (void)a3; (void)a4; (void)a5;
+	*(u64 *)(uintptr_t)p = 0x1122334455667788ull;
+	return 0;
+}
+
+static u64 h_reserve(struct ebpf_run *run, u64 size, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	(void)a2; (void)a3; (void)a4; (void)a5;
+	if (reserved_live || size == 0 || size > 64)
+		return 0;
+	reserved_live = 1;
+	ebpf_set_ret_region(run, reserved, (u32)size, true);
+	return (u64)(uintptr_t)reserved;
+}
+
+static u64 h_submit(struct ebpf_run *run, u64 p, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	(void)a2; (void)a3; (void)a4; (void)a5;
+	if (p == (u64)(uintptr_t)reserved && reserved_live) {
+		sink += reserved[0];
+		reserved_live = 0;
+		ebpf_invalidate_region(run, reserved);
+	}
+	return 0;
+}
+
+static u64 h_tail(struct ebpf_run *run, u64 ctx, u64 map, u64 idx, u64 a4, u64 a5)
+{
+	(void)ctx; (void)map; (void)a4; (void)a5;
+	if (idx != 0)
+		return (u64)-2;
+	return (u64)(s64)ebpf_tail_call(run, self_prog);
+}
+
+static struct ebpf_helper helpers[140];
+
+static void init_once(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	helpers[1] = (struct ebpf_helper){ "map_lookup_elem", h_lookup, EBPF_RET_MAP_VALUE_OR_NULL,
+		{ EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY } };
+	helpers[2] = (struct ebpf_helper){ "map_update_elem", h_update, EBPF_RET_INTEGER,
+		{ EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING } };
+	helpers[4] = (struct ebpf_helper){ "fill", h_fill, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO } };
+	helpers[6] = (struct ebpf_helper){ "strlen", h_strlen, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
+	helpers[7] = (struct ebpf_helper){ "sum", h_sum, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE } };
+	helpers[8] = (struct ebpf_helper){ "sum_or_null", h_sum, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO } };
+	helpers[9] = (struct ebpf_helper){ "ctx_sum", h_ctx_sum, EBPF_RET_INTEGER, { EBPF_ARG_PTR_TO_CTX } };
+	helpers[10] = (struct ebpf_helper){ "out8", h_out8, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8 } };
+	helpers[12] = (struct ebpf_helper){ "tail_call", h_tail, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
+	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
+	helpers[132] = (struct ebpf_helper){ "submit", h_submit, EBPF_RET_VOID, { EBPF_ARG_PTR_TO_ALLOC_MEM } };
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const u32 ctx_sizes[4] = { 0, 8, 64, 513 };
+	struct ebpf_map_ref maps[2];
+	struct ebpf_prog prog;
+	struct ebpf_log log;
+	struct ebpf_run run;
+	struct ebpf_scratch *scratch;
+	struct ebpf_insn *insns;
+	char logbuf[256];
+	u8 *ctx = NULL;
+	u32 n, ctx_size;
+	int rc;
+
+	init_once();
+	if (size < 9)
+		return 0;
+	n = (u32)((size - 1) / 8);
+	if (n > 4096)
+		return 0;
+	/* Exact-size copies: the interpreter reading past the last insn is caught. */
+	insns = malloc(n * sizeof(*insns));
+	memcpy(insns, data + 1, n * sizeof(*insns));
+	ctx_size = ctx_sizes[(data[0] >> 1) & 3];
+	if (ctx_size) {
+		ctx = malloc(ctx_size);
+		memset(ctx, 0x5a, ctx_size);
+	}
+	values = calloc(4, VALUE_SIZE);
+	global = calloc(1, 16);
+	reserved = calloc(1, 64);
+	reserved_live = 0;
+
+	memset(maps, 0, sizeof(maps));
+	maps[0].map = (void *)0x1000;
+	maps[0].key_size = KEY_SIZE;
+	maps[0].value_size = VALUE_SIZE;
+	maps[0].value_base = global;
+	maps[0].value_region_size = 16;
+	maps[1] = maps[0];
+	maps[1].map = (void *)0x2000;
+	maps[1].value_readonly = true;
+
+	memset(&prog, 0, sizeof(prog));
+	prog.insns = insns;
+	prog.len = n;
+	prog.maps = maps;
+	prog.nr_maps = 2;
+	prog.helpers = helpers;
+	prog.nr_helpers = sizeof(helpers) / sizeof(helpers[0]);
+	prog.ctx_size = ctx_size;
+	prog.ctx_writable = data[0] & 8;
+	self_prog = &prog;
+
+	memset(&log, 0, sizeof(log));
+	log.buf = logbuf;
+	log.size = sizeof(logbuf);
+	log.level = 1;
+	rc = ebpf_check(&prog, &log);
+	if (log.len >= log.size || logbuf[log.len] != 0)
+		abort();
+	if (rc == 0 || (data[0] & 1)) {
+		scratch = malloc(sizeof(*scratch));
+		memset(&run, 0, sizeof(run));
+		run.prog = &prog;
+		run.budget = 20000;
+		sink += ebpf_run_prog(&run, scratch, ctx, ctx_size);
+		if (run.budget > 20000)
+			abort();
+		free(scratch);
+	}
+	free(insns);
+	free(ctx);
+	free(values);
+	free(global);
+	free(reserved);
+	return 0;
+}

@@ -1,0 +1,34 @@
+//! A short libFuzzer run (ASAN + UBSAN) of tests/fuzz/engine_fuzz.c over the
+//! checker and the interpreter.  The long run (>= 1M executions) is
+//! `scripts/fuzz-engine.sh 1000000`; this one keeps the harness honest in the suite.
+use std::process::Command;
+
+#[test]
+fn libfuzzer_short_run() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let probe = Command::new("clang")
+        .args(["-fsanitize=fuzzer", "-print-file-name=libclang_rt.fuzzer-x86_64.a"])
+        .output();
+    let runtime_ok = match &probe {
+        Ok(o) => {
+            let p = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            std::path::Path::new(&p).is_file()
+                || std::path::Path::new(&p.replace("libclang_rt.fuzzer-x86_64.a", "linux/libclang_rt.fuzzer-x86_64.a")).exists()
+                || Command::new("sh").args(["-c", "ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a"]).output().map(|o| o.status.success()).unwrap_or(false)
+        }
+        Err(_) => false,
+    };
+    if !runtime_ok {
+        println!("SKIPPED: clang with the libFuzzer runtime is not installed (libclang-rt-dev)");
+        return;
+    }
+    let out = Command::new(format!("{root}/scripts/fuzz-engine.sh"))
+        .args(["30000", "-seed=1"])
+        .output()
+        .expect("run scripts/fuzz-engine.sh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let tail: Vec<&str> = err.lines().rev().take(30).collect();
+    assert!(out.status.success(), "fuzzer found a problem:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    assert!(err.contains("Done 30000 runs"), "{err}");
+    println!("{}", err.lines().filter(|l| l.starts_with("Done") || l.starts_with("stat::")).collect::<Vec<_>>().join("\n"));
+}
