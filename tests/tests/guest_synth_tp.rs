@@ -7,7 +7,9 @@
 //! Debian's unmodified execsnoop runs once through the real tracepoints and once with
 //! them hidden from the hook (`BPFHOOK_HIDE_TRACEPOINTS`, testing only), so the
 //! synthetic ones are used; the exec lines (arguments, return codes, a failed exec's -2)
-//! must be the same modulo PIDs. The module's format files must equal the kernel's.
+//! must be the same modulo PIDs. A small libbpf program (tests/guest/synth) does the
+//! same for clone's five arguments and arch_prctl's two. The module's format files
+//! must equal the kernel's.
 //!
 //!     cargo test -p bpfcompat-tests --test guest_synth_tp
 
@@ -19,6 +21,10 @@ const WORKLOAD: &str = r#"/bin/echo bpfcompat-synth-1 two words
 /bin/busybox true bpfcompat-synth-2 --flag
 /nonexistent/bpfcompat-synth-missing arg 2>/dev/null
 /bin/true bpfcompat-synth-done"#;
+
+/// The events synth_test attaches to, hidden from the hook in its synthetic run.
+const CLONE_EVENTS: &str = "syscalls:sys_enter_clone,syscalls:sys_exit_clone,\
+                            syscalls:sys_enter_arch_prctl,syscalls:sys_exit_arch_prctl";
 
 /// Shell for one execsnoop run labelled $1 (extra environment in $2), with the kprobes
 /// registered while it runs.
@@ -81,11 +87,23 @@ result synth_formats_same $same
 run_execsnoop real ""
 run_execsnoop synth BPFHOOK_HIDE_TRACEPOINTS=syscalls:sys_enter_execve,syscalls:sys_exit_execve
 result kprobes_after $(grep -c '_sys_execve' /sys/kernel/debug/kprobes/list 2>/dev/null)
+# Five- and two-argument records (clone, arch_prctl) through both routes.
+for label in real synth; do
+    hide=""; [ $label = synth ] && hide=BPFHOOK_HIDE_TRACEPOINTS={CLONE_EVENTS}
+    env $hide BPFHOOK_LOG=info LD_PRELOAD=$HOOK /bpfcompat/synth/synth_test /bpfcompat/synth/synth.bpf.o \
+        >/tmp/clone-$label.out 2>/tmp/clone-$label.err
+    result clone_${{label}}_exit $?
+    show clone-$label-stdout /tmp/clone-$label.out
+    show clone-$label-stderr /tmp/clone-$label.err
+done
 rmmod bpfdrv; result rmmod $?
 "#
     );
+    let (loader, obj) = guest::guest_bpf_program("synth", "synth").unwrap_or_else(|s| panic!("{}", s.0));
     let run = Guest::new("synth_tp", &kernel)
         .binary(&tool)
+        .binary_at(&loader, "/bpfcompat/synth/synth_test")
+        .file(&obj, "/bpfcompat/synth/synth.bpf.o")
         .with_hook(guest::hook_library())
         .with_module(guest::bpfdrv_module(&kernel))
         .with_stdbuf()
@@ -151,6 +169,31 @@ rmmod bpfdrv; result rmmod $?
             real.join("\n"),
             synth.join("\n")
         ));
+    }
+    // clone's five arguments (the 4th in r10 at the syscall, rcx in a 3.10-style call),
+    // arch_prctl's two, __syscall_nr and ret: the same through both routes, and what
+    // the same binary prints natively on the host.
+    let clone_real = run.expect_section("clone-real-stdout");
+    let clone_synth = run.expect_section("clone-synth-stdout");
+    for (label, out) in [("real", &clone_real), ("synth", &clone_synth)] {
+        run.assert_value(&format!("clone_{label}_exit"), "0", &format!("synth_test ({label})"));
+        for want in [
+            "synth_attached=4",
+            "synth_enter_clone=hits=1 nr=56 args=11,0,1111000,2222000,3333000 ",
+            "synth_exit_clone=hits=1 nr=56 args=0,0,0,0,0 ret=as-returned",
+            "synth_enter_arch_prctl=hits=1 nr=158 args=7777,4444000,0,0,0 ",
+            "synth_exit_arch_prctl=hits=1 nr=158 args=0,0,0,0,0 ret=as-returned",
+        ] {
+            if !out.contains(want) {
+                run.fail(format!("synth_test ({label}) did not print {want:?}"));
+            }
+        }
+    }
+    if clone_real != clone_synth {
+        run.fail("synth_test printed different records through the real and the synthetic tracepoints");
+    }
+    if !run.expect_section("clone-synth-stderr").contains("synthetic event") {
+        run.fail("the hook did not report using the synthetic clone / arch_prctl events");
     }
     run.assert_value("rmmod", "0", "rmmod bpfdrv after the tools exited (nothing leaked)");
     run.assert_clean_exit();
