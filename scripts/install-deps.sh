@@ -7,6 +7,8 @@ packages=(
     linux-source-6.1 make gcc bc flex bison libelf-dev libssl-dev dwarves xz-utils rsync kmod
     # guests: QEMU, busybox initramfs
     qemu-system-x86 busybox-static cpio coreutils
+    # the compatibility matrix's guest disks (ext4, btrfs, XFS images)
+    e2fsprogs btrfs-progs xfsprogs
     # BPF toolchain and the unmodified tools we run
     clang llvm libbpf-dev bpftool libbpf-tools
     # packaging: .deb, RPMs (Debian's rpmbuild), DKMS

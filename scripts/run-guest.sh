@@ -11,7 +11,8 @@
 # Environment:
 #   BPFCOMPAT_ACCEL    tcg (default) | kvm | auto (kvm if a probe boot works, else tcg)
 #   BPFCOMPAT_APPEND   extra kernel command line
-#   BPFCOMPAT_DISK     a raw disk image attached as a virtio disk (/dev/vda in the guest)
+#   BPFCOMPAT_DISK     raw disk images (colon-separated) attached as virtio disks
+#                      (/dev/vda, /dev/vdb, ... in the guest)
 #   BPFCOMPAT_SMP, BPFCOMPAT_MEM   CPUs (default 2) and memory in MiB (default 1024)
 set -uo pipefail
 die() { echo "run-guest: $*" >&2; exit 2; }
@@ -19,14 +20,18 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 kernel=$1; initramfs=$2; limit=${3:-300}
 # A built kernel dir holds a PVH vmlinux; the stock kernel dir a bzImage (vmlinuz).
 if [ -d "$kernel" ]; then
-    if [ -f "$kernel/vmlinux" ]; then kernel=$kernel/vmlinux; else kernel=$kernel/vmlinuz; fi
+    # vmlinuz (a bzImage) wins where both exist: KASAN kernels do not boot through PVH.
+    if [ -f "$kernel/vmlinuz" ]; then kernel=$kernel/vmlinuz; else kernel=$kernel/vmlinux; fi
 fi
 [ -f "$kernel" ] || die "no kernel at $kernel"
 [ -f "$initramfs" ] || die "no initramfs at $initramfs"
 qemu=$(command -v qemu-system-x86_64) || die "qemu-system-x86_64 not found (apt-get install qemu-system-x86)"
 
 disk_args=()
-[ -z "${BPFCOMPAT_DISK:-}" ] || disk_args=(-drive "file=$BPFCOMPAT_DISK,format=raw,if=virtio")
+IFS=: read -r -a disks <<< "${BPFCOMPAT_DISK:-}"
+for d in ${disks[@]+"${disks[@]}"}; do
+    [ -n "$d" ] && disk_args+=(-drive "file=$d,format=raw,if=virtio")
+done
 
 accel=${BPFCOMPAT_ACCEL:-tcg}
 if [ "$accel" = auto ]; then

@@ -10,16 +10,25 @@ MATRIX_READY=${MATRIX_READY:-90}
 matrix_setup() {
     ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
     printf '127.0.0.1 localhost\n::1 localhost\n' > /etc/hosts
-    mkdir -p /mnt/ext4
-    if [ -b /dev/vda ] && mount -t ext4 /dev/vda /mnt/ext4; then result disk ext4; else result disk none; fi
+    # The disks: vda ext4, vdb btrfs, vdc xfs (tests/src/matrix.rs makes the images).
+    set -- vda ext4 vdb btrfs vdc xfs
+    while [ $# -gt 0 ]; do
+        mkdir -p /mnt/$2
+        if [ -b /dev/$1 ] && mount -t $2 /dev/$1 /mnt/$2; then result disk.$2 yes; else result disk.$2 no; fi
+        shift 2
+    done
     echo marker > /tmp/mtx-open-marker
     echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
 }
 
-# ext4_io: write, sync, drop the page cache and read back on the ext4 disk: block I/O,
-# ext4 file operations, page-cache misses and readahead.
-ext4_io() {
-    d=/mnt/ext4
+# fs_io DIR (ext4_io, btrfs_io, xfs_io): write, sync, drop the page cache and read back on
+# a disk's filesystem: block I/O, the filesystem's file operations, page-cache misses and
+# readahead.
+ext4_io() { fs_io /mnt/ext4; }
+btrfs_io() { fs_io /mnt/btrfs; }
+xfs_io() { fs_io /mnt/xfs; }
+fs_io() {
+    d=$1
     dd if=/dev/zero of=$d/mtx-file bs=64k count=32 conv=fsync 2>/dev/null
     sync; echo 3 > /proc/sys/vm/drop_caches
     cat $d/mtx-file > /dev/null
@@ -66,6 +75,9 @@ oom_victim() {
 # dmesg is cleared after every tool so each bug is charged to the tool that caused it.
 # The OOM killer's own stack dump ("Call Trace") is expected output, not a bug.
 check_dmesg() {
+    # What the driver refused (unsupported map/program types, ...): the report's "blocked by".
+    dmesg | grep -o 'bpfdrv.*' | sort -u > /tmp/m.drv
+    [ -s /tmp/m.drv ] && show "$1.driver-log" /tmp/m.drv
     if dmesg | grep -E 'BUG:|Oops|WARNING:|general protection fault|Kernel panic' > /tmp/m.bug; then
         show "$1.dmesg-problem" /tmp/m.bug
         dmesg > /tmp/m.dmesg; show "$1.dmesg" /tmp/m.dmesg

@@ -113,15 +113,15 @@ pub const TOOLS: &[Tool] = &[
     Tool { name: "tcptracer", workload: "/bpfcompat/matrix_load tcp 4112 2", expect: &[&["matrix_load", "4112"]], header: Some("DPORT"), ..T },
     Tool { name: "vfsstat", args: "1 4", workload: "tmpfs_io", expect: &[&["READ/s"]], header: Some("READ/s"), ..T },
     Tool { name: "wakeuptime", workload: "sched_load", expect: &[&["target"]], ..T },
-    Tool { name: "btrfsdist", not_applicable: Some("needs btrfs, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
-    Tool { name: "btrfsslower", not_applicable: Some("needs btrfs, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+    Tool { name: "btrfsdist", workload: "btrfs_io", expect: &[&["operation"], HIST], ..T },
+    Tool { name: "btrfsslower", args: "-m 0", workload: "btrfs_io", expect: &[&["mtx-file"]], header: Some("FILENAME"), ..T },
     Tool { name: "ext4dist", workload: EXT4, expect: &[&["operation"], HIST], ..T },
     Tool { name: "ext4slower", args: "-m 0", workload: EXT4, expect: &[&["mtx-file"]], header: Some("FILENAME"), ..T },
     Tool { name: "killsnoop", workload: "sig_load", expect: &[&["28"]], header: Some("SIG"), ..T },
     Tool { name: "nfsdist", not_applicable: Some("needs an NFS mount (no NFS client or server in the guests)"), ..T },
     Tool { name: "nfsslower", not_applicable: Some("needs an NFS mount (no NFS client or server in the guests)"), ..T },
-    Tool { name: "xfsdist", not_applicable: Some("needs XFS, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
-    Tool { name: "xfsslower", not_applicable: Some("needs XFS, not in the no-bpf guest kernel (ext4 is built in; no filesystem modules)"), ..T },
+    Tool { name: "xfsdist", workload: "xfs_io", expect: &[&["operation"], HIST], ..T },
+    Tool { name: "xfsslower", args: "-m 0", workload: "xfs_io", expect: &[&["mtx-file"]], header: Some("FILENAME"), ..T },
 ];
 
 /// The fast subset in the default test suite: one boot per kernel, representative tools
@@ -143,6 +143,8 @@ pub struct ToolRun {
     pub workload: String,
     /// A kernel bug line from dmesg during this tool, or the guest died in it.
     pub kernel_problem: Option<String>,
+    /// The driver's kernel log lines during this tool (what it refused and why).
+    pub driver_log: String,
 }
 
 /// The tools' runs on one kernel, by name.
@@ -166,16 +168,31 @@ impl Side {
     }
 }
 
-/// A small ext4 image for the guest's virtio disk (fresh for every boot).
-fn ext4_image(name: &str) -> Option<PathBuf> {
-    let mkfs = guest::need_tool("mkfs.ext4", "e2fsprogs").ok()?;
-    let img = guest::work_dir().join(format!("{name}.ext4.img"));
-    let _ = std::fs::remove_file(&img);
-    let f = std::fs::File::create(&img).ok()?;
-    f.set_len(48 << 20).ok()?;
-    drop(f);
-    let ok = Command::new(mkfs).args(["-q", "-F", "-L", "mtx"]).arg(&img).status().map(|s| s.success()).unwrap_or(false);
-    ok.then_some(img)
+/// The guest's virtio disks, fresh (sparse) for every boot, in /dev/vd[a-c] order: ext4,
+/// btrfs, XFS. A filesystem whose mkfs is missing gets an empty disk (its tools then fail
+/// natively too, and the report says why).
+fn disk_images(name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for (fs, package, mib, args) in [
+        ("ext4", "e2fsprogs", 48u64, &["-q", "-F"][..]),
+        ("btrfs", "btrfs-progs", 128, &["-q", "-f"][..]),
+        ("xfs", "xfsprogs", 320, &["-q", "-f"][..]),
+    ] {
+        let img = guest::work_dir().join(format!("{name}.{fs}.img"));
+        let _ = std::fs::remove_file(&img);
+        let made = std::fs::File::create(&img).and_then(|f| f.set_len(mib << 20)).is_ok();
+        match guest::need_tool(&format!("mkfs.{fs}"), package) {
+            Ok(mkfs) if made => {
+                if !Command::new(mkfs).args(args).arg(&img).status().map(|s| s.success()).unwrap_or(false) {
+                    guest::note(format!("mkfs.{fs} {} failed", img.display()));
+                }
+            }
+            Ok(_) => {}
+            Err(skip) => guest::note(format!("{fs} disk left empty: {}", skip.0)),
+        }
+        out.push(img);
+    }
+    out
 }
 
 /// Modules the stock kernel needs for the disk (virtio_blk, ext4), in load order, from its
@@ -207,7 +224,7 @@ pub fn stock_disk_modules(kernel: &Kernel) -> Vec<PathBuf> {
         order.push(p.clone());
     }
     // crc32c is requested by name at mount time (no modprobe in the guest): load it first.
-    for m in ["crc32c_generic", "virtio_pci", "virtio_blk", "ext4"] {
+    for m in ["crc32c_generic", "virtio_pci", "virtio_blk", "ext4", "btrfs", "xfs"] {
         add(m, &all, &mut order);
     }
     order
@@ -234,7 +251,7 @@ pub fn body(side: Side, tools: &[&Tool], modules: usize) -> String {
         b.push_str(&format!("wl_{}() {{\n{}\n}}\n", t.name, t.workload));
         b.push_str(&format!("run_tool {} {} {} /usr/sbin/{} {}\n", t.name, t.settle, t.quiet as u8, t.name, shell_words(t.args)));
     }
-    b.push_str("umount /mnt/ext4 2>/dev/null\n");
+    b.push_str("umount /mnt/ext4 /mnt/btrfs /mnt/xfs 2>/dev/null\n");
     if side == Side::Shim {
         b.push_str("rmmod bpfdrv; result rmmod $?\n");
     }
@@ -257,6 +274,7 @@ pub fn parse(run: &GuestRun, tools: &[&Tool]) -> Runs {
                 stderr: run.section(&format!("{n}.stderr")).unwrap_or_default(),
                 workload: run.section(&format!("{n}.workload")).unwrap_or_default(),
                 kernel_problem: run.section(&format!("{n}.dmesg-problem")).map(|s| s.lines().next().unwrap_or("kernel bug").to_string()),
+                driver_log: run.section(&format!("{n}.driver-log")).unwrap_or_default(),
             },
         );
     }
@@ -314,9 +332,9 @@ impl Bench {
         for t in tools {
             g = g.binary_at(format!("/usr/sbin/{}", t.name), &format!("/usr/sbin/{}", t.name));
         }
-        if let Some(img) = ext4_image(name) {
-            g = g.disk(img);
-        }
+        // run-guest.sh takes a colon-separated list of images.
+        let disks: Vec<String> = disk_images(name).iter().map(|p| p.display().to_string()).collect();
+        g = g.disk(disks.join(":"));
         let secs = 60 + tools.len() as u64 * 150;
         g.timeout(Duration::from_secs(secs))
     }
@@ -417,6 +435,36 @@ pub fn diagnose(run: &ToolRun) -> String {
     s.replace('|', "\\|")
 }
 
+const MAP_TYPES: &[&str] = &[
+    "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array", "stack_trace",
+    "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps", "hash_of_maps", "devmap", "sockmap",
+    "cpumap", "xskmap", "sockhash", "cgroup_storage", "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack",
+    "sk_storage", "devmap_hash", "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter",
+];
+const PROG_TYPES: &[&str] = &[
+    "unspec", "socket_filter", "kprobe", "sched_cls", "sched_act", "tracepoint", "xdp", "perf_event", "cgroup_skb",
+    "cgroup_sock", "lwt_in", "lwt_out", "lwt_xmit", "sock_ops", "sk_skb", "cgroup_device", "sk_msg", "raw_tracepoint",
+    "cgroup_sock_addr", "lwt_seg6local", "lirc_mode2", "sk_reuseport", "flow_dissector", "cgroup_sysctl",
+    "raw_tracepoint_writable", "cgroup_sockopt", "tracing", "struct_ops", "ext", "lsm", "sk_lookup", "syscall",
+];
+
+/// What the driver refused during a run, named: "map type percpu_array", "program type kprobe".
+pub fn blockers(run: &ToolRun) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for line in run.driver_log.lines() {
+        for (what, names) in [("map type ", MAP_TYPES), ("program type ", PROG_TYPES)] {
+            let Some(i) = line.find(what) else { continue };
+            let num: String = line[i + what.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
+            let name = num.parse::<usize>().ok().and_then(|n| names.get(n)).map(|s| s.to_string()).unwrap_or(num);
+            let b = format!("{what}{name}");
+            if !out.contains(&b) {
+                out.push(b);
+            }
+        }
+    }
+    out
+}
+
 /// Compare a tool's run under the shim with its native run.
 pub fn judge(tool: &Tool, native: Option<&ToolRun>, shim: Option<&ToolRun>) -> Verdict {
     if let Some(why) = tool.not_applicable {
@@ -441,7 +489,9 @@ pub fn judge(tool: &Tool, native: Option<&ToolRun>, shim: Option<&ToolRun>) -> V
     }
     if !shim.ready {
         let d = diagnose(shim);
-        return Verdict::Fail(if d.is_empty() { format!("never attached (exit {}, no output)", shim.exit) } else { format!("load/attach failed (exit {}): {d}", shim.exit) });
+        let b = blockers(shim);
+        let by = if b.is_empty() { String::new() } else { format!("driver lacks {}; ", b.join(", ")) };
+        return Verdict::Fail(if d.is_empty() { format!("{by}never attached (exit {}, no output)", shim.exit) } else { format!("{by}load/attach failed (exit {}): {d}", shim.exit) });
     }
     if shim.exit != native.exit {
         return Verdict::Fail(format!("exit status {} after SIGINT, natively {}: {}", shim.exit, native.exit, diagnose(shim)));
@@ -560,9 +610,9 @@ impl Report<'_> {
         ));
         m.push_str(&format!("- **native** (the oracle): `{}`, Debian's stock kernel, real eBPF, no hook.\n", self.native_kernel));
         m.push_str(
-            "- Both in QEMU (TCG, 2 CPUs, 1 GiB) with a 48 MiB ext4 image on a virtio disk at /mnt/ext4 and loopback up. \
+            "- Both in QEMU (TCG, 2 CPUs, 1 GiB) with ext4, btrfs and XFS images on virtio disks (/mnt/ext4, /mnt/btrfs, /mnt/xfs) and loopback up. \
              Each tool is started, waited for until it prints its first line (attached), given a workload \
-             (`tests/guest/matrix.sh`: exec, open, stat, file I/O on tmpfs and ext4 with the page cache dropped, \
+             (`tests/guest/matrix.sh`: exec, open, stat, file I/O on tmpfs, ext4, btrfs and XFS with the page cache dropped, \
              loopback TCP connections, signals, mounts, CPU contention, a sysrq OOM kill), then stopped with SIGINT.\n\
              - **pass**: the lines the workload must produce (its marker file, command, port, a histogram bucket with stars, ...) \
              appear under the shim as they do natively, the header line is identical and the exit status after SIGINT is the same. \
@@ -572,6 +622,21 @@ impl Report<'_> {
              - *programs*: the program kinds in the tool's embedded BPF object (ELF section prefixes); libbpf-tools \
              pick among them at run time (fentry when the kernel can attach it, else kprobe, ...).\n\n",
         );
+        let mut by: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for (t, verdict) in &v {
+            if let (Verdict::Fail(_), Some(r)) = (verdict, self.shim.get(t.name)) {
+                for b in blockers(r) {
+                    by.entry(b).or_default().push(t.name);
+                }
+            }
+        }
+        if !by.is_empty() {
+            m.push_str("What the failing tools hit first in the driver (from its kernel log):\n\n");
+            for (b, tools) in &by {
+                m.push_str(&format!("- {b}: {}\n", tools.join(", ")));
+            }
+            m.push('\n');
+        }
         m.push_str("| tool | result | programs | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|\n");
         for (t, verdict) in &v {
             let (res, why) = match verdict {
@@ -618,6 +683,7 @@ pub fn load_cache(side: Side) -> Runs {
                     stderr: s(v, "stderr"),
                     workload: s(v, "workload"),
                     kernel_problem: v.get("kernel_problem").and_then(|x| x.as_str()).map(str::to_string),
+                    driver_log: s(v, "driver_log"),
                 },
             )
         })
@@ -636,6 +702,7 @@ pub fn merge_cache(side: Side, runs: &Runs) -> Runs {
                 serde_json::json!({
                     "ready": r.ready, "exit": r.exit, "load_secs": r.load_secs, "stdout": r.stdout,
                     "stderr": r.stderr, "workload": r.workload, "kernel_problem": r.kernel_problem,
+                    "driver_log": r.driver_log,
                 }),
             )
         })
