@@ -30,9 +30,11 @@
  * it (exit), registered at perf_event_open like the kernel registers probe events;
  * the handler builds the record the tracepoint has on kernels that have it (the
  * format file below is theirs, checked against 6.1's by tests/tests/guest_synth_tp.rs)
- * and runs the TRACEPOINT program on it. Limitation: the child's sys_exit of
- * clone/fork/vfork (ret 0, reported by the kernel from ret_from_fork) is not
- * synthesized: the child never returns through the probed function.
+ * and runs the TRACEPOINT program on it. The child of clone/fork/vfork never returns
+ * through the probed function: the kernel reports its sys_exit (ret 0) on its way out
+ * of ret_from_fork, so for those a kprobe on schedule_tail (the C function every new
+ * task runs first, 3.10 to 6.x) reports it for user tasks whose saved syscall number
+ * is this syscall's.
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
@@ -54,6 +56,7 @@ struct synth_syscall {
 	u16 nr; /* x86_64 */
 	u8 nargs;
 	struct synth_arg args[6];
+	bool forks; /* the child returns through ret_from_fork */
 };
 
 #ifdef CONFIG_X86_64
@@ -61,9 +64,9 @@ static const struct synth_syscall synth_syscalls[] = {
 	{ "rt_sigreturn", 15, 0, {} },
 	{ "clone", 56, 5, { { "unsigned long", "clone_flags" }, { "unsigned long", "newsp" },
 			    { "int *", "parent_tidptr" }, { "int *", "child_tidptr" },
-			    { "unsigned long", "tls" } } },
-	{ "fork", 57, 0, {} },
-	{ "vfork", 58, 0, {} },
+			    { "unsigned long", "tls" } }, true },
+	{ "fork", 57, 0, {}, true },
+	{ "vfork", 58, 0, {}, true },
 	{ "execve", 59, 3, { { "const char *", "filename" }, { "const char *const *", "argv" },
 			     { "const char *const *", "envp" } } },
 	{ "arch_prctl", 158, 2, { { "int", "option" }, { "unsigned long", "arg2" } } },
@@ -140,6 +143,8 @@ struct synth_state {
 	struct bpfdrv_event *ev;
 	int index;
 	struct kretprobe rp; /* rp.kp alone for enter events */
+	struct kprobe child_kp; /* exit events of forking syscalls: the child's return */
+	bool child_probe;
 	char sym[64];
 };
 
@@ -180,6 +185,19 @@ static int synth_exit(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
+static int synth_child_exit(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct synth_state *s = container_of(kp, struct synth_state, child_kp);
+	struct synth_record r;
+
+	if (!bpfdrv_new_user_task_of_syscall(synth_syscalls[s->index / 2].nr))
+		return 0;
+	synth_header(&r, s);
+	r.ret = 0;
+	bpfdrv_event_run(s->ev, &r, synth_raw_size(s->index), regs, 0);
+	return 0;
+}
+
 static int synth_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *attr,
 		      int pid, int cpu)
 {
@@ -205,6 +223,15 @@ static int synth_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_at
 		/* Calls sleep inside (vfork until the child execs): room for many at once. */
 		s->rp.maxactive = 64 + 8 * num_possible_cpus();
 		err = register_kretprobe(&s->rp);
+		if (!err && synth_syscalls[index / 2].forks) {
+			s->child_kp.symbol_name = "schedule_tail";
+			s->child_kp.pre_handler = synth_child_exit;
+			err = register_kprobe(&s->child_kp);
+			if (err)
+				unregister_kretprobe(&s->rp);
+			else
+				s->child_probe = true;
+		}
 	} else {
 		s->rp.kp.pre_handler = synth_enter;
 		err = register_kprobe(&s->rp.kp);
@@ -225,6 +252,8 @@ static void synth_free(struct bpfdrv_event *ev)
 	struct synth_state *s = ev->priv;
 
 	/* Both wait until no handler runs (and no kretprobe instance is pending). */
+	if (s->child_probe)
+		unregister_kprobe(&s->child_kp);
 	if (synth_is_exit(s->index))
 		unregister_kretprobe(&s->rp);
 	else

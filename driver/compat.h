@@ -383,6 +383,19 @@ static inline void bpfdrv_syscall_fn_args(struct pt_regs *regs, unsigned long ar
 #endif
 }
 
+/*
+ * Is current a new user task (first run, schedule_tail) created by syscall @nr? Its
+ * saved user registers are a copy of the parent's, so orig_ax holds that syscall.
+ */
+static inline bool bpfdrv_new_user_task_of_syscall(long nr)
+{
+#ifdef CONFIG_X86_64
+	return !(current->flags & PF_KTHREAD) && task_pt_regs(current)->orig_ax == nr;
+#else
+	return false;
+#endif
+}
+
 /* The task with (namespace) pid @nr (0: the caller, as perf_event_open), referenced, or NULL. */
 static inline struct task_struct *bpfdrv_get_task(pid_t nr)
 {

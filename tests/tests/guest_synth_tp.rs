@@ -183,6 +183,8 @@ rmmod bpfdrv; result rmmod $?
             "synth_exit_clone=hits=1 nr=56 args=0,0,0,0,0 ret=as-returned",
             "synth_enter_arch_prctl=hits=1 nr=158 args=7777,4444000,0,0,0 ",
             "synth_exit_arch_prctl=hits=1 nr=158 args=0,0,0,0,0 ret=as-returned",
+            // The child's return (ret 0) comes out of ret_from_fork, not the function.
+            "synth_child_exit_clone=hits=1 nr=56 args=0,0,0,0,0 ret=as-returned",
         ] {
             if !out.contains(want) {
                 run.fail(format!("synth_test ({label}) did not print {want:?}"));

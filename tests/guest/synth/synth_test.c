@@ -2,7 +2,8 @@
 /*
  * synth_test OBJ: attach synth.bpf.o's four syscall tracepoint programs (libbpf's usual
  * route: <tracefs>/events/syscalls/<event>/id, perf_event_open, then link or SET_BPF),
- * make one clone (SIGCHLD, with recognisable pointer arguments) and one invalid
+ * make one clone (SIGCHLD, with recognisable pointer arguments; the child's own return
+ * counts separately) and one invalid
  * arch_prctl, and print what the programs saw as
  * "BPFCOMPAT-RESULT synth_<slot>=..." lines; the values that differ between runs
  * (the child's pid) are printed relative to what the syscall returned.
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 	show(fd, 1, "exit_clone", child);
 	show(fd, 2, "enter_arch_prctl", 0);
 	show(fd, 3, "exit_arch_prctl", rc < 0 ? -errno : rc);
+	show(fd, 4, "child_exit_clone", 0);
 	bpf_object__close(obj);
 	return 0;
 }
