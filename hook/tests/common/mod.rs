@@ -71,12 +71,41 @@ pub fn wait_with_limit(mut child: Child, limit: Duration) -> Output {
 }
 
 /// Starts a long-running tool, lets it run for `run`, sends SIGINT, collects it.
+/// Start `cmd`, let it run until it printed its first line (a tool's header: it is
+/// loaded) or `run` passed, whichever is later bounded by 60 s, then SIGINT it.
+/// Waiting for the header rather than a fixed time keeps this stable on a loaded machine.
 pub fn run_then_interrupt(cmd: &mut Command, run: Duration) -> Output {
-    let child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    std::thread::sleep(run);
+    use std::io::Read;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            let _ = tx.send(buf[..n].to_vec());
+        }
+        all
+    });
+    let start = std::time::Instant::now();
+    let mut seen = Vec::new();
+    while start.elapsed() < Duration::from_secs(60) {
+        if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+            seen.extend_from_slice(&chunk);
+        }
+        if (seen.contains(&b'\n') && start.elapsed() >= run) || matches!(child.try_wait(), Ok(Some(_))) {
+            break;
+        }
+    }
     // SAFETY: signalling our own child by its pid.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    wait_with_limit(child, Duration::from_secs(20))
+    let mut out = wait_with_limit(child, Duration::from_secs(60));
+    out.stdout = reader.join().unwrap_or_default();
+    out
 }
 
 pub fn text(bytes: &[u8]) -> String {
