@@ -9,6 +9,7 @@
 #include <linux/uaccess.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 #define BTF_MAGIC 0xeB9F
 #define BTF_MAX_SIZE (16u << 20)
@@ -32,6 +33,7 @@ static int bpfdrv_btf_release(struct inode *inode, struct file *file)
 
 	bpfdrv_free_large(btf->data);
 	kfree(btf);
+	bpfdrv_stats_obj(BPFDRV_STAT_BTF, -1);
 	return 0;
 }
 
@@ -81,9 +83,11 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 	err = btf_check_header(btf->data, btf->size);
 	if (err)
 		goto fail;
+	bpfdrv_stats_obj(BPFDRV_STAT_BTF, 1);
 	fd = bpfdrv_new_fd("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
+	bpfdrv_stats_obj(BPFDRV_STAT_BTF, -1);
 	err = fd;
 fail:
 	if (btf->data)

@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 static int link_release(struct inode *inode, struct file *file)
 {
@@ -19,6 +20,7 @@ static int link_release(struct inode *inode, struct file *file)
 	link->ops->release(link);
 	bpfdrv_prog_put(link->prog);
 	kfree(link);
+	bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);
 	return 0;
 }
 
@@ -41,8 +43,10 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	link->ops = ops;
 	link->prog = prog;
 	link->priv = priv;
+	bpfdrv_stats_obj(BPFDRV_STAT_LINK, 1);
 	fd = bpfdrv_new_fd("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC);
 	if (fd < 0) {
+		bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);
 		ops->release(link);
 		bpfdrv_prog_put(prog);
 		kfree(link);

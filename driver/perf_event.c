@@ -14,6 +14,7 @@
 #include <linux/rcupdate.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 void bpfdrv_event_run(struct bpfdrv_event *ev, const void *rec, u32 size,
 		      struct pt_regs *regs, u64 func_ip)
@@ -127,6 +128,7 @@ static int event_release(struct inode *inode, struct file *file)
 	bpfdrv_event_detach(ev);
 	ev->type->free(ev);
 	kfree(ev);
+	bpfdrv_stats_obj(BPFDRV_STAT_EVENT, -1);
 	return 0;
 }
 
@@ -171,8 +173,10 @@ int bpfdrv_event_open(const struct bpfdrv_event_type *type,
 		kfree(ev);
 		return err;
 	}
+	bpfdrv_stats_obj(BPFDRV_STAT_EVENT, 1);
 	fd = bpfdrv_new_fd("[perf_event]", &bpfdrv_event_fops, ev, flags);
 	if (fd < 0) {
+		bpfdrv_stats_obj(BPFDRV_STAT_EVENT, -1);
 		type->free(ev);
 		kfree(ev);
 	}

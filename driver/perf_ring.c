@@ -241,6 +241,7 @@ static int ring_release(struct inode *inode, struct file *file)
 	irq_work_sync(&r->wakeup);
 	vfree(r->base);
 	kfree(r);
+	bpfdrv_stats_obj(BPFDRV_STAT_RING, -1);
 	return 0;
 }
 
@@ -279,9 +280,12 @@ int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, in
 		r->wakeup_watermark = attr->wakeup_events;
 	else
 		r->wakeup_events = attr->wakeup_events;
+	bpfdrv_stats_obj(BPFDRV_STAT_RING, 1);
 	fd = bpfdrv_new_fd("bpf-perf-output", &bpfdrv_ring_fops, r, flags);
-	if (fd < 0)
+	if (fd < 0) {
+		bpfdrv_stats_obj(BPFDRV_STAT_RING, -1);
 		kfree(r);
+	}
 	return fd;
 }
 

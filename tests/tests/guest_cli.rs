@@ -22,10 +22,13 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The CLI and library as the .deb installs them.
+/// The CLI and library as the .deb installs them (unpacked once: the tests run in parallel).
 fn installed() -> (PathBuf, PathBuf) {
-    let pkgs = packages(false).unwrap_or_else(|s| panic!("packages: {}", s.0));
-    let root = unpacked_main(&pkgs, "guest-cli");
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let pkgs = packages(false).unwrap_or_else(|s| panic!("packages: {}", s.0));
+        unpacked_main(&pkgs, "guest-cli")
+    });
     (root.join("usr/bin/bpfhook"), root.join("usr/lib/bpfcompat/libbpfhook.so"))
 }
 
@@ -141,6 +144,8 @@ show doctor1 /tmp/d1.txt
 show doctor1-json /tmp/d1.json
 {run_form}
 {preload_form}
+bpfhook stats --json >/tmp/final-stats.json 2>&1
+show final-stats-json /tmp/final-stats.json
 rmmod bpfdrv; result rmmod $?
 "#,
         run_form = tool_run("cli", &format!("stdbuf -oL bpfhook run -- {}", execsnoop.display())),
@@ -205,6 +210,9 @@ rmmod bpfdrv; result rmmod $?
         let progs = stats["progs"].as_array().cloned().unwrap_or_default();
         assert!(stats["objects"]["progs"].as_u64().unwrap_or(0) >= 1 && !progs.is_empty(), "no program alive: {stats}");
         assert!(stats["objects"]["maps"].as_u64().unwrap_or(0) >= 1, "{stats}");
+        // execsnoop's tracepoint perf events and its per-CPU perf buffer rings.
+        assert!(stats["objects"]["events"].as_u64().unwrap_or(0) >= 1, "{stats}");
+        assert!(stats["objects"]["rings"].as_u64().unwrap_or(0) >= 1, "{stats}");
         assert!(progs.iter().any(|p| p["runs"].as_u64().unwrap_or(0) > 0), "no program ran: {stats}");
         assert!(stats["events"]["delivered"].as_u64().unwrap_or(0) >= MARKERS.len() as u64, "{stats}");
         assert!(run.expect_section(&format!("{form}-stats")).contains("RUN_TIME_NS"));
@@ -220,6 +228,12 @@ rmmod bpfdrv; result rmmod $?
             .collect()
     };
     assert_eq!(events("cli"), events("preload"), "bpfhook run and LD_PRELOAD saw different events");
+    // Both tools gone: every object count is back to zero (nothing leaked).
+    let fin: Value = serde_json::from_str(run.expect_section("final-stats-json").trim()).unwrap_or_else(|e| run.fail(format!("final stats: {e}")));
+    for k in ["maps", "progs", "btf", "links", "events", "rings"] {
+        assert_eq!(fin["objects"][k], 0, "{k} still alive after the tools exited: {fin}");
+    }
+    assert!(fin["progs"].as_array().is_some_and(|p| p.is_empty()), "{fin}");
     run.assert_value("rmmod", "0", "rmmod after both tools exited");
     run.assert_kernel_clean();
     run.assert_clean_exit();

@@ -107,6 +107,15 @@ fn deb_installs_into_a_root_and_its_cli_runs_from_the_installed_paths() {
     let maps = run(Command::new(&bin).args(["run", "--", "cat", "/proc/self/maps"]).env_remove("BPFHOOK_LIB"));
     assert!(maps.contains("libbpfhook.so"), "libbpfhook.so not mapped into the tool:\n{maps}");
 
+    // --btf sets the hook's BTF path for the tool; a missing file is refused up front.
+    let o = Command::new(&bin).args(["run", "--btf"]).arg(&lib).args(["--", "sh", "-c", "echo \"$BPFHOOK_BTF\""]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), lib.to_str().unwrap(), "{o:?}");
+    let o = Command::new(&bin).args(["run", "--btf", "/nonexistent.btf", "--", "true"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent.btf: no such file"), "{o:?}");
+    let o = Command::new(&bin).args(["run", "--", "/nonexistent-tool"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(127), "{o:?}");
+
     // doctor from the installed path: JSON, the hook found there, a verdict.
     let o = Command::new(&bin).args(["doctor", "--json"]).env_remove("BPFHOOK_LIB").output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("doctor --json: {e}: {o:?}"));
