@@ -15,6 +15,7 @@
 #include <linux/random.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/cgroup.h>
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 11, 0)
 #include <linux/sched/signal.h>
@@ -99,6 +100,53 @@ static inline long bpfdrv_read_user_str_nofault(char *dst, const void __user *sr
 static inline long bpfdrv_read_kernel_str_nofault(char *dst, const void *src, long size)
 {
 	return bpfdrv_read_str_nofault(dst, src, size, false);
+}
+
+/* bpf_probe_write_user: copy to the current task's user memory without faulting. */
+static inline long bpfdrv_write_user_nofault(void __user *dst, const void *src, size_t size)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 8, 0)
+	return copy_to_user_nofault(dst, src, size);
+#else
+	long ret;
+	mm_segment_t old_fs = get_fs();
+
+	if ((unsigned long)dst >= TASK_SIZE || size > TASK_SIZE - (unsigned long)dst)
+		return -EFAULT;
+	set_fs(USER_DS);
+	pagefault_disable();
+	ret = __copy_to_user_inatomic(dst, src, size);
+	pagefault_enable();
+	set_fs(old_fs);
+	return ret ? -EFAULT : 0;
+#endif
+}
+
+/* bpf_ktime_get_coarse_ns: CLOCK_MONOTONIC_COARSE. */
+static inline u64 bpfdrv_ktime_coarse_ns(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 3, 0)
+	return ktime_get_coarse_ns();
+#else
+	struct timespec ts = get_monotonic_coarse();
+
+	return (u64)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+#endif
+}
+
+/* bpf_get_current_cgroup_id: the cgroup v2 id (kernfs node id) of current; 0 before cgroup2. */
+static inline u64 bpfdrv_current_cgroup_id(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 5, 0) && defined(CONFIG_CGROUPS)
+	u64 id;
+
+	rcu_read_lock();
+	id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+	return id;
+#else
+	return 0;
+#endif
 }
 
 static inline u64 bpfdrv_ktime_ns(void)

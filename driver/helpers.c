@@ -12,6 +12,7 @@
 #include <linux/stacktrace.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "helpers_tracing.h"
 
 #define BPFDRV_HELPER_MAX 212
 #define BPF_F_USER_STACK (1ULL << 8)
@@ -233,6 +234,11 @@ static u32 user_stack(u64 *ips, u32 max)
 	return n;
 }
 
+u32 bpfdrv_user_stack(u64 *ips, u32 max)
+{
+	return user_stack(ips, max);
+}
+
 static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 flags, u64 a5)
 {
 	u64 *ips = ENV(run)->stack_ips, *dst = PTR(buf);
@@ -245,7 +251,7 @@ static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 fla
 	if (flags & BPF_F_USER_STACK)
 		n = user_stack(ips, BPFDRV_MAX_STACK_DEPTH);
 	else
-		n = bpfdrv_kernel_stack(ips, BPFDRV_MAX_STACK_DEPTH);
+		n = bpfdrv_prog_kernel_stack(run, ips, BPFDRV_MAX_STACK_DEPTH);
 	if (skip >= n) {
 		memset(dst, 0, size);
 		return (s64)-EFAULT;
@@ -283,6 +289,18 @@ struct bpfdrv_helper_def {
 #define h_ringbuf_submit bpfdrv_h_ringbuf_submit
 #define h_ringbuf_discard bpfdrv_h_ringbuf_discard
 #define h_ringbuf_query bpfdrv_h_ringbuf_query
+/* helpers_tracing.c */
+#define h_get_stackid bpfdrv_h_get_stackid
+#define h_probe_write_user bpfdrv_h_probe_write_user
+#define h_get_numa_node_id bpfdrv_h_get_numa_node_id
+#define h_get_current_cgroup_id bpfdrv_h_get_current_cgroup_id
+#define h_jiffies64 bpfdrv_h_jiffies64
+#define h_ktime_get_coarse_ns bpfdrv_h_ktime_get_coarse_ns
+#define h_send_signal bpfdrv_h_send_signal
+#define h_send_signal_thread bpfdrv_h_send_signal_thread
+#define h_trace_printk bpfdrv_h_trace_printk
+#define h_snprintf bpfdrv_h_snprintf
+#define h_strncmp bpfdrv_h_strncmp
 
 static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
@@ -319,6 +337,25 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
 	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	/* helpers_tracing.c */
+	HELPER(6, trace_printk, true, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING,
+	       EBPF_ARG_ANYTHING),
+	HELPER(27, get_stackid, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
+	HELPER(36, probe_write_user, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE),
+	HELPER(42, get_numa_node_id, false, false, EBPF_RET_INTEGER),
+	HELPER(80, get_current_cgroup_id, false, true, EBPF_RET_INTEGER),
+	HELPER(109, send_signal, false, true, EBPF_RET_INTEGER, EBPF_ARG_ANYTHING),
+	HELPER(117, send_signal_thread, false, true, EBPF_RET_INTEGER, EBPF_ARG_ANYTHING),
+	HELPER(118, jiffies64, false, false, EBPF_RET_INTEGER),
+	HELPER(160, ktime_get_coarse_ns, false, false, EBPF_RET_INTEGER),
+	HELPER(165, snprintf, true, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING,
+	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO),
+	HELPER(182, strncmp, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING),
 	HELPER(87, map_push_elem, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
 	HELPER(88, map_pop_elem, false, false, EBPF_RET_INTEGER,
@@ -349,6 +386,8 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 static const struct {
 	u32 id, types;
 } bpfdrv_helper_types[] = {
+	/* Linux refuses ktime_get_coarse_ns to tracing programs (its seqlock could deadlock). */
+	{ 160, 0 },
 	{ 173, TYPE_BIT(KPROBE) },
 	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) },
 };
@@ -378,6 +417,7 @@ void bpfdrv_helpers_init(void)
 {
 	size_t i, t;
 
+	bpfdrv_helpers_tracing_init();
 	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_defs); i++) {
 		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];
 

@@ -27,6 +27,7 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_QUEUE] = &bpfdrv_queue_ops,
 	[BPFDRV_MAP_TYPE_STACK] = &bpfdrv_stack_ops,
 	[BPFDRV_MAP_TYPE_BLOOM_FILTER] = &bpfdrv_bloom_filter_ops,
+	[BPFDRV_MAP_TYPE_STACK_TRACE] = &bpfdrv_stack_trace_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,

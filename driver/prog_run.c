@@ -9,6 +9,7 @@
 #include <linux/slab.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "helpers_tracing.h"
 
 /* Enough for bounded loops over a few thousand elements; ends runaway programs. */
 #define BPFDRV_RUN_BUDGET 1000000
@@ -46,6 +47,7 @@ void bpfdrv_prog_run_exit(void)
 
 	if (!bpfdrv_cpu_states)
 		return;
+	bpfdrv_helpers_tracing_exit(); /* signals bpf_send_signal queued */
 	for_each_possible_cpu(cpu)
 		vfree(bpfdrv_cpu_states[cpu]);
 	kfree(bpfdrv_cpu_states);

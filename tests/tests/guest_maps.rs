@@ -112,3 +112,60 @@ fn map_commands_match_the_stock_kernel_and_counts_are_exact() {
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     shim.assert_kernel_clean();
 }
+
+/// Tracing helpers (tests/guest/helpers_probe.c): what a getpid tracepoint program
+/// gets from jiffies64, get_numa_node_id, get_current_cgroup_id, strncmp, snprintf,
+/// probe_write_user, send_signal, get_stackid + the STACK_TRACE map commands and
+/// trace_printk, normalised; identical on the stock kernel and under the hook.
+#[test]
+fn tracing_helpers_match_the_stock_kernel() {
+    let nobpf = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    guest::need_tool("gcc", "gcc").map_err(|s| s.report("tracing_helpers")).ok();
+    let src = guest::repo_root().join("tests/guest/helpers_probe.c");
+    let bin = guest::work_dir().join("helpers_probe");
+    let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("gcc");
+    assert!(o.status.success(), "compiling helpers_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
+    let run = |name: &str, kernel: &Kernel, shim: bool| {
+        let body = format!(
+            ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/helpers_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+             grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\ndmesg | grep -c 'bpfcompat-printk 42' | sed 's/^/BPFCOMPAT-RESULT printk_lines=/'\n{}\n",
+            if shim { "insmod $MODULE; result insmod $?" } else { "" },
+            if shim { "LD_PRELOAD=$HOOK " } else { "" },
+            if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+        );
+        let mut g = Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/helpers_probe");
+        if shim {
+            g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+        }
+        g.body(&body).boot()
+    };
+    let native = run("helpers_stock", &stock, false);
+    native.assert_completed();
+    native.assert_value("done", "1", "stock kernel: helpers_probe ran to the end");
+    let shim = run("helpers_nobpf", &nobpf, true);
+    shim.assert_completed();
+    shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
+    let keys = [
+        "load", "attach", "ktime_ns_plausible", "jiffies64_nonzero", "numa_node", "cgroup_id_nonzero",
+        "strncmp_sign", "snprintf_ret", "snprintf_out", "probe_write_user_ret", "victim",
+        "send_signal_ret", "send_signal_bad_ret", "got_signal", "stackid_ok", "stackid_same",
+        "stackid_bad_flags", "stackid_kernel", "trace_printk_ret", "stack_lookup", "stack_has_frames", "stack_update",
+        "stack_next", "stack_delete", "stack_delete_again", "stack_delete_big", "stack_next_empty", "done",
+    ];
+    let mut diffs = Vec::new();
+    for k in keys {
+        let (a, b) = (native.value(k), shim.value(k));
+        if a.is_none() || a != b {
+            diffs.push(format!("  {k}: stock {a:?}, shim {b:?}"));
+        }
+    }
+    if !diffs.is_empty() {
+        shim.fail(format!("helper results differ from the stock kernel:\n{}", diffs.join("\n")));
+    }
+    println!("helpers: {} results identical to the stock kernel", keys.len());
+    // trace_printk: the stock kernel writes the trace buffer, the module the kernel log.
+    shim.assert_value("printk_lines", "1", "trace_printk's line in dmesg");
+    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
+    shim.assert_kernel_clean();
+}

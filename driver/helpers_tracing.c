@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tracing helpers beyond the basics of helpers.c, with Linux's argument rules and
+ * return values: get_stackid (27), probe_write_user (36), get_numa_node_id (42),
+ * get_current_cgroup_id (80), send_signal (109) / send_signal_thread (117), jiffies64
+ * (118), ktime_get_coarse_ns (160), trace_printk (6), snprintf (165), strncmp (182).
+ * helpers.c lists them in its table.
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/signal.h>
+#include <linux/irq_work.h>
+#include <linux/percpu.h>
+#include <linux/jiffies.h>
+#include <linux/topology.h>
+#include <linux/hardirq.h>
+#include <linux/ptrace.h>
+#include "bpfdrv.h"
+#include "compat.h"
+#include "helpers_tracing.h"
+
+#define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
+#define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
+#define PTR(v) ((void *)(uintptr_t)(v))
+#define BPF_F_USER_STACK (1ULL << 8)
+
+/*
+ * The kernel stack a program sees: none when the probe's registers are user mode
+ * (syscall tracepoints, uprobes), as Linux's get_perf_callchain decides.
+ */
+u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max)
+{
+	struct pt_regs *regs = ENV(run)->regs;
+
+	if (regs && user_mode(regs))
+		return 0;
+	return bpfdrv_kernel_stack(ips, max);
+}
+
+u64 bpfdrv_h_get_stackid(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 a4, u64 a5)
+{
+	u64 *ips = ENV(run)->stack_ips;
+	u32 n = (flags & BPF_F_USER_STACK) ? bpfdrv_user_stack(ips, BPFDRV_MAX_STACK_DEPTH) :
+					     bpfdrv_prog_kernel_stack(run, ips, BPFDRV_MAX_STACK_DEPTH);
+
+	return (s64)bpfdrv_stack_map_store(MAP(map), ips, n, flags);
+}
+
+u64 bpfdrv_h_probe_write_user(struct ebpf_run *run, u64 dst, u64 src, u64 size, u64 a4, u64 a5)
+{
+	/* Linux: only from a user task's own context. */
+	if (in_interrupt() || (current->flags & (PF_KTHREAD | PF_EXITING)))
+		return (s64)-EPERM;
+	return (s64)bpfdrv_write_user_nofault((void __user *)PTR(dst), PTR(src), size);
+}
+
+u64 bpfdrv_h_get_numa_node_id(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return numa_node_id();
+}
+
+u64 bpfdrv_h_get_current_cgroup_id(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return bpfdrv_current_cgroup_id();
+}
+
+u64 bpfdrv_h_jiffies64(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return get_jiffies_64();
+}
+
+u64 bpfdrv_h_ktime_get_coarse_ns(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return bpfdrv_ktime_coarse_ns();
+}
+
+/*
+ * send_signal: the signal is sent from an irq_work, as Linux does when it cannot
+ * send in place: programs run inside probes that may hold the locks signal delivery
+ * takes. One pending signal per CPU; a second one meanwhile is -EBUSY.
+ */
+struct bpfdrv_signal_work {
+	struct irq_work work;
+	struct task_struct *task;
+	int sig;
+	bool thread;
+	atomic_t busy;
+};
+
+static DEFINE_PER_CPU(struct bpfdrv_signal_work, bpfdrv_signal_works);
+
+static void bpfdrv_signal_fn(struct irq_work *work)
+{
+	struct bpfdrv_signal_work *w = container_of(work, struct bpfdrv_signal_work, work);
+	struct task_struct *task = w->task;
+
+	if (w->thread)
+		send_sig(w->sig, task, 1);
+	else
+		kill_pid(task_tgid(task), w->sig, 1);
+	put_task_struct(task);
+	w->task = NULL;
+	atomic_set(&w->busy, 0);
+}
+
+static u64 send_signal_common(u32 sig, bool thread)
+{
+	struct bpfdrv_signal_work *w;
+
+	if (current->flags & (PF_KTHREAD | PF_EXITING) || is_global_init(current))
+		return (s64)-EPERM;
+	if (!valid_signal(sig))
+		return (s64)-EINVAL;
+	w = this_cpu_ptr(&bpfdrv_signal_works);
+	if (atomic_cmpxchg(&w->busy, 0, 1))
+		return (s64)-EBUSY;
+	get_task_struct(current);
+	w->task = current;
+	w->sig = sig;
+	w->thread = thread;
+	irq_work_queue(&w->work);
+	return 0;
+}
+
+u64 bpfdrv_h_send_signal(struct ebpf_run *run, u64 sig, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return send_signal_common(sig, false);
+}
+
+u64 bpfdrv_h_send_signal_thread(struct ebpf_run *run, u64 sig, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return send_signal_common(sig, true);
+}
+
+void bpfdrv_helpers_tracing_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct bpfdrv_signal_work *w = per_cpu_ptr(&bpfdrv_signal_works, cpu);
+
+		init_irq_work(&w->work, bpfdrv_signal_fn);
+		atomic_set(&w->busy, 0);
+	}
+}
+
+void bpfdrv_helpers_tracing_exit(void)
+{
+	int cpu;
+
+	/* No program runs any more: wait for signals still queued. */
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&per_cpu_ptr(&bpfdrv_signal_works, cpu)->work);
+}
+
+/*
+ * The bprintf family: a format string with at most 3 (trace_printk) or 12 (snprintf)
+ * conversions, as Linux's bpf_bprintf_prepare accepts them: %d %i %u %x %X %o %c %%,
+ * with l / ll, flags "-+ #0" and a width; %s (a string read without faulting, kernel
+ * or user address); %p / %px / %pK (the address; %pks / %pus strings). Anything else
+ * is -EINVAL.  Returns the length written (without NUL), or -errno.
+ */
+#define BPRINTF_STR 64
+
+int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 *args,
+		   u32 nargs)
+{
+	u32 i = 0, n = 0, argi = 0;
+	char spec[16], str[BPRINTF_STR];
+
+	if (!size)
+		return -EINVAL;
+	out[0] = 0;
+	if (!memchr(fmt, 0, fmt_len))
+		return -EINVAL;
+	while (fmt[i]) {
+		u32 sl = 0, lmod = 0;
+		int w;
+		u64 v;
+
+		if (fmt[i] != '%') {
+			if (n + 1 < size)
+				out[n] = fmt[i];
+			n++;
+			i++;
+			continue;
+		}
+		if (fmt[i + 1] == '%') {
+			if (n + 1 < size)
+				out[n] = '%';
+			n++;
+			i += 2;
+			continue;
+		}
+		spec[sl++] = fmt[i++];
+		while (fmt[i] && strchr("-+ #0", fmt[i]) && sl < 6)
+			spec[sl++] = fmt[i++];
+		while (fmt[i] >= '0' && fmt[i] <= '9' && sl < 9)
+			spec[sl++] = fmt[i++];
+		while (fmt[i] == 'l' && lmod < 2) {
+			lmod++;
+			i++;
+		}
+		if (argi >= nargs)
+			return -EINVAL;
+		v = args[argi++];
+		w = 0;
+		switch (fmt[i]) {
+		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o':
+			spec[sl++] = 'l';
+			spec[sl++] = 'l';
+			spec[sl++] = fmt[i];
+			spec[sl] = 0;
+			if (fmt[i] == 'd' || fmt[i] == 'i')
+				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), spec,
+					     lmod ? (long long)v : (long long)(int)v);
+			else
+				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), spec,
+					     lmod ? (unsigned long long)v : (unsigned long long)(u32)v);
+			break;
+		case 'c':
+			if (lmod)
+				return -EINVAL;
+			spec[sl++] = 'c';
+			spec[sl] = 0;
+			w = snprintf(out + min(n, size - 1), size - min(n, size - 1), spec, (int)(u8)v);
+			break;
+		case 's':
+		case 'p': {
+			bool user = false;
+
+			if (lmod)
+				return -EINVAL;
+			if (fmt[i] == 'p') {
+				if (fmt[i + 1] == 'x' || fmt[i + 1] == 'K') {
+					i++;
+				} else if ((fmt[i + 1] == 'k' || fmt[i + 1] == 'u') && fmt[i + 2] == 's') {
+					user = fmt[i + 1] == 'u';
+					i += 2;
+					goto string;
+				} else if (isalnum(fmt[i + 1])) {
+					return -EINVAL; /* %pB, %pI4, ...: not supported here */
+				}
+				spec[sl++] = 'l';
+				spec[sl++] = 'x';
+				spec[sl] = 0;
+				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), "0x%016llx",
+					     (unsigned long long)v);
+				break;
+			}
+			user = v < TASK_SIZE;
+string:
+			if (!v) {
+				strcpy(str, "(null)");
+			} else if ((user ? bpfdrv_read_user_str_nofault(str, (const void __user *)PTR(v),
+									sizeof(str)) :
+					   bpfdrv_read_kernel_str_nofault(str, PTR(v), sizeof(str))) < 0) {
+				strcpy(str, "(fault)");
+			}
+			spec[sl++] = 's';
+			spec[sl] = 0;
+			w = snprintf(out + min(n, size - 1), size - min(n, size - 1), spec, str);
+			break;
+		}
+		default:
+			return -EINVAL;
+		}
+		n += w;
+		i++;
+	}
+	out[min(n, size - 1)] = 0;
+	return n;
+}
+
+/* trace_printk output goes to the kernel log, rate limited, tagged like Linux's. */
+u64 bpfdrv_h_trace_printk(struct ebpf_run *run, u64 fmt, u64 fmt_size, u64 a1, u64 a2, u64 a3)
+{
+	static DEFINE_PER_CPU(char[256], buf);
+	u64 args[3] = { a1, a2, a3 };
+	char *b = this_cpu_ptr(buf);
+	int len = bpfdrv_bprintf(b, 256, PTR(fmt), fmt_size, args, 3);
+
+	if (len < 0)
+		return (s64)len;
+	pr_info_ratelimited("bpf_trace_printk: %s%s", b, len && b[min(len, 255) - 1] == '\n' ? "" : "\n");
+	return len;
+}
+
+u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 data, u64 data_len)
+{
+	u32 room = ebpf_arg_room(run, 3, fmt, false);
+	int len;
+
+	/* Linux: fmt is a constant NUL-terminated string, data a u64 array of <= 12. */
+	if (data_len % 8 || data_len > 12 * 8 || (!data && data_len))
+		return (s64)-EINVAL;
+	if (!room || !memchr(PTR(fmt), 0, room))
+		return (s64)-EINVAL;
+	/* str is an out-buffer: it must be writable (Linux: ARG_PTR_TO_MEM_OR_NULL, uninit). */
+	if (str && str_size && !ebpf_arg_access_ok(run, 1, str, str_size, true))
+		return (s64)-EINVAL;
+	if (!str_size || !str) {
+		char one;
+
+		len = bpfdrv_bprintf(&one, 1, PTR(fmt), room, PTR(data), data_len / 8);
+	} else {
+		len = bpfdrv_bprintf(PTR(str), str_size, PTR(fmt), room, PTR(data), data_len / 8);
+	}
+	return len < 0 ? (s64)len : len + 1;
+}
+
+u64 bpfdrv_h_strncmp(struct ebpf_run *run, u64 s1, u64 s1_sz, u64 s2, u64 a4, u64 a5)
+{
+	u32 room = ebpf_arg_room(run, 3, s2, false);
+
+	/* Linux's verifier insists on a NUL-terminated constant s2: abort otherwise. */
+	if (!room || !memchr(PTR(s2), 0, room)) {
+		run->error = -EFAULT;
+		return 0;
+	}
+	return (s64)strncmp(PTR(s1), PTR(s2), s1_sz);
+}
