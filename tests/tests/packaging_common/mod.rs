@@ -34,6 +34,8 @@ pub fn packages(need_rpm: bool) -> Result<PathBuf, Skip> {
             let _ = std::fs::remove_dir_all(&out);
             let mut cmd = Command::new(repo_root().join("scripts/build-packages.sh"));
             cmd.arg(&out);
+            // The guest harness's release build of the same package: built once.
+            cmd.env("BPFCOMPAT_PKG_TARGET_DIR", repo_root().join("target/guest-artifacts"));
             if guest::need_tool("rpmbuild", "rpm").is_err() {
                 cmd.arg("--no-rpm");
             }
