@@ -136,6 +136,12 @@ bpfhook doctor >/tmp/d0.txt; result doctor0_exit $?
 bpfhook doctor --json >/tmp/d0.json
 show doctor0 /tmp/d0.txt
 show doctor0-json /tmp/d0.json
+BPFHOOK_BTF=/var/lib/bpfhook/nobanner.btf bpfhook doctor --json >/tmp/d-nobanner.json
+show doctor-nobanner-json /tmp/d-nobanner.json
+if [ -e /var/lib/bpfhook/other.btf ]; then
+    BPFHOOK_BTF=/var/lib/bpfhook/other.btf bpfhook doctor --json >/tmp/d-other.json; result doctor_other_exit $?
+    show doctor-other-json /tmp/d-other.json
+fi
 insmod $MODULE; result insmod $?
 ls -l /dev/bpfdrv
 bpfhook doctor >/tmp/d1.txt; result doctor1_exit $?
@@ -151,7 +157,18 @@ rmmod bpfdrv; result rmmod $?
         run_form = tool_run("cli", &format!("stdbuf -oL bpfhook run -- {}", execsnoop.display())),
         preload_form = tool_run("preload", &format!("LD_PRELOAD=$HOOK stdbuf -oL {}", execsnoop.display())),
     );
-    let run = Guest::new("cli_nobpf", &kernel)
+    // The host kernel's BTF: another kernel for the guest (when the host has one).
+    let host_btf = std::fs::read("/sys/kernel/btf/vmlinux").ok().map(|b| {
+        let p = guest::work_dir().join("host-vmlinux.btf");
+        std::fs::write(&p, b).unwrap();
+        p
+    });
+    let mut g = Guest::new("cli_nobpf", &kernel);
+    if let Some(h) = &host_btf {
+        g = g.file(h, "/var/lib/bpfhook/other.btf");
+    }
+    let run = g
+        .file(&btf, "/var/lib/bpfhook/nobanner.btf")
         .binary_at(&bpfhook, "/usr/bin/bpfhook")
         .file(&lib, guest::GUEST_HOOK)
         .file(&btf, &btf_dst)
@@ -177,6 +194,19 @@ rmmod bpfdrv; result rmmod $?
     assert_eq!(b["status"], "ok", "{d0}");
     let detail = b["detail"].as_str().unwrap();
     assert!(detail.contains("build banner equals /proc/version"), "{detail}");
+    // Without the banner the struct sizes alone must recognise the right BTF ...
+    let nb = doctor_json(&run, "doctor-nobanner-json");
+    let b = check(&nb, "btf");
+    assert_eq!(b["status"], "ok", "{nb}");
+    assert!(b["detail"].as_str().unwrap().contains("struct sizes agree with the running kernel"), "{nb}");
+    // ... and reject another kernel's (the host's), which blocks use.
+    if host_btf.is_some() {
+        let other = doctor_json(&run, "doctor-other-json");
+        let b = check(&other, "btf");
+        assert_eq!(b["status"], "fail", "the host's BTF accepted for the guest kernel: {other}");
+        assert!(b["detail"].as_str().unwrap().contains("is for another kernel: struct "), "{other}");
+        run.assert_value("doctor_other_exit", "1", "doctor with a BTF for another kernel");
+    }
     for (k, v) in [("tracefs", "ok"), ("syscall_tracepoints", "ok"), ("kprobe_events", "ok"), ("debugfs", "ok"), ("hook", "ok")] {
         assert_eq!(check(&d0, k)["status"], v, "{k}: {d0}");
     }

@@ -8,8 +8,8 @@
 //!    vmlinux the BTF was made from, which is exactly what that kernel prints in
 //!    /proc/version), it must equal /proc/version: same build, not just same release;
 //! 3. the struct sizes the BTF gives for kernel objects with their own slab caches
-//!    (`struct dentry` → `dentry`, `struct file` → `filp`, `struct vm_area_struct`,
-//!    `struct cred` → `cred_jar`, ...) must equal the object sizes the running kernel
+//!    (`struct inode` → `inode_cache`, `struct proc_inode`, `struct socket_alloc`,
+//!    `struct dentry`, `struct file` → `filp`, ...) must equal the object sizes the running kernel
 //!    reports in /sys/kernel/slab/<cache>/object_size: a BTF from another build of
 //!    another config or patch level almost always differs in one of these, and a
 //!    mismatch there is precisely the kind that would make CO-RE reads wrong.
@@ -26,17 +26,32 @@ pub const BTF_MAGIC: u16 = 0xeb9f;
 const KIND_STRUCT: u32 = 4;
 
 /// Slab caches whose object size is `sizeof(struct <type>)` on every kernel 3.10 .. 6.x
-/// (created with KMEM_CACHE or kmem_cache_create(name, sizeof(struct x), ...)).
-pub const SLAB_STRUCTS: &[(&str, &str)] = &[
-    ("dentry", "dentry"),
-    ("filp", "file"),
-    ("vm_area_struct", "vm_area_struct"),
-    ("cred_jar", "cred"),
-    ("signal_cache", "signal_struct"),
-    ("sighand_cache", "sighand_struct"),
-    ("files_cache", "files_struct"),
-    ("fs_cache", "fs_struct"),
+/// (created with KMEM_CACHE or kmem_cache_create(name, sizeof(struct x), ...)), with the
+/// struct's names over time. The ones with a constructor (inode caches, sighand,
+/// anon_vma, radix_tree_node) are never merged by SLUB, so they are always comparable;
+/// struct inode and friends depend on config and version, which makes them good
+/// witnesses.
+pub const SLAB_STRUCTS: &[(&str, &[&str])] = &[
+    ("inode_cache", &["inode"]),
+    ("proc_inode_cache", &["proc_inode"]),
+    ("shmem_inode_cache", &["shmem_inode_info"]),
+    ("sock_inode_cache", &["socket_alloc"]),
+    ("bdev_cache", &["bdev_inode"]),
+    ("anon_vma", &["anon_vma"]),
+    ("radix_tree_node", &["radix_tree_node", "xa_node"]),
+    ("sighand_cache", &["sighand_struct"]),
+    ("dentry", &["dentry"]),
+    ("filp", &["file"]),
+    ("vm_area_struct", &["vm_area_struct"]),
+    ("cred_jar", &["cred"]),
+    ("signal_cache", &["signal_struct"]),
+    ("files_cache", &["files_struct"]),
+    ("fs_cache", &["fs_struct"]),
 ];
+
+/// Struct sizes must agree for at least this many caches before a BTF without a banner
+/// counts as matching.
+pub const MIN_COMPARED: usize = 3;
 
 #[derive(Debug)]
 pub struct Btf {
@@ -139,8 +154,9 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes
         }
     }
     let mut compared = Vec::new();
-    for (cache, ty) in SLAB_STRUCTS {
-        if let (Some(&k), Some(&b)) = (sizes.get(*cache), btf.struct_sizes.get(*ty)) {
+    for (cache, names) in SLAB_STRUCTS {
+        let found = names.iter().find_map(|n| btf.struct_sizes.get(*n).map(|&b| (*n, b)));
+        if let (Some(&k), Some((ty, b))) = (sizes.get(*cache), found) {
             if k != b {
                 return Match::No(format!(
                     "struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"
@@ -152,10 +168,11 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes
     match (banner.is_some(), compared.len()) {
         (true, 0) => Match::Yes("build banner equals /proc/version".into()),
         (true, _) => Match::Yes(format!("build banner equals /proc/version; struct sizes agree ({})", compared.join(" "))),
-        (false, n) if n >= 2 => Match::Yes(format!("struct sizes agree with the running kernel ({})", compared.join(" "))),
-        (false, _) => Match::Unknown(
-            "cannot verify: no <file>.banner, and fewer than 2 unmerged slab caches in /sys/kernel/slab to compare struct sizes with".into(),
-        ),
+        (false, n) if n >= MIN_COMPARED => Match::Yes(format!("struct sizes agree with the running kernel ({})", compared.join(" "))),
+        (false, n) => Match::Unknown(format!(
+            "cannot verify: no <file>.banner, and only {n} unmerged slab caches in /sys/kernel/slab \
+             to compare struct sizes with (need {MIN_COMPARED})"
+        )),
     }
 }
 
