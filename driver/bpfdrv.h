@@ -79,6 +79,8 @@ struct bpfdrv_map_ops {
 	int (*peek)(struct bpfdrv_map *map, void *value);
 	/* LOOKUP reads the value buffer from user space first (bloom filter). */
 	bool sys_lookup_value_in;
+	/* The last user-space file of the map was closed (prog array: empty it). */
+	void (*release_uref)(struct bpfdrv_map *map);
 	/* BPF_MAP_LOOKUP_AND_DELETE_ELEM for keyed maps (hash family); NULL: EOPNOTSUPP. */
 	int (*sys_lookup_and_delete)(struct bpfdrv_map *map, const void *key, void *value);
 };
@@ -128,6 +130,8 @@ int bpfdrv_cmd_map_lookup_batch(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_lookup_and_delete_batch(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_update_batch(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_delete_batch(union bpfdrv_attr *attr);
+/* BPF_PROG_TEST_RUN (prog_test_run.c). */
+int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *attr);
 
 /* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
 struct bpfdrv_prog {
@@ -188,6 +192,7 @@ struct bpfdrv_run_ctx {
 	u32 size;
 	struct pt_regs *regs;
 	u64 cookie, func_ip;
+	u64 *retval; /* if set: r0 of the run (BPF_PROG_TEST_RUN) */
 };
 
 int bpfdrv_prog_run_init(void);

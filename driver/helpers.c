@@ -301,6 +301,7 @@ struct bpfdrv_helper_def {
 #define h_trace_printk bpfdrv_h_trace_printk
 #define h_snprintf bpfdrv_h_snprintf
 #define h_strncmp bpfdrv_h_strncmp
+#define h_tail_call bpfdrv_h_tail_call
 
 static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
@@ -341,6 +342,8 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(6, trace_printk, true, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING,
 	       EBPF_ARG_ANYTHING),
+	HELPER(12, tail_call, false, false, EBPF_RET_VOID,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
 	HELPER(27, get_stackid, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
 	HELPER(36, probe_write_user, true, true, EBPF_RET_INTEGER,

@@ -21,6 +21,8 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 u32 bpfdrv_user_stack(u64 *ips, u32 max);
 /* Kernel stack of the probed context (none for user-mode regs). */
 u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max);
+/* bpf_tail_call (prog_array.c). */
+u64 bpfdrv_h_tail_call(struct ebpf_run *run, u64 ctx, u64 map, u64 index, u64 a4, u64 a5);
 void bpfdrv_helpers_tracing_init(void);
 void bpfdrv_helpers_tracing_exit(void);
 

@@ -28,6 +28,7 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_STACK] = &bpfdrv_stack_ops,
 	[BPFDRV_MAP_TYPE_BLOOM_FILTER] = &bpfdrv_bloom_filter_ops,
 	[BPFDRV_MAP_TYPE_STACK_TRACE] = &bpfdrv_stack_trace_ops,
+	[BPFDRV_MAP_TYPE_PROG_ARRAY] = &bpfdrv_prog_array_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
@@ -68,6 +69,11 @@ static void bpfdrv_map_get_any(void *map)
 
 static int bpfdrv_map_release(struct inode *inode, struct file *file)
 {
+	struct bpfdrv_map *map = file->private_data;
+
+	/* Map fds come from one file per map (dup/fork/SCM_RIGHTS share it). */
+	if (map->ops->release_uref)
+		map->ops->release_uref(map);
 	bpfdrv_map_put(file->private_data);
 	return 0;
 }

@@ -59,13 +59,15 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 {
 	struct bpfdrv_run_env env = { c->regs, prog, st->stack_ips, c->cookie, c->func_ip };
 	struct ebpf_run run;
-	u64 start = bpfdrv_ktime_ns();
+	u64 start = bpfdrv_ktime_ns(), r0;
 
 	memset(&run, 0, sizeof(run));
 	run.prog = &prog->eprog;
 	run.env = &env;
 	run.budget = BPFDRV_RUN_BUDGET;
-	ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
+	r0 = ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
+	if (c->retval)
+		*c->retval = r0;
 	/* Records the program reserved and never submitted must not stay BUSY. */
 	bpfdrv_ringbuf_run_end(&env);
 	atomic64_inc(&prog->run_cnt);

@@ -169,3 +169,46 @@ fn tracing_helpers_match_the_stock_kernel() {
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     shim.assert_kernel_clean();
 }
+
+/// BPF_PROG_TEST_RUN of raw tracepoint programs, tail calls through a PROG_ARRAY (the
+/// 33-call limit: a self tail call runs 34 times) and the prog array's user-space
+/// commands (tests/guest/test_run_probe.c): identical on the stock kernel and under
+/// the hook.
+#[test]
+fn test_run_and_tail_calls_match_the_stock_kernel() {
+    let nobpf = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    let src = guest::repo_root().join("tests/guest/test_run_probe.c");
+    let bin = guest::work_dir().join("test_run_probe");
+    let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("gcc");
+    assert!(o.status.success(), "compiling test_run_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
+    let run = |name: &str, kernel: &Kernel, shim: bool| {
+        let body = format!(
+            ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/test_run_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+             grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n{}\n",
+            if shim { "insmod $MODULE; result insmod $?" } else { "" },
+            if shim { "LD_PRELOAD=$HOOK " } else { "" },
+            if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+        );
+        let mut g = Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/test_run_probe");
+        if shim {
+            g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+        }
+        g.body(&body).boot()
+    };
+    let native = run("test_run_stock", &stock, false);
+    native.assert_completed();
+    native.assert_value("done", "1", "stock kernel: test_run_probe ran to the end");
+    native.assert_value("self_runs", "34", "stock kernel: 1 + 33 tail calls");
+    let shim = run("test_run_nobpf", &nobpf, true);
+    shim.assert_completed();
+    let want: Vec<String> = native.expect_section("probe").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect();
+    let got: Vec<String> = shim.expect_section("probe").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect();
+    if want != got {
+        let diffs: Vec<String> = want.iter().zip(got.iter()).filter(|(a, b)| a != b).map(|(a, b)| format!("  stock {a} / shim {b}")).collect();
+        shim.fail(format!("test run / tail call results differ ({} vs {} lines):\n{}", want.len(), got.len(), diffs.join("\n")));
+    }
+    println!("test_run: {} results identical to the stock kernel", want.len());
+    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run (prog array emptied when its fd closed)");
+    shim.assert_kernel_clean();
+}

@@ -1,0 +1,130 @@
+/* BPF_PROG_TEST_RUN of raw tracepoint programs, tail calls through a PROG_ARRAY
+ * (including the 33-call limit) and the prog array's user-space commands, printed
+ * as "R key=value" lines the test compares between the stock kernel (native) and
+ * the no-bpf kernel under libbpfhook.so + bpfdrv.ko.
+ * Build: gcc -O2 -Wall -o test_run_probe test_run_probe.c -lbpf */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define EXIT INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define MOV_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define LD_MAP(d, fd) INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
+
+static int load(enum bpf_prog_type type, const struct bpf_insn *insns, int n, const char *name)
+{
+	char log[4096] = "";
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log), .log_level = 1);
+	int fd = bpf_prog_load(type, name, "GPL", insns, n, &o);
+
+	if (fd < 0)
+		printf("# load %s: errno %d\n%s\n", name, errno, log);
+	return fd;
+}
+
+/* retval, or -errno */
+static long long run(int fd, const void *ctx, __u32 ctx_size, __u32 flags, __u32 cpu, __u32 repeat)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = ctx_size, .flags = flags,
+		    .cpu = cpu, .repeat = repeat);
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	return o.retval;
+}
+
+int main(void)
+{
+	__u64 args[13] = { 40, 2 };
+	__u32 k0 = 0, k1 = 1, k9 = 9, v;
+	int add, seven, tp, parr, counter, caller, self;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* r0 = args[0] + args[1] */
+	struct bpf_insn add_insns[] = {
+		INSN(BPF_LDX | BPF_MEM | BPF_DW, 0, 1, 0, 0),
+		INSN(BPF_LDX | BPF_MEM | BPF_DW, 2, 1, 8, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_X, 0, 2, 0, 0),
+		EXIT,
+	};
+	struct bpf_insn seven_insns[] = { MOV_IMM(0, 7), EXIT };
+	add = load(BPF_PROG_TYPE_RAW_TRACEPOINT, add_insns, 4, "add");
+	seven = load(BPF_PROG_TYPE_RAW_TRACEPOINT, seven_insns, 2, "seven");
+	tp = load(BPF_PROG_TYPE_TRACEPOINT, seven_insns, 2, "tp");
+	printf("R loads=%d\n", add >= 0 && seven >= 0 && tp >= 0);
+	printf("R raw_tp_add=%lld\n", run(add, args, 16, 0, 0, 0));
+	printf("R raw_tp_no_ctx=%lld\n", run(seven, NULL, 0, 0, 0, 0));
+	printf("R raw_tp_repeat=%lld\n", run(add, args, 16, 0, 0, 5));
+	printf("R raw_tp_ctx_too_big=%lld\n", run(add, args, 13 * 8, 0, 0, 0));
+	printf("R raw_tp_cpu_without_flag=%lld\n", run(add, args, 16, 0, 1, 0));
+	printf("R raw_tp_on_cpu1=%lld\n", run(add, args, 16, BPF_F_TEST_RUN_ON_CPU, 1, 0));
+	printf("R raw_tp_on_cpu99=%lld\n", run(add, args, 16, BPF_F_TEST_RUN_ON_CPU, 99, 0));
+	printf("R raw_tp_bad_flags=%lld\n", run(add, args, 16, 1 << 5, 0, 0));
+	printf("R tracepoint=%lld\n", run(tp, args, 16, 0, 0, 0));
+
+	parr = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, NULL, 4, 4, 4, NULL);
+	counter = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	printf("R prog_array_create=%d\n", parr >= 0);
+	printf("R pa_create_bad=%d\n", bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, NULL, 4, 8, 4, NULL) < 0 ? -errno : 0);
+	printf("R pa_update_noexist=%d\n", bpf_map_update_elem(parr, &k0, &seven, BPF_NOEXIST) ? -errno : 0);
+	printf("R pa_update_e2big=%d\n", bpf_map_update_elem(parr, &k9, &seven, BPF_ANY) ? -errno : 0);
+	printf("R pa_update_map_fd=%d\n", bpf_map_update_elem(parr, &k0, &counter, BPF_ANY) ? -errno : 0);
+	printf("R pa_update=%d\n", bpf_map_update_elem(parr, &k0, &seven, BPF_ANY) ? -errno : 0);
+	printf("R pa_update_other_type=%d\n", bpf_map_update_elem(parr, &k1, &tp, BPF_ANY) ? -errno : 0);
+	printf("R pa_delete_empty=%d\n", bpf_map_delete_elem(parr, &k1) ? -errno : 0);
+	printf("R pa_delete_e2big=%d\n", bpf_map_delete_elem(parr, &k9) ? -errno : 0);
+	printf("R pa_lookup_empty=%d\n", bpf_map_lookup_elem(parr, &k1, &v) ? -errno : 0);
+	printf("R pa_next=%d\n", bpf_map_get_next_key(parr, NULL, &v) ? -errno : (int)v);
+
+	/* tail_call(ctx, parr, r6) with r6 = args[0]; falls through to r0 = 1 */
+	struct bpf_insn caller_insns[] = {
+		INSN(BPF_LDX | BPF_MEM | BPF_DW, 3, 1, 0, 0),
+		LD_MAP(2, parr),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+		MOV_IMM(0, 1),
+		EXIT,
+	};
+	caller = load(BPF_PROG_TYPE_RAW_TRACEPOINT, caller_insns, 6, "caller");
+	args[0] = 0;
+	printf("R tail_call_0=%lld\n", run(caller, args, 16, 0, 0, 0));
+	args[0] = 1;
+	printf("R tail_call_empty=%lld\n", run(caller, args, 16, 0, 0, 0));
+	args[0] = 1000;
+	printf("R tail_call_out_of_range=%lld\n", run(caller, args, 16, 0, 0, 0));
+
+	/* counter[0]++; tail_call(ctx, parr, 2) (itself): runs 1 + 33 times */
+	struct bpf_insn self_insns[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0),
+		INSN(BPF_ST | BPF_MEM | BPF_W, 10, 0, -4, 0),
+		LD_MAP(1, counter),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0),
+		MOV_IMM(1, 1),
+		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD),
+		INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 6, 0, 0),
+		LD_MAP(2, parr),
+		MOV_IMM(3, 2),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_tail_call),
+		MOV_IMM(0, 3),
+		EXIT,
+	};
+	self = load(BPF_PROG_TYPE_RAW_TRACEPOINT, self_insns, 17, "self");
+	printf("R self_store=%d\n", bpf_map_update_elem(parr, &(__u32){ 2 }, &self, BPF_ANY) ? -errno : 0);
+	printf("R self_run=%lld\n", run(self, args, 16, 0, 0, 0));
+	{
+		__u64 c = 0;
+
+		bpf_map_lookup_elem(counter, &k0, &c);
+		printf("R self_runs=%llu\n", (unsigned long long)c);
+	}
+	printf("R pa_delete=%d\n", bpf_map_delete_elem(parr, &k0) ? -errno : 0);
+	args[0] = 0;
+	printf("R tail_call_deleted=%lld\n", run(caller, args, 16, 0, 0, 0));
+	printf("R done=1\n");
+	return 0;
+}
