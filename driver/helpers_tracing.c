@@ -15,6 +15,7 @@
 #include <linux/topology.h>
 #include <linux/hardirq.h>
 #include <linux/ptrace.h>
+#include <linux/ctype.h>
 #include "bpfdrv.h"
 #include "compat.h"
 #include "helpers_tracing.h"
