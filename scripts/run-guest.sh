@@ -19,6 +19,9 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 [ $# -ge 2 ] || die "usage: $0 KERNEL_DIR|VMLINUX INITRAMFS [TIMEOUT_SECONDS]"
 kernel=$1; initramfs=$2; limit=${3:-300}
 # A built kernel dir holds a PVH vmlinux; the stock kernel dir a bzImage (vmlinuz).
+# A kernel dir may carry extra command line options its kernel needs ("cmdline").
+kernel_cmdline=
+if [ -d "$kernel" ] && [ -f "$kernel/cmdline" ]; then kernel_cmdline=$(cat "$kernel/cmdline"); fi
 if [ -d "$kernel" ]; then
     # vmlinuz (a bzImage) wins where both exist: KASAN kernels do not boot through PVH.
     if [ -f "$kernel/vmlinuz" ]; then kernel=$kernel/vmlinuz; else kernel=$kernel/vmlinux; fi
@@ -55,7 +58,7 @@ timeout -k 5 "$limit" "$qemu" "${accel_args[@]}" \
     -nodefaults -display none -no-reboot \
     -chardev stdio,id=serial0,signal=on -serial chardev:serial0 -monitor none \
     "${disk_args[@]}" -kernel "$kernel" -initrd "$initramfs" \
-    -append "console=ttyS0 panic=-1 oops=panic quiet ${BPFCOMPAT_APPEND:-}" < /dev/null
+    -append "console=ttyS0 panic=-1 oops=panic quiet $kernel_cmdline ${BPFCOMPAT_APPEND:-}" < /dev/null
 status=$?
 elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 if [ $status = 124 ] || [ $status = 137 ]; then

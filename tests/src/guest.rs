@@ -281,6 +281,20 @@ pub fn nobpf_debug_kernel() -> Result<Kernel, Skip> {
     }
 }
 
+/// Body lines recording whether the debug kernel's checkers are really on (see
+/// [`assert_debug_checkers`]): a test that passes because KASAN was off proves nothing.
+pub const DEBUG_CHECKS: &str = "dmesg | grep -q 'KernelAddressSanitizer initialized' && result kasan on || result kasan off
+[ -e /proc/lockdep ] && result lockdep on || result lockdep off
+[ -w /sys/kernel/debug/kmemleak ] && result kmemleak on || result kmemleak off
+";
+
+/// The run's debug kernel had KASAN, lockdep and kmemleak active.
+pub fn assert_debug_checkers(run: &GuestRun) {
+    for c in ["kasan", "lockdep", "kmemleak"] {
+        run.assert_value(c, "on", &format!("{c} active in the debug kernel"));
+    }
+}
+
 /// `make -C driver KDIR=<kernel.kdir>` → `driver/bpfdrv.ko`. Panics with the build log on failure.
 pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
     static M: Mutex<Vec<(PathBuf, Result<PathBuf, String>)>> = Mutex::new(Vec::new());

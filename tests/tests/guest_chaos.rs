@@ -22,6 +22,7 @@ fn cycles() -> u32 {
 fn body(cycles: u32, kmemleak: bool, execsnoop: &str) -> String {
     let mut s = String::from(". /bpfcompat/lib.sh\n");
     if kmemleak {
+        s.push_str(guest::DEBUG_CHECKS);
         s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
     }
     s.push_str(&format!(
@@ -120,6 +121,7 @@ fn kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak() {
     require!(guest::host_tool("execsnoop", "libbpf-tools"));
     let run = run_chaos("chaos_debug", &kernel, true, Duration::from_secs(12));
     assert_chaos(&run);
+    guest::assert_debug_checkers(&run);
     let kml = run.expect_section("kmemleak-unloaded");
     if kml.contains("unreferenced object") {
         run.fail(format!("kmemleak reports leaks after the chaos cycles and rmmod:\n{kml}"));

@@ -48,6 +48,7 @@ fn body(driver: bool, kmemleak: bool) -> String {
     let mut s = String::from(". /bpfcompat/lib.sh\n");
     if kmemleak {
         // Forget what boot left behind: later reports are ours.
+        s.push_str(guest::DEBUG_CHECKS);
         s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
     }
     if driver {
@@ -204,5 +205,6 @@ fn event_channels_are_clean_under_kasan_lockdep_and_kmemleak() {
     assert_expected(&run);
     run.assert_value("rmmod", "0", "rmmod bpfdrv after the loaders exited");
     run.assert_kernel_clean();
+    guest::assert_debug_checkers(&run);
     assert_no_leaks(&run);
 }
