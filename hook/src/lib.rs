@@ -16,6 +16,7 @@
 //! interpose the test harness's libc calls.
 
 pub mod bpf;
+pub mod btf_extra;
 pub mod driver;
 pub mod logging;
 pub mod mode;

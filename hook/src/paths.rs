@@ -110,7 +110,9 @@ fn decide(virt: &CStr, repl: &'static CStr) -> Option<&'static CStr> {
         ONCE.call_once(|| {
             log::info!("kernel BTF: {} is missing, using {}", virt.to_string_lossy(), repl.to_string_lossy())
         });
-        Some(repl)
+        // The file plus the types the driver emulates (btf_extra), when it lacks them.
+        static SERVED: OnceLock<Option<CString>> = OnceLock::new();
+        Some(SERVED.get_or_init(|| crate::btf_extra::served_path(repl)).as_deref().unwrap_or(repl))
     } else {
         ONCE.call_once(|| {
             log::info!(
