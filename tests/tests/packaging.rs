@@ -64,6 +64,23 @@ fn rpms_hold_the_files_scripts_and_requirements() {
     }
     let req = rpm_query(&main, &["--requires"]);
     assert!(req.lines().any(|l| l.trim() == "glibc >= 2.17"), "{req}");
+    // Both RPMs install with rpm into an empty root (scriptlets need dkms: not run here),
+    // and the CLI runs from there with the library next to it.
+    let root = guest::repo_root().join("target/pkg-rpm-root");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    run(Command::new("rpm").arg(format!("--root={}", root.display())).arg("--initdb"));
+    run(Command::new("rpm")
+        .arg(format!("--root={}", root.display()))
+        .args(["-i", "--nodeps", "--noscripts", "--nosignature"])
+        .arg(&main)
+        .arg(&dkms));
+    let qa = run(Command::new("rpm").arg(format!("--root={}", root.display())).arg("-qa"));
+    assert!(qa.contains(&format!("bpfcompat-{v}-1.x86_64")) && qa.contains(&format!("bpfcompat-dkms-{v}-1.noarch")), "{qa}");
+    let preload = run(Command::new(root.join("usr/bin/bpfhook")).args(["run", "--", "sh", "-c", "echo \"$LD_PRELOAD\""]).env_remove("BPFHOOK_LIB").env_remove("LD_PRELOAD"));
+    assert_eq!(preload.trim(), std::fs::canonicalize(root.join("usr/lib/bpfcompat/libbpfhook.so")).unwrap().to_str().unwrap());
+    assert!(root.join(format!("usr/src/bpfdrv-{v}/dkms.conf")).is_file());
+
     // CentOS 7's rpm 4.11 reads gzip payloads, not zstd (Debian rpmbuild's default).
     assert_eq!(rpm_query(&main, &["--qf", "%{PAYLOADCOMPRESSOR}"]).trim(), "gzip");
     assert_eq!(rpm_query(&dkms, &["--qf", "%{ARCH} %{VERSION}"]).trim(), format!("noarch {v}"));
