@@ -13,6 +13,8 @@ packages=(
     clang llvm libbpf-dev bpftool libbpf-tools
     # packaging: .deb, RPMs (Debian's rpmbuild), DKMS
     dpkg-dev rpm dkms
+    # the Ansible role test: ansible-core from PyPI in a venv
+    python3-venv
     # debugging
     strace
 )
