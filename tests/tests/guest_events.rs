@@ -197,6 +197,10 @@ fn perf_buffer_and_ring_buffer_match_native_ebpf() {
 
 #[test]
 fn event_channels_are_clean_under_kasan_lockdep_and_kmemleak() {
+    if !guest::debug_kernel_opted_in() {
+        guest::note("SKIP event_channels_are_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
+        return;
+    }
     let kernel = require!(guest::nobpf_debug_kernel());
     let a = require!(artifacts());
     let run = boot("events_debug", &kernel, &a, true, true);
