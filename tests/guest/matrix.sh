@@ -62,13 +62,21 @@ sig_load() {
     kill -28 $v; kill -TERM $v; wait $v
 }
 
-# oom_victim: a sleeper made the OOM killer's choice, then a manual OOM kill (sysrq f).
+# oom_victim: an OOM kill in a memory cgroup (16 MiB limit, a 64 MiB dd buffer); without
+# memory cgroups, a manual OOM kill (sysrq f) of a sleeper made the OOM killer's choice.
 oom_victim() {
-    sleep 60 & v=$!
-    echo 1000 > /proc/$v/oom_score_adj
-    echo f > /proc/sysrq-trigger
-    usleep 500000
-    kill $v 2>/dev/null; wait $v
+    cg=/sys/fs/cgroup
+    mountpoint -q $cg || mount -t cgroup2 none $cg
+    if echo +memory > $cg/cgroup.subtree_control && mkdir -p $cg/mtx && echo 16M > $cg/mtx/memory.max; then
+        sh -c "echo \$\$ > $cg/mtx/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=64M count=1"
+        rmdir $cg/mtx
+    else
+        sleep 60 & v=$!
+        echo 1000 > /proc/$v/oom_score_adj
+        echo f > /proc/sysrq-trigger
+        usleep 500000
+        kill $v 2>/dev/null; wait $v
+    fi
 }
 
 # check_dmesg NAME: a kernel bug during the tool is shown (section NAME.dmesg-problem);
