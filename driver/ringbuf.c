@@ -30,6 +30,7 @@
 #include <linux/hardirq.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "stats.h"
 
 #define RINGBUF_BUSY_BIT (1U << 31)
 #define RINGBUF_DISCARD_BIT (1U << 30)
@@ -255,6 +256,7 @@ static struct bpfdrv_ringbuf_hdr *ringbuf_reserve(struct bpfdrv_ringbuf *rb, u64
 	 */
 	if (prod + len - cons > rb->mask) {
 		spin_unlock_irqrestore(&rb->lock, flags);
+		bpfdrv_stats_events(0, 1);
 		return NULL;
 	}
 	/* prod & mask < data size and len <= data size: inside the doubly mapped data. */
@@ -275,6 +277,8 @@ static void ringbuf_commit(struct bpfdrv_ringbuf *rb, struct bpfdrv_ringbuf_hdr 
 
 	if (discard)
 		new_len |= RINGBUF_DISCARD_BIT;
+	else
+		bpfdrv_stats_events(1, 0);
 	/* Full barrier: the sample is visible before the header says it is complete. */
 	xchg(&hdr->len, new_len);
 	/* Wake the consumer if it caught up and waits for exactly this record. */
