@@ -29,6 +29,7 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_BLOOM_FILTER] = &bpfdrv_bloom_filter_ops,
 	[BPFDRV_MAP_TYPE_STACK_TRACE] = &bpfdrv_stack_trace_ops,
 	[BPFDRV_MAP_TYPE_PROG_ARRAY] = &bpfdrv_prog_array_ops,
+	[BPFDRV_MAP_TYPE_LPM_TRIE] = &bpfdrv_lpm_trie_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,

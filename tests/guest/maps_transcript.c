@@ -270,6 +270,81 @@ static void bloom(void)
 	close(fd);
 }
 
+
+struct lpm_key4 {
+	__u32 prefixlen;
+	__u8 ip[4];
+};
+
+static struct lpm_key4 k4(__u32 len, int a, int b, int c, int d)
+{
+	struct lpm_key4 k = { len, { a, b, c, d } };
+
+	return k;
+}
+
+static void lpm_lookup_line(int fd, struct lpm_key4 k)
+{
+	__u64 v = 0;
+	char what[64];
+
+	snprintf(what, sizeof(what), "lpm lookup %d.%d.%d.%d/%u", k.ip[0], k.ip[1], k.ip[2], k.ip[3],
+		 k.prefixlen);
+	show(what, bpf_map_lookup_elem(fd, &k, &v));
+	printf("T   value %llu\n", (unsigned long long)v);
+}
+
+static void lpm(void)
+{
+	struct lpm_key4 k, next;
+	__u64 v;
+	int fd, i, r;
+
+	printf("T --- lpm_trie\n");
+	CALL(bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, 8, 8, 4, NULL) < 0 ? -1 : 0);
+	CALL(bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, NULL, 4, 8, 4, &(struct bpf_map_create_opts){
+		.sz = sizeof(struct bpf_map_create_opts), .map_flags = BPF_F_NO_PREALLOC }) < 0 ? -1 : 0);
+	fd = MAP(BPF_MAP_TYPE_LPM_TRIE, 8, 8, 4, BPF_F_NO_PREALLOC, 0);
+	struct lpm_key4 keys[] = { k4(8, 10, 0, 0, 0), k4(16, 10, 1, 0, 0), k4(24, 10, 1, 2, 0),
+				   k4(16, 192, 168, 0, 0) };
+	for (i = 0; i < 4; i++) {
+		v = i + 1;
+		CALL(bpf_map_update_elem(fd, &keys[i], &v, BPF_NOEXIST));
+	}
+	k = k4(8, 11, 0, 0, 0);
+	CALL(bpf_map_update_elem(fd, &k, &v, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, &keys[1], &v, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(fd, &k, &v, BPF_EXIST));
+	k = k4(33, 10, 0, 0, 0);
+	CALL(bpf_map_update_elem(fd, &k, &v, BPF_ANY));
+	CALL(bpf_map_update_elem(fd, &keys[0], &v, 3));
+	lpm_lookup_line(fd, k4(32, 10, 1, 2, 3));
+	lpm_lookup_line(fd, k4(32, 10, 1, 9, 9));
+	lpm_lookup_line(fd, k4(32, 10, 9, 9, 9));
+	lpm_lookup_line(fd, k4(32, 11, 0, 0, 0));
+	lpm_lookup_line(fd, k4(16, 10, 1, 2, 3));
+	lpm_lookup_line(fd, k4(32, 192, 168, 7, 7));
+	for (r = bpf_map_get_next_key(fd, NULL, &next), i = 0; r == 0 && i < 10;
+	     r = bpf_map_get_next_key(fd, &k, &next), i++) {
+		printf("T lpm next %d.%d.%d.%d/%u\n", next.ip[0], next.ip[1], next.ip[2], next.ip[3],
+		       next.prefixlen);
+		k = next;
+	}
+	printf("T lpm iteration end errno %d\n", errno);
+	k = k4(20, 1, 2, 3, 4);
+	CALL(bpf_map_get_next_key(fd, &k, &next));
+	printf("T lpm next after unknown %d.%d.%d.%d/%u\n", next.ip[0], next.ip[1], next.ip[2],
+	       next.ip[3], next.prefixlen);
+	CALL(bpf_map_delete_elem(fd, &keys[1]));
+	CALL(bpf_map_delete_elem(fd, &keys[1]));
+	k = k4(40, 10, 0, 0, 0);
+	CALL(bpf_map_delete_elem(fd, &k));
+	lpm_lookup_line(fd, k4(32, 10, 1, 9, 9));
+	k = k4(8, 11, 0, 0, 0);
+	CALL(bpf_map_update_elem(fd, &k, &v, BPF_ANY));
+	close(fd);
+}
+
 /* ---- the hammer ---- */
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LD_MAP(d, fd) do { prog[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd); \
@@ -453,6 +528,7 @@ int main(int argc, char **argv)
 		queue_stack(BPF_MAP_TYPE_QUEUE, "queue");
 		queue_stack(BPF_MAP_TYPE_STACK, "stack");
 		bloom();
+		lpm();
 		printf("R transcript=done\n");
 	}
 	if (argc < 2 || !strcmp(argv[1], "hammer"))
