@@ -416,6 +416,8 @@ void bpfdrv_ringbuf_run_end(struct bpfdrv_run_env *env)
 			continue;
 		/* The kernel's verifier would have refused this program; never leave BUSY. */
 		atomic64_inc(&env->prog->aborts);
+		bpfdrv_warn("program '%s' ended holding a ring buffer record: discarded\n",
+			    env->prog->name);
 		ringbuf_commit(r->rb, r->hdr, 0, true);
 		r->hdr = NULL;
 	}

@@ -163,4 +163,24 @@ int rb_query(void *ctx)
 	return 0;
 }
 
+/*
+ * Reserves and never submits. The kernel's verifier refuses this program ("Unreleased
+ * reference"); the driver's checker has no reference tracking, so it accepts it and must
+ * discard the record when the run ends, or the reader would stall on a BUSY header.
+ */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int rb_leak(void *ctx)
+{
+	__u32 zero = 0;
+	struct counters *c = bpf_map_lookup_elem(&cnt, &zero);
+	__u64 *e;
+
+	if (!c || c->tgid != bpf_get_current_pid_tgid() >> 32)
+		return 0;
+	e = bpf_ringbuf_reserve(&rb, sizeof(struct event), 0);
+	if (e)
+		*e = 0xdead;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -12,6 +12,7 @@
  *   events_load OBJ rb-wakeup       BPF_RB_NO_WAKEUP / default / FORCE_WAKEUP rules
  *   events_load OBJ rb-query        bpf_ringbuf_query after 3 outputs
  *   events_load OBJ rb-layout       mmap rules of the ring buffer map fd
+ *   events_load OBJ rb-leak         a program that never submits (driver only: native refuses it)
  *   events_load OBJ storm           both channels, every process, consume until killed
  *   events_load trigger             getppid forever (the event storm)
  */
@@ -354,6 +355,50 @@ static int mode_rb_layout(const char *path)
 	return 0;
 }
 
+/* A program that never submits its reservation next to rb_out: see events.bpf.c. */
+static int mode_rb_leak(const char *path)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct bpf_program *prog;
+	struct ring_buffer *rb;
+	unsigned long *cons, *prod;
+	int err;
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj)
+		die("open", -errno);
+	bpf_object__for_each_program(prog, obj) {
+		const char *n = bpf_program__name(prog);
+
+		bpf_program__set_autoload(prog, !strcmp(n, "rb_leak") || !strcmp(n, "rb_out"));
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		printf("leak_load=refused\n");
+		return 0;
+	}
+	printf("leak_load=accepted\n");
+	cnt_fd = map_fd("cnt");
+	set_counters(getpid(), 0);
+	if (!bpf_program__attach(bpf_object__find_program_by_name(obj, "rb_leak")) ||
+	    !bpf_program__attach(bpf_object__find_program_by_name(obj, "rb_out")))
+		die("attach", -errno);
+	rb = ring_buffer__new(map_fd("rb"), rb_sample, NULL, NULL);
+	if (!rb)
+		die("ring_buffer__new", -errno);
+	fire(10);
+	if (ring_buffer__consume(rb) < 0)
+		die("consume", -errno);
+	cons = mmap(NULL, page, PROT_READ, MAP_SHARED, map_fd("rb"), 0);
+	prod = mmap(NULL, page, PROT_READ, MAP_SHARED, map_fd("rb"), page);
+	if (cons == MAP_FAILED || prod == MAP_FAILED)
+		die("mmap", -errno);
+	/* Nothing left BUSY: the reader got past every leaked record. */
+	printf("drained=%s\n", *cons == *prod ? "yes" : "no");
+	report();
+	return 0;
+}
+
 /* Both channels, every process, consumed until SIGKILL: the chaos test's tool. */
 static int mode_storm(const char *path)
 {
@@ -430,6 +475,8 @@ int main(int argc, char **argv)
 		return mode_rb_query(argv[1]);
 	if (!strcmp(argv[2], "rb-layout"))
 		return mode_rb_layout(argv[1]);
+	if (!strcmp(argv[2], "rb-leak"))
+		return mode_rb_leak(argv[1]);
 	if (!strcmp(argv[2], "storm"))
 		return mode_storm(argv[1]);
 	fprintf(stderr, "unknown mode %s\n", argv[2]);
