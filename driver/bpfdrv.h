@@ -81,6 +81,8 @@ struct bpfdrv_map_ops {
 	bool sys_lookup_value_in;
 	/* The last user-space file of the map was closed (prog array: empty it). */
 	void (*release_uref)(struct bpfdrv_map *map);
+	/* Program lookups return an inner map, not a value (map in map). */
+	bool lookup_returns_map;
 	/* BPF_MAP_LOOKUP_AND_DELETE_ELEM for keyed maps (hash family); NULL: EOPNOTSUPP. */
 	int (*sys_lookup_and_delete)(struct bpfdrv_map *map, const void *key, void *value);
 };
@@ -93,6 +95,8 @@ struct bpfdrv_map {
 	struct mutex freeze_mutex;
 	bool frozen;
 	atomic_t writable_mmaps;
+	/* How programs see this map when a helper returns it (map in map). */
+	struct ebpf_map_ref eref;
 };
 
 extern const struct bpfdrv_map_ops bpfdrv_array_ops, bpfdrv_hash_ops,
@@ -100,7 +104,7 @@ extern const struct bpfdrv_map_ops bpfdrv_array_ops, bpfdrv_hash_ops,
 extern const struct bpfdrv_map_ops bpfdrv_percpu_array_ops, bpfdrv_percpu_hash_ops,
 	bpfdrv_lru_hash_ops, bpfdrv_lru_percpu_hash_ops, bpfdrv_queue_ops, bpfdrv_stack_ops,
 	bpfdrv_bloom_filter_ops, bpfdrv_lpm_trie_ops, bpfdrv_prog_array_ops,
-	bpfdrv_stack_trace_ops;
+	bpfdrv_stack_trace_ops, bpfdrv_array_of_maps_ops, bpfdrv_hash_of_maps_ops;
 
 /* Array key iteration, shared by the array-shaped maps (arraymap.c). */
 int bpfdrv_array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key);

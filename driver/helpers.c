@@ -26,7 +26,12 @@
 
 static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
 {
-	return (u64)(uintptr_t)MAP(map)->ops->lookup(MAP(map), PTR(key));
+	void *v = MAP(map)->ops->lookup(MAP(map), PTR(key));
+
+	/* A map of maps hands out the inner map: a handle, never memory. */
+	if (v && MAP(map)->ops->lookup_returns_map)
+		ebpf_set_ret_map(run, &((struct bpfdrv_map *)v)->eref);
+	return (u64)(uintptr_t)v;
 }
 
 static u64 h_map_update_elem(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)

@@ -30,6 +30,8 @@ static const struct bpfdrv_map_ops *const bpfdrv_map_types[BPFDRV_MAP_TYPE_MAX] 
 	[BPFDRV_MAP_TYPE_STACK_TRACE] = &bpfdrv_stack_trace_ops,
 	[BPFDRV_MAP_TYPE_PROG_ARRAY] = &bpfdrv_prog_array_ops,
 	[BPFDRV_MAP_TYPE_LPM_TRIE] = &bpfdrv_lpm_trie_ops,
+	[BPFDRV_MAP_TYPE_ARRAY_OF_MAPS] = &bpfdrv_array_of_maps_ops,
+	[BPFDRV_MAP_TYPE_HASH_OF_MAPS] = &bpfdrv_hash_of_maps_ops,
 };
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
@@ -46,6 +48,10 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->name[sizeof(map->name) - 1] = 0;
 	mutex_init(&map->freeze_mutex);
 	atomic_set(&map->writable_mmaps, 0);
+	map->eref.map = map;
+	map->eref.key_size = map->key_size;
+	map->eref.value_size = map->value_size;
+	map->eref.value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
 }
 
 void bpfdrv_map_get(struct bpfdrv_map *map)

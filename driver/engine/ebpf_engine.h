@@ -117,8 +117,10 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log);
 
 /* Run-time tag of a register or a stack slot. */
 struct ebpf_tag {
-	u64 base;		/* region start (PTR_MAP: the map pointer) */
-	u32 size;		/* region size (PTR_MAP: index into prog->maps) */
+	u64 base;		/* region start (PTR_MAP: the map pointer, or for
+				 * EBPF_MAP_DYNAMIC its struct ebpf_map_ref) */
+	u32 size;		/* region size (PTR_MAP: index into prog->maps, or
+				 * EBPF_MAP_DYNAMIC: a map a helper returned) */
 	u8 kind;		/* enum ebpf_ptr_kind */
 	u8 writable;
 	u16 pad;
@@ -198,6 +200,15 @@ u32 ebpf_arg_room(struct ebpf_run *run, u32 argno, u64 addr, bool write);
  * EBPF_PTR_MEM over [base, base+size).
  */
 void ebpf_set_ret_region(struct ebpf_run *run, void *base, u32 size, bool writable);
+
+/*
+ * For helpers returning a map handle (lookup in an array/hash of maps): if the
+ * helper's return value is not 0 (it must be ref->map), r0 is tagged as a map
+ * pointer described by ref, usable as a CONST_MAP_PTR argument. ref must stay
+ * valid until the run ends.
+ */
+#define EBPF_MAP_DYNAMIC	0xffffffffu
+void ebpf_set_ret_map(struct ebpf_run *run, const struct ebpf_map_ref *ref);
 
 /*
  * For helpers ending the life of such memory (submit/discard): every

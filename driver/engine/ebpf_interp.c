@@ -215,7 +215,7 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 
 /* Validate helper arguments by kind; may untag stack the helper will write. */
 static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct ebpf_helper *h,
-		      const u64 *regs, int *map_idx)
+		      const u64 *regs, const struct ebpf_map_ref **map_out)
 {
 	const struct ebpf_prog *prog = run->prog;
 	const struct ebpf_map_ref *m = NULL;
@@ -225,7 +225,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 	u8 k;
 	int i;
 
-	*map_idx = -1;
+	*map_out = NULL;
 	for (i = 0; i < 5; i++) {
 		k = h->args[i];
 		t = &s->tags[i + 1];
@@ -236,11 +236,19 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 		case EBPF_ARG_CONST_SIZE_OR_ZERO:
 			break;
 		case EBPF_ARG_CONST_MAP_PTR:
-			if (t->kind != EBPF_PTR_MAP || t->size >= prog->nr_maps ||
-			    v != (u64)(unsigned long)prog->maps[t->size].map)
+			if (t->kind != EBPF_PTR_MAP)
 				return -EFAULT;
-			*map_idx = (int)t->size;
-			m = &prog->maps[t->size];
+			if (t->size == EBPF_MAP_DYNAMIC) {
+				/* a map a helper returned (map in map): base is its ref */
+				m = (const struct ebpf_map_ref *)(unsigned long)t->base;
+			} else {
+				if (t->size >= prog->nr_maps)
+					return -EFAULT;
+				m = &prog->maps[t->size];
+			}
+			if (v != (u64)(unsigned long)m->map)
+				return -EFAULT;
+			*map_out = m;
 			break;
 		case EBPF_ARG_PTR_TO_MAP_KEY:
 		case EBPF_ARG_PTR_TO_MAP_VALUE:
@@ -304,13 +312,14 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 	const struct ebpf_prog *prog = run->prog;
 	const struct ebpf_helper *h;
 	struct ebpf_tag *t0 = &s->tags[0];
-	int map_idx, err, i;
+	const struct ebpf_map_ref *m;
+	int err, i;
 	u64 ret;
 
 	if (id < 0 || !prog->helpers || (u32)id >= prog->nr_helpers || !prog->helpers[id].fn)
 		return -EINVAL;
 	h = &prog->helpers[id];
-	err = check_args(run, s, h, regs, &map_idx);
+	err = check_args(run, s, h, regs, &m);
 	if (err)
 		return err;
 	run->ret_tag_set = false;
@@ -322,11 +331,11 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 	if (ret) {
 		if (run->ret_tag_set) {
 			*t0 = run->ret_tag;
-		} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && map_idx >= 0) {
+		} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && m) {
 			t0->base = ret;
-			t0->size = prog->maps[map_idx].value_size;
+			t0->size = m->value_size;
 			t0->kind = EBPF_PTR_MAP_VALUE;
-			t0->writable = prog->maps[map_idx].value_readonly ? 0 : 1;
+			t0->writable = m->value_readonly ? 0 : 1;
 		}
 	}
 	run->ret_tag_set = false;
@@ -916,6 +925,16 @@ void ebpf_set_ret_region(struct ebpf_run *run, void *base, u32 size, bool writab
 	run->ret_tag.size = size;
 	run->ret_tag.kind = EBPF_PTR_MEM;
 	run->ret_tag.writable = writable ? 1 : 0;
+	run->ret_tag.pad = 0;
+	run->ret_tag_set = true;
+}
+
+void ebpf_set_ret_map(struct ebpf_run *run, const struct ebpf_map_ref *ref)
+{
+	run->ret_tag.base = (u64)(unsigned long)ref;
+	run->ret_tag.size = EBPF_MAP_DYNAMIC;
+	run->ret_tag.kind = EBPF_PTR_MAP;
+	run->ret_tag.writable = 0;
 	run->ret_tag.pad = 0;
 	run->ret_tag_set = true;
 }

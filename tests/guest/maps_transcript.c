@@ -345,12 +345,62 @@ static void lpm(void)
 	close(fd);
 }
 
+
+static void map_in_map(void)
+{
+	__u32 k0 = 0, k1 = 1, k9 = 9, v, next;
+	int inner_a, inner_b, other, aom, hom;
+
+	printf("T --- array_of_maps / hash_of_maps\n");
+	inner_a = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	inner_b = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	other = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 16, 1, NULL);
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = 9999);
+		CALL(bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o) < 0 ? -1 : 0);
+	}
+	LIBBPF_OPTS(bpf_map_create_opts, o, .inner_map_fd = inner_a);
+	aom = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 2, &o);
+	hom = bpf_map_create(BPF_MAP_TYPE_HASH_OF_MAPS, NULL, 4, 4, 2, &o);
+	show("create array_of_maps / hash_of_maps", aom < 0 || hom < 0 ? -1 : 0);
+	CALL(bpf_map_update_elem(aom, &k0, &inner_a, BPF_ANY));
+	CALL(bpf_map_update_elem(aom, &k0, &inner_b, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(aom, &k9, &inner_b, BPF_ANY));
+	CALL(bpf_map_update_elem(aom, &k1, &other, BPF_ANY));
+	CALL(bpf_map_update_elem(aom, &k1, &k9, BPF_ANY));
+	CALL(bpf_map_lookup_elem(aom, &k1, &v));
+	CALL(bpf_map_get_next_key(aom, NULL, &next));
+	CALL(bpf_map_delete_elem(aom, &k0));
+	CALL(bpf_map_delete_elem(aom, &k0));
+	CALL(bpf_map_delete_elem(aom, &k9));
+	CALL(bpf_map_update_elem(hom, &k9, &inner_a, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(hom, &k9, &inner_b, BPF_NOEXIST));
+	CALL(bpf_map_update_elem(hom, &k9, &inner_b, BPF_EXIST));
+	CALL(bpf_map_update_elem(hom, &k1, &inner_b, BPF_EXIST));
+	CALL(bpf_map_update_elem(hom, &k1, &other, BPF_ANY));
+	CALL(bpf_map_update_elem(hom, &k1, &inner_b, 7));
+	CALL(bpf_map_update_elem(hom, &k1, &inner_b, BPF_ANY));
+	CALL(bpf_map_update_elem(hom, &k0, &inner_b, BPF_ANY));
+	CALL(bpf_map_lookup_elem(hom, &k0, &v));
+	CALL(bpf_map_delete_elem(hom, &k9));
+	CALL(bpf_map_delete_elem(hom, &k9));
+	CALL(bpf_map_get_next_key(hom, NULL, &next));
+	printf("T hom first key %u\n", next);
+	CALL(bpf_map_get_next_key(hom, &next, &next));
+	close(aom);
+	close(hom);
+	close(inner_a);
+	close(inner_b);
+	close(other);
+}
+
 /* ---- the hammer ---- */
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define LD_MAP(d, fd) do { prog[n++] = INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd); \
 		prog[n++] = INSN(0, 0, 0, 0, 0); } while (0)
 
-static int maps[5]; /* array, hash, percpu array, percpu hash, tgid filter */
+static int maps[9]; /* array, hash, percpu array, percpu hash, tgid filter,
+		    * array of maps, its inner array, hash of maps, its inner hash */
 static volatile int go;
 static const long per_thread = 3000;
 
@@ -394,12 +444,13 @@ static void *churn(void *arg)
 
 static int hammer(void)
 {
-	struct bpf_insn prog[64];
+	struct bpf_insn prog[128];
 	int n = 0, m, pfd, efd, tp_id, fd;
 	struct perf_event_attr pa;
 	__u32 zero = 0, tgid = getpid();
 	__u64 v = 0, *pv = calloc(ncpus, 8), total;
-	char buf[64], log[4096];
+	char buf[64];
+	static char log[1 << 16];
 	pthread_t t[3];
 	FILE *f;
 	int c, i;
@@ -409,7 +460,19 @@ static int hammer(void)
 	maps[2] = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 1, NULL);
 	maps[3] = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, NULL, 4, 8, 8, NULL);
 	maps[4] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
-	for (i = 0; i < 5; i++)
+	maps[6] = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
+	maps[8] = bpf_map_create(BPF_MAP_TYPE_HASH, NULL, 4, 8, 4, NULL);
+	{
+		LIBBPF_OPTS(bpf_map_create_opts, oa, .inner_map_fd = maps[6]);
+		LIBBPF_OPTS(bpf_map_create_opts, oh, .inner_map_fd = maps[8]);
+
+		maps[5] = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 1, &oa);
+		maps[7] = bpf_map_create(BPF_MAP_TYPE_HASH_OF_MAPS, NULL, 4, 4, 1, &oh);
+	}
+	bpf_map_update_elem(maps[8], &zero, &v, BPF_ANY);
+	bpf_map_update_elem(maps[5], &zero, &maps[6], BPF_ANY);
+	bpf_map_update_elem(maps[7], &zero, &maps[8], BPF_ANY);
+	for (i = 0; i < 9; i++)
 		if (maps[i] < 0) {
 			printf("R hammer_setup=map%d_errno%d\n", i, errno);
 			return 1;
@@ -434,6 +497,21 @@ static int hammer(void)
 	int m2 = n - 1;
 	for (i = 0; i < 4; i++) {
 		LD_MAP(1, maps[i]);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+		prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		prog[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 1);
+		prog[n++] = INSN(BPF_STX | BPF_ATOMIC | BPF_DW, 0, 1, 0, BPF_ADD);
+	}
+	/* outer map -> inner map -> value += 1, for the array and the hash of maps */
+	for (i = 5; i <= 7; i += 2) {
+		LD_MAP(1, maps[i]);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+		prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+		prog[n++] = INSN(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 7, 0);
+		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);
 		prog[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
 		prog[n++] = INSN(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
 		prog[n++] = INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
@@ -496,6 +574,12 @@ static int hammer(void)
 	for (c = 0, total = 0, bpf_map_lookup_elem(maps[3], &zero, pv); c < ncpus; c++)
 		total += pv[c];
 	printf("R hammer_percpu_hash=%llu\n", (unsigned long long)total);
+	v = 0;
+	bpf_map_lookup_elem(maps[6], &zero, &v);
+	printf("R hammer_array_of_maps=%llu\n", (unsigned long long)v);
+	v = 0;
+	bpf_map_lookup_elem(maps[8], &zero, &v);
+	printf("R hammer_hash_of_maps=%llu\n", (unsigned long long)v);
 	/* After the churn only key 0 is left, and iteration still works. */
 	{
 		__u32 k, nk;
@@ -529,6 +613,7 @@ int main(int argc, char **argv)
 		queue_stack(BPF_MAP_TYPE_STACK, "stack");
 		bloom();
 		lpm();
+		map_in_map();
 		printf("R transcript=done\n");
 	}
 	if (argc < 2 || !strcmp(argv[1], "hammer"))

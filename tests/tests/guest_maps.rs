@@ -68,7 +68,14 @@ fn transcript(run: &GuestRun) -> Vec<String> {
 fn assert_hammer(run: &GuestRun, kernel: &str) {
     run.assert_value("hammer_setup", "ok", &format!("{kernel}: program load and tracepoint attach"));
     let want = run.value("hammer_expected").unwrap_or_else(|| run.fail("no hammer_expected"));
-    for key in ["hammer_array", "hammer_hash", "hammer_percpu_array", "hammer_percpu_hash"] {
+    for key in [
+        "hammer_array",
+        "hammer_hash",
+        "hammer_percpu_array",
+        "hammer_percpu_hash",
+        "hammer_array_of_maps",
+        "hammer_hash_of_maps",
+    ] {
         run.assert_value(key, &want, &format!("{kernel}: atomic adds from programs on 2 CPUs ({key})"));
     }
     run.assert_value("hammer_hash_keys_left", "1", &format!("{kernel}: the churned hash holds only key 0 afterwards"));
