@@ -9,7 +9,8 @@
  * blocks, so ASAN sees any byte the engine touches outside what it was given.
  * Helpers cover every argument kind the driver uses: map key/value, memory +
  * size, uninit memory, ctx, strings via ebpf_arg_room, 8-byte out-params,
- * returned regions (reserve/submit) and tail calls.
+ * returned regions (reserve/submit), tail calls and map handles returned by a
+ * lookup in map 1 (map in map, ebpf_set_ret_map).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,11 +29,20 @@ static int reserved_live;
 static struct ebpf_prog *self_prog;
 static volatile u64 sink;
 
+/* The inner map of map 1 (a map of maps): lookups in map 1 return it as a handle. */
+static struct ebpf_map_ref inner_ref;
+
 static u64 h_lookup(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
 {
 	u32 k = *(const u32 *)(uintptr_t)key;
 
-	(void)run; (void)map; (void)a3; (void)a4; (void)a5;
+	(void)a3; (void)a4; (void)a5;
+	if (map == 0x2000 && k == 1) {
+		ebpf_set_ret_map(run, &inner_ref);
+		return (u64)(uintptr_t)inner_ref.map;
+	}
+	if (map == (u64)(uintptr_t)inner_ref.map)
+		return k < 2 ? (u64)(uintptr_t)(values + 2 * VALUE_SIZE) : 0;
 	return k < 4 ? (u64)(uintptr_t)(values + k * VALUE_SIZE) : 0;
 }
 
@@ -182,6 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	reserved = calloc(1, 64);
 	reserved_live = 0;
 
+	memset(&inner_ref, 0, sizeof(inner_ref));
+	inner_ref.map = (void *)0x3000;
+	inner_ref.key_size = KEY_SIZE;
+	inner_ref.value_size = 16; /* a smaller value than the outer maps' */
 	memset(maps, 0, sizeof(maps));
 	maps[0].map = (void *)0x1000;
 	maps[0].key_size = KEY_SIZE;
