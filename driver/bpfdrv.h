@@ -110,6 +110,8 @@ extern const struct bpfdrv_map_ops bpfdrv_percpu_array_ops, bpfdrv_percpu_hash_o
 int bpfdrv_array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key);
 /* bpf_get_stackid's store (stack_trace.c): the stack id, or -EEXIST / -EFAULT / -EINVAL. */
 long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 flags);
+/* bpf_current_task_under_cgroup (cgroup_array.c): 1, 0, -EAGAIN (empty), -E2BIG, -EINVAL. */
+long bpfdrv_cgroup_array_check(struct bpfdrv_map *map, u64 index);
 /* Per-CPU values as user space sees them: round_up(value_size, 8) per possible CPU. */
 #define bpfdrv_percpu_value_size(map) (round_up((map)->value_size, 8) * num_possible_cpus())
 

@@ -208,11 +208,7 @@ static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags
 
 static u64 h_current_task_under_cgroup(struct ebpf_run *run, u64 map, u64 idx, u64 a3, u64 a4, u64 a5)
 {
-	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_CGROUP_ARRAY)
-		return (s64)-EINVAL;
-	if (idx >= MAP(map)->max_entries)
-		return (s64)-E2BIG;
-	return (s64)-EAGAIN; /* slots are always empty: see cgroup_array.c */
+	return (s64)bpfdrv_cgroup_array_check(MAP(map), idx);
 }
 
 /* User stack by frame pointers from the task's saved user registers, like perf's. */

@@ -2,11 +2,13 @@
  * kernel and under libbpfhook.so + bpfdrv.ko on the no-bpf kernel: the program
  * records what jiffies64, get_numa_node_id,
  * get_current_cgroup_id, strncmp, snprintf, probe_write_user, send_signal,
- * get_stackid (into a STACK_TRACE map) and trace_printk returned; this prints
+ * get_stackid (into a STACK_TRACE map), current_task_under_cgroup (a CGROUP_ARRAY
+ * of cgroup2 fds) and trace_printk returned; this prints
  * normalised "R key=value" lines the test compares between the two kernels.
  * Build: gcc -O2 -Wall -o helpers_probe helpers_probe.c -lbpf */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,11 +43,11 @@ static void on_usr1(int sig)
 
 int main(void)
 {
-	struct bpf_insn prog[256];
-	int n = 0, out, str, stacks, pfd, efd;
+	struct bpf_insn prog[320];
+	int n = 0, out, str, stacks, cgs, pfd, efd;
 	__u32 zero = 0, id;
 	char strings[64] = { 0 }, buf[32], log[8192];
-	__u64 v[16] = { 0 }, ips[32];
+	__u64 v[24] = { 0 }, ips[32];
 	struct perf_event_attr pa;
 	FILE *f;
 
@@ -55,7 +57,32 @@ int main(void)
 	LIBBPF_OPTS(bpf_map_create_opts, ro, .map_flags = BPF_F_RDONLY_PROG);
 	str = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, sizeof(strings), 1, &ro);
 	stacks = bpf_map_create(BPF_MAP_TYPE_STACK_TRACE, NULL, 4, 8 * 32, 64, NULL);
-	printf("R maps=%s\n", out >= 0 && str >= 0 && stacks >= 0 ? "ok" : strerror(errno));
+	cgs = bpf_map_create(BPF_MAP_TYPE_CGROUP_ARRAY, NULL, 4, 4, 3, NULL);
+	printf("R maps=%s\n", out >= 0 && str >= 0 && stacks >= 0 && cgs >= 0 ? "ok" : strerror(errno));
+	{
+		/* slot 0: the root cgroup (we are in it), 1: a sibling we are not in, 2: empty */
+		int root = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY);
+		int other = open("/sys/fs/cgroup/other", O_RDONLY | O_DIRECTORY);
+		int devnull = open("/dev/null", O_RDONLY);
+		__u32 k;
+
+		printf("R cgroup_fds=%d\n", root >= 0 && other >= 0);
+		k = 0;
+		printf("R cg_update=%d\n", bpf_map_update_elem(cgs, &k, &root, BPF_ANY) ? -errno : 0);
+		printf("R cg_update_noexist=%d\n", bpf_map_update_elem(cgs, &k, &root, BPF_NOEXIST) ? -errno : 0);
+		k = 1;
+		printf("R cg_update_other=%d\n", bpf_map_update_elem(cgs, &k, &other, BPF_ANY) ? -errno : 0);
+		k = 2;
+		printf("R cg_update_devnull=%d\n", bpf_map_update_elem(cgs, &k, &devnull, BPF_ANY) ? -errno : 0);
+		printf("R cg_delete_empty=%d\n", bpf_map_delete_elem(cgs, &k) ? -errno : 0);
+		k = 7;
+		printf("R cg_update_e2big=%d\n", bpf_map_update_elem(cgs, &k, &root, BPF_ANY) ? -errno : 0);
+		k = 0;
+		printf("R cg_lookup=%d\n", bpf_map_lookup_elem(cgs, &k, &v[0]) ? -errno : 0);
+		close(root);
+		close(other);
+		close(devnull);
+	}
 	/* offset 0: "abc" (strncmp s2), offset 8: "n=%d s=%s %x" (snprintf fmt),
 	 * offset 32: "bpfcompat %d\n" (trace_printk fmt) */
 	strcpy(strings, "abc");
@@ -147,6 +174,12 @@ int main(void)
 	MOV_IMM(3, 1 << 12); /* unknown flag */
 	CALL(BPF_FUNC_get_stackid);
 	SAVE(11);
+	for (int slot = 0; slot < 4; slot++) {
+		LD64(1, BPF_PSEUDO_MAP_FD, cgs, 0);
+		MOV_IMM(2, slot == 3 ? 5 : slot);
+		CALL(BPF_FUNC_current_task_under_cgroup);
+		SAVE(20 + slot);
+	}
 	LD64(1, BPF_PSEUDO_MAP_VALUE, str, 32);
 	MOV_IMM(2, 21);
 	MOV_IMM(3, 42);
@@ -205,6 +238,10 @@ int main(void)
 	printf("R stackid_bad_flags=%lld\n", (long long)v[11]);
 	printf("R stackid_kernel=%lld\n", (long long)v[13]);
 	printf("R trace_printk_ret=%lld\n", (long long)v[12]);
+	printf("R under_root=%lld\n", (long long)v[20]);
+	printf("R under_other=%lld\n", (long long)v[21]);
+	printf("R under_empty=%lld\n", (long long)v[22]);
+	printf("R under_e2big=%lld\n", (long long)v[23]);
 	id = v[9];
 	memset(ips, 0, sizeof(ips));
 	printf("R stack_lookup=%d\n", bpf_map_lookup_elem(stacks, &id, ips) ? -errno : 0);

@@ -122,7 +122,8 @@ fn map_commands_match_the_stock_kernel_and_counts_are_exact() {
 
 /// Tracing helpers (tests/guest/helpers_probe.c): what a getpid tracepoint program
 /// gets from jiffies64, get_numa_node_id, get_current_cgroup_id, strncmp, snprintf,
-/// probe_write_user, send_signal, get_stackid + the STACK_TRACE map commands and
+/// probe_write_user, send_signal, get_stackid + the STACK_TRACE map commands,
+/// current_task_under_cgroup + the CGROUP_ARRAY commands (cgroup2 mounted) and
 /// trace_printk, normalised; identical on the stock kernel and under the hook.
 #[test]
 fn tracing_helpers_match_the_stock_kernel() {
@@ -135,7 +136,7 @@ fn tracing_helpers_match_the_stock_kernel() {
     assert!(o.status.success(), "compiling helpers_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
     let run = |name: &str, kernel: &Kernel, shim: bool| {
         let body = format!(
-            ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/helpers_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+            ". /bpfcompat/lib.sh\nmkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && mkdir /sys/fs/cgroup/other\n{}\n{}/bpfcompat/helpers_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
              grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\ndmesg | grep -c 'bpfcompat-printk 42' | sed 's/^/BPFCOMPAT-RESULT printk_lines=/'\n{}\n",
             if shim { "insmod $MODULE; result insmod $?" } else { "" },
             if shim { "LD_PRELOAD=$HOOK " } else { "" },
@@ -158,7 +159,10 @@ fn tracing_helpers_match_the_stock_kernel() {
         "strncmp_sign", "snprintf_ret", "snprintf_out", "probe_write_user_ret", "victim",
         "send_signal_ret", "send_signal_bad_ret", "got_signal", "stackid_ok", "stackid_same",
         "stackid_bad_flags", "stackid_kernel", "trace_printk_ret", "stack_lookup", "stack_has_frames", "stack_update",
-        "stack_next", "stack_delete", "stack_delete_again", "stack_delete_big", "stack_next_empty", "done",
+        "stack_next", "stack_delete", "stack_delete_again", "stack_delete_big", "stack_next_empty",
+        "cgroup_fds", "cg_update", "cg_update_noexist", "cg_update_other", "cg_update_devnull",
+        "cg_delete_empty", "cg_update_e2big", "cg_lookup", "under_root", "under_other", "under_empty",
+        "under_e2big", "done",
     ];
     let mut diffs = Vec::new();
     for k in keys {
