@@ -490,7 +490,15 @@ pub fn judge(tool: &Tool, native: Option<&ToolRun>, shim: Option<&ToolRun>) -> V
     if !shim.ready {
         let d = diagnose(shim);
         let b = blockers(shim);
-        let by = if b.is_empty() { String::new() } else { format!("driver lacks {}; ", b.join(", ")) };
+        let mut by = if b.is_empty() { String::new() } else { format!("driver lacks {}; ", b.join(", ")) };
+        if d.contains("failed to find kernel BTF type ID") || b.iter().any(|x| x == "program type tracing") {
+            by.push_str("needs BTF-typed tracing programs (tp_btf / fentry emulation, not implemented yet) and has no kprobe / raw_tp fallback");
+            by.push_str(if d.contains("failed to find kernel BTF type ID") {
+                " (for tp_btf libbpf wants btf_trace_* types, absent from a kernel built without CONFIG_BPF_EVENTS); "
+            } else {
+                "; "
+            });
+        }
         return Verdict::Fail(if d.is_empty() { format!("{by}never attached (exit {}, no output)", shim.exit) } else { format!("{by}load/attach failed (exit {}): {d}", shim.exit) });
     }
     if shim.exit != native.exit {
@@ -602,6 +610,12 @@ impl Report<'_> {
             attach,
             fail,
             na
+        ));
+        let version = Command::new("dpkg-query").args(["-W", "-f=${Version}", "libbpf-tools"]).output().map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+        m.push_str(&format!(
+            "Tools: every program of Debian's `libbpf-tools` {version} in /usr/sbin ({} — `dpkg -L libbpf-tools | grep /usr/sbin` \
+             prints one more line, the directory itself), the nine symlinked variants (ext4dist → fsdist, killsnoop → sigsnoop, ...) run under their own names, which select what they trace.\n\n",
+            self.tools.len()
         ));
         m.push_str(&format!(
             "- **shim**: `{}`, Debian's linux-source-6.1 built with `CONFIG_BPF_SYSCALL=n` (bpf() is ENOSYS), \

@@ -11,7 +11,8 @@ use bpfcompat_tests::require;
 
 /// Tools of the fast subset that must pass today. A tool that starts passing is reported
 /// (add it here); one that stops passing fails the test.
-const MUST_PASS: &[&str] = &["execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern"];
+const MUST_PASS: &[&str] =
+    &["execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat"];
 
 #[test]
 fn fast_matrix_subset_matches_native_ebpf() {
