@@ -497,31 +497,11 @@ static int branch_outcome(const struct check_env *env, u32 i)
 		sa = (s64)a;
 		sb = (s64)b;
 	}
-	switch (EBPF_OP(in->code)) {
-	case EBPF_JEQ:
-		return a == b;
-	case EBPF_JNE:
-		return a != b;
-	case EBPF_JGT:
-		return a > b;
-	case EBPF_JGE:
-		return a >= b;
-	case EBPF_JLT:
-		return a < b;
-	case EBPF_JLE:
-		return a <= b;
-	case EBPF_JSET:
-		return (a & b) != 0;
-	case EBPF_JSGT:
-		return sa > sb;
-	case EBPF_JSGE:
-		return sa >= sb;
-	case EBPF_JSLT:
-		return sa < sb;
-	case EBPF_JSLE:
-		return sa <= sb;
-	default:
-		return -1;
+	{
+		bool bad = false;
+		bool taken = ebpf_jmp_taken(EBPF_OP(in->code), a, b, sa, sb, &bad);
+
+		return bad ? -1 : taken;
 	}
 }
 

@@ -82,4 +82,41 @@
 
 #define EBPF_REG_FP	10
 
+/*
+ * Whether a conditional jump with operation @op is taken for operands @a/@b (@sa/@sb
+ * their signed views, already narrowed for JMP32). Shared by the interpreter and the
+ * checker's constant-branch folding so both decide branches the same way. An unknown
+ * op sets *bad.
+ */
+static inline bool ebpf_jmp_taken(u8 op, u64 a, u64 b, s64 sa, s64 sb, bool *bad)
+{
+	switch (op) {
+	case EBPF_JEQ:
+		return a == b;
+	case EBPF_JNE:
+		return a != b;
+	case EBPF_JGT:
+		return a > b;
+	case EBPF_JGE:
+		return a >= b;
+	case EBPF_JLT:
+		return a < b;
+	case EBPF_JLE:
+		return a <= b;
+	case EBPF_JSET:
+		return (a & b) != 0;
+	case EBPF_JSGT:
+		return sa > sb;
+	case EBPF_JSGE:
+		return sa >= sb;
+	case EBPF_JSLT:
+		return sa < sb;
+	case EBPF_JSLE:
+		return sa <= sb;
+	default:
+		*bad = true;
+		return false;
+	}
+}
+
 #endif /* EBPF_INSN_H */

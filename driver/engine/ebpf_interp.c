@@ -510,37 +510,6 @@ static inline u32 alu32(u8 op, s16 off, u32 d, u32 sv, bool *bad)
 	}
 }
 
-static inline bool jmp_taken(u8 op, u64 a, u64 b, s64 sa, s64 sb, bool *bad)
-{
-	switch (op) {
-	case EBPF_JEQ:
-		return a == b;
-	case EBPF_JNE:
-		return a != b;
-	case EBPF_JGT:
-		return a > b;
-	case EBPF_JGE:
-		return a >= b;
-	case EBPF_JLT:
-		return a < b;
-	case EBPF_JLE:
-		return a <= b;
-	case EBPF_JSET:
-		return (a & b) != 0;
-	case EBPF_JSGT:
-		return sa > sb;
-	case EBPF_JSGE:
-		return sa >= sb;
-	case EBPF_JSLT:
-		return sa < sb;
-	case EBPF_JSLE:
-		return sa <= sb;
-	default:
-		*bad = true;
-		return false;
-	}
-}
-
 u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r2)
 {
 	const struct ebpf_prog *prog = run->prog;
@@ -734,7 +703,7 @@ restart:
 					sa = (s32)(u32)a;
 					sb = (s32)(u32)b;
 				}
-				if (jmp_taken(op, a, b, sa, sb, &bad)) {
+				if (ebpf_jmp_taken(op, a, b, sa, sb, &bad)) {
 					if (bad)
 						goto bad_insn;
 					pc = (u32)((s64)pc + insn->off + 1);
