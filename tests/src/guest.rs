@@ -368,6 +368,19 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     Ok(out)
 }
 
+/// Run `cmd` to build `out`, once per test process. Tests run in parallel threads and
+/// share output paths: rebuilding would rewrite a file another test is copying into its
+/// initramfs at that moment. Panics with the build log on failure.
+fn build_once(out: &Path, what: &str, cmd: &mut Command) {
+    static BUILT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.iter().any(|p| p == out) {
+        return;
+    }
+    run_logged(cmd, what).unwrap_or_else(|e| panic!("{e}"));
+    built.push(out.to_path_buf());
+}
+
 /// A small libbpf program from `tests/guest/<dir>/`: `<name>.bpf.c` compiled with clang
 /// for BPF (-g -O2; plain UAPI headers, no vmlinux.h, so one object serves every
 /// kernel) and its loader `<name>_test.c` linked against Debian's static libbpf.a.
@@ -383,17 +396,19 @@ pub fn guest_bpf_program(dir: &str, name: &str) -> Result<(PathBuf, PathBuf), Sk
     let out = work_dir().join(dir);
     std::fs::create_dir_all(&out).expect("create guest program dir");
     let obj = out.join(format!("{name}.bpf.o"));
-    run_logged(
+    build_once(
+        &obj,
+        &format!("compiling {dir}/{name}.bpf.c"),
         Command::new("clang")
             .args(["-g", "-O2", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86"])
             .args(["-I/usr/include/x86_64-linux-gnu", "-c", "-o"])
             .arg(&obj)
             .arg(src.join(format!("{name}.bpf.c"))),
-        &format!("compiling {dir}/{name}.bpf.c"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     let loader = out.join(format!("{name}_test"));
-    run_logged(
+    build_once(
+        &loader,
+        &format!("compiling {dir}/{name}_test.c"),
         Command::new("gcc")
             .args(["-O2", "-Wall", "-Werror", "-I"])
             .arg(&src)
@@ -402,9 +417,7 @@ pub fn guest_bpf_program(dir: &str, name: &str) -> Result<(PathBuf, PathBuf), Sk
             .arg(src.join(format!("{name}_test.c")))
             .arg(libbpf)
             .args(["-lelf", "-lz"]),
-        &format!("compiling {dir}/{name}_test.c"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     Ok((loader, obj))
 }
 
@@ -418,7 +431,9 @@ pub fn guest_bpf_object(source: &str) -> Result<PathBuf, Skip> {
     let src = repo_root().join("tests/guest").join(source);
     let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
     let out = work_dir().join(format!("{stem}.o"));
-    run_logged(
+    build_once(
+        &out,
+        &format!("compiling BPF object {source}"),
         Command::new("clang")
             .args(["-O2", "-g", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86"])
             .arg("-I/usr/include/x86_64-linux-gnu")
@@ -426,9 +441,7 @@ pub fn guest_bpf_object(source: &str) -> Result<PathBuf, Skip> {
             .arg(&src)
             .arg("-o")
             .arg(&out),
-        &format!("compiling BPF object {source}"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     Ok(out)
 }
 
@@ -441,15 +454,15 @@ pub fn guest_libbpf_program(source: &str) -> Result<PathBuf, Skip> {
     }
     let src = repo_root().join("tests/guest").join(source);
     let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
-    run_logged(
+    build_once(
+        &out,
+        &format!("compiling libbpf program {source}"),
         Command::new("gcc")
             .args(["-O2", "-Wall", "-Werror", "-o"])
             .arg(&out)
             .arg(&src)
             .args(["-Wl,-Bstatic", "-lbpf", "-Wl,-Bdynamic", "-lelf", "-lz"]),
-        &format!("compiling libbpf program {source}"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    );
     Ok(out)
 }
 
