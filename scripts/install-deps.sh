@@ -11,6 +11,8 @@ packages=(
     e2fsprogs btrfs-progs xfsprogs
     # BPF toolchain and the unmodified tools we run
     clang llvm libbpf-dev bpftool libbpf-tools
+    # the matrix's javagc row: a JVM with USDT probes (jlink cuts it down for the guest)
+    openjdk-17-jdk-headless
     # packaging: .deb, RPMs (Debian's rpmbuild), DKMS
     dpkg-dev rpm dkms
     # the Ansible role test: ansible-core from PyPI in a venv

@@ -79,6 +79,19 @@ oom_victim() {
     fi
 }
 
+# start_java: a JVM (the jlinked runtime in /opt/jre, when the guest has one) that allocates
+# and calls System.gc() every 200 ms, for javagc's USDT probes; $MTX_PID is its pid.
+# javagc finds libjvm.so in /proc/PID/maps, so wait until the JVM has mapped it.
+start_java() {
+    [ -x /opt/jre/bin/java ] || return 0
+    /opt/jre/bin/java -Xmx32m -XX:+UseSerialGC -cp /opt/javagc Gc 100000 > /dev/null 2>&1 &
+    MTX_PID=$!
+    _n=0
+    while ! grep -q libjvm.so /proc/$MTX_PID/maps 2>/dev/null && [ $_n -lt 300 ]; do usleep 100000; _n=$((_n + 1)); done
+    sleep 1
+}
+stop_java() { [ -n "$MTX_PID" ] && kill $MTX_PID && wait $MTX_PID; return 0; }
+
 # check_dmesg NAME: a kernel bug during the tool is shown (section NAME.dmesg-problem);
 # dmesg is cleared after every tool so each bug is charged to the tool that caused it.
 # The OOM killer's own stack dump ("Call Trace") is expected output, not a bug.
@@ -114,6 +127,7 @@ run_tool() {
     name=$1; settle=$2; quiet=$3; shift 3
     rm -f /tmp/m.out /tmp/m.err /tmp/m.wl
     echo "BPFCOMPAT-MATRIX-TOOL $name $*"
+    [ -n "$MTX_PID" ] && result "$name.pid" "$MTX_PID"
     t0=$(cut -d' ' -f1 /proc/uptime)
     env $MATRIX_PRELOAD stdbuf -oL "$@" > /tmp/m.out 2> /tmp/m.err &
     pid=$!

@@ -381,6 +381,57 @@ fn build_once(out: &Path, what: &str, cmd: &mut Command) {
     built.push(out.to_path_buf());
 }
 
+/// Debian's OpenJDK 17 (its libjvm.so carries the hotspot USDT probes javagc attaches to).
+const DEBIAN_JDK: &str = "/usr/lib/jvm/java-17-openjdk-amd64";
+
+/// A Java runtime for the guest: Debian's OpenJDK cut down by jlink to java.base (34 MB
+/// instead of 260), plus `tests/guest/java/Gc.java` compiled. Returns (runtime dir, class
+/// dir); they go to /opt/jre and /opt/javagc.
+pub fn guest_java_runtime() -> Result<(PathBuf, PathBuf), Skip> {
+    static BUILT: OnceLock<Result<(PathBuf, PathBuf), Skip>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let jdk = Path::new(DEBIAN_JDK);
+            if !jdk.join("bin/jlink").exists() {
+                return Err(Skip(format!("{DEBIAN_JDK}/bin/jlink not found (apt-get install openjdk-17-jdk-headless)")));
+            }
+            let (jre, classes) = (work_dir().join("jre"), work_dir().join("javagc"));
+            let _ = std::fs::remove_dir_all(&jre); // jlink refuses an existing output directory
+            run_logged(
+                Command::new(jdk.join("bin/jlink"))
+                    .args(["--add-modules", "java.base", "--strip-debug", "--no-man-pages", "--no-header-files", "--output"])
+                    .arg(&jre),
+                "jlink (java.base runtime)",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            run_logged(
+                Command::new(jdk.join("bin/javac")).arg("-d").arg(&classes).arg(repo_root().join("tests/guest/java/Gc.java")),
+                "javac Gc.java",
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            Ok((jre, classes))
+        })
+        .clone()
+}
+
+/// Every regular file under `dir`, as (path, path relative to `dir`).
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.is_file() {
+                let rel = p.strip_prefix(dir).expect("under dir").display().to_string();
+                out.push((p, rel));
+            }
+        }
+    }
+    out
+}
+
 /// A small libbpf program from `tests/guest/<dir>/`: `<name>.bpf.c` compiled with clang
 /// for BPF (-g -O2; plain UAPI headers, no vmlinux.h, so one object serves every
 /// kernel) and its loader `<name>_test.c` linked against Debian's static libbpf.a.

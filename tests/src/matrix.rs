@@ -42,6 +42,9 @@ pub struct Tool {
     pub not_applicable: Option<&'static str>,
     /// Prints nothing before Ctrl-C: "attached" is when its fd count settles.
     pub quiet: bool,
+    /// Shell run before the tool starts, for tools that trace one process: it starts the
+    /// process and sets `$MTX_PID`, which `args` may name and `{pid}` in `expect` stands for.
+    pub setup: &'static str,
 }
 
 const T: Tool = Tool {
@@ -54,6 +57,7 @@ const T: Tool = Tool {
     attach_only: None,
     not_applicable: None,
     quiet: false,
+    setup: "",
 };
 
 const EXT4: &str = "ext4_io";
@@ -83,7 +87,8 @@ pub const TOOLS: &[Tool] = &[
     Tool { name: "funclatency", args: "vfs_read", workload: "tmpfs_io", expect: &[&["nsec"], HIST], ..T },
     Tool { name: "gethostlatency", workload: "/bpfcompat/matrix_load gai localhost", expect: &[&["matrix_load", "localhost"]], header: Some("HOST"), ..T },
     Tool { name: "hardirqs", workload: "ext4_io; /bpfcompat/matrix_load tcp 4102 2", expect: &[&["HARDIRQ"], &["virtio"]], ..T },
-    Tool { name: "javagc", not_applicable: Some("needs a Java VM with USDT probes (none in the guests)"), ..T },
+    // USDT: Debian's OpenJDK has hotspot:gc__begin/end probes (no semaphores) in libjvm.so.
+    Tool { name: "javagc", setup: "start_java", args: "-p $MTX_PID", workload: "sleep 2; stop_java", expect: &[&["{pid}"]], header: Some("GC TIME"), ..T },
     Tool { name: "klockstat", workload: "tmpfs_io; sched_load", expect: &[&["Caller"], &["mutex"]], ..T },
     Tool { name: "ksnoop", args: "trace do_unlinkat", workload: "touch /tmp/mtx-ks; rm /tmp/mtx-ks", expect: &[&["do_unlinkat"]], ..T },
     Tool { name: "llcstat", workload: "sched_load", expect: &[&["PID"], &["matrix_load"]], ..T },
@@ -148,6 +153,8 @@ pub struct ToolRun {
     pub kernel_problem: Option<String>,
     /// The driver's kernel log lines during this tool (what it refused and why).
     pub driver_log: String,
+    /// `$MTX_PID` of the tool's setup (the traced process), if it has one.
+    pub pid: Option<String>,
 }
 
 /// The tools' runs on one kernel, by name.
@@ -233,8 +240,9 @@ pub fn stock_disk_modules(kernel: &Kernel) -> Vec<PathBuf> {
     order
 }
 
+/// Quote each word, except `$VAR` references, which the guest shell expands.
 fn shell_words(s: &str) -> String {
-    s.split_whitespace().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" ")
+    s.split_whitespace().map(|w| if w.starts_with('$') { format!("\"{w}\"") } else { format!("'{w}'") }).collect::<Vec<_>>().join(" ")
 }
 
 /// The guest body for a batch of tools.
@@ -252,6 +260,7 @@ pub fn body(side: Side, tools: &[&Tool], modules: usize) -> String {
     b.push_str("matrix_setup\n");
     for t in tools {
         b.push_str(&format!("wl_{}() {{\n{}\n}}\n", t.name, t.workload));
+        b.push_str(&format!("MTX_PID=\n{}\n", t.setup));
         b.push_str(&format!("run_tool {} {} {} /usr/sbin/{} {}\n", t.name, t.settle, t.quiet as u8, t.name, shell_words(t.args)));
     }
     b.push_str("umount /mnt/ext4 /mnt/btrfs /mnt/xfs 2>/dev/null\n");
@@ -278,6 +287,7 @@ pub fn parse(run: &GuestRun, tools: &[&Tool]) -> Runs {
                 workload: run.section(&format!("{n}.workload")).unwrap_or_default(),
                 kernel_problem: run.section(&format!("{n}.dmesg-problem")).map(|s| s.lines().next().unwrap_or("kernel bug").to_string()),
                 driver_log: run.section(&format!("{n}.driver-log")).unwrap_or_default(),
+                pid: run.value(&format!("{n}.pid")),
             },
         );
     }
@@ -334,6 +344,18 @@ impl Bench {
         }
         for t in tools {
             g = g.binary_at(format!("/usr/sbin/{}", t.name), &format!("/usr/sbin/{}", t.name));
+        }
+        // javagc traces a JVM; without one start_java starts nothing and the row says so.
+        if tools.iter().any(|t| t.setup.contains("start_java")) {
+            match guest::guest_java_runtime() {
+                Ok((jre, classes)) => {
+                    for (src, rel) in guest::files_under(&jre) {
+                        g = g.file(&src, &format!("/opt/jre/{rel}"));
+                    }
+                    g = g.file(classes.join("Gc.class"), "/opt/javagc/Gc.class");
+                }
+                Err(skip) => guest::note(format!("javagc: no Java runtime for the guest: {}", skip.0)),
+            }
         }
         // run-guest.sh takes a colon-separated list of images.
         let disks: Vec<String> = disk_images(name).iter().map(|p| p.display().to_string()).collect();
@@ -416,7 +438,15 @@ fn line_with<'a>(text: &'a str, parts: &[&str]) -> Option<&'a str> {
 
 /// Expectations of `tool` that `run` misses.
 fn missing(tool: &Tool, run: &ToolRun) -> Vec<String> {
-    tool.expect.iter().filter(|e| line_with(&run.stdout, e).is_none()).map(|e| format!("{e:?}")).collect()
+    let pid = run.pid.as_deref().unwrap_or("{pid}");
+    tool.expect
+        .iter()
+        .filter(|e| {
+            let parts: Vec<&str> = e.iter().map(|p| if *p == "{pid}" { pid } else { p }).collect();
+            line_with(&run.stdout, &parts).is_none()
+        })
+        .map(|e| format!("{e:?}"))
+        .collect()
 }
 
 /// The most telling line of a failed run's stderr (libbpf's error, the tool's message).
@@ -701,6 +731,7 @@ pub fn load_cache(side: Side) -> Runs {
                     workload: s(v, "workload"),
                     kernel_problem: v.get("kernel_problem").and_then(|x| x.as_str()).map(str::to_string),
                     driver_log: s(v, "driver_log"),
+                    pid: v.get("pid").and_then(|x| x.as_str()).map(str::to_string),
                 },
             )
         })
@@ -720,6 +751,7 @@ pub fn merge_cache(side: Side, runs: &Runs) -> Runs {
                     "ready": r.ready, "exit": r.exit, "load_secs": r.load_secs, "stdout": r.stdout,
                     "stderr": r.stderr, "workload": r.workload, "kernel_problem": r.kernel_problem,
                     "driver_log": r.driver_log,
+                    "pid": r.pid,
                 }),
             )
         })

@@ -84,7 +84,19 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
     assert!(matches!(matrix::judge(t, Some(&ok), Some(&broken)), Verdict::Fail(w) if w.contains("failed to attach")));
     let other_header = matrix::ToolRun { stdout: ok.stdout.replace("PATH", "FILE"), ..ok.clone() };
     assert!(matches!(matrix::judge(t, Some(&ok), Some(&other_header)), Verdict::Fail(w) if w.contains("header")));
-    assert!(matches!(matrix::judge(matrix::tool("javagc").unwrap(), None, None), Verdict::NotApplicable(_)));
+    assert!(matches!(matrix::judge(matrix::tool("mdflush").unwrap(), None, None), Verdict::NotApplicable(_)));
+    // `{pid}` in an expectation is each run's own traced process.
+    let gc = matrix::tool("javagc").unwrap();
+    let run = |pid: &str, line: &str| matrix::ToolRun {
+        ready: true,
+        exit: "0".into(),
+        stdout: format!("TIME     CPU     PID     GC TIME\n{line}\n"),
+        pid: Some(pid.into()),
+        ..Default::default()
+    };
+    let (native, shim) = (run("81", "10:00:00 1       81      1342"), run("93", "10:00:01 0       93      1201"));
+    assert_eq!(matrix::judge(gc, Some(&native), Some(&shim)), Verdict::Pass);
+    assert!(matches!(matrix::judge(gc, Some(&native), Some(&run("93", ""))), Verdict::Fail(_)));
     // Program kinds come from the BPF object embedded in the binary.
     if std::path::Path::new("/usr/sbin/opensnoop").exists() {
         let kinds = matrix::program_kinds(std::path::Path::new("/usr/sbin/opensnoop"));
