@@ -88,6 +88,14 @@ struct ebpf_prog {
 	u32 nr_helpers;
 	u32 ctx_size;
 	bool ctx_writable;
+	/*
+	 * Set for BTF-typed tracing programs (fentry/fexit/tp_btf): a load (LDX only, never
+	 * a store or an atomic) through a value that is not a pointer the engine tagged
+	 * (e.g. a kernel pointer read out of ctx) copies @size bytes from @src with this
+	 * fault-tolerant reader; the load yields 0 when it returns nonzero. This is Linux's
+	 * PROBE_MEM for PTR_TO_BTF_ID loads. NULL: such loads abort the run (-EFAULT).
+	 */
+	long (*probe_read)(void *dst, u64 src, u32 size);
 };
 
 /* Kernel-style verifier log: always NUL-terminated, truncated safely. */

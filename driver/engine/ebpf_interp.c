@@ -95,6 +95,16 @@ static inline u64 mem_load(u64 addr, u32 sz)
 	}
 }
 
+/* A PROBE_MEM load: @sz bytes at a kernel address nothing vouches for; 0 on fault. */
+static u64 probe_load(const struct ebpf_prog *prog, u64 addr, u32 sz)
+{
+	u64 buf = 0;
+
+	if (prog->probe_read(&buf, addr, sz))
+		return 0;
+	return mem_load((u64)(unsigned long)&buf, sz);
+}
+
 static inline void mem_store(u64 addr, u64 v, u32 sz)
 {
 	void *p = (void *)(unsigned long)addr;
@@ -721,9 +731,12 @@ restart:
 			    (EBPF_MODE(code) != EBPF_MEMSX || sz == 8))
 				goto bad_insn;
 			addr = regs[src] + (u64)(s64)insn->off;
-			if (!region_ok(&tags[src], addr, sz, false))
+			if (region_ok(&tags[src], addr, sz, false))
+				v = mem_load(addr, sz);
+			else if (tags[src].kind == EBPF_SCALAR && prog->probe_read)
+				v = probe_load(prog, addr, sz);
+			else
 				goto efault;
-			v = mem_load(addr, sz);
 			if (EBPF_MODE(code) == EBPF_MEMSX) {
 				if (sz == 1)
 					v = (u64)(s64)(s8)v;

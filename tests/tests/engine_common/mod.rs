@@ -51,7 +51,11 @@ pub struct Prog {
     pub nr_helpers: u32,
     pub ctx_size: u32,
     pub ctx_writable: bool,
+    /// Fault-tolerant reader for PROBE_MEM loads (tracing programs); None: such loads fault.
+    pub probe_read: Option<ProbeReadFn>,
 }
+
+pub type ProbeReadFn = unsafe extern "C" fn(dst: *mut c_void, src: u64, size: u32) -> std::ffi::c_long;
 
 #[repr(C)]
 pub struct Log {
@@ -182,6 +186,7 @@ pub struct Program {
     pub helpers: Vec<Helper>,
     pub ctx_size: u32,
     pub ctx_writable: bool,
+    pub probe_read: Option<ProbeReadFn>,
     names: Vec<CString>,
 }
 
@@ -194,7 +199,7 @@ pub struct Outcome {
 
 impl Program {
     pub fn new(insns: Vec<Insn>) -> Program {
-        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, names: vec![] }
+        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, probe_read: None, names: vec![] }
     }
 
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
@@ -217,6 +222,7 @@ impl Program {
             nr_helpers: self.helpers.len() as u32,
             ctx_size: self.ctx_size,
             ctx_writable: self.ctx_writable,
+            probe_read: self.probe_read,
         }
     }
 
