@@ -57,10 +57,53 @@ static const struct bpfdrv_link_ops raw_tp_link_ops = {
 	.release = raw_tp_release,
 };
 
+/* tp_btf: the tracepoint the hook resolved from btf_trace_<name> must exist. */
+int bpfdrv_tp_btf_check(const struct bpfdrv_prog *prog)
+{
+	struct bpfdrv_tracepoint tp;
+
+	snprintf(tp.name, sizeof(tp.name), "%s", (const char *)prog->target.name);
+	if (bpfdrv_tracepoint_find(&tp)) {
+		bpfdrv_warn("tp_btf: tracepoint '%s' not found\n", tp.name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Attach a RAW_TRACEPOINT program to @name, or a tp_btf program to its target. */
+static int raw_tp_attach(struct bpfdrv_prog *prog, const char *name)
+{
+	struct raw_tp_state *rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	int err;
+
+	if (!rs)
+		return -ENOMEM;
+	snprintf(rs->tp.name, sizeof(rs->tp.name), "%s", name);
+	err = bpfdrv_tracepoint_find(&rs->tp);
+	if (err) {
+		bpfdrv_warn("raw tracepoint '%s' not found\n", rs->tp.name);
+		goto fail;
+	}
+	rs->prog = prog;
+	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
+	if (err)
+		goto fail;
+	bpfdrv_prog_get(prog); /* the link's */
+	return bpfdrv_link_new_fd(&raw_tp_link_ops, prog, rs);
+fail:
+	kfree(rs);
+	return err;
+}
+
+int bpfdrv_tp_btf_attach(struct bpfdrv_prog *prog, u64 cookie)
+{
+	return raw_tp_attach(prog, (const char *)prog->target.name);
+}
+
 int bpfdrv_cmd_raw_tp_open(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_raw_tp_open_attr *attr = &uattr->raw_tp;
-	struct raw_tp_state *rs;
+	char name[128];
 	struct bpfdrv_prog *prog;
 	long n;
 	int err;
@@ -68,34 +111,18 @@ int bpfdrv_cmd_raw_tp_open(union bpfdrv_attr *uattr)
 	prog = bpfdrv_prog_from_fd((int)attr->prog_fd);
 	if (IS_ERR(prog))
 		return PTR_ERR(prog);
-	if (prog->type != BPFDRV_PROG_TYPE_RAW_TRACEPOINT) {
+	if (prog->type == BPFDRV_PROG_TYPE_TRACING && !attr->name) {
+		/* fentry / fexit / tp_btf the way libbpf attaches them on kernels before 5.7+. */
+		err = bpfdrv_tracing_attach(prog, 0);
+	} else if (prog->type != BPFDRV_PROG_TYPE_RAW_TRACEPOINT) {
 		err = -EINVAL;
-		goto fail_prog;
+	} else {
+		n = strncpy_from_user(name, bpfdrv_u64_to_ptr(attr->name), sizeof(name));
+		if (n < 0 || n == sizeof(name))
+			err = n < 0 ? n : -EINVAL;
+		else
+			err = raw_tp_attach(prog, name);
 	}
-	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
-	if (!rs) {
-		err = -ENOMEM;
-		goto fail_prog;
-	}
-	n = strncpy_from_user(rs->tp.name, bpfdrv_u64_to_ptr(attr->name), sizeof(rs->tp.name));
-	if (n < 0 || n == sizeof(rs->tp.name)) {
-		err = n < 0 ? n : -EINVAL;
-		goto fail_rs;
-	}
-	err = bpfdrv_tracepoint_find(&rs->tp);
-	if (err) {
-		bpfdrv_warn("raw tracepoint '%s' not found\n", rs->tp.name);
-		goto fail_rs;
-	}
-	rs->prog = prog;
-	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
-	if (err)
-		goto fail_rs;
-	/* From here the link owns the program reference and rs. */
-	return bpfdrv_link_new_fd(&raw_tp_link_ops, prog, rs);
-fail_rs:
-	kfree(rs);
-fail_prog:
 	bpfdrv_prog_put(prog);
 	return err;
 }

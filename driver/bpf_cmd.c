@@ -95,10 +95,22 @@ static int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to)
 	return 0;
 }
 
-int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size)
+/* A command's copy of the attr and what came with it (handlers see the attr). */
+struct bpfdrv_cmd_call {
+	union bpfdrv_attr attr;
+	const struct bpfdrv_btf_target *target;
+};
+
+const struct bpfdrv_btf_target *bpfdrv_cmd_btf_target(const union bpfdrv_attr *attr)
+{
+	return container_of(attr, struct bpfdrv_cmd_call, attr)->target;
+}
+
+int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size, const struct bpfdrv_btf_target *target)
 {
 	const struct bpfdrv_cmd_handler *h = NULL;
-	union bpfdrv_attr attr;
+	struct bpfdrv_cmd_call call;
+	union bpfdrv_attr *attr = &call.attr;
 	u32 i;
 	int err;
 
@@ -111,24 +123,25 @@ int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size)
 	}
 	if (size > 1u << 20)
 		return -E2BIG;
-	if (size > sizeof(attr)) {
-		err = bpfdrv_user_tail_zero(uattr, sizeof(attr), size);
+	if (size > sizeof(*attr)) {
+		err = bpfdrv_user_tail_zero(uattr, sizeof(*attr), size);
 		if (err)
 			return err;
-		size = sizeof(attr);
+		size = sizeof(*attr);
 	}
-	memset(&attr, 0, sizeof(attr));
-	if (copy_from_user(&attr, uattr, size))
+	memset(attr, 0, sizeof(*attr));
+	call.target = target;
+	if (copy_from_user(attr, uattr, size))
 		return -EFAULT;
-	for (i = h->attr_end; i < sizeof(attr); i++)
-		if (attr.raw[i]) {
+	for (i = h->attr_end; i < sizeof(*attr); i++)
+		if (attr->raw[i]) {
 			bpfdrv_warn("%s: attr byte %u is set; this module knows fields up to byte %u\n",
 				    h->name, i, h->attr_end);
 			return -EINVAL;
 		}
-	err = h->fn(&attr);
+	err = h->fn(attr);
 	if (h->copy_back && (err >= 0 || h->copy_back_always) &&
-	    copy_to_user((void __user *)uattr, &attr, min_t(u32, size, h->attr_end)))
+	    copy_to_user((void __user *)uattr, attr, min_t(u32, size, h->attr_end)))
 		return -EFAULT;
 	return err;
 }

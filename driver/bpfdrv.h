@@ -151,7 +151,26 @@ struct bpfdrv_prog {
 	u32 nr_maps;
 	bool gpl_compatible;
 	atomic64_t run_cnt, run_time_ns, aborts, missed;
+	/* Tracing programs (fentry, fexit, tp_btf): BPF_TRACE_* and the resolved target. */
+	u32 expected_attach_type, attach_btf_id;
+	struct bpfdrv_btf_target target;
 };
+
+/* BPF_PROG_TYPE_TRACING attach types this module emulates (Linux's enum bpf_attach_type). */
+#define BPFDRV_TRACE_RAW_TP 23
+#define BPFDRV_TRACE_FENTRY 24
+#define BPFDRV_TRACE_FEXIT 25
+
+/* ---- BTF-typed tracing programs (attach_fentry.c, attach_raw_tp.c) ---- */
+/* Load-time check of a tracing program's target; sets its context size. */
+int bpfdrv_tracing_prog_check(struct bpfdrv_prog *prog, const struct bpfdrv_btf_target *t,
+			      u32 *ctx_size);
+int bpfdrv_fentry_check(const struct bpfdrv_prog *prog);
+int bpfdrv_fentry_attach(struct bpfdrv_prog *prog, u64 cookie);
+int bpfdrv_tp_btf_check(const struct bpfdrv_prog *prog);
+int bpfdrv_tp_btf_attach(struct bpfdrv_prog *prog, u64 cookie);
+/* Attach a tracing program to its target; returns a link fd (takes its own reference). */
+int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie);
 
 int bpfdrv_cmd_prog_load(union bpfdrv_attr *attr);
 void bpfdrv_prog_get(struct bpfdrv_prog *prog);
@@ -308,7 +327,10 @@ u32 bpfdrv_perf_event_ctx_size(void);
 u32 bpfdrv_raw_tp_ctx_size(void);
 
 /* ---- bpf(2) command dispatch (bpf_cmd.c) ---- */
-int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size);
+/* @target: what a tracing program's attach_btf_id names (BPFDRV_IOC_PROG_LOAD_BTF), or NULL. */
+int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size, const struct bpfdrv_btf_target *target);
+/* In a command handler: the target the caller resolved, or NULL. */
+const struct bpfdrv_btf_target *bpfdrv_cmd_btf_target(const union bpfdrv_attr *attr);
 
 /* Copy a user buffer of @size bytes into fresh kernel memory. */
 void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size);

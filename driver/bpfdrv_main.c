@@ -42,7 +42,19 @@ static long bpfdrv_ioctl_bpf(struct bpfdrv_session *s, void *req)
 {
 	struct bpfdrv_bpf_req *r = req;
 
-	return bpfdrv_bpf_cmd(r->cmd, bpfdrv_u64_to_ptr(r->attr), r->attr_size);
+	return bpfdrv_bpf_cmd(r->cmd, bpfdrv_u64_to_ptr(r->attr), r->attr_size, NULL);
+}
+
+static long bpfdrv_ioctl_prog_load_btf(struct bpfdrv_session *s, void *req)
+{
+	struct bpfdrv_prog_load_btf_req *r = req;
+	struct bpfdrv_btf_target *t = &r->target;
+
+	if (t->kind != BPFDRV_BTF_TARGET_FUNC && t->kind != BPFDRV_BTF_TARGET_TRACEPOINT)
+		return -EINVAL;
+	if (!t->name[0] || !memchr(t->name, 0, sizeof(t->name)))
+		return -EINVAL;
+	return bpfdrv_bpf_cmd(BPFDRV_CMD_PROG_LOAD, bpfdrv_u64_to_ptr(r->attr), r->attr_size, t);
 }
 
 static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
@@ -90,17 +102,19 @@ static const struct bpfdrv_ioctl_handler bpfdrv_ioctls[] = {
 	{ BPFDRV_IOC_HELLO, sizeof(struct bpfdrv_hello), false, bpfdrv_ioctl_hello },
 	{ BPFDRV_IOC_BPF, sizeof(struct bpfdrv_bpf_req), true, bpfdrv_ioctl_bpf },
 	{ BPFDRV_IOC_PERF_OPEN, sizeof(struct bpfdrv_perf_open_req), true, bpfdrv_ioctl_perf_open },
+	{ BPFDRV_IOC_PROG_LOAD_BTF, sizeof(struct bpfdrv_prog_load_btf_req), true, bpfdrv_ioctl_prog_load_btf },
 };
 
 static long bpfdrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct bpfdrv_session *s = file->private_data;
 	const struct bpfdrv_ioctl_handler *h = NULL;
-	u64 req[8]; /* largest request, 8-byte aligned */
+	u64 req[20]; /* largest request, 8-byte aligned */
 	u32 size;
 	long ret;
 	size_t i;
 
+	BUILD_BUG_ON(sizeof(struct bpfdrv_prog_load_btf_req) > sizeof(req));
 	for (i = 0; i < ARRAY_SIZE(bpfdrv_ioctls); i++)
 		if (bpfdrv_ioctls[i].cmd == cmd)
 			h = &bpfdrv_ioctls[i];

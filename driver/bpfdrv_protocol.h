@@ -13,7 +13,7 @@
 /**
  * Bumped on any incompatible change to a request struct or ioctl.
  */
-#define BPFDRV_PROTOCOL_VERSION 2
+#define BPFDRV_PROTOCOL_VERSION 3
 
 /**
  * ioctl type byte ("magic") of all bpfdrv ioctls.
@@ -34,6 +34,23 @@
  * `_IOWR(BPFDRV_IOC_MAGIC, 3, struct bpfdrv_perf_open_req)`; returns a new fd.
  */
 #define BPFDRV_IOC_PERF_OPEN 3223893251
+
+/**
+ * `_IOWR(BPFDRV_IOC_MAGIC, 4, struct bpfdrv_prog_load_btf_req)`: `BPF_PROG_LOAD` of a
+ * BTF-typed tracing program (fentry, fexit, tp_btf) with its target resolved; returns
+ * what bpf(2) would (since protocol 3).
+ */
+#define BPFDRV_IOC_PROG_LOAD_BTF 3231233284
+
+/**
+ * A kernel function: fentry runs at its entry, fexit at its return.
+ */
+#define BPFDRV_BTF_TARGET_FUNC 1
+
+/**
+ * A tracepoint: tp_btf runs with its raw arguments.
+ */
+#define BPFDRV_BTF_TARGET_TRACEPOINT 2
 
 /**
  * `bpfdrv_perf_open_req::kind`: dispatch on `attr.type` (tracepoint, software).
@@ -342,6 +359,42 @@ struct bpfdrv_perf_open_req {
    */
   uint32_t kind;
   uint32_t reserved;
+};
+
+/**
+ * What a BTF-typed tracing program attaches to. The program names its target by a type
+ * id of the vmlinux BTF (`attach_btf_id`); the module has no BTF (old kernels have
+ * none: the hook serves a file), so the hook resolves the id and sends the result.
+ */
+struct bpfdrv_btf_target {
+  /**
+   * `BPFDRV_BTF_TARGET_*`.
+   */
+  uint32_t kind;
+  /**
+   * u64 slots the target's arguments fill in the program's context (a struct
+   * argument of 9..16 bytes takes two, as in the kernel's trampolines); fexit
+   * programs find the return value in the slot after them.
+   */
+  uint32_t nr_args;
+  /**
+   * The kernel function (fentry/fexit) or tracepoint (tp_btf), NUL-terminated.
+   */
+  uint8_t name[128];
+};
+
+/**
+ * `bpf(BPF_PROG_LOAD, attr, attr_size)` for a program of type tracing, plus the target
+ * its `attach_btf_id` names.
+ */
+struct bpfdrv_prog_load_btf_req {
+  uint32_t size;
+  uint32_t attr_size;
+  /**
+   * User pointer to the caller's `union bpf_attr`.
+   */
+  uint64_t attr;
+  struct bpfdrv_btf_target target;
 };
 
 /**

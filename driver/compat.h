@@ -317,6 +317,32 @@ static inline int bpfdrv_tp_is_probe_event(struct perf_event *counter)
 #endif
 }
 
+/*
+ * Argument @n (0..5) of a probed function, at its entry: the x86-64 calling
+ * convention's registers (pt_regs has had these names since 2.6.25).  fentry
+ * emulation is x86-64 only (BPFDRV_HAVE_FUNC_ARGS); Linux's trampolines are per-arch too.
+ */
+#ifdef CONFIG_X86_64
+#define BPFDRV_HAVE_FUNC_ARGS 1
+static inline u64 bpfdrv_func_arg(const struct pt_regs *regs, u32 n)
+{
+	switch (n) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->cx;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
+#else
+#define BPFDRV_HAVE_FUNC_ARGS 0
+static inline u64 bpfdrv_func_arg(const struct pt_regs *regs, u32 n)
+{
+	return 0;
+}
+#endif
+
 /* The kretprobe a return-probe instance belongs to. */
 static inline struct kretprobe *bpfdrv_kretprobe_of(struct kretprobe_instance *ri)
 {

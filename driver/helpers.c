@@ -184,6 +184,8 @@ static u64 h_get_current_task(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 
 	return (u64)(uintptr_t)current;
 }
 
+#define h_get_current_task_btf h_get_current_task
+
 static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 data, u64 size)
 {
 	u64 index = flags & BPFDRV_F_INDEX_MASK;
@@ -324,6 +326,8 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING,
 	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO),
 	HELPER(35, get_current_task, true, true, EBPF_RET_INTEGER),
+	/* The same pointer; BTF-typed programs dereference it with plain (probe_mem) loads. */
+	HELPER(158, get_current_task_btf, true, true, EBPF_RET_INTEGER),
 	HELPER(37, current_task_under_cgroup, false, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
 	HELPER(45, probe_read_str, true, true, EBPF_RET_INTEGER,
@@ -392,14 +396,14 @@ static const struct {
 } bpfdrv_helper_types[] = {
 	/* Linux refuses ktime_get_coarse_ns to tracing programs (its seqlock could deadlock). */
 	{ 160, 0 },
-	{ 173, TYPE_BIT(KPROBE) },
-	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) },
+	{ 173, TYPE_BIT(KPROBE) | TYPE_BIT(TRACING) },
+	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) | TYPE_BIT(TRACING) },
 };
 
 /* The tracing program types, each with its own table (index into bpfdrv_tracing_helpers). */
 static const u32 bpfdrv_tracing_types[] = {
 	BPFDRV_PROG_TYPE_TRACEPOINT, BPFDRV_PROG_TYPE_KPROBE, BPFDRV_PROG_TYPE_PERF_EVENT,
-	BPFDRV_PROG_TYPE_RAW_TRACEPOINT,
+	BPFDRV_PROG_TYPE_RAW_TRACEPOINT, BPFDRV_PROG_TYPE_TRACING,
 };
 
 /* Per program type, indexed by helper id; built once from the definitions above. */

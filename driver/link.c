@@ -125,6 +125,10 @@ int bpfdrv_cmd_link_create(union bpfdrv_attr *uattr)
 		}
 		ret = perf_link_create(attr, prog);
 		break;
+	case BPFDRV_PROG_TYPE_TRACING:
+		ret = attr->attach_type == prog->expected_attach_type && !attr->target_fd && !attr->flags ?
+			      bpfdrv_tracing_attach(prog, 0) : -EINVAL;
+		break;
 	default:
 		bpfdrv_warn("BPF_LINK_CREATE: program type %u, attach type %u not supported\n",
 			    prog->type, attr->attach_type);

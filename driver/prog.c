@@ -212,7 +212,61 @@ u32 bpfdrv_prog_ctx_size(u32 type)
 
 static bool prog_type_supported(u32 type)
 {
-	return type == BPFDRV_PROG_TYPE_SOCKET_FILTER || bpfdrv_prog_ctx_size(type);
+	return type == BPFDRV_PROG_TYPE_SOCKET_FILTER || type == BPFDRV_PROG_TYPE_TRACING ||
+	       bpfdrv_prog_ctx_size(type);
+}
+
+/* PROBE_MEM loads of BTF-typed programs: a faulting kernel address reads as 0. */
+static long prog_probe_read(void *dst, u64 addr, u32 size)
+{
+	return bpfdrv_read_kernel_nofault(dst, (const void *)(uintptr_t)addr, size);
+}
+
+/*
+ * A tracing program (fentry, fexit, tp_btf) names its target by BTF id, which the hook
+ * resolved (@t; NULL when the program came through the plain BPF ioctl). Checks the
+ * target as attaching would and sizes the context: one u64 per argument slot, plus the
+ * return value for fexit; a tracepoint's raw arguments for tp_btf.
+ */
+static int prog_tracing_check(struct bpfdrv_prog *prog, const struct bpfdrv_btf_target *t,
+			      struct ebpf_log *log)
+{
+	int err;
+
+	if (!t) {
+		log_append(log, "attach_btf_id %u: tracing programs need the target resolved by libbpfhook.so\n",
+			   prog->attach_btf_id);
+		bpfdrv_warn("program type tracing: load it through libbpfhook.so, which resolves attach_btf_id\n");
+		return -EINVAL;
+	}
+	prog->target = *t;
+	switch (prog->expected_attach_type) {
+	case BPFDRV_TRACE_RAW_TP:
+		err = t->kind == BPFDRV_BTF_TARGET_TRACEPOINT ? bpfdrv_tp_btf_check(prog) : -EINVAL;
+		prog->eprog.ctx_size = bpfdrv_raw_tp_ctx_size();
+		break;
+	case BPFDRV_TRACE_FENTRY:
+	case BPFDRV_TRACE_FEXIT:
+		err = t->kind == BPFDRV_BTF_TARGET_FUNC ? bpfdrv_fentry_check(prog) : -EINVAL;
+		prog->eprog.ctx_size = (t->nr_args + (prog->expected_attach_type == BPFDRV_TRACE_FEXIT)) *
+				       sizeof(u64);
+		break;
+	default:
+		bpfdrv_warn("tracing programs of attach type %u (fmod_ret, iter, lsm, ...) are not emulated\n",
+			    prog->expected_attach_type);
+		return -EINVAL;
+	}
+	if (err)
+		log_append(log, "cannot attach to '%s': %d\n", t->name, err);
+	prog->eprog.probe_read = prog_probe_read;
+	return err;
+}
+
+int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie)
+{
+	if (prog->expected_attach_type == BPFDRV_TRACE_RAW_TP)
+		return bpfdrv_tp_btf_attach(prog, cookie);
+	return bpfdrv_fentry_attach(prog, cookie);
 }
 
 static int prog_copy_log(const struct bpfdrv_prog_load_attr *attr, const struct ebpf_log *log)
@@ -262,6 +316,8 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		return -ENOMEM;
 	atomic_set(&prog->refcnt, 1);
 	prog->type = attr->prog_type;
+	prog->expected_attach_type = attr->expected_attach_type;
+	prog->attach_btf_id = attr->attach_btf_id;
 	memcpy(prog->name, attr->prog_name, sizeof(prog->name));
 	prog->gpl_compatible = license_is_gpl_compatible(license);
 	prog->insns = bpfdrv_zalloc_large((size_t)attr->insn_cnt * sizeof(struct ebpf_insn));
@@ -297,6 +353,11 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	prog->eprog.nr_helpers = nr_helpers;
 	prog->eprog.ctx_size = bpfdrv_prog_ctx_size(prog->type);
 	prog->eprog.ctx_writable = false;
+	if (prog->type == BPFDRV_PROG_TYPE_TRACING) {
+		err = prog_tracing_check(prog, bpfdrv_cmd_btf_target(uattr), &log);
+		if (err)
+			goto fail_log;
+	}
 	err = ebpf_check(&prog->eprog, &log);
 	if (err)
 		goto fail_log;

@@ -5,11 +5,13 @@
 //! when the committed header drifts.
 //!
 //! Shape of the protocol:
-//! - `/dev/bpfdrv` answers three ioctls: [`BPFDRV_IOC_HELLO`] (version handshake, must
+//! - `/dev/bpfdrv` answers four ioctls: [`BPFDRV_IOC_HELLO`] (version handshake, must
 //!   come first), [`BPFDRV_IOC_BPF`] (one bpf(2) command, its `union bpf_attr` passed
-//!   through unchanged so the module applies the kernel's own attr rules), and
+//!   through unchanged so the module applies the kernel's own attr rules),
 //!   [`BPFDRV_IOC_PERF_OPEN`] (a perf event the module emulates: tracepoint attach
-//!   points and `PERF_COUNT_SW_BPF_OUTPUT` rings).
+//!   points and `PERF_COUNT_SW_BPF_OUTPUT` rings) and [`BPFDRV_IOC_PROG_LOAD_BTF`]
+//!   (`BPF_PROG_LOAD` of fentry / fexit / tp_btf programs, with the target the hook
+//!   resolved from the BTF it serves).
 //! - Every request starts with its own size; the module rejects a size it does not know
 //!   and non-zero reserved fields with `EINVAL`.
 //! - Objects (maps, programs, BTF, emulated perf events) come back as real file
@@ -24,7 +26,7 @@
 #![allow(non_camel_case_types)]
 
 /// Bumped on any incompatible change to a request struct or ioctl.
-pub const BPFDRV_PROTOCOL_VERSION: u32 = 2;
+pub const BPFDRV_PROTOCOL_VERSION: u32 = 3;
 
 /// Name of the misc device (`/dev/bpfdrv`).
 pub const BPFDRV_DEVICE_NAME: &str = "bpfdrv";
@@ -38,6 +40,10 @@ pub const BPFDRV_IOC_HELLO: u32 = 0xC010_B501;
 pub const BPFDRV_IOC_BPF: u32 = 0xC018_B502;
 /// `_IOWR(BPFDRV_IOC_MAGIC, 3, struct bpfdrv_perf_open_req)`; returns a new fd.
 pub const BPFDRV_IOC_PERF_OPEN: u32 = 0xC028_B503;
+/// `_IOWR(BPFDRV_IOC_MAGIC, 4, struct bpfdrv_prog_load_btf_req)`: `BPF_PROG_LOAD` of a
+/// BTF-typed tracing program (fentry, fexit, tp_btf) with its target resolved; returns
+/// what bpf(2) would (since protocol 3).
+pub const BPFDRV_IOC_PROG_LOAD_BTF: u32 = 0xC098_B504;
 
 /// Version handshake. The caller sets `size` and `version`; the module fills
 /// `driver_version` (also on mismatch, then failing with `EPROTO`).
@@ -79,6 +85,45 @@ pub struct bpfdrv_perf_open_req {
     /// uprobe PMUs have dynamic type numbers only user space can read (sysfs).
     pub kind: u32,
     pub reserved: u32,
+}
+
+/// What a BTF-typed tracing program attaches to. The program names its target by a type
+/// id of the vmlinux BTF (`attach_btf_id`); the module has no BTF (old kernels have
+/// none: the hook serves a file), so the hook resolves the id and sends the result.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct bpfdrv_btf_target {
+    /// `BPFDRV_BTF_TARGET_*`.
+    pub kind: u32,
+    /// u64 slots the target's arguments fill in the program's context (a struct
+    /// argument of 9..16 bytes takes two, as in the kernel's trampolines); fexit
+    /// programs find the return value in the slot after them.
+    pub nr_args: u32,
+    /// The kernel function (fentry/fexit) or tracepoint (tp_btf), NUL-terminated.
+    pub name: [u8; 128],
+}
+
+impl Default for bpfdrv_btf_target {
+    fn default() -> Self {
+        bpfdrv_btf_target { kind: 0, nr_args: 0, name: [0; 128] }
+    }
+}
+
+/// A kernel function: fentry runs at its entry, fexit at its return.
+pub const BPFDRV_BTF_TARGET_FUNC: u32 = 1;
+/// A tracepoint: tp_btf runs with its raw arguments.
+pub const BPFDRV_BTF_TARGET_TRACEPOINT: u32 = 2;
+
+/// `bpf(BPF_PROG_LOAD, attr, attr_size)` for a program of type tracing, plus the target
+/// its `attach_btf_id` names.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_prog_load_btf_req {
+    pub size: u32,
+    pub attr_size: u32,
+    /// User pointer to the caller's `union bpf_attr`.
+    pub attr: u64,
+    pub target: bpfdrv_btf_target,
 }
 
 /// `bpfdrv_perf_open_req::kind`: dispatch on `attr.type` (tracepoint, software).
@@ -458,6 +503,7 @@ const _: () = {
     assert!(size_of::<bpfdrv_hello>() == 16);
     assert!(size_of::<bpfdrv_bpf_req>() == 24);
     assert!(size_of::<bpfdrv_perf_open_req>() == 40);
+    assert!(size_of::<bpfdrv_prog_load_btf_req>() == 152);
     assert!(size_of::<bpfdrv_raw_tp_open_attr>() == 16);
     assert!(size_of::<bpfdrv_link_update_attr>() == 16);
     assert!(size_of::<bpfdrv_link_detach_attr>() == 4);
@@ -494,5 +540,6 @@ mod tests {
             BPFDRV_IOC_PERF_OPEN,
             ioc(3, BPFDRV_IOC_MAGIC, 3, size_of::<bpfdrv_perf_open_req>())
         );
+        assert_eq!(BPFDRV_IOC_PROG_LOAD_BTF, ioc(3, BPFDRV_IOC_MAGIC, 4, size_of::<bpfdrv_prog_load_btf_req>()));
     }
 }

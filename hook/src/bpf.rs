@@ -2,10 +2,11 @@
 //!
 //! The driver applies the kernel's attr rules (size, tail zero, known commands) and
 //! answers with the kernel's errnos, so libbpf's feature probes get truthful answers;
-//! nothing is filtered or rewritten here.
+//! nothing is filtered or rewritten here. Tracing programs against the kernel's BTF
+//! (fentry, fexit, tp_btf) go with the target the hook resolved (`tracing`).
 
 use crate::driver;
-use driver_protocol::{bpfdrv_bpf_req, BPFDRV_IOC_BPF};
+use driver_protocol::{bpfdrv_bpf_req, BPFDRV_CMD_PROG_LOAD as BPF_PROG_LOAD, BPFDRV_IOC_BPF};
 
 /// The request for `bpf(cmd, attr, size)`.
 pub fn request(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> bpfdrv_bpf_req {
@@ -22,6 +23,12 @@ pub fn request(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> bpf
 
 /// `bpf(cmd, attr, size)` through the driver: its result or errno.
 pub fn call(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> Result<libc::c_long, libc::c_int> {
+    if cmd as u32 == BPF_PROG_LOAD {
+        // SAFETY: bpf(2)'s contract: attr points to size bytes.
+        if let Some(ret) = unsafe { crate::tracing::prog_load(attr, size) } {
+            return ret;
+        }
+    }
     let drv = driver::get().map_err(|u| u.errno)?;
     let mut req = request(cmd, attr, size);
     let ret = drv.ioctl(BPFDRV_IOC_BPF, &mut req);

@@ -16,6 +16,7 @@
 //! interpose the test harness's libc calls.
 
 pub mod bpf;
+pub mod btf;
 pub mod btf_extra;
 pub mod driver;
 pub mod logging;
@@ -23,6 +24,7 @@ pub mod mode;
 pub mod paths;
 pub mod perf;
 pub mod real;
+pub mod tracing;
 pub mod tracepoints;
 
 #[cfg(not(test))]

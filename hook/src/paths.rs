@@ -100,6 +100,17 @@ pub unsafe fn redirect(path: *const c_char) -> *const c_char {
     }
 }
 
+/// The kernel BTF as tools see it: the real file when the kernel has one, else what the
+/// hook serves in its place (the replacement plus the types added to it).
+pub fn served_btf() -> Option<&'static [u8]> {
+    static REAL: OnceLock<Option<Vec<u8>>> = OnceLock::new();
+    let virt = virtual_path();
+    if real::exists(virt) {
+        return REAL.get_or_init(|| std::fs::read(virt.to_str().ok()?).ok()).as_deref();
+    }
+    crate::btf_extra::served_blob(replacement()).map(|(b, _)| b)
+}
+
 fn decide(virt: &CStr, repl: &'static CStr) -> Option<&'static CStr> {
     if real::exists(virt) {
         return None;

@@ -1,0 +1,180 @@
+//! A reader for raw (little-endian) BTF: enough to find types by id or by name and to
+//! read function prototypes. The hook resolves the BTF ids tracing programs name
+//! (`attach_btf_id`) against the BTF it serves, because the driver has no BTF.
+
+use std::collections::HashMap;
+
+pub const MAGIC: u16 = 0xeb9f;
+pub const KIND_INT: u32 = 1;
+pub const KIND_PTR: u32 = 2;
+pub const KIND_ARRAY: u32 = 3;
+pub const KIND_STRUCT: u32 = 4;
+pub const KIND_UNION: u32 = 5;
+pub const KIND_ENUM: u32 = 6;
+pub const KIND_TYPEDEF: u32 = 8;
+pub const KIND_VOLATILE: u32 = 9;
+pub const KIND_CONST: u32 = 10;
+pub const KIND_RESTRICT: u32 = 11;
+pub const KIND_FUNC: u32 = 12;
+pub const KIND_FUNC_PROTO: u32 = 13;
+pub const KIND_VAR: u32 = 14;
+pub const KIND_DATASEC: u32 = 15;
+pub const KIND_DECL_TAG: u32 = 17;
+pub const KIND_TYPE_TAG: u32 = 18;
+pub const KIND_ENUM64: u32 = 19;
+
+pub fn u32_at(b: &[u8], off: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(off..off + 4)?.try_into().ok()?))
+}
+
+/// One type: its header words and where its kind-specific data starts.
+#[derive(Clone, Copy, Debug)]
+pub struct Type {
+    pub name_off: u32,
+    pub kind: u32,
+    pub vlen: u32,
+    /// `size` or `type`, by kind.
+    pub size_or_type: u32,
+    /// Offset of the data after the 12-byte header, in the type section.
+    pub extra: usize,
+}
+
+/// Parsed raw BTF: header fields and an index of types (id 1 is `types[0]`).
+pub struct Btf<'a> {
+    pub raw: &'a [u8],
+    pub hdr_len: usize,
+    pub types_sec: &'a [u8],
+    pub strings: &'a [u8],
+    pub types: Vec<Type>,
+}
+
+/// Bytes of kind-specific data after a type's header.
+fn extra_len(kind: u32, vlen: u32) -> Option<usize> {
+    let v = vlen as usize;
+    Some(match kind {
+        KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+        KIND_ARRAY => 12,
+        KIND_STRUCT | KIND_UNION | KIND_DATASEC => 12 * v,
+        KIND_ENUM | KIND_FUNC_PROTO => 8 * v,
+        KIND_ENUM64 => 12 * v,
+        KIND_PTR | 7 /* FWD */ | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_FUNC
+        | 16 /* FLOAT */ | KIND_TYPE_TAG => 0,
+        _ => return None,
+    })
+}
+
+impl<'a> Btf<'a> {
+    pub fn parse(raw: &'a [u8]) -> Option<Btf<'a>> {
+        if raw.len() < 24 || u16::from_le_bytes([raw[0], raw[1]]) != MAGIC {
+            return None;
+        }
+        let hdr_len = u32_at(raw, 4)? as usize;
+        let (type_off, type_len) = (u32_at(raw, 8)? as usize, u32_at(raw, 12)? as usize);
+        let (str_off, str_len) = (u32_at(raw, 16)? as usize, u32_at(raw, 20)? as usize);
+        let types_sec = raw.get(hdr_len + type_off..hdr_len + type_off + type_len)?;
+        let strings = raw.get(hdr_len + str_off..hdr_len + str_off + str_len)?;
+        let mut types = Vec::new();
+        let mut off = 0;
+        while off < types_sec.len() {
+            let info = u32_at(types_sec, off + 4)?;
+            let (kind, vlen) = ((info >> 24) & 0x1f, info & 0xffff);
+            types.push(Type { name_off: u32_at(types_sec, off)?, kind, vlen, size_or_type: u32_at(types_sec, off + 8)?, extra: off + 12 });
+            off += 12 + extra_len(kind, vlen)?;
+        }
+        Some(Btf { raw, hdr_len, types_sec, strings, types })
+    }
+
+    pub fn get(&self, id: u32) -> Option<&Type> {
+        self.types.get((id as usize).checked_sub(1)?)
+    }
+
+    pub fn str_at(&self, off: u32) -> &'a str {
+        let s = self.strings.get(off as usize..).unwrap_or_default();
+        let end = s.iter().position(|&b| b == 0).unwrap_or(s.len());
+        std::str::from_utf8(&s[..end]).unwrap_or("")
+    }
+
+    pub fn name(&self, t: &Type) -> &'a str {
+        self.str_at(t.name_off)
+    }
+
+    /// Ids of the named types of `kind`, by name (the first of each name).
+    pub fn index(&self, kind: u32) -> HashMap<&'a str, u32> {
+        let mut m = HashMap::new();
+        for (i, t) in self.types.iter().enumerate() {
+            if t.kind == kind && t.name_off != 0 {
+                m.entry(self.name(t)).or_insert(i as u32 + 1);
+            }
+        }
+        m
+    }
+
+    /// Parameter type ids of a FUNC_PROTO.
+    pub fn params(&self, proto: &Type) -> Vec<u32> {
+        (0..proto.vlen as usize).filter_map(|i| u32_at(self.types_sec, proto.extra + 8 * i + 4)).collect()
+    }
+
+    /// Size in bytes of type `id` (through typedefs and qualifiers); pointers are 8.
+    pub fn size_of(&self, mut id: u32) -> Option<u32> {
+        for _ in 0..32 {
+            let t = self.get(id)?;
+            match t.kind {
+                KIND_INT | KIND_STRUCT | KIND_UNION | KIND_ENUM | KIND_ENUM64 | 16 => return Some(t.size_or_type),
+                KIND_PTR => return Some(8),
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => id = t.size_or_type,
+                KIND_ARRAY => {
+                    let (elem, n) = (u32_at(self.types_sec, t.extra)?, u32_at(self.types_sec, t.extra + 8)?);
+                    return self.size_of(elem)?.checked_mul(n);
+                }
+                _ => return None,
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    /// Raw BTF from type records and a string section.
+    pub fn build(types: &[u8], strings: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&MAGIC.to_le_bytes());
+        b.push(1);
+        b.push(0);
+        for v in [24u32, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(types);
+        b.extend_from_slice(strings);
+        b
+    }
+
+    pub fn rec(out: &mut Vec<u8>, words: &[u32]) {
+        for w in words {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    #[test]
+    fn finds_types_and_prototypes() {
+        // 1 int, 2 ptr -> 1, 3 proto(int a, int *b) -> int, 4 func "f" -> 3
+        let strings = b"\0int\0a\0b\0f\0";
+        let mut t = Vec::new();
+        rec(&mut t, &[1, KIND_INT << 24, 4, 32]);
+        rec(&mut t, &[0, KIND_PTR << 24, 1]);
+        rec(&mut t, &[0, KIND_FUNC_PROTO << 24 | 2, 1, 5, 1, 7, 2]);
+        rec(&mut t, &[9, KIND_FUNC << 24, 3]);
+        let raw = build(&t, strings);
+        let btf = Btf::parse(&raw).unwrap();
+        assert_eq!(btf.types.len(), 4);
+        let f = btf.index(KIND_FUNC)["f"];
+        assert_eq!(f, 4);
+        let proto = btf.get(btf.get(f).unwrap().size_or_type).unwrap();
+        assert_eq!(btf.params(proto), vec![1, 2]);
+        assert_eq!(btf.size_of(1), Some(4));
+        assert_eq!(btf.size_of(2), Some(8));
+        assert!(Btf::parse(b"not btf, but long enough to read").is_none());
+    }
+}
