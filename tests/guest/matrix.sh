@@ -144,6 +144,11 @@ run_tool() {
     usleep 500000
     wl_$name > /tmp/m.wl 2>&1
     sleep "$settle"
+    # Under the shim: the programs the tool has loaded (which path it took: fentry or kprobe, ...).
+    if [ -r /sys/kernel/debug/bpfdrv/stats ]; then
+        grep '^prog ' /sys/kernel/debug/bpfdrv/stats > /tmp/m.progs
+        show "$name.progs" /tmp/m.progs
+    fi
     stop $pid 30
     result "$name.exit" "$exit_status"
     result "$name.load_secs" "$(echo "$t0 $t1" | awk '{printf "%.1f", $2 - $1}')"

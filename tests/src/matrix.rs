@@ -155,6 +155,35 @@ pub struct ToolRun {
     pub driver_log: String,
     /// `$MTX_PID` of the tool's setup (the traced process), if it has one.
     pub pid: Option<String>,
+    /// Under the shim: the driver's `prog ...` stats lines while the tool was attached.
+    pub progs: String,
+}
+
+/// The kinds of the programs a tool had loaded under the shim, with counts
+/// ("fentry ×3, kprobe ×1"), from the driver's stats (type and BPF_TRACE_* attach).
+pub fn loaded_kinds(run: &ToolRun) -> String {
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for line in run.progs.lines() {
+        let field = |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u32>().ok());
+        let kind = match (field("type="), field("attach=")) {
+            (Some(2), _) => "kprobe",
+            (Some(5), _) => "tracepoint",
+            (Some(7), _) => "perf_event",
+            (Some(17), _) => "raw_tp",
+            (Some(26), Some(23)) => "tp_btf",
+            (Some(26), Some(24)) => "fentry",
+            (Some(26), Some(25)) => "fexit",
+            _ => "other",
+        };
+        *kinds.entry(kind).or_default() += 1;
+    }
+    kinds.iter().map(|(k, n)| format!("{k} ×{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Took the BTF-typed path (fentry, fexit or tp_btf) under the shim.
+pub fn took_btf_path(run: &ToolRun) -> bool {
+    let k = loaded_kinds(run);
+    k.contains("fentry") || k.contains("fexit") || k.contains("tp_btf")
 }
 
 /// The tools' runs on one kernel, by name.
@@ -288,6 +317,7 @@ pub fn parse(run: &GuestRun, tools: &[&Tool]) -> Runs {
                 kernel_problem: run.section(&format!("{n}.dmesg-problem")).map(|s| s.lines().next().unwrap_or("kernel bug").to_string()),
                 driver_log: run.section(&format!("{n}.driver-log")).unwrap_or_default(),
                 pid: run.value(&format!("{n}.pid")),
+                progs: run.section(&format!("{n}.progs")).unwrap_or_default(),
             },
         );
     }
@@ -525,7 +555,7 @@ pub fn judge(tool: &Tool, native: Option<&ToolRun>, shim: Option<&ToolRun>) -> V
         let b = blockers(shim);
         let mut by = if b.is_empty() { String::new() } else { format!("driver lacks {}; ", b.join(", ")) };
         if d.contains("failed to find kernel BTF type ID") || b.iter().any(|x| x == "program type tracing") {
-            by.push_str("needs BTF-typed tracing programs (tp_btf / fentry emulation, not implemented yet) and has no kprobe / raw_tp fallback");
+            by.push_str("needs BTF-typed tracing programs (tp_btf / fentry) and has no kprobe / raw_tp fallback");
             by.push_str(if d.contains("failed to find kernel BTF type ID") {
                 " (for tp_btf libbpf wants btf_trace_* types, absent from a kernel built without CONFIG_BPF_EVENTS); "
             } else {
@@ -667,8 +697,20 @@ impl Report<'_> {
              **attach only**: the guests cannot produce the tool's events; it loads, attaches and exits as natively.\n\
              - **n/a**: the tool cannot work in these guests, natively either (reason given).\n\
              - *programs*: the program kinds in the tool's embedded BPF object (ELF section prefixes); libbpf-tools \
-             pick among them at run time (fentry when the kernel can attach it, else kprobe, ...).\n\n",
+             pick among them at run time (fentry when the kernel can attach it, else kprobe, ...). \
+             *loaded under the shim*: the kinds of the programs the tool had loaded while attached (the driver's statistics), \
+             i.e. the path it took.\n\n",
         );
+        let btf_path: Vec<&str> = v
+            .iter()
+            .filter(|(t, verdict)| matches!(verdict, Verdict::Pass | Verdict::PassAttachOnly(_)) && self.shim.get(t.name).is_some_and(took_btf_path))
+            .map(|(t, _)| t.name)
+            .collect();
+        m.push_str(&format!(
+            "**{} tools passed on their fentry / fexit / tp_btf path** under the shim: {}.\n\n",
+            btf_path.len(),
+            btf_path.join(", ")
+        ));
         let mut by: BTreeMap<String, Vec<&str>> = BTreeMap::new();
         for (t, verdict) in &v {
             if let (Verdict::Fail(_), Some(r)) = (verdict, self.shim.get(t.name)) {
@@ -684,7 +726,7 @@ impl Report<'_> {
             }
             m.push('\n');
         }
-        m.push_str("| tool | result | programs | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|\n");
+        m.push_str("| tool | result | programs | loaded under the shim | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|---|\n");
         for (t, verdict) in &v {
             let (res, why) = match verdict {
                 Verdict::Pass => ("pass", String::new()),
@@ -694,11 +736,13 @@ impl Report<'_> {
             };
             let kinds = program_kinds(Path::new(&format!("/usr/sbin/{}", t.name))).join(", ");
             let secs = |r: Option<&ToolRun>| r.and_then(|r| r.load_secs).map(|s| format!("{s:.1}")).unwrap_or_else(|| "–".into());
+            let loaded = self.shim.get(t.name).map(loaded_kinds).unwrap_or_default();
             m.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
                 t.name,
                 res,
                 kinds,
+                loaded,
                 why.replace('\n', " "),
                 secs(self.shim.get(t.name)),
                 secs(self.native.get(t.name))
@@ -732,6 +776,7 @@ pub fn load_cache(side: Side) -> Runs {
                     kernel_problem: v.get("kernel_problem").and_then(|x| x.as_str()).map(str::to_string),
                     driver_log: s(v, "driver_log"),
                     pid: v.get("pid").and_then(|x| x.as_str()).map(str::to_string),
+                    progs: s(v, "progs"),
                 },
             )
         })
@@ -752,6 +797,7 @@ pub fn merge_cache(side: Side, runs: &Runs) -> Runs {
                     "stderr": r.stderr, "workload": r.workload, "kernel_problem": r.kernel_problem,
                     "driver_log": r.driver_log,
                     "pid": r.pid,
+                    "progs": r.progs,
                 }),
             )
         })

@@ -97,6 +97,17 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
     let (native, shim) = (run("81", "10:00:00 1       81      1342"), run("93", "10:00:01 0       93      1201"));
     assert_eq!(matrix::judge(gc, Some(&native), Some(&shim)), Verdict::Pass);
     assert!(matches!(matrix::judge(gc, Some(&native), Some(&run("93", ""))), Verdict::Fail(_)));
+    // The path a tool took, from the driver's statistics.
+    let loaded = matrix::ToolRun {
+        progs: "prog id=4 name=vfs_read type=26 attach=24 target=vfs_read runs=9\n\
+                prog id=5 name=vfs_read_ret type=26 attach=25 target=vfs_read runs=9\n\
+                prog id=6 name=x type=2 attach=0 target=- runs=0\n"
+            .into(),
+        ..Default::default()
+    };
+    assert_eq!(matrix::loaded_kinds(&loaded), "fentry ×1, fexit ×1, kprobe ×1");
+    assert!(matrix::took_btf_path(&loaded));
+    assert!(!matrix::took_btf_path(&ok));
     // Program kinds come from the BPF object embedded in the binary.
     if std::path::Path::new("/usr/sbin/opensnoop").exists() {
         let kinds = matrix::program_kinds(std::path::Path::new("/usr/sbin/opensnoop"));
