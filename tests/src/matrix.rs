@@ -133,8 +133,12 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 /// The fast subset in the default test suite: one boot per kernel, representative tools
-/// (syscall, sched, signal, sock and block tracepoints; per-CPU maps; raw tracepoints).
-pub const FAST: &[&str] = &["execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat"];
+/// (syscall, sched, signal, sock and block tracepoints; per-CPU maps; tp_btf, fentry and
+/// fexit programs).
+pub const FAST: &[&str] = &[
+    "execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat",
+    "vfsstat", "bitesize", "fsdist",
+];
 
 pub fn tool(name: &str) -> Option<&'static Tool> {
     TOOLS.iter().find(|t| t.name == name)

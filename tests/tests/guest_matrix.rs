@@ -11,8 +11,15 @@ use bpfcompat_tests::require;
 
 /// Tools of the fast subset that must pass today. A tool that starts passing is reported
 /// (add it here); one that stops passing fails the test.
-const MUST_PASS: &[&str] =
-    &["execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat"];
+const MUST_PASS: &[&str] = &[
+    "execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat",
+    "vfsstat", "bitesize", "fsdist",
+];
+
+/// Tools that prefer BTF-typed programs when the kernel can attach them: under the shim
+/// they must have loaded tp_btf (runqlat, bitesize) or fentry / fexit (vfsstat, fsdist)
+/// programs, not their kprobe / raw_tp fallback.
+const MUST_TAKE_BTF_PATH: &[&str] = &["runqlat", "bitesize", "vfsstat", "fsdist"];
 
 #[test]
 fn fast_matrix_subset_matches_native_ebpf() {
@@ -49,6 +56,12 @@ fn fast_matrix_subset_matches_native_ebpf() {
             (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
             (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
             (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
+        }
+        if MUST_TAKE_BTF_PATH.contains(&t.name) {
+            let run = shim_runs.get(t.name);
+            if !run.is_some_and(matrix::took_btf_path) {
+                problems.push(format!("{}: did not take its fentry / tp_btf path; loaded {:?}", t.name, run.map(matrix::loaded_kinds)));
+            }
         }
     }
     assert!(
