@@ -273,6 +273,20 @@ static inline u32 bpfdrv_kernel_stack(u64 *ips, u32 max)
 #endif
 }
 
+/* Whether @addr is in this module's core text (its own frames in a captured stack). */
+static inline bool bpfdrv_in_module_text(unsigned long addr)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	const struct module_memory *m = &THIS_MODULE->mem[MOD_TEXT];
+
+	return addr - (unsigned long)m->base < m->size;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(4, 5, 0)
+	return addr - (unsigned long)THIS_MODULE->core_layout.base < THIS_MODULE->core_layout.text_size;
+#else
+	return addr - (unsigned long)THIS_MODULE->module_core < THIS_MODULE->core_text_size;
+#endif
+}
+
 /* Wait until no CPU can still be inside a program run or a probe handler. */
 static inline void bpfdrv_synchronize(void)
 {

@@ -33,9 +33,19 @@ u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max)
 {
 	struct pt_regs *regs = ENV(run)->regs;
 
+	u32 n, skip = 0;
+
 	if (regs && user_mode(regs))
 		return 0;
-	return bpfdrv_kernel_stack(ips, max);
+	/*
+	 * The capture starts in this module (helper, engine, probe handler): drop those
+	 * frames so the stack starts where the probe fired, as the kernel's does.
+	 */
+	n = bpfdrv_kernel_stack(ips, max);
+	while (skip < n && bpfdrv_in_module_text(ips[skip]))
+		skip++;
+	memmove(ips, ips + skip, (n - skip) * sizeof(*ips));
+	return n - skip;
 }
 
 u64 bpfdrv_h_get_stackid(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 a4, u64 a5)
