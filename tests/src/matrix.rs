@@ -137,7 +137,7 @@ pub const TOOLS: &[Tool] = &[
 /// fexit programs).
 pub const FAST: &[&str] = &[
     "execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat",
-    "vfsstat", "bitesize", "fsdist",
+    "vfsstat", "bitesize", "fsdist", "tcpconnlat",
 ];
 
 pub fn tool(name: &str) -> Option<&'static Tool> {
@@ -188,6 +188,15 @@ pub fn loaded_kinds(run: &ToolRun) -> String {
 pub fn took_btf_path(run: &ToolRun) -> bool {
     let k = loaded_kinds(run);
     k.contains("fentry") || k.contains("fexit") || k.contains("tp_btf")
+}
+
+/// A BTF-typed program (type tracing) ran under the shim while the tool was attached:
+/// its stats line counts runs > 0 (loaded is not enough: the workload must reach it).
+pub fn btf_program_ran(run: &ToolRun) -> bool {
+    run.progs.lines().any(|line| {
+        let field = |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u64>().ok());
+        field("type=") == Some(26) && field("runs=").is_some_and(|n| n > 0)
+    })
 }
 
 /// The tools' runs on one kernel, by name.

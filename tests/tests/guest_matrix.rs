@@ -13,13 +13,13 @@ use bpfcompat_tests::require;
 /// (add it here); one that stops passing fails the test.
 const MUST_PASS: &[&str] = &[
     "execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat",
-    "vfsstat", "bitesize", "fsdist",
+    "vfsstat", "bitesize", "fsdist", "tcpconnlat",
 ];
 
 /// Tools that prefer BTF-typed programs when the kernel can attach them: under the shim
-/// they must have loaded tp_btf (runqlat, bitesize) or fentry / fexit (vfsstat, fsdist)
-/// programs, not their kprobe / raw_tp fallback.
-const MUST_TAKE_BTF_PATH: &[&str] = &["runqlat", "bitesize", "vfsstat", "fsdist"];
+/// they must have loaded tp_btf (runqlat, bitesize) or fentry / fexit (vfsstat, fsdist,
+/// tcpconnlat) programs, not their kprobe / raw_tp fallback, and those must have run.
+const MUST_TAKE_BTF_PATH: &[&str] = &["runqlat", "bitesize", "vfsstat", "fsdist", "tcpconnlat"];
 
 #[test]
 fn fast_matrix_subset_matches_native_ebpf() {
@@ -61,6 +61,8 @@ fn fast_matrix_subset_matches_native_ebpf() {
             let run = shim_runs.get(t.name);
             if !run.is_some_and(matrix::took_btf_path) {
                 problems.push(format!("{}: did not take its fentry / tp_btf path; loaded {:?}", t.name, run.map(matrix::loaded_kinds)));
+            } else if !run.is_some_and(matrix::btf_program_ran) {
+                problems.push(format!("{}: its fentry / tp_btf programs never ran", t.name));
             }
         }
     }
@@ -120,6 +122,9 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
     };
     assert_eq!(matrix::loaded_kinds(&loaded), "fentry ×1, fexit ×1, kprobe ×1");
     assert!(matrix::took_btf_path(&loaded));
+    assert!(matrix::btf_program_ran(&loaded));
+    let idle = matrix::ToolRun { progs: "prog id=4 name=vfs_read type=26 attach=24 target=vfs_read runs=0\n".into(), ..Default::default() };
+    assert!(matrix::took_btf_path(&idle) && !matrix::btf_program_ran(&idle), "loaded but never ran");
     assert!(!matrix::took_btf_path(&ok));
     // Program kinds come from the BPF object embedded in the binary.
     if std::path::Path::new("/usr/sbin/opensnoop").exists() {
