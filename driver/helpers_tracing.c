@@ -44,6 +44,20 @@ u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max)
 	n = bpfdrv_kernel_stack(ips, max);
 	while (skip < n && bpfdrv_in_module_text(ips[skip]))
 		skip++;
+	/*
+	 * A probe with registers (kprobe, fentry): the kernel unwinds from them, so the stack
+	 * starts at the probed instruction; drop the probe machinery above it (int3 or ftrace
+	 * handler frames) when the unwinder passed through it.
+	 */
+	if (regs) {
+		u32 i;
+
+		for (i = skip; i < n; i++)
+			if (ips[i] == instruction_pointer(regs)) {
+				skip = i;
+				break;
+			}
+	}
 	memmove(ips, ips + skip, (n - skip) * sizeof(*ips));
 	return n - skip;
 }
