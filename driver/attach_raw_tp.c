@@ -54,6 +54,7 @@ static void raw_tp_release(struct bpfdrv_link *link)
 
 static const struct bpfdrv_link_ops raw_tp_link_ops = {
 	.name = "raw_tracepoint",
+	.type = 1, /* BPF_LINK_TYPE_RAW_TRACEPOINT */
 	.release = raw_tp_release,
 };
 

@@ -34,13 +34,59 @@ union bpfdrv_attr {
 	struct bpfdrv_raw_tp_open_attr raw_tp;
 	struct bpfdrv_link_update_attr link_update;
 	struct bpfdrv_link_detach_attr link_detach;
+	struct bpfdrv_get_id_attr get_id;
 	u8 raw[BPFDRV_ATTR_SIZE];
 };
 
 /* ---- anonymous-inode objects (object.c) ---- */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);
+/* The same, setting *@filep before the fd becomes visible (objects that are their file). */
+int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
+		       struct file **filep);
 /* The object behind @fd if it was created with @fops, with a reference taken by @get. */
 void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *));
+
+/* ---- object ids (obj_id.c) ---- */
+struct bpfdrv_link;
+enum bpfdrv_id_kind { BPFDRV_ID_PROG, BPFDRV_ID_MAP, BPFDRV_ID_LINK, BPFDRV_ID_BTF, BPFDRV_ID_KINDS };
+/* A new id for @obj (a map, a prog, or the struct file of a link / BTF object), or -errno. */
+int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj);
+/* Before the object is freed (0: nothing to do). */
+void bpfdrv_id_remove(enum bpfdrv_id_kind kind, u32 id);
+void bpfdrv_ids_exit(void);
+int bpfdrv_cmd_prog_get_next_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_get_next_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_link_get_next_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_btf_get_next_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_prog_get_fd_by_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_map_get_fd_by_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_link_get_fd_by_id(union bpfdrv_attr *attr);
+int bpfdrv_cmd_btf_get_fd_by_id(union bpfdrv_attr *attr);
+/* For GET_FD_BY_ID: a reference unless the count is zero; a new fd owning it. */
+bool bpfdrv_prog_tryget(void *prog);
+int bpfdrv_prog_new_fd(void *prog);
+bool bpfdrv_map_tryget(void *map);
+int bpfdrv_map_new_fd(void *map);
+bool bpfdrv_link_tryget(void *link);
+int bpfdrv_link_new_fd_by_id(void *link);
+bool bpfdrv_btf_tryget(void *btf);
+int bpfdrv_btf_new_fd_by_id(void *btf);
+struct bpfdrv_link *bpfdrv_link_from_file(struct file *file);
+const void *bpfdrv_btf_from_file(struct file *file, u32 *size, u32 *id);
+void bpfdrv_prog_calc_tag(const struct ebpf_insn *insns, u32 cnt, u8 tag[8]);
+/*
+ * /proc/<pid>/fdinfo/<fd> lines the kernel prints for its bpf objects (fdinfo.c), so
+ * tools reading them (bpftool, libbpf on old kernels) see the same text.
+ */
+struct seq_file;
+void bpfdrv_map_show_fdinfo(struct seq_file *m, struct file *file);
+void bpfdrv_prog_show_fdinfo(struct seq_file *m, struct file *file);
+void bpfdrv_link_show_fdinfo(struct seq_file *m, struct file *file);
+int bpfdrv_map_show_fdinfo_int(struct seq_file *m, struct file *file);
+int bpfdrv_prog_show_fdinfo_int(struct seq_file *m, struct file *file);
+int bpfdrv_link_show_fdinfo_int(struct seq_file *m, struct file *file);
+/* Another descriptor for @file, owning the caller's file reference (dropped on failure). */
+int bpfdrv_file_new_fd(struct file *file);
 
 /* ---- maps (map.c + one file per map type) ---- */
 struct bpfdrv_map;
@@ -90,6 +136,9 @@ struct bpfdrv_map_ops {
 struct bpfdrv_map {
 	const struct bpfdrv_map_ops *ops;
 	atomic_t refcnt;
+	/* Open files of the map: release_uref runs when the last one closes. */
+	atomic_t usercnt;
+	u32 id;
 	u32 map_type, key_size, value_size, max_entries, map_flags;
 	char name[16];
 	struct mutex freeze_mutex;
@@ -142,7 +191,10 @@ int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *attr);
 /* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
 struct bpfdrv_prog {
 	atomic_t refcnt;
-	u32 type;
+	u32 type, id;
+	u8 tag[8];
+	u64 load_time; /* ns since boot, as the kernel's */
+	u32 uid;
 	char name[16];
 	struct ebpf_prog eprog;
 	struct ebpf_insn *insns;
@@ -302,6 +354,7 @@ struct bpfdrv_link;
 
 struct bpfdrv_link_ops {
 	const char *name;
+	u32 type; /* Linux's enum bpf_link_type, for link info and fdinfo */
 	/* Detach from the attach point; the program reference is dropped by link.c. */
 	void (*release)(struct bpfdrv_link *link);
 	/* Optional, as in the kernel: without them LINK_DETACH is EOPNOTSUPP, LINK_UPDATE EINVAL. */
@@ -313,6 +366,8 @@ struct bpfdrv_link {
 	const struct bpfdrv_link_ops *ops;
 	struct bpfdrv_prog *prog;
 	void *priv;
+	u32 id;
+	struct file *file;
 };
 
 /* A link fd owning @prog's reference (dropped on failure too). */

@@ -196,6 +196,7 @@ static void __exit bpfdrv_exit(void)
 	misc_deregister(&bpfdrv_misc);
 	bpfdrv_stats_exit();
 	bpfdrv_prog_run_exit();
+	bpfdrv_ids_exit();
 	pr_info(BPFDRV_LOG_PREFIX "unloaded\n");
 }
 

@@ -622,4 +622,84 @@ struct bpfdrv_insn {
   int32_t imm;
 };
 
+/**
+ * `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
+ * map_id / btf_id / link_id (one union member in Linux).
+ */
+struct bpfdrv_get_id_attr {
+  uint32_t id;
+  uint32_t next_id;
+  uint32_t open_flags;
+};
+
+/**
+ * Linux's `struct bpf_prog_info` (6.1 layout). `gpl_compatible` is bit 0 of `flags`.
+ */
+struct bpfdrv_prog_info {
+  uint32_t type_;
+  uint32_t id;
+  uint8_t tag[8];
+  uint32_t jited_prog_len;
+  uint32_t xlated_prog_len;
+  uint64_t jited_prog_insns;
+  uint64_t xlated_prog_insns;
+  uint64_t load_time;
+  uint32_t created_by_uid;
+  uint32_t nr_map_ids;
+  uint64_t map_ids;
+  uint8_t name[16];
+  uint32_t ifindex;
+  uint32_t flags;
+  uint64_t netns_dev;
+  uint64_t netns_ino;
+  uint32_t nr_jited_ksyms;
+  uint32_t nr_jited_func_lens;
+  uint64_t jited_ksyms;
+  uint64_t jited_func_lens;
+  uint32_t btf_id;
+  uint32_t func_info_rec_size;
+  uint64_t func_info;
+  uint32_t nr_func_info;
+  uint32_t nr_line_info;
+  uint64_t line_info;
+  uint64_t jited_line_info;
+  uint32_t nr_jited_line_info;
+  uint32_t line_info_rec_size;
+  uint32_t jited_line_info_rec_size;
+  uint32_t nr_prog_tags;
+  uint64_t prog_tags;
+  uint64_t run_time_ns;
+  uint64_t run_cnt;
+  uint64_t recursion_misses;
+  uint32_t verified_insns;
+  uint32_t attach_btf_obj_id;
+  uint32_t attach_btf_id;
+  uint32_t pad;
+};
+
+/**
+ * Linux's `struct bpf_btf_info` (6.1 layout).
+ */
+struct bpfdrv_btf_info {
+  uint64_t btf;
+  uint32_t btf_size;
+  uint32_t id;
+  uint64_t name;
+  uint32_t name_len;
+  uint32_t kernel_btf;
+};
+
+/**
+ * Linux's `struct bpf_link_info` (6.1 layout): type, id, prog_id and the per-type
+ * union (raw_tracepoint: tp_name pointer + length; tracing: attach_type,
+ * target_obj_id, target_btf_id), 32 bytes.
+ */
+struct bpfdrv_link_info {
+  uint32_t type_;
+  uint32_t id;
+  uint32_t prog_id;
+  uint32_t pad;
+  uint64_t u[4];
+};
+
 #endif  /* BPFDRV_PROTOCOL_H */

@@ -24,13 +24,15 @@ struct btf_header {
 
 struct bpfdrv_btf {
 	void *data;
-	u32 size;
+	u32 size, id;
+	struct file *file;
 };
 
 static int bpfdrv_btf_release(struct inode *inode, struct file *file)
 {
 	struct bpfdrv_btf *btf = file->private_data;
 
+	bpfdrv_id_remove(BPFDRV_ID_BTF, btf->id);
 	bpfdrv_free_large(btf->data);
 	kfree(btf);
 	bpfdrv_stats_obj(BPFDRV_STAT_BTF, -1);
@@ -84,9 +86,14 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 	if (err)
 		goto fail;
 	bpfdrv_stats_obj(BPFDRV_STAT_BTF, 1);
-	fd = bpfdrv_new_fd("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC);
+	fd = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf);
+	if (fd > 0) {
+		btf->id = fd;
+		fd = bpfdrv_new_fd_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
+	}
 	if (fd >= 0)
 		return fd;
+	bpfdrv_id_remove(BPFDRV_ID_BTF, btf->id);
 	bpfdrv_stats_obj(BPFDRV_STAT_BTF, -1);
 	err = fd;
 fail:
@@ -94,4 +101,30 @@ fail:
 		bpfdrv_free_large(btf->data);
 	kfree(btf);
 	return err;
+}
+
+/* Called under the id lock: the file is released only after its id is removed. */
+bool bpfdrv_btf_tryget(void *obj)
+{
+	struct bpfdrv_btf *btf = obj;
+
+	return btf->file && bpfdrv_file_tryget(btf->file);
+}
+
+int bpfdrv_btf_new_fd_by_id(void *obj)
+{
+	return bpfdrv_file_new_fd(((struct bpfdrv_btf *)obj)->file);
+}
+
+/* BPF_OBJ_GET_INFO_BY_FD on a BTF fd: id, size and (if room) the blob. NULL: not BTF. */
+const void *bpfdrv_btf_from_file(struct file *file, u32 *size, u32 *id)
+{
+	struct bpfdrv_btf *btf;
+
+	if (file->f_op != &bpfdrv_btf_fops)
+		return NULL;
+	btf = file->private_data;
+	*size = btf->size;
+	*id = btf->id;
+	return btf->data;
 }

@@ -552,4 +552,21 @@ static inline struct inode *bpfdrv_path_inode(const struct path *path)
 }
 
 
+/* A reference on a file unless its count already dropped to zero (it is being released). */
+static inline bool bpfdrv_file_tryget(struct file *file)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+	return file_ref_get(&file->f_ref);
+#else
+	return atomic_long_inc_not_zero(&file->f_count);
+#endif
+}
+
+/* file_operations.show_fdinfo: 3.8+; its return type became void in 4.14 (int before). */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 14, 0)
+#define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn,
+#else
+#define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn##_int,
+#endif
+
 #endif /* BPFDRV_COMPAT_H */

@@ -17,6 +17,7 @@ static int link_release(struct inode *inode, struct file *file)
 {
 	struct bpfdrv_link *link = file->private_data;
 
+	bpfdrv_id_remove(BPFDRV_ID_LINK, link->id);
 	link->ops->release(link);
 	bpfdrv_prog_put(link->prog);
 	kfree(link);
@@ -26,6 +27,7 @@ static int link_release(struct inode *inode, struct file *file)
 
 static const struct file_operations bpfdrv_link_fops = {
 	.owner = THIS_MODULE,
+	BPFDRV_SHOW_FDINFO(bpfdrv_link_show_fdinfo)
 	.release = link_release,
 	.llseek = noop_llseek,
 };
@@ -44,14 +46,37 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	link->prog = prog;
 	link->priv = priv;
 	bpfdrv_stats_obj(BPFDRV_STAT_LINK, 1);
-	fd = bpfdrv_new_fd("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC);
+	fd = bpfdrv_id_alloc(BPFDRV_ID_LINK, link);
+	if (fd > 0) {
+		link->id = fd;
+		fd = bpfdrv_new_fd_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC, &link->file);
+	}
 	if (fd < 0) {
+		bpfdrv_id_remove(BPFDRV_ID_LINK, link->id);
 		bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);
 		ops->release(link);
 		bpfdrv_prog_put(prog);
 		kfree(link);
 	}
 	return fd;
+}
+
+/* Called under the id lock: the file is released only after its id is removed. */
+bool bpfdrv_link_tryget(void *obj)
+{
+	struct bpfdrv_link *link = obj;
+
+	return link->file && bpfdrv_file_tryget(link->file);
+}
+
+int bpfdrv_link_new_fd_by_id(void *obj)
+{
+	return bpfdrv_file_new_fd(((struct bpfdrv_link *)obj)->file);
+}
+
+struct bpfdrv_link *bpfdrv_link_from_file(struct file *file)
+{
+	return file->f_op == &bpfdrv_link_fops ? file->private_data : NULL;
 }
 
 /* The link behind @fd with a file reference, or EBADF / EINVAL as the kernel's bpf_link_get_from_fd. */
@@ -81,6 +106,7 @@ static void perf_link_release(struct bpfdrv_link *link)
 
 static const struct bpfdrv_link_ops perf_link_ops = {
 	.name = "perf_event",
+	.type = 7, /* BPF_LINK_TYPE_PERF_EVENT */
 	.release = perf_link_release,
 };
 

@@ -39,6 +39,7 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 {
 	map->ops = ops;
 	atomic_set(&map->refcnt, 1);
+	atomic_set(&map->usercnt, 1);
 	map->map_type = attr->map_type;
 	map->key_size = attr->key_size;
 	map->value_size = attr->value_size;
@@ -62,6 +63,7 @@ void bpfdrv_map_get(struct bpfdrv_map *map)
 void bpfdrv_map_put(struct bpfdrv_map *map)
 {
 	if (atomic_dec_and_test(&map->refcnt)) {
+		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
 		/* Programs using it are gone; wait out any element access still in flight. */
 		bpfdrv_synchronize();
 		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
@@ -78,8 +80,8 @@ static int bpfdrv_map_release(struct inode *inode, struct file *file)
 {
 	struct bpfdrv_map *map = file->private_data;
 
-	/* Map fds come from one file per map (dup/fork/SCM_RIGHTS share it). */
-	if (map->ops->release_uref)
+	/* The last file of the map (GET_FD_BY_ID opens more than one). */
+	if (atomic_dec_and_test(&map->usercnt) && map->ops->release_uref)
 		map->ops->release_uref(map);
 	bpfdrv_map_put(file->private_data);
 	return 0;
@@ -143,6 +145,7 @@ static unsigned int bpfdrv_map_poll(struct file *file, struct poll_table_struct 
 
 static const struct file_operations bpfdrv_map_fops = {
 	.owner = THIS_MODULE,
+	BPFDRV_SHOW_FDINFO(bpfdrv_map_show_fdinfo)
 	.release = bpfdrv_map_release,
 	.mmap = bpfdrv_map_mmap,
 	.poll = bpfdrv_map_poll,
@@ -152,6 +155,27 @@ static const struct file_operations bpfdrv_map_fops = {
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
 {
 	return bpfdrv_fd_object(fd, &bpfdrv_map_fops, bpfdrv_map_get_any);
+}
+
+bool bpfdrv_map_tryget(void *obj)
+{
+	struct bpfdrv_map *map = obj;
+
+	return atomic_inc_not_zero(&map->refcnt);
+}
+
+int bpfdrv_map_new_fd(void *obj)
+{
+	struct bpfdrv_map *map = obj;
+	int fd;
+
+	atomic_inc(&map->usercnt);
+	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	if (fd < 0) {
+		atomic_dec(&map->usercnt);
+		bpfdrv_map_put(map);
+	}
+	return fd;
 }
 
 int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
@@ -188,8 +212,13 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 	bpfdrv_stats_obj(BPFDRV_STAT_MAP, 1);
-	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	fd = bpfdrv_id_alloc(BPFDRV_ID_MAP, map);
+	if (fd > 0) {
+		map->id = fd;
+		fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	}
 	if (fd < 0) {
+		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
 		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
 		ops->free(map);
 	}

@@ -224,11 +224,19 @@ static int mim_sys_delete(struct bpfdrv_map *map, const void *key)
 
 static int mim_sys_lookup(struct bpfdrv_map *map, const void *key, void *value)
 {
-	if (!mim_lookup(map, key))
-		return -ENOENT;
-	/* Linux answers the inner map's id; this module has no map ids yet. */
-	bpfdrv_warn("lookup in a map of maps from user space needs map ids (not supported)\n");
-	return -EOPNOTSUPP;
+	struct bpfdrv_mim *m = to_mim(map);
+	struct bpfdrv_map *inner;
+	int err = -ENOENT;
+
+	/* Linux answers the inner map's id; the lock keeps the inner map from being dropped. */
+	mutex_lock(&m->lock);
+	inner = mim_lookup(map, key);
+	if (inner) {
+		*(u32 *)value = inner->id;
+		err = 0;
+	}
+	mutex_unlock(&m->lock);
+	return err;
 }
 
 static int mim_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key)

@@ -11,6 +11,24 @@ int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *pr
 	return anon_inode_getfd(name, fops, priv, O_RDWR | flags);
 }
 
+int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
+		       struct file **filep)
+{
+	struct file *file;
+	int fd = get_unused_fd_flags(flags);
+
+	if (fd < 0)
+		return fd;
+	file = anon_inode_getfile(name, fops, priv, O_RDWR | flags);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	*filep = file;
+	fd_install(fd, file);
+	return fd;
+}
+
 void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *))
 {
 	struct file *file = fget(fd);

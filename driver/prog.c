@@ -23,6 +23,7 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 {
 	u32 i;
 
+	bpfdrv_id_remove(BPFDRV_ID_PROG, prog->id);
 	bpfdrv_stats_prog_del(prog);
 	for (i = 0; i < prog->nr_maps; i++)
 		bpfdrv_map_put(prog->maps[i]);
@@ -57,6 +58,7 @@ static int bpfdrv_prog_release(struct inode *inode, struct file *file)
 
 static const struct file_operations bpfdrv_prog_fops = {
 	.owner = THIS_MODULE,
+	BPFDRV_SHOW_FDINFO(bpfdrv_prog_show_fdinfo)
 	.release = bpfdrv_prog_release,
 	.llseek = noop_llseek,
 };
@@ -64,6 +66,22 @@ static const struct file_operations bpfdrv_prog_fops = {
 struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd)
 {
 	return bpfdrv_fd_object(fd, &bpfdrv_prog_fops, bpfdrv_prog_get_any);
+}
+
+bool bpfdrv_prog_tryget(void *obj)
+{
+	struct bpfdrv_prog *prog = obj;
+
+	return atomic_inc_not_zero(&prog->refcnt);
+}
+
+int bpfdrv_prog_new_fd(void *prog)
+{
+	int fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
+
+	if (fd < 0)
+		bpfdrv_prog_put(prog);
+	return fd;
 }
 
 static __printf(2, 3) void log_append(struct ebpf_log *log, const char *fmt, ...)
@@ -330,6 +348,10 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		err = -EFAULT;
 		goto fail;
 	}
+	/* Before map references are resolved, as the kernel's verifier does. */
+	bpfdrv_prog_calc_tag(prog->insns, attr->insn_cnt, prog->tag);
+	prog->load_time = bpfdrv_ktime_boot_ns();
+	prog->uid = from_kuid_munged(current_user_ns(), current_uid());
 	if (attr->log_level) {
 		log.buf = bpfdrv_zalloc_large(attr->log_size);
 		if (!log.buf) {
@@ -366,7 +388,11 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		goto fail_log;
 	bpfdrv_free_large(log.buf);
 	bpfdrv_stats_prog_add(prog);
-	fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
+	fd = bpfdrv_id_alloc(BPFDRV_ID_PROG, prog);
+	if (fd > 0) {
+		prog->id = fd;
+		fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
+	}
 	if (fd < 0)
 		bpfdrv_prog_free(prog);
 	return fd;

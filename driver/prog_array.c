@@ -132,12 +132,22 @@ static int parr_sys_delete(struct bpfdrv_map *map, const void *key)
 
 static int parr_sys_lookup(struct bpfdrv_map *map, const void *key, void *value)
 {
+	struct bpfdrv_prog_array *a = to_parray(map);
 	u32 index = *(const u32 *)key;
+	struct bpfdrv_prog *prog;
+	int err = -ENOENT;
 
-	/* Linux answers the program's id; this module has no program ids yet. */
-	if (index >= map->max_entries || !READ_ONCE(to_parray(map)->progs[index]))
+	/* Linux answers the program's id; the lock keeps the program from being dropped. */
+	if (index >= map->max_entries)
 		return -ENOENT;
-	return -EOPNOTSUPP;
+	mutex_lock(&a->lock);
+	prog = a->progs[index];
+	if (prog) {
+		*(u32 *)value = prog->id;
+		err = 0;
+	}
+	mutex_unlock(&a->lock);
+	return err;
 }
 
 u64 bpfdrv_h_tail_call(struct ebpf_run *run, u64 ctx, u64 map, u64 index, u64 a4, u64 a5)

@@ -475,6 +475,86 @@ pub struct bpfdrv_map_info {
     pub map_extra: u64,
 }
 
+/// `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
+/// map_id / btf_id / link_id (one union member in Linux).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_get_id_attr {
+    pub id: u32,
+    pub next_id: u32,
+    pub open_flags: u32,
+}
+
+/// Linux's `struct bpf_prog_info` (6.1 layout). `gpl_compatible` is bit 0 of `flags`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_prog_info {
+    pub type_: u32,
+    pub id: u32,
+    pub tag: [u8; 8],
+    pub jited_prog_len: u32,
+    pub xlated_prog_len: u32,
+    pub jited_prog_insns: u64,
+    pub xlated_prog_insns: u64,
+    pub load_time: u64,
+    pub created_by_uid: u32,
+    pub nr_map_ids: u32,
+    pub map_ids: u64,
+    pub name: [u8; 16],
+    pub ifindex: u32,
+    pub flags: u32,
+    pub netns_dev: u64,
+    pub netns_ino: u64,
+    pub nr_jited_ksyms: u32,
+    pub nr_jited_func_lens: u32,
+    pub jited_ksyms: u64,
+    pub jited_func_lens: u64,
+    pub btf_id: u32,
+    pub func_info_rec_size: u32,
+    pub func_info: u64,
+    pub nr_func_info: u32,
+    pub nr_line_info: u32,
+    pub line_info: u64,
+    pub jited_line_info: u64,
+    pub nr_jited_line_info: u32,
+    pub line_info_rec_size: u32,
+    pub jited_line_info_rec_size: u32,
+    pub nr_prog_tags: u32,
+    pub prog_tags: u64,
+    pub run_time_ns: u64,
+    pub run_cnt: u64,
+    pub recursion_misses: u64,
+    pub verified_insns: u32,
+    pub attach_btf_obj_id: u32,
+    pub attach_btf_id: u32,
+    pub pad: u32,
+}
+
+/// Linux's `struct bpf_btf_info` (6.1 layout).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_btf_info {
+    pub btf: u64,
+    pub btf_size: u32,
+    pub id: u32,
+    pub name: u64,
+    pub name_len: u32,
+    pub kernel_btf: u32,
+}
+
+/// Linux's `struct bpf_link_info` (6.1 layout): type, id, prog_id and the per-type
+/// union (raw_tracepoint: tp_name pointer + length; tracing: attach_type,
+/// target_obj_id, target_btf_id), 32 bytes.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_link_info {
+    pub type_: u32,
+    pub id: u32,
+    pub prog_id: u32,
+    pub pad: u32,
+    pub u: [u64; 4],
+}
+
 // ---- synthetic syscall tracepoints ----
 /// Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
 /// sys_exit_<name> of syscalls the running kernel has no tracepoint for (3.10 x86_64:
@@ -509,6 +589,11 @@ const _: () = {
     assert!(size_of::<bpfdrv_link_detach_attr>() == 4);
     assert!(size_of::<bpfdrv_perf_event_attr>() == 72);
     assert!(size_of::<bpfdrv_map_create_attr>() == 72);
+    assert!(size_of::<bpfdrv_prog_info>() == 232);
+    assert!(size_of::<bpfdrv_link_info>() == 48);
+    assert!(size_of::<bpfdrv_btf_info>() == 32);
+    assert!(size_of::<bpfdrv_map_info>() == 88);
+    assert!(size_of::<bpfdrv_get_id_attr>() == 12);
     assert!(size_of::<bpfdrv_map_elem_attr>() == 32);
     assert!(size_of::<bpfdrv_map_batch_attr>() == 56);
     assert!(size_of::<bpfdrv_test_run_attr>() == 80);
