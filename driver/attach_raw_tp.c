@@ -52,10 +52,34 @@ static void raw_tp_release(struct bpfdrv_link *link)
 	kfree(rs);
 }
 
+/*
+ * Link info: the tracepoint's name into the caller's tp_name buffer (kernel's
+ * bpf_raw_tp_link_fill_link_info): tp_name_len comes back as the length with the NUL;
+ * a short buffer gets a truncated, terminated name and ENOSPC.
+ */
+static int raw_tp_fill_info(struct bpfdrv_link *link, struct bpfdrv_link_info *info)
+{
+	const char *name = ((struct raw_tp_state *)link->priv)->tp.name;
+	char __user *ubuf = bpfdrv_u64_to_ptr(info->u[0]);
+	u32 ulen = (u32)info->u[1], len = strlen(name) + 1;
+
+	if (!ulen ^ !ubuf)
+		return -EINVAL;
+	info->u[1] = len;
+	if (!ubuf)
+		return 0;
+	if (ulen >= len)
+		return copy_to_user(ubuf, name, len) ? -EFAULT : 0;
+	if (copy_to_user(ubuf, name, ulen - 1) || put_user('\0', ubuf + ulen - 1))
+		return -EFAULT;
+	return -ENOSPC;
+}
+
 static const struct bpfdrv_link_ops raw_tp_link_ops = {
 	.name = "raw_tracepoint",
 	.type = 1, /* BPF_LINK_TYPE_RAW_TRACEPOINT */
 	.release = raw_tp_release,
+	.fill_info = raw_tp_fill_info,
 };
 
 /* tp_btf: the tracepoint the hook resolved from btf_trace_<name> must exist. */

@@ -72,6 +72,7 @@ int bpfdrv_link_new_fd_by_id(void *link);
 bool bpfdrv_btf_tryget(void *btf);
 int bpfdrv_btf_new_fd_by_id(void *btf);
 struct bpfdrv_link *bpfdrv_link_from_file(struct file *file);
+struct file *bpfdrv_btf_fget(int fd, u32 *id);
 const void *bpfdrv_btf_from_file(struct file *file, u32 *size, u32 *id);
 void bpfdrv_prog_calc_tag(const struct ebpf_insn *insns, u32 cnt, u8 tag[8]);
 /*
@@ -140,6 +141,9 @@ struct bpfdrv_map {
 	atomic_t usercnt;
 	u32 id;
 	u32 map_type, key_size, value_size, max_entries, map_flags;
+	/* The BTF given at creation (btf_fd), held for its id, and the type ids. */
+	struct file *btf_file;
+	u32 btf_id, btf_key_type_id, btf_value_type_id;
 	char name[16];
 	struct mutex freeze_mutex;
 	bool frozen;
@@ -157,6 +161,8 @@ extern const struct bpfdrv_map_ops bpfdrv_percpu_array_ops, bpfdrv_percpu_hash_o
 
 /* Array key iteration, shared by the array-shaped maps (arraymap.c). */
 int bpfdrv_array_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key);
+/* A prog array's owner program type, U32_MAX if none yet (prog_array.c). */
+u32 bpfdrv_prog_array_owner(struct bpfdrv_map *map);
 /* bpf_get_stackid's store (stack_trace.c): the stack id, or -EEXIST / -EFAULT / -EINVAL. */
 long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 flags);
 /* bpf_current_task_under_cgroup (cgroup_array.c): 1, 0, -EAGAIN (empty), -E2BIG, -EINVAL. */
@@ -195,6 +201,8 @@ struct bpfdrv_prog {
 	u8 tag[8];
 	u64 load_time; /* ns since boot, as the kernel's */
 	u32 uid;
+	struct file *btf_file; /* prog_btf_fd, held for its id */
+	u32 btf_id;
 	char name[16];
 	struct ebpf_prog eprog;
 	struct ebpf_insn *insns;
@@ -355,6 +363,8 @@ struct bpfdrv_link;
 struct bpfdrv_link_ops {
 	const char *name;
 	u32 type; /* Linux's enum bpf_link_type, for link info and fdinfo */
+	/* Optional: the per-type part of BPF_OBJ_GET_INFO_BY_FD; @info holds the request. */
+	int (*fill_info)(struct bpfdrv_link *link, struct bpfdrv_link_info *info);
 	/* Detach from the attach point; the program reference is dropped by link.c. */
 	void (*release)(struct bpfdrv_link *link);
 	/* Optional, as in the kernel: without them LINK_DETACH is EOPNOTSUPP, LINK_UPDATE EINVAL. */

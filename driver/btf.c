@@ -116,6 +116,23 @@ int bpfdrv_btf_new_fd_by_id(void *obj)
 	return bpfdrv_file_new_fd(((struct bpfdrv_btf *)obj)->file);
 }
 
+/*
+ * The BTF object behind @fd with a file reference (programs and maps keep the BTF they
+ * were loaded with, as the kernel's do, so its id stays valid), or NULL.
+ */
+struct file *bpfdrv_btf_fget(int fd, u32 *id)
+{
+	struct file *file = fget(fd);
+
+	if (file && file->f_op != &bpfdrv_btf_fops) {
+		fput(file);
+		file = NULL;
+	}
+	if (file)
+		*id = ((struct bpfdrv_btf *)file->private_data)->id;
+	return file;
+}
+
 /* BPF_OBJ_GET_INFO_BY_FD on a BTF fd: id, size and (if room) the blob. NULL: not BTF. */
 const void *bpfdrv_btf_from_file(struct file *file, u32 *size, u32 *id)
 {

@@ -23,6 +23,10 @@ void bpfdrv_map_show_fdinfo(struct seq_file *m, struct file *file)
 		   "map_flags:\t%#x\nmap_extra:\t%#llx\nmemlock:\t%lu\nmap_id:\t%u\nfrozen:\t%u\n",
 		   map->map_type, map->key_size, map->value_size, map->max_entries,
 		   map->map_flags, 0ULL, memlock, map->id, map->frozen ? 1 : 0);
+	/* Interpreted programs are never JIT-compiled: owner_jited is 0. */
+	if (map->map_type == PROG_ARRAY && bpfdrv_prog_array_owner(map) != U32_MAX)
+		seq_printf(m, "owner_prog_type:\t%u\nowner_jited:\t%u\n",
+			   bpfdrv_prog_array_owner(map), 0);
 }
 
 static void tag_hex(const u8 *tag, char *out)

@@ -40,6 +40,9 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->ops = ops;
 	atomic_set(&map->refcnt, 1);
 	atomic_set(&map->usercnt, 1);
+	map->id = 0;
+	map->btf_file = NULL;
+	map->btf_id = map->btf_key_type_id = map->btf_value_type_id = 0;
 	map->map_type = attr->map_type;
 	map->key_size = attr->key_size;
 	map->value_size = attr->value_size;
@@ -64,6 +67,8 @@ void bpfdrv_map_put(struct bpfdrv_map *map)
 {
 	if (atomic_dec_and_test(&map->refcnt)) {
 		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
+		if (map->btf_file)
+			fput(map->btf_file);
 		/* Programs using it are gone; wait out any element access still in flight. */
 		bpfdrv_synchronize();
 		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
@@ -212,6 +217,11 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 	bpfdrv_stats_obj(BPFDRV_STAT_MAP, 1);
+	if (attr->btf_fd && attr->btf_value_type_id) {
+		map->btf_file = bpfdrv_btf_fget(attr->btf_fd, &map->btf_id);
+		map->btf_key_type_id = attr->btf_key_type_id;
+		map->btf_value_type_id = attr->btf_value_type_id;
+	}
 	fd = bpfdrv_id_alloc(BPFDRV_ID_MAP, map);
 	if (fd > 0) {
 		map->id = fd;
@@ -219,6 +229,8 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	}
 	if (fd < 0) {
 		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
+		if (map->btf_file)
+			fput(map->btf_file);
 		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
 		ops->free(map);
 	}

@@ -76,6 +76,9 @@ static int map_get_info(struct bpfdrv_map *map, struct bpfdrv_info_attr *attr)
 	info.max_entries = map->max_entries;
 	info.map_flags = map->map_flags;
 	memcpy(info.name, map->name, sizeof(info.name));
+	info.btf_id = map->btf_id;
+	info.btf_key_type_id = map->btf_key_type_id;
+	info.btf_value_type_id = map->btf_value_type_id;
 	return info_done(attr, &info, len);
 }
 
@@ -105,6 +108,7 @@ static int prog_get_info(struct bpfdrv_prog *prog, struct bpfdrv_info_attr *attr
 	info.recursion_misses = atomic64_read(&prog->missed);
 	info.verified_insns = prog->eprog.len;
 	info.attach_btf_id = prog->attach_btf_id;
+	info.btf_id = prog->btf_id;
 	/* Interpreted: no JIT image; the "translated" program is the checked one. */
 	info.xlated_prog_len = prog->eprog.len * sizeof(struct ebpf_insn);
 	info.xlated_prog_insns = req.xlated_prog_insns;
@@ -147,9 +151,19 @@ static int link_get_info(struct bpfdrv_link *link, struct bpfdrv_info_attr *attr
 	if (err)
 		return err;
 	memset(&info, 0, sizeof(info));
+	/* The per-type part carries in/out buffers (raw_tracepoint.tp_name). */
+	if (copy_from_user(&info, bpfdrv_u64_to_ptr(attr->info), len))
+		return -EFAULT;
 	info.type_ = link->ops->type;
 	info.id = link->id;
 	info.prog_id = link->prog->id;
+	if (link->ops->fill_info) {
+		err = link->ops->fill_info(link, &info);
+		if (err)
+			return err;
+	} else {
+		memset(info.u, 0, sizeof(info.u));
+	}
 	return info_done(attr, &info, len);
 }
 

@@ -24,6 +24,8 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 	u32 i;
 
 	bpfdrv_id_remove(BPFDRV_ID_PROG, prog->id);
+	if (prog->btf_file)
+		fput(prog->btf_file);
 	bpfdrv_stats_prog_del(prog);
 	for (i = 0; i < prog->nr_maps; i++)
 		bpfdrv_map_put(prog->maps[i]);
@@ -352,6 +354,8 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	bpfdrv_prog_calc_tag(prog->insns, attr->insn_cnt, prog->tag);
 	prog->load_time = bpfdrv_ktime_boot_ns();
 	prog->uid = from_kuid_munged(current_user_ns(), current_uid());
+	if (attr->prog_btf_fd)
+		prog->btf_file = bpfdrv_btf_fget(attr->prog_btf_fd, &prog->btf_id);
 	if (attr->log_level) {
 		log.buf = bpfdrv_zalloc_large(attr->log_size);
 		if (!log.buf) {

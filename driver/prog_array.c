@@ -178,3 +178,9 @@ const struct bpfdrv_map_ops bpfdrv_prog_array_ops = {
 	.sys_delete = parr_sys_delete,
 	.release_uref = parr_clear,
 };
+
+/* The owner program type (the first one stored), U32_MAX if none yet (fdinfo). */
+u32 bpfdrv_prog_array_owner(struct bpfdrv_map *map)
+{
+	return READ_ONCE(to_parray(map)->owner_type);
+}
