@@ -18,6 +18,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/seq_file.h>
 #include "bpfdrv.h"
 #include "compat.h"
 
@@ -75,11 +76,17 @@ static int raw_tp_fill_info(struct bpfdrv_link *link, struct bpfdrv_link_info *i
 	return -ENOSPC;
 }
 
+static void raw_tp_show_fdinfo(struct bpfdrv_link *link, struct seq_file *m)
+{
+	seq_printf(m, "tp_name:\t%s\n", ((struct raw_tp_state *)link->priv)->tp.name);
+}
+
 static const struct bpfdrv_link_ops raw_tp_link_ops = {
 	.name = "raw_tracepoint",
 	.type = 1, /* BPF_LINK_TYPE_RAW_TRACEPOINT */
 	.release = raw_tp_release,
 	.fill_info = raw_tp_fill_info,
+	.show_fdinfo = raw_tp_show_fdinfo,
 };
 
 /* tp_btf: the tracepoint the hook resolved from btf_trace_<name> must exist. */

@@ -48,6 +48,7 @@ void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(v
 
 /* ---- object ids (obj_id.c) ---- */
 struct bpfdrv_link;
+struct seq_file;
 enum bpfdrv_id_kind { BPFDRV_ID_PROG, BPFDRV_ID_MAP, BPFDRV_ID_LINK, BPFDRV_ID_BTF, BPFDRV_ID_KINDS };
 /* A new id for @obj (a map, a prog, or the struct file of a link / BTF object), or -errno. */
 int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj);
@@ -79,7 +80,6 @@ void bpfdrv_prog_calc_tag(const struct ebpf_insn *insns, u32 cnt, u8 tag[8]);
  * /proc/<pid>/fdinfo/<fd> lines the kernel prints for its bpf objects (fdinfo.c), so
  * tools reading them (bpftool, libbpf on old kernels) see the same text.
  */
-struct seq_file;
 void bpfdrv_map_show_fdinfo(struct seq_file *m, struct file *file);
 void bpfdrv_prog_show_fdinfo(struct seq_file *m, struct file *file);
 void bpfdrv_link_show_fdinfo(struct seq_file *m, struct file *file);
@@ -365,6 +365,8 @@ struct bpfdrv_link_ops {
 	u32 type; /* Linux's enum bpf_link_type, for link info and fdinfo */
 	/* Optional: the per-type part of BPF_OBJ_GET_INFO_BY_FD; @info holds the request. */
 	int (*fill_info)(struct bpfdrv_link *link, struct bpfdrv_link_info *info);
+	/* Optional: the per-type fdinfo lines after the common ones. */
+	void (*show_fdinfo)(struct bpfdrv_link *link, struct seq_file *m);
 	/* Detach from the attach point; the program reference is dropped by link.c. */
 	void (*release)(struct bpfdrv_link *link);
 	/* Optional, as in the kernel: without them LINK_DETACH is EOPNOTSUPP, LINK_UPDATE EINVAL. */

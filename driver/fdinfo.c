@@ -60,6 +60,8 @@ void bpfdrv_link_show_fdinfo(struct seq_file *m, struct file *file)
 	tag_hex(link->prog->tag, tag);
 	seq_printf(m, "link_type:\t%s\nlink_id:\t%u\nprog_tag:\t%s\nprog_id:\t%u\n",
 		   link->ops->name, link->id, tag, link->prog->id);
+	if (link->ops->show_fdinfo)
+		link->ops->show_fdinfo(link, m);
 }
 
 /* Before 4.14 show_fdinfo returned int. */
