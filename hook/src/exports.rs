@@ -5,9 +5,11 @@
 use crate::{bpf, mode, paths, perf, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
-/// Runs when the library is loaded: resolves the real functions (no file, no output).
+/// Runs when the library is loaded: resolves the real functions and points bpftrace at
+/// the kernel BTF (no output).
 extern "C" fn on_load() {
     real::resolve_all();
+    paths::export_bpftrace_btf();
 }
 
 #[used]

@@ -100,6 +100,26 @@ pub unsafe fn redirect(path: *const c_char) -> *const c_char {
     }
 }
 
+/// bpftrace finds the kernel BTF by walking the kernel's BTF objects (BTF_GET_NEXT_ID),
+/// not through /sys/kernel/btf/vmlinux, unless `BPFTRACE_BTF` names a file. Where the
+/// hook serves the BTF (no /sys/kernel/btf/vmlinux, the replacement exists), set it to
+/// the replacement when the user has not, so bpftrace runs unmodified. Called from the
+/// library's constructor, while the process is single-threaded (setenv is not
+/// thread-safe).
+pub fn export_bpftrace_btf() {
+    const VAR: &CStr = c"BPFTRACE_BTF";
+    // SAFETY: NUL-terminated names; constructor context (single-threaded).
+    unsafe {
+        if !libc::getenv(VAR.as_ptr()).is_null() || real::exists(virtual_path()) {
+            return;
+        }
+        let repl = replacement();
+        if !repl.is_empty() && real::exists(repl) {
+            libc::setenv(VAR.as_ptr(), repl.as_ptr(), 0);
+        }
+    }
+}
+
 /// The kernel BTF as tools see it: the real file when the kernel has one, else what the
 /// hook serves in its place (the replacement plus the types added to it).
 pub fn served_btf() -> Option<&'static [u8]> {

@@ -532,6 +532,8 @@ pub struct Guest {
     body: String,
     timeout: Duration,
     disk: Option<PathBuf>,
+    /// Guest memory in MiB (run-guest.sh's default, 1024, when None).
+    memory: Option<u32>,
 }
 
 impl Guest {
@@ -546,6 +548,7 @@ impl Guest {
             body: String::new(),
             timeout: Duration::from_secs(timeout),
             disk: None,
+            memory: None,
         }
     }
 
@@ -608,6 +611,12 @@ impl Guest {
         self
     }
 
+    /// Guest memory in MiB, for big initramfs images (bpftrace and its LLVM).
+    pub fn memory(mut self, mib: u32) -> Guest {
+        self.memory = Some(mib);
+        self
+    }
+
     pub fn timeout(mut self, d: Duration) -> Guest {
         self.timeout = d;
         self
@@ -640,6 +649,7 @@ impl Guest {
             .arg(&image)
             .arg(self.timeout.as_secs().to_string())
             .env("BPFCOMPAT_DISK", self.disk.as_deref().unwrap_or(Path::new("")))
+            .env("BPFCOMPAT_MEM", self.memory.map_or_else(|| std::env::var("BPFCOMPAT_MEM").unwrap_or_else(|_| "1024".into()), |m| m.to_string()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

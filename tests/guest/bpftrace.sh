@@ -1,0 +1,26 @@
+# Guest side of the bpftrace one-liners (tests/tests/guest_bpftrace.rs). Sourced after lib.sh.
+# $BT_PRELOAD: "LD_PRELOAD=..." under the shim, empty for the native oracle.
+
+# run_bt NAME PROGRAM WORKLOAD SETTLE: start bpftrace -e PROGRAM, wait until it has
+# attached (its "Attaching N probes..." line, then 2 s: bpftrace attaches after printing
+# it), run WORKLOAD, give the program SETTLE seconds to exit() by itself, else stop it
+# with SIGINT (bpftrace then prints its maps), and show what it printed.
+run_bt() {
+    name=$1; prog=$2; wl=$3; settle=$4
+    rm -f /tmp/bt.out /tmp/bt.err
+    echo "BPFCOMPAT-BT $name"
+    env $BT_PRELOAD bpftrace -e "$prog" > /tmp/bt.out 2> /tmp/bt.err &
+    pid=$!
+    if wait_for /tmp/bt.out '^Attaching' 120 $pid; then result "$name.ready" yes; else result "$name.ready" no; fi
+    sleep 2
+    sh -c "$wl" > /tmp/bt.wl 2>&1
+    _n=0
+    while alive $pid && [ $_n -lt $(( settle * 10 )) ]; do usleep 100000; _n=$((_n + 1)); done
+    stop $pid 30
+    result "$name.exit" "$exit_status"
+    show "$name.stdout" /tmp/bt.out
+    show "$name.stderr" /tmp/bt.err
+    # What the driver refused meanwhile (unsupported commands, types, ...), then a clean log.
+    dmesg | grep -o 'bpfdrv.*' > /tmp/bt.drv && [ -s /tmp/bt.drv ] && show "$name.driver-log" /tmp/bt.drv
+    dmesg -c > /dev/null
+}
