@@ -10,7 +10,7 @@ packages=(
     # the compatibility matrix's guest disks (ext4, btrfs, XFS images)
     e2fsprogs btrfs-progs xfsprogs
     # BPF toolchain and the unmodified tools we run
-    clang llvm libbpf-dev bpftool libbpf-tools
+    clang llvm libbpf-dev bpftool libbpf-tools bpftrace
     # the matrix's javagc row: a JVM with USDT probes (jlink cuts it down for the guest)
     openjdk-17-jdk-headless
     # packaging: .deb, RPMs (Debian's rpmbuild), DKMS

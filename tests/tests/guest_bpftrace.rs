@@ -55,11 +55,13 @@ const ONE_LINERS: &[OneLiner] = &[
     },
     OneLiner {
         name: "sched_tracepoint",
-        prog: r#"tracepoint:sched:sched_process_exec /str(args->filename) == "/bpfcompat/bt_target"/ { @execs[str(args->filename)] = count(); }"#,
+        // comm is the new program's after exec. (str(args->filename), a __data_loc string,
+        // reads nothing natively in 0.17.)
+        prog: r#"tracepoint:sched:sched_process_exec /comm == "bt_target"/ { @execs[comm] = count(); }"#,
         workload: "/bpfcompat/bt_target 1; /bpfcompat/bt_target 1; /bpfcompat/bt_target 1; /bpfcompat/bt_target 1",
         settle: 1,
         compare: Exact,
-        expect: &["@execs[/bpfcompat/bt_target]: 4"],
+        expect: &["@execs[bt_target]: 4"],
     },
     OneLiner {
         name: "kprobe_arg",
@@ -73,11 +75,11 @@ const ONE_LINERS: &[OneLiner] = &[
     },
     OneLiner {
         name: "kretprobe_retval",
-        prog: r#"kretprobe:do_sys_openat2 /comm == "cat"/ { if (retval >= 0) { @ok = count(); } else { @failed = count(); } }"#,
+        prog: r#"kretprobe:do_sys_openat2 /comm == "cat"/ { @[retval] = count(); }"#,
         workload: "cat /tmp/bt-marker; cat /tmp/bt-missing; cat /tmp/bt-missing",
         settle: 1,
         compare: Exact,
-        expect: &["@ok: 1", "@failed: 2"],
+        expect: &["@[3]: 1", "@[-2]: 2"],
     },
     OneLiner {
         name: "uprobe_arg",
@@ -164,7 +166,7 @@ const ONE_LINERS: &[OneLiner] = &[
 /// bpftrace's own noise that differs between the two kernels and is not the program's
 /// output: warnings about kernel headers / debug info it looks for and does not need.
 fn normalise(out: &str, compare: Compare) -> String {
-    let lines = out.lines().filter(|l| !l.starts_with("WARNING:") && !l.trim().is_empty());
+    let lines = out.lines().filter(|l| !l.contains("WARNING:") && !l.trim().is_empty());
     let text: Vec<String> = match compare {
         Exact => lines.map(str::to_string).collect(),
         Shape => lines.map(|l| l.split(|c: char| c.is_ascii_digit()).filter(|s| !s.is_empty()).collect::<Vec<_>>().join("N")).collect(),
@@ -253,7 +255,8 @@ fn bpftrace_one_liners_match_native_ebpf() {
             problems.push(format!("{}: exit status {:?} under the shim, {:?} natively", o.name, exits.0, exits.1));
         }
     }
-    guest::note(format!("bpftrace: {} of {} one-liners as natively", ONE_LINERS.len() - problems.len(), ONE_LINERS.len()));
+    let n = selected().len();
+    guest::note(format!("bpftrace: {} of {n} one-liners as natively", n - problems.len()));
     assert!(problems.is_empty(), "{}\n\n{}", problems.join("\n\n"), shim.log_path.display());
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after bpftrace exited (nothing leaked)");
     shim.assert_kernel_clean();
