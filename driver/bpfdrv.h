@@ -35,8 +35,15 @@ union bpfdrv_attr {
 	struct bpfdrv_link_update_attr link_update;
 	struct bpfdrv_link_detach_attr link_detach;
 	struct bpfdrv_get_id_attr get_id;
+	struct bpfdrv_obj_pin_attr pin;
 	u8 raw[BPFDRV_ATTR_SIZE];
 };
+
+/* ---- pins without bpffs (pin.c) ---- */
+int bpfdrv_cmd_obj_pin(union bpfdrv_attr *attr);
+int bpfdrv_cmd_obj_get(union bpfdrv_attr *attr);
+/* Drop the pin at the user path @pathname (BPFDRV_IOC_UNPIN). */
+int bpfdrv_unpin(u64 pathname);
 
 /* ---- anonymous-inode objects (object.c) ---- */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);

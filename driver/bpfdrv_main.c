@@ -98,11 +98,21 @@ static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
 	return -EOPNOTSUPP;
 }
 
+static long bpfdrv_ioctl_unpin(struct bpfdrv_session *s, void *req)
+{
+	struct bpfdrv_unpin_req *r = req;
+
+	if (r->reserved)
+		return -EINVAL;
+	return bpfdrv_unpin(r->pathname);
+}
+
 static const struct bpfdrv_ioctl_handler bpfdrv_ioctls[] = {
 	{ BPFDRV_IOC_HELLO, sizeof(struct bpfdrv_hello), false, bpfdrv_ioctl_hello },
 	{ BPFDRV_IOC_BPF, sizeof(struct bpfdrv_bpf_req), true, bpfdrv_ioctl_bpf },
 	{ BPFDRV_IOC_PERF_OPEN, sizeof(struct bpfdrv_perf_open_req), true, bpfdrv_ioctl_perf_open },
 	{ BPFDRV_IOC_PROG_LOAD_BTF, sizeof(struct bpfdrv_prog_load_btf_req), true, bpfdrv_ioctl_prog_load_btf },
+	{ BPFDRV_IOC_UNPIN, sizeof(struct bpfdrv_unpin_req), true, bpfdrv_ioctl_unpin },
 };
 
 static long bpfdrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

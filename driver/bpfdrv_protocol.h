@@ -43,6 +43,11 @@
 #define BPFDRV_IOC_PROG_LOAD_BTF 3231233284
 
 /**
+ * `_IOWR(BPFDRV_IOC_MAGIC, 5, struct bpfdrv_unpin_req)`: unpin a path (see the struct).
+ */
+#define BPFDRV_IOC_UNPIN 3222320389
+
+/**
  * A kernel function: fentry runs at its entry, fexit at its return.
  */
 #define BPFDRV_BTF_TARGET_FUNC 1
@@ -398,6 +403,28 @@ struct bpfdrv_prog_load_btf_req {
 };
 
 /**
+ * `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
+ * map_id / btf_id / link_id (one union member in Linux).
+ * `BPF_OBJ_PIN` / `BPF_OBJ_GET` attr (`bpf_fd` is 0 for OBJ_GET).
+ */
+struct bpfdrv_obj_pin_attr {
+  uint64_t pathname;
+  uint32_t bpf_fd;
+  uint32_t file_flags;
+};
+
+/**
+ * Drop the pin at `pathname` (user pointer): what unlink(2) of a bpffs file does. Old
+ * kernels have no bpffs, so pins live in the module and the hook sends unlinks of
+ * `/sys/fs/bpf/...` here (since protocol 3; older modules answer ENOTTY).
+ */
+struct bpfdrv_unpin_req {
+  uint32_t size;
+  uint32_t reserved;
+  uint64_t pathname;
+};
+
+/**
  * The first 72 bytes of `struct perf_event_attr` (PERF_ATTR_SIZE_VER1), identical on
  * every kernel since 3.x; `flags` holds the bitfield word (disabled, inherit, ...).
  */
@@ -622,10 +649,6 @@ struct bpfdrv_insn {
   int32_t imm;
 };
 
-/**
- * `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
- * map_id / btf_id / link_id (one union member in Linux).
- */
 struct bpfdrv_get_id_attr {
   uint32_t id;
   uint32_t next_id;

@@ -44,6 +44,8 @@ pub const BPFDRV_IOC_PERF_OPEN: u32 = 0xC028_B503;
 /// BTF-typed tracing program (fentry, fexit, tp_btf) with its target resolved; returns
 /// what bpf(2) would (since protocol 3).
 pub const BPFDRV_IOC_PROG_LOAD_BTF: u32 = 0xC098_B504;
+/// `_IOWR(BPFDRV_IOC_MAGIC, 5, struct bpfdrv_unpin_req)`: unpin a path (see the struct).
+pub const BPFDRV_IOC_UNPIN: u32 = 0xC010_B505;
 
 /// Version handshake. The caller sets `size` and `version`; the module fills
 /// `driver_version` (also on mismatch, then failing with `EPROTO`).
@@ -477,6 +479,26 @@ pub struct bpfdrv_map_info {
 
 /// `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
 /// map_id / btf_id / link_id (one union member in Linux).
+/// `BPF_OBJ_PIN` / `BPF_OBJ_GET` attr (`bpf_fd` is 0 for OBJ_GET).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_obj_pin_attr {
+    pub pathname: u64,
+    pub bpf_fd: u32,
+    pub file_flags: u32,
+}
+
+/// Drop the pin at `pathname` (user pointer): what unlink(2) of a bpffs file does. Old
+/// kernels have no bpffs, so pins live in the module and the hook sends unlinks of
+/// `/sys/fs/bpf/...` here (since protocol 3; older modules answer ENOTTY).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_unpin_req {
+    pub size: u32,
+    pub reserved: u32,
+    pub pathname: u64,
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct bpfdrv_get_id_attr {
@@ -594,6 +616,8 @@ const _: () = {
     assert!(size_of::<bpfdrv_btf_info>() == 32);
     assert!(size_of::<bpfdrv_map_info>() == 88);
     assert!(size_of::<bpfdrv_get_id_attr>() == 12);
+    assert!(size_of::<bpfdrv_obj_pin_attr>() == 16);
+    assert!(size_of::<bpfdrv_unpin_req>() == 16);
     assert!(size_of::<bpfdrv_map_elem_attr>() == 32);
     assert!(size_of::<bpfdrv_map_batch_attr>() == 56);
     assert!(size_of::<bpfdrv_test_run_attr>() == 80);
@@ -626,5 +650,6 @@ mod tests {
             ioc(3, BPFDRV_IOC_MAGIC, 3, size_of::<bpfdrv_perf_open_req>())
         );
         assert_eq!(BPFDRV_IOC_PROG_LOAD_BTF, ioc(3, BPFDRV_IOC_MAGIC, 4, size_of::<bpfdrv_prog_load_btf_req>()));
+        assert_eq!(BPFDRV_IOC_UNPIN, ioc(3, BPFDRV_IOC_MAGIC, 5, size_of::<bpfdrv_unpin_req>()));
     }
 }

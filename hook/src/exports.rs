@@ -2,7 +2,7 @@
 //! libbpf and libbpf-tools use to find kernel BTF. Nothing else is exported (checked by
 //! tests/exports.rs).
 
-use crate::{bpf, mode, paths, perf, real};
+use crate::{bpf, mode, paths, perf, pin, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
 /// Runs when the library is loaded: resolves the real functions and points bpftrace at
@@ -84,4 +84,41 @@ path_hooks! {
     fn fstatat(dirfd: c_int, @ path, buf: *mut libc::stat, flags: c_int) -> c_int;
     fn fstatat64(dirfd: c_int, @ path, buf: *mut libc::stat64, flags: c_int) -> c_int;
     fn statx(dirfd: c_int, @ path, flags: c_int, mask: c_uint, buf: *mut libc::statx) -> c_int;
+}
+
+/// Pins without bpffs (pin.rs): `/sys/fs/bpf` reports BPF_FS_MAGIC where it is emulated.
+#[no_mangle]
+pub unsafe extern "C" fn statfs(path: *const c_char, buf: *mut libc::statfs) -> c_int {
+    if pin::emulated(path) {
+        pin::fill_statfs(buf);
+        return 0;
+    }
+    real::statfs(path, buf)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn statfs64(path: *const c_char, buf: *mut libc::statfs64) -> c_int {
+    if pin::emulated(path) {
+        // statfs64 and statfs are the same struct on 64-bit targets.
+        pin::fill_statfs(buf.cast());
+        return 0;
+    }
+    real::statfs64(path, buf)
+}
+
+/// Removing a pin unpins it, as unlink of a bpffs file does.
+#[no_mangle]
+pub unsafe extern "C" fn unlink(path: *const c_char) -> c_int {
+    if pin::emulated(path) {
+        return finish(pin::unpin(path).map(|_| 0)) as c_int;
+    }
+    real::unlink(path)
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
+    if pin::emulated(path) {
+        return finish(pin::unpin(path).map(|_| 0)) as c_int;
+    }
+    real::unlinkat(dirfd, path, flags)
 }

@@ -23,6 +23,7 @@ pub mod logging;
 pub mod mode;
 pub mod paths;
 pub mod perf;
+pub mod pin;
 pub mod real;
 pub mod tracing;
 pub mod tracepoints;

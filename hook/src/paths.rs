@@ -85,6 +85,9 @@ pub unsafe fn c_str_eq(path: *const c_char, target: &CStr) -> bool {
 /// # Safety
 /// `path` is null or NUL-terminated.
 pub unsafe fn redirect(path: *const c_char) -> *const c_char {
+    if crate::pin::emulated(path) {
+        return crate::pin::stand_in(path);
+    }
     // Fast reject: relative paths and anything not starting like the virtual path.
     if path.is_null() || *path != b'/' as c_char {
         return path;

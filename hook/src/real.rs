@@ -115,6 +115,10 @@ next_fns! {
     fstatat(dirfd: c_int, path: *const c_char, buf: *mut libc::stat, flags: c_int) -> c_int;
     fstatat64(dirfd: c_int, path: *const c_char, buf: *mut libc::stat64, flags: c_int) -> c_int;
     statx(dirfd: c_int, path: *const c_char, flags: c_int, mask: c_uint, buf: *mut libc::statx) -> c_int;
+    statfs(path: *const c_char, buf: *mut libc::statfs) -> c_int;
+    statfs64(path: *const c_char, buf: *mut libc::statfs64) -> c_int;
+    unlink(path: *const c_char) -> c_int;
+    unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int;
 }
 
 /// Opens a file with the real `open`, never the interposed one.

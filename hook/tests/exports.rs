@@ -15,6 +15,8 @@ const INTERPOSED: &[&str] = &[
     "__open_2", "__open64_2", "__openat_2", "__openat64_2",
     "fopen", "fopen64",
     "stat", "stat64", "lstat", "lstat64", "fstatat", "fstatat64", "statx",
+    // Pins without bpffs: /sys/fs/bpf looks like bpffs, unlink unpins.
+    "statfs", "statfs64", "unlink", "unlinkat",
 ];
 
 #[test]

@@ -1,0 +1,91 @@
+//! Pins without bpffs. Old kernels have no bpf filesystem, so `/sys/fs/bpf` does not
+//! exist; the driver keeps pins by path (BPF_OBJ_PIN / BPF_OBJ_GET) and the hook makes
+//! the path look like bpffs to the checks libbpf and bpftool make before pinning
+//! (`statfs(dir).f_type == BPF_FS_MAGIC`), and turns `unlink` of a pin into an unpin,
+//! as removing a bpffs file does. Only in driver mode and only while the real
+//! `/sys/fs/bpf` does not exist: a kernel with bpffs keeps answering for itself.
+//!
+//! Existence checks see a pin as a file (`rm` stats before it unlinks): lookups of a
+//! pinned path are pointed at `/dev/null`.
+//!
+//! Limits: pins are not listed (there is no directory to read); bpftool prog loadall,
+//! which creates a directory of pins, fails at mkdir; only processes with the hook
+//! (dynamically linked ones) can unpin.
+
+use crate::{driver, mode, real};
+use driver_protocol::{bpfdrv_unpin_req, BPFDRV_IOC_UNPIN};
+use libc::{c_char, c_int};
+use std::ffi::CStr;
+
+/// Linux's BPF_FS_MAGIC.
+pub const BPF_FS_MAGIC: i64 = 0xcafe4a11;
+const ROOT: &CStr = c"/sys/fs/bpf";
+
+/// `path` is `/sys/fs/bpf` or below it, and pins are emulated here.
+///
+/// # Safety
+/// `path` is null or NUL-terminated.
+pub unsafe fn emulated(path: *const c_char) -> bool {
+    if path.is_null() {
+        return false;
+    }
+    let root = ROOT.to_bytes();
+    for (i, &b) in root.iter().enumerate() {
+        if *path.add(i) as u8 != b {
+            return false;
+        }
+    }
+    let next = *path.add(root.len()) as u8;
+    (next == 0 || next == b'/') && !real::exists(ROOT) && mode::get() == mode::Mode::Driver
+}
+
+/// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it
+/// exists and is not a directory: `rm` checks before it unlinks), the path itself
+/// otherwise (it does not exist).
+///
+/// # Safety
+/// `path` is an emulated path (NUL-terminated).
+pub unsafe fn stand_in(path: *const c_char) -> *const c_char {
+    if pinned(path) {
+        c"/dev/null".as_ptr()
+    } else {
+        path
+    }
+}
+
+/// A pin exists at `path` (BPF_OBJ_GET succeeds).
+fn pinned(path: *const c_char) -> bool {
+    // union bpf_attr's obj: pathname, bpf_fd, file_flags.
+    let mut attr = [0u64; 2];
+    attr[0] = path as u64;
+    match crate::bpf::call(7 /* BPF_OBJ_GET */, attr.as_mut_ptr() as libc::c_long, 16) {
+        Ok(fd) => {
+            // SAFETY: the fd the driver just gave us.
+            unsafe { libc::close(fd as c_int) };
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// statfs of an emulated path: bpffs.
+pub fn fill_statfs(buf: *mut libc::statfs) {
+    if buf.is_null() {
+        return;
+    }
+    // SAFETY: the caller's statfs buffer.
+    unsafe {
+        std::ptr::write_bytes(buf, 0, 1);
+        (*buf).f_type = BPF_FS_MAGIC;
+        (*buf).f_bsize = 4096;
+        (*buf).f_namelen = 255;
+    }
+}
+
+/// unlink of an emulated path: unpin. 0 or the errno.
+pub fn unpin(path: *const c_char) -> Result<(), c_int> {
+    let drv = driver::get().map_err(|u| u.errno)?;
+    let mut req = bpfdrv_unpin_req { size: std::mem::size_of::<bpfdrv_unpin_req>() as u32, reserved: 0, pathname: path as u64 };
+    drv.ioctl(BPFDRV_IOC_UNPIN, &mut req).map(|_| ())
+}
+
