@@ -5,6 +5,7 @@
  * has to be accepted and kept for the tools that load and query it.
  */
 #include <linux/kernel.h>
+#include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include "bpfdrv.h"

@@ -9,6 +9,7 @@
 #include <linux/ctype.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/file.h>
 #include <linux/poll.h>
 #include "bpfdrv.h"
 #include "compat.h"

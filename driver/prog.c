@@ -5,6 +5,7 @@
  * checker's kernel-style log in log_buf, which libbpf prints.
  */
 #include <linux/kernel.h>
+#include <linux/file.h>
 #include <linux/string.h>
 #include <linux/license.h>
 #include <linux/slab.h>
