@@ -298,6 +298,8 @@ struct bpfdrv_helper_def {
 #define h_get_numa_node_id bpfdrv_h_get_numa_node_id
 #define h_get_current_cgroup_id bpfdrv_h_get_current_cgroup_id
 #define h_jiffies64 bpfdrv_h_jiffies64
+/* The engine runs bpf_loop's callbacks itself (driver/engine/ebpf_interp.c). */
+#define h_loop ebpf_helper_loop
 #define h_ktime_get_coarse_ns bpfdrv_h_ktime_get_coarse_ns
 #define h_send_signal bpfdrv_h_send_signal
 #define h_send_signal_thread bpfdrv_h_send_signal_thread
@@ -362,6 +364,8 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(165, snprintf, true, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING,
 	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO),
+	HELPER(181, loop, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
 	HELPER(182, strncmp, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING),
 	HELPER(87, map_push_elem, false, false, EBPF_RET_INTEGER,

@@ -148,8 +148,8 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, struct ebpf_log *log)
 			log_append(log, "invalid bpf_ld_imm64 insn\n");
 			return -EINVAL;
 		}
-		if (src == 0) {
-			i++;
+		if (src == 0 || src == BPFDRV_PSEUDO_FUNC) {
+			i++; /* a constant, or a callback the checker resolves */
 			continue;
 		}
 		if (src != BPFDRV_PSEUDO_MAP_FD && src != BPFDRV_PSEUDO_MAP_VALUE) {

@@ -11,6 +11,8 @@ packages=(
     e2fsprogs btrfs-progs xfsprogs
     # BPF toolchain and the unmodified tools we run
     clang llvm libbpf-dev bpftool libbpf-tools bpftrace
+    # the engine fuzz target: libFuzzer + ASAN/UBSAN runtimes for Debian 12's clang 14
+    libclang-rt-14-dev
     # the matrix's javagc row: a JVM with USDT probes (jlink cuts it down for the guest)
     openjdk-17-jdk-headless
     # packaging: .deb, RPMs (Debian's rpmbuild), DKMS

@@ -265,6 +265,17 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
 	env->aux[idx + 1] |= AUX_LD2;
 	if (src == 0)
 		return 0;
+	if (src == EBPF_PSEUDO_FUNC) {
+		s64 target = (s64)idx + in->imm + 1;
+
+		/* a callback is a subprogram, as the target of a call (Linux add_subprog) */
+		if (target < 0 || target >= prog->len) {
+			vlog(env->log, "call to invalid destination\n");
+			return -EINVAL;
+		}
+		env->aux[target] |= AUX_SUBPROG;
+		return 0;
+	}
 	if (src != EBPF_PSEUDO_MAP_FD && src != EBPF_PSEUDO_MAP_VALUE) {
 		vlog(env->log, "unsupported ld_imm64 pseudo src %u\n", src);
 		return -EINVAL;
@@ -353,6 +364,19 @@ static inline bool is_pseudo_call(const struct ebpf_insn *in)
 	return in->code == (EBPF_JMP | EBPF_CALL) && EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL;
 }
 
+/* ld_imm64 of a callback (bpf_loop's callback_fn): an edge of the call graph too. */
+static inline bool is_pseudo_func(const struct ebpf_insn *in)
+{
+	return in->code == (EBPF_LD | EBPF_IMM | EBPF_DW) && EBPF_INSN_SRC(in) == EBPF_PSEUDO_FUNC;
+}
+
+/* Insn i (not the second half of an ld_imm64) names a subprogram at i + imm + 1. */
+static inline bool is_call_site(const struct check_env *env, u32 i)
+{
+	return !(env->aux[i] & AUX_LD2) &&
+	       (is_pseudo_call(&env->prog->insns[i]) || is_pseudo_func(&env->prog->insns[i]));
+}
+
 /* Pass 2: jumps stay inside their subprogram, subprograms end in exit/ja. */
 static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 {
@@ -372,7 +396,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 		for (i = start; i < end; i++) {
 			if (env->aux[i] & AUX_LD2)
 				continue;
-			if (is_pseudo_call(&insns[i])) {
+			if (is_call_site(env, i)) {
 				t = (s64)i + insns[i].imm + 1;
 				if (env->aux[t] & AUX_LD2) {
 					vlog(env->log, "call to invalid destination\n");
@@ -528,6 +552,9 @@ static int walk(struct check_env *env, u8 mark, bool prune)
 		ns = 0;
 		if (in->code == (EBPF_JMP | EBPF_EXIT)) {
 			/* no successor */
+		} else if (is_pseudo_func(in)) {
+			succ[ns++] = i + 2;
+			succ[ns++] = (u32)((s64)i + in->imm + 1);
 		} else if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
 			succ[ns++] = i + 2;
 		} else if (is_pseudo_call(in)) {
@@ -627,7 +654,10 @@ static u32 subprog_of(const u32 *starts, u32 n, u32 insn)
 	return lo;
 }
 
-/* Pass 4: call graph without recursion, at most EBPF_MAX_CALL_DEPTH frames. */
+/*
+ * Pass 4: call graph without recursion, at most EBPF_MAX_CALL_DEPTH frames; a
+ * callback counts as called where its address is taken (it runs one frame deeper).
+ */
 static int check_call_graph(struct check_env *env, u32 n)
 {
 	const struct ebpf_prog *prog = env->prog;
@@ -655,7 +685,7 @@ static int check_call_graph(struct check_env *env, u32 n)
 		sub = stk_sub[sp - 1];
 		pos = stk_pos[sp - 1];
 		end = sub + 1 < n ? starts[sub + 1] : prog->len;
-		while (pos < end && (!is_pseudo_call(&prog->insns[pos]) || (env->aux[pos] & AUX_LD2)))
+		while (pos < end && !is_call_site(env, pos))
 			pos++;
 		if (pos < end) {
 			stk_pos[sp - 1] = pos + 1;

@@ -33,6 +33,8 @@ enum ebpf_ptr_kind {
 	EBPF_PTR_MAP_VALUE,
 	EBPF_PTR_MAP,		/* map handle: not dereferenceable */
 	EBPF_PTR_MEM,		/* memory handed out by a helper (ebpf_set_ret_region) */
+	EBPF_PTR_FUNC,		/* callback (ld_imm64 BPF_PSEUDO_FUNC): base = its first insn;
+				 * not dereferenceable */
 };
 
 /* One map a program references, filled by the loader. */
@@ -57,10 +59,12 @@ enum ebpf_arg_kind {
 	EBPF_ARG_CONST_SIZE_OR_ZERO,
 	EBPF_ARG_PTR_TO_CTX,			/* the unmodified ctx pointer */
 	EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8,	/* e.g. a u64 out-param */
-	EBPF_ARG_PTR_TO_ALLOC_MEM		/* the unmodified pointer a helper returned with
+	EBPF_ARG_PTR_TO_ALLOC_MEM,		/* the unmodified pointer a helper returned with
 						 * ebpf_set_ret_region, still valid (ring buffer
 						 * submit/discard); the helper must still check it
 						 * is one it handed out */
+	EBPF_ARG_PTR_TO_FUNC,			/* the unmodified value of an ld_imm64 BPF_PSEUDO_FUNC */
+	EBPF_ARG_PTR_TO_STACK_OR_NULL		/* a stack pointer, or NULL (callback context) */
 };
 
 enum ebpf_ret_kind {
@@ -134,11 +138,25 @@ struct ebpf_tag {
 	u16 pad;
 };
 
+/*
+ * bpf_loop() in progress in the frame that called it: the callback runs in the next
+ * frame, and its exit either calls it again or returns to the caller.
+ */
+struct ebpf_loop_state {
+	u32 nr;			/* iterations asked for; 0: the frame made a plain call */
+	u32 idx;		/* index passed to the running callback */
+	u32 fn;			/* callback's first insn */
+	u32 pad;
+	u64 ctx;		/* callback_ctx (r2 of every callback run) */
+	struct ebpf_tag ctx_tag;
+};
+
 struct ebpf_frame_save {
 	u64 regs[4];		/* caller's r6..r9 */
 	struct ebpf_tag tags[4];
 	u32 ret_pc;
 	u32 pad;
+	struct ebpf_loop_state loop;
 };
 
 /*
@@ -176,6 +194,7 @@ struct ebpf_run {
 	const struct ebpf_prog *tail_prog;
 	struct ebpf_tag ret_tag;
 	bool ret_tag_set;
+	struct ebpf_loop_state loop;	/* set by ebpf_helper_loop(), started after it returns */
 };
 
 /*
@@ -232,5 +251,17 @@ void ebpf_invalidate_region(struct ebpf_run *run, void *base);
  * program goes on, like Linux).  next must have passed ebpf_check().
  */
 int ebpf_tail_call(struct ebpf_run *run, const struct ebpf_prog *next);
+
+/*
+ * bpf_loop (helper 181), Linux's semantics: calls callback_fn(index, callback_ctx)
+ * for index 0..nr_loops-1 until it returns nonzero; returns the number of calls made,
+ * -E2BIG for nr_loops > EBPF_MAX_LOOPS, -EINVAL for flags != 0.  Put it in a helper
+ * table with args { ANYTHING, PTR_TO_FUNC, PTR_TO_STACK_OR_NULL, ANYTHING }: the
+ * callback runs in the engine, one frame deeper, and every one of its instructions
+ * counts against run->budget.
+ */
+#define EBPF_MAX_LOOPS		(1U << 23)	/* Linux BPF_MAX_LOOPS */
+u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 callback_ctx,
+		     u64 flags, u64 unused);
 
 #endif /* EBPF_ENGINE_H */

@@ -79,6 +79,7 @@
 /* src_reg of ld_imm64 */
 #define EBPF_PSEUDO_MAP_FD	1
 #define EBPF_PSEUDO_MAP_VALUE	2
+#define EBPF_PSEUDO_FUNC	4	/* ld_imm64: imm = callback's first insn - (this insn + 1) */
 
 #define EBPF_REG_FP	10
 

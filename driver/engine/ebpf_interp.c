@@ -171,16 +171,22 @@ static inline u64 truncate_to(u64 x, s32 width)
 	}
 }
 
+/* Map and callback handles stand for an object, not memory: arithmetic makes a scalar. */
+static inline bool tag_is_handle(const struct ebpf_tag *t)
+{
+	return t->kind == EBPF_PTR_MAP || t->kind == EBPF_PTR_FUNC;
+}
+
 /* Tag of dst after dst += / -= (src tag st, NULL for an immediate). */
 static inline void tag_arith(struct ebpf_tag *dt, const struct ebpf_tag *st, bool sub)
 {
-	if (dt->kind == EBPF_PTR_MAP) {
+	if (tag_is_handle(dt)) {
 		dt->kind = EBPF_SCALAR;
 		return;
 	}
 	if (!st || st->kind == EBPF_SCALAR)
 		return;			/* x +- scalar keeps x's tag */
-	if (!sub && dt->kind == EBPF_SCALAR && st->kind != EBPF_PTR_MAP) {
+	if (!sub && dt->kind == EBPF_SCALAR && !tag_is_handle(st)) {
 		*dt = *st;		/* scalar + ptr */
 		return;
 	}
@@ -214,6 +220,7 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	memset(s->tags, 0, sizeof(s->tags));
 	memset(s->slot_mask, 0, sizeof(s->slot_mask));
 	run->frame = 0;
+	run->loop.nr = 0;
 	regs[1] = run->ctx;
 	t->base = run->ctx;
 	t->size = run->prog->ctx_size;
@@ -221,6 +228,72 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	t->writable = run->prog->ctx_writable ? 1 : 0;
 	regs[2] = r2;
 	frame_enter(s, 0, regs);
+}
+
+/*
+ * A call one frame deeper (bpf-to-bpf, or a bpf_loop callback): saves the caller's
+ * r6..r9 and where to go on, and gives the callee a fresh stack.
+ */
+static int frame_push(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u32 ret_pc)
+{
+	struct ebpf_frame_save *fs;
+	u32 f = run->frame, i;
+
+	if (f + 1 >= EBPF_MAX_CALL_DEPTH)
+		return -ELOOP;
+	fs = &s->frames[f];
+	for (i = 0; i < 4; i++) {
+		fs->regs[i] = regs[6 + i];
+		fs->tags[i] = s->tags[6 + i];
+	}
+	fs->ret_pc = ret_pc;
+	fs->loop.nr = 0;
+	run->frame = f + 1;
+	frame_enter(s, f + 1, regs);
+	return 0;
+}
+
+/*
+ * (Re)enters the callback of the bpf_loop() running in frame f, for iteration
+ * loop.idx: r1 = index, r2 = callback_ctx, r3..r5 = 0, a fresh stack. Returns its pc.
+ */
+static u32 loop_call(struct ebpf_scratch *s, u32 f, u64 *regs)
+{
+	const struct ebpf_loop_state *l = &s->frames[f].loop;
+	u32 i;
+
+	frame_enter(s, f + 1, regs);
+	regs[1] = l->idx;
+	s->tags[1].kind = EBPF_SCALAR;
+	regs[2] = l->ctx;
+	s->tags[2] = l->ctx_tag;
+	for (i = 3; i <= 5; i++) {
+		regs[i] = 0;
+		s->tags[i].kind = EBPF_SCALAR;
+	}
+	return l->fn;
+}
+
+u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 callback_ctx,
+		     u64 flags, u64 unused)
+{
+	u32 nr = (u32)nr_loops;	/* Linux's bpf_loop takes a u32 */
+
+	if (flags)
+		return (u64)(s64)-EINVAL;
+	if (nr > EBPF_MAX_LOOPS)
+		return (u64)(s64)-E2BIG;
+	if (!run->scratch || callback_fn >= run->prog->len)
+		return (u64)(s64)-EINVAL;	/* not a callback of this program */
+	if (!nr)
+		return 0;
+	/* ebpf_run_prog() starts the first call when this returns (r0 is then the count) */
+	run->loop.nr = nr;
+	run->loop.idx = 0;
+	run->loop.fn = (u32)callback_fn;
+	run->loop.ctx = callback_ctx;
+	run->loop.ctx_tag = run->scratch->tags[3];
+	return 0;
 }
 
 /* Validate helper arguments by kind; may untag stack the helper will write. */
@@ -299,6 +372,14 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			break;
 		case EBPF_ARG_PTR_TO_ALLOC_MEM:
 			if (t->kind != EBPF_PTR_MEM || v != t->base)
+				return -EFAULT;
+			break;
+		case EBPF_ARG_PTR_TO_FUNC:
+			if (t->kind != EBPF_PTR_FUNC || v != t->base)
+				return -EFAULT;
+			break;
+		case EBPF_ARG_PTR_TO_STACK_OR_NULL:
+			if (t->kind != EBPF_PTR_STACK && (t->kind != EBPF_SCALAR || v != 0))
 				return -EFAULT;
 			break;
 		case EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8:
@@ -540,6 +621,7 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	run->tail_calls = 0;
 	run->tail_prog = NULL;
 	run->ret_tag_set = false;
+	run->loop.nr = 0;
 	budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
 	if (!prog || !prog->insns) {
 		err = -EINVAL;
@@ -656,20 +738,21 @@ restart:
 						r2 = 0;
 						goto restart;
 					}
+					if (run->loop.nr) {	/* bpf_loop: first callback run */
+						err = frame_push(run, s, regs, pc + 1);
+						if (err)
+							goto abort;
+						f = run->frame - 1;
+						s->frames[f].loop = run->loop;
+						run->loop.nr = 0;
+						pc = loop_call(s, f, regs);
+						break;
+					}
 					pc++;
 				} else if (src == EBPF_PSEUDO_CALL) {
-					f = run->frame;
-					if (f + 1 >= EBPF_MAX_CALL_DEPTH) {
-						err = -ELOOP;
+					err = frame_push(run, s, regs, pc + 1);
+					if (err)
 						goto abort;
-					}
-					for (i = 0; i < 4; i++) {
-						s->frames[f].regs[i] = regs[6 + i];
-						s->frames[f].tags[i] = tags[6 + i];
-					}
-					s->frames[f].ret_pc = pc + 1;
-					run->frame = f + 1;
-					frame_enter(s, f + 1, regs);
 					pc = (u32)((s64)pc + insn->imm + 1);
 				} else {
 					goto bad_insn;
@@ -681,7 +764,21 @@ restart:
 					run->budget = budget;
 					return regs[0];
 				}
-				f = --run->frame;
+				f = run->frame - 1;
+				if (s->frames[f].loop.nr) {
+					struct ebpf_loop_state *l = &s->frames[f].loop;
+
+					/* Linux: a nonzero return stops; the count includes that call */
+					if (!regs[0] && l->idx + 1 < l->nr) {
+						l->idx++;
+						pc = loop_call(s, f, regs);
+						break;
+					}
+					regs[0] = (u64)l->idx + 1;
+					tags[0].kind = EBPF_SCALAR;
+					l->nr = 0;
+				}
+				run->frame = f;
 				for (i = 0; i < 4; i++) {
 					regs[6 + i] = s->frames[f].regs[i];
 					tags[6 + i] = s->frames[f].tags[i];
@@ -838,6 +935,16 @@ restart:
 				tags[dst].size = (u32)insn->imm;
 				tags[dst].kind = EBPF_PTR_MAP;
 				tags[dst].writable = 0;
+			} else if (src == EBPF_PSEUDO_FUNC) {
+				s64 target = (s64)pc + insn->imm + 1;
+
+				if (target < 0 || target >= len)
+					goto bad_insn;
+				regs[dst] = (u64)target;
+				tags[dst].base = regs[dst];
+				tags[dst].size = 0;
+				tags[dst].kind = EBPF_PTR_FUNC;
+				tags[dst].writable = 0;
 			} else if (src == EBPF_PSEUDO_MAP_VALUE) {
 				const struct ebpf_map_ref *m;
 
@@ -936,6 +1043,8 @@ void ebpf_invalidate_region(struct ebpf_run *run, void *base)
 		for (i = 0; i < 4; i++)
 			if (s->frames[f].tags[i].kind != EBPF_SCALAR && s->frames[f].tags[i].base == b)
 				s->frames[f].tags[i].kind = EBPF_SCALAR;
+		if (s->frames[f].loop.ctx_tag.kind != EBPF_SCALAR && s->frames[f].loop.ctx_tag.base == b)
+			s->frames[f].loop.ctx_tag.kind = EBPF_SCALAR;
 		for (i = 0; i < SLOTS_PER_FRAME; i++)
 			if ((s->slot_mask[f] & ((u64)1 << i)) &&
 			    s->slot_tag[f * SLOTS_PER_FRAME + i].base == b)

@@ -130,7 +130,7 @@ static u64 h_tail(struct ebpf_run *run, u64 ctx, u64 map, u64 idx, u64 a4, u64 a
 	return (u64)(s64)ebpf_tail_call(run, self_prog);
 }
 
-static struct ebpf_helper helpers[140];
+static struct ebpf_helper helpers[182];
 
 static void init_once(void)
 {
@@ -157,6 +157,8 @@ static void init_once(void)
 		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
 	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
 	helpers[132] = (struct ebpf_helper){ "submit", h_submit, EBPF_RET_VOID, { EBPF_ARG_PTR_TO_ALLOC_MEM } };
+	helpers[181] = (struct ebpf_helper){ "loop", ebpf_helper_loop, EBPF_RET_INTEGER,
+		{ EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

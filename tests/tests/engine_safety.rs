@@ -305,6 +305,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
     p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(6, "tail", h_tail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(7, "submit_alloc", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
+    p.helper(181, "loop", ebpf_helper_loop, RET_INTEGER, [ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, 0]);
     p.maps.push(MapRef {
         map: map as *mut TestMap as *mut c_void,
         key_size: 4,
@@ -464,6 +465,7 @@ fn tail_calls() {
         tail_prog: std::ptr::null(),
         ret_tag: Tag::default(),
         ret_tag_set: false,
+        loop_: LoopState::default(),
     };
     let r0 = unsafe { ebpf_run_prog(&mut run, s.ptr(), std::ptr::null_mut(), 0) };
     assert_eq!((run.error, r0, run.tail_calls), (0, u64::MAX, 33));
@@ -676,10 +678,13 @@ fn random_insn(r: &mut Rng, at: usize, len: usize) -> Vec<Insn> {
             let imm = [0, 1, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1][r.below(10) as usize];
             vec![atomic(if r.below(2) == 0 { W } else { DW }, rs(r), rd(r), mem_off(r), imm)]
         }
-        10 => match r.below(4) {
+        10 => match r.below(6) {
             0 => ld_imm64(rd(r), 0, r.next()).to_vec(),
             1 => ld_imm64(rd(r), 1, 0).to_vec(),
             2 => ld_map_value(rd(r), 0, r.below(16) as u32).to_vec(),
+            // a callback anywhere in (or just outside) the program, and bpf_loop
+            3 => ld_func(rd(r), r.below(len as u64 + 2) as i32 - at as i32 - 1).to_vec(),
+            4 => vec![call(181)],
             _ => vec![call(1 + r.below(5) as i32)], // not 6: tail call needs a real program
         },
         _ => {

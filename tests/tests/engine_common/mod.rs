@@ -89,6 +89,19 @@ pub struct Run {
     pub tail_prog: *const Prog,
     pub ret_tag: Tag,
     pub ret_tag_set: bool,
+    pub loop_: LoopState,
+}
+
+/// struct ebpf_loop_state: a bpf_loop() the engine is about to start.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct LoopState {
+    pub nr: u32,
+    pub idx: u32,
+    pub func: u32,
+    pub pad: u32,
+    pub ctx: u64,
+    pub ctx_tag: Tag,
 }
 
 // enum ebpf_ptr_kind
@@ -107,6 +120,8 @@ pub const ARG_CONST_SIZE_OR_ZERO: u8 = 9;
 pub const ARG_PTR_TO_CTX: u8 = 10;
 pub const ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8: u8 = 11;
 pub const ARG_PTR_TO_ALLOC_MEM: u8 = 12;
+pub const ARG_PTR_TO_FUNC: u8 = 13;
+pub const ARG_PTR_TO_STACK_OR_NULL: u8 = 14;
 // enum ebpf_ret_kind
 pub const RET_INTEGER: u8 = 0;
 pub const RET_VOID: u8 = 1;
@@ -126,6 +141,7 @@ extern "C" {
     pub fn ebpf_set_ret_region(run: *mut Run, base: *mut c_void, size: u32, writable: bool);
     pub fn ebpf_invalidate_region(run: *mut Run, base: *mut c_void);
     pub fn ebpf_tail_call(run: *mut Run, next: *const Prog) -> i32;
+    pub fn ebpf_helper_loop(run: *mut Run, nr: u64, func: u64, ctx: u64, flags: u64, unused: u64) -> u64;
 
     pub fn ebpf_host_sizeof_scratch() -> usize;
     pub fn ebpf_host_sizeof_run() -> usize;
@@ -255,6 +271,7 @@ pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, b
         tail_prog: std::ptr::null(),
         ret_tag: Tag::default(),
         ret_tag_set: false,
+        loop_: LoopState::default(),
     };
     let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx, r2) };
     Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
@@ -347,6 +364,8 @@ pub mod asm {
     pub fn jne_imm(dst: u8, imm: i32, off: i16) -> Insn { Insn::new(0x55, dst, 0, off, imm) }
     pub fn call(id: i32) -> Insn { Insn::new(0x85, 0, 0, 0, id) }
     pub fn call_local(rel: i32) -> Insn { Insn::new(0x85, 0, 1, 0, rel) }
+    /// ld_imm64 dst = the callback at (this insn + 1 + rel): BPF_PSEUDO_FUNC.
+    pub fn ld_func(dst: u8, rel: i32) -> [Insn; 2] { [Insn::new(0x18, dst, 4, 0, rel), Insn::new(0, 0, 0, 0, 0)] }
     pub fn exit() -> Insn { Insn::new(0x95, 0, 0, 0, 0) }
     pub fn ld_imm64(dst: u8, src: u8, imm: u64) -> [Insn; 2] {
         [Insn::new(0x18, dst, src, 0, imm as u32 as i32), Insn::new(0, 0, 0, 0, (imm >> 32) as u32 as i32)]
