@@ -127,11 +127,36 @@ static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 ca
 	return i;
 }
 
+/*
+ * The map fd an ld_imm64 names: its imm, or for BPF_PSEUDO_MAP_IDX(_VALUE) the imm'th
+ * entry of the loader's fd_array (light skeletons, gen_loader); the insn is rewritten
+ * to the plain fd / value form, as the kernel's verifier does.
+ */
+static int prog_insn_map_fd(struct ebpf_insn *insn, u64 fd_array, struct ebpf_log *log, int *fd)
+{
+	u8 src = insn->regs >> 4;
+
+	if (src != BPFDRV_PSEUDO_MAP_IDX && src != BPFDRV_PSEUDO_MAP_IDX_VALUE) {
+		*fd = insn->imm;
+		return 0;
+	}
+	if (!fd_array) {
+		log_append(log, "fd_idx without fd_array is invalid\n");
+		return -EPROTO;
+	}
+	if (copy_from_user(fd, bpfdrv_u64_to_ptr(fd_array + (u64)(u32)insn->imm * sizeof(int)),
+			   sizeof(int)))
+		return -EFAULT;
+	src = src == BPFDRV_PSEUDO_MAP_IDX ? BPFDRV_PSEUDO_MAP_FD : BPFDRV_PSEUDO_MAP_VALUE;
+	insn->regs = (insn->regs & 0xf) | (src << 4);
+	return 0;
+}
+
 /* Rewrite ld_imm64 map fds into indexes of prog->map_refs (what the engine expects). */
-static int prog_resolve_maps(struct bpfdrv_prog *prog, struct ebpf_log *log)
+static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf_log *log)
 {
 	u32 i, cap = 64;
-	int idx;
+	int idx, fd, err;
 
 	prog->maps = kcalloc(cap, sizeof(*prog->maps), GFP_KERNEL);
 	prog->map_refs = kcalloc(cap, sizeof(*prog->map_refs), GFP_KERNEL);
@@ -152,13 +177,18 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, struct ebpf_log *log)
 			i++; /* a constant, or a callback the checker resolves */
 			continue;
 		}
-		if (src != BPFDRV_PSEUDO_MAP_FD && src != BPFDRV_PSEUDO_MAP_VALUE) {
+		if (src != BPFDRV_PSEUDO_MAP_FD && src != BPFDRV_PSEUDO_MAP_VALUE &&
+		    src != BPFDRV_PSEUDO_MAP_IDX && src != BPFDRV_PSEUDO_MAP_IDX_VALUE) {
 			log_append(log, "ld_imm64 pseudo src %u at insn %u is not supported\n", src, i);
 			return -EINVAL;
 		}
-		map = bpfdrv_map_from_fd(insn->imm);
+		err = prog_insn_map_fd(insn, fd_array, log, &fd);
+		if (err)
+			return err;
+		src = insn->regs >> 4;
+		map = bpfdrv_map_from_fd(fd);
 		if (IS_ERR(map)) {
-			log_append(log, "fd %d is not pointing to valid bpf_map\n", insn->imm);
+			log_append(log, "fd %d is not pointing to valid bpf_map\n", fd);
 			return PTR_ERR(map);
 		}
 		idx = prog_add_map(prog, map, cap);
@@ -368,7 +398,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	}
 	prog->eprog.insns = prog->insns;
 	prog->eprog.len = attr->insn_cnt;
-	err = prog_resolve_maps(prog, &log);
+	err = prog_resolve_maps(prog, attr->fd_array, &log);
 	if (err)
 		goto fail_log;
 	err = prog_check_license(prog, &log);

@@ -1,0 +1,67 @@
+//! Program loading features through the whole stack (tests/guest/prog_load/), natively
+//! on the stock Debian kernel (the oracle) and under libbpfhook.so + bpfdrv.ko on the
+//! no-bpf kernel; every result line must be identical:
+//! - bpf_loop (helper 181): a clang-built object whose callbacks are ld_imm64
+//!   BPF_PSEUDO_FUNC subprograms, loaded by Debian's libbpf and run with
+//!   BPF_PROG_TEST_RUN: the count of calls, early stop, -EINVAL / -E2BIG, nested loops
+//!   with a map helper inside the callback, callback_ctx in the caller's stack, NULL ctx;
+//! - fd_array: maps named by BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE, -EPROTO without an
+//!   fd_array, -EINVAL / -EBADF for entries that are not maps.
+//!
+//!     cargo test -p bpfcompat-tests --test guest_prog_load
+
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::require;
+
+fn run(name: &str, kernel: &Kernel, shim: bool) -> GuestRun {
+    let (loader, obj) = guest::guest_bpf_program("prog_load", "prog_load").unwrap_or_else(|s| panic!("{}", s.0));
+    let body = format!(
+        ". /bpfcompat/lib.sh\n{}{}/bpfcompat/prog_load/prog_load_test /bpfcompat/prog_load/prog_load.bpf.o >/tmp/out.txt 2>&1; result exit $?\n\
+         show prog_load /tmp/out.txt\n{}",
+        if shim { "insmod $MODULE; result insmod $?\n" } else { "" },
+        if shim { "LD_PRELOAD=$HOOK " } else { "" },
+        if shim { "rmmod bpfdrv; result rmmod $?\n" } else { "" },
+    );
+    let mut g = Guest::new(name, kernel).binary_at(&loader, "/bpfcompat/prog_load/prog_load_test").file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o");
+    if shim {
+        g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+    }
+    g.body(&body).boot()
+}
+
+fn results(run: &GuestRun) -> Vec<String> {
+    run.expect_section("prog_load").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect()
+}
+
+#[test]
+fn bpf_loop_and_fd_array_match_the_stock_kernel() {
+    let nobpf = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    let native = run("prog_load_stock", &stock, false);
+    native.assert_completed();
+    native.assert_value("exit", "0", "stock kernel: prog_load_test exit status");
+    let want = results(&native);
+    // pin the oracle, so a broken loader cannot make both sides agree on nothing
+    for line in [
+        "R ten err=0 retval=1 ret=10 sum=45 calls=10 hits=0",
+        "R stop_at_3 err=0 retval=1 ret=4 sum=6 calls=4 hits=0",
+        "R too_many err=0 retval=1 ret=-7 sum=0 calls=0 hits=0",
+        "R nested_3x4 err=0 retval=1 ret=3 sum=18 calls=12 hits=12",
+        "R fd_array_idx=1234",
+        "R fd_array_missing=-71",
+        "R done=1",
+    ] {
+        assert!(want.iter().any(|l| l == line), "stock kernel lacks {line:?}:\n{}", want.join("\n"));
+    }
+    let shim = run("prog_load_nobpf", &nobpf, true);
+    shim.assert_completed();
+    shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
+    let got = results(&shim);
+    if want != got {
+        shim.fail(format!("results differ\nstock kernel:\n{}\nunder bpfcompat:\n{}", want.join("\n"), got.join("\n")));
+    }
+    println!("prog_load: {} result lines identical to the stock kernel", want.len());
+    shim.assert_value("exit", "0", "prog_load_test exit status under the hook");
+    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
+    shim.assert_kernel_clean();
+}
