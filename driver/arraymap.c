@@ -117,6 +117,7 @@ const struct bpfdrv_map_ops bpfdrv_array_ops = {
 	.alloc = array_alloc,
 	.free = array_free,
 	.lookup = array_lookup,
+	.for_each_next = bpfdrv_array_for_each_next,
 	.update = array_update,
 	.delete = array_delete,
 	.get_next_key = bpfdrv_array_get_next_key,

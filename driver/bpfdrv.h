@@ -139,7 +139,15 @@ struct bpfdrv_map_ops {
 	bool lookup_returns_map;
 	/* BPF_MAP_LOOKUP_AND_DELETE_ELEM for keyed maps (hash family); NULL: EOPNOTSUPP. */
 	int (*sys_lookup_and_delete)(struct bpfdrv_map *map, const void *key, void *value);
+	/*
+	 * bpf_for_each_map_elem's element iterator (an ebpf_map_iter_fn, so @map is the
+	 * struct bpfdrv_map); NULL: the map type does not support it (Linux: arrays and
+	 * the hash family). Any context; values as program lookups see them.
+	 */
+	bool (*for_each_next)(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
 };
+
+bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
 
 struct bpfdrv_map {
 	const struct bpfdrv_map_ops *ops;

@@ -403,6 +403,44 @@ static int htab_get_next_key(struct bpfdrv_map *map, const void *key, void *next
 	return err;
 }
 
+/*
+ * bpf_for_each_map_elem: bucket by bucket, each chain in order, the value for this CPU
+ * (per-CPU maps), as Linux's bpf_for_each_hash_elem. The cursor is the bucket in the
+ * low half and, while inside a chain, 1 + the element to visit next in the high half
+ * (taken before the callback runs, so the callback may delete the element it was
+ * given); if that element left the bucket meanwhile, the rest of the chain is
+ * skipped rather than visited twice.
+ */
+static bool htab_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+{
+	struct bpfdrv_htab *h = to_htab((struct bpfdrv_map *)map);
+	u32 b = (u32)*cursor, i = (u32)(*cursor >> 32) - 1;
+	unsigned long flags;
+	struct htab_elem *e;
+	bool found = false;
+
+	spin_lock_irqsave(&h->lock, flags);
+	if (i != HTAB_NIL) {
+		e = htab_elem(h, i);
+		if (!e->used || (e->hash & (h->n_buckets - 1)) != b) {
+			i = HTAB_NIL;
+			b++;
+		}
+	}
+	for (; i == HTAB_NIL && b < h->n_buckets; b++)
+		i = h->buckets[b];
+	if (i != HTAB_NIL) {
+		e = htab_elem(h, i);
+		b = e->hash & (h->n_buckets - 1);
+		*key = e->data;
+		*value = htab_value(h, e, raw_smp_processor_id());
+		*cursor = e->next == HTAB_NIL ? (u64)b + 1 : ((u64)(e->next + 1) << 32) | b;
+		found = true;
+	}
+	spin_unlock_irqrestore(&h->lock, flags);
+	return found;
+}
+
 #define HTAB_OPS(name_, alloc_)						\
 const struct bpfdrv_map_ops name_ = {					\
 	.alloc = alloc_,						\
@@ -415,6 +453,7 @@ const struct bpfdrv_map_ops name_ = {					\
 	.sys_update = htab_sys_update,					\
 	.sys_value_size = htab_sys_value_size,				\
 	.sys_lookup_and_delete = htab_lookup_delete_common,		\
+	.for_each_next = htab_for_each_next,				\
 }
 
 HTAB_OPS(bpfdrv_hash_ops, htab_alloc);

@@ -73,6 +73,24 @@ static u64 h_map_peek_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64
 	return (s64)m->ops->peek(m, PTR(value));
 }
 
+/*
+ * bpf_for_each_map_elem (164): the engine calls the callback per element; Linux refuses
+ * other map types at load, so here they get -EINVAL when the call runs.
+ */
+static u64 h_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
+			       u64 flags, u64 a5)
+{
+	struct bpfdrv_map *m = MAP(map);
+
+	if (flags)
+		return (s64)-EINVAL;
+	if (!m->ops->for_each_next) {
+		bpfdrv_warn("bpf_for_each_map_elem: map type %u is not supported\n", m->map_type);
+		return (s64)-EINVAL;
+	}
+	return (s64)ebpf_for_each_map_elem(run, map, callback_fn, callback_ctx, m->ops->for_each_next);
+}
+
 static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
 {
 	long err = bpfdrv_read_kernel_nofault(PTR(dst), PTR(src), size);
@@ -364,6 +382,8 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(165, snprintf, true, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING,
 	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO),
+	HELPER(164, for_each_map_elem, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
 	HELPER(181, loop, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
 	HELPER(182, strncmp, false, false, EBPF_RET_INTEGER,

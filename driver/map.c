@@ -158,6 +158,25 @@ static const struct file_operations bpfdrv_map_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * bpf_for_each_map_elem over an array (plain or per-CPU): every index in order, key =
+ * the u32 index (in the engine's key buffer), value = what a program lookup returns.
+ */
+bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+{
+	struct bpfdrv_map *m = map;
+	u32 index = (u32)*cursor;
+
+	if (*cursor >= m->max_entries)
+		return false;
+	*key_buf = 0;
+	memcpy(key_buf, &index, sizeof(index));
+	*key = key_buf;
+	*value = m->ops->lookup(m, key_buf);
+	(*cursor)++;
+	return *value != NULL;
+}
+
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
 {
 	return bpfdrv_fd_object(fd, &bpfdrv_map_fops, bpfdrv_map_get_any);

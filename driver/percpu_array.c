@@ -135,6 +135,7 @@ const struct bpfdrv_map_ops bpfdrv_percpu_array_ops = {
 	.alloc = pcpu_array_alloc,
 	.free = pcpu_array_free,
 	.lookup = pcpu_array_lookup,
+	.for_each_next = bpfdrv_array_for_each_next,
 	.update = pcpu_array_update,
 	.delete = pcpu_array_delete,
 	.get_next_key = bpfdrv_array_get_next_key,

@@ -25,9 +25,14 @@ for i, line in enumerate(open(sys.argv[1])):
 # bpf_loop(3, callback, NULL, 0) with a callback returning 0: a seed for callbacks
 loop = "b701000003000000" "1842000005000000" "0000000000000000" "b703000000000000" \
        "b704000000000000" "85000000b5000000" "9500000000000000" "b700000000000000" "9500000000000000"
-for flags in (0x0c, 0x09):
-    with open(os.path.join(sys.argv[2], "loop_%x" % flags), "wb") as f:
-        f.write(bytes([flags]) + bytes.fromhex(loop))
+# for_each_map_elem(map 0, callback, NULL, 0) with a callback returning 0
+each = "1811000000000000" "0000000000000000" "1842000005000000" "0000000000000000" \
+       "b703000000000000" "b704000000000000" "85000000a4000000" "9500000000000000" \
+       "b700000000000000" "9500000000000000"
+for name, prog in (("loop", loop), ("each", each)):
+    for flags in (0x0c, 0x09):
+        with open(os.path.join(sys.argv[2], "%s_%x" % (name, flags)), "wb") as f:
+            f.write(bytes([flags]) + bytes.fromhex(prog))
 PY
 fi
 exec "$out/engine_fuzz" -runs="$runs" -max_len=4097 -print_final_stats=1 \

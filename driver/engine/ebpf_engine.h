@@ -139,16 +139,38 @@ struct ebpf_tag {
 };
 
 /*
- * bpf_loop() in progress in the frame that called it: the callback runs in the next
- * frame, and its exit either calls it again or returns to the caller.
+ * The element iterator of a map, for bpf_for_each_map_elem: called before each
+ * callback with the cursor it last left (0 at first); sets *key and *value to the next
+ * element and returns true, or returns false when there is none.  key may point to
+ * *key_buf (8 bytes the engine keeps for the callback, e.g. an array index); key and
+ * value must stay valid memory until the run ends.
+ */
+typedef bool (*ebpf_map_iter_fn)(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
+
+enum ebpf_loop_kind {
+	EBPF_LOOP_NONE = 0,	/* the frame made a plain bpf-to-bpf call */
+	EBPF_LOOP_COUNT,	/* bpf_loop: callback(index, ctx) */
+	EBPF_LOOP_MAP,		/* bpf_for_each_map_elem: callback(map, key, value, ctx) */
+};
+
+/*
+ * A callback helper in progress in the frame that called it: the callback runs in the
+ * next frame, and its exit either calls it again or returns to the caller.
  */
 struct ebpf_loop_state {
-	u32 nr;			/* iterations asked for; 0: the frame made a plain call */
-	u32 idx;		/* index passed to the running callback */
+	u32 kind;		/* enum ebpf_loop_kind */
+	u32 nr;			/* COUNT: iterations asked for */
+	u32 idx;		/* calls made before the running one */
 	u32 fn;			/* callback's first insn */
-	u32 pad;
-	u64 ctx;		/* callback_ctx (r2 of every callback run) */
+	u64 ctx;		/* callback_ctx */
 	struct ebpf_tag ctx_tag;
+	/* MAP: the map (its handle's tag and description), iterator, current element */
+	struct ebpf_tag map_tag;
+	const struct ebpf_map_ref *map;
+	ebpf_map_iter_fn next;
+	u64 cursor;
+	u64 key_buf;
+	void *key, *value;
 };
 
 struct ebpf_frame_save {
@@ -263,5 +285,17 @@ int ebpf_tail_call(struct ebpf_run *run, const struct ebpf_prog *next);
 #define EBPF_MAX_LOOPS		(1U << 23)	/* Linux BPF_MAX_LOOPS */
 u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 callback_ctx,
 		     u64 flags, u64 unused);
+
+/*
+ * For a bpf_for_each_map_elem helper (args { CONST_MAP_PTR, PTR_TO_FUNC,
+ * PTR_TO_STACK_OR_NULL, ANYTHING }) once it has checked flags and the map type: calls
+ * callback_fn(map, key, value, callback_ctx) for each element @next yields until it
+ * returns nonzero; r0 becomes the number of calls (0 without elements).  key is
+ * read-only, value writable unless the map is read-only to programs.  @map is the
+ * helper's r1.  Returns 0, or -EINVAL if the arguments are not a map handle and a
+ * callback of this program.
+ */
+int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
+			   ebpf_map_iter_fn next);
 
 #endif /* EBPF_ENGINE_H */

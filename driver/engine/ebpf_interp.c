@@ -220,7 +220,7 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	memset(s->tags, 0, sizeof(s->tags));
 	memset(s->slot_mask, 0, sizeof(s->slot_mask));
 	run->frame = 0;
-	run->loop.nr = 0;
+	run->loop.kind = EBPF_LOOP_NONE;
 	regs[1] = run->ctx;
 	t->base = run->ctx;
 	t->size = run->prog->ctx_size;
@@ -231,8 +231,8 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 }
 
 /*
- * A call one frame deeper (bpf-to-bpf, or a bpf_loop callback): saves the caller's
- * r6..r9 and where to go on, and gives the callee a fresh stack.
+ * A call one frame deeper (bpf-to-bpf, or a callback): saves the caller's r6..r9 and
+ * where to go on, and gives the callee a fresh stack.
  */
 static int frame_push(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u32 ret_pc)
 {
@@ -247,52 +247,143 @@ static int frame_push(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u
 		fs->tags[i] = s->tags[6 + i];
 	}
 	fs->ret_pc = ret_pc;
-	fs->loop.nr = 0;
 	run->frame = f + 1;
 	frame_enter(s, f + 1, regs);
 	return 0;
 }
 
+/* Is there another callback run (the first if @first)? Advances l to it. */
+static bool loop_next(struct ebpf_loop_state *l, bool first)
+{
+	if (l->kind == EBPF_LOOP_COUNT) {
+		if (first ? !l->nr : l->idx + 1 >= l->nr)
+			return false;
+	} else if (!l->next(l->map->map, &l->cursor, &l->key_buf, &l->key, &l->value)) {
+		return false;
+	}
+	if (!first)
+		l->idx++;
+	return true;
+}
+
+static void set_reg(struct ebpf_scratch *s, u64 *regs, u32 r, u64 v, const struct ebpf_tag *t)
+{
+	regs[r] = v;
+	if (t)
+		s->tags[r] = *t;
+	else
+		s->tags[r].kind = EBPF_SCALAR;
+}
+
+/* A tag for @size bytes of map memory at @base (the key or value of an element). */
+static struct ebpf_tag map_mem_tag(void *base, u32 size, bool writable)
+{
+	struct ebpf_tag t;
+
+	t.base = (u64)(unsigned long)base;
+	t.size = size;
+	t.kind = EBPF_PTR_MAP_VALUE;
+	t.writable = writable ? 1 : 0;
+	t.pad = 0;
+	return t;
+}
+
 /*
- * (Re)enters the callback of the bpf_loop() running in frame f, for iteration
- * loop.idx: r1 = index, r2 = callback_ctx, r3..r5 = 0, a fresh stack. Returns its pc.
+ * (Re)enters the callback of the loop running in frame f with a fresh stack:
+ * bpf_loop's callback(index, ctx), for_each_map_elem's callback(map, key, value, ctx).
+ * Returns the callback's pc.
  */
 static u32 loop_call(struct ebpf_scratch *s, u32 f, u64 *regs)
 {
 	const struct ebpf_loop_state *l = &s->frames[f].loop;
+	struct ebpf_tag key, value;
 	u32 i;
 
 	frame_enter(s, f + 1, regs);
-	regs[1] = l->idx;
-	s->tags[1].kind = EBPF_SCALAR;
-	regs[2] = l->ctx;
-	s->tags[2] = l->ctx_tag;
-	for (i = 3; i <= 5; i++) {
-		regs[i] = 0;
-		s->tags[i].kind = EBPF_SCALAR;
+	for (i = 1; i <= 5; i++)
+		set_reg(s, regs, i, 0, NULL);
+	if (l->kind == EBPF_LOOP_COUNT) {
+		set_reg(s, regs, 1, l->idx, NULL);
+		set_reg(s, regs, 2, l->ctx, &l->ctx_tag);
+	} else {
+		key = map_mem_tag(l->key, l->map->key_size, false);
+		value = map_mem_tag(l->value, l->map->value_size, !l->map->value_readonly);
+		set_reg(s, regs, 1, (u64)(unsigned long)l->map->map, &l->map_tag);
+		set_reg(s, regs, 2, key.base, &key);
+		set_reg(s, regs, 3, value.base, &value);
+		set_reg(s, regs, 4, l->ctx, &l->ctx_tag);
 	}
 	return l->fn;
+}
+
+/* The map a map-handle register stands for, or NULL when v is not that handle. */
+static const struct ebpf_map_ref *tag_map_ref(const struct ebpf_prog *prog,
+					      const struct ebpf_tag *t, u64 v)
+{
+	const struct ebpf_map_ref *m;
+
+	if (t->kind != EBPF_PTR_MAP)
+		return NULL;
+	if (t->size == EBPF_MAP_DYNAMIC) {
+		/* a map a helper returned (map in map): base is its ref */
+		m = (const struct ebpf_map_ref *)(unsigned long)t->base;
+	} else {
+		if (t->size >= prog->nr_maps)
+			return NULL;
+		m = &prog->maps[t->size];
+	}
+	return v == (u64)(unsigned long)m->map ? m : NULL;
+}
+
+/* Records a callback helper's loop; ebpf_run_prog() starts it when the helper returns. */
+static int loop_begin(struct ebpf_run *run, u32 kind, u64 callback_fn, u64 callback_ctx)
+{
+	if (!run->scratch || callback_fn >= run->prog->len)
+		return -EINVAL;	/* not a callback of this program */
+	memset(&run->loop, 0, sizeof(run->loop));
+	run->loop.kind = kind;
+	run->loop.fn = (u32)callback_fn;
+	run->loop.ctx = callback_ctx;
+	run->loop.ctx_tag = run->scratch->tags[3];
+	return 0;
 }
 
 u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 callback_ctx,
 		     u64 flags, u64 unused)
 {
 	u32 nr = (u32)nr_loops;	/* Linux's bpf_loop takes a u32 */
+	int err;
 
 	if (flags)
 		return (u64)(s64)-EINVAL;
 	if (nr > EBPF_MAX_LOOPS)
 		return (u64)(s64)-E2BIG;
-	if (!run->scratch || callback_fn >= run->prog->len)
-		return (u64)(s64)-EINVAL;	/* not a callback of this program */
 	if (!nr)
 		return 0;
-	/* ebpf_run_prog() starts the first call when this returns (r0 is then the count) */
+	err = loop_begin(run, EBPF_LOOP_COUNT, callback_fn, callback_ctx);
+	if (err)
+		return (u64)(s64)err;
 	run->loop.nr = nr;
-	run->loop.idx = 0;
-	run->loop.fn = (u32)callback_fn;
-	run->loop.ctx = callback_ctx;
-	run->loop.ctx_tag = run->scratch->tags[3];
+	return 0;	/* r0 becomes the count of calls when the loop ends */
+}
+
+int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
+			   ebpf_map_iter_fn next)
+{
+	const struct ebpf_map_ref *m;
+	int err;
+
+	if (!run->scratch || !next)
+		return -EINVAL;
+	m = tag_map_ref(run->prog, &run->scratch->tags[1], map);
+	if (!m)
+		return -EINVAL;
+	err = loop_begin(run, EBPF_LOOP_MAP, callback_fn, callback_ctx);
+	if (err)
+		return err;
+	run->loop.map_tag = run->scratch->tags[1];
+	run->loop.map = m;
+	run->loop.next = next;
 	return 0;
 }
 
@@ -319,17 +410,8 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 		case EBPF_ARG_CONST_SIZE_OR_ZERO:
 			break;
 		case EBPF_ARG_CONST_MAP_PTR:
-			if (t->kind != EBPF_PTR_MAP)
-				return -EFAULT;
-			if (t->size == EBPF_MAP_DYNAMIC) {
-				/* a map a helper returned (map in map): base is its ref */
-				m = (const struct ebpf_map_ref *)(unsigned long)t->base;
-			} else {
-				if (t->size >= prog->nr_maps)
-					return -EFAULT;
-				m = &prog->maps[t->size];
-			}
-			if (v != (u64)(unsigned long)m->map)
+			m = tag_map_ref(prog, t, v);
+			if (!m)
 				return -EFAULT;
 			*map_out = m;
 			break;
@@ -621,7 +703,7 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	run->tail_calls = 0;
 	run->tail_prog = NULL;
 	run->ret_tag_set = false;
-	run->loop.nr = 0;
+	run->loop.kind = EBPF_LOOP_NONE;
 	budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
 	if (!prog || !prog->insns) {
 		err = -EINVAL;
@@ -738,18 +820,24 @@ restart:
 						r2 = 0;
 						goto restart;
 					}
-					if (run->loop.nr) {	/* bpf_loop: first callback run */
+					if (run->loop.kind) {	/* a callback helper: the first call */
+						f = run->frame;
+						s->frames[f].loop = run->loop;
+						run->loop.kind = EBPF_LOOP_NONE;
+						if (!loop_next(&s->frames[f].loop, true)) {
+							s->frames[f].loop.kind = EBPF_LOOP_NONE;
+							pc++;	/* nothing to call: r0 stays 0 */
+							break;
+						}
 						err = frame_push(run, s, regs, pc + 1);
 						if (err)
 							goto abort;
-						f = run->frame - 1;
-						s->frames[f].loop = run->loop;
-						run->loop.nr = 0;
 						pc = loop_call(s, f, regs);
 						break;
 					}
 					pc++;
 				} else if (src == EBPF_PSEUDO_CALL) {
+					s->frames[run->frame].loop.kind = EBPF_LOOP_NONE;
 					err = frame_push(run, s, regs, pc + 1);
 					if (err)
 						goto abort;
@@ -765,18 +853,17 @@ restart:
 					return regs[0];
 				}
 				f = run->frame - 1;
-				if (s->frames[f].loop.nr) {
+				if (s->frames[f].loop.kind) {
 					struct ebpf_loop_state *l = &s->frames[f].loop;
 
 					/* Linux: a nonzero return stops; the count includes that call */
-					if (!regs[0] && l->idx + 1 < l->nr) {
-						l->idx++;
+					if (!regs[0] && loop_next(l, false)) {
 						pc = loop_call(s, f, regs);
 						break;
 					}
 					regs[0] = (u64)l->idx + 1;
 					tags[0].kind = EBPF_SCALAR;
-					l->nr = 0;
+					l->kind = EBPF_LOOP_NONE;
 				}
 				run->frame = f;
 				for (i = 0; i < 4; i++) {

@@ -46,6 +46,30 @@ static u64 h_lookup(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 
 	return k < 4 ? (u64)(uintptr_t)(values + k * VALUE_SIZE) : 0;
 }
 
+/* bpf_for_each_map_elem's iterator: the elements h_lookup finds, by index. */
+static bool iter_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+{
+	u32 k = (u32)*cursor;
+
+	*key_buf = k;
+	*key = key_buf;
+	if (map == (void *)0x2000 && k == 1)
+		*value = values + VALUE_SIZE; /* not the inner map handle h_lookup gives: memory */
+	else
+		*value = (void *)(uintptr_t)h_lookup(NULL, (u64)(uintptr_t)map, (u64)(uintptr_t)key_buf,
+						     0, 0, 0);
+	(*cursor)++;
+	return *value != NULL;
+}
+
+static u64 h_for_each(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, u64 flags, u64 a5)
+{
+	(void)a5;
+	if (flags)
+		return (u64)-22;
+	return (u64)(s64)ebpf_for_each_map_elem(run, map, fn, ctx, iter_next);
+}
+
 static u64 h_update(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
 {
 	u32 k = *(const u32 *)(uintptr_t)key;
@@ -157,6 +181,8 @@ static void init_once(void)
 		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
 	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
 	helpers[132] = (struct ebpf_helper){ "submit", h_submit, EBPF_RET_VOID, { EBPF_ARG_PTR_TO_ALLOC_MEM } };
+	helpers[164] = (struct ebpf_helper){ "for_each_map_elem", h_for_each, EBPF_RET_INTEGER,
+		{ EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
 	helpers[181] = (struct ebpf_helper){ "loop", ebpf_helper_loop, EBPF_RET_INTEGER,
 		{ EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
 }

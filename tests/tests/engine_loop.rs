@@ -241,3 +241,121 @@ fn checker_resolves_callbacks() {
     assert!(log.contains("too deep"), "{log}");
     assert_eq!(run_raw(&p, 0).error, -ELOOP);
 }
+
+// ---- bpf_for_each_map_elem (164) ---------------------------------------------
+
+const FOR_EACH: i32 = 164;
+const LOOKUP: i32 = 1;
+
+/// An array map of u64 values, iterated by index like Linux's arrays.
+struct TestArray {
+    values: Vec<u64>,
+}
+
+unsafe extern "C" fn array_next(map: *mut std::ffi::c_void, cursor: *mut u64, key_buf: *mut u64, key: *mut *mut std::ffi::c_void, value: *mut *mut std::ffi::c_void) -> bool {
+    let a = &mut *(map as *mut TestArray);
+    let i = *cursor as usize;
+    if i >= a.values.len() {
+        return false;
+    }
+    *key_buf = i as u64;
+    *key = key_buf as *mut std::ffi::c_void;
+    *value = &mut a.values[i] as *mut u64 as *mut std::ffi::c_void;
+    *cursor += 1;
+    true
+}
+
+unsafe extern "C" fn h_for_each(run: *mut Run, map: u64, func: u64, ctx: u64, flags: u64, _: u64) -> u64 {
+    if flags != 0 {
+        return (-(EINVAL as i64)) as u64;
+    }
+    let err = ebpf_for_each_map_elem(run, map, func, ctx, array_next);
+    if err != 0 {
+        return err as i64 as u64;
+    }
+    0
+}
+
+unsafe extern "C" fn h_lookup(_run: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
+    let a = &mut *(map as *mut TestArray);
+    let k = *(key as *const u32) as usize;
+    a.values.get_mut(k).map(|v| v as *mut u64 as u64).unwrap_or(0)
+}
+
+/// main: acc = 0; r0 = for_each_map_elem(map 0, cb, &acc, 0); return r0 * 1000 + acc.
+fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
+    let head: Vec<Insn> = [
+        &[st(DW, 10, -8, 0)][..],
+        &ld_imm64(1, 1, 0), // map 0
+        &ld_func(2, 0),     // patched below
+        &[mov64_reg(3, 10), add64_imm(3, -8), mov64_imm(4, 0), call(FOR_EACH)],
+        &[ldx(DW, 1, 10, -8), Insn::new(0x27, 0, 0, 0, 1000), add64_reg(0, 1), exit()],
+    ]
+    .concat();
+    let mut p = prog(&[&head, callback]);
+    p.insns[3].imm = (head.len() - 4) as i32;
+    p.helper(FOR_EACH as usize, "for_each_map_elem", h_for_each, RET_INTEGER, [ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, ARG_NONE]);
+    p.helper(LOOKUP as usize, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
+    p.maps.push(MapRef {
+        map: map as *mut TestArray as *mut std::ffi::c_void,
+        key_size: 4,
+        value_size: 8,
+        value_base: std::ptr::null_mut(),
+        value_region_size: 0,
+        value_readonly: readonly,
+    });
+    p
+}
+
+/// callback(map, key, value, ctx): *ctx += *value; *value += 1; return *key == stop.
+fn sum_and_bump(stop: i32) -> Vec<Insn> {
+    vec![
+        ldx(DW, 5, 3, 0),
+        ldx(DW, 0, 4, 0),
+        add64_reg(0, 5),
+        stx(DW, 4, 0, 0),
+        add64_imm(5, 1),
+        stx(DW, 3, 5, 0),
+        ldx(W, 1, 2, 0),
+        mov64_imm(0, 0),
+        jne_imm(1, stop, 1),
+        mov64_imm(0, 1),
+        exit(),
+    ]
+}
+
+#[test]
+fn for_each_map_elem_visits_every_element() {
+    let mut map = TestArray { values: vec![10, 20, 30, 40] };
+    let p = for_each(&sum_and_bump(-1), &mut map, false);
+    let o = run_checked(&p);
+    assert_eq!((o.error, o.r0), (0, 4 * 1000 + 100));
+    assert_eq!(map.values, [11, 21, 31, 41], "the callback writes values in place");
+    // stop at key 1: two calls
+    let mut map = TestArray { values: vec![10, 20, 30, 40] };
+    let o = run_checked(&for_each(&sum_and_bump(1), &mut map, false));
+    assert_eq!((o.error, o.r0), (0, 2 * 1000 + 30));
+    assert_eq!(map.values, [11, 21, 30, 40]);
+    // no elements: no call, 0
+    let mut map = TestArray { values: vec![] };
+    let o = run_checked(&for_each(&sum_and_bump(-1), &mut map, false));
+    assert_eq!((o.error, o.r0), (0, 0));
+}
+
+#[test]
+fn for_each_map_elem_keys_are_read_only_values_follow_the_map() {
+    // a read-only map: the value write aborts
+    let mut map = TestArray { values: vec![1, 2] };
+    let o = run_raw(&for_each(&sum_and_bump(-1), &mut map, true), 0);
+    assert_eq!(o.error, -EFAULT);
+    assert_eq!(map.values, [1, 2]);
+    // the key cannot be written
+    let mut map = TestArray { values: vec![1, 2] };
+    let o = run_raw(&for_each(&[st(W, 2, 0, 9), mov64_imm(0, 0), exit()], &mut map, false), 0);
+    assert_eq!(o.error, -EFAULT);
+    // the callback's r1 is the map handle and r2 a key: lookup(r1, r2) finds the element
+    let mut map = TestArray { values: vec![5, 6, 7] };
+    let cb = [mov64_reg(6, 4), call(LOOKUP), jeq_imm(0, 0, 4), ldx(DW, 1, 0, 0), ldx(DW, 2, 6, 0), add64_reg(2, 1), stx(DW, 6, 2, 0), mov64_imm(0, 0), exit()];
+    let o = run_checked(&for_each(&cb, &mut map, false));
+    assert_eq!((o.error, o.r0), (0, 3 * 1000 + 18));
+}

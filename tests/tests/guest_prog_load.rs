@@ -6,7 +6,9 @@
 //!   BPF_PROG_TEST_RUN: the count of calls, early stop, -EINVAL / -E2BIG, nested loops
 //!   with a map helper inside the callback, callback_ctx in the caller's stack, NULL ctx;
 //! - fd_array: maps named by BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE, -EPROTO without an
-//!   fd_array, -EINVAL / -EBADF for entries that are not maps.
+//!   fd_array, -EINVAL / -EBADF for entries that are not maps;
+//! - bpf_for_each_map_elem (164) over a hash, an array and a per-CPU array: sums, early
+//!   stop, values bumped and elements deleted by the callback, -EINVAL for flags.
 //!
 //!     cargo test -p bpfcompat-tests --test guest_prog_load
 
@@ -34,7 +36,7 @@ fn results(run: &GuestRun) -> Vec<String> {
 }
 
 #[test]
-fn bpf_loop_and_fd_array_match_the_stock_kernel() {
+fn callbacks_and_fd_array_match_the_stock_kernel() {
     let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
     let native = run("prog_load_stock", &stock, false);
@@ -49,6 +51,8 @@ fn bpf_loop_and_fd_array_match_the_stock_kernel() {
         "R nested_3x4 err=0 retval=1 ret=3 sum=18 calls=12 hits=12",
         "R fd_array_idx=1234",
         "R fd_array_missing=-71",
+        "R each_array_stop_at_2 err=0 retval=1 ret=3 sum=6 calls=3 keys=3 left=10",
+        "R each_hash_delete err=0 retval=1 ret=10 sum=2100 calls=10 keys=1045 left=0",
         "R done=1",
     ] {
         assert!(want.iter().any(|l| l == line), "stock kernel lacks {line:?}:\n{}", want.join("\n"));

@@ -95,4 +95,76 @@ int run_null_ctx(__u64 *ctx)
 	return bpf_loop(ctx[0], nothing, NULL, 0);
 }
 
+/*
+ * bpf_for_each_map_elem (164) over a hash, an array and a per-CPU array (u32 -> u64).
+ * ctx: (unused), stop_at (key whose callback returns 1),
+ * mode (0 sum, 1 also bump each value, 2 also delete each element, 3 stop at the first),
+ * flags. The result goes to `out`: ret, sum of values, calls, sum of keys (in hits).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} arr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} pcpu SEC(".maps");
+
+struct each_ctx {
+	__u64 sum, calls, keys, stop_at, mode;
+};
+
+static long visit(void *map, __u32 *key, __u64 *val, struct each_ctx *c)
+{
+	c->sum += *val;
+	c->keys += *key;
+	c->calls++;
+	if (c->mode == 1)
+		*val += 1;
+	if (c->mode == 2)
+		bpf_map_delete_elem(map, key);
+	return c->mode == 3 || *key == c->stop_at ? 1 : 0;
+}
+
+static __always_inline int save_each(struct each_ctx *c, long ret)
+{
+	struct result *r;
+	__u32 k = 0;
+
+	r = bpf_map_lookup_elem(&out, &k);
+	if (!r)
+		return 0;
+	r->ret = ret;
+	r->sum = c->sum;
+	r->calls = c->calls;
+	r->hits = c->keys;
+	return 1;
+}
+
+/* One program per map: 6.1's verifier wants one map per bpf_for_each_map_elem call site. */
+#define FOR_EACH_PROG(name_, map_)								\
+SEC("raw_tp")											\
+int name_(__u64 *ctx)										\
+{												\
+	struct each_ctx c = { .stop_at = ctx[1], .mode = ctx[2] };				\
+												\
+	return save_each(&c, bpf_for_each_map_elem(&map_, visit, &c, ctx[3]));			\
+}
+
+FOR_EACH_PROG(each_hash, hash)
+FOR_EACH_PROG(each_arr, arr)
+FOR_EACH_PROG(each_pcpu, pcpu)
+
 char LICENSE[] SEC("license") = "GPL";

@@ -92,16 +92,46 @@ pub struct Run {
     pub loop_: LoopState,
 }
 
-/// struct ebpf_loop_state: a bpf_loop() the engine is about to start.
+/// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem.
+pub type MapIterFn = unsafe extern "C" fn(map: *mut c_void, cursor: *mut u64, key_buf: *mut u64, key: *mut *mut c_void, value: *mut *mut c_void) -> bool;
+
+/// struct ebpf_loop_state: a callback helper's loop the engine is about to start.
 #[repr(C)]
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct LoopState {
+    pub kind: u32,
     pub nr: u32,
     pub idx: u32,
     pub func: u32,
-    pub pad: u32,
     pub ctx: u64,
     pub ctx_tag: Tag,
+    pub map_tag: Tag,
+    pub map: *const MapRef,
+    pub next: Option<MapIterFn>,
+    pub cursor: u64,
+    pub key_buf: u64,
+    pub key: *mut c_void,
+    pub value: *mut c_void,
+}
+
+impl Default for LoopState {
+    fn default() -> LoopState {
+        LoopState {
+            kind: 0,
+            nr: 0,
+            idx: 0,
+            func: 0,
+            ctx: 0,
+            ctx_tag: Tag::default(),
+            map_tag: Tag::default(),
+            map: std::ptr::null(),
+            next: None,
+            cursor: 0,
+            key_buf: 0,
+            key: std::ptr::null_mut(),
+            value: std::ptr::null_mut(),
+        }
+    }
 }
 
 // enum ebpf_ptr_kind
@@ -142,6 +172,7 @@ extern "C" {
     pub fn ebpf_invalidate_region(run: *mut Run, base: *mut c_void);
     pub fn ebpf_tail_call(run: *mut Run, next: *const Prog) -> i32;
     pub fn ebpf_helper_loop(run: *mut Run, nr: u64, func: u64, ctx: u64, flags: u64, unused: u64) -> u64;
+    pub fn ebpf_for_each_map_elem(run: *mut Run, map: u64, func: u64, ctx: u64, next: MapIterFn) -> i32;
 
     pub fn ebpf_host_sizeof_scratch() -> usize;
     pub fn ebpf_host_sizeof_run() -> usize;
