@@ -182,7 +182,11 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 void bpfdrv_map_get(struct bpfdrv_map *map);
 void bpfdrv_map_put(struct bpfdrv_map *map);
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
-struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u32 index);
+/* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
+ * bpf_perf_event_read{,_value}'s counter read, for the slot the helper's flags name. */
+struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u64 flags);
+int bpfdrv_perf_array_read(struct bpfdrv_map *map, u64 flags, u64 *value, u64 *enabled,
+			   u64 *running);
 
 int bpfdrv_cmd_map_create(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_lookup(union bpfdrv_attr *attr);
@@ -305,6 +309,11 @@ int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, in
 struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep);
 int bpfdrv_perf_ring_cpu(const struct bpfdrv_perf_ring *ring);
 int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *ring, const void *data, u32 size);
+
+/* ---- kernel perf events stored in perf event arrays (perf_counter.c) ---- */
+struct perf_event;
+struct file *bpfdrv_perf_counter_fget(int fd, struct perf_event **eventp);
+int bpfdrv_perf_counter_read(struct perf_event *event, u64 *value, u64 *enabled, u64 *running);
 
 /*
  * ---- emulated perf events (perf_event.c; one file per attach type) ----
