@@ -139,6 +139,14 @@ struct bpfdrv_map_ops {
 	bool lookup_returns_map;
 	/* BPF_MAP_LOOKUP_AND_DELETE_ELEM for keyed maps (hash family); NULL: EOPNOTSUPP. */
 	int (*sys_lookup_and_delete)(struct bpfdrv_map *map, const void *key, void *value);
+	/*
+	 * Batch lookups by bucket (hash family; Linux's token is the bucket index): the
+	 * number of elements in bucket @bucket, copied (keys; user-space values) and, with
+	 * @delete, deleted only if all fit in @room; -ENOENT past the last bucket.
+	 * NULL: batches walk get_next_key with the last key as the token (arrays).
+	 */
+	int (*batch_bucket)(struct bpfdrv_map *map, u32 bucket, void *keys, void *values, u32 room,
+			    bool delete);
 };
 
 struct bpfdrv_map {

@@ -3,7 +3,10 @@
 //! `tests/guest/maps_transcript.c` drives every implemented map type from user space
 //! through libbpf's raw bpf.h calls (create errors, BPF_ANY/NOEXIST/EXIST, E2BIG /
 //! ENOENT / EEXIST, get_next_key, lookup_and_delete, freeze, the four batch commands,
-//! queue/stack/bloom semantics) and prints one transcript line per call with its
+//! queue/stack/bloom semantics, the batch position tokens: exact for arrays and for
+//! BPF_F_ZERO_SEED hashes, whose buckets are the same on both kernels; for randomly
+//! seeded hashes, whose bucket order differs per map, only what does not depend on the
+//! seed) and prints one transcript line per call with its
 //! return value and errno. It runs natively on the stock kernel and under
 //! libbpfhook.so + bpfdrv.ko on the no-bpf kernel: the transcripts must be identical.
 //!
