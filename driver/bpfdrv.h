@@ -145,6 +145,14 @@ struct bpfdrv_map_ops {
 	 * the hash family). Any context; values as program lookups see them.
 	 */
 	bool (*for_each_next)(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
+	/*
+	 * Batch lookups by bucket (hash family; Linux's token is the bucket index): the
+	 * number of elements in bucket @bucket, copied (keys; user-space values) and, with
+	 * @delete, deleted only if all fit in @room; -ENOENT past the last bucket.
+	 * NULL: batches walk get_next_key with the last key as the token (arrays).
+	 */
+	int (*batch_bucket)(struct bpfdrv_map *map, u32 bucket, void *keys, void *values, u32 room,
+			    bool delete);
 };
 
 bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
@@ -190,7 +198,11 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 void bpfdrv_map_get(struct bpfdrv_map *map);
 void bpfdrv_map_put(struct bpfdrv_map *map);
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
-struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u32 index);
+/* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
+ * bpf_perf_event_read{,_value}'s counter read, for the slot the helper's flags name. */
+struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u64 flags);
+int bpfdrv_perf_array_read(struct bpfdrv_map *map, u64 flags, u64 *value, u64 *enabled,
+			   u64 *running);
 
 int bpfdrv_cmd_map_create(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_lookup(union bpfdrv_attr *attr);
@@ -313,6 +325,11 @@ int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, in
 struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep);
 int bpfdrv_perf_ring_cpu(const struct bpfdrv_perf_ring *ring);
 int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *ring, const void *data, u32 size);
+
+/* ---- kernel perf events stored in perf event arrays (perf_counter.c) ---- */
+struct perf_event;
+struct file *bpfdrv_perf_counter_fget(int fd, struct perf_event **eventp);
+int bpfdrv_perf_counter_read(struct perf_event *event, u64 *value, u64 *enabled, u64 *running);
 
 /*
  * ---- emulated perf events (perf_event.c; one file per attach type) ----

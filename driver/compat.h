@@ -310,6 +310,7 @@ static inline void bpfdrv_synchronize(void)
 
 /* ---- attach points ---- */
 #include <linux/kprobes.h>
+#include <linux/kallsyms.h>
 #include <linux/uprobes.h>
 #include <linux/tracepoint.h>
 #include <linux/pid.h>
@@ -385,6 +386,44 @@ static inline u64 bpfdrv_kprobe_entry_ip(const struct kprobe *kp)
 #endif
 	return addr;
 }
+
+/*
+ * The address of a kernel symbol modules cannot link against (0: not found; data
+ * symbols need CONFIG_KALLSYMS_ALL). kallsyms_lookup_name itself was unexported in
+ * 5.7; since then its address comes from a kprobe registered on it (register_kprobe
+ * resolves names), stepped back over an IBT ENDBR64 so that an indirect call lands on
+ * the function's landing pad. Process context (register_kprobe sleeps).
+ */
+static inline unsigned long bpfdrv_kallsyms_lookup_name(const char *name)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 7, 0)
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned long (*lookup)(const char *name);
+
+	if (register_kprobe(&kp))
+		return 0;
+	lookup = (void *)(uintptr_t)bpfdrv_kprobe_entry_ip(&kp);
+	unregister_kprobe(&kp);
+	return lookup(name);
+#else
+	return kallsyms_lookup_name(name);
+#endif
+}
+
+/*
+ * perf_event_read_local(event, &value, &enabled, &running): the NMI-safe read of a
+ * counter local to this CPU or task that bpf_perf_event_read uses. That signature is
+ * 4.15's (4.3 returned the value, 4.13 added the errno); earlier kernels get no
+ * counter reads. Never exported: found with bpfdrv_kallsyms_lookup_name.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 15, 0) && defined(CONFIG_PERF_EVENTS)
+#define BPFDRV_HAVE_PERF_READ_LOCAL 1
+typedef typeof(&perf_event_read_local) bpfdrv_perf_read_local_t;
+#else
+#define BPFDRV_HAVE_PERF_READ_LOCAL 0
+typedef int (*bpfdrv_perf_read_local_t)(struct perf_event *event, u64 *value, u64 *enabled,
+					u64 *running);
+#endif
 
 /*
  * Uprobes: uprobe_register(inode, offset, consumer) since 3.5, with a reference

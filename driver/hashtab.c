@@ -235,6 +235,7 @@ static int htab_update_common(struct bpfdrv_map *map, const void *key, const voi
 {
 	struct bpfdrv_htab *h = to_htab(map);
 	u32 hash = htab_hash(h, key), i, *link, this_cpu = raw_smp_processor_id();
+	u32 *head = &h->buckets[hash & (h->n_buckets - 1)];
 	unsigned long irqflags;
 	struct htab_elem *e;
 	bool fresh = false;
@@ -251,16 +252,19 @@ static int htab_update_common(struct bpfdrv_map *map, const void *key, const voi
 			goto out;
 		}
 		e = htab_elem(h, i);
+		if (!h->percpu) {
+			/* Linux replaces the element with a new one at the bucket's head. */
+			*link = e->next;
+			e->next = *head;
+			*head = i;
+		}
 	} else {
 		if (flags == BPFDRV_EXIST) {
 			err = -ENOENT;
 			goto out;
 		}
-		if (h->free_head == HTAB_NIL && h->lru) {
+		if (h->free_head == HTAB_NIL && h->lru)
 			htab_evict(h);
-			/* eviction may have emptied the bucket @link pointed into */
-			htab_find(h, key, hash, &link);
-		}
 		if (h->free_head == HTAB_NIL) {
 			err = -E2BIG;
 			goto out;
@@ -290,9 +294,9 @@ static int htab_update_common(struct bpfdrv_map *map, const void *key, const voi
 		memcpy(htab_value(h, e, this_cpu), value, map->value_size);
 	}
 	if (fresh) {
-		/* *link is the bucket's NIL tail: append there. */
-		e->next = HTAB_NIL;
-		*link = i;
+		/* At the head, as Linux's hlist_nulls_add_head_rcu: iteration order matches. */
+		e->next = *head;
+		*head = i;
 		h->count++;
 	}
 out:
@@ -441,6 +445,38 @@ static bool htab_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key,
 	return found;
 }
 
+/*
+ * One bucket of a batch lookup (Linux's __htab_map_lookup_and_delete_batch: the
+ * position token is the bucket index): the number of elements in bucket @b, which are
+ * copied to @keys / @values (user-space value layout) and, if @delete, deleted only
+ * when they all fit in @room. -ENOENT past the last bucket.
+ */
+static int htab_batch_bucket(struct bpfdrv_map *map, u32 b, void *keys, void *values, u32 room,
+			     bool delete)
+{
+	struct bpfdrv_htab *h = to_htab(map);
+	u32 vsize = htab_sys_value_size(map), n = 0, i, *link;
+	unsigned long flags;
+
+	if (b >= h->n_buckets)
+		return -ENOENT;
+	spin_lock_irqsave(&h->lock, flags);
+	for (i = h->buckets[b]; i != HTAB_NIL; i = htab_elem(h, i)->next)
+		n++;
+	for (link = &h->buckets[b], i = 0; n <= room && *link != HTAB_NIL; i++) {
+		struct htab_elem *e = htab_elem(h, *link);
+
+		memcpy((u8 *)keys + (u64)i * map->key_size, e->data, map->key_size);
+		htab_copy_out(h, e, (u8 *)values + (u64)i * vsize);
+		if (delete)
+			htab_unlink(h, *link, link);
+		else
+			link = &e->next;
+	}
+	spin_unlock_irqrestore(&h->lock, flags);
+	return n;
+}
+
 #define HTAB_OPS(name_, alloc_)						\
 const struct bpfdrv_map_ops name_ = {					\
 	.alloc = alloc_,						\
@@ -454,6 +490,7 @@ const struct bpfdrv_map_ops name_ = {					\
 	.sys_value_size = htab_sys_value_size,				\
 	.sys_lookup_and_delete = htab_lookup_delete_common,		\
 	.for_each_next = htab_for_each_next,				\
+	.batch_bucket = htab_batch_bucket,				\
 }
 
 HTAB_OPS(bpfdrv_hash_ops, htab_alloc);

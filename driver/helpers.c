@@ -206,24 +206,41 @@ static u64 h_get_current_task(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 
 
 static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 data, u64 size)
 {
-	u64 index = flags & BPFDRV_F_INDEX_MASK;
 	struct bpfdrv_perf_ring *ring;
-	int cpu = raw_smp_processor_id();
 
 	if (flags & ~(BPFDRV_F_INDEX_MASK | BPF_F_CTXLEN_MASK) || (flags & BPF_F_CTXLEN_MASK))
 		return (s64)-EINVAL;
 	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
 		return (s64)-EINVAL;
-	if (index == BPFDRV_F_CURRENT_CPU)
-		index = cpu;
-	if (index >= MAP(map)->max_entries)
-		return (s64)-E2BIG;
-	ring = bpfdrv_perf_array_ring(MAP(map), index);
-	if (!ring)
-		return (s64)-ENOENT;
-	if (bpfdrv_perf_ring_cpu(ring) != cpu)
+	ring = bpfdrv_perf_array_ring(MAP(map), flags);
+	if (IS_ERR(ring))
+		return (s64)PTR_ERR(ring);
+	if (bpfdrv_perf_ring_cpu(ring) != raw_smp_processor_id())
 		return (s64)-EOPNOTSUPP;
 	return (s64)bpfdrv_perf_ring_output(ring, PTR(data), size);
+}
+
+/* The counter, or a negative errno in the same u64 (Linux's uapi: [-22..-2] are lost). */
+static u64 h_perf_event_read(struct ebpf_run *run, u64 map, u64 flags, u64 a3, u64 a4, u64 a5)
+{
+	u64 value = 0;
+	int err = bpfdrv_perf_array_read(MAP(map), flags, &value, NULL, NULL);
+
+	return err ? (s64)err : value;
+}
+
+/* struct bpf_perf_event_value { __u64 counter, enabled, running; }, zeroed on error. */
+static u64 h_perf_event_read_value(struct ebpf_run *run, u64 map, u64 flags, u64 buf, u64 size,
+				   u64 a5)
+{
+	u64 *v = PTR(buf);
+	int err = -EINVAL;
+
+	if (size == 3 * sizeof(u64))
+		err = bpfdrv_perf_array_read(MAP(map), flags, &v[0], &v[1], &v[2]);
+	if (err)
+		memset(v, 0, size);
+	return (s64)err;
 }
 
 static u64 h_current_task_under_cgroup(struct ebpf_run *run, u64 map, u64 idx, u64 a3, u64 a4, u64 a5)
@@ -345,6 +362,10 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(25, perf_event_output, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING,
 	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO),
+	HELPER(22, perf_event_read, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
+	HELPER(55, perf_event_read_value, true, true, EBPF_RET_INTEGER,
+	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
 	HELPER(35, get_current_task, true, true, EBPF_RET_INTEGER),
 	/* The same pointer; BTF-typed programs dereference it with plain (probe_mem) loads. */
 	HELPER(158, get_current_task_btf, true, true, EBPF_RET_INTEGER),

@@ -5,8 +5,8 @@
  * what, and the errnos, follow Linux 6.1:
  *  - LOOKUP_AND_DELETE: queue/stack (pop), hash family; others ENOTSUPP.
  *  - batches: arrays (lookup, update), hash family (all four); others ENOTSUPP.
- * The batch position token is a u32 (Linux: bucket index for hashes, key for
- * arrays); here it counts the elements before the position in get_next_key order.
+ * The batch position tokens are Linux's too: for hashes the u32 index of the next
+ * bucket to read, for arrays the last key returned.
  */
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
@@ -20,12 +20,6 @@
 static u32 map_value_size_user(const struct bpfdrv_map *map)
 {
 	return map->ops->sys_value_size ? map->ops->sys_value_size(map) : map->value_size;
-}
-
-static bool map_is_hash(const struct bpfdrv_map *map)
-{
-	return map->ops == &bpfdrv_hash_ops || map->ops == &bpfdrv_percpu_hash_ops ||
-	       map->ops == &bpfdrv_lru_hash_ops || map->ops == &bpfdrv_lru_percpu_hash_ops;
 }
 
 static bool map_is_array(const struct bpfdrv_map *map)
@@ -129,73 +123,144 @@ out:
 
 enum batch_op { BATCH_LOOKUP, BATCH_LOOKUP_AND_DELETE, BATCH_UPDATE, BATCH_DELETE };
 
-/* Keys and values of up to @count elements starting @pos elements into the map. */
-static int batch_lookup(struct bpfdrv_map *map, struct bpfdrv_map_batch_attr *attr, bool delete)
+/*
+ * LOOKUP_BATCH of arrays (Linux's generic_map_lookup_batch): up to @count elements in
+ * get_next_key order after the key in in_batch (from the start without one); the
+ * token written to out_batch is the last key visited, and only if an element was
+ * returned. -ENOENT once get_next_key reaches the end, with the count so far.
+ */
+static int batch_lookup_keys(struct bpfdrv_map *map, struct bpfdrv_map_batch_attr *attr)
 {
-	u32 vsize = map_value_size_user(map), max = attr->count, pos = 0, skip = 0, n = 0;
-	void *key = NULL, *next, *value;
-	bool have_key = false;
-	int err = 0;
+	u32 vsize = map_value_size_user(map), max = attr->count, cp = 0;
+	void *prev, *key, *value;
+	bool have_prev = attr->in_batch;
+	int err = -ENOMEM;
 
-	if (attr->in_batch && copy_from_user(&skip, bpfdrv_u64_to_ptr(attr->in_batch), sizeof(skip)))
-		return -EFAULT;
 	attr->count = 0;
 	if (!max)
 		return 0;
+	prev = kzalloc(map->key_size, GFP_KERNEL);
 	key = kzalloc(map->key_size, GFP_KERNEL);
-	next = kzalloc(map->key_size, GFP_KERNEL);
 	value = bpfdrv_zalloc_large(vsize);
-	if (!key || !next || !value) {
-		err = -ENOMEM;
+	if (!prev || !key || !value)
 		goto out;
-	}
-	while (n < max) {
+	err = -EFAULT;
+	if (have_prev && copy_from_user(prev, bpfdrv_u64_to_ptr(attr->in_batch), map->key_size))
+		goto out;
+	while (cp < max) {
 		rcu_read_lock();
-		err = map->ops->get_next_key(map, have_key ? key : NULL, next);
+		err = map->ops->get_next_key(map, have_prev ? prev : NULL, key);
 		rcu_read_unlock();
 		if (err)
 			break;
-		memcpy(key, next, map->key_size);
-		have_key = true;
-		if (pos++ < skip)
-			continue;
 		err = map_copy_value(map, key, value, vsize);
-		if (err == -ENOENT) {
-			err = 0;
-			continue; /* deleted meanwhile */
+		if (!err) {
+			if (copy_to_user(bpfdrv_u64_to_ptr(attr->keys + (u64)cp * map->key_size), key,
+					 map->key_size) ||
+			    copy_to_user(bpfdrv_u64_to_ptr(attr->values + (u64)cp * vsize), value, vsize)) {
+				err = -EFAULT;
+				goto out;
+			}
+			cp++;
+		} else if (err != -ENOENT) { /* ENOENT: deleted meanwhile */
+			goto out;
 		}
-		if (err)
-			break;
-		if (copy_to_user(bpfdrv_u64_to_ptr(attr->keys + (u64)n * map->key_size), key,
-				 map->key_size) ||
-		    copy_to_user(bpfdrv_u64_to_ptr(attr->values + (u64)n * vsize), value, vsize)) {
-			err = -EFAULT;
-			break;
-		}
-		n++;
+		swap(prev, key);
+		have_prev = true;
 		cond_resched();
 	}
-	if (delete && (!err || err == -ENOENT)) {
-		u32 i;
-
-		/* Delete what was returned; the position then stays where it was. */
-		for (i = 0; i < n; i++) {
-			if (copy_from_user(key, bpfdrv_u64_to_ptr(attr->keys + (u64)i * map->key_size),
-					   map->key_size))
-				break;
-			map_delete_key(map, key);
-		}
-		pos = skip;
-	}
-	attr->count = n;
-	if ((!err || err == -ENOENT) && attr->out_batch &&
-	    copy_to_user(bpfdrv_u64_to_ptr(attr->out_batch), &pos, sizeof(pos)))
+	attr->count = cp;
+	if (cp && copy_to_user(bpfdrv_u64_to_ptr(attr->out_batch), prev, map->key_size))
 		err = -EFAULT;
 out:
+	kfree(prev);
 	kfree(key);
-	kfree(next);
 	if (value)
 		bpfdrv_free_large(value);
+	return err;
+}
+
+/* Room for @n elements' keys and user-space values (batch_lookup_buckets). */
+struct batch_buf {
+	void *keys, *values;
+	u32 n;
+};
+
+static int batch_buf_alloc(struct batch_buf *b, struct bpfdrv_map *map, u32 n)
+{
+	b->keys = bpfdrv_zalloc_large((size_t)n * map->key_size);
+	b->values = bpfdrv_zalloc_large((size_t)n * map_value_size_user(map));
+	b->n = n;
+	return b->keys && b->values ? 0 : -ENOMEM;
+}
+
+static void batch_buf_free(struct batch_buf *b)
+{
+	if (b->keys)
+		bpfdrv_free_large(b->keys);
+	if (b->values)
+		bpfdrv_free_large(b->values);
+}
+
+/*
+ * LOOKUP_BATCH / LOOKUP_AND_DELETE_BATCH of hashes (Linux's
+ * __htab_map_lookup_and_delete_batch): whole buckets from the bucket index in in_batch
+ * on, as long as the next bucket fits in what is left of @count (empty buckets always
+ * do). out_batch gets the index of the first bucket not returned; -ENOSPC when not even
+ * the first non-empty bucket fits, -ENOENT after the last bucket (also right away for
+ * an index past it, then without touching out_batch).
+ */
+static int batch_lookup_buckets(struct bpfdrv_map *map, struct bpfdrv_map_batch_attr *attr,
+				bool delete)
+{
+	u32 vsize = map_value_size_user(map), max = attr->count, batch = 0, start, total = 0;
+	struct batch_buf buf = {};
+	int n, err;
+
+	attr->count = 0;
+	if (!max)
+		return 0;
+	if (attr->in_batch && copy_from_user(&batch, bpfdrv_u64_to_ptr(attr->in_batch), sizeof(batch)))
+		return -EFAULT;
+	start = batch;
+	/* Linux starts with room for 5 ("a bucket can have up to 5 entries") and grows. */
+	err = batch_buf_alloc(&buf, map, 5);
+	while (!err) {
+		n = map->ops->batch_bucket(map, batch, buf.keys, buf.values,
+					   min(max - total, buf.n), delete);
+		if (n == -ENOENT && batch == start) {
+			/* in_batch past the last bucket: nothing is written back */
+			batch_buf_free(&buf);
+			return -ENOENT;
+		}
+		if (n < 0) {
+			err = n; /* -ENOENT: the walk passed the last bucket */
+			break;
+		}
+		if (n > max - total) {
+			err = total ? 0 : -ENOSPC;
+			break;
+		}
+		if (n > buf.n) {
+			batch_buf_free(&buf);
+			err = batch_buf_alloc(&buf, map, n);
+			continue;
+		}
+		if (copy_to_user(bpfdrv_u64_to_ptr(attr->keys + (u64)total * map->key_size), buf.keys,
+				 (size_t)n * map->key_size) ||
+		    copy_to_user(bpfdrv_u64_to_ptr(attr->values + (u64)total * vsize), buf.values,
+				 (size_t)n * vsize))
+			err = -EFAULT;
+		total += n;
+		batch++;
+		cond_resched();
+	}
+	batch_buf_free(&buf);
+	if (err == -ENOMEM || err == -EFAULT)
+		return err;
+	attr->count = total;
+	if (copy_to_user(bpfdrv_u64_to_ptr(attr->out_batch), &batch, sizeof(batch)))
+		return -EFAULT;
 	return err;
 }
 
@@ -246,7 +311,7 @@ static int map_batch(union bpfdrv_attr *uattr, enum batch_op op)
 	map = bpfdrv_map_from_fd(attr->map_fd);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
-	ok = map_is_hash(map) || (map_is_array(map) && (op == BATCH_LOOKUP || op == BATCH_UPDATE));
+	ok = map->ops->batch_bucket || (map_is_array(map) && (op == BATCH_LOOKUP || op == BATCH_UPDATE));
 	if (!ok) {
 		err = -ENOTSUPP;
 		goto out;
@@ -262,14 +327,16 @@ static int map_batch(union bpfdrv_attr *uattr, enum batch_op op)
 		err = -EPERM;
 		goto out;
 	}
-	if (op == BATCH_LOOKUP) {
-		err = batch_lookup(map, attr, false);
+	if (op == BATCH_LOOKUP && !map->ops->batch_bucket) {
+		err = batch_lookup_keys(map, attr);
+	} else if (op == BATCH_LOOKUP) {
+		err = batch_lookup_buckets(map, attr, false);
 	} else {
 		mutex_lock(&map->freeze_mutex);
 		if (map->frozen)
 			err = -EPERM;
 		else if (op == BATCH_LOOKUP_AND_DELETE)
-			err = batch_lookup(map, attr, true);
+			err = batch_lookup_buckets(map, attr, true);
 		else
 			err = batch_update_delete(map, attr, op == BATCH_UPDATE);
 		mutex_unlock(&map->freeze_mutex);

@@ -8,7 +8,9 @@
 //! rings, the kprobe and uprobe PMUs (dynamic type numbers read once from
 //! `/sys/bus/event_source/devices/{kprobe,uprobe}/type`), and software cpu-clock /
 //! task-clock *sampling* events (what profile-style tools attach PERF_EVENT programs
-//! to); a counting software event (no sample period) stays with the kernel.
+//! to); a counting software event (no sample period) stays with the kernel, also when
+//! the tool stores it in a PERF_EVENT_ARRAY for bpf_perf_event_read: the driver reads
+//! the kernel's perf file (driver/perf_counter.c).
 
 use crate::driver;
 use driver_protocol::{

@@ -217,6 +217,164 @@ static void arrays(void)
 	free(out);
 }
 
+/*
+ * Batch position tokens, as Linux 6.1 hands them out: the last key returned for arrays
+ * (generic_map_lookup_batch), the index of the next bucket for hashes
+ * (__htab_map_lookup_and_delete_batch, roundup_pow_of_two(max_entries) buckets).
+ * One line per call: return value, errno, count, the token (TOKEN_UNSET when not
+ * written) and the keys returned.
+ */
+#define TOKEN_UNSET 0xdeadbeefu
+
+static int batch_call(int fd, int del, const __u32 *in, __u32 *out, __u32 *keys, __u64 *vals,
+		      __u32 *cnt)
+{
+	return del ? bpf_map_lookup_and_delete_batch(fd, (void *)in, out, keys, vals, cnt, NULL) :
+		     bpf_map_lookup_batch(fd, (void *)in, out, keys, vals, cnt, NULL);
+}
+
+static int batch_line(const char *what, int fd, int del, const __u32 *in, __u32 count,
+		      __u32 *out, int print_keys)
+{
+	__u32 keys[64], cnt = count, i;
+	static __u64 vals[64 * 64];
+	int ret;
+
+	*out = TOKEN_UNSET;
+	ret = batch_call(fd, del, in, out, keys, vals, &cnt);
+	printf("T %s in %d count %u = %d %d: count %u token %#x", what, in ? (int)*in : -1, count,
+	       ret ? -1 : 0, ret ? errno : 0, cnt, *out);
+	for (i = 0; print_keys && i < cnt && i < 64; i++)
+		printf(" %u", keys[i]);
+	printf("\n");
+	return ret ? -errno : 0;
+}
+
+/*
+ * Walk the whole map @count elements at a time, as tools do: the next call starts at
+ * the token; on ENOSPC (the next bucket does not fit) the same call is repeated with
+ * twice the count. Stops at ENOENT.
+ */
+static __u32 batch_walk(const char *what, int fd, int del, __u32 count, int print_keys)
+{
+	__u32 tok = 0, next, calls = 0;
+	int ret;
+
+	do {
+		ret = batch_line(what, fd, del, calls ? &tok : NULL, count, &next, print_keys);
+		if (ret == -ENOSPC) {
+			count *= 2;
+		} else if (!ret || ret == -ENOENT) {
+			if (next != TOKEN_UNSET)
+				tok = next;
+		}
+	} while ((!ret || ret == -ENOSPC) && ++calls < 64);
+	return tok;
+}
+
+static int hash_with_keys(enum bpf_map_type type, __u32 max_entries, __u32 flags, __u32 nkeys)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = flags);
+	__u64 val[64] = { 0 };
+	int fd = bpf_map_create(type, NULL, 4, 8, max_entries, &o);
+	__u32 k;
+
+	for (k = 0; k < nkeys; k++) {
+		val[0] = 1000 + k;
+		bpf_map_update_elem(fd, &k, val, BPF_ANY);
+	}
+	return fd;
+}
+
+static void batch_tokens(void)
+{
+	__u32 in, out, k;
+	int fd;
+
+	printf("T --- batch tokens: array (token = last key returned)\n");
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 6, NULL);
+	batch_walk("array walk", fd, 0, 4, 1);
+	in = 5;
+	batch_line("array from the last key", fd, 0, &in, 4, &out, 1);
+	in = 99;
+	batch_line("array from a key past the end", fd, 0, &in, 2, &out, 1);
+	batch_line("array count 0", fd, 0, NULL, 0, &out, 1);
+	batch_walk("array count 1", fd, 0, 1, 1);
+	close(fd);
+	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, NULL, 4, 8, 3, NULL);
+	batch_walk("percpu array walk", fd, 0, 2, 1);
+	close(fd);
+
+	/*
+	 * BPF_F_ZERO_SEED: the hash seed is 0 on both kernels, so keys land in the same
+	 * buckets, in the same order (new and replaced elements go to the bucket's head):
+	 * the whole transcript is comparable, including ENOSPC for a bucket larger than
+	 * the count left.
+	 */
+	printf("T --- batch tokens: hashes with BPF_F_ZERO_SEED (token = next bucket)\n");
+	fd = hash_with_keys(BPF_MAP_TYPE_HASH, 8, BPF_F_ZERO_SEED, 8);
+	batch_walk("hash count 1", fd, 0, 1, 1);
+	batch_walk("hash count 3", fd, 0, 3, 1);
+	k = 2;
+	bpf_map_update_elem(fd, &k, &(__u64){ 7 }, BPF_ANY); /* replaced: to its bucket's head */
+	batch_walk("hash after replacing key 2", fd, 0, 16, 1);
+	in = 7;
+	batch_line("hash from the last bucket", fd, 0, &in, 16, &out, 1);
+	in = 8;
+	batch_line("hash from n_buckets", fd, 0, &in, 16, &out, 1);
+	batch_line("hash count 0", fd, 0, NULL, 0, &out, 1);
+	batch_walk("hash lookup_and_delete count 2", fd, 1, 2, 1);
+	batch_line("hash emptied", fd, 0, NULL, 16, &out, 1);
+	close(fd);
+	fd = hash_with_keys(BPF_MAP_TYPE_HASH, 5, BPF_F_ZERO_SEED, 5); /* 8 buckets */
+	batch_walk("hash max_entries 5", fd, 0, 2, 1);
+	close(fd);
+	fd = hash_with_keys(BPF_MAP_TYPE_PERCPU_HASH, 8, BPF_F_ZERO_SEED, 6);
+	batch_walk("percpu hash", fd, 0, 2, 1);
+	close(fd);
+	fd = hash_with_keys(BPF_MAP_TYPE_LRU_HASH, 8, BPF_F_ZERO_SEED, 6);
+	batch_walk("lru hash", fd, 0, 2, 1);
+	batch_walk("lru hash lookup_and_delete", fd, 1, 4, 1);
+	close(fd);
+
+	/*
+	 * A random seed per map (the default): which bucket a key is in differs between
+	 * runs and kernels, so only what does not depend on it is printed: the walk ends
+	 * with ENOENT and token n_buckets, the elements all come back, a single element is
+	 * returned with the token n_buckets, a start at n_buckets is ENOENT untouched.
+	 */
+	printf("T --- batch tokens: hashes with a random seed\n");
+	fd = hash_with_keys(BPF_MAP_TYPE_HASH, 100, 0, 40); /* 128 buckets */
+	{
+		__u32 tok = 0, next, cnt, keys[64], calls = 0, total = 0, sum = 0, over = 0, i;
+		static __u64 vals[64];
+		int ret;
+
+		do {
+			cnt = 7;
+			next = TOKEN_UNSET;
+			ret = batch_call(fd, 0, calls ? &tok : NULL, &next, keys, vals, &cnt);
+			ret = ret ? -errno : 0;
+			over += cnt > 7;
+			total += cnt;
+			for (i = 0; i < cnt && i < 64; i++)
+				sum += keys[i];
+			if (next != TOKEN_UNSET)
+				tok = next;
+		} while ((!ret || ret == -ENOSPC) && ++calls < 200);
+		printf("T random seed walk by 7: last errno %d, %u elements, key sum %u, counts over 7: %u, last token %u\n",
+		       -ret, total, sum, over, tok);
+	}
+	in = 128;
+	batch_line("random seed from n_buckets", fd, 0, &in, 8, &out, 0);
+	close(fd);
+	fd = hash_with_keys(BPF_MAP_TYPE_HASH, 16, 0, 1);
+	batch_line("random seed single element", fd, 0, NULL, 10, &out, 1);
+	batch_line("random seed single element delete", fd, 1, NULL, 10, &out, 1);
+	batch_line("random seed emptied", fd, 0, NULL, 10, &out, 1);
+	close(fd);
+}
+
 static void queue_stack(enum bpf_map_type type, const char *name)
 {
 	__u32 v, out, key = 0;
@@ -614,6 +772,7 @@ int main(int argc, char **argv)
 		bloom();
 		lpm();
 		map_in_map();
+		batch_tokens();
 		printf("R transcript=done\n");
 	}
 	if (argc < 2 || !strcmp(argv[1], "hammer"))

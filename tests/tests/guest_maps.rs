@@ -3,7 +3,10 @@
 //! `tests/guest/maps_transcript.c` drives every implemented map type from user space
 //! through libbpf's raw bpf.h calls (create errors, BPF_ANY/NOEXIST/EXIST, E2BIG /
 //! ENOENT / EEXIST, get_next_key, lookup_and_delete, freeze, the four batch commands,
-//! queue/stack/bloom semantics) and prints one transcript line per call with its
+//! queue/stack/bloom semantics, the batch position tokens: exact for arrays and for
+//! BPF_F_ZERO_SEED hashes, whose buckets are the same on both kernels; for randomly
+//! seeded hashes, whose bucket order differs per map, only what does not depend on the
+//! seed) and prints one transcript line per call with its
 //! return value and errno. It runs natively on the stock kernel and under
 //! libbpfhook.so + bpfdrv.ko on the no-bpf kernel: the transcripts must be identical.
 //!
@@ -16,7 +19,7 @@
 
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Build maps_transcript.c against libbpf (bpf.h raw calls).
@@ -181,6 +184,38 @@ fn tracing_helpers_match_the_stock_kernel() {
     shim.assert_kernel_clean();
 }
 
+/// Boot @kernel with the probe binary @bin at /bpfcompat/<name of bin>, natively or
+/// under the hook + module, run it and report its `R key=value` lines as results and
+/// its whole output as the section `probe`.
+fn boot_probe(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
+    let file = bin.file_name().expect("probe binary name").to_string_lossy().into_owned();
+    let body = format!(
+        ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/{file} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+         grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n{}\n",
+        if shim { "insmod $MODULE; result insmod $?" } else { "" },
+        if shim { "LD_PRELOAD=$HOOK " } else { "" },
+        if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+    );
+    let mut g = Guest::new(name, kernel).binary_at(bin, &format!("/bpfcompat/{file}"));
+    if shim {
+        g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+    }
+    g.body(&body).boot()
+}
+
+/// The probe's `R ` lines must be the same, in the same order, on both kernels.
+fn assert_same_results(native: &GuestRun, shim: &GuestRun, what: &str) -> usize {
+    let lines = |run: &GuestRun| -> Vec<String> {
+        run.expect_section("probe").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect()
+    };
+    let (want, got) = (lines(native), lines(shim));
+    if want != got {
+        let diffs: Vec<String> = want.iter().zip(got.iter()).filter(|(a, b)| a != b).map(|(a, b)| format!("  stock {a} / shim {b}")).collect();
+        shim.fail(format!("{what} differ ({} vs {} lines):\n{}", want.len(), got.len(), diffs.join("\n")));
+    }
+    want.len()
+}
+
 /// BPF_PROG_TEST_RUN of raw tracepoint programs, tail calls through a PROG_ARRAY (the
 /// 33-call limit: a self tail call runs 34 times) and the prog array's user-space
 /// commands (tests/guest/test_run_probe.c): identical on the stock kernel and under
@@ -193,33 +228,52 @@ fn test_run_and_tail_calls_match_the_stock_kernel() {
     let bin = guest::work_dir().join("test_run_probe");
     let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("gcc");
     assert!(o.status.success(), "compiling test_run_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
-    let run = |name: &str, kernel: &Kernel, shim: bool| {
-        let body = format!(
-            ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/test_run_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
-             grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n{}\n",
-            if shim { "insmod $MODULE; result insmod $?" } else { "" },
-            if shim { "LD_PRELOAD=$HOOK " } else { "" },
-            if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
-        );
-        let mut g = Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/test_run_probe");
-        if shim {
-            g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
-        }
-        g.body(&body).boot()
-    };
-    let native = run("test_run_stock", &stock, false);
+    let native = boot_probe("test_run_stock", &stock, &bin, false);
     native.assert_completed();
     native.assert_value("done", "1", "stock kernel: test_run_probe ran to the end");
     native.assert_value("self_runs", "34", "stock kernel: 1 + 33 tail calls");
-    let shim = run("test_run_nobpf", &nobpf, true);
+    let shim = boot_probe("test_run_nobpf", &nobpf, &bin, true);
     shim.assert_completed();
-    let want: Vec<String> = native.expect_section("probe").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect();
-    let got: Vec<String> = shim.expect_section("probe").lines().filter(|l| l.starts_with("R ")).map(str::to_string).collect();
-    if want != got {
-        let diffs: Vec<String> = want.iter().zip(got.iter()).filter(|(a, b)| a != b).map(|(a, b)| format!("  stock {a} / shim {b}")).collect();
-        shim.fail(format!("test run / tail call results differ ({} vs {} lines):\n{}", want.len(), got.len(), diffs.join("\n")));
-    }
-    println!("test_run: {} results identical to the stock kernel", want.len());
+    let n = assert_same_results(&native, &shim, "test run / tail call results");
+    println!("test_run: {n} results identical to the stock kernel");
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run (prog array emptied when its fd closed)");
+    shim.assert_kernel_clean();
+}
+
+/// bpf_perf_event_read / bpf_perf_event_read_value (tests/guest/perf_read_probe.c) on
+/// counting software events the probe opens itself and stores in PERF_EVENT_ARRAYs: a
+/// CPU-wide cpu-clock per CPU, task-clock and context-switches of the probe. Programs
+/// run by BPF_PROG_TEST_RUN here and on the other CPU (where the task counters are not
+/// local: EINVAL) and from a getpid tracepoint. Real counters differ between runs, so
+/// the probe prints their relations (positive, growing, enabled >= running > 0) and
+/// the errnos as they are (bad flags, E2BIG, ENOENT, wrong CPU / task, the size 16 read
+/// zeroing just its 16 bytes, inherited events refused at update): identical on both.
+#[test]
+fn perf_event_read_matches_the_stock_kernel() {
+    let nobpf = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    let bin = require!(guest::guest_libbpf_program("perf_read_probe.c"));
+    let native = boot_probe("perf_read_stock", &stock, &bin, false);
+    native.assert_completed();
+    native.assert_value("done", "1", "stock kernel: perf_read_probe ran to the end");
+    // The oracle itself must show the shapes the comparison relies on.
+    for (key, want) in [
+        ("read_cpu_current", "ok"),
+        ("read_cpu_index1_from_cpu0", "-22"),
+        ("task_clock_grows", "1"),
+        ("ctxsw_grows", "1"),
+        ("value_task_clock", "0 ok"),
+        ("value_task_clock_grows", "1"),
+        ("value_size16", "-22 0/0/77777777"),
+        ("tp_value_task_clock", "0 ok"),
+    ] {
+        native.assert_value(key, want, &format!("stock kernel: {key}"));
+    }
+    let shim = boot_probe("perf_read_nobpf", &nobpf, &bin, true);
+    shim.assert_completed();
+    shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
+    let n = assert_same_results(&native, &shim, "perf_event_read results");
+    println!("perf_event_read: {n} results identical to the stock kernel");
+    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     shim.assert_kernel_clean();
 }
