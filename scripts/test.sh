@@ -29,6 +29,12 @@ phase "bpfdrv.ko"
 module_status=0
 timed "make -C driver" nice make -C driver KDIR="$kernel_dir/build" || module_status=$?
 phase "tests"
+# The host-side doctor tests read the host's tracing directories, as an operator's host has
+# them mounted; a fresh machine may have neither (mounting needs root, else they say so).
+if [ "$(id -u)" = 0 ]; then
+    mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug || true
+    mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
+fi
 export BPFCOMPAT_KERNEL_DIR=$kernel_dir
 export BPFCOMPAT_HOOK=$PWD/target/release/libbpfhook.so
 export BPFCOMPAT_REQUIRE_GUEST=1   # a guest test that cannot run is a failure here
