@@ -11,7 +11,7 @@ out=target/fuzz
 mkdir -p "$out/corpus"
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-strict-aliasing -I driver/engine \
-	tests/fuzz/engine_fuzz.c driver/engine/ebpf_check.c driver/engine/ebpf_interp.c \
+	tests/fuzz/engine_fuzz.c driver/engine/ebpf_check.c driver/engine/ebpf_interp.c driver/engine/ebpf_skb.c \
 	-o "$out/engine_fuzz"
 vectors=../shared/conformance/vectors.jsonl
 if [ -f "$vectors" ] && [ -z "$(ls -A "$out/corpus")" ]; then
@@ -29,8 +29,11 @@ loop = "b701000003000000" "1842000005000000" "0000000000000000" "b70300000000000
 each = "1811000000000000" "0000000000000000" "1842000005000000" "0000000000000000" \
        "b703000000000000" "b704000000000000" "85000000a4000000" "9500000000000000" \
        "b700000000000000" "9500000000000000"
-for name, prog in (("loop", loop), ("each", each)):
-    for flags in (0x0c, 0x09):
+# a socket filter: r6 = ctx; r0 = ldabsb [12]; r0 = ldindh [r0 + 2]; r0 = *(u32 *)(r6 + 0)
+skb = "bf16000000000000" "300000000c000000" "4800000002000000" "6160000000000000" "9500000000000000"
+for name, prog, flag_set in (("loop", loop, (0x0c, 0x09)), ("each", each, (0x0c, 0x09)),
+                             ("skb", skb, (0x70, 0x31))):
+    for flags in flag_set:
         with open(os.path.join(sys.argv[2], "%s_%x" % (name, flags)), "wb") as f:
             f.write(bytes([flags]) + bytes.fromhex(prog))
 PY

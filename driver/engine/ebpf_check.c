@@ -299,6 +299,22 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
 	return 0;
 }
 
+/*
+ * BPF_LD_ABS / BPF_LD_IND: socket filters only, Linux's field rules.  That r6 holds the
+ * context when it runs is the interpreter's check.
+ */
+static int check_ld_abs(struct check_env *env, const struct ebpf_insn *in)
+{
+	if (env->prog->ctx_kind != EBPF_CTX_SKB) {
+		vlog(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
+		return -EINVAL;
+	}
+	if (EBPF_INSN_DST(in) || in->off ||
+	    (EBPF_MODE(in->code) == EBPF_ABS && EBPF_INSN_SRC(in)))
+		return reserved(env, "BPF_LD_[ABS|IND]");
+	return EBPF_MODE(in->code) == EBPF_IND ? check_reg(env, EBPF_INSN_SRC(in), false) : 0;
+}
+
 /* Pass 1: each instruction on its own. */
 static int check_insn(struct check_env *env, u32 idx)
 {
@@ -319,10 +335,8 @@ static int check_insn(struct check_env *env, u32 idx)
 	case EBPF_JMP32:
 		return check_jmp(env, in, idx);
 	case EBPF_LD:
-		if (EBPF_MODE(code) != EBPF_IMM) {
-			vlog(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
-			return -EINVAL;
-		}
+		if (EBPF_MODE(code) != EBPF_IMM)
+			return check_ld_abs(env, in);
 		return check_ld_imm64(env, idx);
 	case EBPF_LDX:
 		if (in->imm)
@@ -433,10 +447,13 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 static bool insn_writes(const struct ebpf_insn *in, u32 reg)
 {
 	switch (EBPF_CLASS(in->code)) {
+	case EBPF_LD:
+		if (EBPF_MODE(in->code) != EBPF_IMM)	/* LD_ABS / LD_IND: a helper call */
+			return reg <= 5;
+		return EBPF_INSN_DST(in) == reg;
 	case EBPF_ALU:
 	case EBPF_ALU64:
 	case EBPF_LDX:
-	case EBPF_LD:
 		return EBPF_INSN_DST(in) == reg;
 	case EBPF_JMP:
 		return in->code == (EBPF_JMP | EBPF_CALL) && reg <= 5;

@@ -37,6 +37,18 @@ enum ebpf_ptr_kind {
 				 * not dereferenceable */
 };
 
+/*
+ * What r1 points to.  PLAIN: ctx_size bytes, writable if ctx_writable.  SKB: a
+ * struct ebpf_skb (ebpf_skb.h; ctx_size and ctx_writable are ignored): the program
+ * reaches its __sk_buff under a socket filter's access rules (checked at every access,
+ * where Linux checks at load), never passes it as memory to a helper, and BPF_LD_ABS /
+ * BPF_LD_IND read the packet.  A tail call stays within one kind.
+ */
+enum ebpf_ctx_kind {
+	EBPF_CTX_PLAIN = 0,
+	EBPF_CTX_SKB,
+};
+
 /* One map a program references, filled by the loader. */
 struct ebpf_map_ref {
 	void *map;		/* opaque; given to helpers as the raw u64 of a map-pointer register */
@@ -92,6 +104,7 @@ struct ebpf_prog {
 	u32 nr_helpers;
 	u32 ctx_size;
 	bool ctx_writable;
+	u8 ctx_kind;		/* enum ebpf_ctx_kind */
 	/*
 	 * Set for BTF-typed tracing programs (fentry/fexit/tp_btf): a load (LDX only, never
 	 * a store or an atomic) through a value that is not a pointer the engine tagged

@@ -11,6 +11,7 @@
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
+#include "ebpf_skb.h"
 
 #define SLOTS_PER_FRAME	(EBPF_STACK_SIZE / 8)
 
@@ -32,6 +33,37 @@ static inline bool region_ok(const struct ebpf_tag *t, u64 addr, u64 size, bool 
 	if (size > t->size)
 		return false;
 	return addr - t->base <= (u64)t->size - size;
+}
+
+/* A context with access rules of its program type (a socket filter's __sk_buff)? */
+static inline bool ctx_has_rules(const struct ebpf_prog *prog, const struct ebpf_tag *t)
+{
+	return t->kind == EBPF_PTR_CTX && prog->ctx_kind == EBPF_CTX_SKB;
+}
+
+enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_ATOMIC_LOAD, ACCESS_ATOMIC };
+
+/*
+ * May the program touch [addr, addr+size) through a pointer tagged t?  0, -EFAULT
+ * outside t's region (or misaligned atomics), or -EACCES where a context with rules
+ * refuses it: Linux's is_valid_access for the program type, and no atomics on ctx,
+ * both of which the kernel's verifier answers with EACCES.
+ */
+static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag *t,
+			     u64 addr, u32 size, enum access a)
+{
+	bool write = a == ACCESS_WRITE || a == ACCESS_ATOMIC, atomic = a >= ACCESS_ATOMIC_LOAD;
+	bool inside = region_ok(t, addr, size, write);
+
+	if (ctx_has_rules(prog, t)) {
+		if (!inside || atomic ||
+		    !ebpf_skb_ctx_access_ok((u32)(addr - t->base), size, write))
+			return -EACCES;
+		return 0;
+	}
+	if (!inside || (atomic && (addr & (size - 1))))
+		return -EFAULT;
+	return 0;
 }
 
 static inline u64 stack_origin(const struct ebpf_scratch *s)
@@ -223,9 +255,15 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	run->loop.kind = EBPF_LOOP_NONE;
 	regs[1] = run->ctx;
 	t->base = run->ctx;
-	t->size = run->prog->ctx_size;
 	t->kind = EBPF_PTR_CTX;
-	t->writable = run->prog->ctx_writable ? 1 : 0;
+	if (run->prog->ctx_kind == EBPF_CTX_SKB) {
+		/* the __sk_buff only: the frame pointer behind it stays out of reach */
+		t->size = sizeof(struct ebpf_sk_buff);
+		t->writable = 1;	/* cb[]: mem_access() decides */
+	} else {
+		t->size = run->prog->ctx_size;
+		t->writable = run->prog->ctx_writable ? 1 : 0;
+	}
 	regs[2] = r2;
 	frame_enter(s, 0, regs);
 }
@@ -420,7 +458,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (!m)
 				return -EINVAL;
 			sz = k == EBPF_ARG_PTR_TO_MAP_KEY ? m->key_size : m->value_size;
-			if (!region_ok(t, v, sz, false))
+			if (!region_ok(t, v, sz, false) || ctx_has_rules(prog, t))
 				return -EFAULT;
 			break;
 		case EBPF_ARG_PTR_TO_MEM:
@@ -439,7 +477,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (k == EBPF_ARG_PTR_TO_MEM_OR_NULL && v == 0 && t->kind == EBPF_SCALAR)
 				break;
 			write = k == EBPF_ARG_PTR_TO_UNINIT_MEM;
-			if (!region_ok(t, v, sz, write))
+			if (!region_ok(t, v, sz, write) || ctx_has_rules(prog, t))
 				return -EFAULT;
 			if (write && t->kind == EBPF_PTR_STACK)
 				stack_untag(s, v, sz);
@@ -517,6 +555,73 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 		s->tags[i].kind = EBPF_SCALAR;
 	}
 	return 0;
+}
+
+/*
+ * Exit from a subprogram or callback (frame > 0): a callback helper in progress calls
+ * the callback again or returns its count; else back to the caller.  Returns the next pc.
+ */
+static u32 frame_exit(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs)
+{
+	struct ebpf_tag *tags = s->tags;
+	u32 f = run->frame - 1, i;
+
+	if (s->frames[f].loop.kind) {
+		struct ebpf_loop_state *l = &s->frames[f].loop;
+
+		/* Linux: a nonzero return stops; the count includes that call */
+		if (!regs[0] && loop_next(l, false))
+			return loop_call(s, f, regs);
+		regs[0] = (u64)l->idx + 1;
+		tags[0].kind = EBPF_SCALAR;
+		l->kind = EBPF_LOOP_NONE;
+	}
+	run->frame = f;
+	for (i = 0; i < 4; i++) {
+		regs[6 + i] = s->frames[f].regs[i];
+		tags[6 + i] = s->frames[f].tags[i];
+	}
+	for (i = 1; i <= 5; i++) {
+		regs[i] = 0;
+		tags[i].kind = EBPF_SCALAR;
+	}
+	/* no pointers into the popped frame survive in r0 */
+	if (tags[0].kind == EBPF_PTR_STACK &&
+	    tags[0].base >= (u64)(unsigned long)&s->stack[f + 1][0])
+		tags[0].kind = EBPF_SCALAR;
+	set_fp(s, f, regs);
+	return s->frames[f].ret_pc;
+}
+
+/*
+ * BPF_LD_ABS / BPF_LD_IND (socket filters): r0 = packet bytes at imm (+ src), r1..r5
+ * clobbered, as Linux's rewrite into a bpf_skb_load_helper call.  The implicit skb is
+ * r6, which must be the unmodified ctx.  Returns 0, 1 when the load is outside the
+ * packet (Linux's rewrite then exits the frame with r0 = 0), or -EINVAL / -EACCES.
+ */
+static int ld_packet(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
+		     const struct ebpf_insn *insn)
+{
+	static const u8 size_bytes[4] = { 4, 2, 1, 0 };	/* W, H, B, DW (refused) */
+	u32 sz = size_bytes[EBPF_SIZE(insn->code) >> 3], i;
+	u64 off = (u64)(s64)insn->imm, v = 0;
+	int err;
+
+	if (run->prog->ctx_kind != EBPF_CTX_SKB || !sz || s->tags[6].kind != EBPF_PTR_CTX)
+		return -EINVAL;
+	if (regs[6] != run->ctx)
+		return -EACCES;	/* Linux: dereference of modified ctx ptr */
+	if (EBPF_MODE(insn->code) == EBPF_IND)
+		off += regs[EBPF_INSN_SRC(insn)];
+	/* the helper's offset is an int: the low 32 bits of src + imm */
+	err = ebpf_skb_load((const struct ebpf_skb *)(unsigned long)run->ctx, (s32)(u32)off, sz, &v);
+	for (i = 1; i <= 5; i++) {
+		regs[i] = 0;
+		s->tags[i].kind = EBPF_SCALAR;
+	}
+	regs[0] = err ? 0 : v;
+	s->tags[0].kind = EBPF_SCALAR;
+	return err ? 1 : 0;
 }
 
 /* Atomic read-modify-write; addr checked and aligned. Returns old value. */
@@ -852,34 +957,7 @@ restart:
 					run->budget = budget;
 					return regs[0];
 				}
-				f = run->frame - 1;
-				if (s->frames[f].loop.kind) {
-					struct ebpf_loop_state *l = &s->frames[f].loop;
-
-					/* Linux: a nonzero return stops; the count includes that call */
-					if (!regs[0] && loop_next(l, false)) {
-						pc = loop_call(s, f, regs);
-						break;
-					}
-					regs[0] = (u64)l->idx + 1;
-					tags[0].kind = EBPF_SCALAR;
-					l->kind = EBPF_LOOP_NONE;
-				}
-				run->frame = f;
-				for (i = 0; i < 4; i++) {
-					regs[6 + i] = s->frames[f].regs[i];
-					tags[6 + i] = s->frames[f].tags[i];
-				}
-				for (i = 1; i <= 5; i++) {
-					regs[i] = 0;
-					tags[i].kind = EBPF_SCALAR;
-				}
-				/* no pointers into the popped frame survive in r0 */
-				if (tags[0].kind == EBPF_PTR_STACK &&
-				    tags[0].base >= (u64)(unsigned long)&s->stack[f + 1][0])
-					tags[0].kind = EBPF_SCALAR;
-				set_fp(s, f, regs);
-				pc = s->frames[f].ret_pc;
+				pc = frame_exit(run, s, regs);
 				break;
 			}
 			{
@@ -915,12 +993,18 @@ restart:
 			    (EBPF_MODE(code) != EBPF_MEMSX || sz == 8))
 				goto bad_insn;
 			addr = regs[src] + (u64)(s64)insn->off;
-			if (region_ok(&tags[src], addr, sz, false))
-				v = mem_load(addr, sz);
-			else if (tags[src].kind == EBPF_SCALAR && prog->probe_read)
+			if (tags[src].kind == EBPF_SCALAR && prog->probe_read) {
 				v = probe_load(prog, addr, sz);
-			else
-				goto efault;
+			} else {
+				err = mem_access(prog, &tags[src], addr, sz, ACCESS_READ);
+				if (err)
+					goto abort;
+				if (ctx_has_rules(prog, &tags[src]))
+					v = ebpf_skb_ctx_read((const struct ebpf_sk_buff *)(unsigned long)
+							      tags[src].base, (u32)(addr - tags[src].base), sz);
+				else
+					v = mem_load(addr, sz);
+			}
 			if (EBPF_MODE(code) == EBPF_MEMSX) {
 				if (sz == 1)
 					v = (u64)(s64)(s8)v;
@@ -943,8 +1027,9 @@ restart:
 				goto bad_insn;
 			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
 			addr = regs[dst] + (u64)(s64)insn->off;
-			if (!region_ok(&tags[dst], addr, sz, true))
-				goto efault;
+			err = mem_access(prog, &tags[dst], addr, sz, ACCESS_WRITE);
+			if (err)
+				goto abort;
 			if (tags[dst].kind == EBPF_PTR_STACK)
 				stack_untag(s, addr, sz);
 			mem_store(addr, (u64)(s64)insn->imm, sz);
@@ -955,8 +1040,9 @@ restart:
 			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
 			if (EBPF_MODE(code) == EBPF_MEM) {
 				addr = regs[dst] + (u64)(s64)insn->off;
-				if (!region_ok(&tags[dst], addr, sz, true))
-					goto efault;
+				err = mem_access(prog, &tags[dst], addr, sz, ACCESS_WRITE);
+				if (err)
+					goto abort;
 				if (tags[dst].kind == EBPF_PTR_STACK) {
 					if (sz == 8 && !(addr & 7) && tags[src].kind != EBPF_SCALAR)
 						stack_spill(s, addr, &tags[src]);
@@ -967,16 +1053,18 @@ restart:
 			} else if (EBPF_MODE(code) == EBPF_ATOMIC) {
 				if (insn->imm == EBPF_LOAD_ACQ) {
 					addr = regs[src] + (u64)(s64)insn->off;
-					if (!region_ok(&tags[src], addr, sz, false) || (addr & (sz - 1)))
-						goto efault;
+					err = mem_access(prog, &tags[src], addr, sz, ACCESS_ATOMIC_LOAD);
+					if (err)
+						goto abort;
 					v = mem_load(addr, sz);
 					EBPF_ATOMIC_BARRIER();
 					tags[dst].kind = EBPF_SCALAR;
 					regs[dst] = v;
 				} else if (insn->imm == EBPF_STORE_REL) {
 					addr = regs[dst] + (u64)(s64)insn->off;
-					if (!region_ok(&tags[dst], addr, sz, true) || (addr & (sz - 1)))
-						goto efault;
+					err = mem_access(prog, &tags[dst], addr, sz, ACCESS_ATOMIC);
+					if (err)
+						goto abort;
 					if (tags[dst].kind == EBPF_PTR_STACK)
 						stack_untag(s, addr, sz);
 					EBPF_ATOMIC_BARRIER();
@@ -985,8 +1073,9 @@ restart:
 					if ((sz != 4 && sz != 8) || !atomic_op_valid(insn->imm))
 						goto bad_insn;
 					addr = regs[dst] + (u64)(s64)insn->off;
-					if (!region_ok(&tags[dst], addr, sz, true) || (addr & (sz - 1)))
-						goto efault;
+					err = mem_access(prog, &tags[dst], addr, sz, ACCESS_ATOMIC);
+					if (err)
+						goto abort;
 					if (tags[dst].kind == EBPF_PTR_STACK)
 						stack_untag(s, addr, sz);
 					v = do_atomic(addr, sz, insn->imm, regs[src], &regs[0]);
@@ -1006,6 +1095,21 @@ restart:
 			break;
 
 		case EBPF_LD:
+			if (EBPF_MODE(code) == EBPF_ABS || EBPF_MODE(code) == EBPF_IND) {
+				err = ld_packet(run, s, regs, insn);
+				if (err < 0)
+					goto abort;
+				if (!err) {
+					pc++;
+					break;
+				}
+				if (run->frame == 0) {
+					run->budget = budget;
+					return 0;
+				}
+				pc = frame_exit(run, s, regs);
+				break;
+			}
 			if (code != (EBPF_LD | EBPF_IMM | EBPF_DW) || pc + 1 >= len)
 				goto bad_insn;
 			if (src == 0) {
@@ -1058,9 +1162,6 @@ restart:
 
 bad_insn:
 	err = -EINVAL;
-	goto abort;
-efault:
-	err = -EFAULT;
 abort:
 	run->error = err;
 	run->error_pc = pc;
@@ -1076,7 +1177,7 @@ bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, boo
 	if (!s || argno < 1 || argno > 5)
 		return false;
 	t = &s->tags[argno];
-	if (!region_ok(t, addr, size, write))
+	if (!region_ok(t, addr, size, write) || ctx_has_rules(run->prog, t))
 		return false;
 	if (write && t->kind == EBPF_PTR_STACK)
 		stack_untag(s, addr, size);
@@ -1090,7 +1191,7 @@ u32 ebpf_arg_room(struct ebpf_run *run, u32 argno, u64 addr, bool write)
 	if (!run->scratch || argno < 1 || argno > 5)
 		return 0;
 	t = &run->scratch->tags[argno];
-	if (!region_ok(t, addr, 1, write))
+	if (!region_ok(t, addr, 1, write) || ctx_has_rules(run->prog, t))
 		return 0;
 	return (u32)(t->base + t->size - addr);
 }
@@ -1141,7 +1242,8 @@ void ebpf_invalidate_region(struct ebpf_run *run, void *base)
 
 int ebpf_tail_call(struct ebpf_run *run, const struct ebpf_prog *next)
 {
-	if (!next || !next->insns)
+	/* the context must mean the same to the next program */
+	if (!next || !next->insns || next->ctx_kind != run->prog->ctx_kind)
 		return -EINVAL;
 	if (run->tail_calls >= EBPF_MAX_TAIL_CALLS)
 		return -E2BIG;

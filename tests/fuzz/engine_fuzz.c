@@ -3,19 +3,22 @@
  * libFuzzer target over the portable engine: checker + interpreter, built with
  * ASAN/UBSAN (scripts/fuzz-engine.sh).  Input layout:
  *   byte 0: flags (bit 0: run even if the checker rejects - the engine claims
- *           memory safety without the checker; bits 1..2: ctx size class)
+ *           memory safety without the checker; bits 1..2: ctx size class;
+ *           bit 4: a socket filter's skb context instead, bits 5..7 its frame size)
  *   rest:   instructions, 8 bytes each.
  * The ctx, the map values and the helper-returned region are exact-size heap
  * blocks, so ASAN sees any byte the engine touches outside what it was given.
  * Helpers cover every argument kind the driver uses: map key/value, memory +
  * size, uninit memory, ctx, strings via ebpf_arg_room, 8-byte out-params,
  * returned regions (reserve/submit), tail calls and map handles returned by a
- * lookup in map 1 (map in map, ebpf_set_ret_map).
+ * lookup in map 1 (map in map, ebpf_set_ret_map).  With the skb context, the
+ * frame is an exact-size block too (LD_ABS / LD_IND, skb_load_bytes(_relative)).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ebpf_engine.h"
+#include "ebpf_skb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -118,6 +121,19 @@ static u64 h_ctx_sum(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 
 	return ebpf_arg_access_ok(run, 1, ctx, 1, false) ? *(const u8 *)(uintptr_t)ctx : 0;
 }
 
+/* skb_load_bytes / skb_load_bytes_relative: socket filters only, as in the driver */
+static u64 h_skb_load(struct ebpf_run *run, u64 ctx, u64 off, u64 to, u64 len, u64 start)
+{
+	const struct ebpf_skb *skb = (const struct ebpf_skb *)(uintptr_t)ctx;
+
+	if (run->prog->ctx_kind != EBPF_CTX_SKB)
+		return (u64)-22;
+	if (start == 99)
+		return (u64)(s64)ebpf_skb_load_bytes(skb, (u32)off, (void *)(uintptr_t)to, (u32)len);
+	return (u64)(s64)ebpf_skb_load_bytes_relative(skb, (u32)off, (void *)(uintptr_t)to, (u32)len,
+						      (u32)start);
+}
+
 static u64 h_out8(struct ebpf_run *run, u64 p, u64 a2, u64 a3, u64 a4, u64 a5)
 {
 	(void)run; (void)a2; (void)a3; (void)a4; (void)a5;
@@ -177,6 +193,9 @@ static void init_once(void)
 	helpers[9] = (struct ebpf_helper){ "ctx_sum", h_ctx_sum, EBPF_RET_INTEGER, { EBPF_ARG_PTR_TO_CTX } };
 	helpers[10] = (struct ebpf_helper){ "out8", h_out8, EBPF_RET_INTEGER,
 		{ EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8 } };
+	helpers[26] = (struct ebpf_helper){ "skb_load_bytes", h_skb_load, EBPF_RET_INTEGER,
+		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE,
+		  EBPF_ARG_ANYTHING } };
 	helpers[12] = (struct ebpf_helper){ "tail_call", h_tail, EBPF_RET_INTEGER,
 		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
 	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
@@ -197,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ebpf_scratch *scratch;
 	struct ebpf_insn *insns;
 	char logbuf[256];
-	u8 *ctx = NULL;
+	u8 *ctx = NULL, *frame = NULL;
 	u32 n, ctx_size;
 	int rc;
 
@@ -211,7 +230,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	insns = malloc(n * sizeof(*insns));
 	memcpy(insns, data + 1, n * sizeof(*insns));
 	ctx_size = ctx_sizes[(data[0] >> 1) & 3];
-	if (ctx_size) {
+	if (data[0] & 0x10) {
+		static const struct ebpf_skb_dev lo = { 1, { 0 }, { 0 } };
+		u32 frame_len = EBPF_ETH_HLEN + (data[0] >> 5) * 9;
+
+		frame = malloc(frame_len);
+		memset(frame, 0xa5, frame_len);
+		ctx_size = sizeof(struct ebpf_skb);
+		ctx = malloc(ctx_size);
+		ebpf_skb_init((struct ebpf_skb *)ctx, frame, frame_len, &lo, NULL);
+	} else if (ctx_size) {
 		ctx = malloc(ctx_size);
 		memset(ctx, 0x5a, ctx_size);
 	}
@@ -243,6 +271,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prog.nr_helpers = sizeof(helpers) / sizeof(helpers[0]);
 	prog.ctx_size = ctx_size;
 	prog.ctx_writable = data[0] & 8;
+	prog.ctx_kind = data[0] & 0x10 ? EBPF_CTX_SKB : EBPF_CTX_PLAIN;
 	self_prog = &prog;
 
 	memset(&log, 0, sizeof(log));
@@ -264,6 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(insns);
 	free(ctx);
+	free(frame);
 	free(values);
 	free(global);
 	free(reserved);

@@ -58,23 +58,62 @@ impl NativeProg {
     /// BPF_PROG_TEST_RUN with `data` as the packet (data_out sized to hold it back) and
     /// `ctx` as ctx_in; `repeat` 0 runs once.
     pub fn test_run(&self, data: &[u8], ctx: &[u8], repeat: u32) -> Result<TestRun, i32> {
-        let mut out = vec![0u8; data.len() + 256];
+        let out = self.test_run_with(&TestRunIn { data, ctx_in: ctx, repeat, ..Default::default() })?;
+        Ok(TestRun { retval: out.retval, duration_ns: out.duration_ns })
+    }
+
+    /// BPF_PROG_TEST_RUN with every input of bpf_attr.test; data_out and ctx_out as the
+    /// kernel wrote them back (data_size_out / ctx_size_out bytes).
+    pub fn test_run_with(&self, t: &TestRunIn) -> Result<TestRunOut, i32> {
+        let mut data_out = vec![0u8; t.data_out_size.unwrap_or(t.data.len() as u32 + 256) as usize];
+        let mut ctx_out = vec![0u8; t.ctx_out_size as usize];
         let mut a = [0u8; 128];
         put32(&mut a, 0, self.0 as u32);
-        if !data.is_empty() {
-            put32(&mut a, 8, data.len() as u32);
-            put32(&mut a, 12, out.len() as u32);
-            put64(&mut a, 16, data.as_ptr() as u64);
-            put64(&mut a, 24, out.as_mut_ptr() as u64);
+        if !t.data.is_empty() {
+            put32(&mut a, 8, t.data.len() as u32);
+            put32(&mut a, 12, data_out.len() as u32);
+            put64(&mut a, 16, t.data.as_ptr() as u64);
+            put64(&mut a, 24, data_out.as_mut_ptr() as u64);
         }
-        put32(&mut a, 32, repeat);
-        if !ctx.is_empty() {
-            put32(&mut a, 40, ctx.len() as u32);
-            put64(&mut a, 48, ctx.as_ptr() as u64);
+        put32(&mut a, 32, t.repeat);
+        if !t.ctx_in.is_empty() {
+            put32(&mut a, 40, t.ctx_in.len() as u32);
+            put64(&mut a, 48, t.ctx_in.as_ptr() as u64);
         }
+        if !ctx_out.is_empty() {
+            put32(&mut a, 44, ctx_out.len() as u32);
+            put64(&mut a, 56, ctx_out.as_mut_ptr() as u64);
+        }
+        put32(&mut a, 64, t.flags);
+        put32(&mut a, 68, t.cpu);
         bpf(BPF_PROG_TEST_RUN, &mut a)?;
-        Ok(TestRun { retval: get32(&a, 4), duration_ns: get32(&a, 36) })
+        data_out.truncate(if t.data.is_empty() { 0 } else { get32(&a, 12) as usize });
+        ctx_out.truncate(get32(&a, 44) as usize);
+        Ok(TestRunOut { retval: get32(&a, 4), duration_ns: get32(&a, 36), data_out, ctx_out })
     }
+}
+
+/// The inputs of one BPF_PROG_TEST_RUN (bpf_attr.test); empty slices are not passed.
+#[derive(Clone, Debug, Default)]
+pub struct TestRunIn<'a> {
+    pub data: &'a [u8],
+    /// data_size_out (default: data plus 256 bytes).
+    pub data_out_size: Option<u32>,
+    pub ctx_in: &'a [u8],
+    /// ctx_size_out; 0 passes no ctx_out.
+    pub ctx_out_size: u32,
+    pub repeat: u32,
+    pub flags: u32,
+    pub cpu: u32,
+}
+
+/// What BPF_PROG_TEST_RUN wrote back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestRunOut {
+    pub retval: u32,
+    pub duration_ns: u32,
+    pub data_out: Vec<u8>,
+    pub ctx_out: Vec<u8>,
 }
 
 impl Drop for NativeProg {

@@ -10,64 +10,16 @@
 //! BPF_PROG_TEST_RUN reports retval as u32, so the low 32 bits are compared.
 //! Skipped with the reason when the host does not allow bpf() (not root,
 //! unprivileged_bpf_disabled, seccomp, no BPF_SYSCALL).
-extern crate bpfcompat_tests;
 
 #[path = "engine_common/mod.rs"]
 mod engine_common;
 
+use bpfcompat_tests::native::{self, NativeProg};
 use engine_common::*;
 use std::path::PathBuf;
 
-const BPF_PROG_LOAD: i64 = 5;
-const BPF_PROG_TEST_RUN: i64 = 10;
-const SOCKET_FILTER: u32 = 1;
-const RAW_TRACEPOINT: u32 = 17;
-
-fn bpf(cmd: i64, attr: &mut [u8; 128]) -> Result<i64, i32> {
-    let r = unsafe { libc::syscall(libc::SYS_bpf, cmd, attr.as_mut_ptr(), attr.len() as u32) };
-    if r < 0 {
-        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-    } else {
-        Ok(r)
-    }
-}
-
-fn put32(a: &mut [u8; 128], off: usize, v: u32) {
-    a[off..off + 4].copy_from_slice(&v.to_le_bytes());
-}
-fn put64(a: &mut [u8; 128], off: usize, v: u64) {
-    a[off..off + 8].copy_from_slice(&v.to_le_bytes());
-}
-
-/// Load natively; Err(errno).
-fn load(prog_type: u32, code: &[u8]) -> Result<i32, i32> {
-    let license = b"GPL\0";
-    let mut a = [0u8; 128];
-    put32(&mut a, 0, prog_type);
-    put32(&mut a, 4, (code.len() / 8) as u32);
-    put64(&mut a, 8, code.as_ptr() as u64);
-    put64(&mut a, 16, license.as_ptr() as u64);
-    bpf(BPF_PROG_LOAD, &mut a).map(|fd| fd as i32)
-}
-
-/// BPF_PROG_TEST_RUN: retval.
-fn test_run(fd: i32, data: &[u8], ctx: &[u8]) -> Result<u32, i32> {
-    let mut out = vec![0u8; data.len() + 256];
-    let mut a = [0u8; 128];
-    put32(&mut a, 0, fd as u32);
-    if !data.is_empty() {
-        put32(&mut a, 8, data.len() as u32);
-        put32(&mut a, 12, out.len() as u32);
-        put64(&mut a, 16, data.as_ptr() as u64);
-        put64(&mut a, 24, out.as_mut_ptr() as u64);
-    }
-    if !ctx.is_empty() {
-        put32(&mut a, 40, ctx.len() as u32);
-        put64(&mut a, 48, ctx.as_ptr() as u64);
-    }
-    bpf(BPF_PROG_TEST_RUN, &mut a)?;
-    Ok(u32::from_le_bytes(a[4..8].try_into().unwrap()))
-}
+const SOCKET_FILTER: u32 = native::BPF_PROG_TYPE_SOCKET_FILTER;
+const RAW_TRACEPOINT: u32 = native::BPF_PROG_TYPE_RAW_TRACEPOINT;
 
 unsafe extern "C" fn ktime_get_ns(_: *mut Run, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -82,22 +34,9 @@ fn host_kernel_agrees_with_engine() {
         println!("SKIPPED: shared/conformance not found beside the repository");
         return;
     };
-    // Can this host load and test-run anything at all?  r0 = 7; exit.
-    let probe = hex::decode("b7000000070000009500000000000000").unwrap();
-    match load(SOCKET_FILTER, &probe).and_then(|fd| {
-        let r = test_run(fd, &[0u8; 64], &[]);
-        unsafe { libc::close(fd) };
-        r
-    }) {
-        Ok(7) => {}
-        Ok(v) => panic!("host BPF_PROG_TEST_RUN of 'r0 = 7' returned {v}"),
-        Err(e) => {
-            println!(
-                "SKIPPED: the host kernel does not allow BPF_PROG_LOAD/BPF_PROG_TEST_RUN here: {}",
-                std::io::Error::from_raw_os_error(e)
-            );
-            return;
-        }
+    if let Err(why) = native::available() {
+        println!("SKIPPED: {why}");
+        return;
     }
     let mut scratch = Scratch::new();
     let (mut agreed, mut host_rejected, mut failures) = (0, 0, Vec::new());
@@ -114,17 +53,12 @@ fn host_kernel_agrees_with_engine() {
         } else {
             continue;
         };
-        let fd = match load(ptype, &code) {
-            Ok(fd) => fd,
-            Err(_) => {
-                host_rejected += 1;
-                continue;
-            }
+        let Ok(host) = NativeProg::load(ptype, &code) else {
+            host_rejected += 1;
+            continue;
         };
-        let native = test_run(fd, &data, &ctx);
-        unsafe { libc::close(fd) };
-        let native = match native {
-            Ok(r) => r,
+        let native = match host.test_run(&data, &ctx, 0) {
+            Ok(r) => r.retval,
             Err(e) => {
                 failures.push(format!("{name}: host loaded it but BPF_PROG_TEST_RUN failed: errno {e}"));
                 continue;

@@ -51,9 +51,14 @@ pub struct Prog {
     pub nr_helpers: u32,
     pub ctx_size: u32,
     pub ctx_writable: bool,
+    /// enum ebpf_ctx_kind: CTX_PLAIN, or CTX_SKB (r1 is a struct ebpf_skb).
+    pub ctx_kind: u8,
     /// Fault-tolerant reader for PROBE_MEM loads (tracing programs); None: such loads fault.
     pub probe_read: Option<ProbeReadFn>,
 }
+
+pub const CTX_PLAIN: u8 = 0;
+pub const CTX_SKB: u8 = 1;
 
 pub type ProbeReadFn = unsafe extern "C" fn(dst: *mut c_void, src: u64, size: u32) -> std::ffi::c_long;
 
@@ -174,7 +179,14 @@ extern "C" {
     pub fn ebpf_helper_loop(run: *mut Run, nr: u64, func: u64, ctx: u64, flags: u64, unused: u64) -> u64;
     pub fn ebpf_for_each_map_elem(run: *mut Run, map: u64, func: u64, ctx: u64, next: MapIterFn) -> i32;
 
+    pub fn ebpf_skb_init(skb: *mut Skb, frame: *const u8, frame_len: u32, dev: *const SkbDev, user: *const SkBuff) -> i32;
+    pub fn ebpf_skb_to_user(skb: *const Skb, user: *mut SkBuff);
+    pub fn ebpf_skb_ctx_access_ok(off: u32, size: u32, write: bool) -> bool;
+    pub fn ebpf_skb_load_bytes(skb: *const Skb, off: u32, to: *mut c_void, len: u32) -> i32;
+    pub fn ebpf_skb_load_bytes_relative(skb: *const Skb, off: u32, to: *mut c_void, len: u32, start: u32) -> i32;
+
     pub fn ebpf_host_sizeof_scratch() -> usize;
+    pub fn ebpf_host_sizeof_skb() -> usize;
     pub fn ebpf_host_sizeof_run() -> usize;
     pub fn ebpf_host_sizeof_prog() -> usize;
     pub fn ebpf_host_sizeof_map_ref() -> usize;
@@ -182,6 +194,62 @@ extern "C" {
     pub fn ebpf_host_sizeof_log() -> usize;
     pub fn ebpf_host_offsetof_run_error() -> usize;
     pub fn ebpf_host_offsetof_run_ret_tag_set() -> usize;
+}
+
+/// Linux's struct __sk_buff (struct ebpf_sk_buff) as raw bytes, 8-byte aligned.
+#[repr(C, align(8))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SkBuff(pub [u8; 192]);
+
+impl SkBuff {
+    pub fn zeroed() -> SkBuff {
+        SkBuff([0; 192])
+    }
+    pub fn u32_at(&self, off: usize) -> u32 {
+        u32::from_le_bytes(self.0[off..off + 4].try_into().unwrap())
+    }
+    pub fn set_u32(&mut self, off: usize, v: u32) -> &mut Self {
+        self.0[off..off + 4].copy_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn set_u64(&mut self, off: usize, v: u64) -> &mut Self {
+        self.0[off..off + 8].copy_from_slice(&v.to_le_bytes());
+        self
+    }
+}
+
+/// struct ebpf_skb_dev
+#[repr(C)]
+pub struct SkbDev {
+    pub ifindex: u32,
+    pub addr: [u8; 6],
+    pub broadcast: [u8; 6],
+}
+
+/// The loopback device a test run's skb arrives on (ifindex 1, all-zero addresses).
+pub const LOOPBACK: SkbDev = SkbDev { ifindex: 1, addr: [0; 6], broadcast: [0; 6] };
+
+/// struct ebpf_skb: what a socket filter's r1 points to.
+#[repr(C)]
+pub struct Skb {
+    pub ctx: SkBuff,
+    pub frame: *const u8,
+    pub frame_len: u32,
+    pub pkt_len: u32,
+}
+
+impl Skb {
+    /// ebpf_skb_init over `frame` (which must outlive the Skb): Err(errno).
+    pub fn new(frame: &[u8], dev: &SkbDev, user: Option<&SkBuff>) -> Result<Box<Skb>, i32> {
+        let mut skb = Box::new(Skb { ctx: SkBuff::zeroed(), frame: std::ptr::null(), frame_len: 0, pkt_len: 0 });
+        let user = user.map_or(std::ptr::null(), |u| u as *const SkBuff);
+        let rc = unsafe { ebpf_skb_init(&mut *skb, frame.as_ptr(), frame.len() as u32, dev, user) };
+        if rc < 0 {
+            Err(-rc)
+        } else {
+            Ok(skb)
+        }
+    }
 }
 
 pub fn check_layout() {
@@ -193,6 +261,7 @@ pub fn check_layout() {
         assert_eq!(ebpf_host_sizeof_log(), std::mem::size_of::<Log>());
         assert_eq!(ebpf_host_offsetof_run_error(), std::mem::offset_of!(Run, error));
         assert_eq!(ebpf_host_offsetof_run_ret_tag_set(), std::mem::offset_of!(Run, ret_tag_set));
+        assert_eq!(ebpf_host_sizeof_skb(), std::mem::size_of::<Skb>());
     }
 }
 
@@ -233,6 +302,7 @@ pub struct Program {
     pub helpers: Vec<Helper>,
     pub ctx_size: u32,
     pub ctx_writable: bool,
+    pub ctx_kind: u8,
     pub probe_read: Option<ProbeReadFn>,
     names: Vec<CString>,
 }
@@ -246,7 +316,7 @@ pub struct Outcome {
 
 impl Program {
     pub fn new(insns: Vec<Insn>) -> Program {
-        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, probe_read: None, names: vec![] }
+        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, ctx_kind: CTX_PLAIN, probe_read: None, names: vec![] }
     }
 
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
@@ -269,6 +339,7 @@ impl Program {
             nr_helpers: self.helpers.len() as u32,
             ctx_size: self.ctx_size,
             ctx_writable: self.ctx_writable,
+            ctx_kind: self.ctx_kind,
             probe_read: self.probe_read,
         }
     }
