@@ -46,7 +46,7 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 	[BPFDRV_CMD_OBJ_GET_INFO_BY_FD] = { "BPF_OBJ_GET_INFO_BY_FD", bpfdrv_cmd_obj_get_info,
 		attr_end(struct bpfdrv_info_attr, info), true },
 	[BPFDRV_CMD_PROG_TEST_RUN] = { "BPF_PROG_TEST_RUN", bpfdrv_cmd_prog_test_run,
-		attr_end(struct bpfdrv_test_run_attr, batch_size), true },
+		attr_end(struct bpfdrv_test_run_attr, batch_size), true, true }, /* ENOSPC reports sizes */
 	[BPFDRV_CMD_MAP_LOOKUP_AND_DELETE_ELEM] = { "BPF_MAP_LOOKUP_AND_DELETE_ELEM",
 		bpfdrv_cmd_map_lookup_and_delete, attr_end(struct bpfdrv_map_elem_attr, flags) },
 	[BPFDRV_CMD_MAP_LOOKUP_BATCH] = { "BPF_MAP_LOOKUP_BATCH", bpfdrv_cmd_map_lookup_batch,

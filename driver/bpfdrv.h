@@ -305,6 +305,8 @@ struct bpfdrv_run_ctx {
 	struct pt_regs *regs;
 	u64 cookie, func_ip;
 	u64 *retval; /* if set: r0 of the run (BPF_PROG_TEST_RUN) */
+	void *ctx_out; /* if set: the context as the run left it, size bytes (test runs) */
+	int *error; /* if set: the engine's error when it aborted the run, else 0 */
 };
 
 int bpfdrv_prog_run_init(void);

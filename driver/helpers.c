@@ -13,6 +13,7 @@
 #include "bpfdrv.h"
 #include "compat.h"
 #include "helpers_tracing.h"
+#include "ebpf_skb.h"
 
 #define BPFDRV_HELPER_MAX 212
 #define BPF_F_USER_STACK (1ULL << 8)
@@ -301,6 +302,34 @@ static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 fla
 	return copy * sizeof(u64);
 }
 
+/*
+ * Socket filters' skb helpers. The engine passed the unmodified ctx (PTR_TO_CTX), and
+ * only socket filters have these helpers, so ctx is the test run's struct ebpf_skb.
+ */
+#define SKB(v) ((const struct ebpf_skb *)(uintptr_t)(v))
+
+static u64 h_skb_load_bytes(struct ebpf_run *run, u64 ctx, u64 off, u64 to, u64 len, u64 a5)
+{
+	return (s64)ebpf_skb_load_bytes(SKB(ctx), off, PTR(to), len);
+}
+
+static u64 h_skb_load_bytes_relative(struct ebpf_run *run, u64 ctx, u64 off, u64 to, u64 len,
+				     u64 start)
+{
+	return (s64)ebpf_skb_load_bytes_relative(SKB(ctx), off, PTR(to), len, start);
+}
+
+static u64 h_get_socket_cookie(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return SKB(ctx)->sock_cookie;
+}
+
+/* The test run's socket is root's in its namespace, as Linux's (sock_init_data(NULL, sk)). */
+static u64 h_get_socket_uid(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	return 0;
+}
+
 /* bpf_get_func_ip: the probed function's address (kprobes), else 0. */
 static u64 h_get_func_ip(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u64 a4, u64 a5)
 {
@@ -428,21 +457,34 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(134, ringbuf_query, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
 	HELPER(173, get_func_ip, true, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
+	/* socket filters (sk_filter_func_proto) */
+	HELPER(26, skb_load_bytes, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
+	HELPER(68, skb_load_bytes_relative, false, false, EBPF_RET_INTEGER,
+	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE,
+	       EBPF_ARG_ANYTHING),
+	HELPER(46, get_socket_cookie, false, false, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
+	HELPER(47, get_socket_uid, false, false, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
 	HELPER(174, get_attach_cookie, false, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
 };
 
 /*
- * Tracing helpers only some program types get, as in the kernel's *_func_proto:
- * get_func_ip in kprobes, get_attach_cookie where a perf event (link) carries one.
+ * Helpers only some program types get, as in the kernel's *_func_proto: get_func_ip in
+ * kprobes, get_attach_cookie where a perf event (link) carries one, the skb helpers in
+ * socket filters (the one non-tracing type, whose table is bpfdrv_base_helpers).
  */
 #define TYPE_BIT(t) (1u << BPFDRV_PROG_TYPE_##t)
 static const struct {
 	u32 id, types;
 } bpfdrv_helper_types[] = {
 	/* Linux refuses ktime_get_coarse_ns to tracing programs (its seqlock could deadlock). */
-	{ 160, 0 },
+	{ 160, TYPE_BIT(SOCKET_FILTER) },
 	{ 173, TYPE_BIT(KPROBE) | TYPE_BIT(TRACING) },
 	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) | TYPE_BIT(TRACING) },
+	{ 26, TYPE_BIT(SOCKET_FILTER) },
+	{ 68, TYPE_BIT(SOCKET_FILTER) },
+	{ 46, TYPE_BIT(SOCKET_FILTER) },
+	{ 47, TYPE_BIT(SOCKET_FILTER) },
 };
 
 /* The tracing program types, each with its own table (index into bpfdrv_tracing_helpers). */
@@ -477,7 +519,7 @@ void bpfdrv_helpers_init(void)
 		for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
 			if (helper_allowed(d->id, bpfdrv_tracing_types[t]))
 				bpfdrv_tracing_helpers[t][d->id] = d->h;
-		if (!d->tracing_only)
+		if (!d->tracing_only && helper_allowed(d->id, BPFDRV_PROG_TYPE_SOCKET_FILTER))
 			bpfdrv_base_helpers[d->id] = d->h;
 		bpfdrv_gpl_only[d->id] = d->gpl_only;
 	}

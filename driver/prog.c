@@ -247,7 +247,7 @@ u32 bpfdrv_prog_ctx_size(u32 type)
 {
 	switch (type) {
 	case BPFDRV_PROG_TYPE_SOCKET_FILTER:
-		return 0; /* loadable (libbpf's probes), never attached */
+		return 0; /* an skb context (EBPF_CTX_SKB); test runs only, never attached */
 	case BPFDRV_PROG_TYPE_TRACEPOINT:
 		return BPFDRV_TRACE_CTX_SIZE;
 	case BPFDRV_PROG_TYPE_KPROBE:
@@ -410,6 +410,8 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	prog->eprog.nr_helpers = nr_helpers;
 	prog->eprog.ctx_size = bpfdrv_prog_ctx_size(prog->type);
 	prog->eprog.ctx_writable = false;
+	/* a socket filter's r1 is a struct ebpf_skb: only BPF_PROG_TEST_RUN builds one */
+	prog->eprog.ctx_kind = prog->type == BPFDRV_PROG_TYPE_SOCKET_FILTER ? EBPF_CTX_SKB : EBPF_CTX_PLAIN;
 	if (prog->type == BPFDRV_PROG_TYPE_TRACING) {
 		err = prog_tracing_check(prog, bpfdrv_cmd_btf_target(uattr), &log);
 		if (err)

@@ -68,6 +68,8 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	r0 = ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
 	if (c->retval)
 		*c->retval = r0;
+	if (c->error)
+		*c->error = run.error;
 	/* Records the program reserved and never submitted must not stay BUSY. */
 	bpfdrv_ringbuf_run_end(&env);
 	atomic64_inc(&prog->run_cnt);
@@ -101,6 +103,8 @@ void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c)
 	 */
 	memcpy(st->ctx, c->ctx, size);
 	bpfdrv_run_on_cpu_ctx(prog, st, c);
+	if (c->ctx_out)
+		memcpy(c->ctx_out, st->ctx, size);
 	memset(st->ctx, 0, size);
 	barrier();
 	st->busy = 0;

@@ -795,7 +795,7 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	struct ebpf_tag *tags = s->tags;
 	u64 regs[16];
 	u64 budget, addr, v, sv;
-	u32 pc = 0, len, dst, src, sz, f, i;
+	u32 pc = 0, len, dst, src, sz, f;
 	bool bad = false;
 	int err;
 	u8 code, op;

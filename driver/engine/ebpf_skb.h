@@ -73,6 +73,7 @@ struct ebpf_skb {
 	const u8 *frame;		/* mac header: the frame as data_in gave it */
 	u32 frame_len;
 	u32 pkt_len;			/* qdisc cb pkt_len, reported as wire_len */
+	u64 sock_cookie;		/* the test run's socket (bpf_get_socket_cookie); caller's */
 };
 
 /*
