@@ -7,8 +7,10 @@
 //!
 //! The instruction count is the engine's (budget in - budget out); all run the
 //! identical bytecode, and r0 is compared so none skips work. Native runs are socket
-//! filters with a zeroed 64-byte packet, so only programs that ignore r1 run there;
-//! the others, and hosts that refuse bpf(), print n/a with the reason.
+//! filters: with a zeroed 64-byte packet for programs that ignore r1, with the frame
+//! for the LD_IND packet program (the engine runs it on its skb context, rbpf on the
+//! bytes past the Ethernet header). Programs reading r1 as plain memory, and hosts
+//! that refuse bpf(), print n/a with the reason.
 extern crate bpfcompat_tests;
 
 #[path = "../../tests/tests/engine_common/mod.rs"]
@@ -32,12 +34,22 @@ fn bytes(insns: &[Insn]) -> Vec<u8> {
         .collect()
 }
 
+/// What a program reads.
+#[derive(PartialEq)]
+enum Input {
+    /// Nothing: runs natively too, on a zeroed packet.
+    Nothing,
+    /// Its memory through r1 (a socket filter's r1 is an skb, so no native run).
+    Memory,
+    /// The packet through LD_ABS / LD_IND: `mem` is the Ethernet frame.
+    Packet,
+}
+
 struct Case {
     name: &'static str,
     insns: Vec<Insn>,
     mem: Vec<u8>,
-    /// Reads its input memory through r1 (a socket filter's r1 is an skb, not this memory).
-    reads_mem: bool,
+    input: Input,
 }
 
 fn cases() -> Vec<Case> {
@@ -88,11 +100,26 @@ fn cases() -> Vec<Case> {
         Insn::new(0xa5, 6, 0, -13, 50), // if r6 < 50 goto outer
         exit(),
     ];
+    // The same sum over a 1500-byte frame's 1486 bytes past the Ethernet header, the
+    // socket filter way: r0 = LD_IND byte [r7].
+    let ld_ind = vec![
+        mov64_reg(6, 1),
+        mov64_imm(7, 0),
+        mov64_imm(8, 0),
+        // loop:
+        Insn::new(0x50, 0, 7, 0, 0), // r0 = *(u8 *)skb[r7]
+        add64_reg(8, 0),
+        add64_imm(7, 1),
+        Insn::new(0xa5, 7, 0, -4, 1486), // if r7 < 1486 goto loop
+        mov64_reg(0, 8),
+        exit(),
+    ];
     let packet_mem: Vec<u8> = (0..1500u32).map(|i| (i * 7) as u8).collect();
     vec![
-        Case { name: "alu loop (10k iterations)", insns: alu, mem: vec![0; 8], reads_mem: false },
-        Case { name: "packet byte sum (1500 B)", insns: packet, mem: packet_mem, reads_mem: true },
-        Case { name: "stack fill+sum (50x64 slots)", insns: stack, mem: vec![0; 8], reads_mem: false },
+        Case { name: "alu loop (10k iterations)", insns: alu, mem: vec![0; 8], input: Input::Nothing },
+        Case { name: "packet byte sum (1500 B)", insns: packet, mem: packet_mem.clone(), input: Input::Memory },
+        Case { name: "LD_IND byte sum (1486 B)", insns: ld_ind, mem: packet_mem, input: Input::Packet },
+        Case { name: "stack fill+sum (50x64 slots)", insns: stack, mem: vec![0; 8], input: Input::Nothing },
     ]
 }
 
@@ -112,27 +139,41 @@ fn main() {
         let mut prog = Program::new(case.insns.clone());
         prog.ctx_writable = false;
         prog.ctx_size = case.mem.len() as u32;
+        if case.input == Input::Packet {
+            prog.ctx_kind = CTX_SKB;
+        }
         let (rc, log) = prog.check();
         assert_eq!(rc, 0, "{}: checker rejected: {log}", case.name);
+        let raw = prog.raw();
         let mut scratch = Scratch::new();
         let mut mem = case.mem.clone();
+        let mut skb = Skb::new(&case.mem, &LOOPBACK, None).expect("a 1500-byte frame");
+        let ctx: *mut std::ffi::c_void = match case.input {
+            Input::Packet => &mut *skb as *mut Skb as *mut _,
+            _ => mem.as_mut_ptr() as *mut _,
+        };
 
         let budget = 100_000_000;
-        let first = prog.run(&mut scratch, &mut mem, 0, budget, std::ptr::null_mut());
+        let first = run_prog(&raw, &mut scratch, ctx, 0, budget, std::ptr::null_mut());
         assert_eq!(first.error, 0, "{}: aborted", case.name);
         let executed = budget - first.budget_left;
 
         let t = Instant::now();
         let mut r0 = 0;
         for _ in 0..iterations {
-            r0 = prog.run(&mut scratch, &mut mem, 0, budget, std::ptr::null_mut()).r0;
+            r0 = run_prog(&raw, &mut scratch, ctx, 0, budget, std::ptr::null_mut()).r0;
         }
         let engine_ns = t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64);
         assert_eq!(r0, first.r0);
 
         let code = bytes(&case.insns);
         let vm = rbpf::EbpfVmRaw::new(Some(&code)).expect("rbpf accepts the program");
-        let mut rmem = case.mem.clone();
+        // rbpf's LD_ABS / LD_IND read its memory from byte 0: the bytes past the header,
+        // plus 7 bytes it never reads (rbpf 0.4 bounds-checks 8 bytes for every size)
+        let mut rmem = match case.input {
+            Input::Packet => [&case.mem[14..], &[0u8; 7][..]].concat(),
+            _ => case.mem.clone(),
+        };
         let rr0 = vm.execute_program(&mut rmem).expect("rbpf run");
         assert_eq!(rr0, first.r0, "{}: rbpf and the engine disagree", case.name);
         let t = Instant::now();
@@ -140,12 +181,12 @@ fn main() {
             std::hint::black_box(vm.execute_program(&mut rmem).unwrap());
         }
         let rbpf_ns = t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64);
-        let native_ns = match (&native, case.reads_mem) {
-            (Err(_), _) => None,
-            (Ok(()), true) => None,
-            (Ok(()), false) => {
+        let native_ns = match (&native, &case.input) {
+            (Err(_), _) | (Ok(()), Input::Memory) => None,
+            (Ok(()), input) => {
+                let packet = if *input == Input::Packet { case.mem.clone() } else { vec![0u8; 64] };
                 let p = native::NativeProg::load(native::BPF_PROG_TYPE_SOCKET_FILTER, &code).expect("the host verifier accepts the program");
-                let r = p.test_run(&[0u8; 64], &[], iterations).expect("host BPF_PROG_TEST_RUN");
+                let r = p.test_run(&packet, &[], iterations).expect("host BPF_PROG_TEST_RUN");
                 assert_eq!(r.retval, first.r0 as u32, "{}: native eBPF and the engine disagree", case.name);
                 Some(r.duration_ns as f64 / executed as f64)
             }
