@@ -92,13 +92,18 @@ out:
 	(PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info)))
 #define SKB_CTX_SIZE sizeof(struct ebpf_sk_buff)
 
-/* Linux 6.1's bpf_ctx_init(): ctx_in beyond struct __sk_buff must be zero (E2BIG). */
+/*
+ * Linux 6.1's bpf_ctx_init(): ctx_in beyond struct __sk_buff must be zero, and no
+ * longer than a page (bpf_check_uarg_tail_zero: E2BIG).
+ */
 static int skb_ctx_in(const struct bpfdrv_test_run_attr *attr, struct ebpf_sk_buff *ctx)
 {
 	const u8 __user *in = bpfdrv_u64_to_ptr(attr->ctx_in);
 	u32 i;
 	u8 b;
 
+	if (attr->ctx_size_in > PAGE_SIZE)
+		return -E2BIG;
 	for (i = SKB_CTX_SIZE; i < attr->ctx_size_in; i++) {
 		if (get_user(b, in + i))
 			return -EFAULT;

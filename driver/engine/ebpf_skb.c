@@ -193,23 +193,23 @@ u64 ebpf_skb_ctx_read(const struct ebpf_sk_buff *ctx, u32 off, u32 size)
 {
 	const u8 *p = (const u8 *)ctx;
 	u32 field = off & ~3u, v, shift;
+	u64 v64;
 	u16 v16;
-	u8 v8;
 
-	if (SKB_IN(off, cb) || size > 4) {	/* cb[] is read as it is, any width */
-		if (size == 1) {
-			v8 = p[off];
-			return v8;
-		}
-		if (size == 2) {
+	if (SKB_IN(off, cb)) {	/* cb[] is read as it is, any width */
+		switch (size) {
+		case 1:
+			return p[off];
+		case 2:
 			memcpy(&v16, p + off, 2);
 			return v16;
-		}
-		if (size == 4) {
+		case 4:
 			memcpy(&v, p + off, 4);
 			return v;
+		default:
+			memcpy(&v64, p + off, 8);
+			return v64;
 		}
-		return 0;	/* no 8-byte field is readable (ebpf_skb_ctx_access_ok) */
 	}
 	memcpy(&v, p + field, 4);
 	if (size == 4 || size >= kernel_field_width(field))

@@ -236,6 +236,13 @@ fn programs() -> Vec<(String, Vec<Insn>)> {
     v.push(("write cb[4] as u64".into(), vec![mov64_imm(2, 1), stx(DW, 1, 2, 64), mov64_imm(0, 0), exit()]));
     v.push(("read past __sk_buff".into(), vec![ldx(W, 0, 1, 192), exit()]));
     v.push(("read u64 len".into(), vec![ldx(DW, 0, 1, 0), exit()]));
+    for off in [48, 56] {
+        // both halves of the u64 into the u32 retval
+        v.push((
+            format!("read u64 cb @{off}"),
+            vec![ldx(DW, 0, 1, off), mov64_reg(2, 0), alu64(0x70, 2, 0xff, 32), alu64(0xa0, 0, 2, 0), exit()],
+        ));
+    }
     v.push(("atomic add to cb".into(), vec![mov64_imm(2, 1), atomic(W, 1, 2, 48, 0), mov64_imm(0, 0), exit()]));
     // bpf_skb_load_bytes(ctx, off, fp - 8, len): (ret & 0xffff) << 16 | low 16 bits read
     for (off, len) in [(0u32, 4i32), (2, 8), (36, 8), (46, 4), (47, 4), (1480, 6), (1000, 1), (0x8000_0000, 4), (0xffff_fff0, 8)] {
