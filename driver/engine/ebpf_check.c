@@ -12,6 +12,7 @@
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
+#include "ebpf_skb.h"
 
 #define AUX_LD2		0x01	/* second half of an ld_imm64 */
 #define AUX_SUBPROG	0x02	/* first insn of a subprogram */
@@ -25,9 +26,8 @@ struct check_env {
 	u8 *aux;
 };
 
-static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
+static void vvlog(struct ebpf_log *log, const char *fmt, va_list ap)
 {
-	va_list ap;
 	u32 room;
 	int n;
 
@@ -39,9 +39,7 @@ static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
 		return;
 	}
 	room = log->size - log->len;
-	va_start(ap, fmt);
 	n = vsnprintf(log->buf + log->len, room, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		n = 0;
 	if ((u32)n >= room)
@@ -49,6 +47,15 @@ static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
 	else
 		log->len += (u32)n;
 	log->buf[log->len] = 0;
+}
+
+static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vvlog(log, fmt, ap);
+	va_end(ap);
 }
 
 static bool opcode_known(u8 code)
@@ -547,16 +554,47 @@ static int branch_outcome(const struct check_env *env, u32 i)
 }
 
 /*
+ * The instructions control may go to after insn i: with prune, conditional jumps
+ * decided by constants have only their live edge; with into_calls, a call or a
+ * callback's address also leads into the callee.  Returns how many (0..2).
+ */
+static u32 successors(const struct check_env *env, u32 i, bool prune, bool into_calls, u32 *succ)
+{
+	const struct ebpf_insn *in = &env->prog->insns[i];
+	u32 ns = 0;
+	int outcome;
+	s64 t;
+
+	if (in->code == (EBPF_JMP | EBPF_EXIT)) {
+		/* no successor */
+	} else if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
+		succ[ns++] = i + 2;
+		if (into_calls && is_pseudo_func(in))
+			succ[ns++] = (u32)((s64)i + in->imm + 1);
+	} else if (is_pseudo_call(in)) {
+		succ[ns++] = i + 1;
+		if (into_calls)
+			succ[ns++] = (u32)((s64)i + in->imm + 1);
+	} else if (jump_target(in, i, &t)) {
+		outcome = EBPF_OP(in->code) == EBPF_JA ? 1 : prune ? branch_outcome(env, i) : -1;
+		if (outcome != 1)
+			succ[ns++] = i + 1;
+		if (outcome != 0)
+			succ[ns++] = (u32)t;
+	} else {
+		succ[ns++] = i + 1;
+	}
+	return ns;
+}
+
+/*
  * Iterative walk from insn 0 (explicit stack), marking mark.  With prune,
  * conditional jumps decided by constants follow only the live edge.
  */
 static int walk(struct check_env *env, u8 mark, bool prune)
 {
 	const struct ebpf_prog *prog = env->prog;
-	const struct ebpf_insn *in;
 	u32 *stack, sp = 0, i, succ[2], ns, k;
-	int outcome;
-	s64 t;
 
 	stack = EBPF_ZALLOC((size_t)prog->len * sizeof(u32));
 	if (!stack)
@@ -565,27 +603,7 @@ static int walk(struct check_env *env, u8 mark, bool prune)
 	stack[sp++] = 0;
 	while (sp) {
 		i = stack[--sp];
-		in = &prog->insns[i];
-		ns = 0;
-		if (in->code == (EBPF_JMP | EBPF_EXIT)) {
-			/* no successor */
-		} else if (is_pseudo_func(in)) {
-			succ[ns++] = i + 2;
-			succ[ns++] = (u32)((s64)i + in->imm + 1);
-		} else if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
-			succ[ns++] = i + 2;
-		} else if (is_pseudo_call(in)) {
-			succ[ns++] = i + 1;
-			succ[ns++] = (u32)((s64)i + in->imm + 1);
-		} else if (jump_target(in, i, &t)) {
-			outcome = EBPF_OP(in->code) == EBPF_JA ? 1 : prune ? branch_outcome(env, i) : -1;
-			if (outcome != 1)
-				succ[ns++] = i + 1;
-			if (outcome != 0)
-				succ[ns++] = (u32)t;
-		} else {
-			succ[ns++] = i + 1;
-		}
+		ns = successors(env, i, prune, true, succ);
 		for (k = 0; k < ns; k++) {
 			if (succ[k] >= prog->len)
 				continue;	/* excluded by pass 2 */
@@ -739,6 +757,214 @@ out:
 	return err;
 }
 
+/*
+ * Pass 6, for contexts with access rules (a socket filter's __sk_buff): which registers
+ * hold the context pointer, propagated over the live control flow, so that accesses
+ * through it are refused at load with Linux's messages and errnos, as its verifier
+ * does.  A register's value: unreached, "not the context", unknown (paths disagree, a
+ * spill was filled, a callee's argument), or the context plus a constant offset.
+ * Unknown registers are left to the interpreter, which applies the same rules.
+ */
+#define CTXF_UNREACHED	0
+#define CTXF_OTHER	1
+#define CTXF_UNKNOWN	2
+#define CTXF_CTX	0x8000	/* | (offset + 0x4000), offsets within +-16 KiB */
+#define CTXF_OFF_BIAS	0x4000
+#define CTXF_MAX_INSNS	65536	/* larger programs: the interpreter's checks only */
+
+typedef u16 ctxf_regs[EBPF_NR_REGS];
+
+static u32 insn_bytes(u8 code)
+{
+	switch (EBPF_SIZE(code)) {
+	case EBPF_B:
+		return 1;
+	case EBPF_H:
+		return 2;
+	case EBPF_W:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+static u16 ctxf_ctx(s64 off)
+{
+	if (off <= -CTXF_OFF_BIAS || off >= CTXF_OFF_BIAS)
+		return CTXF_UNKNOWN;
+	return (u16)(CTXF_CTX | (off + CTXF_OFF_BIAS));
+}
+
+static s32 ctxf_off(u16 v)
+{
+	return (s32)(v & ~CTXF_CTX) - CTXF_OFF_BIAS;
+}
+
+static u16 ctxf_join(u16 a, u16 b)
+{
+	if (a == CTXF_UNREACHED || a == b)
+		return b;
+	return b == CTXF_UNREACHED ? a : CTXF_UNKNOWN;
+}
+
+static int EBPF_PRINTF(4, 5) ctxf_deny(struct check_env *env, u32 i, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vvlog(env->log, fmt, ap);
+	va_end(ap);
+	vlog(env->log, "verification failed at insn %u (code %02x)\n", i, env->prog->insns[i].code);
+	return err;
+}
+
+/* A load or store of size bytes at insn->off through register reg holding value v. */
+static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, bool write,
+		       bool atomic)
+{
+	const struct ebpf_insn *in = &env->prog->insns[i];
+	s32 off;
+
+	if (!(v & CTXF_CTX))
+		return 0;
+	if (atomic)
+		return ctxf_deny(env, i, -EACCES, "BPF_ATOMIC stores into R%u ctx is not allowed\n", reg);
+	if (ctxf_off(v))
+		return ctxf_deny(env, i, -EACCES, "dereference of modified ctx ptr R%u off=%d disallowed\n",
+				 reg, ctxf_off(v));
+	off = in->off;
+	if (off < 0 || !ebpf_skb_ctx_access_ok((u32)off, size, write))
+		return ctxf_deny(env, i, -EACCES, "invalid bpf_context access off=%d size=%u\n", off, size);
+	return 0;
+}
+
+/* The registers after insn i (r[] on entry), or an error for an access Linux refuses. */
+static int ctxf_step(struct check_env *env, u32 i, u16 *r)
+{
+	const struct ebpf_insn *in = &env->prog->insns[i];
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in) % EBPF_NR_REGS, k;
+	u32 size = insn_bytes(in->code);
+	u8 op = EBPF_OP(in->code);
+	int err;
+
+	dst %= EBPF_NR_REGS;
+	switch (EBPF_CLASS(in->code)) {
+	case EBPF_ALU64:
+		if (op == EBPF_MOV && EBPF_SRC(in->code) == EBPF_X && !in->off)
+			r[dst] = r[src];
+		else if ((op == EBPF_ADD || op == EBPF_SUB) && EBPF_SRC(in->code) == EBPF_K &&
+			 (r[dst] & CTXF_CTX))
+			r[dst] = ctxf_ctx(ctxf_off(r[dst]) + (op == EBPF_ADD ? in->imm : -(s64)in->imm));
+		else if (op == EBPF_ADD || op == EBPF_SUB)
+			r[dst] = (r[dst] == CTXF_OTHER && (EBPF_SRC(in->code) == EBPF_K ||
+							   r[src] == CTXF_OTHER)) ?
+				 CTXF_OTHER : CTXF_UNKNOWN;
+		else
+			r[dst] = CTXF_OTHER;
+		return 0;
+	case EBPF_ALU:
+		r[dst] = CTXF_OTHER;
+		return 0;
+	case EBPF_LDX:
+		err = ctxf_access(env, i, src, r[src], size, false, false);
+		/* a 64-bit load may fill a spilled context pointer */
+		r[dst] = size == 8 ? CTXF_UNKNOWN : CTXF_OTHER;
+		return err;
+	case EBPF_ST:
+		return ctxf_access(env, i, dst, r[dst], size, true, false);
+	case EBPF_STX:
+		if (EBPF_MODE(in->code) != EBPF_ATOMIC)
+			return ctxf_access(env, i, dst, r[dst], size, true, false);
+		if (in->imm == EBPF_LOAD_ACQ) {
+			err = ctxf_access(env, i, src, r[src], size, false, true);
+			r[dst] = CTXF_OTHER;
+			return err;
+		}
+		err = ctxf_access(env, i, dst, r[dst], size, true, true);
+		if (in->imm == EBPF_CMPXCHG)
+			r[0] = CTXF_OTHER;
+		else if (in->imm & EBPF_FETCH)
+			r[src] = CTXF_OTHER;
+		return err;
+	case EBPF_LD:
+		if (EBPF_MODE(in->code) == EBPF_IMM) {
+			r[dst] = CTXF_OTHER;
+			return 0;
+		}
+		/* LD_ABS / LD_IND read through r6, then clobber r0..r5 like a call */
+		if (r[6] == CTXF_OTHER)
+			return ctxf_deny(env, i, -EINVAL, "at the time of BPF_LD_ABS|IND R6 != pointer to skb\n");
+		if ((r[6] & CTXF_CTX) && ctxf_off(r[6]))
+			return ctxf_deny(env, i, -EACCES, "dereference of modified ctx ptr R6 off=%d disallowed\n",
+					 ctxf_off(r[6]));
+		for (k = 0; k <= 5; k++)
+			r[k] = CTXF_OTHER;
+		return 0;
+	default: /* JMP, JMP32 */
+		if (in->code == (EBPF_JMP | EBPF_CALL))
+			for (k = 0; k <= 5; k++)
+				r[k] = CTXF_OTHER;
+		return 0;
+	}
+}
+
+static int check_ctx_flow(struct check_env *env)
+{
+	const struct ebpf_prog *prog = env->prog;
+	u32 len = prog->len, i, k, ns, succ[2], sp = 0, *stack;
+	ctxf_regs *in, out;
+	u8 *queued;
+	int err = 0;
+
+	if (prog->ctx_kind != EBPF_CTX_SKB || len > CTXF_MAX_INSNS)
+		return 0;
+	stack = EBPF_ZALLOC((size_t)len * (sizeof(u32) + sizeof(ctxf_regs) + 1));
+	if (!stack)
+		return -ENOMEM;
+	in = (ctxf_regs *)(stack + len);	/* u32 then u16 alignment */
+	queued = (u8 *)(in + len);
+	/* Entries: the main program gets the context in r1; a subprogram, unknowns. */
+	for (i = 0; i < len; i++) {
+		if (i && !(env->aux[i] & AUX_SUBPROG))
+			continue;
+		for (k = 0; k < EBPF_NR_REGS; k++)
+			in[i][k] = i ? CTXF_UNKNOWN : CTXF_OTHER;
+		in[i][EBPF_REG_FP] = CTXF_OTHER;
+		if (!i)
+			in[i][1] = ctxf_ctx(0);
+		if (env->aux[i] & AUX_LIVE) {
+			queued[i] = 1;
+			stack[sp++] = i;
+		}
+	}
+	while (sp && !err) {
+		i = stack[--sp];
+		queued[i] = 0;
+		memcpy(out, in[i], sizeof(out));
+		err = ctxf_step(env, i, out);
+		ns = successors(env, i, true, false, succ);
+		for (k = 0; k < ns && !err; k++) {
+			u32 s = succ[k], r;
+			bool changed = false;
+
+			if (s >= len)
+				continue;
+			for (r = 0; r < EBPF_NR_REGS; r++) {
+				u16 j = ctxf_join(in[s][r], out[r]);
+
+				changed |= j != in[s][r];
+				in[s][r] = j;
+			}
+			if (changed && !queued[s]) {
+				queued[s] = 1;
+				stack[sp++] = s;
+			}
+		}
+	}
+	EBPF_FREE(stack);
+	return err;
+}
+
 int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 {
 	struct check_env env;
@@ -780,6 +1006,8 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 		err = check_live_calls(&env);
 	if (!err)
 		err = check_call_graph(&env, nr_subprogs);
+	if (!err)
+		err = check_ctx_flow(&env);
 	if (!err)
 		vlog(log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
 		     prog->len, EBPF_MAX_INSNS);

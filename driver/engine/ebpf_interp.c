@@ -44,19 +44,20 @@ static inline bool ctx_has_rules(const struct ebpf_prog *prog, const struct ebpf
 enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_ATOMIC_LOAD, ACCESS_ATOMIC };
 
 /*
- * May the program touch [addr, addr+size) through a pointer tagged t?  0, -EFAULT
- * outside t's region (or misaligned atomics), or -EACCES where a context with rules
- * refuses it: Linux's is_valid_access for the program type, and no atomics on ctx,
- * both of which the kernel's verifier answers with EACCES.
+ * May the program touch [addr, addr+size) through register value reg tagged t?  0,
+ * -EFAULT outside t's region (or misaligned atomics), or -EACCES where a context with
+ * rules refuses it: Linux's is_valid_access for the program type, no atomics on ctx,
+ * no access through a moved ctx pointer, which the kernel's verifier all answers with
+ * EACCES (ebpf_check() finds most of them at load).
  */
-static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag *t,
+static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag *t, u64 reg,
 			     u64 addr, u32 size, enum access a)
 {
 	bool write = a == ACCESS_WRITE || a == ACCESS_ATOMIC, atomic = a >= ACCESS_ATOMIC_LOAD;
 	bool inside = region_ok(t, addr, size, write);
 
 	if (ctx_has_rules(prog, t)) {
-		if (!inside || atomic ||
+		if (!inside || atomic || reg != t->base ||
 		    !ebpf_skb_ctx_access_ok((u32)(addr - t->base), size, write))
 			return -EACCES;
 		return 0;
@@ -458,7 +459,9 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (!m)
 				return -EINVAL;
 			sz = k == EBPF_ARG_PTR_TO_MAP_KEY ? m->key_size : m->value_size;
-			if (!region_ok(t, v, sz, false) || ctx_has_rules(prog, t))
+			if (ctx_has_rules(prog, t))
+				return -EACCES;	/* Linux: R2 type=ctx expected=fp, ... */
+			if (!region_ok(t, v, sz, false))
 				return -EFAULT;
 			break;
 		case EBPF_ARG_PTR_TO_MEM:
@@ -477,7 +480,9 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (k == EBPF_ARG_PTR_TO_MEM_OR_NULL && v == 0 && t->kind == EBPF_SCALAR)
 				break;
 			write = k == EBPF_ARG_PTR_TO_UNINIT_MEM;
-			if (!region_ok(t, v, sz, write) || ctx_has_rules(prog, t))
+			if (ctx_has_rules(prog, t))
+				return -EACCES;
+			if (!region_ok(t, v, sz, write))
 				return -EFAULT;
 			if (write && t->kind == EBPF_PTR_STACK)
 				stack_untag(s, v, sz);
@@ -996,7 +1001,7 @@ restart:
 			if (tags[src].kind == EBPF_SCALAR && prog->probe_read) {
 				v = probe_load(prog, addr, sz);
 			} else {
-				err = mem_access(prog, &tags[src], addr, sz, ACCESS_READ);
+				err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_READ);
 				if (err)
 					goto abort;
 				if (ctx_has_rules(prog, &tags[src]))
@@ -1027,7 +1032,7 @@ restart:
 				goto bad_insn;
 			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
 			addr = regs[dst] + (u64)(s64)insn->off;
-			err = mem_access(prog, &tags[dst], addr, sz, ACCESS_WRITE);
+			err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
 			if (err)
 				goto abort;
 			if (tags[dst].kind == EBPF_PTR_STACK)
@@ -1040,7 +1045,7 @@ restart:
 			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
 			if (EBPF_MODE(code) == EBPF_MEM) {
 				addr = regs[dst] + (u64)(s64)insn->off;
-				err = mem_access(prog, &tags[dst], addr, sz, ACCESS_WRITE);
+				err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
 				if (err)
 					goto abort;
 				if (tags[dst].kind == EBPF_PTR_STACK) {
@@ -1053,7 +1058,7 @@ restart:
 			} else if (EBPF_MODE(code) == EBPF_ATOMIC) {
 				if (insn->imm == EBPF_LOAD_ACQ) {
 					addr = regs[src] + (u64)(s64)insn->off;
-					err = mem_access(prog, &tags[src], addr, sz, ACCESS_ATOMIC_LOAD);
+					err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_ATOMIC_LOAD);
 					if (err)
 						goto abort;
 					v = mem_load(addr, sz);
@@ -1062,7 +1067,7 @@ restart:
 					regs[dst] = v;
 				} else if (insn->imm == EBPF_STORE_REL) {
 					addr = regs[dst] + (u64)(s64)insn->off;
-					err = mem_access(prog, &tags[dst], addr, sz, ACCESS_ATOMIC);
+					err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_ATOMIC);
 					if (err)
 						goto abort;
 					if (tags[dst].kind == EBPF_PTR_STACK)
@@ -1073,7 +1078,7 @@ restart:
 					if ((sz != 4 && sz != 8) || !atomic_op_valid(insn->imm))
 						goto bad_insn;
 					addr = regs[dst] + (u64)(s64)insn->off;
-					err = mem_access(prog, &tags[dst], addr, sz, ACCESS_ATOMIC);
+					err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_ATOMIC);
 					if (err)
 						goto abort;
 					if (tags[dst].kind == EBPF_PTR_STACK)
