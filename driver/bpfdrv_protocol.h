@@ -253,6 +253,11 @@
 
 #define BPFDRV_F_MMAPABLE (1 << 10)
 
+/**
+ * Perf event arrays: keep the entries when the map's files are closed.
+ */
+#define BPFDRV_F_PRESERVE_ELEMS (1 << 11)
+
 #define BPFDRV_ANY 0
 
 #define BPFDRV_NOEXIST 1

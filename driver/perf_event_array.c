@@ -30,7 +30,8 @@ static struct bpfdrv_map *parray_alloc(const struct bpfdrv_map_create_attr *attr
 	struct bpfdrv_perf_array *a;
 
 	if (attr->key_size != 4 || attr->value_size != 4 || !attr->max_entries ||
-	    attr->map_flags & ~(BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
+	    attr->map_flags & ~(BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY | BPFDRV_F_WRONLY |
+				BPFDRV_F_PRESERVE_ELEMS))
 		return ERR_PTR(-EINVAL);
 	if (attr->max_entries > 4096)
 		return ERR_PTR(-E2BIG);
@@ -140,6 +141,25 @@ static int parray_replace(struct bpfdrv_map *map, u32 index, const struct perf_s
 	return old || new->file ? 0 : -ENOENT;
 }
 
+/*
+ * The last user-space file of the map closed: the slots are emptied, releasing their
+ * rings and perf events, as Linux's perf_event_fd_array_release() removes the entries
+ * put in through the closed file (this module does not tell its files apart: the
+ * entries go with the last one), unless the map was created with
+ * BPF_F_PRESERVE_ELEMS. No user-space update can race: none has a file.
+ */
+static void parray_release_uref(struct bpfdrv_map *map)
+{
+	static const struct perf_slot empty;
+	u32 i;
+
+	if (map->map_flags & BPFDRV_F_PRESERVE_ELEMS)
+		return;
+	for (i = 0; i < map->max_entries; i++)
+		if (to_parray(map)->slots[i].file)
+			parray_replace(map, i, &empty);
+}
+
 /* Programs can neither store nor drop fds. */
 static int parray_update(struct bpfdrv_map *map, const void *key, const void *value, u64 flags)
 {
@@ -221,4 +241,5 @@ const struct bpfdrv_map_ops bpfdrv_perf_event_array_ops = {
 	.sys_lookup = parray_sys_lookup,
 	.sys_update = parray_sys_update,
 	.sys_delete = parray_sys_delete,
+	.release_uref = parray_release_uref,
 };

@@ -252,6 +252,8 @@ pub const BPFDRV_F_ZERO_SEED: u32 = 1 << 6;
 pub const BPFDRV_F_RDONLY_PROG: u32 = 1 << 7;
 pub const BPFDRV_F_WRONLY_PROG: u32 = 1 << 8;
 pub const BPFDRV_F_MMAPABLE: u32 = 1 << 10;
+/// Perf event arrays: keep the entries when the map's files are closed.
+pub const BPFDRV_F_PRESERVE_ELEMS: u32 = 1 << 11;
 
 // ---- element update flags ----
 pub const BPFDRV_ANY: u64 = 0;

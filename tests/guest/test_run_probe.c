@@ -1,13 +1,17 @@
 /* BPF_PROG_TEST_RUN of raw tracepoint programs, tail calls through a PROG_ARRAY
- * (including the 33-call limit) and the prog array's user-space commands, printed
- * as "R key=value" lines the test compares between the stock kernel (native) and
- * the no-bpf kernel under libbpfhook.so + bpfdrv.ko.
+ * (including the 33-call limit) and the prog array's user-space commands, and
+ * perf_event_output into a PERF_EVENT_ARRAY whose fd is closed while a program
+ * still holds it, printed as "R key=value" lines the test compares between the stock
+ * kernel (native) and the no-bpf kernel under libbpfhook.so + bpfdrv.ko.
  * Build: gcc -O2 -Wall -o test_run_probe test_run_probe.c -lbpf */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
@@ -125,6 +129,50 @@ int main(void)
 	printf("R pa_delete=%d\n", bpf_map_delete_elem(parr, &k0) ? -errno : 0);
 	args[0] = 0;
 	printf("R tail_call_deleted=%lld\n", run(caller, args, 16, 0, 0, 0));
+
+	/*
+	 * perf_event_output(ctx, out, BPF_F_CURRENT_CPU, fp - 8, 8) run on CPU 0 into CPU 0's
+	 * BPF output event; then the map's only fd is closed while the program still holds
+	 * the map: Linux removes the entries that file put in (ENOENT) unless the map has
+	 * BPF_F_PRESERVE_ELEMS.
+	 */
+	{
+		struct perf_event_attr pa = {
+			.type = PERF_TYPE_SOFTWARE, .size = sizeof(pa), .config = PERF_COUNT_SW_BPF_OUTPUT,
+			.sample_type = PERF_SAMPLE_RAW, .sample_period = 1, .wakeup_events = 1,
+		};
+		LIBBPF_OPTS(bpf_map_create_opts, keep, .map_flags = BPF_F_PRESERVE_ELEMS);
+		const char *names[2] = { "perf_out", "perf_out_preserved" };
+		int m;
+
+		for (m = 0; m < 2; m++) {
+			int out = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, NULL, 4, 4, 2, m ? &keep : NULL);
+			int pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+			void *ring = pfd < 0 ? MAP_FAILED :
+				mmap(NULL, 2 * getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+			struct bpf_insn out_insns[] = {
+				INSN(BPF_ST | BPF_MEM | BPF_DW, 10, 0, -8, 42),
+				LD_MAP(2, out),
+				INSN(BPF_ALU | BPF_MOV | BPF_K, 3, 0, 0, -1), /* BPF_F_CURRENT_CPU */
+				INSN(BPF_ALU64 | BPF_MOV | BPF_X, 4, 10, 0, 0),
+				INSN(BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, -8),
+				MOV_IMM(5, 8),
+				INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_perf_event_output),
+				EXIT,
+			};
+			int prog = load(BPF_PROG_TYPE_RAW_TRACEPOINT, out_insns, 9, names[m]);
+
+			printf("R %s_setup=%d\n", names[m], out >= 0 && pfd >= 0 && ring != MAP_FAILED && prog >= 0);
+			printf("R %s_update=%d\n", names[m], bpf_map_update_elem(out, &k0, &pfd, BPF_ANY) ? -errno : 0);
+			printf("R %s_open=%lld\n", names[m], run(prog, args, 16, BPF_F_TEST_RUN_ON_CPU, 0, 0));
+			close(out);
+			printf("R %s_map_closed=%lld\n", names[m], run(prog, args, 16, BPF_F_TEST_RUN_ON_CPU, 0, 0));
+			close(prog);
+			if (ring != MAP_FAILED)
+				munmap(ring, 2 * getpagesize());
+			close(pfd);
+		}
+	}
 	printf("R done=1\n");
 	return 0;
 }
