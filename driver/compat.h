@@ -123,11 +123,24 @@ static inline long bpfdrv_write_user_nofault(void __user *dst, const void *src, 
 #endif
 }
 
-/* bpf_ktime_get_coarse_ns: CLOCK_MONOTONIC_COARSE. */
+/*
+ * bpf_ktime_get_coarse_ns: CLOCK_MONOTONIC_COARSE. Before 3.17 (RHEL 7 included)
+ * get_monotonic_coarse() is not exported: the coarse wall clock plus wall_to_monotonic,
+ * read again if a clock step moved the offset in between.
+ */
 static inline u64 bpfdrv_ktime_coarse_ns(void)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 3, 0)
 	return ktime_get_coarse_ns();
+#elif LINUX_VERSION_CODE < KERNEL_VERSION(3, 17, 0)
+	struct timespec ts;
+	ktime_t off;
+
+	do {
+		off = ktime_get_monotonic_offset();
+		ts = current_kernel_time();
+	} while (ktime_to_ns(off) != ktime_to_ns(ktime_get_monotonic_offset()));
+	return (u64)(timespec_to_ns(&ts) + ktime_to_ns(off));
 #else
 	struct timespec ts = get_monotonic_coarse();
 
