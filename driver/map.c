@@ -210,7 +210,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	struct bpfdrv_map *map;
 	u32 known_flags = BPFDRV_F_NO_PREALLOC | BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY |
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
-			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE |
+			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE | BPFDRV_F_PRESERVE_ELEMS |
 			  (1U << 1) /* BPF_F_NO_COMMON_LRU */;
 	int fd, i;
 
@@ -221,6 +221,9 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 		return -EINVAL;
 	}
 	if (attr->map_flags & ~known_flags)
+		return -EINVAL;
+	if ((attr->map_flags & BPFDRV_F_PRESERVE_ELEMS) &&
+	    attr->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
 		return -EINVAL;
 	if (attr->map_ifindex || attr->btf_vmlinux_value_type_id)
 		return -EOPNOTSUPP;

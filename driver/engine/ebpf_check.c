@@ -26,7 +26,7 @@ struct check_env {
 	u8 *aux;
 };
 
-static void vvlog(struct ebpf_log *log, const char *fmt, va_list ap)
+static void EBPF_PRINTF(2, 0) vvlog(struct ebpf_log *log, const char *fmt, va_list ap)
 {
 	u32 room;
 	int n;
