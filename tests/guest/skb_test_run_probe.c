@@ -274,27 +274,8 @@ static void helper_buf(const char *key, const struct bpf_insn *insns, int n, __u
 		close(fd);
 }
 
-static void load_bytes(const char *key, int off, int len, __u32 size)
-{
-	struct bpf_insn p[] = {
-		MOV_X(6, 1),
-		LD_IMM64(2, 0xaaaaaaaaaaaaaaaaULL),
-		STX(BPF_DW, 10, 2, -8),
-		MOV_X(1, 6),
-		MOV_IMM(2, off),
-		MOV_X(3, 10),
-		ADD_IMM(3, -8),
-		MOV_IMM(4, len),
-		CALL(BPF_FUNC_skb_load_bytes),
-		LDX(BPF_DW, 2, 10, -8),
-		STX(BPF_DW, 6, 2, CB(0)),
-		EXIT,
-	};
-
-	helper_buf(key, p, N(p), size);
-}
-
-static void load_bytes_rel(const char *key, int off, int len, int start, __u32 size)
+/* skb_load_bytes(ctx, off, fp - 8, len), or with start >= 0 skb_load_bytes_relative */
+static void load_bytes_call(const char *key, int off, int len, int start, __u32 size)
 {
 	struct bpf_insn p[] = {
 		MOV_X(6, 1),
@@ -306,13 +287,23 @@ static void load_bytes_rel(const char *key, int off, int len, int start, __u32 s
 		ADD_IMM(3, -8),
 		MOV_IMM(4, len),
 		MOV_IMM(5, start),
-		CALL(BPF_FUNC_skb_load_bytes_relative),
+		CALL(start < 0 ? BPF_FUNC_skb_load_bytes : BPF_FUNC_skb_load_bytes_relative),
 		LDX(BPF_DW, 2, 10, -8),
 		STX(BPF_DW, 6, 2, CB(0)),
 		EXIT,
 	};
 
 	helper_buf(key, p, N(p), size);
+}
+
+static void load_bytes(const char *key, int off, int len, __u32 size)
+{
+	load_bytes_call(key, off, len, -1, size);
+}
+
+static void load_bytes_rel(const char *key, int off, int len, int start, __u32 size)
+{
+	load_bytes_call(key, off, len, start, size);
 }
 
 int main(void)

@@ -452,21 +452,7 @@ fn tail_calls() {
     selfp.insns[1].imm = (raw_addr >> 32) as u32 as i32;
     raw = selfp.raw();
     let mut s = Scratch::new();
-    let mut run = Run {
-        prog: &raw,
-        env: std::ptr::null_mut(),
-        budget: 0,
-        error: 0,
-        error_pc: 0,
-        scratch: std::ptr::null_mut(),
-        ctx: 0,
-        frame: 0,
-        tail_calls: 0,
-        tail_prog: std::ptr::null(),
-        ret_tag: Tag::default(),
-        ret_tag_set: false,
-        loop_: LoopState::default(),
-    };
+    let mut run = Run::new(&raw, std::ptr::null_mut(), 0);
     let r0 = unsafe { ebpf_run_prog(&mut run, s.ptr(), std::ptr::null_mut(), 0) };
     assert_eq!((run.error, r0, run.tail_calls), (0, u64::MAX, 33));
 }

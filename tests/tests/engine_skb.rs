@@ -309,21 +309,7 @@ fn load_bytes_prog(helper: i32, off: u32, len: i32, start: Option<i32>) -> Vec<I
 fn tail_call_between(from: &Program, to: &Program) -> i32 {
     let from_raw = from.raw();
     let to_raw = to.raw();
-    let mut run = Run {
-        prog: &from_raw,
-        env: std::ptr::null_mut(),
-        budget: 0,
-        error: 0,
-        error_pc: 0,
-        scratch: std::ptr::null_mut(),
-        ctx: 0,
-        frame: 0,
-        tail_calls: 0,
-        tail_prog: std::ptr::null(),
-        ret_tag: Tag::default(),
-        ret_tag_set: false,
-        loop_: LoopState::default(),
-    };
+    let mut run = Run::new(&from_raw, std::ptr::null_mut(), 0);
     unsafe { ebpf_tail_call(&mut run, &to_raw) }
 }
 

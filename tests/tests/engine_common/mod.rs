@@ -359,23 +359,30 @@ impl Program {
     }
 }
 
+impl Run {
+    /// A run of `prog` as the engine's callers start one: the engine sets the rest.
+    pub fn new(prog: *const Prog, env: *mut c_void, budget: u64) -> Run {
+        Run {
+            prog,
+            env,
+            budget,
+            error: 0,
+            error_pc: 0,
+            scratch: std::ptr::null_mut(),
+            ctx: 0,
+            frame: 0,
+            tail_calls: 0,
+            tail_prog: std::ptr::null(),
+            ret_tag: Tag::default(),
+            ret_tag_set: false,
+            loop_: LoopState::default(),
+        }
+    }
+}
+
 /// ebpf_run_prog on a raw program (ctx_size taken from prog).
 pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, budget: u64, env: *mut c_void) -> Outcome {
-    let mut run = Run {
-        prog,
-        env,
-        budget,
-        error: 0,
-        error_pc: 0,
-        scratch: std::ptr::null_mut(),
-        ctx: 0,
-        frame: 0,
-        tail_calls: 0,
-        tail_prog: std::ptr::null(),
-        ret_tag: Tag::default(),
-        ret_tag_set: false,
-        loop_: LoopState::default(),
-    };
+    let mut run = Run::new(prog, env, budget);
     let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx, r2) };
     Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
 }
