@@ -774,20 +774,6 @@ out:
 
 typedef u16 ctxf_regs[EBPF_NR_REGS];
 
-static u32 insn_bytes(u8 code)
-{
-	switch (EBPF_SIZE(code)) {
-	case EBPF_B:
-		return 1;
-	case EBPF_H:
-		return 2;
-	case EBPF_W:
-		return 4;
-	default:
-		return 8;
-	}
-}
-
 static u16 ctxf_ctx(s64 off)
 {
 	if (off <= -CTXF_OFF_BIAS || off >= CTXF_OFF_BIAS)
@@ -843,7 +829,7 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 {
 	const struct ebpf_insn *in = &env->prog->insns[i];
 	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in) % EBPF_NR_REGS, k;
-	u32 size = insn_bytes(in->code);
+	u32 size = ebpf_size_bytes(in->code);
 	u8 op = EBPF_OP(in->code);
 	int err;
 
@@ -901,9 +887,12 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 			r[k] = CTXF_OTHER;
 		return 0;
 	default: /* JMP, JMP32 */
-		if (in->code == (EBPF_JMP | EBPF_CALL))
-			for (k = 0; k <= 5; k++)
-				r[k] = CTXF_OTHER;
+		if (in->code != (EBPF_JMP | EBPF_CALL))
+			return 0;
+		for (k = 0; k <= 5; k++)
+			r[k] = CTXF_OTHER;
+		if (src == EBPF_PSEUDO_CALL)
+			r[0] = CTXF_UNKNOWN;	/* whatever the subprogram returned */
 		return 0;
 	}
 }

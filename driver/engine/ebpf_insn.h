@@ -83,6 +83,14 @@
 
 #define EBPF_REG_FP	10
 
+/* Bytes a load or store of code moves (its BPF_SIZE). */
+static inline u32 ebpf_size_bytes(u8 code)
+{
+	static const u8 bytes[4] = { 4, 2, 1, 8 };	/* W, H, B, DW */
+
+	return bytes[EBPF_SIZE(code) >> 3];
+}
+
 /*
  * Whether a conditional jump with operation @op is taken for operands @a/@b (@sa/@sb
  * their signed views, already narrowed for JMP32). Shared by the interpreter and the

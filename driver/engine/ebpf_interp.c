@@ -15,7 +15,6 @@
 
 #define SLOTS_PER_FRAME	(EBPF_STACK_SIZE / 8)
 
-static const u8 ebpf_size_bytes[4] = { 4, 2, 1, 8 };	/* W, H, B, DW */
 
 static inline bool tag_is_mem(const struct ebpf_tag *t)
 {
@@ -607,12 +606,11 @@ static u32 frame_exit(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs)
 static int ld_packet(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 		     const struct ebpf_insn *insn)
 {
-	static const u8 size_bytes[4] = { 4, 2, 1, 0 };	/* W, H, B, DW (refused) */
-	u32 sz = size_bytes[EBPF_SIZE(insn->code) >> 3], i;
+	u32 sz = ebpf_size_bytes(insn->code), i;
 	u64 off = (u64)(s64)insn->imm, v = 0;
 	int err;
 
-	if (run->prog->ctx_kind != EBPF_CTX_SKB || !sz || s->tags[6].kind != EBPF_PTR_CTX)
+	if (run->prog->ctx_kind != EBPF_CTX_SKB || sz == 8 || s->tags[6].kind != EBPF_PTR_CTX)
 		return -EINVAL;
 	if (regs[6] != run->ctx)
 		return -EACCES;	/* Linux: dereference of modified ctx ptr */
@@ -993,7 +991,7 @@ restart:
 			break;
 
 		case EBPF_LDX:
-			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			sz = ebpf_size_bytes(code);
 			if (EBPF_MODE(code) != EBPF_MEM &&
 			    (EBPF_MODE(code) != EBPF_MEMSX || sz == 8))
 				goto bad_insn;
@@ -1030,7 +1028,7 @@ restart:
 		case EBPF_ST:
 			if (EBPF_MODE(code) != EBPF_MEM)
 				goto bad_insn;
-			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			sz = ebpf_size_bytes(code);
 			addr = regs[dst] + (u64)(s64)insn->off;
 			err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
 			if (err)
@@ -1042,7 +1040,7 @@ restart:
 			break;
 
 		case EBPF_STX:
-			sz = ebpf_size_bytes[EBPF_SIZE(code) >> 3];
+			sz = ebpf_size_bytes(code);
 			if (EBPF_MODE(code) == EBPF_MEM) {
 				addr = regs[dst] + (u64)(s64)insn->off;
 				err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
