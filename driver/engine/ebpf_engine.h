@@ -35,14 +35,17 @@ enum ebpf_ptr_kind {
 	EBPF_PTR_MEM,		/* memory handed out by a helper (ebpf_set_ret_region) */
 	EBPF_PTR_FUNC,		/* callback (ld_imm64 BPF_PSEUDO_FUNC): base = its first insn;
 				 * not dereferenceable */
+	EBPF_PTR_SOCK,		/* the socket a socket filter's skb->sk gave (struct
+				 * ebpf_bpf_sock): read-only, with Linux's bpf_sock rules */
 };
 
 /*
  * What r1 points to.  PLAIN: ctx_size bytes, writable if ctx_writable.  SKB: a
  * struct ebpf_skb (ebpf_skb.h; ctx_size and ctx_writable are ignored): the program
- * reaches its __sk_buff under a socket filter's access rules (checked at every access,
- * where Linux checks at load), never passes it as memory to a helper, and BPF_LD_ABS /
- * BPF_LD_IND read the packet.  A tail call stays within one kind.
+ * reaches its __sk_buff under a socket filter's access rules (checked at every access
+ * and, where the checker can follow the context pointer, at load as Linux does), never
+ * passes it as memory to a helper, reads skb->sk as a socket pointer (EBPF_PTR_SOCK), and
+ * BPF_LD_ABS / BPF_LD_IND read the packet.  A tail call stays within one kind.
  */
 enum ebpf_ctx_kind {
 	EBPF_CTX_PLAIN = 0,

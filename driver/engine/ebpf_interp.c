@@ -19,7 +19,7 @@
 static inline bool tag_is_mem(const struct ebpf_tag *t)
 {
 	return t->kind == EBPF_PTR_STACK || t->kind == EBPF_PTR_CTX ||
-	       t->kind == EBPF_PTR_MAP_VALUE || t->kind == EBPF_PTR_MEM;
+	       t->kind == EBPF_PTR_MAP_VALUE || t->kind == EBPF_PTR_MEM || t->kind == EBPF_PTR_SOCK;
 }
 
 /* [addr, addr+size) inside the region of t (and writable if write)? */
@@ -34,20 +34,24 @@ static inline bool region_ok(const struct ebpf_tag *t, u64 addr, u64 size, bool 
 	return addr - t->base <= (u64)t->size - size;
 }
 
-/* A context with access rules of its program type (a socket filter's __sk_buff)? */
-static inline bool ctx_has_rules(const struct ebpf_prog *prog, const struct ebpf_tag *t)
+/*
+ * Memory with access rules of its own: a context of a program type with rules (a socket
+ * filter's __sk_buff), or the socket it hands out.
+ */
+static inline bool has_rules(const struct ebpf_prog *prog, const struct ebpf_tag *t)
 {
-	return t->kind == EBPF_PTR_CTX && prog->ctx_kind == EBPF_CTX_SKB;
+	return (t->kind == EBPF_PTR_CTX && prog->ctx_kind == EBPF_CTX_SKB) ||
+	       t->kind == EBPF_PTR_SOCK;
 }
 
 enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_ATOMIC_LOAD, ACCESS_ATOMIC };
 
 /*
  * May the program touch [addr, addr+size) through register value reg tagged t?  0,
- * -EFAULT outside t's region (or misaligned atomics), or -EACCES where a context with
- * rules refuses it: Linux's is_valid_access for the program type, no atomics on ctx,
- * no access through a moved ctx pointer, which the kernel's verifier all answers with
- * EACCES (ebpf_check() finds most of them at load).
+ * -EFAULT outside t's region (or misaligned atomics), or -EACCES where memory with
+ * rules refuses it: Linux's is_valid_access for the program type or the socket, no
+ * atomics, no access through a moved pointer, which the kernel's verifier all answers
+ * with EACCES (ebpf_check() finds most of those on ctx at load).
  */
 static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag *t, u64 reg,
 			     u64 addr, u32 size, enum access a)
@@ -55,15 +59,41 @@ static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag
 	bool write = a == ACCESS_WRITE || a == ACCESS_ATOMIC, atomic = a >= ACCESS_ATOMIC_LOAD;
 	bool inside = region_ok(t, addr, size, write);
 
-	if (ctx_has_rules(prog, t)) {
+	if (has_rules(prog, t)) {
+		u32 off = (u32)(addr - t->base);
+
 		if (!inside || atomic || reg != t->base ||
-		    !ebpf_skb_ctx_access_ok((u32)(addr - t->base), size, write))
+		    !(t->kind == EBPF_PTR_SOCK ? ebpf_skb_sock_access_ok(off, size, write) :
+						 ebpf_skb_ctx_access_ok(off, size, write)))
 			return -EACCES;
 		return 0;
 	}
 	if (!inside || (atomic && (addr & (size - 1))))
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * A read mem_access() allowed from memory with rules: the value, and the tag of the
+ * register it goes to (skb->sk is the socket, tagged as such).
+ */
+static u64 ruled_read(const struct ebpf_tag *t, u64 addr, u32 size, struct ebpf_tag *dt)
+{
+	const void *base = (const void *)(unsigned long)t->base;
+	u32 off = (u32)(addr - t->base);
+
+	dt->kind = EBPF_SCALAR;
+	if (t->kind == EBPF_PTR_SOCK)
+		return ebpf_skb_sock_read(base, off, size);
+	if (off == offsetof(struct ebpf_sk_buff, sk)) {
+		dt->base = (u64)(unsigned long)&((const struct ebpf_skb *)base)->sock;
+		dt->size = sizeof(struct ebpf_bpf_sock);
+		dt->kind = EBPF_PTR_SOCK;
+		dt->writable = 0;
+		dt->pad = 0;
+		return dt->base;
+	}
+	return ebpf_skb_ctx_read(base, off, size);
 }
 
 static inline u64 stack_origin(const struct ebpf_scratch *s)
@@ -458,7 +488,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (!m)
 				return -EINVAL;
 			sz = k == EBPF_ARG_PTR_TO_MAP_KEY ? m->key_size : m->value_size;
-			if (ctx_has_rules(prog, t))
+			if (has_rules(prog, t))
 				return -EACCES;	/* Linux: R2 type=ctx expected=fp, ... */
 			if (!region_ok(t, v, sz, false))
 				return -EFAULT;
@@ -479,7 +509,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 			if (k == EBPF_ARG_PTR_TO_MEM_OR_NULL && v == 0 && t->kind == EBPF_SCALAR)
 				break;
 			write = k == EBPF_ARG_PTR_TO_UNINIT_MEM;
-			if (ctx_has_rules(prog, t))
+			if (has_rules(prog, t))
 				return -EACCES;
 			if (!region_ok(t, v, sz, write))
 				return -EFAULT;
@@ -797,6 +827,7 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	const struct ebpf_insn *insns, *insn;
 	struct ebpf_tag *tags = s->tags;
 	u64 regs[16];
+	struct ebpf_tag ntag;
 	u64 budget, addr, v, sv;
 	u32 pc = 0, len, dst, src, sz, f;
 	bool bad = false;
@@ -996,15 +1027,15 @@ restart:
 			    (EBPF_MODE(code) != EBPF_MEMSX || sz == 8))
 				goto bad_insn;
 			addr = regs[src] + (u64)(s64)insn->off;
+			ntag.kind = EBPF_SCALAR;
 			if (tags[src].kind == EBPF_SCALAR && prog->probe_read) {
 				v = probe_load(prog, addr, sz);
 			} else {
 				err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_READ);
 				if (err)
 					goto abort;
-				if (ctx_has_rules(prog, &tags[src]))
-					v = ebpf_skb_ctx_read((const struct ebpf_sk_buff *)(unsigned long)
-							      tags[src].base, (u32)(addr - tags[src].base), sz);
+				if (has_rules(prog, &tags[src]))
+					v = ruled_read(&tags[src], addr, sz, &ntag);
 				else
 					v = mem_load(addr, sz);
 			}
@@ -1018,9 +1049,8 @@ restart:
 			}
 			if (sz == 8 && EBPF_MODE(code) == EBPF_MEM &&
 			    tags[src].kind == EBPF_PTR_STACK && !(addr & 7))
-				stack_fill(s, addr, &tags[dst]);
-			else
-				tags[dst].kind = EBPF_SCALAR;
+				stack_fill(s, addr, &ntag);
+			tags[dst] = ntag;	/* after every use of tags[src]: dst may be src */
 			regs[dst] = v;
 			pc++;
 			break;
@@ -1180,7 +1210,7 @@ bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, boo
 	if (!s || argno < 1 || argno > 5)
 		return false;
 	t = &s->tags[argno];
-	if (!region_ok(t, addr, size, write) || ctx_has_rules(run->prog, t))
+	if (!region_ok(t, addr, size, write) || has_rules(run->prog, t))
 		return false;
 	if (write && t->kind == EBPF_PTR_STACK)
 		stack_untag(s, addr, size);
@@ -1194,7 +1224,7 @@ u32 ebpf_arg_room(struct ebpf_run *run, u32 argno, u64 addr, bool write)
 	if (!run->scratch || argno < 1 || argno > 5)
 		return 0;
 	t = &run->scratch->tags[argno];
-	if (!region_ok(t, addr, 1, write) || ctx_has_rules(run->prog, t))
+	if (!region_ok(t, addr, 1, write) || has_rules(run->prog, t))
 		return 0;
 	return (u32)(t->base + t->size - addr);
 }

@@ -22,9 +22,15 @@
 #define GSO_MAX_SEGS		65535u
 #define HDR_START_MAC		0
 #define HDR_START_NET		1
+#define AF_INET_		2
+#define AF_INET6_		10
+#define TCP_CLOSE_		7
 
 #define SKB_FIELD_END(f)	(offsetof(struct ebpf_sk_buff, f) + sizeof(((struct ebpf_sk_buff *)0)->f))
 #define SKB_IN(off, f)		((off) >= offsetof(struct ebpf_sk_buff, f) && (off) < SKB_FIELD_END(f))
+#define SOCK_AT(off, f)		((off) == offsetof(struct ebpf_bpf_sock, f))
+#define SOCK_END(f)		(offsetof(struct ebpf_bpf_sock, f) + sizeof(((struct ebpf_bpf_sock *)0)->f))
+#define SOCK_IN(off, f)		((off) >= offsetof(struct ebpf_bpf_sock, f) && (off) < SOCK_END(f))
 
 /* The UAPI layout, which programs compiled against linux/bpf.h index into. */
 typedef char ebpf_sk_buff_layout_check[(sizeof(struct ebpf_sk_buff) == 192 &&
@@ -34,7 +40,10 @@ typedef char ebpf_sk_buff_layout_check[(sizeof(struct ebpf_sk_buff) == 192 &&
 					offsetof(struct ebpf_sk_buff, tstamp) == 152 &&
 					offsetof(struct ebpf_sk_buff, sk) == 168 &&
 					offsetof(struct ebpf_sk_buff, gso_size) == 176 &&
-					offsetof(struct ebpf_sk_buff, hwtstamp) == 184) ? 1 : -1];
+					offsetof(struct ebpf_sk_buff, hwtstamp) == 184 &&
+					sizeof(struct ebpf_bpf_sock) == 80 &&
+					offsetof(struct ebpf_bpf_sock, dst_port) == 48 &&
+					offsetof(struct ebpf_bpf_sock, rx_queue_mapping) == 76) ? 1 : -1];
 
 /* A big-endian u16 as it sits in memory, read as a host u16 (skb->protocol is __be16). */
 static u16 be16_raw(u16 v)
@@ -92,6 +101,28 @@ static void eth_type_trans(struct ebpf_skb *skb, const struct ebpf_skb_dev *dev)
 		skb->ctx.protocol = be16_raw(ETH_P_802_2);	/* 802.2 LLC */
 }
 
+/*
+ * The test run's socket (sk_alloc + sock_init_data(NULL, sk)): closed, no queue
+ * mapping, family and addresses from an IPv4 / IPv6 header, as bpf_prog_test_run_skb.
+ */
+static void sock_init(struct ebpf_skb *skb)
+{
+	const u8 *ip = skb->frame + EBPF_ETH_HLEN;
+	struct ebpf_bpf_sock *sk = &skb->sock;
+
+	sk->state = TCP_CLOSE_;
+	sk->rx_queue_mapping = -1;
+	if (skb->ctx.protocol == be16_raw(ETH_P_IP)) {
+		sk->family = AF_INET_;
+		memcpy(&sk->src_ip4, ip + 12, 4);	/* rcv_saddr = saddr */
+		memcpy(&sk->dst_ip4, ip + 16, 4);
+	} else if (skb->ctx.protocol == be16_raw(ETH_P_IPV6)) {
+		sk->family = AF_INET6_;
+		memcpy(sk->src_ip6, ip + 8, 16);
+		memcpy(sk->dst_ip6, ip + 24, 16);
+	}
+}
+
 int ebpf_skb_init(struct ebpf_skb *skb, const u8 *frame, u32 frame_len,
 		  const struct ebpf_skb_dev *dev, const struct ebpf_sk_buff *user)
 {
@@ -107,6 +138,7 @@ int ebpf_skb_init(struct ebpf_skb *skb, const u8 *frame, u32 frame_len,
 	if ((skb->ctx.protocol == be16_raw(ETH_P_IP) && len < IPV4_HLEN) ||
 	    (skb->ctx.protocol == be16_raw(ETH_P_IPV6) && len < IPV6_HLEN))
 		return -EINVAL;
+	sock_init(skb);
 	if (!user)
 		return 0;
 	if (!user_fields_ok(user))
@@ -156,12 +188,9 @@ bool ebpf_skb_ctx_access_ok(u32 off, u32 size, bool write)
 	    SKB_IN(off, pad) ||
 	    (off >= offsetof(struct ebpf_sk_buff, family) && off < SKB_FIELD_END(local_port)))
 		return false;
-	/*
-	 * skb->sk: Linux hands out a PTR_TO_SOCK_COMMON_OR_NULL, which this engine does
-	 * not model; refused rather than read as a number.
-	 */
+	/* skb->sk: the socket, as a pointer the engine tags (ebpf_skb_sock_access_ok) */
 	if (SKB_IN(off, sk))
-		return false;
+		return off == offsetof(struct ebpf_sk_buff, sk) && size == 8 && !write;
 	if (SKB_IN(off, cb))
 		return off + size <= SKB_FIELD_END(cb);
 	/* The rest: narrow reads of 32-bit fields; socket filters write only cb[]. */
@@ -189,10 +218,26 @@ static u32 kernel_field_width(u32 field)
 	return 4;
 }
 
+/*
+ * A narrow read of @size bytes at @off in the 32-bit field at @p + (@off & ~3), whose
+ * kernel field is @width bytes: Linux loads the kernel field and, only when the read is
+ * narrower than it, shifts and masks (bpf_ctx_narrow_access_offset()).
+ */
+static u64 narrow_read(const u8 *p, u32 off, u32 size, u32 width)
+{
+	u32 v, shift;
+
+	memcpy(&v, p + (off & ~3u), 4);
+	if (size == 4 || size >= width)
+		return v;
+	shift = EBPF_LITTLE_ENDIAN ? (off & 3) * 8 : (4 - (off & 3) - size) * 8;
+	return (v >> shift) & ((1u << (size * 8)) - 1);
+}
+
 u64 ebpf_skb_ctx_read(const struct ebpf_sk_buff *ctx, u32 off, u32 size)
 {
 	const u8 *p = (const u8 *)ctx;
-	u32 field = off & ~3u, v, shift;
+	u32 v;
 	u64 v64;
 	u16 v16;
 
@@ -211,12 +256,37 @@ u64 ebpf_skb_ctx_read(const struct ebpf_sk_buff *ctx, u32 off, u32 size)
 			return v64;
 		}
 	}
-	memcpy(&v, p + field, 4);
-	if (size == 4 || size >= kernel_field_width(field))
-		return v;
-	/* bpf_ctx_narrow_access_offset() */
-	shift = EBPF_LITTLE_ENDIAN ? (off & 3) * 8 : (4 - (off & 3) - size) * 8;
-	return (v >> shift) & ((1u << (size * 8)) - 1);
+	return narrow_read(p, off, size, kernel_field_width(off & ~3u));
+}
+
+bool ebpf_skb_sock_access_ok(u32 off, u32 size, bool write)
+{
+	if (write || !size || off >= sizeof(struct ebpf_bpf_sock) || off % size)
+		return false;
+	if (off >= offsetof(struct ebpf_bpf_sock, type) && off < SOCK_END(priority))
+		return false;	/* full sockets only */
+	if (SOCK_AT(off, state) || SOCK_AT(off, family) || SOCK_AT(off, src_port) ||
+	    SOCK_AT(off, rx_queue_mapping) || SOCK_IN(off, src_ip4) || SOCK_IN(off, src_ip6) ||
+	    SOCK_IN(off, dst_ip4) || SOCK_IN(off, dst_ip6))
+		return size <= 4;
+	if (SOCK_IN(off, dst_port))	/* 4 bytes as a whole, else narrow reads of the port */
+		return size <= 4;
+	if (off >= SOCK_END(dst_port) && off < offsetof(struct ebpf_bpf_sock, dst_ip4))
+		return false;
+	return size == 4;
+}
+
+u64 ebpf_skb_sock_read(const struct ebpf_bpf_sock *sk, u32 off, u32 size)
+{
+	u32 field = off & ~3u, width = 4;
+
+	if (field == offsetof(struct ebpf_bpf_sock, state))
+		width = 1;	/* skc_state */
+	else if (field == offsetof(struct ebpf_bpf_sock, family) ||
+		 field == offsetof(struct ebpf_bpf_sock, src_port) ||
+		 field == offsetof(struct ebpf_bpf_sock, dst_port))
+		width = 2;	/* skc_family, skc_num, skc_dport */
+	return narrow_read((const u8 *)sk, off, size, width);
 }
 
 int ebpf_skb_load(const struct ebpf_skb *skb, s32 off, u32 size, u64 *val)

@@ -57,6 +57,28 @@ struct ebpf_sk_buff {
 	u64 hwtstamp;
 };
 
+/*
+ * Linux's UAPI struct bpf_sock (80 bytes): the test run's socket as a socket filter
+ * sees it through skb->sk (a PTR_TO_SOCK_COMMON: Linux's sock_common view of it).
+ */
+struct ebpf_bpf_sock {
+	u32 bound_dev_if;
+	u32 family;
+	u32 type;
+	u32 protocol;
+	u32 mark;
+	u32 priority;
+	u32 src_ip4;
+	u32 src_ip6[4];
+	u32 src_port;
+	u16 dst_port;			/* network byte order */
+	u16 pad;
+	u32 dst_ip4;
+	u32 dst_ip6[4];
+	u32 state;
+	s32 rx_queue_mapping;
+};
+
 /* The device the skb arrives on: its index and link-layer addresses (pkt_type). */
 struct ebpf_skb_dev {
 	u32 ifindex;
@@ -74,6 +96,7 @@ struct ebpf_skb {
 	u32 frame_len;
 	u32 pkt_len;			/* qdisc cb pkt_len, reported as wire_len */
 	u64 sock_cookie;		/* the test run's socket (bpf_get_socket_cookie); caller's */
+	struct ebpf_bpf_sock sock;	/* the test run's socket: what skb->sk points to */
 };
 
 /*
@@ -102,6 +125,15 @@ bool ebpf_skb_ctx_access_ok(u32 off, u32 size, bool write);
  * keeps narrower than 32 bits.
  */
 u64 ebpf_skb_ctx_read(const struct ebpf_sk_buff *ctx, u32 off, u32 size);
+
+/*
+ * May a program read @size bytes at @off of the socket skb->sk gave it?  Linux's
+ * bpf_sock_common_is_valid_access(); the socket is read-only.
+ */
+bool ebpf_skb_sock_access_ok(u32 off, u32 size, bool write);
+
+/* Such a read (allowed by ebpf_skb_sock_access_ok), with Linux's narrow-load results. */
+u64 ebpf_skb_sock_read(const struct ebpf_bpf_sock *sk, u32 off, u32 size);
 
 /*
  * BPF_LD_ABS / BPF_LD_IND of @size (1, 2, 4) bytes at @off: offsets from skb->data,

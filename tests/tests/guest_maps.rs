@@ -367,8 +367,6 @@ fn skb_test_run_matches_the_stock_kernel() {
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     const ST: &str = "BPF_ST into cb[]: accepted as by Linux 6.3+, which 6.1 refuses at load";
-    const SK: &str = "skb->sk (the test run's socket, PTR_TO_SOCK_COMMON) is not modelled: \
-                      refused at load with EACCES";
     let known = [
         Known {
             key: "abs_clobbers_r1_load",
@@ -377,10 +375,6 @@ fn skb_test_run_matches_the_stock_kernel() {
             why: "reading r1 after LD_ABS: Linux refuses a clobbered register (R1 !read_ok); the \
                   checker does not track uninitialised registers, the interpreter reads 0",
         },
-        Known { key: "sk_family_ipv4", stock: Some("0 2 64"), shim: Some("-13 0 0"), why: SK },
-        Known { key: "sk_ip4", stock: Some("0 16777228 64"), shim: Some("-13 0 0"), why: SK },
-        Known { key: "sk_family_ipv6", stock: Some("0 10 64"), shim: Some("-13 0 0"), why: SK },
-        Known { key: "sk_family_arp", stock: Some("0 0 64"), shim: Some("-13 0 0"), why: SK },
         Known { key: "cb_st_w_load", stock: Some("-13"), shim: Some("0"), why: ST },
         Known { key: "cb_st_dw_load", stock: Some("-13"), shim: Some("0"), why: ST },
         Known { key: "cb_st_w", stock: None, shim: Some("0 2 64"), why: ST },

@@ -237,12 +237,14 @@ pub struct Skb {
     pub frame_len: u32,
     pub pkt_len: u32,
     pub sock_cookie: u64,
+    /// struct ebpf_bpf_sock (Linux's struct bpf_sock), what skb->sk points to.
+    pub sock: [u32; 20],
 }
 
 impl Skb {
     /// ebpf_skb_init over `frame` (which must outlive the Skb): Err(errno).
     pub fn new(frame: &[u8], dev: &SkbDev, user: Option<&SkBuff>) -> Result<Box<Skb>, i32> {
-        let mut skb = Box::new(Skb { ctx: SkBuff::zeroed(), frame: std::ptr::null(), frame_len: 0, pkt_len: 0, sock_cookie: 0 });
+        let mut skb = Box::new(Skb { ctx: SkBuff::zeroed(), frame: std::ptr::null(), frame_len: 0, pkt_len: 0, sock_cookie: 0, sock: [0; 20] });
         let user = user.map_or(std::ptr::null(), |u| u as *const SkBuff);
         let rc = unsafe { ebpf_skb_init(&mut *skb, frame.as_ptr(), frame.len() as u32, dev, user) };
         if rc < 0 {
