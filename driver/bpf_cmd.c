@@ -97,7 +97,7 @@ static const char *const bpfdrv_cmd_names[] = {
 };
 
 /* Bytes [from, to) of user memory are all zero? (kernel's bpf_check_uarg_tail_zero) */
-static int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to)
+int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to)
 {
 	u8 buf[64];
 	u32 n;

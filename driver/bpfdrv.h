@@ -430,6 +430,8 @@ u32 bpfdrv_raw_tp_ctx_size(void);
 /* ---- bpf(2) command dispatch (bpf_cmd.c) ---- */
 /* @target: what a tracing program's attach_btf_id names (BPFDRV_IOC_PROG_LOAD_BTF), or NULL. */
 int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size, const struct bpfdrv_btf_target *target);
+/* 0 if bytes [from, to) of user memory are zero, else -E2BIG (or -EFAULT). */
+int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to);
 /* In a command handler: the target the caller resolved, or NULL. */
 const struct bpfdrv_btf_target *bpfdrv_cmd_btf_target(const union bpfdrv_attr *attr);
 

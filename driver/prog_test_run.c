@@ -99,17 +99,13 @@ out:
 static int skb_ctx_in(const struct bpfdrv_test_run_attr *attr, struct ebpf_sk_buff *ctx)
 {
 	const u8 __user *in = bpfdrv_u64_to_ptr(attr->ctx_in);
-	u32 i;
-	u8 b;
+	int err;
 
 	if (attr->ctx_size_in > PAGE_SIZE)
 		return -E2BIG;
-	for (i = SKB_CTX_SIZE; i < attr->ctx_size_in; i++) {
-		if (get_user(b, in + i))
-			return -EFAULT;
-		if (b)
-			return -E2BIG;
-	}
+	err = bpfdrv_user_tail_zero(in, SKB_CTX_SIZE, attr->ctx_size_in);
+	if (err)
+		return err;
 	if (copy_from_user(ctx, in, min_t(u32, attr->ctx_size_in, SKB_CTX_SIZE)))
 		return -EFAULT;
 	return 0;
