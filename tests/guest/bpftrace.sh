@@ -4,19 +4,25 @@
 # interrupt PID NAME: Ctrl-C, and a second one if bpftrace is still there 20 s later:
 # bpftrace 0.17 sometimes misses the first SIGINT and sleeps on in epoll_wait (seen on
 # the stock kernel as under the shim). Where its threads waited goes to section
-# NAME.hang. Sets $exit_status as wait_exit does.
+# NAME.hang, read with shell builtins and shown once bpftrace has exited: a `cat` run
+# while its probes are still attached would be counted by the one-liners that filter on
+# comm == "cat" (kretprobe_retval once counted two). Sets $exit_status as wait_exit does.
 interrupt() {
     kill -INT "$1" 2>/dev/null
+    rm -f /tmp/bt.hang
     _n=0
     while alive "$1" && [ $_n -lt 200 ]; do usleep 100000; _n=$((_n + 1)); done
     if alive "$1"; then
         for t in /proc/$1/task/*; do
-            echo "$t $(grep State $t/status) wchan=$(cat $t/wchan 2>/dev/null) syscall=$(cut -d' ' -f1 $t/syscall 2>/dev/null)"
+            read -r _wchan < $t/wchan 2>/dev/null
+            read -r _sys _rest < $t/syscall 2>/dev/null
+            while read -r _k _v; do [ "$_k" = State: ] && break; done < $t/status
+            echo "$t State: $_v wchan=$_wchan syscall=$_sys"
         done > /tmp/bt.hang
-        show "$2.hang" /tmp/bt.hang
         kill -INT "$1" 2>/dev/null
     fi
     wait_exit "$1" 100
+    [ -e /tmp/bt.hang ] && show "$2.hang" /tmp/bt.hang
 }
 
 # run_bt NAME PROGRAM WORKLOAD SETTLE: start bpftrace -e PROGRAM, wait until it has
