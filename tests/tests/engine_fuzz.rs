@@ -29,6 +29,12 @@ fn libfuzzer_short_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     let tail: Vec<&str> = err.lines().rev().take(30).collect();
     assert!(out.status.success(), "fuzzer found a problem:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
-    assert!(err.contains("Done 30000 runs"), "{err}");
+    // libFuzzer can overshoot -runs a little (a clean-clone CI run printed "Done 30288
+    // runs"): at least the runs asked for must have executed.
+    let done: u64 = err
+        .lines()
+        .find_map(|l| l.strip_prefix("Done ")?.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no 'Done N runs' line:\n{err}"));
+    assert!(done >= 30000, "only {done} runs:\n{err}");
     println!("{}", err.lines().filter(|l| l.starts_with("Done") || l.starts_with("stat::")).collect::<Vec<_>>().join("\n"));
 }
