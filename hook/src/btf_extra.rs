@@ -9,17 +9,26 @@
 //! and libbpf has poisoned its map reference ("invalid func unknown#2001000000"). So the
 //! BTF served in place of /sys/kernel/btf/vmlinux gets the missing names appended, as
 //! empty structs (existence is all such checks ask), in a memfd the path points at.
-
 //!
 //! Tracepoints get the same treatment for `tp_btf` programs: libbpf finds a tracepoint
 //! by the typedef `btf_trace_<name>` (pointer to the tracepoint's probe prototype), which
 //! only kernels with CONFIG_BPF_EVENTS generate. Each tracepoint of the running kernel
-//! gets one; its prototype is the one of `trace_event_raw_event_<name>` when the BTF has
-//! that function (events defined with TRACE_EVENT), else `void (void *)`: libbpf only
-//! needs the typedef's id, and the driver passes a tracepoint's raw arguments whatever
-//! the prototype says.
+//! gets one; its prototype is the one of `trace_event_raw_event_<name>` (3.10:
+//! `ftrace_raw_event_<name>`) when the BTF has that function (events defined with
+//! TRACE_EVENT), else `void (void *)`: libbpf only needs the typedef's id, and the driver
+//! passes a tracepoint's raw arguments whatever the prototype says.
+//!
+//! Tracepoint records are the third addition. Tools built against a current kernel type
+//! a tracepoint program's context as `struct trace_event_raw_<event>` (execsnoop's
+//! `trace_event_raw_sys_enter`, runqlat's `trace_event_raw_sched_switch`) and read it
+//! through CO-RE relocations; kernels before 4.1 name the same records
+//! `ftrace_raw_<event>`. libbpf looks for relocation candidates by name (ignoring a
+//! `___flavor` suffix) and kind only, finds none, and poisons the instruction ("invalid
+//! func unknown#195896080"). The layouts did not change with the name, so each old
+//! record gets a STRUCT of the new name with the same size and members.
 
 use crate::btf::{self, Btf};
+use std::collections::HashSet;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::OnceLock;
@@ -27,25 +36,57 @@ use std::sync::OnceLock;
 /// Structs added when the kernel BTF lacks them.
 pub const EXTRA_STRUCTS: &[&str] = &["bpf_ringbuf"];
 
-/// `raw` with an empty struct appended for each name of `structs` it lacks and a
-/// `btf_trace_<tp>` typedef for each of `tracepoints` it lacks; None when nothing is
+/// Renamed kernel name prefixes, as (old, current): a STRUCT named `<old><x>` gets a copy
+/// named `<current><x>` when there is none, and a FUNC `<current><x>` the hook looks for
+/// is also found as `<old><x>`.
+pub const RENAMED_PREFIXES: &[(&str, &str)] = &[("ftrace_raw_", "trace_event_raw_")];
+
+/// What [`augment`] appended.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Added {
+    /// Empty structs, by name.
+    pub structs: Vec<String>,
+    /// Copies of structs under their current names.
+    pub renamed_structs: usize,
+    /// `btf_trace_<tp>` typedefs.
+    pub tracepoints: usize,
+}
+
+/// `raw` with, appended: an empty struct for each name of `structs` it lacks; a copy
+/// under the current name of each struct whose name has an old prefix of `renamed` (see
+/// [`RENAMED_PREFIXES`]) and which lacks a struct of the current name; a
+/// `btf_trace_<tp>` typedef for each of `tracepoints` it lacks. None when nothing is
 /// missing or `raw` is not little-endian raw BTF.
-pub fn augment(raw: &[u8], structs: &[&str], tracepoints: &[String]) -> Option<Vec<u8>> {
+pub fn augment(raw: &[u8], structs: &[&str], renamed: &[(&str, &str)], tracepoints: &[String]) -> Option<(Vec<u8>, Added)> {
     let b = Btf::parse(raw)?;
     let have_structs = b.index(btf::KIND_STRUCT);
     let have_typedefs = b.index(btf::KIND_TYPEDEF);
     let funcs = b.index(btf::KIND_FUNC);
     let missing_structs: Vec<&str> = structs.iter().copied().filter(|n| !have_structs.contains_key(n)).collect();
+    // In id order, the first struct of each old name: ids stay the same from run to run.
+    let mut seen = HashSet::new();
+    let renames: Vec<(&btf::Type, String)> = b
+        .types
+        .iter()
+        .filter(|t| t.kind == btf::KIND_STRUCT && t.name_off != 0)
+        .filter_map(|t| {
+            let name = b.name(t);
+            let current = renamed.iter().find_map(|(old, new)| Some(format!("{new}{}", name.strip_prefix(old)?)))?;
+            (!have_structs.contains_key(current.as_str()) && seen.insert(current.clone())).then_some((t, current))
+        })
+        .collect();
     let missing_tps: Vec<&String> =
         tracepoints.iter().filter(|tp| !have_typedefs.contains_key(format!("btf_trace_{tp}").as_str())).collect();
-    if missing_structs.is_empty() && missing_tps.is_empty() {
+    if missing_structs.is_empty() && renames.is_empty() && missing_tps.is_empty() {
         return None;
     }
     let mut new_types = b.types_sec.to_vec();
     let mut new_strings = b.strings.to_vec();
     let mut next_id = b.types.len() as u32 + 1;
-    // struct btf_type { name_off, info = kind << 24 | vlen, size/type } + kind data.
-    let mut add = |name: Option<&str>, kind: u32, vlen: u32, size_or_type: u32, extra: &[u32]| -> u32 {
+    // struct btf_type { name_off, info = kflag << 31 | kind << 24 | vlen, size/type } +
+    // kind data. `info` is the whole word, so a copied struct keeps its kflag (bitfield
+    // members' offsets are encoded differently under it).
+    let mut add = |name: Option<&str>, info: u32, size_or_type: u32, extra: &[u8]| -> u32 {
         let name_off = match name {
             Some(n) => {
                 let off = new_strings.len() as u32;
@@ -55,26 +96,34 @@ pub fn augment(raw: &[u8], structs: &[&str], tracepoints: &[String]) -> Option<V
             }
             None => 0,
         };
-        for w in [name_off, kind << 24 | vlen, size_or_type].iter().chain(extra) {
+        for w in [name_off, info, size_or_type] {
             new_types.extend_from_slice(&w.to_le_bytes());
         }
+        new_types.extend_from_slice(extra);
         next_id += 1;
         next_id - 1
     };
+    let words = |ws: &[u32]| ws.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
     for name in &missing_structs {
-        add(Some(name), btf::KIND_STRUCT, 0, 0, &[]);
+        add(Some(name), btf::KIND_STRUCT << 24, 0, &[]);
+    }
+    // Members name their types by id and their names by string offset, both unchanged
+    // in the output, so the member records are copied as they are.
+    for (t, current) in &renames {
+        let info = btf::u32_at(b.types_sec, t.extra - 8)?;
+        let members = b.types_sec.get(t.extra..t.extra + 12 * t.vlen as usize)?;
+        add(Some(current), info, t.size_or_type, members);
     }
     if !missing_tps.is_empty() {
-        let void_ptr = add(None, btf::KIND_PTR, 0, 0, &[]);
-        let generic = add(None, btf::KIND_FUNC_PROTO, 1, 0, &[0, void_ptr]);
+        let void_ptr = add(None, btf::KIND_PTR << 24, 0, &[]);
+        let generic = add(None, btf::KIND_FUNC_PROTO << 24 | 1, 0, &words(&[0, void_ptr]));
         for tp in &missing_tps {
-            let proto = funcs
-                .get(format!("trace_event_raw_event_{tp}").as_str())
-                .and_then(|&f| b.get(f))
+            let proto = func_by_current_name(&funcs, renamed, &format!("trace_event_raw_event_{tp}"))
+                .and_then(|f| b.get(f))
                 .map(|f| f.size_or_type)
                 .unwrap_or(generic);
-            let ptr = add(None, btf::KIND_PTR, 0, proto, &[]);
-            add(Some(&format!("btf_trace_{tp}")), btf::KIND_TYPEDEF, 0, ptr, &[]);
+            let ptr = add(None, btf::KIND_PTR << 24, proto, &[]);
+            add(Some(&format!("btf_trace_{tp}")), btf::KIND_TYPEDEF << 24, ptr, &[]);
         }
     }
     // Header (as read, hdr_len bytes) with types first, then strings.
@@ -85,7 +134,20 @@ pub fn augment(raw: &[u8], structs: &[&str], tracepoints: &[String]) -> Option<V
     out[20..24].copy_from_slice(&(new_strings.len() as u32).to_le_bytes());
     out.extend_from_slice(&new_types);
     out.extend_from_slice(&new_strings);
-    Some(out)
+    let added = Added {
+        structs: missing_structs.iter().map(|s| s.to_string()).collect(),
+        renamed_structs: renames.len(),
+        tracepoints: missing_tps.len(),
+    };
+    Some((out, added))
+}
+
+/// The FUNC named `name`, or the one of its old name when `name` has a renamed prefix.
+fn func_by_current_name(funcs: &std::collections::HashMap<&str, u32>, renamed: &[(&str, &str)], name: &str) -> Option<u32> {
+    funcs
+        .get(name)
+        .copied()
+        .or_else(|| renamed.iter().find_map(|(old, new)| funcs.get(format!("{old}{}", name.strip_prefix(new)?).as_str()).copied()))
 }
 
 /// The running kernel's tracepoints: `__tracepoint_<name>` in /proc/kallsyms (every
@@ -116,9 +178,16 @@ pub fn served_blob(file: &std::ffi::CStr) -> Option<(&'static [u8], bool)> {
     BLOB.get_or_init(|| {
         let raw = std::fs::read(std::ffi::OsStr::from_bytes(file.to_bytes())).ok()?;
         let tps = kernel_tracepoints();
-        Some(match augment(&raw, EXTRA_STRUCTS, &tps) {
-            Some(out) => {
-                log::info!("kernel BTF: added {:?} and btf_trace_* typedefs for {} tracepoints", EXTRA_STRUCTS, tps.len());
+        Some(match augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &tps) {
+            Some((out, added)) => {
+                log::info!(
+                    "kernel BTF: added structs {:?}, {} tracepoint records under their current names \
+                     (trace_event_raw_* copies of ftrace_raw_*) and btf_trace_* typedefs for {} of {} tracepoints",
+                    added.structs,
+                    added.renamed_structs,
+                    added.tracepoints,
+                    tps.len()
+                );
                 (out, true)
             }
             None => (raw, false),
@@ -156,6 +225,8 @@ pub fn served_path(file: &std::ffi::CStr) -> Option<CString> {
 mod tests {
     use super::*;
     use crate::btf::{tests::build, tests::rec, u32_at};
+    use std::path::Path;
+    use std::process::Command;
 
     /// A minimal raw BTF: one INT type named "int".
     fn tiny() -> Vec<u8> {
@@ -164,9 +235,17 @@ mod tests {
         build(&t, b"\0int\0")
     }
 
+    /// The type record of `id` (header and kind data) in `b`'s type section.
+    fn record<'a>(b: &'a Btf, id: u32) -> &'a [u8] {
+        let t = b.get(id).unwrap();
+        let end = b.types.get(id as usize).map_or(b.types_sec.len(), |next| next.extra - 12);
+        &b.types_sec[t.extra - 12..end]
+    }
+
     #[test]
     fn missing_struct_is_appended_and_lengths_follow() {
-        let out = augment(&tiny(), &["bpf_ringbuf"], &[]).expect("augmented");
+        let (out, added) = augment(&tiny(), &["bpf_ringbuf"], RENAMED_PREFIXES, &[]).expect("augmented");
+        assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], ..Added::default() });
         assert_eq!(u32_at(&out, 12), Some(16 + 12));
         assert_eq!(u32_at(&out, 16), Some(16 + 12));
         assert_eq!(u32_at(&out, 20), Some(5 + 12));
@@ -175,20 +254,96 @@ mod tests {
         assert_eq!(u32_at(t, 4), Some(btf::KIND_STRUCT << 24));
         assert!(out.ends_with(b"\0int\0bpf_ringbuf\0"));
         // Already there: nothing to do.
-        assert!(augment(&out, &["bpf_ringbuf"], &[]).is_none());
-        assert!(augment(b"not btf at all, long enough to read", &["x"], &[]).is_none());
+        assert!(augment(&out, &["bpf_ringbuf"], RENAMED_PREFIXES, &[]).is_none());
+        assert!(augment(b"not btf at all, long enough to read", &["x"], RENAMED_PREFIXES, &[]).is_none());
     }
 
     #[test]
     fn tracepoints_get_btf_trace_typedefs() {
-        let out = augment(&tiny(), &[], &["sched_switch".into()]).expect("augmented");
+        let (out, added) = augment(&tiny(), &[], RENAMED_PREFIXES, &["sched_switch".into()]).expect("augmented");
+        assert_eq!(added.tracepoints, 1);
         let b = Btf::parse(&out).unwrap();
         let id = b.index(btf::KIND_TYPEDEF)["btf_trace_sched_switch"];
         let ptr = b.get(b.get(id).unwrap().size_or_type).unwrap();
         assert_eq!(ptr.kind, btf::KIND_PTR);
         let proto = b.get(ptr.size_or_type).unwrap();
         assert_eq!((proto.kind, proto.vlen), (btf::KIND_FUNC_PROTO, 1), "void (void *)");
-        assert!(augment(&out, &[], &["sched_switch".into()]).is_none());
+        assert!(augment(&out, &[], RENAMED_PREFIXES, &["sched_switch".into()]).is_none());
+    }
+
+    /// 1 int, 2 ptr -> 0, 3 proto (void *, int), 4 proto (void *), 5 FUNC `f5` -> 3,
+    /// 6 FUNC `f6` -> 4 (names from the arguments).
+    fn with_probe_functions(f5: &str, f6: &str) -> Vec<u8> {
+        let strings = format!("\0int\0{f5}\0{f6}\0");
+        let (o5, o6) = (5, 5 + f5.len() as u32 + 1);
+        let mut t = Vec::new();
+        rec(&mut t, &[1, btf::KIND_INT << 24, 4, 32]);
+        rec(&mut t, &[0, btf::KIND_PTR << 24, 0]);
+        rec(&mut t, &[0, btf::KIND_FUNC_PROTO << 24 | 2, 0, 0, 2, 0, 1]);
+        rec(&mut t, &[0, btf::KIND_FUNC_PROTO << 24 | 1, 0, 0, 2]);
+        rec(&mut t, &[o5, btf::KIND_FUNC << 24, 3]);
+        rec(&mut t, &[o6, btf::KIND_FUNC << 24, 4]);
+        build(&t, strings.as_bytes())
+    }
+
+    fn btf_trace_proto(out: &[u8], tp: &str) -> u32 {
+        let b = Btf::parse(out).unwrap();
+        let id = b.index(btf::KIND_TYPEDEF)[format!("btf_trace_{tp}").as_str()];
+        b.get(b.get(id).unwrap().size_or_type).unwrap().size_or_type
+    }
+
+    #[test]
+    fn btf_trace_prototypes_come_from_the_old_probe_function_names_too() {
+        let tps = ["a".to_string(), "b".to_string(), "c".to_string()];
+        // 3.10: ftrace_raw_event_<tp>.
+        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], RENAMED_PREFIXES, &tps).unwrap();
+        assert_eq!(btf_trace_proto(&out, "a"), 3);
+        assert!(btf_trace_proto(&out, "b") > 6, "the generic prototype");
+        // Both names: the current one wins.
+        let raw = with_probe_functions("ftrace_raw_event_a", "trace_event_raw_event_a");
+        let (out, _) = augment(&raw, &[], RENAMED_PREFIXES, &tps).unwrap();
+        assert_eq!(btf_trace_proto(&out, "a"), 4);
+        // Without the renaming table, the old name is not looked at.
+        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], &[], &tps).unwrap();
+        assert!(btf_trace_proto(&out, "a") > 6);
+    }
+
+    /// 1 int; 2 `ftrace_raw_foo` { int a; int b:3 @32 } (kflag: bitfield offsets);
+    /// 3 `ftrace_raw_bar` { int a }; 4 `trace_event_raw_bar` { int a };
+    /// 5 a second `ftrace_raw_foo` (as in BTF pahole could not deduplicate).
+    fn with_old_records() -> Vec<u8> {
+        let strings = b"\0int\0ftrace_raw_foo\0a\0b\0ftrace_raw_bar\0trace_event_raw_bar\0";
+        let (foo, a, bb, bar, new_bar) = (5, 20, 22, 24, 39);
+        let mut t = Vec::new();
+        rec(&mut t, &[1, btf::KIND_INT << 24, 4, 32]);
+        rec(&mut t, &[foo, 1 << 31 | btf::KIND_STRUCT << 24 | 2, 8, a, 1, 0, bb, 1, 3 << 24 | 32]);
+        rec(&mut t, &[bar, btf::KIND_STRUCT << 24 | 1, 4, a, 1, 0]);
+        rec(&mut t, &[new_bar, btf::KIND_STRUCT << 24 | 1, 4, a, 1, 0]);
+        rec(&mut t, &[foo, btf::KIND_STRUCT << 24 | 1, 4, a, 1, 0]);
+        build(&t, strings)
+    }
+
+    #[test]
+    fn old_tracepoint_records_get_a_struct_of_the_current_name() {
+        let raw = with_old_records();
+        let (out, added) = augment(&raw, &[], RENAMED_PREFIXES, &[]).expect("augmented");
+        assert_eq!(added, Added { renamed_structs: 1, ..Added::default() });
+        let (old, new) = (Btf::parse(&raw).unwrap(), Btf::parse(&out).unwrap());
+        assert_eq!(new.types.len(), 6, "one copy, of the first ftrace_raw_foo only");
+        let copy = new.index(btf::KIND_STRUCT)["trace_event_raw_foo"];
+        assert_eq!(copy, 6);
+        let t = new.get(copy).unwrap();
+        assert_eq!((t.kind, t.vlen, t.size_or_type), (btf::KIND_STRUCT, 2, 8));
+        let (orig, dup) = (record(&old, 2), record(&new, copy));
+        assert_eq!(dup.len(), 12 + 2 * 12);
+        assert_eq!(u32_at(dup, 4), Some(1 << 31 | btf::KIND_STRUCT << 24 | 2), "kind, vlen and kflag as they were");
+        assert_eq!(dup[4..], orig[4..], "size and members as they were");
+        assert_eq!(new.str_at(u32_at(dup, 12).unwrap()), "a");
+        // The old types are unchanged, and trace_event_raw_bar was there already.
+        assert_eq!(new.types_sec[..old.types_sec.len()], *old.types_sec);
+        assert_eq!(new.types.iter().filter(|t| new.name(t) == "trace_event_raw_bar").count(), 1);
+        assert!(augment(&out, &[], RENAMED_PREFIXES, &[]).is_none());
+        assert!(augment(&raw, &[], &[], &[]).is_none());
     }
 
     #[test]
@@ -196,14 +351,175 @@ mod tests {
         // The host's own BTF, with made-up names added: libbpf (via bpftool) must parse it.
         let Ok(raw) = std::fs::read("/sys/kernel/btf/vmlinux") else { return };
         let tps = vec!["bpfhook_test_tp".to_string(), "sched_switch".to_string()];
-        let out = augment(&raw, &["bpfhook_test_struct"], &tps).expect("augmented");
+        let (out, _) = augment(&raw, &["bpfhook_test_struct"], RENAMED_PREFIXES, &tps).expect("augmented");
         let dir = std::env::temp_dir().join(format!("bpfhook-btf-{}", std::process::id()));
         std::fs::write(&dir, &out).unwrap();
-        let Ok(o) = std::process::Command::new("bpftool").args(["btf", "dump", "file"]).arg(&dir).output() else { return };
+        let Ok(o) = Command::new("bpftool").args(["btf", "dump", "file"]).arg(&dir).output() else { return };
         let _ = std::fs::remove_file(&dir);
         let text = String::from_utf8_lossy(&o.stdout);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(text.contains("STRUCT 'bpfhook_test_struct' size=0 vlen=0"), "{}", &text[text.len().saturating_sub(500)..]);
         assert!(text.contains("TYPEDEF 'btf_trace_bpfhook_test_tp'"), "{}", &text[text.len().saturating_sub(500)..]);
+    }
+
+    /// `what` when present; else None after saying what is missing, or a panic where
+    /// everything is required (CI).
+    fn require<T>(what: Option<T>, missing: &str) -> Option<T> {
+        if what.is_none() {
+            if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+                panic!("{missing}, and CI is set");
+            }
+            eprintln!("SKIP: {missing}");
+        }
+        what
+    }
+
+    const BPFTOOL: &str = "/usr/sbin/bpftool";
+
+    /// CentOS 7.9's kernel BTF (3.10.0-1160), kept next to the repository.
+    fn centos7_btf() -> Option<Vec<u8>> {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = repo.join("../shared/kernels/centos7-3.10.0-1160/vmlinux.btf");
+        let raw = require(std::fs::read(&path).ok(), &format!("{} cannot be read", path.display()))?;
+        require(Path::new(BPFTOOL).exists().then_some(raw), &format!("{BPFTOOL} is missing"))
+    }
+
+    #[test]
+    fn centos7_btf_gets_current_tracepoint_record_names() {
+        let Some(raw) = centos7_btf() else { return };
+        let tps = ["sys_enter".to_string(), "sched_switch".to_string(), "sched_process_exec".to_string()];
+        let (out, added) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &tps).expect("augmented");
+        assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], renamed_structs: 283, tracepoints: 3 });
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vmlinux.btf");
+        std::fs::write(&file, &out).unwrap();
+        let o = Command::new(BPFTOOL).args(["btf", "dump", "file"]).arg(&file).output().unwrap();
+        assert!(o.status.success(), "bpftool: {}", String::from_utf8_lossy(&o.stderr));
+        let text = String::from_utf8_lossy(&o.stdout);
+        let members = |name: &str| -> String {
+            let start = text.find(&format!("] STRUCT '{name}' ")).unwrap_or_else(|| panic!("no STRUCT '{name}'"));
+            let body = &text[start..];
+            let header = body.lines().next().unwrap().split_once(' ').unwrap().1;
+            let lines: Vec<&str> = body.lines().skip(1).take_while(|l| l.starts_with('\t')).collect();
+            format!("{header}\n{}", lines.join("\n"))
+        };
+        // Linux 6.1's struct trace_event_raw_sys_enter: the same members at the same bits.
+        let sys_enter = members("trace_event_raw_sys_enter");
+        assert!(sys_enter.starts_with("STRUCT 'trace_event_raw_sys_enter' size=64 vlen=4"), "{sys_enter}");
+        for (m, bits) in [("ent", 0), ("id", 64), ("args", 128), ("__data", 512)] {
+            let line =
+                sys_enter.lines().find(|l| l.starts_with(&format!("\t'{m}' type_id="))).unwrap_or_else(|| panic!("no {m}: {sys_enter}"));
+            assert!(line.ends_with(&format!(" bits_offset={bits}")), "{line}");
+        }
+        for record in ["sys_enter", "sys_exit", "sched_process_exec", "sched_switch", "sched_process_template", "signal_generate"] {
+            let (old, new) = (members(&format!("ftrace_raw_{record}")), members(&format!("trace_event_raw_{record}")));
+            assert_eq!(old.replace("ftrace_raw_", "trace_event_raw_"), new);
+        }
+        assert_eq!(text.matches("] STRUCT 'trace_event_raw_").count(), 283);
+        // btf_trace_<tp> gets the probe's own prototype, (void *__data, regs, id) for sys_enter.
+        let b = Btf::parse(&out).unwrap();
+        let proto = b.get(btf_trace_proto(&out, "sys_enter")).unwrap();
+        assert_eq!((proto.kind, proto.vlen), (btf::KIND_FUNC_PROTO, 3));
+    }
+
+    /// The BPF objects embedded in an executable (libbpf skeletons keep them as bytes).
+    fn embedded_bpf_objects(exe: &[u8]) -> Vec<&[u8]> {
+        let magic = b"\x7fELF\x02\x01\x01";
+        let mut found = Vec::new();
+        let mut at = 1;
+        while let Some(off) = exe[at..].windows(magic.len()).position(|w| w == magic).map(|p| p + at) {
+            at = off + 1;
+            let e = &exe[off..];
+            let num = |o: usize, n: usize| e.get(o..o + n).map(|b| b.iter().rev().fold(0usize, |v, &x| v << 8 | x as usize));
+            // EM_BPF; the section header table comes last in what clang writes.
+            let (Some(247), Some(shoff), Some(entsize), Some(shnum)) = (num(18, 2), num(0x28, 8), num(0x3a, 2), num(0x3c, 2)) else {
+                continue;
+            };
+            if let Some(obj) = e.get(..shoff + entsize * shnum) {
+                found.push(obj);
+            }
+        }
+        found
+    }
+
+    /// CO-RE relocations of `obj` against `btf` as libbpf resolves them (bpftool's
+    /// min_core_btf runs libbpf's relocation code offline): (relocation, whether a
+    /// target was found), with the relocation as libbpf's debug log describes it.
+    fn core_relocations(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, bool)> {
+        let o = Command::new(BPFTOOL).arg("-d").args(["gen", "min_core_btf"]).args([btf, out, obj]).output().unwrap();
+        let log = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "bpftool gen min_core_btf {}: {log}", obj.display());
+        let mut relos: Vec<(String, bool)> = Vec::new();
+        for line in log.lines() {
+            // "prog 'P': relo #N: <kind> [id] struct s.f (spec @ offset x)", then one line
+            // per matching candidate, or "no matching targets found".
+            let Some((prog, rest)) = line.strip_prefix("libbpf: prog ").and_then(|l| l.split_once(": relo #")) else { continue };
+            let Some((n, what)) = rest.split_once(": ") else { continue };
+            let id = format!("{prog} relo #{n}: ");
+            if what.starts_with('<') {
+                relos.push((format!("{id}{what}"), false));
+            } else if what.starts_with("matching candidate") {
+                if let Some(r) = relos.last_mut().filter(|r| r.0.starts_with(&id)) {
+                    r.1 = true;
+                }
+            }
+        }
+        relos
+    }
+
+    #[test]
+    fn libbpf_tools_core_relocations_find_centos7_tracepoint_records() {
+        let Some(raw) = centos7_btf() else { return };
+        let tools = [
+            "execsnoop",
+            "opensnoop",
+            "exitsnoop",
+            "sigsnoop",
+            "killsnoop",
+            "mountsnoop",
+            "syscount",
+            "runqlat",
+            "tcplife",
+            "tcpstates",
+            "tcptracer",
+        ];
+        let Some(exes) = require(
+            tools.iter().map(|t| std::fs::read(format!("/usr/sbin/{t}")).ok().map(|b| (*t, b))).collect::<Option<Vec<_>>>(),
+            "Debian's libbpf-tools are not installed (/usr/sbin/execsnoop, ...)",
+        ) else {
+            return;
+        };
+        let (out, _) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &[]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (plain, served) = (dir.path().join("plain.btf"), dir.path().join("served.btf"));
+        std::fs::write(&plain, &raw).unwrap();
+        std::fs::write(&served, &out).unwrap();
+        let old = Btf::parse(&raw).unwrap().index(btf::KIND_STRUCT);
+        let mut checked = 0;
+        for (tool, exe) in &exes {
+            let objs = embedded_bpf_objects(exe);
+            assert_eq!(objs.len(), 1, "{tool}: one embedded BPF object");
+            let obj = dir.path().join(format!("{tool}.bpf.o"));
+            std::fs::write(&obj, objs[0]).unwrap();
+            let before = core_relocations(&obj, &plain, &dir.path().join("min.btf"));
+            let after = core_relocations(&obj, &served, &dir.path().join("min.btf"));
+            assert_eq!(before.len(), after.len(), "{tool}");
+            for ((relo, found_before), (relo_after, found)) in before.iter().zip(&after) {
+                assert_eq!(relo, relo_after, "{tool}: the same relocations in the same order");
+                let record = relo.split_once("struct trace_event_raw_").map(|(_, r)| r.split(['.', ' ']).next().unwrap());
+                match record {
+                    // A record this kernel has under its old name.
+                    Some(r) if old.contains_key(format!("ftrace_raw_{r}").as_str()) => {
+                        assert!(!found_before && *found, "{tool}: {relo}: found before {found_before}, now {found}");
+                        checked += 1;
+                    }
+                    Some(_) => eprintln!("{tool}: {relo}: no such tracepoint record on 3.10"),
+                    // The other additions (bpf_ringbuf) may only add targets.
+                    None => assert!(*found || !found_before, "{tool}: {relo}: lost its target"),
+                }
+            }
+        }
+        assert!(checked >= 10, "only {checked} relocations against trace_event_raw_* records");
+        eprintln!("{checked} CO-RE relocations against trace_event_raw_* found their target only with the copies");
     }
 }
