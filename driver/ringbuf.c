@@ -181,12 +181,20 @@ static int ringbuf_sys_lookup(struct bpfdrv_map *map, const void *key, void *val
 static int ringbuf_mmap(struct bpfdrv_map *map, struct vm_area_struct *vma)
 {
 	struct bpfdrv_ringbuf *rb = RB(map);
+	unsigned long area_pages = RINGBUF_POS_PAGES + 2 * (unsigned long)rb->nr_data_pages;
+	unsigned long pages = (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
 
 	/* Like the kernel: only the consumer page may be mapped writable. */
 	if ((vma->vm_flags & VM_WRITE) &&
 	    (vma->vm_pgoff != 0 || vma->vm_end - vma->vm_start != PAGE_SIZE))
 		return -EPERM;
-	/* Checks that offset + size lies inside the area. */
+	/*
+	 * Offset and size checked here: before 4.x remap_vmalloc_range() measured the
+	 * area with its guard page, so one page too many passed and mapped a NULL page
+	 * (an oops on CentOS 7.9).
+	 */
+	if (vma->vm_pgoff > area_pages || pages > area_pages - vma->vm_pgoff)
+		return -EINVAL;
 	return remap_vmalloc_range(vma, rb->area, vma->vm_pgoff);
 }
 
