@@ -329,15 +329,19 @@ static inline void bpfdrv_synchronize(void)
 #include <linux/pid.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
 #include <linux/trace_events.h>
+#else
+#include <linux/ftrace_event.h>
 #endif
 
 /*
  * Is the tracepoint behind this kernel counter a kprobe/uprobe event (1), a static or
- * syscall tracepoint (0), or can this kernel not tell (-1: the flags came with BPF in 4.1)?
+ * syscall tracepoint (0), or can this kernel not tell (-1)? The flags came with BPF in
+ * 4.1; RHEL 7.6 backported them with its eBPF (CentOS 7.9 has them).
  */
 static inline int bpfdrv_tp_is_probe_event(struct perf_event *counter)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0) && defined(CONFIG_EVENT_TRACING)
+#if (LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0) || BPFDRV_RHEL_AT_LEAST(7, 6)) && \
+	defined(CONFIG_EVENT_TRACING)
 	if (!counter->tp_event)
 		return -1;
 	return !!(counter->tp_event->flags & (TRACE_EVENT_FL_KPROBE | TRACE_EVENT_FL_UPROBE));
@@ -398,6 +402,25 @@ static inline u64 bpfdrv_kprobe_entry_ip(const struct kprobe *kp)
 		addr -= 4;
 #endif
 	return addr;
+}
+
+/*
+ * The name under which a syscall's function can be probed. libbpf's ksyscall sections
+ * ask for "__se_sys_<name>" where it finds no "__x64_sys_" wrappers; before 4.17 the
+ * function is SYSCALL_DEFINE's "SyS_<name>" (arguments in registers, as libbpf then
+ * assumes). The shorter name is rewritten in place.
+ */
+static inline void bpfdrv_syscall_fn_name(char *sym)
+{
+#if LINUX_VERSION_CODE < KERNEL_VERSION(4, 17, 0)
+	static const char se[] = "__se_sys_";
+	const size_t n = sizeof(se) - 1;
+
+	if (!strncmp(sym, se, n)) {
+		memmove(sym + 4, sym + n, strlen(sym + n) + 1);
+		memcpy(sym, "SyS_", 4);
+	}
+#endif
 }
 
 /*
