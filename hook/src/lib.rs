@@ -4,7 +4,9 @@
 //! This file holds only the exported (interposed) C entry points; each forwards to the
 //! module that does the work:
 //! - [`real`]: the real libc functions (dlsym RTLD_NEXT), used for every pass-through.
-//! - [`mode`]: native pass-through or driver (`BPFHOOK_MODE`).
+//! - [`mode`]: native pass-through or driver (`BPFHOOK_MODE`), once per process.
+//! - [`mode_rule`]: which mode `BPFHOOK_MODE` and the kernel's own bpf() give (shared
+//!   with `bpfhook doctor`).
 //! - [`driver`]: /dev/bpfdrv, opened and handshaken once per process.
 //! - [`bpf`]: bpf() commands forwarded to the driver.
 //! - [`perf`]: perf_event_open() routing.
@@ -21,6 +23,7 @@ pub mod btf_extra;
 pub mod driver;
 pub mod logging;
 pub mod mode;
+pub mod mode_rule;
 pub mod paths;
 pub mod perf;
 pub mod pin;

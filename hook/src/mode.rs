@@ -1,41 +1,15 @@
 //! Native pass-through or the driver: `BPFHOOK_MODE` = auto (default) | driver | native.
 //!
-//! auto asks the running kernel once, at the first bpf() call: a harmless
-//! `BPF_PROG_GET_NEXT_ID` through the real syscall. ENOSYS means the kernel has no
-//! bpf(2) and the driver takes over; any other answer (success, ENOENT, EPERM, EINVAL)
-//! means the kernel has its own eBPF and everything passes through.
+//! Decided once per process, at the first call that needs it. auto probes the running
+//! kernel through the real syscall ([`mode_rule::probe`]): the driver takes over where
+//! the kernel has no bpf(2) or one without global data or BTF loading, which modern
+//! libbpf tools cannot do without. `BPFHOOK_LOG=info` shows the decision and its reason.
 
+use crate::mode_rule::{self, KernelBpf};
 use crate::real;
-use driver_protocol::BPFDRV_CMD_PROG_GET_NEXT_ID;
 use std::sync::OnceLock;
 
-pub const MODE_ENV: &str = "BPFHOOK_MODE";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// bpf() and perf_event_open() go to the kernel untouched.
-    Native,
-    /// bpf() goes to /dev/bpfdrv.
-    Driver,
-}
-
-/// What `BPFHOOK_MODE` asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Requested {
-    Auto,
-    Driver,
-    Native,
-}
-
-/// Parses a `BPFHOOK_MODE` value; `None` for an unknown one.
-pub fn parse(value: Option<&str>) -> Option<Requested> {
-    match value.map(str::trim) {
-        None | Some("") | Some("auto") => Some(Requested::Auto),
-        Some("driver") => Some(Requested::Driver),
-        Some("native") => Some(Requested::Native),
-        Some(_) => None,
-    }
-}
+pub use crate::mode_rule::{parse, Mode, Requested, MODE_ENV};
 
 static MODE: OnceLock<Mode> = OnceLock::new();
 
@@ -55,65 +29,74 @@ fn decide() -> Mode {
         Requested::Auto
     });
     let mode = match requested {
+        Requested::Auto => {
+            let (mode, why) = mode_rule::choose(requested, &kernel_bpf());
+            log::info!("{why}");
+            mode
+        }
         Requested::Driver => Mode::Driver,
         Requested::Native => Mode::Native,
-        Requested::Auto => {
-            if kernel_has_bpf() {
-                Mode::Native
-            } else {
-                Mode::Driver
-            }
-        }
     };
     log::debug!("mode {mode:?} (requested {requested:?})");
     mode
 }
 
-/// Whether the kernel implements bpf(2) at all.
-fn kernel_has_bpf() -> bool {
-    // BPF_PROG_GET_NEXT_ID attr: start_id, next_id, open_flags (+ padding).
-    let mut attr = [0u32; 4];
-    // SAFETY: real syscall with a valid 16-byte attr buffer.
-    let ret = unsafe {
-        real::syscall(
-            libc::SYS_bpf,
-            BPFDRV_CMD_PROG_GET_NEXT_ID as libc::c_long,
-            attr.as_mut_ptr() as libc::c_long,
-            std::mem::size_of_val(&attr) as libc::c_long,
-            0,
-            0,
-            0,
-        )
-    };
-    let errno = real::errno();
-    if ret >= 0 {
-        // A next id is no fd, but be safe should a kernel ever return one.
-        return true;
+/// The running kernel's bpf(2), asked through the real syscall.
+pub fn kernel_bpf() -> KernelBpf {
+    mode_rule::probe(real_bpf)
+}
+
+/// # Safety
+/// As [`mode_rule::BpfSyscall`].
+unsafe fn real_bpf(cmd: u32, attr: *mut u8, size: u32) -> Result<i64, i32> {
+    let (cmd, attr, size) = (
+        cmd as libc::c_long,
+        attr as libc::c_long,
+        size as libc::c_long,
+    );
+    let r = real::syscall(libc::SYS_bpf, cmd, attr, size, 0, 0, 0);
+    if r < 0 {
+        Err(real::errno())
+    } else {
+        Ok(r)
     }
-    log::debug!("kernel bpf() probe: errno {errno}");
-    errno != libc::ENOSYS
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn parses_modes() {
-        assert_eq!(parse(None), Some(Requested::Auto));
-        assert_eq!(parse(Some("")), Some(Requested::Auto));
-        assert_eq!(parse(Some("auto")), Some(Requested::Auto));
-        assert_eq!(parse(Some("driver")), Some(Requested::Driver));
-        assert_eq!(parse(Some(" native ")), Some(Requested::Native));
-        assert_eq!(parse(Some("kernel")), None);
+    fn bpf_fds() -> usize {
+        let links = std::fs::read_dir("/proc/self/fd").unwrap().flatten();
+        links
+            .filter(|e| {
+                std::fs::read_link(e.path())
+                    .is_ok_and(|l| l.to_string_lossy().starts_with("anon_inode:bpf"))
+            })
+            .count()
     }
 
+    /// The development host and CI run as root on kernels with current eBPF: there the
+    /// probe must find both features, and close every object it made.
     #[test]
-    fn this_host_kernel_answers_bpf() {
-        // The development host and CI run kernels with eBPF (a probe answer other
-        // than ENOSYS); a kernel without it makes this test meaningless, not wrong.
-        if std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
-            assert!(kernel_has_bpf());
+    fn this_host_kernel_serves_libbpf_tools_natively() {
+        let before = bpf_fds();
+        let kernel = kernel_bpf();
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("note: not root, the probe proves little: {kernel}");
+            return;
         }
+        assert_eq!(kernel, KernelBpf::Usable, "{kernel}");
+        let (mode, why) = mode_rule::choose(Requested::Auto, &kernel);
+        assert_eq!(mode, Mode::Native);
+        assert_eq!(
+            why,
+            "native bpf() usable (global data, BTF): auto mode passes through"
+        );
+        for _ in 0..20 {
+            kernel_bpf();
+        }
+        assert_eq!(bpf_fds(), before, "the probe left bpf objects open");
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{clean, hooked, run_then_interrupt, run_with_limit, text, EXECSNOOP, PYTHON};
+use common::{clean, hooked, run_then_interrupt, run_with_limit, text, BPF_CLIENT, EXECSNOOP, PYTHON};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -38,16 +38,6 @@ fn driver_mode_without_the_module_fails_cleanly_with_one_clear_line() {
         "stderr:\n{stderr}"
     );
 }
-
-/// bpf() as a C program calls it, via ctypes: `syscall(__NR_bpf, cmd, attr, size)`.
-const BPF_CLIENT: &str = r#"
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-attr = ctypes.create_string_buffer(128)
-for _ in range(3):
-    r = libc.syscall(321, 5, attr, 128)   # BPF_PROG_LOAD
-    print(r, ctypes.get_errno())
-"#;
 
 #[test]
 fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {

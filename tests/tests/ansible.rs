@@ -118,6 +118,7 @@ fn role_passes_check_mode_and_collects_doctor_for_real() {
     let direct: serde_json::Value = serde_json::from_str(&run(Command::new(&bpfhook).args(["doctor", "--json"]).env_remove("BPFHOOK_LIB")).trim().to_string()).unwrap_or(serde_json::Value::Null);
     assert_eq!(got["kernel"], release);
     assert_eq!(got["native_bpf"], direct["native_bpf"], "collected: {got}\ndirect: {direct}");
+    assert_eq!(got["mode"], direct["mode"], "collected: {got}\ndirect: {direct}");
     assert_eq!(got["usable"], direct["usable"]);
     assert!(p.out.contains("localhost (") && (p.out.contains("usable") || p.out.contains("BLOCKED")), "summary line missing:\n{}", p.out);
 }

@@ -83,6 +83,10 @@ fn doctor_on_the_host_matches_the_host() {
     if !kallsyms.is_empty() {
         assert_eq!(doc["native_bpf"], has_sys_bpf, "{doc}");
     }
+    // The kernel line says which mode the hook picks here, and why.
+    let reason = doc["mode_reason"].as_str().unwrap_or_else(|| panic!("no mode_reason: {doc}"));
+    assert!(check(&doc, "kernel")["detail"].as_str().unwrap().ends_with(&format!(": {reason}")), "{doc}");
+    assert!(doc["mode"] == "native" || doc["mode"] == "driver", "{doc}");
     let btf = check(&doc, "btf");
     if Path::new("/sys/kernel/btf/vmlinux").exists() {
         assert_eq!(btf["status"], "ok", "{doc}");
@@ -184,11 +188,14 @@ rmmod bpfdrv; result rmmod $?
     let d0 = doctor_json(&run, "doctor0-json");
     run.assert_value("doctor0_exit", "1", "doctor's exit status without the module");
     assert_eq!(d0["native_bpf"], false, "{d0}");
+    assert_eq!(d0["mode"], "driver", "{d0}");
+    assert_eq!(d0["mode_reason"], "no bpf() (ENOSYS): auto mode uses bpfdrv", "{d0}");
     assert_eq!(d0["usable"], false, "{d0}");
     assert_eq!(check(&d0, "module")["status"], "fail", "{d0}");
     assert!(check(&d0, "module")["fix"].as_str().unwrap_or("").contains("modprobe bpfdrv"), "{d0}");
     assert_eq!(check(&d0, "device")["status"], "fail", "{d0}");
     assert!(run.expect_section("doctor0").contains("verdict: BLOCKED"));
+    assert!(run.expect_section("doctor0").contains(&format!(" kernel               {}: no bpf() (ENOSYS): auto mode uses bpfdrv\n", kernel.release)));
     // The BTF made by make-btf.sh is verified against the running kernel.
     let b = check(&d0, "btf");
     assert_eq!(b["status"], "ok", "{d0}");
@@ -291,12 +298,14 @@ grep -q ' sys_bpf$\| __x64_sys_bpf$' /proc/kallsyms && result oracle_sys_bpf yes
     let d = doctor_json(&run, "doctor-json");
     run.assert_value("doctor_exit", "0", "doctor on a kernel with native eBPF");
     assert_eq!(d["native_bpf"], true, "{d}");
+    assert_eq!(d["mode"], "native", "{d}");
     assert_eq!(d["usable"], true, "{d}");
     assert_eq!(check(&d, "module")["status"], "ok", "{d}");
     assert!(check(&d, "module")["detail"].as_str().unwrap().contains("not needed"), "{d}");
     assert_eq!(check(&d, "btf")["status"], "ok", "{d}");
     assert!(check(&d, "btf")["detail"].as_str().unwrap().contains("/sys/kernel/btf/vmlinux"), "{d}");
-    assert!(run.expect_section("doctor").contains("native bpf() available"));
+    // The guest runs doctor as root: the probe reaches the kernel's own answers.
+    assert!(run.expect_section("doctor").contains("native bpf() usable (global data, BTF): auto mode passes through"));
 }
 
 fn driver_protocol_version() -> u32 {

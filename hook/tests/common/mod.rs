@@ -114,3 +114,13 @@ pub fn text(bytes: &[u8]) -> String {
 
 pub const PYTHON: &str = "/usr/bin/python3";
 pub const EXECSNOOP: &str = "/usr/sbin/execsnoop";
+
+/// bpf() as a C program calls it, via ctypes: `syscall(__NR_bpf, cmd, attr, size)`.
+pub const BPF_CLIENT: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(128)
+for _ in range(3):
+    r = libc.syscall(321, 5, attr, 128)   # BPF_PROG_LOAD
+    print(r, ctypes.get_errno())
+"#;

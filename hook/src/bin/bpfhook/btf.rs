@@ -22,7 +22,9 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-pub const BTF_MAGIC: u16 = 0xeb9f;
+// As in the library's btf.rs, which this binary cannot link (see main.rs).
+pub const MAGIC: u16 = 0xeb9f;
+pub const KIND_INT: u32 = 1;
 const KIND_STRUCT: u32 = 4;
 
 /// Slab caches whose object size is `sizeof(struct <type>)` on every kernel 3.10 .. 6.x
@@ -70,8 +72,8 @@ fn u32_at(b: &[u8], o: usize) -> Option<u32> {
 /// Parse raw (little-endian) BTF far enough to list struct sizes.
 pub fn parse(data: &[u8]) -> Result<Btf, String> {
     let magic = u16_at(data, 0).ok_or("file too short for a BTF header")?;
-    if magic != BTF_MAGIC {
-        return Err(format!("not raw BTF: magic {magic:#06x}, expected {BTF_MAGIC:#06x}"));
+    if magic != MAGIC {
+        return Err(format!("not raw BTF: magic {magic:#06x}, expected {MAGIC:#06x}"));
     }
     if data[2] != 1 {
         return Err(format!("BTF version {} (expected 1)", data[2]));
@@ -197,7 +199,7 @@ mod tests {
             types.extend_from_slice(&w.to_le_bytes()); // STRUCT "dentry" with one member
         }
         let mut b = Vec::new();
-        b.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+        b.extend_from_slice(&MAGIC.to_le_bytes());
         b.extend_from_slice(&[1, 0]);
         for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
             b.extend_from_slice(&w.to_le_bytes());

@@ -2,9 +2,12 @@
 //! status 1 when something blocks eBPF tools here (a `fail`), 0 otherwise.
 //!
 //! The checks read only what a tool itself would touch: bpf(2), /sys/module/bpfdrv,
-//! /dev/bpfdrv (the protocol handshake), tracefs, the BTF file, RLIMIT_MEMLOCK.
+//! /dev/bpfdrv (the protocol handshake), tracefs, the BTF file, RLIMIT_MEMLOCK. The
+//! module is needed where the hook would use it: what `BPFHOOK_MODE` and the library's
+//! own probe of bpf(2) decide (`mode_rule`, the same source).
 
 use crate::btf;
+use crate::mode_rule::{self, KernelBpf, Mode, Requested, MODE_ENV};
 use driver_protocol::{bpfdrv_hello, BPFDRV_IOC_HELLO, BPFDRV_PROTOCOL_VERSION};
 use serde_json::json;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
@@ -39,13 +42,43 @@ fn check(name: &'static str, status: Status, detail: impl Into<String>, fix: Opt
     Check { name, status, detail: detail.into(), fix: fix.map(str::to_owned) }
 }
 
-/// bpf(BPF_PROG_GET_NEXT_ID) on a zeroed attr: ENOSYS means the kernel has no bpf(2).
-fn native_bpf() -> Result<(), i32> {
-    let mut attr = [0u8; 16];
-    // SAFETY: a valid 16-byte attr buffer; the kernel reads at most `size` bytes.
-    let r = unsafe { libc::syscall(libc::SYS_bpf, 11 as libc::c_long, attr.as_mut_ptr(), attr.len() as libc::c_long) };
-    let errno = if r < 0 { std::io::Error::last_os_error().raw_os_error().unwrap_or(0) } else { 0 };
-    if errno == libc::ENOSYS { Err(errno) } else { Ok(()) }
+/// bpf(2) for the mode rule's probe: the process's own, as the tool's would be.
+///
+/// # Safety
+/// As `mode_rule::BpfSyscall`.
+unsafe fn libc_bpf(cmd: u32, attr: *mut u8, size: u32) -> Result<i64, i32> {
+    let r = libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr, size as libc::c_long);
+    if r < 0 { Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) } else { Ok(r) }
+}
+
+/// The hook's mode here: `BPFHOOK_MODE` as the hook reads it, applied to what the kernel's
+/// bpf(2) answers this process.
+pub struct ModeChoice {
+    pub kernel: KernelBpf,
+    pub mode: Mode,
+    /// Which mode and why, e.g. "no bpf() (ENOSYS): auto mode uses bpfdrv".
+    pub reason: String,
+}
+
+/// The mode choice and the "kernel" check that reports it.
+fn mode_choice(release: &str) -> (ModeChoice, Check) {
+    let kernel = mode_rule::probe(libc_bpf);
+    let raw = std::env::var(MODE_ENV).ok();
+    let parsed = mode_rule::parse(raw.as_deref());
+    let (mode, reason) = mode_rule::choose(parsed.unwrap_or(Requested::Auto), &kernel);
+    let mut detail = format!("{release}: {reason}");
+    let unset = "unset BPFHOOK_MODE (auto mode uses bpfdrv here)";
+    let (status, fix) = match (parsed, kernel) {
+        (None, _) => {
+            detail += &format!(" ({MODE_ENV}={:?} is not one of auto, driver, native, so auto)", raw.unwrap_or_default());
+            (Status::Warn, Some("set BPFHOOK_MODE to auto, driver or native, or unset it"))
+        }
+        (Some(Requested::Native), KernelBpf::Absent) => (Status::Fail, Some(unset)),
+        (Some(Requested::Native), KernelBpf::Insufficient(_)) => (Status::Warn, Some(unset)),
+        (_, KernelBpf::NotPermitted(_)) => (Status::Warn, Some("run doctor as root (as eBPF tools run) to learn whether this kernel's bpf() has global data and BTF")),
+        _ => (Status::Ok, None),
+    };
+    (ModeChoice { kernel, mode, reason }, check("kernel", status, detail, fix))
 }
 
 fn device_path() -> PathBuf {
@@ -98,16 +131,11 @@ pub fn tracing_dir() -> Option<PathBuf> {
     ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"].iter().map(PathBuf::from).find(|p| p.join("events").is_dir())
 }
 
-pub fn run_checks() -> (Vec<Check>, bool) {
+pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     let release = crate::kernel_release();
-    let mut c = Vec::new();
-    let native = native_bpf().is_ok();
-    c.push(check(
-        "kernel",
-        Status::Ok,
-        format!("{release}: {}", if native { "native bpf() available (the hook passes through)" } else { "no bpf() (ENOSYS): tools need bpfdrv.ko and libbpfhook.so" }),
-        None,
-    ));
+    let (choice, kernel) = mode_choice(&release);
+    let mut c = vec![kernel];
+    let native = choice.mode == Mode::Native;
 
     // The module and its device.
     let need = if native { Status::Warn } else { Status::Fail };
@@ -116,7 +144,7 @@ pub fn run_checks() -> (Vec<Check>, bool) {
         let ver = std::fs::read_to_string(sys_module.join("version")).map(|v| v.trim().to_string()).unwrap_or_else(|_| "unknown".into());
         c.push(check("module", Status::Ok, format!("bpfdrv loaded, version {ver}"), None));
     } else if native {
-        c.push(check("module", Status::Ok, "bpfdrv not loaded (not needed: the kernel has bpf())", None));
+        c.push(check("module", Status::Ok, "bpfdrv not loaded (not needed: the hook passes bpf() through to the kernel)", None));
     } else {
         c.push(check("module", Status::Fail, "bpfdrv is not loaded", Some("modprobe bpfdrv (package bpfcompat-dkms builds it for this kernel)")));
     }
@@ -185,7 +213,7 @@ pub fn run_checks() -> (Vec<Check>, bool) {
         Ok(p) => c.push(check("hook", Status::Ok, format!("{}", p.display()), None)),
         Err(e) => c.push(check("hook", need, e, Some("install the bpfcompat package"))),
     }
-    (c, native)
+    (c, choice)
 }
 
 fn btf_check(release: &str) -> Check {
@@ -214,12 +242,14 @@ fn btf_check(release: &str) -> Check {
 }
 
 pub fn main(as_json: bool) -> ExitCode {
-    let (checks, native) = run_checks();
+    let (checks, choice) = run_checks();
     let usable = !checks.iter().any(|c| c.status == Status::Fail);
     if as_json {
         let v = json!({
             "kernel": crate::kernel_release(),
-            "native_bpf": native,
+            "native_bpf": choice.kernel.exists(),
+            "mode": match choice.mode { Mode::Native => "native", Mode::Driver => "driver" },
+            "mode_reason": choice.reason,
             "usable": usable,
             "protocol": BPFDRV_PROTOCOL_VERSION,
             "checks": checks.iter().map(|c| json!({

@@ -9,10 +9,13 @@
 //!   event delivery counters (from debugfs).
 //!
 //! This binary does not link the hook library (it would interpose its own libc calls):
-//! it shares only the protocol crate with it.
+//! it shares the protocol crate with it, and compiles the library's mode rule so that
+//! `doctor` reports exactly what the hook decides.
 
 mod btf;
 mod doctor;
+#[path = "../../mode_rule.rs"]
+mod mode_rule;
 mod run;
 mod stats;
 
