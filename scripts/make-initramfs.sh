@@ -83,12 +83,22 @@ cat > "$root/init" <<'INIT'
 #!/bin/busybox sh
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin TZ=UTC0 HOME=/root LANG=C
 mount -t proc proc /proc
+# bpfcompat.root=ramfs (kernels before 3.14, whose uprobes cannot live on tmpfs): the
+# image is copied to a ramfs that becomes the root, and this /init starts again there.
+if grep -q 'bpfcompat.root=ramfs' /proc/cmdline && [ ! -e /.ramfs-root ]; then
+    mkdir /newroot && mount -t ramfs ramfs /newroot
+    for e in /*; do [ "$e" = /proc ] || [ "$e" = /newroot ] || cp -a "$e" /newroot/; done
+    mkdir -p /newroot/proc && touch /newroot/.ramfs-root
+    umount /proc
+    exec switch_root /newroot /init
+fi
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 [ -e /dev/console ] || mknod /dev/console c 5 1
 [ -e /dev/null ] || mknod /dev/null c 1 3
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing
+# tracefs came in 4.1; older kernels have tracing/ in debugfs only.
+[ ! -d /sys/kernel/tracing ] || mount -t tracefs tracefs /sys/kernel/tracing
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
 hostname bpfcompat-guest

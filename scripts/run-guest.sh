@@ -20,8 +20,10 @@ die() { echo "run-guest: $*" >&2; exit 2; }
 kernel=$1; initramfs=$2; limit=${3:-300}
 # A built kernel dir holds a PVH vmlinux; the stock kernel dir a bzImage (vmlinuz).
 # A kernel dir may carry extra command line options its kernel needs ("cmdline").
-kernel_cmdline=
+# And TCG options ("tcg": e.g. thread=single) its guests need.
+kernel_cmdline= tcg_opts=
 if [ -d "$kernel" ] && [ -f "$kernel/cmdline" ]; then kernel_cmdline=$(cat "$kernel/cmdline"); fi
+if [ -d "$kernel" ] && [ -f "$kernel/tcg" ]; then tcg_opts=,$(cat "$kernel/tcg"); fi
 if [ -d "$kernel" ]; then
     # vmlinuz (a bzImage) wins where both exist: KASAN kernels do not boot through PVH.
     if [ -f "$kernel/vmlinuz" ]; then kernel=$kernel/vmlinuz; else kernel=$kernel/vmlinux; fi
@@ -46,7 +48,7 @@ if [ "$accel" = auto ]; then
     fi
 fi
 case "$accel" in
-    tcg) accel_args=(-accel tcg -cpu max) ;;
+    tcg) accel_args=(-accel "tcg$tcg_opts" -cpu max) ;;
     kvm) accel_args=(-accel kvm -cpu host) ;;
     *) die "BPFCOMPAT_ACCEL must be tcg, kvm or auto" ;;
 esac

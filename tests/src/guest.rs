@@ -246,6 +246,57 @@ pub fn nobpf_kernel() -> Result<Kernel, Skip> {
     }
 }
 
+/// The shared fixture folder of CentOS 7.9's own kernel (3.10.0-1160.el7, RHEL's config
+/// with its bpf() tech preview): the fleet this project exists for.
+pub const CENTOS7: &str = "centos7-3.10.0-1160";
+
+/// A prebuilt kernel from the shared fixtures (`../shared/kernels/<name>`, or
+/// `$BPFCOMPAT_SHARED/kernels/<name>`), unpacked by `scripts/shared-kernel.sh` (cached).
+/// Skips, saying why, where the fixtures are absent (a user's machine); fails under CI.
+pub fn shared_kernel(name: &'static str) -> Result<Kernel, Skip> {
+    static K: Mutex<Vec<(&'static str, Result<Kernel, Result<Skip, String>>)>> = Mutex::new(Vec::new());
+    let mut done = K.lock().unwrap_or_else(|e| e.into_inner());
+    if !done.iter().any(|(n, _)| *n == name) {
+        let r = (|| {
+            need_guest_tools().map_err(Ok)?;
+            let out = Command::new(repo_root().join("scripts/shared-kernel.sh"))
+                .arg(name)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| Err(format!("scripts/shared-kernel.sh: {e}")))?;
+            let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            if out.status.code() == Some(3) {
+                return Err(Ok(Skip(format!("the shared test kernel {name} is absent: {stderr}"))));
+            }
+            if !out.status.success() {
+                return Err(Err(format!("scripts/shared-kernel.sh {name} failed ({}): {stderr}", out.status)));
+            }
+            let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("").trim());
+            let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
+            Ok(Kernel {
+                // A bzImage: no DWARF here, the fixture's BTF was made offline from it.
+                vmlinux: dir.join("vmlinuz"),
+                btf: dir.join("vmlinux.btf"),
+                release: release.trim().to_string(),
+                kdir: dir.join("build"),
+                native_bpf: false,
+                dir,
+            })
+        })();
+        done.push((name, r));
+    }
+    match &done.iter().find(|(n, _)| *n == name).expect("just added").1 {
+        Ok(k) => Ok(k.clone()),
+        Err(Ok(skip)) => Err(skip.clone()),
+        Err(Err(msg)) => panic!("{msg}"),
+    }
+}
+
+/// CentOS 7.9's kernel ([`CENTOS7`]).
+pub fn centos7_kernel() -> Result<Kernel, Skip> {
+    shared_kernel(CENTOS7)
+}
+
 /// Whether the debug-kernel tests should run (BPFCOMPAT_DEBUG_KERNEL=1 or
 /// BPFCOMPAT_DEBUG_KERNEL_DIR). Tests check this before `require!`: not opting in is a
 /// choice, not a missing prerequisite, so it must not fail CI's required guest tests.
