@@ -109,6 +109,18 @@ fn stock_run() -> Option<&'static GuestRun> {
     .as_ref()
 }
 
+/// CentOS 7.9's kernel under the hook's default mode, which must choose bpfdrv there
+/// (RHEL's own bpf() cannot load what libbpf 1.x sends).
+fn centos7_run() -> Option<&'static GuestRun> {
+    static R: OnceLock<Option<GuestRun>> = OnceLock::new();
+    R.get_or_init(|| {
+        let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_attach (CentOS 7.9 kernel)")).ok()?;
+        guest::guest_bpf_program("attach", "attach").map_err(|s| s.report("guest_attach")).ok()?;
+        Some(run_attach_test("attach_centos7", &kernel, true))
+    })
+    .as_ref()
+}
+
 fn assert_expected(run: &GuestRun, under: &str) {
     run.assert_completed();
     run.assert_value("insmod", "0", "insmod bpfdrv.ko");
@@ -149,4 +161,13 @@ fn the_same_binaries_natively_on_the_stock_kernel_give_the_same_values() {
     if native != emulated {
         shim.fail(format!("attach_test output differs from the native oracle:\nnative:   {native:?}\nbpfcompat: {emulated:?}"));
     }
+}
+
+#[test]
+fn every_attach_path_counts_exactly_on_centos7() {
+    let Some(run) = centos7_run() else { return };
+    // Every value as on 6.1: the kprobe PMU is the driver's, ksyscall's __se_sys_getpgid
+    // is 3.10's SyS_getpgid, kprobe_events' kretprobes take no maxactive.
+    assert_expected(run, "under libbpfhook.so + bpfdrv.ko on CentOS 7.9's kernel");
+    run.assert_value("attach_module_kprobe", "5", "kprobe on a module symbol (bpfdrv:bpfdrv_cmd_map_lookup): 5 lookups");
 }

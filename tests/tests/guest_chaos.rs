@@ -116,6 +116,14 @@ fn kill_9_at_random_moments_leaves_the_module_unloadable() {
 }
 
 #[test]
+fn kill_9_at_random_moments_on_centos7_leaves_the_module_unloadable() {
+    let kernel = require!(guest::centos7_kernel());
+    require!(guest::host_tool("execsnoop", "libbpf-tools"));
+    let run = run_chaos("chaos_centos7", &kernel, false, Duration::from_secs(4));
+    assert_chaos(&run);
+}
+
+#[test]
 fn kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak() {
     if !guest::debug_kernel_opted_in() {
         guest::note("SKIP kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");

@@ -21,6 +21,7 @@ use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 /// Build maps_transcript.c against libbpf (bpf.h raw calls).
 fn transcript_binary() -> Result<PathBuf, guest::Skip> {
@@ -84,24 +85,32 @@ fn assert_hammer(run: &GuestRun, kernel: &str) {
     run.assert_value("hammer_hash_keys_left", "1", &format!("{kernel}: the churned hash holds only key 0 afterwards"));
 }
 
-#[test]
-fn map_commands_match_the_stock_kernel_and_counts_are_exact() {
-    let nobpf = require!(guest::nobpf_kernel());
-    let stock = require!(guest::stock_kernel());
+/// The transcript run natively on the stock kernel, shared by the tests comparing with it.
+fn native_transcript_run() -> Option<&'static GuestRun> {
+    static R: OnceLock<Option<GuestRun>> = OnceLock::new();
+    R.get_or_init(|| {
+        let stock = guest::stock_kernel().map_err(|s| s.report("guest_maps (stock kernel)")).ok()?;
+        let bin = transcript_binary().map_err(|s| s.report("guest_maps")).ok()?;
+        let native = boot("maps_stock", &stock, &bin, false);
+        native.assert_completed();
+        native.assert_value("transcript", "done", "stock kernel: the transcript ran to the end");
+        native.assert_value("exit", "0", "stock kernel: maps_transcript exit status");
+        assert_hammer(&native, "stock kernel");
+        Some(native)
+    })
+    .as_ref()
+}
+
+/// The transcript under the hook on `kernel` is the stock kernel's, line for line.
+fn assert_transcript_matches_native(name: &str, kernel: &Kernel, under: &str) {
     let bin = require!(transcript_binary());
-
-    let native = boot("maps_stock", &stock, &bin, false);
-    native.assert_completed();
-    native.assert_value("transcript", "done", "stock kernel: the transcript ran to the end");
-    native.assert_value("exit", "0", "stock kernel: maps_transcript exit status");
-    assert_hammer(&native, "stock kernel");
-
-    let shim = boot("maps_nobpf", &nobpf, &bin, true);
+    let Some(native) = native_transcript_run() else { return };
+    let shim = boot(name, kernel, &bin, true);
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
-    shim.assert_value("transcript", "done", "no-bpf kernel: the transcript ran to the end");
+    shim.assert_value("transcript", "done", &format!("{under}: the transcript ran to the end"));
     shim.assert_value("possible_cpus", &native.value("possible_cpus").unwrap_or_default(), "same possible CPUs");
-    let (want, got) = (transcript(&native), transcript(&shim));
+    let (want, got) = (transcript(native), transcript(&shim));
     let diffs: Vec<String> = want
         .iter()
         .zip(got.iter())
@@ -116,11 +125,23 @@ fn map_commands_match_the_stock_kernel_and_counts_are_exact() {
             diffs.join("\n")
         ));
     }
-    println!("maps: {} transcript lines identical to the stock kernel", want.len());
-    assert_hammer(&shim, "no-bpf kernel under the hook");
-    shim.assert_value("exit", "0", "no-bpf kernel: maps_transcript exit status");
+    println!("maps ({under}): {} transcript lines identical to the stock kernel", want.len());
+    assert_hammer(&shim, under);
+    shim.assert_value("exit", "0", &format!("{under}: maps_transcript exit status"));
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     shim.assert_kernel_clean();
+}
+
+#[test]
+fn map_commands_match_the_stock_kernel_and_counts_are_exact() {
+    let nobpf = require!(guest::nobpf_kernel());
+    assert_transcript_matches_native("maps_nobpf", &nobpf, "no-bpf kernel under the hook");
+}
+
+#[test]
+fn map_commands_on_centos7_match_the_stock_kernel() {
+    let centos7 = require!(guest::centos7_kernel());
+    assert_transcript_matches_native("maps_centos7", &centos7, "CentOS 7.9 under the hook");
 }
 
 /// Tracing helpers (tests/guest/helpers_probe.c): what a getpid tracepoint program

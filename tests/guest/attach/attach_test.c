@@ -5,7 +5,9 @@
  * "BPFCOMPAT-RESULT attach_<key>=<value>" lines; the guest test compares them with
  * fixed expectations and with the same binary's output on the stock kernel (native eBPF).
  *
- * Kprobes probe __x64_sys_getpgid (nothing else in the guest calls getpgid), uprobes
+ * Kprobes probe getpgid's syscall function (nothing else in the guest calls getpgid):
+ * __x64_sys_getpgid from 4.17, SyS_getpgid on 3.10, whose tracing directory is also
+ * debugfs's. Without the kprobe PMU (4.17) the by-hand PMU path reports "no-pmu". Uprobes
  * functions of this binary and libc's getpgid (bashreadline-style: a function of a
  * shared library), the raw tracepoint is sys_enter filtered on getpgid, and
  * perf_event programs sample cpu-clock (per CPU, link) and task-clock (SET_BPF).
@@ -30,7 +32,11 @@
 #include "attach_slots.h"
 
 #define N 5
-#define TRACEFS "/sys/kernel/tracing"
+
+/* The tracing directory: tracefs (4.1+), else debugfs's tracing/ (3.10). */
+static const char *tracefs = "/sys/kernel/tracing";
+/* getpgid's syscall function, as kallsyms names it on this kernel. */
+static const char *sys_getpgid = "__x64_sys_getpgid";
 
 static struct bpf_object *obj;
 static int counts_fd;
@@ -128,7 +134,7 @@ static void tracefs_write(const char *file, const char *line)
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), TRACEFS "/%s", file);
+	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
 	fd = open(path, O_WRONLY | O_APPEND);
 	if (fd < 0 || write(fd, line, strlen(line)) < 0)
 		die(line);
@@ -143,7 +149,7 @@ static int legacy_kprobe(const char *def, const char *event)
 	int pfd;
 
 	tracefs_write("kprobe_events", def);
-	snprintf(path, sizeof(path), TRACEFS "/events/kprobes/%s/id", event);
+	snprintf(path, sizeof(path), "%s/events/kprobes/%s/id", tracefs, event);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_TRACEPOINT;
@@ -154,6 +160,22 @@ static int legacy_kprobe(const char *def, const char *event)
 	if (pfd < 0)
 		die("perf_event_open(legacy kprobe)");
 	return pfd;
+}
+
+/* Whether the text file at @path (under the tracing directory) contains @needle. */
+static int file_has(const char *path, const char *needle)
+{
+	char full[256], line[512];
+	FILE *f;
+	int found = 0;
+
+	snprintf(full, sizeof(full), "%s/%s", tracefs, path);
+	f = fopen(full, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
 }
 
 static unsigned long long kallsyms_addr(const char *sym)
@@ -180,32 +202,41 @@ static void kprobes_tracepoints(void)
 	LIBBPF_OPTS(bpf_tracepoint_opts, topts, .bpf_cookie = 0x5678);
 	struct bpf_link *links[5];
 	struct perf_event_attr attr;
-	int pfd_pmu, pfd_legacy, pfd_legacy_ret, i, ret;
-	unsigned long long func = kallsyms_addr("__x64_sys_getpgid");
+	int pfd_pmu = -1, pfd_legacy, pfd_legacy_ret, i, ret;
+	unsigned long long func = kallsyms_addr(sys_getpgid);
+	char def[128], path[256];
 	__u64 pgid = getpgid(0); /* before attaching: later calls would count */
 
 	/* libbpf's own route: the kprobe PMU, BPF_LINK_CREATE where supported. */
-	links[0] = check_link(bpf_program__attach_kprobe_opts(prog("kp"), "__x64_sys_getpgid", &kopts), "kprobe");
-	links[1] = check_link(bpf_program__attach_kprobe_opts(prog("kretp"), "__x64_sys_getpgid", &kropts), "kretprobe");
+	links[0] = check_link(bpf_program__attach_kprobe_opts(prog("kp"), sys_getpgid, &kopts), "kprobe");
+	links[1] = check_link(bpf_program__attach_kprobe_opts(prog("kretp"), sys_getpgid, &kropts), "kretprobe");
 	links[2] = check_link(bpf_program__attach_tracepoint_opts(prog("tp"), "syscalls", "sys_enter_getpgid", &topts), "tracepoint");
 	links[3] = check_link(bpf_program__attach_raw_tracepoint(prog("rawtp"), "sys_enter"), "raw_tracepoint");
-	links[4] = check_link(bpf_program__attach_ksyscall(prog("ksys"), "getpgid", NULL), "ksyscall");
+	/* Before 4.17 libbpf names the function __se_sys_getpgid, which 3.10 lacks (natively too). */
+	links[4] = bpf_program__attach_ksyscall(prog("ksys"), "getpgid", NULL);
+	ret = links[4] ? 0 : errno;
 
 	/* By hand: the kprobe PMU with SET_BPF (what libbpf before links does). */
-	memset(&attr, 0, sizeof(attr));
-	attr.size = sizeof(attr);
-	attr.type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
-	attr.config1 = (unsigned long)"__x64_sys_getpgid";
-	attr.config2 = 0;
-	pfd_pmu = perf_open(&attr, -1, 0);
-	if (pfd_pmu < 0)
-		die("perf_event_open(kprobe PMU)");
-	set_bpf(pfd_pmu, prog("kp_setbpf"), "kprobe PMU");
+	if (!access("/sys/bus/event_source/devices/kprobe/type", F_OK)) {
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = read_int_file("/sys/bus/event_source/devices/kprobe/type");
+		attr.config1 = (unsigned long)sys_getpgid;
+		attr.config2 = 0;
+		pfd_pmu = perf_open(&attr, -1, 0);
+		if (pfd_pmu < 0)
+			die("perf_event_open(kprobe PMU)");
+		set_bpf(pfd_pmu, prog("kp_setbpf"), "kprobe PMU");
+	}
 
 	/* Legacy kprobe_events with maxactive for the kretprobe. */
-	pfd_legacy = legacy_kprobe("p:kprobes/bpfcompat_kp __x64_sys_getpgid\n", "bpfcompat_kp");
+	snprintf(def, sizeof(def), "p:kprobes/bpfcompat_kp %s\n", sys_getpgid);
+	pfd_legacy = legacy_kprobe(def, "bpfcompat_kp");
 	set_bpf(pfd_legacy, prog("kp_legacy"), "legacy kprobe");
-	pfd_legacy_ret = legacy_kprobe("r16:kprobes/bpfcompat_krp __x64_sys_getpgid\n", "bpfcompat_krp");
+	/* maxactive ("r16:") came in 4.12; an older parser makes "r16" an unnamed event. */
+	snprintf(def, sizeof(def), "%s:kprobes/bpfcompat_krp %s\n", file_has("README", "maxactive") ? "r16" : "r",
+		 sys_getpgid);
+	pfd_legacy_ret = legacy_kprobe(def, "bpfcompat_krp");
 	set_bpf(pfd_legacy_ret, prog("kretp_legacy"), "legacy kretprobe");
 
 	trigger_getpgid(N);
@@ -216,14 +247,20 @@ static void kprobes_tracepoints(void)
 	result("kretprobe", "%llu", count(SLOT_KRETP));
 	result("kretprobe_rc", "%s", count(SLOT_KRETP_RC) == pgid ? "pgid" : "wrong");
 	result("kretprobe_func_ip", "%s", func && count(SLOT_KRETP_FUNC_IP) == func ? "symbol" : "wrong");
-	result("kprobe_pmu_setbpf", "%llu", count(SLOT_KP_SETBPF));
+	if (pfd_pmu >= 0)
+		result("kprobe_pmu_setbpf", "%llu", count(SLOT_KP_SETBPF));
+	else
+		result("kprobe_pmu_setbpf", "no-pmu");
 	result("kprobe_legacy", "%llu", count(SLOT_KP_LEGACY));
 	result("kretprobe_legacy", "%llu", count(SLOT_KRETP_LEGACY));
 	result("kretprobe_legacy_rc", "%s", count(SLOT_KRETP_LEGACY_RC) == pgid ? "pgid" : "wrong");
 	result("tracepoint", "%llu", count(SLOT_TP));
 	result("tracepoint_cookie", "0x%llx", count(SLOT_TP_COOKIE));
 	result("raw_tracepoint", "%llu", count(SLOT_RAWTP));
-	result("ksyscall", "%llu", count(SLOT_KSYSCALL));
+	if (links[4])
+		result("ksyscall", "%llu", count(SLOT_KSYSCALL));
+	else
+		result("ksyscall", "%s", strerrorname_np(ret));
 
 	/* Perf-event and raw_tp links have neither update nor detach in the kernel. */
 	ret = bpf_link_update(bpf_link__fd(links[0]), bpf_program__fd(prog("kp_setbpf")), NULL);
@@ -231,13 +268,14 @@ static void kprobes_tracepoints(void)
 	ret = bpf_link_detach(bpf_link__fd(links[0]));
 	result("link_detach", "%s", ret ? strerrorname_np(errno) : "ok");
 	/* A second program on an event that has one. */
-	ret = ioctl(pfd_pmu, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(prog("kp")));
+	ret = ioctl(pfd_legacy, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(prog("kp")));
 	result("second_set_bpf", "%s", ret ? strerrorname_np(errno) : "ok");
 	/* A tracepoint program on a kprobe event. */
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = read_int_file(TRACEFS "/events/kprobes/bpfcompat_kp/id");
+	snprintf(path, sizeof(path), "%s/events/kprobes/bpfcompat_kp/id", tracefs);
+	attr.config = read_int_file(path);
 	i = perf_open(&attr, -1, 0);
 	ret = i < 0 ? -1 : ioctl(i, PERF_EVENT_IOC_SET_BPF, bpf_program__fd(prog("tp")));
 	result("tracepoint_prog_on_kprobe", "%s", ret ? strerrorname_np(errno) : "ok");
@@ -246,8 +284,9 @@ static void kprobes_tracepoints(void)
 
 	/* Closing links and perf fds detaches: no more counts. */
 	for (i = 0; i < 5; i++)
-		bpf_link__destroy(links[i]);
-	close(pfd_pmu);
+		bpf_link__destroy(links[i]); /* NULL-safe */
+	if (pfd_pmu >= 0)
+		close(pfd_pmu);
 	close(pfd_legacy);
 	close(pfd_legacy_ret);
 	tracefs_write("kprobe_events", "-:kprobes/bpfcompat_kp\n");
@@ -298,7 +337,7 @@ static void uprobes(void)
 	LIBBPF_OPTS(bpf_uprobe_opts, pidopts, .func_name = "bpfcompat_target_pid");
 	struct bpf_link *links[4];
 	struct perf_event_attr attr;
-	char self[PATH_MAX], def[PATH_MAX + 64];
+	char self[PATH_MAX], def[PATH_MAX + 64], path[256];
 	int pfd_legacy;
 	Dl_info libc;
 	int go[2], i, child, status;
@@ -322,7 +361,8 @@ static void uprobes(void)
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.type = PERF_TYPE_TRACEPOINT;
-	attr.config = read_int_file(TRACEFS "/events/uprobes/bpfcompat_up/id");
+	snprintf(path, sizeof(path), "%s/events/uprobes/bpfcompat_up/id", tracefs);
+	attr.config = read_int_file(path);
 	attr.sample_period = 1;
 	pfd_legacy = perf_open(&attr, -1, 0);
 	if (pfd_legacy < 0)
@@ -468,6 +508,10 @@ int main(int argc, char **argv)
 	if (bpf_map_update_elem(cfg_fd, &k0, &pid, BPF_ANY) || bpf_map_update_elem(cfg_fd, &k1, &nr, BPF_ANY))
 		die("cfg");
 	result("loaded", "yes");
+	if (access("/sys/kernel/tracing/events", F_OK))
+		tracefs = "/sys/kernel/debug/tracing";
+	if (!kallsyms_addr(sys_getpgid))
+		sys_getpgid = "SyS_getpgid";
 	kprobes_tracepoints();
 	uprobes();
 	perf_events();
