@@ -16,7 +16,11 @@
 #   /usr/lib/modules-load.d/bpfdrv.conf    load at boot                 (-dkms)
 #   /usr/lib/udev/rules.d/60-bpfdrv.rules  /dev/bpfdrv permissions      (-dkms)
 #
-# BPFCOMPAT_PKG_TARGET_DIR: cargo target dir (default target/packages).
+# bpfhook and libbpfhook.so are built against glibc 2.17 (scripts/build-hook-glibc217.sh:
+# zig through cargo-zigbuild, installed by scripts/install-deps.sh), so the RPM runs on
+# CentOS/RHEL 7 and the .deb, which ships the same two files, on any glibc >= 2.17.
+#
+# BPFCOMPAT_PKG_TARGET_DIR: cargo target dir (default target/glibc217).
 set -euo pipefail
 die() { echo "build-packages: $*" >&2; exit 1; }
 [ $# -ge 1 ] || die "usage: $0 OUTDIR [--no-rpm]"
@@ -25,11 +29,13 @@ want_rpm=1; [ "${1:-}" = --no-rpm ] && want_rpm=0
 repo=$(cd "$(dirname "$0")/.." && pwd)
 version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' "$repo/Cargo.toml")
 [ -n "$version" ] || die "no workspace version in Cargo.toml"
-target=${BPFCOMPAT_PKG_TARGET_DIR:-$repo/target/packages}
+target=${BPFCOMPAT_PKG_TARGET_DIR:-$repo/target/glibc217}
 
-cargo build --release -p bpfhook --target-dir "$target" --manifest-path "$repo/Cargo.toml" >&2
-bin=$target/release/bpfhook lib=$target/release/libbpfhook.so
-[ -x "$bin" ] && [ -f "$lib" ] || die "cargo did not produce $bin and $lib"
+# Never a host-glibc build instead: Debian 12's would need glibc 2.34 and not run on CentOS 7.
+lib=$("$repo/scripts/build-hook-glibc217.sh" --target-dir "$target") \
+    || die "the glibc 2.17 build failed (zig and cargo-zigbuild come from scripts/install-deps.sh)"
+bin=$(dirname "$lib")/bpfhook
+if [ ! -x "$bin" ] || [ ! -f "$lib" ]; then die "no $bin and $lib after the glibc 2.17 build"; fi
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/bpfcompat-pkg.XXXXXX")
 trap 'rm -rf "$stage"' EXIT

@@ -35,6 +35,25 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
     echo "install-deps: all Debian packages present"
 fi
+# glibc 2.17 builds of the shipped binaries (CentOS/RHEL 7, scripts/build-hook-glibc217.sh):
+# zig links them against glibc 2.17's symbol versions, driven by cargo-zigbuild. Both come
+# from PyPI (neither is a Debian 12 package) into a venv of their own, so no system Python
+# is changed and a cached venv costs nothing. Pinned: a new zig can change what links.
+zig_venv=${BPFCOMPAT_ZIG_VENV:-$HOME/.cache/bpfcompat/zig-venv}
+zig_pins="ziglang==0.17.1 cargo-zigbuild==0.24.1"
+if [ "$(cat "$zig_venv/.bpfcompat-pins" 2>/dev/null)" = "$zig_pins" ] && [ -x "$zig_venv/bin/cargo-zigbuild" ] \
+    && "$zig_venv/bin/python3" -m ziglang version >/dev/null 2>&1; then
+    echo "install-deps: zig $("$zig_venv/bin/python3" -m ziglang version), $("$zig_venv/bin/cargo-zigbuild" --version) in $zig_venv"
+else
+    echo "install-deps: installing $zig_pins from PyPI into $zig_venv"
+    rm -rf "$zig_venv"
+    mkdir -p "$(dirname "$zig_venv")"
+    python3 -m venv "$zig_venv"
+    # shellcheck disable=SC2086 # the pins are separate words
+    "$zig_venv/bin/python3" -m pip install -q --disable-pip-version-check $zig_pins
+    "$zig_venv/bin/python3" -m ziglang version >/dev/null
+    echo "$zig_pins" > "$zig_venv/.bpfcompat-pins"
+fi
 if ! command -v cargo >/dev/null; then
     [ -x "$HOME/.cargo/bin/cargo" ] && echo "install-deps: cargo is in ~/.cargo/bin; add it to PATH" >&2
     echo "install-deps: Rust is missing: install a stable toolchain with rustup (https://rustup.rs)" >&2

@@ -8,7 +8,7 @@
 //! drops the per-CPU "heap" map of the fallback path, the program takes that path anyway
 //! and libbpf has poisoned its map reference ("invalid func unknown#2001000000"). So the
 //! BTF served in place of /sys/kernel/btf/vmlinux gets the missing names appended, as
-//! empty structs (existence is all such checks ask), in a memfd the path points at.
+//! empty structs (existence is all such checks ask), in an anonymous file the path points at.
 //!
 //! Tracepoints get the same treatment for `tp_btf` programs: libbpf finds a tracepoint
 //! by the typedef `btf_trace_<name>` (pointer to the tracepoint's probe prototype), which
@@ -197,16 +197,16 @@ pub fn served_blob(file: &std::ffi::CStr) -> Option<(&'static [u8], bool)> {
     .map(|(b, added)| (b.as_slice(), *added))
 }
 
-/// A `/proc/self/fd/N` path to a memfd holding [`served_blob`] of `file`, or None when
-/// it cannot be read or needs nothing added (then the file itself is served).
+/// A `/proc/self/fd/N` path to an anonymous file ([`anon_file`]) holding [`served_blob`]
+/// of `file`, or None when it cannot be read or needs nothing added (then the file itself
+/// is served).
 pub fn served_path(file: &std::ffi::CStr) -> Option<CString> {
     let (blob, true) = served_blob(file)? else { return None };
-    // SAFETY: NUL-terminated name; the fd is kept for the life of the process (the path
-    // handed out refers to it). MFD_CLOEXEC: an exec'd program has its own hook.
-    let fd = unsafe { libc::memfd_create(c"bpfhook-vmlinux.btf".as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
+    // The fd is kept for the life of the process: the path handed out refers to it.
+    let Some(fd) = anon_file(c"bpfhook-vmlinux.btf") else {
+        log::warn!("kernel BTF: no anonymous file for the added types (memfd_create, /dev/shm, /tmp); serving the file as it is");
         return None;
-    }
+    };
     let mut written = 0;
     while written < blob.len() {
         // SAFETY: writes from a live buffer within its bounds.
@@ -221,12 +221,156 @@ pub fn served_path(file: &std::ffi::CStr) -> Option<CString> {
     CString::new(format!("/proc/self/fd/{fd}")).ok()
 }
 
+/// Where [`anon_file`] makes a file when the kernel has no memfd_create: tmpfs first.
+const ANON_FILE_DIRS: &[&std::ffi::CStr] = &[c"/dev/shm", c"/tmp"];
+
+/// A read-write file with no name, close-on-exec (an exec'd program has its own hook),
+/// that others in the process open again as `/proc/self/fd/N` (which works for memfds and
+/// unlinked files alike). The hook runs on CentOS/RHEL 7: glibc 2.17 and kernel 3.10.
+/// - memfd_create(2) through the raw syscall: glibc's wrapper is GLIBC_2.27, a reference
+///   to it keeps the library from loading on 2.17 (and `real::syscall`, not the exported
+///   `syscall`, so the hook does not see its own call).
+/// - The kernel has it from 3.17 (RHEL 7.9's 3.10.0-1160 has it backported, a plain 3.10
+///   has not); without it O_TMPFILE (3.11+, also backported there, and only on filesystems
+///   that support it), else a file created O_EXCL with mode 0600 and unlinked at once.
+pub fn anon_file(name: &std::ffi::CStr) -> Option<libc::c_int> {
+    // SAFETY: NUL-terminated name; the syscall takes (const char *, unsigned int).
+    let fd = unsafe {
+        crate::real::syscall(libc::SYS_memfd_create, name.as_ptr() as libc::c_long, libc::MFD_CLOEXEC as libc::c_long, 0, 0, 0, 0)
+    };
+    if fd >= 0 {
+        return Some(fd as libc::c_int);
+    }
+    log::debug!("memfd_create: errno {}; falling back to an unlinked file", crate::real::errno());
+    ANON_FILE_DIRS.iter().find_map(|dir| tmpfile_in(dir).or_else(|| unlinked_file_in(dir, name)))
+}
+
+/// An O_TMPFILE file in `dir`. Kernels before 3.11 do not know the flag and fail with
+/// EISDIR (it includes O_DIRECTORY) rather than open the directory.
+fn tmpfile_in(dir: &std::ffi::CStr) -> Option<libc::c_int> {
+    crate::real::open_file_mode(dir, libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC, 0o600).ok()
+}
+
+/// A new file in `dir`, unlinked right away: only this fd keeps it.
+fn unlinked_file_in(dir: &std::ffi::CStr, name: &std::ffi::CStr) -> Option<libc::c_int> {
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    for _ in 0..16 {
+        let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = [dir.to_bytes(), b"/.", name.to_bytes(), format!(".{}.{seq}", std::process::id()).as_bytes()].concat();
+        let path = CString::new(path).ok()?;
+        match crate::real::open_file_mode(&path, libc::O_CREAT | libc::O_EXCL | libc::O_RDWR | libc::O_CLOEXEC, 0o600) {
+            Ok(fd) => {
+                // SAFETY: NUL-terminated path of the file just created.
+                unsafe { crate::real::unlink(path.as_ptr()) };
+                return Some(fd);
+            }
+            Err(libc::EEXIST) => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::btf::{tests::build, tests::rec, u32_at};
     use std::path::Path;
     use std::process::Command;
+
+    /// The anonymous file of served_path, and both of its fallbacks for kernels without
+    /// memfd_create (CentOS 7's 3.10): each reads back through /proc/self/fd/N, is
+    /// close-on-exec and leaves no name in its directory.
+    #[test]
+    fn anon_files_reopen_through_proc_and_leave_no_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let cdir = CString::new(dir.path().as_os_str().as_bytes()).unwrap();
+        let tmpfile = tmpfile_in(&cdir);
+        if tmpfile.is_none() {
+            // Not every filesystem has O_TMPFILE (the fallback after it covers that).
+            let errno = crate::real::errno();
+            eprintln!("O_TMPFILE not supported in {}: errno {errno}", dir.path().display());
+        }
+        let fds = [("memfd", anon_file(c"t")), ("O_TMPFILE", tmpfile), ("unlinked", unlinked_file_in(&cdir, c"t"))];
+        for (how, fd) in fds {
+            let Some(fd) = fd else {
+                assert_eq!(how, "O_TMPFILE", "no fd from {how}");
+                continue;
+            };
+            let data = format!("served by {how}");
+            // SAFETY: our own fd, a live buffer.
+            assert_eq!(unsafe { libc::write(fd, data.as_ptr().cast(), data.len()) }, data.len() as isize, "{how}");
+            assert_eq!(std::fs::read_to_string(format!("/proc/self/fd/{fd}")).unwrap(), data, "{how}");
+            // SAFETY: our own fd.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+            assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC, "{how} is not close-on-exec");
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert!(names.is_empty(), "{how} left {names:?} in {}", dir.path().display());
+            // SAFETY: our own fd.
+            unsafe { libc::close(fd) };
+        }
+    }
+
+    /// On a kernel with neither memfd_create nor O_TMPFILE (a plain 3.10), as a seccomp
+    /// filter on one thread makes this one look (ENOSYS for memfd_create; EISDIR for an
+    /// open with O_TMPFILE, as 3.10 ignores the flag and refuses to open the directory
+    /// read-write), anon_file hands out an unlinked file in /dev/shm (or /tmp).
+    #[test]
+    fn anon_file_without_memfd_create_or_o_tmpfile_is_an_unlinked_file() {
+        const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+        const TMPFILE_BIT: u32 = (libc::O_TMPFILE & !libc::O_DIRECTORY) as u32;
+        let op = |code: u32, k: u32, jt: u8, jf: u8| libc::sock_filter { code: code as u16, jt, jf, k };
+        let ld = |offset: u32| op(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, offset, 0, 0);
+        let jeq = |k: u32, jt: u8, jf: u8| op(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, k, jt, jf);
+        let jset = |k: u32, jt: u8, jf: u8| op(libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K, k, jt, jf);
+        let ret = |k: u32| op(libc::BPF_RET | libc::BPF_K, k, 0, 0);
+        // struct seccomp_data: nr at 0, arch at 4, args[i] at 16 + 8 * i (low half first).
+        // Jumps are relative to the next instruction.
+        let filter = [
+            ld(4),                                              // 0
+            jeq(AUDIT_ARCH_X86_64, 0, 8),                       // 1: else allow
+            ld(0),                                              // 2
+            jeq(libc::SYS_memfd_create as u32, 8, 0),           // 3: -> ENOSYS
+            jeq(libc::SYS_openat as u32, 1, 0),                 // 4: -> 6
+            jeq(libc::SYS_open as u32, 2, 4),                   // 5: -> 8, else allow
+            ld(16 + 8 * 2),                                     // 6: openat's flags
+            jset(TMPFILE_BIT, 3, 2),                            // 7: -> EISDIR, else allow
+            ld(16 + 8),                                         // 8: open's flags
+            jset(TMPFILE_BIT, 1, 0),                            // 9: -> EISDIR, else allow
+            ret(libc::SECCOMP_RET_ALLOW),                       // 10
+            ret(libc::SECCOMP_RET_ERRNO | libc::EISDIR as u32), // 11
+            ret(libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32), // 12
+        ];
+        // A thread of its own: the filter stays with it and ends with it.
+        let (link, data) = std::thread::spawn(move || {
+            let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
+            // SAFETY: prctl with a valid filter program; both apply to this thread only.
+            unsafe {
+                assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+                assert_eq!(libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog as *const libc::sock_fprog), 0);
+                assert_eq!(libc::syscall(libc::SYS_memfd_create, c"x".as_ptr(), 0), -1);
+            }
+            assert_eq!(crate::real::errno(), libc::ENOSYS, "the filter answers memfd_create");
+            assert_eq!(tmpfile_in(c"/tmp"), None);
+            assert_eq!(crate::real::errno(), libc::EISDIR, "the filter answers O_TMPFILE");
+            let fd = anon_file(c"bpfhook-test").expect("an anonymous file without memfd_create and O_TMPFILE");
+            // SAFETY: our own fd, a live buffer.
+            assert_eq!(unsafe { libc::write(fd, b"3.10".as_ptr().cast(), 4) }, 4);
+            let path = format!("/proc/self/fd/{fd}");
+            let r = (std::fs::read_link(&path).unwrap(), std::fs::read_to_string(&path).unwrap());
+            // SAFETY: our own fd.
+            unsafe { libc::close(fd) };
+            r
+        })
+        .join()
+        .unwrap();
+        let link = link.to_string_lossy();
+        assert!(
+            (link.starts_with("/dev/shm/.bpfhook-test.") || link.starts_with("/tmp/.bpfhook-test.")) && link.ends_with(" (deleted)"),
+            "{link}"
+        );
+        assert_eq!(data, "3.10");
+    }
 
     /// A minimal raw BTF: one INT type named "int".
     fn tiny() -> Vec<u8> {

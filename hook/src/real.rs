@@ -123,8 +123,14 @@ next_fns! {
 
 /// Opens a file with the real `open`, never the interposed one.
 pub fn open_file(path: &CStr, flags: c_int) -> Result<c_int, c_int> {
-    // SAFETY: NUL-terminated path; mode is ignored without O_CREAT.
-    let fd = unsafe { open(path.as_ptr(), flags, 0 as mode_t) };
+    // The mode is ignored without O_CREAT.
+    open_file_mode(path, flags, 0)
+}
+
+/// Opens (or creates, with O_CREAT or O_TMPFILE) a file with the real `open`.
+pub fn open_file_mode(path: &CStr, flags: c_int, mode: mode_t) -> Result<c_int, c_int> {
+    // SAFETY: NUL-terminated path; the mode is passed as the variadic argument.
+    let fd = unsafe { open(path.as_ptr(), flags, mode as c_uint) };
     if fd < 0 {
         Err(errno())
     } else {

@@ -1,6 +1,7 @@
 //! Fleet packaging: the .debs and RPMs `scripts/build-packages.sh` builds hold what the
 //! operator needs, install into a root, and the CLI runs from the installed paths;
-//! DKMS builds the module from the packaged source against the no-bpf 6.1 tree.
+//! DKMS builds the module from the packaged source against the no-bpf 6.1 tree; every
+//! ELF file the RPM ships loads on glibc 2.17 (CentOS/RHEL 7).
 //!
 //!     cargo test -p bpfcompat-tests --test packaging
 
@@ -8,8 +9,9 @@ mod packaging_common;
 
 use bpfcompat_tests::guest;
 use bpfcompat_tests::require;
-use packaging_common::{deb, packages, run, version};
-use std::process::Command;
+use packaging_common::{deb, packages, run, unpacked_main, version};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 fn rpm_query(rpm: &std::path::Path, args: &[&str]) -> String {
     run(Command::new("rpm").args(["-qp"]).args(args).arg(rpm))
@@ -43,7 +45,10 @@ fn rpms_hold_the_files_scripts_and_requirements() {
     ] {
         assert!(dfiles.lines().any(|l| l == f), "bpfcompat-dkms RPM lacks {f}:\n{dfiles}");
     }
-    assert!(!dfiles.contains(".ko") && !dfiles.contains(".o\n") && !dfiles.contains(".mod.c"), "build products in the source package:\n{dfiles}");
+    assert!(
+        !dfiles.contains(".ko") && !dfiles.contains(".o\n") && !dfiles.contains(".mod.c"),
+        "build products in the source package:\n{dfiles}"
+    );
 
     let scripts = rpm_query(&dkms, &["--scripts"]);
     for s in [
@@ -77,27 +82,249 @@ fn rpms_hold_the_files_scripts_and_requirements() {
         .arg(&dkms));
     let qa = run(Command::new("rpm").arg(format!("--root={}", root.display())).arg("-qa"));
     assert!(qa.contains(&format!("bpfcompat-{v}-1.x86_64")) && qa.contains(&format!("bpfcompat-dkms-{v}-1.noarch")), "{qa}");
-    let preload = run(Command::new(root.join("usr/bin/bpfhook")).args(["run", "--", "sh", "-c", "echo \"$LD_PRELOAD\""]).env_remove("BPFHOOK_LIB").env_remove("LD_PRELOAD"));
+    let preload = run(Command::new(root.join("usr/bin/bpfhook"))
+        .args(["run", "--", "sh", "-c", "echo \"$LD_PRELOAD\""])
+        .env_remove("BPFHOOK_LIB")
+        .env_remove("LD_PRELOAD"));
     assert_eq!(preload.trim(), std::fs::canonicalize(root.join("usr/lib/bpfcompat/libbpfhook.so")).unwrap().to_str().unwrap());
     assert!(root.join(format!("usr/src/bpfdrv-{v}/dkms.conf")).is_file());
 
     // CentOS 7's rpm 4.11 reads gzip payloads, not zstd (Debian rpmbuild's default).
     assert_eq!(rpm_query(&main, &["--qf", "%{PAYLOADCOMPRESSOR}"]).trim(), "gzip");
     assert_eq!(rpm_query(&dkms, &["--qf", "%{ARCH} %{VERSION}"]).trim(), format!("noarch {v}"));
-    // What the binaries built here need of glibc: on CentOS 7 (glibc 2.17) they must be
-    // built there; the note makes that visible in the test log.
-    let newest = req.lines().filter_map(|l| l.trim().strip_prefix("libc.so.6(GLIBC_")?.strip_suffix(")(64bit)")).max_by_key(|v| {
-        v.split('.').map(|n| n.parse::<u32>().unwrap_or(0)).collect::<Vec<_>>()
-    });
-    guest::note(format!("bpfcompat RPM built here needs glibc symbols up to GLIBC_{}", newest.unwrap_or("?")));
+    // What rpmbuild found the binaries need of glibc (its automatic requirements): nothing
+    // CentOS 7's glibc 2.17 lacks. The symbol-level check is rpm_payload_loads_on_glibc_2_17.
+    let newest =
+        req.lines().filter_map(|l| l.trim().strip_prefix("libc.so.6(GLIBC_")?.strip_suffix(")(64bit)")).max_by_key(|v| glibc_version(v));
+    let newest = newest.expect("no libc.so.6(GLIBC_*) requirement: rpmbuild's ELF dependency generator did not run");
+    assert!(!after_2_17(newest), "the bpfcompat RPM requires GLIBC_{newest}, newer than CentOS 7's 2.17:\n{req}");
+    guest::note(format!("bpfcompat RPM needs glibc symbols up to GLIBC_{newest}"));
+}
+
+// ---- glibc 2.17 (CentOS/RHEL 7): what the RPM ships must load there ----
+
+/// "2.2.5" -> [2, 2, 5]: compared numerically, part by part (2.2.5 < 2.17 < 2.18).
+fn glibc_version(v: &str) -> Vec<u32> {
+    v.split('.').map(|n| n.parse().unwrap_or(u32::MAX)).collect()
+}
+
+/// Whether glibc version `v` ("2.18") is newer than CentOS/RHEL 7's 2.17.
+fn after_2_17(v: &str) -> bool {
+    glibc_version(v).as_slice() > [2, 17].as_slice()
+}
+
+/// Why an ELF file would not load on glibc 2.17, one line per reason, from its
+/// `objdump -T` (dynamic symbols) and `objdump -p` (version references) output:
+/// - a symbol bound to `GLIBC_2.18` or newer (weak or not: ld.so checks every version
+///   an object needs when it loads it, and fails on one it does not know);
+/// - an undefined, non-weak symbol with no version: in a build linked against glibc 2.17
+///   (every symbol 2.17 has gets its version) it is one that 2.17 lacks, and with
+///   BIND_NOW, as Rust links, the object does not load.
+fn glibc_findings(dynsyms: &str, private_headers: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in dynsyms.lines() {
+        // "0000000000000000  w   DF *UND*\t0000000000000000 (GLIBC_2.25) getrandom"
+        let Some((head, tail)) = line.split_once('\t') else { continue };
+        if head.len() < 24 || !head[..16].bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        let (flags, section) = (&head[17..24], head[24..].trim());
+        let words: Vec<&str> = tail.split_whitespace().collect();
+        let (version, name) = match words.as_slice() {
+            [_size, name] => (None, *name),
+            [_size, version, name, ..] => (Some(version.trim_matches(|c| c == '(' || c == ')')), *name),
+            _ => continue,
+        };
+        match version {
+            Some(v) => match v.strip_prefix("GLIBC_") {
+                Some(v) if after_2_17(v) => found.push(format!("{name}@GLIBC_{v}")),
+                _ => {}
+            },
+            None if section == "*UND*" && !flags.contains('w') => {
+                found.push(format!("{name} (undefined, non-weak and unversioned: not in glibc 2.17)"))
+            }
+            None => {}
+        }
+    }
+    // "Version References:\n  required from libc.so.6:\n    0x09691a75 0x00 02 GLIBC_2.2.5"
+    let mut from = "";
+    for line in private_headers.lines().skip_while(|l| !l.starts_with("Version References")) {
+        if let Some(lib) = line.trim().strip_prefix("required from ") {
+            from = lib.trim_end_matches(':');
+        } else if let Some(v) = line.split_whitespace().last().and_then(|w| w.strip_prefix("GLIBC_")) {
+            if after_2_17(v) {
+                found.push(format!("version GLIBC_{v} required from {from}"));
+            }
+        }
+    }
+    found
+}
+
+/// [`glibc_findings`] of one file, with objdump.
+fn glibc_findings_of(elf: &Path) -> Vec<String> {
+    glibc_findings(&run(Command::new("objdump").arg("-T").arg(elf)), &run(Command::new("objdump").arg("-p").arg(elf)))
+}
+
+fn is_elf(p: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == *b"\x7fELF"
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            out.extend(files_under(&e.path()));
+        } else if t.is_file() {
+            out.push(e.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `rpm2cpio RPM | cpio -idm` into a fresh `target/<tag>`.
+fn rpm_payload(rpm: &Path, tag: &str) -> PathBuf {
+    let root = guest::repo_root().join("target").join(tag);
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let mut rpm2cpio = Command::new("rpm2cpio").arg(rpm).stdout(Stdio::piped()).spawn().expect("rpm2cpio");
+    let cpio = Command::new("cpio")
+        .args(["-idm", "--quiet", "--no-absolute-filenames"])
+        .current_dir(&root)
+        .stdin(rpm2cpio.stdout.take().unwrap())
+        .output()
+        .expect("cpio");
+    let r = rpm2cpio.wait().unwrap();
+    assert!(r.success() && cpio.status.success(), "rpm2cpio {} | cpio: {r}, {cpio:?}", rpm.display());
+    root
+}
+
+#[test]
+fn rpm_payload_loads_on_glibc_2_17() {
+    require!(guest::need_tool("objdump", "binutils"));
+    require!(guest::need_tool("rpm2cpio", "rpm"));
+    require!(guest::need_tool("cpio", "cpio"));
+    let out = require!(packages(true));
+    let rpm = out.join(format!("bpfcompat-{}-1.x86_64.rpm", version()));
+    let root = rpm_payload(&rpm, "pkg-rpm-payload");
+    let elves: Vec<PathBuf> = files_under(&root).into_iter().filter(|p| is_elf(p)).collect();
+    let rel = |p: &Path| p.strip_prefix(&root).unwrap().display().to_string();
+    let names: Vec<String> = elves.iter().map(|p| rel(p)).collect();
+    assert!(
+        names.contains(&"usr/bin/bpfhook".into()) && names.contains(&"usr/lib/bpfcompat/libbpfhook.so".into()),
+        "ELF files in the RPM: {names:?}"
+    );
+    let mut bad = Vec::new();
+    for elf in &elves {
+        bad.extend(glibc_findings_of(elf).into_iter().map(|f| format!("{}: {f}", rel(elf))));
+    }
+    assert!(bad.is_empty(), "the bpfcompat RPM ships symbols glibc 2.17 (CentOS/RHEL 7) lacks:\n  {}", bad.join("\n  "));
+    guest::note(format!("{} ELF files in the RPM need nothing newer than GLIBC_2.17: {names:?}", elves.len()));
+
+    // The same build runs here, on a newer glibc: the CLI, and the library as a preload
+    // (a library ld.so cannot preload is only a warning on stderr, so stderr must be empty
+    // and the library must be mapped).
+    let (bin, lib) = (root.join("usr/bin/bpfhook"), root.join("usr/lib/bpfcompat/libbpfhook.so"));
+    let v = run(Command::new(&bin).arg("--version"));
+    assert_eq!(v.trim(), format!("bpfhook {}", version()));
+    let o = Command::new("/bin/true").env("LD_PRELOAD", &lib).output().unwrap();
+    assert!(o.status.success() && o.stderr.is_empty(), "LD_PRELOAD={} /bin/true: {o:?}", lib.display());
+    let maps = run(Command::new("cat").arg("/proc/self/maps").env("LD_PRELOAD", &lib));
+    assert!(maps.contains(lib.to_str().unwrap()), "{} not mapped into cat:\n{maps}", lib.display());
+
+    // The .deb ships the very same two files.
+    let deb_root = unpacked_main(&out, "glibc217");
+    for f in ["usr/bin/bpfhook", "usr/lib/bpfcompat/libbpfhook.so"] {
+        assert!(
+            std::fs::read(root.join(f)).unwrap() == std::fs::read(deb_root.join(f)).unwrap(),
+            "{f} differs between the RPM and the .deb"
+        );
+    }
+}
+
+#[test]
+fn glibc_findings_parse_objdump_and_compare_versions_numerically() {
+    let dynsyms = "\
+/x/libbpfhook.so:     file format elf64-x86-64
+
+DYNAMIC SYMBOL TABLE:
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_2.2.5) bcmp
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_2.14) memcpy
+0000000000000000      DF *UND*\t0000000000000000  GLIBC_2.17  clock_gettime
+0000000000000000  w   DF *UND*\t0000000000000000 (GLIBC_2.18) __cxa_thread_atexit_impl
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_2.27) memfd_create
+0000000000000000      DF *UND*\t0000000000000000 (GLIBC_2.34) dlsym
+0000000000000000  w   D  *UND*\t0000000000000000              getrandom
+0000000000000000      D  *UND*\t0000000000000000              statx
+0000000000000000      DF *UND*\t0000000000000000 (GCC_3.0)     _Unwind_Resume
+0000000000029ff0 g    DF .text\t0000000000000067  Base        faccessat
+";
+    let headers = "\
+Version References:
+  required from libc.so.6:
+    0x09691a75 0x00 02 GLIBC_2.2.5
+    0x06969197 0x00 03 GLIBC_2.17
+    0x06969198 0x00 04 GLIBC_2.18
+";
+    assert_eq!(
+        glibc_findings(dynsyms, headers),
+        [
+            "__cxa_thread_atexit_impl@GLIBC_2.18",
+            "memfd_create@GLIBC_2.27",
+            "dlsym@GLIBC_2.34",
+            "statx (undefined, non-weak and unversioned: not in glibc 2.17)",
+            "version GLIBC_2.18 required from libc.so.6",
+        ]
+    );
+    assert!(!after_2_17("2.2.5") && !after_2_17("2.17") && after_2_17("2.18") && after_2_17("2.34") && after_2_17("3.0"));
+    assert!(glibc_findings("", "").is_empty());
+}
+
+/// The check fails on binaries linked against this host's glibc (Debian 12: 2.36) as a
+/// plain `cargo build` or gcc links them: what the RPM would ship without the 2.17 build.
+#[test]
+fn glibc_findings_catch_host_glibc_builds() {
+    require!(guest::need_tool("objdump", "binutils"));
+    // libbpfhook.so from a plain `cargo build --release` ($BPFCOMPAT_HOOK, which
+    // scripts/test.sh sets to that build, else built by the guest harness): Rust's std
+    // references __cxa_thread_atexit_impl@GLIBC_2.18 (weak) and GLIBC_2.25+ symbols.
+    let hook = guest::hook_library();
+    let found = glibc_findings_of(&hook);
+    assert!(found.iter().any(|f| f == "__cxa_thread_atexit_impl@GLIBC_2.18"), "{}: {found:?}", hook.display());
+    assert!(found.iter().any(|f| f.starts_with("version GLIBC_2.")), "{}: {found:?}", hook.display());
+    guest::note(format!("host-glibc build {}: {found:?}", hook.display()));
+
+    // A C library calling memfd_create and getrandom (glibc 2.27 and 2.25) directly.
+    require!(guest::need_tool("gcc", "gcc"));
+    let dir = guest::work_dir();
+    let (src, so) = (dir.join("glibc-new.c"), dir.join("libglibc-new.so"));
+    std::fs::write(
+        &src,
+        "#define _GNU_SOURCE\n#include <sys/mman.h>\n#include <sys/random.h>\n\
+         int f(char *b) { return memfd_create(\"x\", 0) + (int)getrandom(b, 1, 0); }\n",
+    )
+    .unwrap();
+    run(Command::new("gcc").args(["-shared", "-fPIC", "-O2", "-o"]).arg(&so).arg(&src));
+    let found = glibc_findings_of(&so);
+    for f in ["memfd_create@GLIBC_2.27", "getrandom@GLIBC_2.25", "version GLIBC_2.27 required from libc.so.6"] {
+        assert!(found.iter().any(|x| x == f), "{f} not reported for {}: {found:?}", so.display());
+    }
 }
 
 #[test]
 fn deb_installs_into_a_root_and_its_cli_runs_from_the_installed_paths() {
     let out = require!(packages(false));
     let v = version();
-    let info = run(Command::new("dpkg-deb").args(["-f"]).arg(deb(&out, "bpfcompat")).args(["Package", "Version", "Architecture", "Depends"]));
-    assert!(info.contains("Package: bpfcompat\n") && info.contains(&format!("Version: {v}")) && info.contains("Architecture: amd64"), "{info}");
+    let info =
+        run(Command::new("dpkg-deb").args(["-f"]).arg(deb(&out, "bpfcompat")).args(["Package", "Version", "Architecture", "Depends"]));
+    assert!(
+        info.contains("Package: bpfcompat\n") && info.contains(&format!("Version: {v}")) && info.contains("Architecture: amd64"),
+        "{info}"
+    );
     let dinfo = run(Command::new("dpkg-deb").arg("-I").arg(deb(&out, "bpfcompat-dkms")));
     assert!(dinfo.contains("Depends: dkms") && dinfo.contains("postinst") && dinfo.contains("prerm"), "{dinfo}");
 
@@ -117,7 +344,12 @@ fn deb_installs_into_a_root_and_its_cli_runs_from_the_installed_paths() {
     let bin = root.join("usr/bin/bpfhook");
     let lib = root.join("usr/lib/bpfcompat/libbpfhook.so");
     // `bpfhook run` finds the library next to itself (../lib/bpfcompat) and execs the tool.
-    let o = Command::new(&bin).args(["run", "--", "sh", "-c", "echo \"$LD_PRELOAD\"; exit 3"]).env_remove("LD_PRELOAD").env_remove("BPFHOOK_LIB").output().unwrap();
+    let o = Command::new(&bin)
+        .args(["run", "--", "sh", "-c", "echo \"$LD_PRELOAD\"; exit 3"])
+        .env_remove("LD_PRELOAD")
+        .env_remove("BPFHOOK_LIB")
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3), "the tool's exit status comes back: {o:?}");
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), std::fs::canonicalize(&lib).unwrap().to_str().unwrap());
     // ... and the tool really runs with the hook loaded (it is a real preload library).

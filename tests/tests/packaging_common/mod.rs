@@ -21,7 +21,8 @@ pub fn run(cmd: &mut Command) -> String {
 }
 
 /// Output directory with the .debs and, when rpmbuild is installed, the RPMs (built
-/// once per test binary). `need_rpm`: skip without rpmbuild.
+/// once per test binary, from the glibc 2.17 build in target/glibc217, which needs zig
+/// and cargo-zigbuild from scripts/install-deps.sh). `need_rpm`: skip without rpmbuild.
 pub fn packages(need_rpm: bool) -> Result<PathBuf, Skip> {
     guest::need_tool("dpkg-deb", "dpkg")?;
     if need_rpm {
@@ -34,8 +35,6 @@ pub fn packages(need_rpm: bool) -> Result<PathBuf, Skip> {
             let _ = std::fs::remove_dir_all(&out);
             let mut cmd = Command::new(repo_root().join("scripts/build-packages.sh"));
             cmd.arg(&out);
-            // The guest harness's release build of the same package: built once.
-            cmd.env("BPFCOMPAT_PKG_TARGET_DIR", repo_root().join("target/guest-artifacts"));
             if guest::need_tool("rpmbuild", "rpm").is_err() {
                 cmd.arg("--no-rpm");
             }
