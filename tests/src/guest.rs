@@ -405,6 +405,28 @@ pub fn hook_library() -> PathBuf {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The `libbpfhook.so` for guests of `kernel`: on a CentOS / RHEL 7 kernel the glibc 2.17
+/// build the packages ship (`scripts/build-hook-glibc217.sh`, cached in
+/// `target/glibc217-guest`), the build a fleet of such hosts runs; else [`hook_library`].
+pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
+    if !kernel.release.contains(".el7.") {
+        return hook_library();
+    }
+    static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    H.get_or_init(|| {
+        let out = run_logged(
+            Command::new(repo_root().join("scripts/build-hook-glibc217.sh"))
+                .arg("--target-dir")
+                .arg(repo_root().join("target/glibc217-guest")),
+            "building libbpfhook.so against glibc 2.17",
+        )?;
+        let so = PathBuf::from(out.lines().last().unwrap_or("").trim());
+        if so.is_file() { Ok(so) } else { Err(format!("build-hook-glibc217.sh printed {}, which does not exist", so.display())) }
+    })
+    .clone()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// Compile a C program from `tests/guest/` for the guest (dynamically linked; the
 /// initramfs gets its libraries). Panics on compiler errors; skips without gcc.
 pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {

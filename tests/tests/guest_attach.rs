@@ -8,7 +8,6 @@
 //!     cargo test -p bpfcompat-tests --test guest_attach
 
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
 use std::sync::OnceLock;
 
 /// What attach_test must print, key by key (`BPFCOMPAT-RESULT attach_<key>=<value>`).
@@ -82,7 +81,7 @@ fn run_attach_test(name: &str, kernel: &Kernel, with_module: bool) -> GuestRun {
     let g = Guest::new(name, kernel)
         .binary_at(&loader, "/bpfcompat/attach/attach_test")
         .file(&obj, "/bpfcompat/attach/attach.bpf.o")
-        .with_hook(guest::hook_library());
+        .with_hook(guest::hook_library_for(kernel));
     let g = if with_module { g.with_module(guest::bpfdrv_module(kernel)) } else { g };
     g.body(&body(with_module)).boot()
 }

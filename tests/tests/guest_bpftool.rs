@@ -7,7 +7,6 @@
 //!     cargo test -p bpfcompat-tests --test guest_bpftool
 
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
 use std::sync::OnceLock;
 
 /// The bpftool commands, each printed as a `bt-<name>` section with its exit status.
@@ -73,7 +72,7 @@ fn run(name: &str, kernel: &Kernel, with_module: bool) -> GuestRun {
         .binary(&bpftool)
         .binary_at(&loader, "/bpfcompat/bpftool/bpftool_test")
         .file(&obj, "/bpfcompat/bpftool/bpftool.bpf.o")
-        .with_hook(guest::hook_library());
+        .with_hook(guest::hook_library_for(kernel));
     let g = if with_module { g.with_module(guest::bpfdrv_module(kernel)) } else { g };
     g.body(&body(with_module)).boot()
 }
@@ -96,6 +95,18 @@ fn stock_run() -> Option<&'static GuestRun> {
         guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
         guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
         Some(run("bpftool_stock", &kernel, false))
+    })
+    .as_ref()
+}
+
+/// CentOS 7.9's kernel under the hook (RHEL's own bpf() set aside by auto mode).
+fn centos7_run() -> Option<&'static GuestRun> {
+    static R: OnceLock<Option<GuestRun>> = OnceLock::new();
+    R.get_or_init(|| {
+        let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_bpftool (CentOS 7.9 kernel)")).ok()?;
+        guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
+        guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
+        Some(run("bpftool_centos7", &kernel, true))
     })
     .as_ref()
 }
@@ -206,6 +217,17 @@ fn normalise(section: &str, text: &str) -> String {
 #[test]
 fn bpftool_under_the_hook_matches_native_bpftool() {
     let Some(shim) = nobpf_run() else { return };
+    assert_matches_native_bpftool(shim);
+}
+
+#[test]
+fn bpftool_on_centos7_matches_native_bpftool() {
+    let Some(shim) = centos7_run() else { return };
+    assert_matches_native_bpftool(shim);
+}
+
+/// Every command's output and the loader's fdinfo as on the stock kernel, natively.
+fn assert_matches_native_bpftool(shim: &GuestRun) {
     shim.assert_completed();
     shim.assert_value("loader_ready", "yes", "the loader loaded and attached under the hook");
     let Some(native) = stock_run() else { return };

@@ -205,7 +205,7 @@ fn bpftrace_guest(name: &str, kernel: &Kernel, preload: bool, module: Option<Pat
         .binary(&bpftrace)
         .binary_at(&target, "/bpfcompat/bt_target")
         .file(guest::repo_root().join("tests/guest/bpftrace.sh"), "/bpfcompat/bpftrace.sh")
-        .with_hook(guest::hook_library())
+        .with_hook(guest::hook_library_for(kernel))
         // bpftrace and its libraries (LLVM, clang, bcc) make a ~250 MB initramfs.
         .memory(2048)
         .timeout(Duration::from_secs(60 + 90 * ONE_LINERS.len() as u64))

@@ -76,7 +76,7 @@ fn run_chaos(name: &str, kernel: &Kernel, kmemleak: bool, per_cycle: Duration) -
         .binary_at(&loader, "/bpfcompat/events_load")
         .binary(&execsnoop)
         .file(&object, "/bpfcompat/events.bpf.o")
-        .with_hook(guest::hook_library())
+        .with_hook(guest::hook_library_for(kernel))
         .with_module(guest::bpfdrv_module(kernel))
         .body(&body(n, kmemleak, &execsnoop.to_string_lossy()))
         .timeout(Duration::from_secs(240) + per_cycle * n)

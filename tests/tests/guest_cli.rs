@@ -308,6 +308,49 @@ grep -q ' sys_bpf$\| __x64_sys_bpf$' /proc/kallsyms && result oracle_sys_bpf yes
     assert!(run.expect_section("doctor").contains("native bpf() usable (global data, BTF): auto mode passes through"));
 }
 
+/// CentOS 7.9's kernel has RHEL's eBPF backport: bpf() answers, but without global data
+/// or BTF loading, so auto mode must choose bpfdrv there and doctor must say why.
+#[test]
+fn centos7_guest_doctor_chooses_the_driver_over_rhels_bpf() {
+    let kernel = require!(guest::centos7_kernel());
+    let (bpfhook, lib) = installed();
+    let run = Guest::new("cli_centos7", &kernel)
+        .binary_at(&bpfhook, "/usr/bin/bpfhook")
+        .with_hook(&lib)
+        .with_module(guest::bpfdrv_module(&kernel))
+        .body(
+            r#". /bpfcompat/lib.sh
+grep -q ' sys_bpf$\| SyS_bpf$' /proc/kallsyms && result oracle_sys_bpf yes || result oracle_sys_bpf no
+/usr/bin/bpfhook doctor --json >/tmp/d0.json; result doctor0_exit $?
+/usr/bin/bpfhook doctor >/tmp/d0.txt
+insmod $MODULE; result insmod $?
+/usr/bin/bpfhook doctor --json >/tmp/d1.json; result doctor1_exit $?
+/usr/bin/bpfhook doctor >/tmp/d1.txt
+show doctor0-json /tmp/d0.json
+show doctor0 /tmp/d0.txt
+show doctor1-json /tmp/d1.json
+show doctor1 /tmp/d1.txt
+rmmod bpfdrv; result rmmod $?
+"#,
+        )
+        .boot();
+    run.assert_clean_exit();
+    run.assert_value("oracle_sys_bpf", "yes", "RHEL 7's kernel has bpf(2)");
+    let reason = "native bpf() present but lacks global data (BPF_PSEUDO_MAP_VALUE, EINVAL): auto mode uses bpfdrv";
+    for (section, exit, usable) in [("doctor0", "1", false), ("doctor1", "0", true)] {
+        let d = doctor_json(&run, &format!("{section}-json"));
+        run.assert_value(&format!("{section}_exit"), exit, &format!("{section}: exit status (module loaded: {usable})"));
+        assert_eq!(d["native_bpf"], true, "{d}");
+        assert_eq!(d["mode"], "driver", "{d}");
+        assert_eq!(d["mode_reason"], reason, "{d}");
+        assert_eq!(d["usable"], usable, "{d}");
+        if !run.expect_section(section).contains(reason) {
+            run.fail(format!("{section}: the kernel line does not say {reason:?}"));
+        }
+    }
+    run.assert_value("rmmod", "0", "rmmod bpfdrv");
+}
+
 fn driver_protocol_version() -> u32 {
     let src = std::fs::read_to_string(repo_root().join("driver-protocol/src/lib.rs")).unwrap();
     src.lines()

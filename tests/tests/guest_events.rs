@@ -93,7 +93,7 @@ fn boot(name: &str, kernel: &Kernel, a: &Artifacts, driver: bool, kmemleak: bool
     let mut g = Guest::new(name, kernel)
         .binary_at(&a.loader, "/bpfcompat/events_load")
         .file(&a.object, "/bpfcompat/events.bpf.o")
-        .with_hook(guest::hook_library())
+        .with_hook(guest::hook_library_for(kernel))
         .body(&body(driver, kmemleak));
     if driver {
         g = g.with_module(guest::bpfdrv_module(kernel));

@@ -60,7 +60,7 @@ grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
     );
     let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/maps_transcript");
     if shim {
-        g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
     }
     g.body(&body).boot()
 }
@@ -168,7 +168,7 @@ fn tracing_helpers_match_the_stock_kernel() {
         );
         let mut g = Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/helpers_probe");
         if shim {
-            g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+            g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
         }
         g.body(&body).boot()
     };
@@ -219,7 +219,7 @@ fn boot_probe(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
     );
     let mut g = Guest::new(name, kernel).binary_at(bin, &format!("/bpfcompat/{file}"));
     if shim {
-        g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
     }
     g.body(&body).boot()
 }

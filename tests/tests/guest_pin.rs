@@ -39,17 +39,16 @@ fn run(name: &str, kernel: &Kernel, shim: bool) -> GuestRun {
         .binary(&bpftool)
         .binary_at("/usr/bin/rm", "/usr/bin/rm")
         .file(&obj, "/bpfcompat/pin.bpf.o")
-        .with_hook(guest::hook_library());
+        .with_hook(guest::hook_library_for(kernel));
     let g = if shim { g.with_module(guest::bpfdrv_module(kernel)) } else { g };
     g.body(&body).boot()
 }
 
-#[test]
-fn bpftool_pins_outlive_their_process_and_rm_unpins() {
+/// The pin steps under the hook on `kernel` as natively on the stock kernel.
+fn assert_pins_like_native(name: &str, kernel: &Kernel) {
     require!(guest::host_tool("bpftool", "bpftool"));
-    let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
-    let shim = run("pin-shim", &nobpf, true);
+    let shim = run(name, kernel, true);
     let native = run("pin-native", &stock, false);
     for r in [&shim, &native] {
         r.assert_completed();
@@ -69,4 +68,17 @@ fn bpftool_pins_outlive_their_process_and_rm_unpins() {
     // The pin held the program (and the module) until rm: rmmod works after it.
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the unpin");
     shim.assert_kernel_clean();
+}
+
+#[test]
+fn bpftool_pins_outlive_their_process_and_rm_unpins() {
+    let nobpf = require!(guest::nobpf_kernel());
+    assert_pins_like_native("pin-shim", &nobpf);
+}
+
+/// 3.10 has no /sys/fs/bpf at all: the hook's bpffs view must stand on its own.
+#[test]
+fn bpftool_pins_on_centos7_like_native() {
+    let centos7 = require!(guest::centos7_kernel());
+    assert_pins_like_native("pin-centos7", &centos7);
 }

@@ -26,7 +26,7 @@ fn run(name: &str, kernel: &Kernel, shim: bool) -> GuestRun {
     );
     let mut g = Guest::new(name, kernel).binary_at(&loader, "/bpfcompat/prog_load/prog_load_test").file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o");
     if shim {
-        g = g.with_hook(guest::hook_library()).with_module(guest::bpfdrv_module(kernel));
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
     }
     g.body(&body).boot()
 }

@@ -13,7 +13,7 @@ const TOOL_READY_SECS: u32 = 120;
 
 /// The guest for a libbpf-tool run under the hook, optionally with the module.
 fn tool_guest(name: &str, kernel: &Kernel, tool: &std::path::Path, with_module: bool) -> Guest {
-    let g = Guest::new(name, kernel).binary(tool).with_hook(guest::hook_library()).with_stdbuf();
+    let g = Guest::new(name, kernel).binary(tool).with_hook(guest::hook_library_for(kernel)).with_stdbuf();
     if with_module { g.with_module(guest::bpfdrv_module(kernel)) } else { g }
 }
 
@@ -196,7 +196,7 @@ fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
     .replace("rmmod bpfdrv; result rmmod $?", "result rmmod 0");
     let run = Guest::new("execsnoop_stock", &kernel)
         .binary(&tool)
-        .with_hook(guest::hook_library())
+        .with_hook(guest::hook_library_for(&kernel))
         .with_stdbuf()
         .body(&body)
         .boot();

@@ -104,7 +104,7 @@ rmmod bpfdrv; result rmmod $?
         .binary(&tool)
         .binary_at(&loader, "/bpfcompat/synth/synth_test")
         .file(&obj, "/bpfcompat/synth/synth.bpf.o")
-        .with_hook(guest::hook_library())
+        .with_hook(guest::hook_library_for(&kernel))
         .with_module(guest::bpfdrv_module(&kernel))
         .with_stdbuf()
         .body(&body)

@@ -376,17 +376,13 @@ fn deb_installs_into_a_root_and_its_cli_runs_from_the_installed_paths() {
     assert!(help.contains("run") && help.contains("doctor") && help.contains("stats"), "{help}");
 }
 
-#[test]
-fn dkms_builds_the_packaged_module_against_the_nobpf_kernel() {
-    let kernel = require!(guest::nobpf_kernel());
-    require!(guest::need_tool("dkms", "dkms"));
-    let out = require!(packages(false));
+/// `dkms add` + `dkms build` of the packaged source (unpacked at `src/usr/src`) against
+/// `kernel`'s build tree, in a private dkms tree under `target/<tag>`; checks vermagic.
+fn dkms_build(kernel: &guest::Kernel, src: &Path, tag: &str) {
     let v = version();
-    let work = guest::repo_root().join("target/pkg-dkms");
-    let _ = std::fs::remove_dir_all(&work);
-    let (src, tree) = (work.join("root"), work.join("dkms"));
+    let tree = guest::repo_root().join("target").join(tag);
+    let _ = std::fs::remove_dir_all(&tree);
     std::fs::create_dir_all(&tree).unwrap();
-    run(Command::new("dpkg").arg("-x").arg(deb(&out, "bpfcompat-dkms")).arg(&src));
     let conf = std::fs::read_to_string(src.join(format!("usr/src/bpfdrv-{v}/dkms.conf"))).unwrap();
     assert!(conf.contains(&format!("PACKAGE_VERSION=\"{v}\"")), "{conf}");
     let trees = |c: &mut Command| {
@@ -406,4 +402,31 @@ fn dkms_builds_the_packaged_module_against_the_nobpf_kernel() {
     assert!(ko.is_file(), "dkms build left no {}: {o:?}", ko.display());
     let modinfo = run(Command::new("modinfo").arg(&ko));
     assert!(modinfo.contains(&format!("vermagic:       {} ", kernel.release)), "{modinfo}");
+}
+
+#[test]
+fn dkms_builds_the_packaged_module_against_the_nobpf_kernel() {
+    let kernel = require!(guest::nobpf_kernel());
+    require!(guest::need_tool("dkms", "dkms"));
+    let out = require!(packages(false));
+    let src = guest::repo_root().join("target/pkg-dkms-src");
+    let _ = std::fs::remove_dir_all(&src);
+    run(Command::new("dpkg").arg("-x").arg(deb(&out, "bpfcompat-dkms")).arg(&src));
+    dkms_build(&kernel, &src, "pkg-dkms");
+}
+
+/// What a CentOS 7 host with kernel-devel does on `yum install bpfcompat-dkms`: the RPM's
+/// source, built by dkms against CentOS 7.9's own tree (with its 3.10 fix-ups: PLT32).
+#[test]
+fn dkms_builds_the_rpm_module_against_centos7() {
+    let kernel = require!(guest::centos7_kernel());
+    require!(guest::need_tool("dkms", "dkms"));
+    require!(guest::need_tool("rpm2cpio", "rpm"));
+    let out = require!(packages(true));
+    let rpm = out.join(format!("bpfcompat-dkms-{}-1.noarch.rpm", version()));
+    let src = rpm_payload(&rpm, "pkg-dkms-rpm-src");
+    dkms_build(&kernel, &src, "pkg-dkms-centos7");
+    let ko = guest::repo_root().join(format!("target/pkg-dkms-centos7/bpfdrv/{}/{}/x86_64/module/bpfdrv.ko", version(), kernel.release));
+    let relocs = run(Command::new("readelf").arg("-r").arg(&ko));
+    assert!(!relocs.contains("R_X86_64_PLT32"), "a 3.10 loader refuses R_X86_64_PLT32, and dkms's bpfdrv.ko has some");
 }
