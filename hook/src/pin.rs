@@ -2,8 +2,9 @@
 //! exist; the driver keeps pins by path (BPF_OBJ_PIN / BPF_OBJ_GET) and the hook makes
 //! the path look like bpffs to the checks libbpf and bpftool make before pinning
 //! (`statfs(dir).f_type == BPF_FS_MAGIC`), and turns `unlink` of a pin into an unpin,
-//! as removing a bpffs file does. Only in driver mode and only while the real
-//! `/sys/fs/bpf` does not exist: a kernel with bpffs keeps answering for itself.
+//! as removing a bpffs file does. Only in driver mode and only while no real bpffs is
+//! mounted at `/sys/fs/bpf`: a kernel with bpffs keeps answering for itself. The empty
+//! directory alone does not count: RHEL 7's eBPF backport creates it in sysfs.
 //!
 //! Existence checks see a pin as a file (`rm` stats before it unlinks): lookups of a
 //! pinned path are pointed at `/dev/null`.
@@ -36,7 +37,15 @@ pub unsafe fn emulated(path: *const c_char) -> bool {
         }
     }
     let next = *path.add(root.len()) as u8;
-    (next == 0 || next == b'/') && !real::exists(ROOT) && mode::get() == mode::Mode::Driver
+    (next == 0 || next == b'/') && !bpffs_mounted() && mode::get() == mode::Mode::Driver
+}
+
+/// A real bpffs is mounted at `/sys/fs/bpf` (real statfs: a missing directory or
+/// another filesystem there is not one).
+fn bpffs_mounted() -> bool {
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
+    // SAFETY: NUL-terminated path and a statfs buffer of the right size.
+    unsafe { real::statfs(ROOT.as_ptr(), st.as_mut_ptr()) == 0 && st.assume_init().f_type as i64 == BPF_FS_MAGIC }
 }
 
 /// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it
