@@ -15,6 +15,12 @@
 # /proc/version. `bpfhook doctor` compares the two, and the BTF's struct sizes with the
 # running kernel's slab object sizes (see README, "BTF for legacy hosts").
 #
+# RHEL 7's kABI macros give a hidden member another name (__UNIQUE_ID_rh_kabi_hide<N>,
+# N from __COUNTER__) in every object file, so pahole keeps a copy of task_struct and of
+# everything holding or pointing to it per object file (~570, ~25 MB on CentOS 7.9): every
+# tool would load all of it. `bpfhook btf normalize` merges the copies (BPFHOOK names the
+# command when it is not on PATH); without it the file is kept as pahole wrote it.
+#
 # Needs pahole >= 1.16 (dwarves) and binutils; pahole may run on any machine, not only
 # the target host.
 set -euo pipefail
@@ -60,6 +66,12 @@ trap 'rm -f "$tmp"' EXIT
 pahole --btf_encode_detached="$tmp" "$vmlinux"
 # Raw BTF starts with magic 0xeB9F (little-endian: 9f eb).
 [ "$(head -c 2 "$tmp" | od -An -tx1 | tr -d ' ')" = 9feb ] || die "pahole did not write raw BTF"
+bpfhook=${BPFHOOK:-$(command -v bpfhook || true)}
+if [ -n "$bpfhook" ]; then
+    "$bpfhook" btf normalize "$tmp" "$tmp" || die "$bpfhook btf normalize failed"
+elif grep -q __UNIQUE_ID_rh_kabi_hide "$tmp"; then
+    echo "make-btf: warning: bpfhook not found (set BPFHOOK): the BTF keeps RHEL's per-object-file copies; run 'bpfhook btf normalize $out $out' later" >&2
+fi
 chmod 0644 "$tmp"
 mv "$tmp" "$out"
 printf '%s\n' "$banner" > "$out.banner"

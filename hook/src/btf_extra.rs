@@ -272,7 +272,7 @@ fn unlinked_file_in(dir: &std::ffi::CStr, name: &std::ffi::CStr) -> Option<libc:
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::btf::{tests::build, tests::rec, u32_at};
     use std::path::Path;
@@ -508,7 +508,7 @@ mod tests {
 
     /// `what` when present; else None after saying what is missing, or a panic where
     /// everything is required (CI).
-    fn require<T>(what: Option<T>, missing: &str) -> Option<T> {
+    pub(crate) fn require<T>(what: Option<T>, missing: &str) -> Option<T> {
         if what.is_none() {
             if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
                 panic!("{missing}, and CI is set");
@@ -518,7 +518,7 @@ mod tests {
         what
     }
 
-    const BPFTOOL: &str = "/usr/sbin/bpftool";
+    pub(crate) const BPFTOOL: &str = "/usr/sbin/bpftool";
 
     /// CentOS 7.9's kernel BTF (3.10.0-1160), kept next to the repository.
     fn centos7_btf() -> Option<Vec<u8>> {
@@ -567,7 +567,7 @@ mod tests {
     }
 
     /// The BPF objects embedded in an executable (libbpf skeletons keep them as bytes).
-    fn embedded_bpf_objects(exe: &[u8]) -> Vec<&[u8]> {
+    pub(crate) fn embedded_bpf_objects(exe: &[u8]) -> Vec<&[u8]> {
         let magic = b"\x7fELF\x02\x01\x01";
         let mut found = Vec::new();
         let mut at = 1;
@@ -589,7 +589,7 @@ mod tests {
     /// CO-RE relocations of `obj` against `btf` as libbpf resolves them (bpftool's
     /// min_core_btf runs libbpf's relocation code offline): (relocation, whether a
     /// target was found), with the relocation as libbpf's debug log describes it.
-    fn core_relocations(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, bool)> {
+    pub(crate) fn core_relocations(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, bool)> {
         let o = Command::new(BPFTOOL).arg("-d").args(["gen", "min_core_btf"]).args([btf, out, obj]).output().unwrap();
         let log = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "bpftool gen min_core_btf {}: {log}", obj.display());

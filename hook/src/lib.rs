@@ -20,6 +20,9 @@
 pub mod bpf;
 pub mod btf;
 pub mod btf_extra;
+pub mod btf_norm;
+#[cfg(test)]
+mod btf_rhel_shape;
 pub mod driver;
 pub mod logging;
 pub mod mode;
@@ -28,8 +31,8 @@ pub mod paths;
 pub mod perf;
 pub mod pin;
 pub mod real;
-pub mod tracing;
 pub mod tracepoints;
+pub mod tracing;
 
 #[cfg(not(test))]
 mod exports;

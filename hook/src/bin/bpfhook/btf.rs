@@ -59,7 +59,27 @@ pub const MIN_COMPARED: usize = 3;
 pub struct Btf {
     /// Size of each named struct (first definition of a name).
     pub struct_sizes: HashMap<String, u32>,
+    /// Definitions of each named struct: several in BTF pahole could not deduplicate.
+    pub struct_copies: HashMap<String, usize>,
     pub types: usize,
+}
+
+/// More definitions of one struct than this: BTF made from RHEL 7's debuginfo and not
+/// normalized (its kABI macros make a copy per object file; a deduplicated BTF has a few
+/// at most, where one config option changes a layout in some objects).
+pub const MAX_COPIES: usize = 8;
+
+impl Btf {
+    /// When some struct has more than [`MAX_COPIES`] definitions: which, and how many.
+    /// libbpf relocates against such a file the same way (the copies have one layout),
+    /// but every tool reads and scans all of it.
+    pub fn duplicated(&self) -> Option<(&str, usize)> {
+        self.struct_copies
+            .iter()
+            .map(|(n, &c)| (n.as_str(), c))
+            .filter(|&(_, c)| c > MAX_COPIES)
+            .max_by_key(|&(n, c)| (c, std::cmp::Reverse(n)))
+    }
 }
 
 fn u16_at(b: &[u8], o: usize) -> Option<u16> {
@@ -81,9 +101,7 @@ pub fn parse(data: &[u8]) -> Result<Btf, String> {
     let hdr_len = u32_at(data, 4).ok_or("short header")? as usize;
     let (type_off, type_len) = (u32_at(data, 8).ok_or("short header")? as usize, u32_at(data, 12).ok_or("short header")? as usize);
     let (str_off, str_len) = (u32_at(data, 16).ok_or("short header")? as usize, u32_at(data, 20).ok_or("short header")? as usize);
-    let types = data
-        .get(hdr_len + type_off..hdr_len + type_off + type_len)
-        .ok_or("type section outside the file")?;
+    let types = data.get(hdr_len + type_off..hdr_len + type_off + type_len).ok_or("type section outside the file")?;
     let strs = data.get(hdr_len + str_off..hdr_len + str_off + str_len).ok_or("string section outside the file")?;
     let name = |off: u32| -> String {
         let s = strs.get(off as usize..).unwrap_or(&[]);
@@ -91,6 +109,7 @@ pub fn parse(data: &[u8]) -> Result<Btf, String> {
         String::from_utf8_lossy(&s[..end]).into_owned()
     };
     let mut struct_sizes = HashMap::new();
+    let mut struct_copies = HashMap::new();
     let (mut o, mut n) = (0usize, 0usize);
     while o + 12 <= types.len() {
         let name_off = u32_at(types, o).unwrap();
@@ -98,15 +117,17 @@ pub fn parse(data: &[u8]) -> Result<Btf, String> {
         let size = u32_at(types, o + 8).unwrap();
         let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
         let extra = match kind {
-            1 | 14 | 17 => 4,                 // INT, VAR, DECL_TAG
-            3 => 12,                          // ARRAY
-            4 | 5 | 15 | 19 => 12 * vlen,     // STRUCT, UNION, DATASEC, ENUM64
-            6 | 13 => 8 * vlen,               // ENUM, FUNC_PROTO
+            1 | 14 | 17 => 4,             // INT, VAR, DECL_TAG
+            3 => 12,                      // ARRAY
+            4 | 5 | 15 | 19 => 12 * vlen, // STRUCT, UNION, DATASEC, ENUM64
+            6 | 13 => 8 * vlen,           // ENUM, FUNC_PROTO
             2 | 7..=12 | 16 | 18 => 0,
             k => return Err(format!("unknown BTF kind {k} at type {}", n + 1)),
         };
         if kind == KIND_STRUCT && name_off != 0 {
-            struct_sizes.entry(name(name_off)).or_insert(size);
+            let name = name(name_off);
+            *struct_copies.entry(name.clone()).or_insert(0) += 1;
+            struct_sizes.entry(name).or_insert(size);
         }
         o += 12 + extra;
         n += 1;
@@ -114,7 +135,7 @@ pub fn parse(data: &[u8]) -> Result<Btf, String> {
     if o != types.len() {
         return Err("type section ends inside a type".into());
     }
-    Ok(Btf { struct_sizes, types: n })
+    Ok(Btf { struct_sizes, struct_copies, types: n })
 }
 
 /// Exact object sizes of the unmerged SLUB caches we compare, from `root`
@@ -148,11 +169,7 @@ pub enum Match {
 pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes: &HashMap<String, u32>) -> Match {
     if let Some(b) = banner {
         if b.trim() != proc_version.trim() {
-            return Match::No(format!(
-                "made from '{}', but this kernel is '{}'",
-                b.trim(),
-                proc_version.trim()
-            ));
+            return Match::No(format!("made from '{}', but this kernel is '{}'", b.trim(), proc_version.trim()));
         }
     }
     let mut compared = Vec::new();
@@ -160,9 +177,7 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes
         let found = names.iter().find_map(|n| btf.struct_sizes.get(*n).map(|&b| (*n, b)));
         if let (Some(&k), Some((ty, b))) = (sizes.get(*cache), found) {
             if k != b {
-                return Match::No(format!(
-                    "struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"
-                ));
+                return Match::No(format!("struct {ty} is {b} bytes in the BTF but {k} bytes in this kernel (slab '{cache}')"));
             }
             compared.push(format!("{ty}={b}"));
         }
@@ -176,6 +191,33 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes
              to compare struct sizes with (need {MIN_COMPARED})"
         )),
     }
+}
+
+/// `bpfhook btf normalize IN OUT`: OUT (written whole, then renamed into place) is IN
+/// with RHEL's kABI copies merged (see btf_norm.rs). A one-line summary.
+pub fn normalize_file(input: &Path, output: &Path) -> Result<String, String> {
+    let raw = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
+    parse(&raw).map_err(|e| format!("{}: {e}", input.display()))?;
+    let (out, n) =
+        crate::kbtf::btf_norm::normalize(&raw).ok_or_else(|| format!("{}: refers to types it does not have", input.display()))?;
+    let mut tmp = output.as_os_str().to_owned();
+    tmp.push(format!(".tmp.{}", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, &out).and_then(|()| std::fs::rename(&tmp, output)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", output.display())
+    })?;
+    Ok(format!(
+        "{} ({} types, {} bytes) -> {} ({} types, {} bytes): {} hidden kABI members renamed, {} FWDs resolved",
+        input.display(),
+        n.types_before,
+        raw.len(),
+        output.display(),
+        n.types_after,
+        out.len(),
+        n.hidden_members,
+        n.fwds_resolved
+    ))
 }
 
 pub fn read_banner(btf_path: &Path) -> Option<String> {
@@ -214,6 +256,28 @@ mod tests {
         let btf = parse(&blob(192)).unwrap();
         assert_eq!(btf.types, 2);
         assert_eq!(btf.struct_sizes.get("dentry"), Some(&192));
+    }
+
+    /// `copies` STRUCTs "dentry" of 192 bytes after an INT.
+    fn copies(copies: usize) -> Vec<u8> {
+        let mut b = blob(192);
+        let one = b[24 + 16..24 + 40].to_vec();
+        for _ in 1..copies {
+            b.splice(24 + 40..24 + 40, one.iter().copied());
+        }
+        let types_len = 16 + 24 * copies as u32;
+        b[12..16].copy_from_slice(&types_len.to_le_bytes());
+        b[16..20].copy_from_slice(&types_len.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn flags_structs_pahole_could_not_deduplicate() {
+        // RHEL 7 debuginfo's shape: a copy per object file.
+        let many = parse(&copies(MAX_COPIES + 1)).unwrap();
+        assert_eq!(many.duplicated(), Some(("dentry", MAX_COPIES + 1)));
+        assert_eq!(many.struct_sizes.get("dentry"), Some(&192));
+        assert_eq!(parse(&copies(2)).unwrap().duplicated(), None);
     }
 
     #[test]

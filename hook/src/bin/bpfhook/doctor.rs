@@ -48,7 +48,11 @@ fn check(name: &'static str, status: Status, detail: impl Into<String>, fix: Opt
 /// As `mode_rule::BpfSyscall`.
 unsafe fn libc_bpf(cmd: u32, attr: *mut u8, size: u32) -> Result<i64, i32> {
     let r = libc::syscall(libc::SYS_bpf, cmd as libc::c_long, attr, size as libc::c_long);
-    if r < 0 { Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) } else { Ok(r) }
+    if r < 0 {
+        Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    } else {
+        Ok(r)
+    }
 }
 
 /// The hook's mode here: `BPFHOOK_MODE` as the hook reads it, applied to what the kernel's
@@ -75,7 +79,9 @@ fn mode_choice(release: &str) -> (ModeChoice, Check) {
         }
         (Some(Requested::Native), KernelBpf::Absent) => (Status::Fail, Some(unset)),
         (Some(Requested::Native), KernelBpf::Insufficient(_)) => (Status::Warn, Some(unset)),
-        (_, KernelBpf::NotPermitted(_)) => (Status::Warn, Some("run doctor as root (as eBPF tools run) to learn whether this kernel's bpf() has global data and BTF")),
+        (_, KernelBpf::NotPermitted(_)) => {
+            (Status::Warn, Some("run doctor as root (as eBPF tools run) to learn whether this kernel's bpf() has global data and BTF"))
+        }
         _ => (Status::Ok, None),
     };
     (ModeChoice { kernel, mode, reason }, check("kernel", status, detail, fix))
@@ -96,11 +102,8 @@ fn handshake(dev: &Path) -> Result<u32, (Status, String, &'static str)> {
         ),
         _ => (Status::Fail, format!("cannot open {}: {e}", dev.display()), "load the module: modprobe bpfdrv"),
     })?;
-    let mut hello = bpfdrv_hello {
-        size: std::mem::size_of::<bpfdrv_hello>() as u32,
-        version: BPFDRV_PROTOCOL_VERSION,
-        ..Default::default()
-    };
+    let mut hello =
+        bpfdrv_hello { size: std::mem::size_of::<bpfdrv_hello>() as u32, version: BPFDRV_PROTOCOL_VERSION, ..Default::default() };
     // SAFETY: HELLO's size is that of bpfdrv_hello, exclusively borrowed.
     let r = unsafe { libc::ioctl(f.as_raw_fd(), BPFDRV_IOC_HELLO as libc::Ioctl, &mut hello as *mut bpfdrv_hello) };
     if r == 0 {
@@ -114,7 +117,11 @@ fn handshake(dev: &Path) -> Result<u32, (Status, String, &'static str)> {
             "install bpfcompat and bpfcompat-dkms of the same release, then rmmod bpfdrv; modprobe bpfdrv",
         ))
     } else {
-        Err((Status::Fail, format!("{} did not answer the handshake: {e}", dev.display()), "is /dev/bpfdrv really bpfdrv's device? reload the module"))
+        Err((
+            Status::Fail,
+            format!("{} did not answer the handshake: {e}", dev.display()),
+            "is /dev/bpfdrv really bpfdrv's device? reload the module",
+        ))
     }
 }
 
@@ -146,7 +153,12 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     } else if native {
         c.push(check("module", Status::Ok, "bpfdrv not loaded (not needed: the hook passes bpf() through to the kernel)", None));
     } else {
-        c.push(check("module", Status::Fail, "bpfdrv is not loaded", Some("modprobe bpfdrv (package bpfcompat-dkms builds it for this kernel)")));
+        c.push(check(
+            "module",
+            Status::Fail,
+            "bpfdrv is not loaded",
+            Some("modprobe bpfdrv (package bpfcompat-dkms builds it for this kernel)"),
+        ));
     }
     let dev = device_path();
     match std::fs::metadata(&dev) {
@@ -155,7 +167,12 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
             match handshake(&dev) {
                 Ok(v) => {
                     c.push(check("device", Status::Ok, detail, None));
-                    c.push(check("protocol", Status::Ok, format!("module speaks protocol {v}, hook speaks {BPFDRV_PROTOCOL_VERSION}"), None));
+                    c.push(check(
+                        "protocol",
+                        Status::Ok,
+                        format!("module speaks protocol {v}, hook speaks {BPFDRV_PROTOCOL_VERSION}"),
+                        None,
+                    ));
                 }
                 Err((st, why, fix)) => {
                     let st = if native { Status::Warn } else { st };
@@ -163,33 +180,65 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
                 }
             }
         }
-        Ok(_) => c.push(check("device", need, format!("{} is not a character device", dev.display()), Some("rm it and reload the module (udev recreates it)"))),
+        Ok(_) => c.push(check(
+            "device",
+            need,
+            format!("{} is not a character device", dev.display()),
+            Some("rm it and reload the module (udev recreates it)"),
+        )),
         Err(_) if native => c.push(check("device", Status::Ok, format!("{} absent (not needed)", dev.display()), None)),
-        Err(_) => c.push(check("device", Status::Fail, format!("{} does not exist", dev.display()), Some("modprobe bpfdrv; check that udev created /dev/bpfdrv"))),
+        Err(_) => c.push(check(
+            "device",
+            Status::Fail,
+            format!("{} does not exist", dev.display()),
+            Some("modprobe bpfdrv; check that udev created /dev/bpfdrv"),
+        )),
     }
 
     // Tracing.
     match mounted("debugfs") {
         Some(p) => c.push(check("debugfs", Status::Ok, format!("mounted at {p}"), None)),
-        None => c.push(check("debugfs", Status::Warn, "not mounted (3.10 keeps tracing in debugfs; bpfhook stats reads it)", Some("mount -t debugfs none /sys/kernel/debug"))),
+        None => c.push(check(
+            "debugfs",
+            Status::Warn,
+            "not mounted (3.10 keeps tracing in debugfs; bpfhook stats reads it)",
+            Some("mount -t debugfs none /sys/kernel/debug"),
+        )),
     }
     let tracing = tracing_dir();
     match &tracing {
         Some(t) => c.push(check("tracefs", Status::Ok, format!("{}", t.display()), None)),
-        None => c.push(check("tracefs", Status::Fail, "no tracing directory with events/ (tracefs or debugfs not mounted)", Some("mount -t tracefs nodev /sys/kernel/tracing (4.1+) or mount -t debugfs none /sys/kernel/debug"))),
+        None => c.push(check(
+            "tracefs",
+            Status::Fail,
+            "no tracing directory with events/ (tracefs or debugfs not mounted)",
+            Some("mount -t tracefs nodev /sys/kernel/tracing (4.1+) or mount -t debugfs none /sys/kernel/debug"),
+        )),
     }
     let t = tracing.clone().unwrap_or_default();
-    for (name, file, cfg) in [("kprobe_events", "kprobe_events", "CONFIG_KPROBE_EVENTS"), ("uprobe_events", "uprobe_events", "CONFIG_UPROBE_EVENTS")] {
+    for (name, file, cfg) in
+        [("kprobe_events", "kprobe_events", "CONFIG_KPROBE_EVENTS"), ("uprobe_events", "uprobe_events", "CONFIG_UPROBE_EVENTS")]
+    {
         if tracing.is_some() && t.join(file).exists() {
             c.push(check(name, Status::Ok, format!("{}", t.join(file).display()), None));
         } else {
-            c.push(check(name, Status::Warn, format!("{file} missing: tools using {} fail", &name[..6]), Some(format!("a kernel with {cfg}=y").as_str())));
+            c.push(check(
+                name,
+                Status::Warn,
+                format!("{file} missing: tools using {} fail", &name[..6]),
+                Some(format!("a kernel with {cfg}=y").as_str()),
+            ));
         }
     }
     if tracing.is_some() && t.join("events/syscalls/sys_enter_execve/id").exists() {
         c.push(check("syscall_tracepoints", Status::Ok, "events/syscalls/sys_enter_execve present", None));
     } else {
-        c.push(check("syscall_tracepoints", Status::Warn, "no syscalls tracepoints: execsnoop, opensnoop and other syscall tools fail", Some("a kernel with CONFIG_FTRACE_SYSCALLS=y")));
+        c.push(check(
+            "syscall_tracepoints",
+            Status::Warn,
+            "no syscalls tracepoints: execsnoop, opensnoop and other syscall tools fail",
+            Some("a kernel with CONFIG_FTRACE_SYSCALLS=y"),
+        ));
     }
 
     // BTF.
@@ -205,7 +254,12 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     if rl.rlim_cur == libc::RLIM_INFINITY || root || rl.rlim_cur >= 64 << 20 {
         c.push(check("memlock", Status::Ok, detail, None));
     } else {
-        c.push(check("memlock", Status::Warn, format!("{detail}: libbpf cannot raise it without root"), Some("ulimit -l unlimited (or LimitMEMLOCK=infinity in the service)")));
+        c.push(check(
+            "memlock",
+            Status::Warn,
+            format!("{detail}: libbpf cannot raise it without root"),
+            Some("ulimit -l unlimited (or LimitMEMLOCK=infinity in the service)"),
+        ));
     }
 
     // The hook library `bpfhook run` preloads.
@@ -221,7 +275,8 @@ fn btf_check(release: &str) -> Check {
     if sys.exists() {
         return check("btf", Status::Ok, "/sys/kernel/btf/vmlinux (the kernel's own)", None);
     }
-    let path = std::env::var_os("BPFHOOK_BTF").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| crate::default_btf_path(release));
+    let path =
+        std::env::var_os("BPFHOOK_BTF").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| crate::default_btf_path(release));
     let fix_make = "make it from this kernel's debuginfo vmlinux: /usr/share/bpfcompat/make-btf.sh (see README, 'BTF for legacy hosts')";
     let data = match std::fs::read(&path) {
         Ok(d) => d,
@@ -234,10 +289,30 @@ fn btf_check(release: &str) -> Check {
     let banner = btf::read_banner(&path);
     let version = std::fs::read_to_string("/proc/version").unwrap_or_default();
     let sizes = btf::slab_object_sizes(Path::new("/sys/kernel/slab"));
+    let duplicated = parsed.duplicated().map(|(name, n)| {
+        format!(
+            "; but it has {n} copies of struct {name} ({} MB): made from RHEL debuginfo and not normalized, every tool loads all of them",
+            data.len() >> 20
+        )
+    });
+    let fix_dup = format!("bpfhook btf normalize {0} {0}", path.display());
     match btf::matches_kernel(&parsed, banner.as_deref(), &version, &sizes) {
-        btf::Match::Yes(how) => check("btf", Status::Ok, format!("{} ({} types) matches {release}: {how}", path.display(), parsed.types), None),
+        btf::Match::Yes(how) if duplicated.is_some() => check(
+            "btf",
+            Status::Warn,
+            format!("{} ({} types) matches {release}: {how}{}", path.display(), parsed.types, duplicated.unwrap_or_default()),
+            Some(&fix_dup),
+        ),
+        btf::Match::Yes(how) => {
+            check("btf", Status::Ok, format!("{} ({} types) matches {release}: {how}", path.display(), parsed.types), None)
+        }
         btf::Match::No(why) => check("btf", Status::Fail, format!("{} is for another kernel: {why}", path.display()), Some(fix_make)),
-        btf::Match::Unknown(why) => check("btf", Status::Warn, format!("{} ({} types): {why}", path.display(), parsed.types), Some("regenerate with make-btf.sh (it also writes <file>.banner, the exact build check)")),
+        btf::Match::Unknown(why) => check(
+            "btf",
+            Status::Warn,
+            format!("{} ({} types): {why}", path.display(), parsed.types),
+            Some("regenerate with make-btf.sh (it also writes <file>.banner, the exact build check)"),
+        ),
     }
 }
 
@@ -259,7 +334,11 @@ pub fn main(as_json: bool) -> ExitCode {
         println!("{v}");
     } else {
         for c in &checks {
-            let tag = match c.status { Status::Ok => "[ ok ]", Status::Warn => "[warn]", Status::Fail => "[FAIL]" };
+            let tag = match c.status {
+                Status::Ok => "[ ok ]",
+                Status::Warn => "[warn]",
+                Status::Fail => "[FAIL]",
+            };
             match &c.fix {
                 Some(f) if c.status != Status::Ok => println!("{tag} {:<20} {} -- fix: {f}", c.name, c.detail),
                 _ => println!("{tag} {:<20} {}", c.name, c.detail),
@@ -267,5 +346,9 @@ pub fn main(as_json: bool) -> ExitCode {
         }
         println!("verdict: {}", if usable { "eBPF tools can run here" } else { "BLOCKED: fix the [FAIL] lines above" });
     }
-    if usable { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if usable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }

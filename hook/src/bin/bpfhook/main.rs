@@ -14,6 +14,13 @@
 
 mod btf;
 mod doctor;
+/// The library's BTF reader and normalizer, compiled in (the library is not linked).
+#[allow(dead_code)]
+#[path = "../.."]
+mod kbtf {
+    pub mod btf;
+    pub mod btf_norm;
+}
 #[path = "../../mode_rule.rs"]
 mod mode_rule;
 mod run;
@@ -54,6 +61,25 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Work on vmlinux BTF files.
+    Btf {
+        #[command(subcommand)]
+        cmd: BtfCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum BtfCmd {
+    /// Merge the copies of types RHEL 7's kABI macros leave in BTF made from its
+    /// debuginfo (a hidden `__UNIQUE_ID_rh_kabi_hide<N>` member, named differently in
+    /// every object file): about 570 copies of task_struct and 25 MB become one BTF of
+    /// a few MB. make-btf.sh runs it. IN is read whole first, so OUT may be IN.
+    Normalize {
+        #[arg(value_name = "IN")]
+        input: PathBuf,
+        #[arg(value_name = "OUT")]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +88,16 @@ fn main() -> ExitCode {
         Cmd::Run { btf, tool } => run::run(btf, tool),
         Cmd::Doctor { json } => doctor::main(json),
         Cmd::Stats { json } => stats::main(json),
+        Cmd::Btf { cmd: BtfCmd::Normalize { input, output } } => match btf::normalize_file(&input, &output) {
+            Ok(summary) => {
+                println!("bpfhook btf normalize: {summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("bpfhook btf normalize: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -70,11 +106,7 @@ fn main() -> ExitCode {
 pub fn hook_library() -> Result<PathBuf, String> {
     if let Some(p) = std::env::var_os("BPFHOOK_LIB").filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok(p)
-        } else {
-            Err(format!("BPFHOOK_LIB={} does not exist", p.display()))
-        };
+        return if p.is_file() { Ok(p) } else { Err(format!("BPFHOOK_LIB={} does not exist", p.display())) };
     }
     let mut tried = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
