@@ -662,6 +662,15 @@ static int check_live_calls(struct check_env *env)
 		if (EBPF_INSN_SRC(in) != 0)
 			continue;
 		if (in->imm < 0 || !prog->helpers || (u32)in->imm >= prog->nr_helpers) {
+			/*
+			 * Linux's two lines, the instruction and then the error:
+			 * libbpf recognises the pair after a failed load and
+			 * rewrites it into what its poisoned call stands for,
+			 * the CO-RE relocation this kernel's BTF cannot satisfy
+			 * or the map it did not create, so the tool's error
+			 * names what the kernel lacks.
+			 */
+			vlog(env->log, "%u: (%02x) call unknown#%d\n", i, in->code, in->imm);
 			vlog(env->log, "invalid func unknown#%d\n", in->imm);
 			return -EINVAL;
 		}
