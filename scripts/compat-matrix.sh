@@ -2,7 +2,11 @@
 # The full compatibility matrix: every Debian libbpf-tool on the no-bpf kernel (bpfdrv.ko +
 # libbpfhook.so) against the stock Debian kernel (native eBPF), regenerating
 # docs/compat-matrix.md.
-#   scripts/compat-matrix.sh [--tools a,b | --fast] [--batch N] [--side shim|native|both] [--out FILE]
+#   scripts/compat-matrix.sh [--tools a,b | --fast] [--batch N] [--side shim|native|both|centos7|all|none]
+#                            [--kernel 6.1|centos7] [--out FILE]
+# --kernel centos7 runs the tools on CentOS 7.9's kernel (the shared fixture, see
+# scripts/shared-kernel.sh) under the hook with bpfdrv.ko built for its tree, judged against
+# the cached native 6.1 runs; the report gets its column.
 # The module and the hook are built from the committed tree (HEAD, exported to
 # target/matrix-head), so the report describes a commit, not a working tree in flux;
 # COMPAT_MATRIX_WORKTREE=1 builds the working tree instead.
@@ -18,13 +22,23 @@ if [ -z "${COMPAT_MATRIX_WORKTREE:-}" ]; then
     git archive HEAD | tar -x -C "$src"
     hook_target=$PWD/target/matrix-head/target
 fi
+# bpfdrv.ko for CentOS 7.9's tree, built in its own copy of driver/ (one build directory
+# holds one kernel's objects); without the fixture that side is reported unavailable.
+centos_dir=$(./scripts/shared-kernel.sh centos7-3.10.0-1160 2>/dev/null | tail -n1) || centos_dir=
+if [ -n "$centos_dir" ]; then
+    centos_src=$PWD/target/matrix-centos7-driver
+    rm -rf "$centos_src"; cp -r "$src/driver" "$centos_src"
+    nice make -C "$centos_src" KDIR="$centos_dir/build" clean >/dev/null
+    nice make -C "$centos_src" KDIR="$centos_dir/build" >/dev/null
+    export BPFCOMPAT_MODULE_CENTOS7=$centos_src/bpfdrv.ko
+fi
 nice make -C "$src/driver" KDIR="$kernel_dir/build" >/dev/null
 (cd "$src" && nice cargo build --release -p bpfhook --target-dir "$hook_target")
 export BPFCOMPAT_KERNEL_DIR=$kernel_dir
 export BPFCOMPAT_MODULE=$src/driver/bpfdrv.ko
 export BPFCOMPAT_HOOK=$hook_target/release/libbpfhook.so
 export COMPAT_MATRIX_COMMAND="scripts/compat-matrix.sh${*:+ $*}"
-echo "compat-matrix: module $BPFCOMPAT_MODULE, hook $BPFCOMPAT_HOOK ($(git rev-parse --short HEAD))"
+echo "compat-matrix: module $BPFCOMPAT_MODULE${BPFCOMPAT_MODULE_CENTOS7:+ and $BPFCOMPAT_MODULE_CENTOS7}, hook $BPFCOMPAT_HOOK ($(git rev-parse --short HEAD))"
 status=0
 ./target/release/compat-matrix "$@" || status=$?
 echo "compat-matrix: wall time $(( $(date +%s) - t0 ))s"

@@ -1,19 +1,34 @@
 //! The fast subset of the compatibility matrix (the full one is `scripts/compat-matrix.sh`,
 //! which regenerates docs/compat-matrix.md): a handful of representative libbpf-tools, one
 //! boot of the no-bpf guest (bpfdrv.ko + hook) and one of the stock guest (native eBPF,
-//! the oracle), each tool given its workload and compared with its native run.
+//! the oracle), each tool given its workload and compared with its native run; and one
+//! boot of CentOS 7.9's kernel (bpfdrv.ko + hook) compared with the same native runs.
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_matrix
 
 use bpfcompat_tests::guest;
-use bpfcompat_tests::matrix::{self, Bench, Side, Tool, Verdict};
+use bpfcompat_tests::matrix::{self, Bench, Runs, Side, Tool, Verdict};
 use bpfcompat_tests::require;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 /// Tools of the fast subset that must pass today. A tool that starts passing is reported
 /// (add it here); one that stops passing fails the test.
 const MUST_PASS: &[&str] = &[
-    "execsnoop", "opensnoop", "exitsnoop", "killsnoop", "syscount", "tcpstates", "tcplife", "biopattern", "mountsnoop", "runqlat",
-    "vfsstat", "bitesize", "fsdist", "tcpconnlat",
+    "execsnoop",
+    "opensnoop",
+    "exitsnoop",
+    "killsnoop",
+    "syscount",
+    "tcpstates",
+    "tcplife",
+    "biopattern",
+    "mountsnoop",
+    "runqlat",
+    "vfsstat",
+    "bitesize",
+    "fsdist",
+    "tcpconnlat",
 ];
 
 /// Tools that prefer BTF-typed programs when the kernel can attach them: under the shim
@@ -21,22 +36,50 @@ const MUST_PASS: &[&str] = &[
 /// tcpconnlat) programs, not their kprobe / raw_tp fallback, and those must have run.
 const MUST_TAKE_BTF_PATH: &[&str] = &["runqlat", "bitesize", "vfsstat", "fsdist", "tcpconnlat"];
 
+/// Tools of the fast subset that must pass on CentOS 7.9's kernel today (as above: one
+/// that stops passing fails, one that starts passing is reported).
+/// The rest are n/a there, as their own errors say: 3.10 has no sock:inet_sock_set_state
+/// (tcpstates, tcplife), no ext4_file_read_iter (fsdist), and types older than the fields
+/// exitsnoop (task_struct.start_time is a timespec), mountsnoop (mnt_namespace.ns) and
+/// runqlat (task_struct.thread_pid) read.
+const CENTOS7_MUST_PASS: &[&str] = &["execsnoop", "opensnoop", "killsnoop", "syscount", "biopattern", "vfsstat", "bitesize", "tcpconnlat"];
+
+fn fast_tools() -> Vec<&'static Tool> {
+    matrix::FAST.iter().map(|n| matrix::tool(n).expect("fast tool in the table")).collect()
+}
+
+/// The native 6.1 runs of the fast subset (the oracle of both tests): one boot of the
+/// stock kernel, whichever test asks first; its release and serial logs.
+fn native_fast_runs() -> Result<&'static (Runs, String, Vec<PathBuf>), guest::Skip> {
+    static NATIVE: OnceLock<Result<(Runs, String, Vec<PathBuf>), guest::Skip>> = OnceLock::new();
+    NATIVE
+        .get_or_init(|| {
+            let mut native = Bench::new(Side::Native)?;
+            native.prefix = "matrix-fast".into();
+            let tools = fast_tools();
+            let runs = native.run(&tools, tools.len());
+            Ok((runs, native.kernel.release.clone(), native.logs.clone()))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 #[test]
 fn fast_matrix_subset_matches_native_ebpf() {
     let start = std::time::Instant::now();
     let mut shim = require!(Bench::new(Side::Shim));
-    let mut native = require!(Bench::new(Side::Native));
     shim.prefix = "matrix-fast".into();
-    native.prefix = "matrix-fast".into();
-    let tools: Vec<&Tool> = matrix::FAST.iter().map(|n| matrix::tool(n).expect("fast tool in the table")).collect();
+    let tools = fast_tools();
     let shim_runs = shim.run(&tools, tools.len());
-    let native_runs = native.run(&tools, tools.len());
+    let (native_runs, native_kernel, native_logs) = require!(native_fast_runs());
     let report = matrix::Report {
         tools: &tools,
-        native: &native_runs,
+        native: native_runs,
         shim: &shim_runs,
         shim_kernel: &shim.kernel.release,
-        native_kernel: &native.kernel.release,
+        native_kernel,
+        centos7: None,
+        centos7_kernel: "",
         wall_secs: start.elapsed().as_secs_f64(),
         command: "cargo test -p bpfcompat-tests --test guest_matrix",
     };
@@ -71,7 +114,53 @@ fn fast_matrix_subset_matches_native_ebpf() {
         "tools that must pass do not:\n  {}\nserial logs: shim {:?}, native {:?}\n{md}",
         problems.join("\n  "),
         shim.logs,
-        native.logs
+        native_logs
+    );
+}
+
+/// The fast subset on CentOS 7.9's own kernel (3.10, hook + bpfdrv.ko built for it),
+/// compared with the same native 6.1 runs (there is no native oracle for these tools on
+/// 3.10). A tool whose error names what 3.10 lacks is n/a, with that reason.
+#[test]
+fn fast_matrix_subset_on_centos7_matches_native_ebpf() {
+    let start = std::time::Instant::now();
+    let mut centos7 = require!(Bench::new(Side::Centos7));
+    centos7.prefix = "matrix-fast".into();
+    let tools = fast_tools();
+    let centos7_runs = centos7.run(&tools, tools.len());
+    let (native_runs, native_kernel, native_logs) = require!(native_fast_runs());
+    let none = Runs::new();
+    let report = matrix::Report {
+        tools: &tools,
+        native: native_runs,
+        shim: &none,
+        shim_kernel: "(not run)",
+        native_kernel,
+        centos7: Some(&centos7_runs),
+        centos7_kernel: &centos7.kernel.release,
+        wall_secs: start.elapsed().as_secs_f64(),
+        command: "cargo test -p bpfcompat-tests --test guest_matrix",
+    };
+    let md = report.markdown();
+    let out = guest::work_dir().join("compat-matrix-fast-centos7.md");
+    std::fs::write(&out, &md).expect("write the fast CentOS 7.9 report");
+    guest::note(format!("fast matrix on CentOS 7.9: report in {} ({:.0}s)\n{md}", out.display(), start.elapsed().as_secs_f64()));
+    let mut problems = Vec::new();
+    for (t, v) in report.centos7_verdicts() {
+        assert!(md.contains(&format!("\n| {} | ", t.name)), "the report lacks a row for {}:\n{md}", t.name);
+        match (&v, CENTOS7_MUST_PASS.contains(&t.name)) {
+            (Verdict::Pass, false) => guest::note(format!("{} passes on CentOS 7.9 now: add it to CENTOS7_MUST_PASS", t.name)),
+            (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
+            (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
+            (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "tools that must pass on CentOS 7.9 do not:\n  {}\nserial logs: CentOS 7.9 {:?}, native {:?}\n{md}",
+        problems.join("\n  "),
+        centos7.logs,
+        native_logs
     );
 }
 
@@ -126,6 +215,42 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
     let idle = matrix::ToolRun { progs: "prog id=4 name=vfs_read type=26 attach=24 target=vfs_read runs=0\n".into(), ..Default::default() };
     assert!(matrix::took_btf_path(&idle) && !matrix::btf_program_ran(&idle), "loaded but never ran");
     assert!(!matrix::took_btf_path(&ok));
+    // CentOS 7.9: judged against the native 6.1 run; what 3.10 lacks, as the tool's own
+    // error names it, is n/a with that name, anything else fails.
+    let failed = |stderr: &str| matrix::ToolRun { ready: false, exit: "1".into(), stderr: stderr.into(), ..Default::default() };
+    let kprobe =
+        failed("libbpf: prog 'file_read_entry': failed to create kprobe 'ext4_file_read_iter+0x0' perf event: No such file or directory\n");
+    assert!(
+        matches!(matrix::judge_centos7(t, Some(&ok), Some(&kprobe)), Verdict::NotApplicable(w) if w.contains("kernel function `ext4_file_read_iter`"))
+    );
+    let core = failed(
+        "libbpf: prog 'mount_exit': BPF program load failed: Invalid argument\n13: <invalid CO-RE relocation>\n\
+                       failed to resolve CO-RE relocation <byte_off> [12] struct mnt_namespace.ns.inum (0:1:0 @ offset 8)\n",
+    );
+    assert!(
+        matches!(matrix::judge_centos7(t, Some(&ok), Some(&core)), Verdict::NotApplicable(w) if w.contains("struct mnt_namespace.ns.inum"))
+    );
+    let tp = failed("libbpf: failed to determine tracepoint 'sock/inet_sock_set_state' perf event ID: No such file or directory\n");
+    assert!(
+        matches!(matrix::judge_centos7(t, Some(&ok), Some(&tp)), Verdict::NotApplicable(w) if w.contains("tracepoint `sock/inet_sock_set_state`"))
+    );
+    assert!(matches!(matrix::judge_centos7(t, Some(&ok), Some(&broken)), Verdict::Fail(_)), "an error naming nothing missing is a failure");
+    assert_eq!(matrix::judge_centos7(t, Some(&ok), Some(&ok)), Verdict::Pass);
+    let (runs, centos7): (matrix::Runs, matrix::Runs) =
+        ([("opensnoop".to_string(), ok.clone())].into(), [("opensnoop".to_string(), kprobe.clone())].into());
+    let report = matrix::Report {
+        tools: &[t],
+        native: &runs,
+        shim: &runs,
+        shim_kernel: "6.1",
+        native_kernel: "6.1",
+        centos7: Some(&centos7),
+        centos7_kernel: "3.10.0-1160.el7.x86_64",
+        wall_secs: 0.0,
+        command: "test",
+    };
+    let md = report.markdown();
+    assert!(md.contains("**0 of 1 tools pass on CentOS 7.9**") && md.contains("| opensnoop | pass | n/a | "), "{md}");
     // Program kinds come from the BPF object embedded in the binary.
     if std::path::Path::new("/usr/sbin/opensnoop").exists() {
         let kinds = matrix::program_kinds(std::path::Path::new("/usr/sbin/opensnoop"));
