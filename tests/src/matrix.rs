@@ -973,11 +973,13 @@ impl Report<'_> {
         } else {
             m.push_str("| tool | result | programs | loaded under the shim | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|---|\n");
         }
+        // A reason quoting an expectation ("|*") must not end its table cell.
+        let escape = |w: &str| w.replace("\\|", "|").replace('|', "\\|");
         let cell = |verdict: &Verdict| match verdict {
             Verdict::Pass => ("pass", String::new()),
-            Verdict::PassAttachOnly(w) => ("pass (attach only)", w.clone()),
-            Verdict::Fail(w) => ("**FAIL**", w.clone()),
-            Verdict::NotApplicable(w) => ("n/a", w.clone()),
+            Verdict::PassAttachOnly(w) => ("pass (attach only)", escape(w)),
+            Verdict::Fail(w) => ("**FAIL**", escape(w)),
+            Verdict::NotApplicable(w) => ("n/a", escape(w)),
         };
         for (i, (t, verdict)) in v.iter().enumerate() {
             let (res, why) = cell(verdict);
