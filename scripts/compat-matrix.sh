@@ -31,6 +31,9 @@ if [ -n "$centos_dir" ]; then
     nice make -C "$centos_src" KDIR="$centos_dir/build" clean >/dev/null
     nice make -C "$centos_src" KDIR="$centos_dir/build" >/dev/null
     export BPFCOMPAT_MODULE_CENTOS7=$centos_src/bpfdrv.ko
+    # Its hook: the glibc 2.17 build the packages ship, of the same tree.
+    BPFCOMPAT_HOOK_GLIBC217=$("$src/scripts/build-hook-glibc217.sh" --target-dir "$hook_target/glibc217" | tail -n1)
+    export BPFCOMPAT_HOOK_GLIBC217
 fi
 nice make -C "$src/driver" KDIR="$kernel_dir/build" >/dev/null
 (cd "$src" && nice cargo build --release -p bpfhook --target-dir "$hook_target")

@@ -406,14 +406,19 @@ pub fn hook_library() -> PathBuf {
 }
 
 /// The `libbpfhook.so` for guests of `kernel`: on a CentOS / RHEL 7 kernel the glibc 2.17
-/// build the packages ship (`scripts/build-hook-glibc217.sh`, cached in
-/// `target/glibc217-guest`), the build a fleet of such hosts runs; else [`hook_library`].
+/// build the packages ship (`$BPFCOMPAT_HOOK_GLIBC217`, else
+/// `scripts/build-hook-glibc217.sh` into `target/glibc217-guest`), the build a fleet of
+/// such hosts runs; else [`hook_library`].
 pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
     if !kernel.release.contains(".el7.") {
         return hook_library();
     }
     static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     H.get_or_init(|| {
+        if let Some(p) = std::env::var_os("BPFCOMPAT_HOOK_GLIBC217") {
+            let p = PathBuf::from(p);
+            return if p.is_file() { Ok(p) } else { Err(format!("BPFCOMPAT_HOOK_GLIBC217={} does not exist", p.display())) };
+        }
         let out = run_logged(
             Command::new(repo_root().join("scripts/build-hook-glibc217.sh"))
                 .arg("--target-dir")

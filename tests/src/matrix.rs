@@ -406,8 +406,8 @@ impl Bench {
         let disk_modules = if side == Side::Native { stock_disk_modules(&kernel) } else { Vec::new() };
         Ok(Bench {
             side,
+            hook: guest::hook_library_for(&kernel),
             kernel,
-            hook: guest::hook_library(),
             module,
             load,
             disk_modules,
