@@ -149,6 +149,12 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// A RHEL / CentOS 7 kernel (3.10.0-*.el7): its hosts run glibc 2.17, and some kernel
+    /// functions have their 3.10 names.
+    pub fn is_el7(&self) -> bool {
+        self.release.contains(".el7.")
+    }
+
     pub fn from_dir(dir: &Path) -> Result<Kernel, String> {
         let k = Kernel {
             dir: dir.to_path_buf(),
@@ -410,7 +416,7 @@ pub fn hook_library() -> PathBuf {
 /// `scripts/build-hook-glibc217.sh` into `target/glibc217-guest`), the build a fleet of
 /// such hosts runs; else [`hook_library`].
 pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
-    if !kernel.release.contains(".el7.") {
+    if !kernel.is_el7() {
         return hook_library();
     }
     static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();

@@ -224,7 +224,7 @@ const EL7_FUNCTIONS: &[(&str, &str)] = &[("do_sys_openat2", "do_sys_open")];
 /// `prog` with the kernel function names of `kernel`.
 fn for_kernel(prog: &str, kernel: &Kernel) -> String {
     let mut p = prog.to_string();
-    if kernel.release.contains(".el7.") {
+    if kernel.is_el7() {
         for (now, then) in EL7_FUNCTIONS {
             p = p.replace(&format!(":{now} "), &format!(":{then} "));
         }

@@ -48,6 +48,17 @@ fn fast_tools() -> Vec<&'static Tool> {
     matrix::FAST.iter().map(|n| matrix::tool(n).expect("fast tool in the table")).collect()
 }
 
+/// A verdict against its must-pass list (named `list`): a listed tool that does not pass is
+/// a problem, an unlisted one that passes is reported, every non-pass must give a reason.
+fn check_must_pass(t: &Tool, v: &Verdict, must_pass: &[&str], list: &str, problems: &mut Vec<String>) {
+    match (v, must_pass.contains(&t.name)) {
+        (Verdict::Pass, false) => guest::note(format!("{} passes now: add it to {list}", t.name)),
+        (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
+        (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
+        (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
+    }
+}
+
 /// The native 6.1 runs of the fast subset (the oracle of both tests): one boot of the
 /// stock kernel, whichever test asks first; its release and serial logs.
 fn native_fast_runs() -> Result<&'static (Runs, String, Vec<PathBuf>), guest::Skip> {
@@ -94,12 +105,7 @@ fn fast_matrix_subset_matches_native_ebpf() {
     }
     let mut problems = Vec::new();
     for (t, v) in report.verdicts() {
-        match (&v, MUST_PASS.contains(&t.name)) {
-            (Verdict::Pass, false) => guest::note(format!("{} passes now: add it to MUST_PASS", t.name)),
-            (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
-            (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
-            (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
-        }
+        check_must_pass(t, &v, MUST_PASS, "MUST_PASS", &mut problems);
         if MUST_TAKE_BTF_PATH.contains(&t.name) {
             let run = shim_runs.get(t.name);
             if !run.is_some_and(matrix::took_btf_path) {
@@ -148,12 +154,7 @@ fn fast_matrix_subset_on_centos7_matches_native_ebpf() {
     let mut problems = Vec::new();
     for (t, v) in report.centos7_verdicts() {
         assert!(md.contains(&format!("\n| {} | ", t.name)), "the report lacks a row for {}:\n{md}", t.name);
-        match (&v, CENTOS7_MUST_PASS.contains(&t.name)) {
-            (Verdict::Pass, false) => guest::note(format!("{} passes on CentOS 7.9 now: add it to CENTOS7_MUST_PASS", t.name)),
-            (Verdict::Pass, true) | (Verdict::PassAttachOnly(_), _) => {}
-            (_, true) => problems.push(format!("{}: {:?}", t.name, v)),
-            (Verdict::Fail(w) | Verdict::NotApplicable(w), false) => assert!(!w.is_empty(), "{} has no reason", t.name),
-        }
+        check_must_pass(t, &v, CENTOS7_MUST_PASS, "CENTOS7_MUST_PASS", &mut problems);
     }
     assert!(
         problems.is_empty(),
