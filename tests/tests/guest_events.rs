@@ -143,7 +143,8 @@ fn assert_expected(run: &GuestRun) {
                         ("behind_poll", "0"), ("force_poll", "3"), ("delivered", "5"), ("accounted", "yes")]),
         ("rb-query", &[("avail", "72"), ("ring_size", "8192"), ("cons", "0"), ("prod", "72")]),
         ("rb-layout", &[("mmap_rw_two_pages", "Operation"), ("mmap_rw_producer", "Operation"),
-                        ("mmap_ro_too_big", "Invalid"), ("mmap_consumer", "ok"), ("mmap_producer_data", "ok"),
+                        ("mmap_ro_too_big", "Invalid"), ("mmap_ro_past_end", "Invalid"), ("mmap_ro_far_offset", "Invalid"),
+                        ("mmap_consumer", "ok"), ("mmap_producer_data", "ok"),
                         ("mprotect_producer_rw", "Permission"), ("hdr_len", "0x10"), ("hdr_pg_off", "3"),
                         ("double_mapped", "yes")]),
     ];

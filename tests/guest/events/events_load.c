@@ -331,6 +331,11 @@ static int mode_rb_layout(const char *path)
 	printf("mmap_rw_producer=%s\n", mmap_result(p));
 	p = mmap(NULL, page + 2 * size + page, PROT_READ, MAP_SHARED, fd, page);
 	printf("mmap_ro_too_big=%s\n", mmap_result(p));
+	/* Offsets a hostile caller picks: the page just past the area, and far past it. */
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 2 * page + 2 * size);
+	printf("mmap_ro_past_end=%s\n", mmap_result(p));
+	p = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, (off_t)1 << 40);
+	printf("mmap_ro_far_offset=%s\n", mmap_result(p));
 	cons = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	printf("mmap_consumer=%s\n", mmap_result(cons));
 	prod = mmap(NULL, page + 2 * size, PROT_READ, MAP_SHARED, fd, page);
