@@ -124,6 +124,14 @@ static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 ca
 	ref->value_base = map->ops->direct_value ?
 		map->ops->direct_value(map, &ref->value_region_size) : NULL;
 	ref->value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
+	/*
+	 * Frozen (no user-space update, delete or writable mmap, for good) and RDONLY_PROG
+	 * (no program writes): the checker may read the value as constants, as Linux's
+	 * bpf_map_is_rdonly.  The mutex orders this after any update still in flight.
+	 */
+	mutex_lock(&map->freeze_mutex);
+	ref->value_const = ref->value_base && ref->value_readonly && map->frozen;
+	mutex_unlock(&map->freeze_mutex);
 	return i;
 }
 

@@ -478,17 +478,15 @@ static bool insn_writes(const struct ebpf_insn *in, u32 reg)
 }
 
 /*
- * Value of reg on entry to insn i, if a constant load (mov imm / ld_imm64)
- * reaches it inside the same straight-line block with no write in between.
- * This is how libbpf's CO-RE guards (bpf_core_field_exists, enum value
- * exists, ...) look after relocation: "rX = 0/1; if rX == 0 goto ...".
+ * The insn that last wrote reg before insn i, if it is in i's straight-line block: no
+ * jump target, subprogram start, exit or ja in between.  *steps bounds a whole search.
  */
-static bool reg_const_at(const struct check_env *env, u32 i, u32 reg, u64 *val)
+static bool reg_def_at(const struct check_env *env, u32 i, u32 reg, u32 *def, u32 *steps)
 {
 	const struct ebpf_insn *in;
-	u32 j = i, steps;
+	u32 j = i;
 
-	for (steps = 0; steps < 64; steps++) {
+	while ((*steps)++ < 64) {
 		if (j == 0 || (env->aux[j] & (AUX_TARGET | AUX_SUBPROG)))
 			return false;	/* more than one way in */
 		j--;
@@ -501,22 +499,86 @@ static bool reg_const_at(const struct check_env *env, u32 i, u32 reg, u64 *val)
 		if (in->code == (EBPF_JMP | EBPF_EXIT) || in->code == (EBPF_JMP | EBPF_JA) ||
 		    in->code == (EBPF_JMP32 | EBPF_JA))
 			return false;	/* j does not fall through to j + 1 */
-		if (!insn_writes(in, reg))
-			continue;
-		if (in->code == (EBPF_ALU64 | EBPF_MOV | EBPF_K)) {
-			*val = (u64)(s64)in->imm;
+		if (insn_writes(in, reg)) {
+			*def = j;
 			return true;
 		}
-		if (in->code == (EBPF_ALU | EBPF_MOV | EBPF_K)) {
-			*val = (u32)in->imm;
-			return true;
-		}
-		if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW) && EBPF_INSN_SRC(in) == 0) {
-			*val = (u64)(u32)in->imm | ((u64)(u32)in[1].imm << 32);
-			return true;
-		}
-		return false;
 	}
+	return false;
+}
+
+/*
+ * Load insn j, rX = *(size *)(rY + off), where rY holds (ld_imm64 BPF_PSEUDO_MAP_VALUE in
+ * the same block, possibly insns earlier, as clang schedules it) an address in the value
+ * of a map whose bytes never change: libbpf's frozen .rodata, the "const volatile"
+ * globals a tool sets before load.  Linux's verifier reads those bytes
+ * (bpf_map_direct_read) and so decides branches on them; libbpf-tools rely on it
+ * ("if (targ_per_pidns)" guarding a CO-RE read poisoned on old kernels).  Outside the
+ * value it is not a constant (the interpreter faults the load).
+ */
+static bool map_const_load(const struct check_env *env, u32 j, u32 *steps, u64 *val)
+{
+	const struct ebpf_insn *in = &env->prog->insns[j], *ld;
+	const struct ebpf_map_ref *m;
+	u32 size = ebpf_size_bytes(in->code), k;
+	bool sx = EBPF_MODE(in->code) == EBPF_MEMSX;
+	union { u8 b; u16 h; u32 w; u64 d; s8 sb; s16 sh; s32 sw; } u;
+	s64 off;
+
+	if (!reg_def_at(env, j, EBPF_INSN_SRC(in), &k, steps))
+		return false;
+	ld = &env->prog->insns[k];
+	if (ld->code != (EBPF_LD | EBPF_IMM | EBPF_DW) || EBPF_INSN_SRC(ld) != EBPF_PSEUDO_MAP_VALUE)
+		return false;
+	m = &env->prog->maps[(u32)ld->imm];	/* index checked by pass 1 */
+	off = (s64)(u32)ld[1].imm + in->off;
+	if (!m->value_const || !m->value_base || off < 0 || off + size > m->value_region_size)
+		return false;
+	memcpy(&u, m->value_base + off, size);	/* native byte order, as the load */
+	switch (size) {
+	case 1:
+		*val = sx ? (u64)(s64)u.sb : u.b;
+		break;
+	case 2:
+		*val = sx ? (u64)(s64)u.sh : u.h;
+		break;
+	case 4:
+		*val = sx ? (u64)(s64)u.sw : u.w;
+		break;
+	default:
+		*val = u.d;
+	}
+	return true;
+}
+
+/*
+ * Value of reg on entry to insn i, if a constant load (mov imm / ld_imm64, or a load
+ * from a constant map value) reaches it inside the same straight-line block with no
+ * write in between.  This is how libbpf's CO-RE guards (bpf_core_field_exists, enum
+ * value exists, ...) look after relocation: "rX = 0/1; if rX == 0 goto ...".
+ */
+static bool reg_const_at(const struct check_env *env, u32 i, u32 reg, u64 *val)
+{
+	const struct ebpf_insn *in;
+	u32 j, steps = 0;
+
+	if (!reg_def_at(env, i, reg, &j, &steps))
+		return false;
+	in = &env->prog->insns[j];
+	if (in->code == (EBPF_ALU64 | EBPF_MOV | EBPF_K)) {
+		*val = (u64)(s64)in->imm;
+		return true;
+	}
+	if (in->code == (EBPF_ALU | EBPF_MOV | EBPF_K)) {
+		*val = (u32)in->imm;
+		return true;
+	}
+	if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW) && EBPF_INSN_SRC(in) == 0) {
+		*val = (u64)(u32)in->imm | ((u64)(u32)in[1].imm << 32);
+		return true;
+	}
+	if (EBPF_CLASS(in->code) == EBPF_LDX)	/* MEM or MEMSX (pass 1) */
+		return map_const_load(env, j, &steps, val);
 	return false;
 }
 

@@ -59,6 +59,12 @@ struct ebpf_map_ref {
 	u8 *value_base;		/* BPF_PSEUDO_MAP_VALUE target (array-like maps), NULL if none */
 	u32 value_region_size;	/* bytes addressable from value_base */
 	bool value_readonly;	/* program may not write through value pointers of this map */
+	/*
+	 * The bytes at value_base never change while the program exists (map frozen and
+	 * BPF_F_RDONLY_PROG, libbpf's .rodata): the checker reads them as constants, as
+	 * Linux's bpf_map_direct_read, to prune branches they decide.
+	 */
+	bool value_const;
 };
 
 enum ebpf_arg_kind {

@@ -261,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	maps[1] = maps[0];
 	maps[1].map = (void *)0x2000;
 	maps[1].value_readonly = true;
+	maps[1].value_const = true;	/* the checker reads its bytes as constants */
 
 	memset(&prog, 0, sizeof(prog));
 	prog.insns = insns;

@@ -303,6 +303,7 @@ fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
         value_base: std::ptr::null_mut(),
         value_region_size: 0,
         value_readonly: readonly,
+        value_const: false,
     });
     p
 }

@@ -313,6 +313,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
         value_base: map.value.as_mut_ptr() as *mut u8,
         value_region_size: 16,
         value_readonly: readonly,
+        value_const: false,
     });
     p
 }
@@ -559,6 +560,94 @@ fn dead_calls_behind_constant_branches() {
     let p = prog(&[&[call(CORE_POISON), exit()]]);
     let o = run_raw(&p, &mut [], 0);
     assert_eq!((o.error, o.error_pc), (-EINVAL, 0));
+}
+
+/// A program using map 0, a one-element array whose 16 value bytes are `value`; `constant`:
+/// frozen and BPF_F_RDONLY_PROG (libbpf's .rodata), so the checker may read them.
+fn with_rodata(mut p: Program, value: &mut TestMap, constant: bool) -> Program {
+    p.helper(1, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    p.maps.push(MapRef {
+        map: value as *mut TestMap as *mut c_void,
+        key_size: 4,
+        value_size: 16,
+        value_base: value.value.as_mut_ptr() as *mut u8,
+        value_region_size: 16,
+        value_readonly: constant,
+        value_const: constant,
+    });
+    p
+}
+
+#[test]
+fn loads_from_constant_maps_decide_branches() {
+    const CORE_POISON: i32 = 0xbad2310;
+    const POISON_LOG: &str = "4: (85) call unknown#195896080\ninvalid func unknown#195896080\n";
+    // libbpf-tools' "if (targ_flag) <CO-RE read poisoned on this kernel>": r1 = &rodata;
+    // r1 = *(u8 *)(r1 + 0); if r1 == 0 goto skip
+    let guard = |vo: u32, size: u8, off: i16| {
+        prog(&[&ld_map_value(1, 0, vo), &[ldx(size, 1, 1, off), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]])
+    };
+    let mut v = TestMap { value: [0, 0] };
+    let o = run_checked(&with_rodata(guard(0, B, 0), &mut v, true), &mut []);
+    assert_eq!((o.error, o.r0), (0, 7));
+    // the flag set: the call is live, rejected with Linux's lines (libbpf's log fixup)
+    let mut v = TestMap { value: [1, 0] };
+    assert_rejected(&with_rodata(guard(0, B, 0), &mut v, true), -EINVAL, POISON_LOG);
+    // the same bytes in a map that is not frozen / not RDONLY_PROG: not constants
+    let mut v = TestMap { value: [0, 0] };
+    assert_rejected(&with_rodata(guard(0, B, 0), &mut v, false), -EINVAL, POISON_LOG);
+    // value offset (ld_imm64) plus insn offset, each load size, little-endian bytes
+    let mut v = TestMap { value: [0x0102_0304_0506_0708, 0x0000_0001_0000_0000] };
+    for (vo, size, off, zero) in
+        [(0, B, 0, false), (4, B, 3, false), (8, W, 0, true), (8, H, 2, true), (10, H, 2, false), (8, DW, 0, false), (12, W, 0, false)]
+    {
+        let p = with_rodata(guard(vo, size, off), &mut v, true);
+        if zero {
+            assert_eq!(run_checked(&p, &mut []).r0, 7, "vo {vo} size {size:#x} off {off}");
+        } else {
+            assert_rejected(&p, -EINVAL, POISON_LOG);
+        }
+    }
+    // a 64-bit value: nonzero as a whole, zero in its low 32 bits (JMP32)
+    let jmp32 = |cond: Insn| prog(&[&ld_map_value(1, 0, 8), &[ldx(DW, 1, 1, 0), cond, call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_eq!(run_checked(&with_rodata(jmp32(Insn::new(0x16, 1, 0, 2, 0)), &mut v, true), &mut []).r0, 7);
+    assert_rejected(&with_rodata(jmp32(jeq_imm(1, 0, 2)), &mut v, true), -EINVAL, POISON_LOG);
+    // sign-extending load (ldsx): 0xff is -1
+    let mut v = TestMap { value: [0xff, 0] };
+    let p = prog(&[
+        &ld_map_value(1, 0, 0),
+        &[Insn::new(0x91, 2, 1, 0, 0), jeq_imm(2, -1, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()],
+    ]);
+    assert_eq!(run_checked(&with_rodata(p, &mut v, true), &mut []).r0, 7);
+    // clang's shape: the address in a callee-saved register, loaded insns before the
+    // load, a helper call and stack stores in between, a 32-bit compare
+    let mut v = TestMap { value: [0, 0] };
+    let p = prog(&[
+        &ld_map_value(6, 0, 8),
+        &[st(DW, 10, -8, 0), mov64_reg(1, 10), add64_imm(1, -8), mov64_imm(2, 8), call(1), ldx(W, 3, 6, 4)],
+        &[st(DW, 10, -16, 0), Insn::new(0x16, 3, 0, 2, 0), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()],
+    ]);
+    assert_eq!(run_checked(&with_rodata(p, &mut v, true), &mut []).r0, 7);
+    // out of the value (past the end, straddling it, before it): not constants, however
+    // zero the neighbouring bytes; the run-time check faults such a load
+    for (vo, size, off) in [(12, W, 4), (14, W, 0), (15, H, 0), (8, DW, 1), (0, B, -1), (4, W, -8), (0, B, 16)] {
+        assert_rejected(&with_rodata(guard(vo, size, off), &mut v, true), -EINVAL, POISON_LOG);
+    }
+    // the address register rewritten, or a second way into the block, between the
+    // ld_imm64 and the load: not constants
+    let p = prog(&[
+        &ld_map_value(1, 0, 0),
+        &[add64_imm(1, 0), ldx(B, 1, 1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()],
+    ]);
+    assert_rejected(&with_rodata(p, &mut v, true), -EINVAL, "invalid func unknown#195896080");
+    let p = prog(&[
+        &ld_map_value(1, 0, 0),
+        &[jeq_imm(2, 0, 0), ldx(B, 1, 1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()],
+    ]);
+    assert_rejected(&with_rodata(p, &mut v, true), -EINVAL, "invalid func unknown#195896080");
+    // a map-pointer ld_imm64 (src 1) is not a value address
+    let p = prog(&[&ld_imm64(1, 1, 0), &[ldx(B, 1, 1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    assert_rejected(&with_rodata(p, &mut v, true), -EINVAL, "invalid func unknown#195896080");
 }
 
 unsafe extern "C" fn h_strlen(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {

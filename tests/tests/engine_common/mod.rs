@@ -28,6 +28,8 @@ pub struct MapRef {
     pub value_base: *mut u8,
     pub value_region_size: u32,
     pub value_readonly: bool,
+    /// The value's bytes never change (frozen, BPF_F_RDONLY_PROG): the checker may read them.
+    pub value_const: bool,
 }
 
 pub type HelperFn = unsafe extern "C" fn(*mut Run, u64, u64, u64, u64, u64) -> u64;
