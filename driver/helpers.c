@@ -35,13 +35,22 @@ static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64
 	return (u64)(uintptr_t)v;
 }
 
+/*
+ * A BPF_F_RDONLY_PROG map is read-only to programs, helpers included: Linux refuses
+ * these calls at load ("write into map forbidden"), and the checker reads a frozen one's
+ * value as constants, so it must not change under a running program.
+ */
 static u64 h_map_update_elem(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
 {
+	if (MAP(map)->map_flags & BPFDRV_F_RDONLY_PROG)
+		return (s64)-EACCES;
 	return (s64)MAP(map)->ops->update(MAP(map), PTR(key), PTR(value), flags);
 }
 
 static u64 h_map_delete_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
 {
+	if (MAP(map)->map_flags & BPFDRV_F_RDONLY_PROG)
+		return (s64)-EACCES;
 	return (s64)MAP(map)->ops->delete(MAP(map), PTR(key));
 }
 
