@@ -8,7 +8,10 @@
 //! - fd_array: maps named by BPF_PSEUDO_MAP_IDX / MAP_IDX_VALUE, -EPROTO without an
 //!   fd_array, -EINVAL / -EBADF for entries that are not maps;
 //! - bpf_for_each_map_elem (164) over a hash, an array and a per-CPU array: sums, early
-//!   stop, values bumped and elements deleted by the callback, -EINVAL for flags.
+//!   stop, values bumped and elements deleted by the callback, -EINVAL for flags;
+//! - .rodata constants: a `const volatile` option (libbpf-tools' `targ_*`) guarding a
+//!   CO-RE read libbpf poisons into `call 0xbad2310` loads with the option off (the
+//!   verifier reads the frozen .rodata, the call is dead) and fails to load with it on.
 //!
 //!     cargo test -p bpfcompat-tests --test guest_prog_load
 
@@ -53,6 +56,8 @@ fn callbacks_and_fd_array_match_the_stock_kernel() {
         "R fd_array_missing=-71",
         "R each_array_stop_at_2 err=0 retval=1 ret=3 sum=6 calls=3 keys=3 left=10",
         "R each_hash_delete err=0 retval=1 ret=10 sum=2100 calls=10 keys=1045 left=0",
+        "R rodata_off err=0 retval=42",
+        "R rodata_on err=-22 retval=0",
         "R done=1",
     ] {
         assert!(want.iter().any(|l| l == line), "stock kernel lacks {line:?}:\n{}", want.join("\n"));

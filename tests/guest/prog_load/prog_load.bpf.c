@@ -7,8 +7,10 @@
  * through callback_ctx (a pointer into this program's stack), and how often a map
  * lookup from inside a callback ran.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 struct result {
 	__s64 ret;
@@ -166,5 +168,27 @@ int name_(__u64 *ctx)										\
 FOR_EACH_PROG(each_hash, hash)
 FOR_EACH_PROG(each_arr, arr)
 FOR_EACH_PROG(each_pcpu, pcpu)
+
+/*
+ * A libbpf-tools option (runqlat's targ_per_pidns): a "const volatile" global in .rodata,
+ * set by the loader before load, guarding a CO-RE read of a field this kernel lacks.
+ * libbpf poisons that read into "call 0xbad2310"; the verifier reads the frozen
+ * .rodata as a constant, so with the option off the call is dead and the program loads.
+ */
+const volatile bool use_missing_field = false;
+
+struct task_struct___bpfcompat {
+	int bpfcompat_no_such_field;
+} __attribute__((preserve_access_index));
+
+SEC("raw_tp")
+int rodata_guard(__u64 *ctx)
+{
+	struct task_struct___bpfcompat *t = (void *)bpf_get_current_task();
+
+	if (use_missing_field)
+		return BPF_CORE_READ(t, bpfcompat_no_such_field);
+	return 42;
+}
 
 char LICENSE[] SEC("license") = "GPL";

@@ -6,9 +6,13 @@
  *    light skeletons emit), and the errors for a missing fd_array or a bad entry;
  *  - bpf_for_each_map_elem over a hash, an array and a per-CPU array: sums, early stop,
  *    values written and elements deleted by the callback (hash order differs between
- *    kernels, so the hash cases only print what does not depend on it).
+ *    kernels, so the hash cases only print what does not depend on it);
+ *  - .rodata constants: a "const volatile" option guarding a CO-RE read libbpf poisons
+ *    (a field no kernel has) loads and runs when the option is off, and the load fails
+ *    when it is on (a second open of the object, only that program).
  *   prog_load_test prog_load.bpf.o */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -189,6 +193,47 @@ static void for_each_cases(struct bpf_object *obj, int out_fd)
 	}
 }
 
+/* rodata_guard with its .rodata option use_missing_field set to @on: load error or retval. */
+static void rodata_case(const char *path, bool on)
+{
+	struct bpf_object *obj = bpf_object__open_file(path, NULL);
+	struct bpf_program *prog;
+	struct bpf_map *rodata;
+	unsigned long long args[4] = { 0 };
+	unsigned int retval = 0;
+	const void *init = NULL;
+	unsigned char opt[64];
+	size_t size = 0;
+	int err;
+
+	if (!obj) {
+		printf("R rodata_%s open=%d\n", on ? "on" : "off", -errno);
+		return;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		bpf_program__set_autoattach(prog, false);
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "rodata_guard"));
+	}
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	if (rodata)
+		init = bpf_map__initial_value(rodata, &size);
+	if (!init || size < 1 || size > sizeof(opt)) {
+		printf("R rodata_%s no_rodata\n", on ? "on" : "off");
+		bpf_object__close(obj);
+		return;
+	}
+	memcpy(opt, init, size);
+	opt[0] = on; /* use_missing_field, the object's only .rodata variable */
+	err = bpf_map__set_initial_value(rodata, opt, size);
+	if (!err)
+		err = bpf_object__load(obj);
+	if (!err)
+		err = run(bpf_program__fd(bpf_object__find_program_by_name(obj, "rodata_guard")), args,
+			  &retval);
+	printf("R rodata_%s err=%d retval=%u\n", on ? "on" : "off", err, retval);
+	bpf_object__close(obj);
+}
+
 int main(int argc, char **argv)
 {
 	struct bpf_object *obj;
@@ -235,6 +280,8 @@ int main(int argc, char **argv)
 	}
 	fd_array_cases(out_fd);
 	for_each_cases(obj, out_fd);
+	rodata_case(argv[1], false);
+	rodata_case(argv[1], true);
 	printf("R done=1\n");
 	return 0;
 }
