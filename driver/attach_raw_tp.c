@@ -13,7 +13,9 @@
  * pass read as leftover register/stack values, and 32-bit arguments are not
  * sign-extended as the kernel's CAST_TO_U64 would. Programs read what the
  * tracepoint's TP_PROTO defines, as they must natively (the kernel rejects reads past
- * its argument count at attach; this module cannot check that).
+ * its argument count at attach; this module cannot check that). Where an old kernel
+ * declares a tracepoint differently from every kernel with raw tracepoints, the
+ * arguments are first rewritten into the modern list (raw_tp_args.c).
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -27,6 +29,7 @@
 struct raw_tp_state {
 	struct bpfdrv_tracepoint tp;
 	struct bpfdrv_prog *prog; /* the link's reference */
+	bpfdrv_raw_tp_args_fn adapt_args; /* this kernel's list to the modern one, or NULL */
 };
 
 u32 bpfdrv_raw_tp_ctx_size(void)
@@ -41,6 +44,8 @@ static void raw_tp_probe(void *data, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64
 	u64 args[RAW_TP_MAX_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
 	struct bpfdrv_run_ctx c = { args, sizeof(args), NULL, 0, 0 };
 
+	if (rs->adapt_args)
+		rs->adapt_args(args);
 	bpfdrv_prog_run(rs->prog, &c);
 }
 
@@ -117,6 +122,7 @@ static int raw_tp_attach(struct bpfdrv_prog *prog, const char *name)
 		goto fail;
 	}
 	rs->prog = prog;
+	rs->adapt_args = bpfdrv_raw_tp_args_adapter(rs->tp.name);
 	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
 	if (err)
 		goto fail;

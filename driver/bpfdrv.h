@@ -256,6 +256,12 @@ int bpfdrv_fentry_check(const struct bpfdrv_prog *prog);
 int bpfdrv_fentry_attach(struct bpfdrv_prog *prog, u64 cookie);
 int bpfdrv_tp_btf_check(const struct bpfdrv_prog *prog);
 int bpfdrv_tp_btf_attach(struct bpfdrv_prog *prog, u64 cookie);
+/*
+ * Rewrites a tracepoint's raw u64 arguments in place (room for 12) into the list kernels
+ * with raw tracepoints pass (raw_tp_args.c); NULL when this kernel already does.
+ */
+typedef void (*bpfdrv_raw_tp_args_fn)(u64 *args);
+bpfdrv_raw_tp_args_fn bpfdrv_raw_tp_args_adapter(const char *tp_name);
 /* Attach a tracing program to its target; returns a link fd (takes its own reference). */
 int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie);
 

@@ -405,6 +405,15 @@ static inline u64 bpfdrv_kprobe_entry_ip(const struct kprobe *kp)
 }
 
 /*
+ * Tracepoints whose arguments a kernel older than raw tracepoints (4.17) declares
+ * differently from every kernel that has them (raw_tp_args.c rewrites them):
+ * sched_switch(prev, next) before 4.4 added preempt; block_rq_complete(q, rq, nr_bytes)
+ * before 4.13 made it (rq, error, nr_bytes).
+ */
+#define BPFDRV_TP_SCHED_SWITCH_NO_PREEMPT (LINUX_VERSION_CODE < KERNEL_VERSION(4, 4, 0))
+#define BPFDRV_TP_BLOCK_RQ_COMPLETE_WITH_QUEUE (LINUX_VERSION_CODE < KERNEL_VERSION(4, 13, 0))
+
+/*
  * The name under which a syscall's function can be probed. libbpf's ksyscall sections
  * ask for "__se_sys_<name>" where it finds no "__x64_sys_" wrappers; before 4.17 the
  * function is SYSCALL_DEFINE's "SyS_<name>" (arguments in registers, as libbpf then

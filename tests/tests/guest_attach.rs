@@ -26,6 +26,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("tracepoint", "5", "tracepoint syscalls:sys_enter_getpgid (link)"),
     ("tracepoint_cookie", "0x5678", "bpf_get_attach_cookie in a tracepoint program"),
     ("raw_tracepoint", "5", "raw tracepoint sys_enter filtered on args[1] == __NR_getpgid"),
+    ("raw_tracepoint_sched_switch", "preempt-prev-next", "raw tracepoint sched_switch: (preempt, prev, next) with prev the current task"),
     ("ksyscall", "5", "libbpf's ksyscall/getpgid (syscall wrapper prefix probed through the kprobe PMU)"),
     ("link_update", "EINVAL", "BPF_LINK_UPDATE on a perf-event link (the kernel has no update)"),
     ("link_detach", "EOPNOTSUPP", "BPF_LINK_DETACH on a perf-event link (the kernel has no detach)"),

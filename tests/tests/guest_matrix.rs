@@ -27,6 +27,7 @@ const MUST_PASS: &[&str] = &[
     "runqlat",
     "vfsstat",
     "bitesize",
+    "biolatency",
     "fsdist",
     "tcpconnlat",
 ];
@@ -42,7 +43,10 @@ const MUST_TAKE_BTF_PATH: &[&str] = &["runqlat", "bitesize", "vfsstat", "fsdist"
 /// (tcpstates, tcplife), no ext4_file_read_iter (fsdist), and types older than the fields
 /// exitsnoop (task_struct.start_time is a timespec), mountsnoop (mnt_namespace.ns) and
 /// runqlat (task_struct.thread_pid) read.
-const CENTOS7_MUST_PASS: &[&str] = &["execsnoop", "opensnoop", "killsnoop", "syscount", "biopattern", "vfsstat", "bitesize", "tcpconnlat"];
+/// biolatency reads block_rq_complete's arguments as kernels with raw tracepoints pass
+/// them, which the driver rewrites from 3.10's (q, rq, nr_bytes).
+const CENTOS7_MUST_PASS: &[&str] =
+    &["execsnoop", "opensnoop", "killsnoop", "syscount", "biopattern", "vfsstat", "bitesize", "biolatency", "tcpconnlat"];
 
 fn fast_tools() -> Vec<&'static Tool> {
     matrix::FAST.iter().map(|n| matrix::tool(n).expect("fast tool in the table")).collect()

@@ -131,6 +131,25 @@ int rawtp(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/*
+ * sched_switch(bool preempt, prev, next[, prev_state]) as every kernel with raw tracepoints
+ * passes it (3.10 declares (prev, next): the driver rewrites them). The tracepoint fires
+ * while prev is still the current task, so each hit of this process must see itself in
+ * args[1], a different task in args[2] and a boolean in args[0].
+ */
+SEC("raw_tracepoint/sched_switch")
+int rawtp_switch(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 current = bpf_get_current_task();
+
+	if (!mine())
+		return 0;
+	add(SLOT_SWITCH, 1);
+	if (ctx->args[0] <= 1 && ctx->args[1] == current && ctx->args[2] && ctx->args[2] != current)
+		add(SLOT_SWITCH_ARGS, 1);
+	return 0;
+}
+
 SEC("uprobe")
 int up(struct pt_regs *ctx)
 {

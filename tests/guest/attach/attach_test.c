@@ -9,8 +9,9 @@
  * __x64_sys_getpgid from 4.17, SyS_getpgid on 3.10, whose tracing directory is also
  * debugfs's. Without the kprobe PMU (4.17) the by-hand PMU path reports "no-pmu". Uprobes
  * functions of this binary and libc's getpgid (bashreadline-style: a function of a
- * shared library), the raw tracepoint is sys_enter filtered on getpgid, and
- * perf_event programs sample cpu-clock (per CPU, link) and task-clock (SET_BPF).
+ * shared library), the raw tracepoints are sys_enter filtered on getpgid and sched_switch
+ * (its modern argument list), and perf_event programs sample cpu-clock (per CPU, link)
+ * and task-clock (SET_BPF).
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -488,6 +489,26 @@ static void perf_events(void)
 	close(pfd);
 }
 
+/* A raw tracepoint whose arguments 3.10 declares differently: sched_switch. */
+static void sched_switch_args(void)
+{
+	struct bpf_link *link = check_link(bpf_program__attach_raw_tracepoint(prog("rawtp_switch"), "sched_switch"),
+					   "raw_tracepoint sched_switch");
+	unsigned long long hits, good;
+	int i;
+
+	reset_counts();
+	for (i = 0; i < N; i++)
+		usleep(1000); /* each sleep switches this process out */
+	bpf_link__destroy(link);
+	hits = count(SLOT_SWITCH);
+	good = count(SLOT_SWITCH_ARGS);
+	if (hits >= N && good == hits)
+		result("raw_tracepoint_sched_switch", "preempt-prev-next");
+	else
+		result("raw_tracepoint_sched_switch", "wrong (%llu of %llu switches)", good, hits);
+}
+
 int main(int argc, char **argv)
 {
 	__u64 pid = getpid(), nr = SYS_getpgid;
@@ -513,6 +534,7 @@ int main(int argc, char **argv)
 	if (!kallsyms_addr(sys_getpgid))
 		sys_getpgid = "SyS_getpgid";
 	kprobes_tracepoints();
+	sched_switch_args();
 	uprobes();
 	perf_events();
 	if (argc == 3)
