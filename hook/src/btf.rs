@@ -114,6 +114,42 @@ impl<'a> Btf<'a> {
         (0..proto.vlen as usize).filter_map(|i| u32_at(self.types_sec, proto.extra + 8 * i + 4)).collect()
     }
 
+    /// Members of a STRUCT or UNION: (where its 12-byte record starts in the type
+    /// section, name offset, type id, offset word).
+    pub fn members(&self, t: &Type) -> impl Iterator<Item = (usize, u32, u32, u32)> + '_ {
+        let n = if matches!(t.kind, KIND_STRUCT | KIND_UNION) { t.vlen as usize } else { 0 };
+        let start = t.extra;
+        (0..n).filter_map(move |i| {
+            let at = start + 12 * i;
+            Some((at, u32_at(self.types_sec, at)?, u32_at(self.types_sec, at + 4)?, u32_at(self.types_sec, at + 8)?))
+        })
+    }
+
+    /// The type `id` names once typedefs and qualifiers are looked through, with its id.
+    pub fn resolve(&self, mut id: u32) -> Option<(u32, &Type)> {
+        for _ in 0..32 {
+            let t = self.get(id)?;
+            match t.kind {
+                KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT | KIND_TYPE_TAG => id = t.size_or_type,
+                _ => return Some((id, t)),
+            }
+        }
+        None
+    }
+
+    /// Whether struct or union `t` has a member `name`, directly or in an anonymous
+    /// struct or union member (where C code, and libbpf's field lookup, find it too).
+    pub fn has_member(&self, t: &Type, name: &str) -> bool {
+        self.has_member_within(t, name, 8)
+    }
+
+    fn has_member_within(&self, t: &Type, name: &str, depth: u32) -> bool {
+        self.members(t).any(|(_, name_off, ty, _)| match name_off {
+            0 => depth > 0 && self.resolve(ty).is_some_and(|(_, inner)| self.has_member_within(inner, name, depth - 1)),
+            _ => self.str_at(name_off) == name,
+        })
+    }
+
     /// Size in bytes of type `id` (through typedefs and qualifiers); pointers are 8.
     pub fn size_of(&self, mut id: u32) -> Option<u32> {
         for _ in 0..32 {
@@ -131,6 +167,74 @@ impl<'a> Btf<'a> {
         }
         None
     }
+}
+
+/// Raw BTF made from a parsed one: its type and string sections copied, records patched
+/// in place ([`Builder::set`]) or appended ([`Builder::add`], ids continuing after the
+/// last), then written out with the original header ([`Builder::finish`]). A patch keeps
+/// every record's size, so the ids and offsets of the original records stay valid.
+pub struct Builder<'a> {
+    btf: &'a Btf<'a>,
+    pub types: Vec<u8>,
+    pub strings: Vec<u8>,
+    /// The id the next added type gets.
+    pub next_id: u32,
+    /// Names this builder appended, by offset (each is added once).
+    names: HashMap<String, u32>,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(btf: &'a Btf<'a>) -> Builder<'a> {
+        let next_id = btf.types.len() as u32 + 1;
+        Builder { btf, types: btf.types_sec.to_vec(), strings: btf.strings.to_vec(), next_id, names: HashMap::new() }
+    }
+
+    /// The offset of `name` in the string section, appended on first use.
+    pub fn name(&mut self, name: &str) -> u32 {
+        if let Some(&off) = self.names.get(name) {
+            return off;
+        }
+        let off = self.strings.len() as u32;
+        self.strings.extend_from_slice(name.as_bytes());
+        self.strings.push(0);
+        self.names.insert(name.to_string(), off);
+        off
+    }
+
+    /// Appends `struct btf_type { name_off, info, size/type }` and its kind data; returns
+    /// its id. `info` is the whole word (kflag << 31 | kind << 24 | vlen).
+    pub fn add(&mut self, name: Option<&str>, info: u32, size_or_type: u32, extra: &[u8]) -> u32 {
+        let name_off = name.map_or(0, |n| self.name(n));
+        for w in [name_off, info, size_or_type] {
+            self.types.extend_from_slice(&w.to_le_bytes());
+        }
+        self.types.extend_from_slice(extra);
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    /// Overwrites the word at `at` in the type section.
+    pub fn set(&mut self, at: usize, word: u32) {
+        self.types[at..at + 4].copy_from_slice(&word.to_le_bytes());
+    }
+
+    /// The header as read (`hdr_len` bytes) with the new lengths, types first, then strings.
+    pub fn finish(self) -> Vec<u8> {
+        let b = self.btf;
+        let mut out = b.raw[..b.hdr_len].to_vec();
+        let len = self.types.len() as u32;
+        for (at, v) in [(8, 0), (12, len), (16, len), (20, self.strings.len() as u32)] {
+            out[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.types);
+        out.extend_from_slice(&self.strings);
+        out
+    }
+}
+
+/// Little-endian bytes of `words`, as kind data for [`Builder::add`].
+pub fn words(ws: &[u32]) -> Vec<u8> {
+    ws.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
 #[cfg(test)]

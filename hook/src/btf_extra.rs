@@ -26,8 +26,13 @@
 //! `___flavor` suffix) and kind only, finds none, and poisons the instruction ("invalid
 //! func unknown#195896080"). The layouts did not change with the name, so each old
 //! record gets a STRUCT of the new name with the same size and members.
+//!
+//! Members renamed inside structs (`mnt_namespace.proc_inum` read as `ns.inum`,
+//! `sock_common.skc_net` as `skc_net.net`) are the fourth: see [`btf_alias`]. Those
+//! patch records in place, so they are applied first and everything else is appended.
 
 use crate::btf::{self, Btf};
+use crate::btf_alias;
 use std::collections::HashSet;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -48,6 +53,8 @@ pub struct Added {
     pub structs: Vec<String>,
     /// Copies of structs under their current names.
     pub renamed_structs: usize,
+    /// Members given their current shape ([`btf_alias::FIELD_RENAMES`]).
+    pub aliased_fields: usize,
     /// `btf_trace_<tp>` typedefs.
     pub tracepoints: usize,
 }
@@ -55,9 +62,17 @@ pub struct Added {
 /// `raw` with, appended: an empty struct for each name of `structs` it lacks; a copy
 /// under the current name of each struct whose name has an old prefix of `renamed` (see
 /// [`RENAMED_PREFIXES`]) and which lacks a struct of the current name; a
-/// `btf_trace_<tp>` typedef for each of `tracepoints` it lacks. None when nothing is
-/// missing or `raw` is not little-endian raw BTF.
-pub fn augment(raw: &[u8], structs: &[&str], renamed: &[(&str, &str)], tracepoints: &[String]) -> Option<(Vec<u8>, Added)> {
+/// `btf_trace_<tp>` typedef for each of `tracepoints` it lacks; and the members of
+/// `fields` (see [`btf_alias::FIELD_RENAMES`]) under their current names and shapes where
+/// it has only the old ones. None when nothing is missing or `raw` is not little-endian
+/// raw BTF.
+pub fn augment(
+    raw: &[u8],
+    structs: &[&str],
+    renamed: &[(&str, &str)],
+    fields: &[btf_alias::FieldRename],
+    tracepoints: &[String],
+) -> Option<(Vec<u8>, Added)> {
     let b = Btf::parse(raw)?;
     let have_structs = b.index(btf::KIND_STRUCT);
     let have_typedefs = b.index(btf::KIND_TYPEDEF);
@@ -77,69 +92,43 @@ pub fn augment(raw: &[u8], structs: &[&str], renamed: &[(&str, &str)], tracepoin
         .collect();
     let missing_tps: Vec<&String> =
         tracepoints.iter().filter(|tp| !have_typedefs.contains_key(format!("btf_trace_{tp}").as_str())).collect();
-    if missing_structs.is_empty() && renames.is_empty() && missing_tps.is_empty() {
+    if missing_structs.is_empty() && renames.is_empty() && missing_tps.is_empty() && !btf_alias::applies(&b, fields) {
         return None;
     }
-    let mut new_types = b.types_sec.to_vec();
-    let mut new_strings = b.strings.to_vec();
-    let mut next_id = b.types.len() as u32 + 1;
-    // struct btf_type { name_off, info = kflag << 31 | kind << 24 | vlen, size/type } +
-    // kind data. `info` is the whole word, so a copied struct keeps its kflag (bitfield
-    // members' offsets are encoded differently under it).
-    let mut add = |name: Option<&str>, info: u32, size_or_type: u32, extra: &[u8]| -> u32 {
-        let name_off = match name {
-            Some(n) => {
-                let off = new_strings.len() as u32;
-                new_strings.extend_from_slice(n.as_bytes());
-                new_strings.push(0);
-                off
-            }
-            None => 0,
-        };
-        for w in [name_off, info, size_or_type] {
-            new_types.extend_from_slice(&w.to_le_bytes());
-        }
-        new_types.extend_from_slice(extra);
-        next_id += 1;
-        next_id - 1
-    };
-    let words = |ws: &[u32]| ws.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
+    let mut out = btf::Builder::new(&b);
+    // First: patches in place and the types they need (see btf_alias).
+    let aliased_fields = btf_alias::apply(&b, fields, &mut out);
     for name in &missing_structs {
-        add(Some(name), btf::KIND_STRUCT << 24, 0, &[]);
+        out.add(Some(name), btf::KIND_STRUCT << 24, 0, &[]);
     }
     // Members name their types by id and their names by string offset, both unchanged
-    // in the output, so the member records are copied as they are.
+    // in the output, so the member records are copied as they are. `info` is copied
+    // whole, so a copied struct keeps its kflag (bitfield members' offsets are encoded
+    // differently under it).
     for (t, current) in &renames {
         let info = btf::u32_at(b.types_sec, t.extra - 8)?;
         let members = b.types_sec.get(t.extra..t.extra + 12 * t.vlen as usize)?;
-        add(Some(current), info, t.size_or_type, members);
+        out.add(Some(current), info, t.size_or_type, members);
     }
     if !missing_tps.is_empty() {
-        let void_ptr = add(None, btf::KIND_PTR << 24, 0, &[]);
-        let generic = add(None, btf::KIND_FUNC_PROTO << 24 | 1, 0, &words(&[0, void_ptr]));
+        let void_ptr = out.add(None, btf::KIND_PTR << 24, 0, &[]);
+        let generic = out.add(None, btf::KIND_FUNC_PROTO << 24 | 1, 0, &btf::words(&[0, void_ptr]));
         for tp in &missing_tps {
             let proto = func_by_current_name(&funcs, renamed, &format!("trace_event_raw_event_{tp}"))
                 .and_then(|f| b.get(f))
                 .map(|f| f.size_or_type)
                 .unwrap_or(generic);
-            let ptr = add(None, btf::KIND_PTR << 24, proto, &[]);
-            add(Some(&format!("btf_trace_{tp}")), btf::KIND_TYPEDEF << 24, ptr, &[]);
+            let ptr = out.add(None, btf::KIND_PTR << 24, proto, &[]);
+            out.add(Some(&format!("btf_trace_{tp}")), btf::KIND_TYPEDEF << 24, ptr, &[]);
         }
     }
-    // Header (as read, hdr_len bytes) with types first, then strings.
-    let mut out = raw[..b.hdr_len].to_vec();
-    out[8..12].copy_from_slice(&0u32.to_le_bytes());
-    out[12..16].copy_from_slice(&(new_types.len() as u32).to_le_bytes());
-    out[16..20].copy_from_slice(&(new_types.len() as u32).to_le_bytes());
-    out[20..24].copy_from_slice(&(new_strings.len() as u32).to_le_bytes());
-    out.extend_from_slice(&new_types);
-    out.extend_from_slice(&new_strings);
     let added = Added {
         structs: missing_structs.iter().map(|s| s.to_string()).collect(),
         renamed_structs: renames.len(),
+        aliased_fields,
         tracepoints: missing_tps.len(),
     };
-    Some((out, added))
+    Some((out.finish(), added))
 }
 
 /// The FUNC named `name`, or the one of its old name when `name` has a renamed prefix.
@@ -178,13 +167,15 @@ pub fn served_blob(file: &std::ffi::CStr) -> Option<(&'static [u8], bool)> {
     BLOB.get_or_init(|| {
         let raw = std::fs::read(std::ffi::OsStr::from_bytes(file.to_bytes())).ok()?;
         let tps = kernel_tracepoints();
-        Some(match augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &tps) {
+        Some(match augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, btf_alias::FIELD_RENAMES, &tps) {
             Some((out, added)) => {
                 log::info!(
                     "kernel BTF: added structs {:?}, {} tracepoint records under their current names \
-                     (trace_event_raw_* copies of ftrace_raw_*) and btf_trace_* typedefs for {} of {} tracepoints",
+                     (trace_event_raw_* copies of ftrace_raw_*), {} members in their current shape \
+                     (ns.inum, possible_net_t) and btf_trace_* typedefs for {} of {} tracepoints",
                     added.structs,
                     added.renamed_structs,
+                    added.aliased_fields,
                     added.tracepoints,
                     tps.len()
                 );
@@ -275,6 +266,7 @@ fn unlinked_file_in(dir: &std::ffi::CStr, name: &std::ffi::CStr) -> Option<libc:
 pub(crate) mod tests {
     use super::*;
     use crate::btf::{tests::build, tests::rec, u32_at};
+    use crate::btf_alias::FIELD_RENAMES as FIELDS;
     use std::path::Path;
     use std::process::Command;
 
@@ -388,7 +380,7 @@ pub(crate) mod tests {
 
     #[test]
     fn missing_struct_is_appended_and_lengths_follow() {
-        let (out, added) = augment(&tiny(), &["bpf_ringbuf"], RENAMED_PREFIXES, &[]).expect("augmented");
+        let (out, added) = augment(&tiny(), &["bpf_ringbuf"], RENAMED_PREFIXES, FIELDS, &[]).expect("augmented");
         assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], ..Added::default() });
         assert_eq!(u32_at(&out, 12), Some(16 + 12));
         assert_eq!(u32_at(&out, 16), Some(16 + 12));
@@ -398,13 +390,13 @@ pub(crate) mod tests {
         assert_eq!(u32_at(t, 4), Some(btf::KIND_STRUCT << 24));
         assert!(out.ends_with(b"\0int\0bpf_ringbuf\0"));
         // Already there: nothing to do.
-        assert!(augment(&out, &["bpf_ringbuf"], RENAMED_PREFIXES, &[]).is_none());
-        assert!(augment(b"not btf at all, long enough to read", &["x"], RENAMED_PREFIXES, &[]).is_none());
+        assert!(augment(&out, &["bpf_ringbuf"], RENAMED_PREFIXES, FIELDS, &[]).is_none());
+        assert!(augment(b"not btf at all, long enough to read", &["x"], RENAMED_PREFIXES, FIELDS, &[]).is_none());
     }
 
     #[test]
     fn tracepoints_get_btf_trace_typedefs() {
-        let (out, added) = augment(&tiny(), &[], RENAMED_PREFIXES, &["sched_switch".into()]).expect("augmented");
+        let (out, added) = augment(&tiny(), &[], RENAMED_PREFIXES, FIELDS, &["sched_switch".into()]).expect("augmented");
         assert_eq!(added.tracepoints, 1);
         let b = Btf::parse(&out).unwrap();
         let id = b.index(btf::KIND_TYPEDEF)["btf_trace_sched_switch"];
@@ -412,7 +404,7 @@ pub(crate) mod tests {
         assert_eq!(ptr.kind, btf::KIND_PTR);
         let proto = b.get(ptr.size_or_type).unwrap();
         assert_eq!((proto.kind, proto.vlen), (btf::KIND_FUNC_PROTO, 1), "void (void *)");
-        assert!(augment(&out, &[], RENAMED_PREFIXES, &["sched_switch".into()]).is_none());
+        assert!(augment(&out, &[], RENAMED_PREFIXES, FIELDS, &["sched_switch".into()]).is_none());
     }
 
     /// 1 int, 2 ptr -> 0, 3 proto (void *, int), 4 proto (void *), 5 FUNC `f5` -> 3,
@@ -440,15 +432,15 @@ pub(crate) mod tests {
     fn btf_trace_prototypes_come_from_the_old_probe_function_names_too() {
         let tps = ["a".to_string(), "b".to_string(), "c".to_string()];
         // 3.10: ftrace_raw_event_<tp>.
-        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], RENAMED_PREFIXES, &tps).unwrap();
+        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], RENAMED_PREFIXES, FIELDS, &tps).unwrap();
         assert_eq!(btf_trace_proto(&out, "a"), 3);
         assert!(btf_trace_proto(&out, "b") > 6, "the generic prototype");
         // Both names: the current one wins.
         let raw = with_probe_functions("ftrace_raw_event_a", "trace_event_raw_event_a");
-        let (out, _) = augment(&raw, &[], RENAMED_PREFIXES, &tps).unwrap();
+        let (out, _) = augment(&raw, &[], RENAMED_PREFIXES, FIELDS, &tps).unwrap();
         assert_eq!(btf_trace_proto(&out, "a"), 4);
         // Without the renaming table, the old name is not looked at.
-        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], &[], &tps).unwrap();
+        let (out, _) = augment(&with_probe_functions("ftrace_raw_event_a", "x"), &[], &[], &[], &tps).unwrap();
         assert!(btf_trace_proto(&out, "a") > 6);
     }
 
@@ -470,7 +462,7 @@ pub(crate) mod tests {
     #[test]
     fn old_tracepoint_records_get_a_struct_of_the_current_name() {
         let raw = with_old_records();
-        let (out, added) = augment(&raw, &[], RENAMED_PREFIXES, &[]).expect("augmented");
+        let (out, added) = augment(&raw, &[], RENAMED_PREFIXES, FIELDS, &[]).expect("augmented");
         assert_eq!(added, Added { renamed_structs: 1, ..Added::default() });
         let (old, new) = (Btf::parse(&raw).unwrap(), Btf::parse(&out).unwrap());
         assert_eq!(new.types.len(), 6, "one copy, of the first ftrace_raw_foo only");
@@ -486,8 +478,8 @@ pub(crate) mod tests {
         // The old types are unchanged, and trace_event_raw_bar was there already.
         assert_eq!(new.types_sec[..old.types_sec.len()], *old.types_sec);
         assert_eq!(new.types.iter().filter(|t| new.name(t) == "trace_event_raw_bar").count(), 1);
-        assert!(augment(&out, &[], RENAMED_PREFIXES, &[]).is_none());
-        assert!(augment(&raw, &[], &[], &[]).is_none());
+        assert!(augment(&out, &[], RENAMED_PREFIXES, FIELDS, &[]).is_none());
+        assert!(augment(&raw, &[], &[], &[], &[]).is_none());
     }
 
     #[test]
@@ -495,7 +487,7 @@ pub(crate) mod tests {
         // The host's own BTF, with made-up names added: libbpf (via bpftool) must parse it.
         let Ok(raw) = std::fs::read("/sys/kernel/btf/vmlinux") else { return };
         let tps = vec!["bpfhook_test_tp".to_string(), "sched_switch".to_string()];
-        let (out, _) = augment(&raw, &["bpfhook_test_struct"], RENAMED_PREFIXES, &tps).expect("augmented");
+        let (out, _) = augment(&raw, &["bpfhook_test_struct"], RENAMED_PREFIXES, FIELDS, &tps).expect("augmented");
         let dir = std::env::temp_dir().join(format!("bpfhook-btf-{}", std::process::id()));
         std::fs::write(&dir, &out).unwrap();
         let Ok(o) = Command::new("bpftool").args(["btf", "dump", "file"]).arg(&dir).output() else { return };
@@ -532,8 +524,8 @@ pub(crate) mod tests {
     fn centos7_btf_gets_current_tracepoint_record_names() {
         let Some(raw) = centos7_btf() else { return };
         let tps = ["sys_enter".to_string(), "sched_switch".to_string(), "sched_process_exec".to_string()];
-        let (out, added) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &tps).expect("augmented");
-        assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], renamed_structs: 283, tracepoints: 3 });
+        let (out, added) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, FIELDS, &tps).expect("augmented");
+        assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], renamed_structs: 283, aliased_fields: 18, tracepoints: 3 });
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vmlinux.btf");
         std::fs::write(&file, &out).unwrap();
@@ -633,7 +625,7 @@ pub(crate) mod tests {
         ) else {
             return;
         };
-        let (out, _) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, &[]).unwrap();
+        let (out, _) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, FIELDS, &[]).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let (plain, served) = (dir.path().join("plain.btf"), dir.path().join("served.btf"));
         std::fs::write(&plain, &raw).unwrap();

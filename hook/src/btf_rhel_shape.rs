@@ -156,7 +156,8 @@ fn tools_relocate_alike_against_every_shape() {
         // As the hook serves each: with its additions.
         let t = std::time::Instant::now();
         let tps = ["sched_switch".to_string()];
-        let (served, added) = btf_extra::augment(blob, btf_extra::EXTRA_STRUCTS, btf_extra::RENAMED_PREFIXES, &tps).unwrap();
+        let (served, added) =
+            btf_extra::augment(blob, btf_extra::EXTRA_STRUCTS, btf_extra::RENAMED_PREFIXES, crate::btf_alias::FIELD_RENAMES, &tps).unwrap();
         eprintln!("{name}: {} bytes, augmented in {:?}: {added:?}", blob.len(), t.elapsed());
         assert_eq!(added.renamed_structs, 283, "{name}");
         let file = dir.path().join(format!("{name}.btf"));

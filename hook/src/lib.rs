@@ -10,7 +10,8 @@
 //! - [`driver`]: /dev/bpfdrv, opened and handshaken once per process.
 //! - [`bpf`]: bpf() commands forwarded to the driver.
 //! - [`perf`]: perf_event_open() routing.
-//! - [`paths`]: /sys/kernel/btf/vmlinux redirection.
+//! - [`paths`]: /sys/kernel/btf/vmlinux redirection (the BTF served there: [`btf_extra`],
+//!   [`btf_alias`]).
 //! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones.
 //! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
 //!
@@ -19,6 +20,7 @@
 
 pub mod bpf;
 pub mod btf;
+pub mod btf_alias;
 pub mod btf_extra;
 pub mod btf_norm;
 #[cfg(test)]
