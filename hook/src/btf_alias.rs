@@ -199,13 +199,12 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    /// 3.10's shapes: 1 `unsigned int`; 2 `struct net`; 3 pointer to it;
-    /// 4 `struct mnt_namespace { unsigned int count; unsigned int proc_inum; struct net *n; }`;
-    /// 5 `struct net { unsigned int proc_inum; }` (size 4, member count 1 on purpose: the
-    /// record the test reads after it must stay where it was);
+    /// 3.10's shapes: 1 `unsigned int`; 2 `struct net { unsigned int proc_inum; }`;
+    /// 3 pointer to 2; 4 `struct mnt_namespace { unsigned int count; unsigned int proc_inum;
+    /// struct net *n; }`; 5 a second `struct net` like 2 (RHEL's BTF holds copies);
     /// 6 `struct sock_common { unsigned int skc_hash; struct net *skc_net; }`;
-    /// 7 `struct uts_namespace { unsigned int proc_inum; struct ns_common ns; }`, which has
-    /// both and is left alone; 8 `struct ns_common {}` only when `with_ns_common`.
+    /// 7 `struct uts_namespace { unsigned int proc_inum; <8 or 1> ns; }`, which has both
+    /// names and is left alone; 8 `struct ns_common {}`, only when `with_ns_common`.
     fn legacy(with_ns_common: bool) -> Vec<u8> {
         let strings =
             b"\0unsigned int\0net\0mnt_namespace\0count\0proc_inum\0n\0sock_common\0skc_hash\0skc_net\0uts_namespace\0ns\0ns_common\0";
