@@ -47,7 +47,11 @@ int bpfdrv_unpin(u64 pathname);
 
 /* ---- anonymous-inode objects (object.c) ---- */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);
-/* The same, setting *@filep before the fd becomes visible (objects that are their file). */
+/*
+ * The same for objects that are their file (links, BTF): *@filep is published for
+ * GET_FD_BY_ID (bpfdrv_id_publish_file) just before the fd is installed; on failure it
+ * stays NULL and the object was never reachable.
+ */
 int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
 		       struct file **filep);
 /* The object behind @fd if it was created with @fops, with a reference taken by @get. */
@@ -57,8 +61,12 @@ void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(v
 struct bpfdrv_link;
 struct seq_file;
 enum bpfdrv_id_kind { BPFDRV_ID_PROG, BPFDRV_ID_MAP, BPFDRV_ID_LINK, BPFDRV_ID_BTF, BPFDRV_ID_KINDS };
-/* A new id for @obj (a map, a prog, or the struct file of a link / BTF object), or -errno. */
-int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj);
+/*
+ * A new id for @obj (a map, a prog, a link, a BTF object), stored in *@id under the id
+ * lock: 0 or -errno. A map or prog may be held by a lookup from then on (put, don't free).
+ */
+int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj, u32 *id);
+void bpfdrv_id_publish_file(struct file **slot, struct file *file);
 /* Before the object is freed (0: nothing to do). */
 void bpfdrv_id_remove(enum bpfdrv_id_kind kind, u32 id);
 void bpfdrv_ids_exit(void);

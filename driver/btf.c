@@ -87,11 +87,10 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 	if (err)
 		goto fail;
 	bpfdrv_stats_obj(BPFDRV_STAT_BTF, 1);
-	fd = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf);
-	if (fd > 0) {
-		btf->id = fd;
+	/* As a link's: GET_FD_BY_ID takes it only once btf->file is set, before the fd is installed. */
+	fd = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf, &btf->id);
+	if (!fd)
 		fd = bpfdrv_new_fd_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
-	}
 	if (fd >= 0)
 		return fd;
 	bpfdrv_id_remove(BPFDRV_ID_BTF, btf->id);
@@ -104,7 +103,7 @@ fail:
 	return err;
 }
 
-/* Called under the id lock: the file is released only after its id is removed. */
+/* Called under the id lock, which btf->file is published under (see bpfdrv_link_tryget). */
 bool bpfdrv_btf_tryget(void *obj)
 {
 	struct bpfdrv_btf *btf = obj;

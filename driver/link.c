@@ -46,11 +46,13 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	link->prog = prog;
 	link->priv = priv;
 	bpfdrv_stats_obj(BPFDRV_STAT_LINK, 1);
-	fd = bpfdrv_id_alloc(BPFDRV_ID_LINK, link);
-	if (fd > 0) {
-		link->id = fd;
+	/*
+	 * Findable by id at once, but GET_FD_BY_ID takes it only once link->file is set, just
+	 * before the fd is installed: on failure no lookup holds it and it is freed here.
+	 */
+	fd = bpfdrv_id_alloc(BPFDRV_ID_LINK, link, &link->id);
+	if (!fd)
 		fd = bpfdrv_new_fd_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC, &link->file);
-	}
 	if (fd < 0) {
 		bpfdrv_id_remove(BPFDRV_ID_LINK, link->id);
 		bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);
@@ -61,7 +63,10 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	return fd;
 }
 
-/* Called under the id lock: the file is released only after its id is removed. */
+/*
+ * Called under the id lock, which link->file is published under: the file is released
+ * only after its id is removed.
+ */
 bool bpfdrv_link_tryget(void *obj)
 {
 	struct bpfdrv_link *link = obj;

@@ -82,14 +82,17 @@ static void bpfdrv_map_get_any(void *map)
 	bpfdrv_map_get(map);
 }
 
-static int bpfdrv_map_release(struct inode *inode, struct file *file)
+/* A file's two references: the last file (GET_FD_BY_ID opens more) releases the user part. */
+static void bpfdrv_map_put_with_uref(struct bpfdrv_map *map)
 {
-	struct bpfdrv_map *map = file->private_data;
-
-	/* The last file of the map (GET_FD_BY_ID opens more than one). */
 	if (atomic_dec_and_test(&map->usercnt) && map->ops->release_uref)
 		map->ops->release_uref(map);
-	bpfdrv_map_put(file->private_data);
+	bpfdrv_map_put(map);
+}
+
+static int bpfdrv_map_release(struct inode *inode, struct file *file)
+{
+	bpfdrv_map_put_with_uref(file->private_data);
 	return 0;
 }
 
@@ -182,24 +185,25 @@ struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
 	return bpfdrv_fd_object(fd, &bpfdrv_map_fops, bpfdrv_map_get_any);
 }
 
+/* Under the id lock: a reference and a user reference unless the map is being freed. */
 bool bpfdrv_map_tryget(void *obj)
 {
 	struct bpfdrv_map *map = obj;
 
-	return atomic_inc_not_zero(&map->refcnt);
+	if (!atomic_inc_not_zero(&map->refcnt))
+		return false;
+	atomic_inc(&map->usercnt);
+	return true;
 }
 
+/* A new file owning the references bpfdrv_map_tryget took (dropped on failure). */
 int bpfdrv_map_new_fd(void *obj)
 {
 	struct bpfdrv_map *map = obj;
-	int fd;
+	int fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
 
-	atomic_inc(&map->usercnt);
-	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
-	if (fd < 0) {
-		atomic_dec(&map->usercnt);
-		bpfdrv_map_put(map);
-	}
+	if (fd < 0)
+		bpfdrv_map_put_with_uref(map);
 	return fd;
 }
 
@@ -212,7 +216,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
 			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE | BPFDRV_F_PRESERVE_ELEMS |
 			  (1U << 1) /* BPF_F_NO_COMMON_LRU */;
-	int fd, i;
+	int err, fd, i;
 
 	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)
 		ops = bpfdrv_map_types[attr->map_type];
@@ -245,18 +249,19 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 		map->btf_key_type_id = attr->btf_key_type_id;
 		map->btf_value_type_id = attr->btf_value_type_id;
 	}
-	fd = bpfdrv_id_alloc(BPFDRV_ID_MAP, map);
-	if (fd > 0) {
-		map->id = fd;
-		fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	err = bpfdrv_id_alloc(BPFDRV_ID_MAP, map, &map->id);
+	if (err) {
+		/* map->id is 0: the map was never findable, put frees it directly. */
+		bpfdrv_map_put_with_uref(map);
+		return err;
 	}
-	if (fd < 0) {
-		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
-		if (map->btf_file)
-			fput(map->btf_file);
-		bpfdrv_stats_obj(BPFDRV_STAT_MAP, -1);
-		ops->free(map);
-	}
+	/*
+	 * The map is findable: GET_FD_BY_ID may hold it already. When no fd can be installed
+	 * (EMFILE), drop the creator's references like any other holder (kernel: map_create).
+	 */
+	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	if (fd < 0)
+		bpfdrv_map_put_with_uref(map);
 	return fd;
 }
 

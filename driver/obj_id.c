@@ -2,12 +2,15 @@
 /*
  * Object ids, as the kernel's idr per object kind: BPF_{PROG,MAP,LINK,BTF}_GET_NEXT_ID
  * and BPF_*_GET_FD_BY_ID (bpftool's `prog list`, `map list`, `link list`, `btf list`).
- * An id is allocated when the object is created and released just before it is freed,
- * under ids_lock, so a lookup that still finds the object can take a reference unless
- * the object's count already reached zero (then it is ENOENT, as in the kernel).
- * Maps and programs are refcounted objects: GET_FD_BY_ID opens a new file on them.
+ * An id is allocated once the object is fully set up and removed, under ids_lock, before
+ * it is freed, so a lookup that still finds the object can take a reference unless the
+ * object's count already reached zero (then it is ENOENT, as in the kernel).
+ * Maps and programs are refcounted objects: GET_FD_BY_ID opens a new file on them. Once
+ * their id exists a lookup may hold them, so a creator whose fd cannot be installed
+ * drops its reference instead of freeing (kernel: map_create, bpf_prog_load).
  * Links and BTF objects live as long as their one file: GET_FD_BY_ID installs another
- * descriptor for that file.
+ * descriptor for that file, which becomes findable (bpfdrv_id_publish_file) only just
+ * before its own fd is installed; until then the creator may free the object directly.
  */
 #include <linux/kernel.h>
 #include <linux/idr.h>
@@ -49,16 +52,31 @@ static const struct id_kind id_kinds[BPFDRV_ID_KINDS] = {
 	[BPFDRV_ID_BTF] = { "btf", &btf_idr, bpfdrv_btf_tryget, bpfdrv_btf_new_fd_by_id },
 };
 
-int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj)
+/* @obj becomes findable by its new id, which is in *@id before any lookup can see it. */
+int bpfdrv_id_alloc(enum bpfdrv_id_kind kind, void *obj, u32 *id)
 {
-	int id;
+	int ret;
 
 	idr_preload(GFP_KERNEL);
 	spin_lock_bh(&ids_lock);
-	id = idr_alloc_cyclic(id_kinds[kind].idr, obj, 1, INT_MAX, GFP_ATOMIC);
+	ret = idr_alloc_cyclic(id_kinds[kind].idr, obj, 1, INT_MAX, GFP_ATOMIC);
+	if (ret > 0)
+		*id = ret;
 	spin_unlock_bh(&ids_lock);
 	idr_preload_end();
-	return id;
+	return ret < 0 ? ret : 0;
+}
+
+/*
+ * A link or BTF object's file, found by the tryget of GET_FD_BY_ID from now on: set
+ * under the lock lookups read it with, once the file is complete, before its fd is
+ * installed (kernel: bpf_link_settle).
+ */
+void bpfdrv_id_publish_file(struct file **slot, struct file *file)
+{
+	spin_lock_bh(&ids_lock);
+	*slot = file;
+	spin_unlock_bh(&ids_lock);
 }
 
 void bpfdrv_id_remove(enum bpfdrv_id_kind kind, u32 id)

@@ -6,6 +6,11 @@
 #include <linux/uaccess.h>
 #include "bpfdrv.h"
 
+/*
+ * A new fd owning the caller's reference on @priv. Once it is installed user space may
+ * close it at once and the object may be gone: callers touch @priv after a success only
+ * through a reference of their own.
+ */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags)
 {
 	return anon_inode_getfd(name, fops, priv, O_RDWR | flags);
@@ -24,7 +29,8 @@ int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, voi
 		put_unused_fd(fd);
 		return PTR_ERR(file);
 	}
-	*filep = file;
+	bpfdrv_id_publish_file(filep, file);
+	/* From here user space may close the fd: nothing may touch @priv after it. */
 	fd_install(fd, file);
 	return fd;
 }

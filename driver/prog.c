@@ -433,13 +433,18 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		goto fail_log;
 	bpfdrv_free_large(log.buf);
 	bpfdrv_stats_prog_add(prog);
-	fd = bpfdrv_id_alloc(BPFDRV_ID_PROG, prog);
-	if (fd > 0) {
-		prog->id = fd;
-		fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
+	err = bpfdrv_id_alloc(BPFDRV_ID_PROG, prog, &prog->id);
+	if (err) {
+		bpfdrv_prog_free(prog); /* never findable */
+		return err;
 	}
+	/*
+	 * The program is findable: GET_FD_BY_ID may hold it already. When no fd can be
+	 * installed (EMFILE), drop the loader's reference (kernel: bpf_prog_load).
+	 */
+	fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
 	if (fd < 0)
-		bpfdrv_prog_free(prog);
+		bpfdrv_prog_put(prog);
 	return fd;
 
 fail_log:

@@ -618,6 +618,8 @@ pub struct Guest {
     disk: Option<PathBuf>,
     /// Guest memory in MiB (run-guest.sh's default, 1024, when None).
     memory: Option<u32>,
+    /// Extra kernel command line (after `$BPFCOMPAT_APPEND`).
+    append: Vec<String>,
 }
 
 impl Guest {
@@ -633,6 +635,7 @@ impl Guest {
             timeout: Duration::from_secs(timeout),
             disk: None,
             memory: None,
+            append: Vec::new(),
         }
     }
 
@@ -701,6 +704,12 @@ impl Guest {
         self
     }
 
+    /// One more kernel command-line argument for this boot (e.g. `slub_debug=FZPU`).
+    pub fn kernel_arg(mut self, arg: &str) -> Guest {
+        self.append.push(arg.to_string());
+        self
+    }
+
     pub fn timeout(mut self, d: Duration) -> Guest {
         self.timeout = d;
         self
@@ -766,6 +775,10 @@ impl Guest {
             .arg(image)
             .arg(self.timeout.as_secs().to_string())
             .env("BPFCOMPAT_DISK", self.disk.as_deref().unwrap_or(Path::new("")))
+            .env(
+                "BPFCOMPAT_APPEND",
+                std::env::var("BPFCOMPAT_APPEND").into_iter().chain(self.append.iter().cloned()).collect::<Vec<_>>().join(" "),
+            )
             .env("BPFCOMPAT_MEM", self.memory.map_or_else(|| std::env::var("BPFCOMPAT_MEM").unwrap_or_else(|_| "1024".into()), |m| m.to_string()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
