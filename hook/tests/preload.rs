@@ -7,6 +7,8 @@ use common::{clean, hooked, run_then_interrupt, run_with_limit, text, BPF_CLIENT
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// coreutils' stdbuf: line-buffers a libc program's stdout on a pipe.
+const STDBUF: &str = "/usr/bin/stdbuf";
 const NOT_LOADED: &str = "the bpfdrv kernel module is not loaded";
 
 fn have(path: &str) -> bool {
@@ -115,7 +117,13 @@ fn native_and_auto_modes_pass_bpf_through_to_this_kernel() {
     }
     ensure_tracefs();
     let run = Duration::from_secs(3);
-    let plain = run_then_interrupt(&mut clean(EXECSNOOP), run);
+    // execsnoop under stdbuf -oL: its header reaches the pipe when printed, not at exit
+    // (run_then_interrupt waits for a line to know it attached).
+    let execsnoop = |mut cmd: std::process::Command| {
+        cmd.args(["-oL", EXECSNOOP]);
+        cmd
+    };
+    let plain = run_then_interrupt(&mut execsnoop(clean(STDBUF)), run);
     let header = |o: &std::process::Output| text(&o.stdout).lines().next().unwrap_or("").to_owned();
     let works_natively = plain.status.code() == Some(0) && header(&plain).starts_with("PCOMM");
     if !works_natively {
@@ -126,7 +134,7 @@ fn native_and_auto_modes_pass_bpf_through_to_this_kernel() {
         );
     }
     for mode in ["native", "auto"] {
-        let out = run_then_interrupt(hooked(EXECSNOOP).env("BPFHOOK_MODE", mode), run);
+        let out = run_then_interrupt(execsnoop(hooked(STDBUF)).env("BPFHOOK_MODE", mode), run);
         let stderr = text(&out.stderr);
         assert!(!stderr.contains("bpfhook"), "{mode}: {stderr}");
         if works_natively {
@@ -158,7 +166,7 @@ fn execsnoop_loads_with_kernel_btf_from_the_configured_file() {
     let script = r#"mount --bind "$1" /sys/kernel/btf || exit 99
         [ -e /sys/kernel/btf/vmlinux ] && exit 98
         [ -n "$2" ] && export LD_PRELOAD="$2" BPFHOOK_BTF="$3" BPFHOOK_MODE=native BPFHOOK_LOG=info
-        exec /usr/sbin/execsnoop"#;
+        exec /usr/bin/stdbuf -oL /usr/sbin/execsnoop"#;
     let run = |preload: &Path| {
         let mut cmd = clean("/usr/bin/unshare");
         cmd.args(["-m", "/bin/sh", "-c", script, "sh"]).arg(&empty).arg(preload).arg(&btf);
