@@ -219,6 +219,20 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
     let (native, shim) = (run("81", "10:00:00 1       81      1342"), run("93", "10:00:01 0       93      1201"));
     assert_eq!(matrix::judge(gc, Some(&native), Some(&shim)), Verdict::Pass);
     assert!(matches!(matrix::judge(gc, Some(&native), Some(&run("93", ""))), Verdict::Fail(_)));
+    // On CentOS 7.9 a tool may report the workload under 3.10's own names: the native 6.1
+    // run is judged by the tool's lines, the 3.10 run by its centos7_expect lines.
+    let slab = matrix::tool("slabratetop").unwrap();
+    let cache = |name: &str| matrix::ToolRun {
+        ready: true,
+        exit: "0".into(),
+        stdout: format!("CACHE                            ALLOCS      BYTES\n{name}  68  278528\n"),
+        ..Default::default()
+    };
+    let (native, el7) = (cache("names_cache"), cache("kmalloc-4096"));
+    assert!(matches!(matrix::judge(slab, Some(&native), Some(&el7)), Verdict::Fail(_)));
+    assert_eq!(matrix::judge_centos7(slab, Some(&native), Some(&el7)), Verdict::Pass);
+    assert!(matches!(matrix::judge_centos7(slab, Some(&native), Some(&cache("dentry"))), Verdict::Fail(_)));
+    assert!(matches!(matrix::judge_centos7(slab, Some(&el7), Some(&el7)), Verdict::NotApplicable(_)));
     // The path a tool took, from the driver's statistics.
     let loaded = matrix::ToolRun {
         progs: "prog id=4 name=vfs_read type=26 attach=24 target=vfs_read runs=9\n\
