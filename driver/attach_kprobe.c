@@ -66,7 +66,7 @@ static int kprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 			err = -EINVAL;
 			goto fail;
 		}
-		bpfdrv_syscall_fn_name(ks->sym);
+		bpfdrv_kprobe_fn_name(ks->sym, sizeof(ks->sym));
 		ks->rp.kp.symbol_name = ks->sym;
 		ks->rp.kp.offset = attr->config2;
 		ks->on_entry = !attr->config2;

@@ -383,6 +383,11 @@ struct bpfdrv_event {
 
 extern const struct bpfdrv_event_type bpfdrv_tracepoint_event, bpfdrv_kprobe_event,
 	bpfdrv_uprobe_event, bpfdrv_sw_sample_event;
+/*
+ * The function a kprobe on @sym (a KSYM_NAME_LEN buffer of @size) probes on this kernel:
+ * renamed in place to its older name where only that exists (kprobe_fn_names.c).
+ */
+void bpfdrv_kprobe_fn_name(char *sym, size_t size);
 
 /*
  * Synthetic syscall tracepoints (attach_syscall_synth.c): the ids in
