@@ -26,6 +26,41 @@
 #define BPF_F_USER_STACK (1ULL << 8)
 
 /*
+ * The probed context's stack unwound from its registers through the frame-pointer chain
+ * (x86-64: [rbp] is the caller's rbp, [rbp + 8] the return address), for kernels whose
+ * own walk from inside the probe drops the probed frames and which give modules no walk
+ * from registers (save_stack_trace_regs is not exported): 3.10 passes the pt_regs the
+ * int3 or ftrace handler saved without reporting their ip, and the probed function's
+ * caller, reached through no frame of its own at a function's entry, is lost with it.
+ * @entry: the probe is at a function's entry, where the return address into the caller
+ * is on top of the stack and rbp is still the caller's. Every read is fault-tolerant and
+ * the chain must climb within sp's stack, so a corrupt chain only ends the walk.
+ */
+static u32 stack_from_regs(u64 *ips, u32 max, struct pt_regs *regs, bool entry)
+{
+#ifdef CONFIG_FRAME_POINTER
+	unsigned long sp = kernel_stack_pointer(regs), top = (sp | (THREAD_SIZE - 1)) + 1;
+	unsigned long bp = regs->bp, frame[2];
+	u32 n = 0;
+
+	ips[n++] = instruction_pointer(regs);
+	if (entry && n < max && !bpfdrv_read_kernel_nofault(frame, (void *)sp, sizeof(frame[0])))
+		ips[n++] = frame[0];
+	while (n < max && bp >= sp && bp <= top - sizeof(frame) &&
+	       !bpfdrv_read_kernel_nofault(frame, (void *)bp, sizeof(frame)) && frame[1]) {
+		ips[n++] = frame[1];
+		if (frame[0] <= bp)
+			break;	/* frames only climb */
+		sp = bp;
+		bp = frame[0];
+	}
+	return n;
+#else
+	return 0;
+#endif
+}
+
+/*
  * The kernel stack a program sees: none when the probe's registers are user mode
  * (syscall tracepoints, uprobes), as Linux's get_perf_callchain decides.
  */
@@ -50,13 +85,19 @@ u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max)
 	 * handler frames) when the unwinder passed through it.
 	 */
 	if (regs) {
-		u32 i;
+		u32 i, from_regs;
 
 		for (i = skip; i < n; i++)
-			if (ips[i] == instruction_pointer(regs)) {
-				skip = i;
+			if (ips[i] == instruction_pointer(regs))
 				break;
-			}
+		if (i < n) {
+			skip = i;
+		} else {
+			/* The walk lost the probed frames. */
+			from_regs = stack_from_regs(ips, max, regs, ENV(run)->func_ip);
+			if (from_regs)
+				return from_regs;
+		}
 	}
 	memmove(ips, ips + skip, (n - skip) * sizeof(*ips));
 	return n - skip;

@@ -57,11 +57,16 @@ static __always_inline void set(__u32 slot, __u64 val)
 SEC("kprobe/__x64_sys_getpgid")
 int kp(struct pt_regs *ctx)
 {
+	__u64 top[1];
+
 	if (!mine())
 		return 0;
 	add(SLOT_KP, 1);
 	set(SLOT_KP_COOKIE, bpf_get_attach_cookie(ctx));
 	set(SLOT_KP_FUNC_IP, bpf_get_func_ip(ctx));
+	/* The kernel stack starts at the probed function (unwound from the probe's regs). */
+	if (bpf_get_stack(ctx, top, sizeof(top), 0) == sizeof(top))
+		set(SLOT_KP_STACK_TOP, top[0]);
 	return 0;
 }
 

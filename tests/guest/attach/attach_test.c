@@ -196,6 +196,25 @@ static unsigned long long kallsyms_addr(const char *sym)
 	return 0;
 }
 
+/* The name of the kernel text symbol containing @ip (into @name, 256 bytes), or "?". */
+static const char *kallsyms_name_of(unsigned long long ip, char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long addr, best = 0;
+	char type, sym[256];
+
+	strcpy(name, "?");
+	if (!f)
+		return name;
+	while (fscanf(f, "%llx %c %255s%*[^\n]", &addr, &type, sym) == 3)
+		if ((type == 't' || type == 'T') && addr <= ip && addr > best) {
+			best = addr;
+			strcpy(name, sym);
+		}
+	fclose(f);
+	return name;
+}
+
 static void kprobes_tracepoints(void)
 {
 	LIBBPF_OPTS(bpf_kprobe_opts, kopts, .bpf_cookie = 0x1234);
@@ -205,7 +224,7 @@ static void kprobes_tracepoints(void)
 	struct perf_event_attr attr;
 	int pfd_pmu = -1, pfd_legacy, pfd_legacy_ret, i, ret;
 	unsigned long long func = kallsyms_addr(sys_getpgid);
-	char def[128], path[256];
+	char def[128], path[256], top[256];
 	__u64 pgid = getpgid(0); /* before attaching: later calls would count */
 
 	/* libbpf's own route: the kprobe PMU, BPF_LINK_CREATE where supported. */
@@ -245,6 +264,8 @@ static void kprobes_tracepoints(void)
 	result("kprobe", "%llu", count(SLOT_KP));
 	result("kprobe_cookie", "0x%llx", count(SLOT_KP_COOKIE));
 	result("kprobe_func_ip", "%s", func && count(SLOT_KP_FUNC_IP) == func ? "symbol" : "wrong");
+	kallsyms_name_of(count(SLOT_KP_STACK_TOP), top);
+	result("kprobe_stack_top", "%s", !strcmp(top, sys_getpgid) ? "probed-function" : top);
 	result("kretprobe", "%llu", count(SLOT_KRETP));
 	result("kretprobe_rc", "%s", count(SLOT_KRETP_RC) == pgid ? "pgid" : "wrong");
 	result("kretprobe_func_ip", "%s", func && count(SLOT_KRETP_FUNC_IP) == func ? "symbol" : "wrong");
@@ -503,7 +524,7 @@ static void sched_switch_args(void)
 	bpf_link__destroy(link);
 	hits = count(SLOT_SWITCH);
 	good = count(SLOT_SWITCH_ARGS);
-	if (hits >= N && good == hits)
+	if (hits && good == hits)
 		result("raw_tracepoint_sched_switch", "preempt-prev-next");
 	else
 		result("raw_tracepoint_sched_switch", "wrong (%llu of %llu switches)", good, hits);
