@@ -17,14 +17,11 @@
  * symbol, where CONFIG_MODIFY_LDT_SYSCALL is off, aliases sys_ni_syscall (a probe
  * would fire for every unimplemented syscall).
  *
- * How an event is chosen (see hook/src/tracepoints.rs for the user side): the module
- * publishes, in debugfs, events/syscalls/<event>/{id,format} for every syscall here,
- * under bpfdrv/ (/sys/kernel/debug/bpfdrv/events/syscalls/...). The hook points a
- * tool's read of <tracefs>/events/syscalls/<event>/... there only when the kernel's
- * own file does not exist. The ids live in a range no kernel trace event can have
- * (BPFDRV_SYNTH_TP_ID_BASE and up; trace event ids are 16-bit), so the module serves
- * perf_event_open(PERF_TYPE_TRACEPOINT, config=id) itself for exactly that range and
- * hands every other id to the kernel's tracepoint (attach_tracepoint.c).
+ * How an event is chosen: synth_tp.c publishes events/syscalls/<event>/{id,format}
+ * for every syscall here in debugfs and routes perf_event_open of their ids (in the
+ * module's private range) here; the hook (hook/src/tracepoints.rs) points a tool's
+ * read of <tracefs>/events/syscalls/<event>/... there only when the kernel's own file
+ * does not exist.
  *
  * How it runs: a kprobe on the syscall's kernel function (enter) or a kretprobe on
  * it (exit), registered at perf_event_open like the kernel registers probe events;
@@ -38,7 +35,6 @@
  */
 #include <linux/kernel.h>
 #include <linux/kprobes.h>
-#include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -118,11 +114,6 @@ static int synth_index(u64 id)
 		if (synth_id(i) == id)
 			return i;
 	return -1;
-}
-
-bool bpfdrv_synth_tp_id(u64 config)
-{
-	return config >= BPFDRV_SYNTH_TP_ID_BASE && config < BPFDRV_SYNTH_TP_ID_END;
 }
 
 /* The size of the record body and of the raw sample perf would hand over for it. */
@@ -267,41 +258,36 @@ static bool synth_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *pro
 	return prog->type == BPFDRV_PROG_TYPE_TRACEPOINT;
 }
 
-const struct bpfdrv_event_type bpfdrv_syscall_synth_event = {
+static const struct bpfdrv_event_type bpfdrv_syscall_synth_event = {
 	.name = "synthetic syscall tracepoint",
 	.init = synth_init,
 	.prog_ok = synth_prog_ok,
 	.free = synth_free,
 };
 
-/* ---- debugfs: events/syscalls/<event>/{id,format}, in tracefs's own format ---- */
+/* ---- the published events (synth_tp.c): names, ids and format files ---- */
 
-static int synth_id_show(struct seq_file *m, void *unused)
+static u32 synth_family_id(unsigned int i)
 {
-	size_t i = (uintptr_t)m->private;
-
-	seq_printf(m, "%u\n", synth_id(i));
-	return 0;
+	return synth_id(i);
 }
 
-static int synth_format_show(struct seq_file *m, void *unused)
+static void synth_name(unsigned int i, char *buf, size_t len)
 {
-	size_t i = (uintptr_t)m->private;
+	snprintf(buf, len, "sys_%s_%s", synth_is_exit(i) ? "exit" : "enter",
+		 synth_syscalls[i / 2].name);
+}
+
+static void synth_format(struct seq_file *m, unsigned int i)
+{
 	const struct synth_syscall *sc = &synth_syscalls[i / 2];
-	bool exit = synth_is_exit(i);
 	int a;
 
-	seq_printf(m, "name: sys_%s_%s\nID: %u\nformat:\n", exit ? "exit" : "enter", sc->name,
-		   synth_id(i));
-	seq_puts(m, "\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-		    "\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-		    "\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\tsigned:0;\n"
-		    "\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
-		    "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n");
-	if (exit) {
+	seq_puts(m, "\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n");
+	if (synth_is_exit(i)) {
 		seq_puts(m, "\tfield:long ret;\toffset:16;\tsize:8;\tsigned:1;\n\n"
 			    "print fmt: \"0x%lx\", REC->ret\n");
-		return 0;
+		return;
 	}
 	for (a = 0; a < sc->nargs; a++)
 		seq_printf(m, "\tfield:%s %s;\toffset:%d;\tsize:8;\tsigned:0;\n",
@@ -313,60 +299,13 @@ static int synth_format_show(struct seq_file *m, void *unused)
 	for (a = 0; a < sc->nargs; a++)
 		seq_printf(m, ", ((unsigned long)(REC->%s))", sc->args[a].name);
 	seq_puts(m, "\n");
-	return 0;
 }
 
-static int synth_id_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, synth_id_show, inode->i_private);
-}
-
-static int synth_format_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, synth_format_show, inode->i_private);
-}
-
-static const struct file_operations synth_id_fops = {
-	.owner = THIS_MODULE,
-	.open = synth_id_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
+const struct bpfdrv_synth_tp_family bpfdrv_syscall_synth = {
+	.category = "syscalls",
+	.type = &bpfdrv_syscall_synth_event,
+	.nr_events = SYNTH_NR_EVENTS,
+	.id = synth_family_id,
+	.name = synth_name,
+	.format = synth_format,
 };
-
-static const struct file_operations synth_format_fops = {
-	.owner = THIS_MODULE,
-	.open = synth_format_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-void bpfdrv_syscall_synth_init(void)
-{
-	struct dentry *root = bpfdrv_stats_debugfs_dir(), *events, *dir;
-	char name[64];
-	size_t i;
-
-	/* No debugfs: tools see the kernel's tracepoints only, as without the module. */
-	if (!root)
-		return;
-	events = debugfs_create_dir("events", root);
-	if (IS_ERR_OR_NULL(events))
-		return;
-	dir = debugfs_create_dir("syscalls", events);
-	if (IS_ERR_OR_NULL(dir))
-		return;
-	for (i = 0; i < SYNTH_NR_EVENTS; i++) {
-		struct dentry *ev;
-
-		snprintf(name, sizeof(name), "sys_%s_%s", synth_is_exit(i) ? "exit" : "enter",
-			 synth_syscalls[i / 2].name);
-		ev = debugfs_create_dir(name, dir);
-		if (IS_ERR_OR_NULL(ev))
-			return;
-		/* Readable by all, as tracefs's own id and format files are. */
-		debugfs_create_file("id", 0444, ev, (void *)(uintptr_t)i, &synth_id_fops);
-		debugfs_create_file("format", 0444, ev, (void *)(uintptr_t)i, &synth_format_fops);
-	}
-}

@@ -390,14 +390,28 @@ extern const struct bpfdrv_event_type bpfdrv_tracepoint_event, bpfdrv_kprobe_eve
 void bpfdrv_kprobe_fn_name(char *sym, size_t size);
 
 /*
- * Synthetic syscall tracepoints (attach_syscall_synth.c): the ids in
- * [BPFDRV_SYNTH_TP_ID_BASE, BPFDRV_SYNTH_TP_ID_END) are served by
- * bpfdrv_syscall_synth_event, all other tracepoint ids by the kernel's tracepoints.
+ * Synthetic tracepoints (synth_tp.c): the ids in [BPFDRV_SYNTH_TP_ID_BASE,
+ * BPFDRV_SYNTH_TP_ID_END) are served by the family publishing them, all other
+ * tracepoint ids by the kernel's tracepoints. A family: events a kernel may lack,
+ * published as bpfdrv/events/<category>/<name>/{id,format} in debugfs.
  */
-extern const struct bpfdrv_event_type bpfdrv_syscall_synth_event;
+struct seq_file;
+struct bpfdrv_synth_tp_family {
+	const char *category;
+	/* Serves perf_event_open(PERF_TYPE_TRACEPOINT) of the family's ids. */
+	const struct bpfdrv_event_type *type;
+	unsigned int nr_events;
+	u32 (*id)(unsigned int i);
+	void (*name)(unsigned int i, char *buf, size_t len);
+	/* The format file after struct trace_entry's fields: the event's, then print fmt. */
+	void (*format)(struct seq_file *m, unsigned int i);
+};
+extern const struct bpfdrv_synth_tp_family bpfdrv_syscall_synth, bpfdrv_sock_synth;
 bool bpfdrv_synth_tp_id(u64 config);
-/* Publish events/syscalls/<event>/{id,format} under the module's debugfs directory. */
-void bpfdrv_syscall_synth_init(void);
+/* The event type serving synthetic tracepoint id @config, or NULL. */
+const struct bpfdrv_event_type *bpfdrv_synth_tp_type(u64 config);
+/* Publish every family's events under the module's debugfs directory. */
+void bpfdrv_synth_tp_init(void);
 
 int bpfdrv_event_open(const struct bpfdrv_event_type *type,
 		      const struct bpfdrv_perf_event_attr *attr, int pid, int cpu, int flags);

@@ -82,8 +82,15 @@ static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
 		return bpfdrv_event_open(&bpfdrv_uprobe_event, &attr, r->pid, r->cpu, fd_flags);
 	if (r->kind != BPFDRV_PERF_KIND_BY_TYPE)
 		return -EINVAL;
-	if (attr.type_ == BPFDRV_PERF_TYPE_TRACEPOINT && bpfdrv_synth_tp_id(attr.config))
-		return bpfdrv_event_open(&bpfdrv_syscall_synth_event, &attr, r->pid, r->cpu, fd_flags);
+	if (attr.type_ == BPFDRV_PERF_TYPE_TRACEPOINT && bpfdrv_synth_tp_id(attr.config)) {
+		const struct bpfdrv_event_type *synth = bpfdrv_synth_tp_type(attr.config);
+
+		if (!synth) {
+			bpfdrv_warn("synthetic tracepoint id %llu is not one of ours\n", attr.config);
+			return -ENOENT;
+		}
+		return bpfdrv_event_open(synth, &attr, r->pid, r->cpu, fd_flags);
+	}
 	if (attr.type_ == BPFDRV_PERF_TYPE_TRACEPOINT)
 		return bpfdrv_event_open(&bpfdrv_tracepoint_event, &attr, r->pid, r->cpu, fd_flags);
 	if (attr.type_ == BPFDRV_PERF_TYPE_SOFTWARE && attr.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT) {
@@ -194,7 +201,7 @@ static int __init bpfdrv_init(void)
 		return err;
 	}
 	bpfdrv_stats_init();
-	bpfdrv_syscall_synth_init();
+	bpfdrv_synth_tp_init();
 	pr_info(BPFDRV_LOG_PREFIX "version %s, protocol %u, /dev/%s ready\n",
 		BPFDRV_VERSION_STRING, BPFDRV_PROTOCOL_VERSION, bpfdrv_misc.name);
 	return 0;

@@ -582,15 +582,18 @@ pub struct bpfdrv_link_info {
 // ---- synthetic syscall tracepoints ----
 /// Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
 /// sys_exit_<name> of syscalls the running kernel has no tracepoint for (3.10 x86_64:
-/// execve, clone, fork, vfork, rt_sigreturn, iopl, ...). Published in debugfs as
-/// `bpfdrv/events/syscalls/<event>/{id,format}`; the id is
-/// `BPFDRV_SYNTH_TP_ID_BASE + 2 * syscall_nr + is_exit`. Kernel trace event ids are
+/// execve, clone, fork, vfork, rt_sigreturn, iopl, ...), and sock:inet_sock_set_state
+/// (4.16+). Published in debugfs as `bpfdrv/events/<category>/<event>/{id,format}`; a
+/// syscall event's id is `BPFDRV_SYNTH_TP_ID_BASE + 2 * syscall_nr + is_exit`,
+/// inet_sock_set_state's [`BPFDRV_SYNTH_TP_ID_SOCK_SET_STATE`]. Kernel trace event ids are
 /// 16-bit (`struct trace_entry::type`), so the range never collides with a real one:
 /// `perf_event_open(PERF_TYPE_TRACEPOINT)` with a config in
 /// [`BPFDRV_SYNTH_TP_ID_BASE`, `BPFDRV_SYNTH_TP_ID_END`) goes to the synthetic event,
 /// any other config to the kernel's tracepoint.
 pub const BPFDRV_SYNTH_TP_ID_BASE: u32 = 0x1000_0000;
 pub const BPFDRV_SYNTH_TP_ID_END: u32 = 0x1001_0000;
+/// The synthetic sock:inet_sock_set_state (above every syscall event's id).
+pub const BPFDRV_SYNTH_TP_ID_SOCK_SET_STATE: u32 = BPFDRV_SYNTH_TP_ID_BASE + 0x8000;
 
 /// A BPF instruction, Linux's `struct bpf_insn` (`regs` = dst_reg | src_reg << 4).
 #[repr(C)]

@@ -27,12 +27,16 @@
 //! func unknown#195896080"). The layouts did not change with the name, so each old
 //! record gets a STRUCT of the new name with the same size and members.
 //!
+//! Records of the module's synthetic tracepoints (`trace_event_raw_inet_sock_set_state`
+//! where the kernel has no sock:inet_sock_set_state) are the fifth: see [`btf_synth_tp`].
+//!
 //! Members renamed inside structs (`mnt_namespace.proc_inum` read as `ns.inum`,
 //! `sock_common.skc_net` as `skc_net.net`) are the fourth: see [`btf_alias`]. Those
 //! patch records in place, so they are applied first and everything else is appended.
 
 use crate::btf::{self, Btf};
 use crate::btf_alias;
+use crate::btf_synth_tp;
 use std::collections::HashSet;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -57,6 +61,8 @@ pub struct Added {
     pub aliased_fields: usize,
     /// `btf_trace_<tp>` typedefs.
     pub tracepoints: usize,
+    /// Records of synthetic tracepoints ([`btf_synth_tp::RECORDS`]), by name.
+    pub records: Vec<String>,
 }
 
 /// `raw` with, appended: an empty struct for each name of `structs` it lacks; a copy
@@ -64,8 +70,8 @@ pub struct Added {
 /// [`RENAMED_PREFIXES`]) and which lacks a struct of the current name; a
 /// `btf_trace_<tp>` typedef for each of `tracepoints` it lacks; and the members of
 /// `fields` (see [`btf_alias::FIELD_RENAMES`]) under their current names and shapes where
-/// it has only the old ones. None when nothing is missing or `raw` is not little-endian
-/// raw BTF.
+/// it has only the old ones; and each record of [`btf_synth_tp::RECORDS`] it lacks and
+/// has the types for. None when nothing is missing or `raw` is not little-endian raw BTF.
 pub fn augment(
     raw: &[u8],
     structs: &[&str],
@@ -92,7 +98,13 @@ pub fn augment(
         .collect();
     let missing_tps: Vec<&String> =
         tracepoints.iter().filter(|tp| !have_typedefs.contains_key(format!("btf_trace_{tp}").as_str())).collect();
-    if missing_structs.is_empty() && renames.is_empty() && missing_tps.is_empty() && !btf_alias::applies(&b, fields) {
+    let missing_records = btf_synth_tp::missing(&b, btf_synth_tp::RECORDS);
+    if missing_structs.is_empty()
+        && renames.is_empty()
+        && missing_tps.is_empty()
+        && missing_records.is_empty()
+        && !btf_alias::applies(&b, fields)
+    {
         return None;
     }
     let mut out = btf::Builder::new(&b);
@@ -122,11 +134,13 @@ pub fn augment(
             out.add(Some(&format!("btf_trace_{tp}")), btf::KIND_TYPEDEF << 24, ptr, &[]);
         }
     }
+    btf_synth_tp::add(&b, &missing_records, &mut out);
     let added = Added {
         structs: missing_structs.iter().map(|s| s.to_string()).collect(),
         renamed_structs: renames.len(),
         aliased_fields,
         tracepoints: missing_tps.len(),
+        records: missing_records.iter().map(|r| r.name.to_string()).collect(),
     };
     Some((out.finish(), added))
 }
@@ -172,12 +186,14 @@ pub fn served_blob(file: &std::ffi::CStr) -> Option<(&'static [u8], bool)> {
                 log::info!(
                     "kernel BTF: added structs {:?}, {} tracepoint records under their current names \
                      (trace_event_raw_* copies of ftrace_raw_*), {} members in their current shape \
-                     (ns.inum, possible_net_t) and btf_trace_* typedefs for {} of {} tracepoints",
+                     (ns.inum, possible_net_t), btf_trace_* typedefs for {} of {} tracepoints \
+                     and records of the driver's own trace events {:?}",
                     added.structs,
                     added.renamed_structs,
                     added.aliased_fields,
                     added.tracepoints,
-                    tps.len()
+                    tps.len(),
+                    added.records
                 );
                 (out, true)
             }
@@ -525,7 +541,16 @@ pub(crate) mod tests {
         let Some(raw) = centos7_btf() else { return };
         let tps = ["sys_enter".to_string(), "sched_switch".to_string(), "sched_process_exec".to_string()];
         let (out, added) = augment(&raw, EXTRA_STRUCTS, RENAMED_PREFIXES, FIELDS, &tps).expect("augmented");
-        assert_eq!(added, Added { structs: vec!["bpf_ringbuf".into()], renamed_structs: 283, aliased_fields: 18, tracepoints: 3 });
+        assert_eq!(
+            added,
+            Added {
+                structs: vec!["bpf_ringbuf".into()],
+                renamed_structs: 283,
+                aliased_fields: 18,
+                tracepoints: 3,
+                records: vec!["trace_event_raw_inet_sock_set_state".into()]
+            }
+        );
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("vmlinux.btf");
         std::fs::write(&file, &out).unwrap();
@@ -551,7 +576,8 @@ pub(crate) mod tests {
             let (old, new) = (members(&format!("ftrace_raw_{record}")), members(&format!("trace_event_raw_{record}")));
             assert_eq!(old.replace("ftrace_raw_", "trace_event_raw_"), new);
         }
-        assert_eq!(text.matches("] STRUCT 'trace_event_raw_").count(), 283);
+        // 283 copies, and the synthetic inet_sock_set_state's record (btf_synth_tp).
+        assert_eq!(text.matches("] STRUCT 'trace_event_raw_").count(), 284);
         // btf_trace_<tp> gets the probe's own prototype, (void *__data, regs, id) for sys_enter.
         let b = Btf::parse(&out).unwrap();
         let proto = b.get(btf_trace_proto(&out, "sys_enter")).unwrap();

@@ -118,10 +118,8 @@ rmmod bpfdrv; result rmmod $?
     for sc in covered {
         for dir in ["enter", "exit"] {
             let e = format!("sys_{dir}_{sc}");
-            let id: u64 = run
-                .value(&format!("id_{e}"))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| run.fail(format!("no numeric id for {e}")));
+            let id: u64 =
+                run.value(&format!("id_{e}")).and_then(|v| v.parse().ok()).unwrap_or_else(|| run.fail(format!("no numeric id for {e}")));
             if !(0x1000_0000..0x1001_0000).contains(&id) {
                 run.fail(format!("{e}: synthetic id {id} outside the module's range"));
             }
@@ -196,6 +194,133 @@ rmmod bpfdrv; result rmmod $?
     }
     if !run.expect_section("clone-synth-stderr").contains("synthetic event") {
         run.fail("the hook did not report using the synthetic clone / arch_prctl events");
+    }
+    run.assert_value("rmmod", "0", "rmmod bpfdrv after the tools exited (nothing leaked)");
+    run.assert_clean_exit();
+}
+
+/// One tcpstates run labelled $1 (extra environment in $2) over the loopback workload,
+/// with the kprobes on tcp_set_state counted while it runs.
+const RUN_TCPSTATES: &str = r#"run_tcpstates() {
+    env $2 BPFHOOK_LOG=info LD_PRELOAD=$HOOK stdbuf -oL tcpstates >/tmp/$1.out 2>/tmp/$1.err &
+    pid=$!
+    if wait_for /tmp/$1.out NEWSTATE 120 $pid; then result $1_ready yes; else result $1_ready no; fi
+    result $1_kprobes $(grep -c 'tcp_set_state\|inet_csk_listen_start\|inet_csk_clone_lock' /sys/kernel/debug/kprobes/list 2>/dev/null)
+    /bpfcompat/matrix_load tcp 4121 2 >/tmp/$1.load 2>&1; result $1_load $?
+    show $1-load /tmp/$1.load
+    sleep 2
+    stop $pid 30; result $1_exit $exit_status
+    show $1-stdout /tmp/$1.out
+    show $1-stderr /tmp/$1.err
+}
+"#;
+
+/// Each workload socket's transitions in a tcpstates output (SKADDR C-PID C-COMM LADDR
+/// LPORT RADDR RPORT OLDSTATE -> NEWSTATE MS): the socket addresses, PIDs, commands
+/// (whoever runs the softirq), times and the client's ports differ from run to run, and a freed socket's
+/// address is reused, so a socket's sequence ends with its transition to CLOSE. The
+/// sequences are sorted, as the two ends of a connection may interleave either way.
+fn socket_transitions(out: &str) -> Vec<Vec<String>> {
+    let mut open: std::collections::HashMap<&str, usize> = Default::default();
+    let mut seqs: Vec<Vec<String>> = Vec::new();
+    for l in out.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let Some(arrow) = f.iter().position(|&w| w == "->") else { continue };
+        // Only the workload's sockets (port 4121 on either end).
+        if arrow < 5 || f.len() < arrow + 2 || (f[arrow - 4] != "4121" && f[arrow - 2] != "4121") {
+            continue;
+        }
+        // LADDR LPORT RADDR RPORT OLDSTATE -> NEWSTATE (a command may hold spaces), the
+        // client's ephemeral port as "eph".
+        let port = |p: &str| if p == "4121" || p == "0" { p.to_string() } else { "eph".to_string() };
+        let t =
+            format!("{} {} {} {} {} -> {}", f[arrow - 5], port(f[arrow - 4]), f[arrow - 3], port(f[arrow - 2]), f[arrow - 1], f[arrow + 1]);
+        let i = *open.entry(f[0]).or_insert_with(|| {
+            seqs.push(Vec::new());
+            seqs.len() - 1
+        });
+        seqs[i].push(t);
+        if f[arrow + 1] == "CLOSE" {
+            open.remove(f[0]);
+        }
+    }
+    seqs.sort();
+    seqs
+}
+
+#[test]
+fn tcpstates_through_synthetic_inet_sock_set_state_matches_the_real_one() {
+    let kernel = require!(guest::nobpf_kernel());
+    let tool = require!(guest::host_tool("tcpstates", "libbpf-tools"));
+    let load = guest::guest_c_program("matrix_load.c").unwrap_or_else(|s| panic!("{}", s.0));
+    let body = format!(
+        r#". /bpfcompat/lib.sh
+ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+insmod $MODULE; result insmod $?
+synth=/sys/kernel/debug/bpfdrv/events/sock/inet_sock_set_state
+result sock_id "$(cat $synth/id)"
+grep -v '^ID:' $synth/format >/tmp/synth.fmt; grep -v '^ID:' /sys/kernel/tracing/events/sock/inet_sock_set_state/format >/tmp/real.fmt
+if cmp -s /tmp/synth.fmt /tmp/real.fmt; then result sock_format same
+else result sock_format differs; fi
+show format-synthetic /tmp/synth.fmt
+show format-kernel /tmp/real.fmt
+{RUN_TCPSTATES}
+run_tcpstates real ""
+run_tcpstates synth BPFHOOK_HIDE_TRACEPOINTS=sock:inet_sock_set_state
+result kprobes_after $(grep -c 'tcp_set_state\|inet_csk_listen_start\|inet_csk_clone_lock' /sys/kernel/debug/kprobes/list 2>/dev/null)
+dmesg | tail -20 >/tmp/dmesg.txt; show dmesg /tmp/dmesg.txt
+rmmod bpfdrv; result rmmod $?
+"#
+    );
+    let run = Guest::new("synth_sock_tp", &kernel)
+        .binary(&tool)
+        .binary_at(&load, "/bpfcompat/matrix_load")
+        .with_hook(guest::hook_library_for(&kernel))
+        .with_module(guest::bpfdrv_module(&kernel))
+        .with_stdbuf()
+        .body(&body)
+        .boot();
+    run.assert_completed();
+    run.assert_value("insmod", "0", "insmod bpfdrv.ko");
+    run.assert_value("sock_id", "268468224", "the synthetic event's id (BPFDRV_SYNTH_TP_ID_SOCK_SET_STATE)");
+    // This 6.1 kernel has the real event: the record layout must be the kernel's.
+    run.assert_value("sock_format", "same", "the module's inet_sock_set_state format file vs the kernel's");
+    for label in ["real", "synth"] {
+        run.assert_value(&format!("{label}_ready"), "yes", &format!("tcpstates ({label}) printed its header"));
+        run.assert_value(&format!("{label}_load"), "0", &format!("the loopback TCP workload ({label})"));
+        run.assert_value(&format!("{label}_exit"), "0", &format!("tcpstates ({label}) exit status after SIGINT"));
+    }
+    // The real run uses the kernel's tracepoint; the synthetic one a kprobe and two
+    // kretprobes, gone once tcpstates exits.
+    run.assert_value("real_kprobes", "0", "kprobes during the real-tracepoint run");
+    run.assert_value("synth_kprobes", "3", "kprobes on tcp_set_state, inet_csk_listen_start, inet_csk_clone_lock");
+    run.assert_value("kprobes_after", "0", "kprobes left after tcpstates exited");
+    if !run.expect_section("synth-stderr").contains("sock:inet_sock_set_state is hidden") {
+        run.fail("the hook did not report using the synthetic sock:inet_sock_set_state");
+    }
+    if run.expect_section("real-stderr").contains("synthetic event") {
+        run.fail("the real-tracepoint run used a synthetic event");
+    }
+    let real = socket_transitions(&run.expect_section("real-stdout"));
+    let synth = socket_transitions(&run.expect_section("synth-stdout"));
+    // The listener, and per connection the client and the server's child.
+    let want: [&[&str]; 3] = [
+        &["CLOSE -> LISTEN", "LISTEN -> CLOSE"],
+        &["CLOSE -> SYN_SENT", "SYN_SENT -> ESTABLISHED", "ESTABLISHED -> FIN_WAIT1", "FIN_WAIT1 -> FIN_WAIT2", "FIN_WAIT2 -> CLOSE"],
+        &["LISTEN -> SYN_RECV", "SYN_RECV -> ESTABLISHED", "ESTABLISHED -> CLOSE_WAIT", "CLOSE_WAIT -> LAST_ACK", "LAST_ACK -> CLOSE"],
+    ];
+    for (label, seqs) in [("real", &real), ("synth", &synth)] {
+        for w in want {
+            if !seqs.iter().any(|s| s.len() == w.len() && s.iter().zip(w).all(|(t, w)| t.ends_with(w))) {
+                run.fail(format!("tcpstates ({label}): no socket went {w:?}; sockets: {seqs:#?}"));
+            }
+        }
+        if seqs.len() != 5 {
+            run.fail(format!("tcpstates ({label}): {} sockets, want the listener and 2 x 2 ends: {seqs:#?}", seqs.len()));
+        }
+    }
+    if real != synth {
+        run.fail(format!("tcpstates transitions differ (addresses, ports, states):\nreal: {real:#?}\nsynthetic: {synth:#?}"));
     }
     run.assert_value("rmmod", "0", "rmmod bpfdrv after the tools exited (nothing leaked)");
     run.assert_clean_exit();
