@@ -937,8 +937,8 @@ impl Report<'_> {
                  is compared with the native 6.1 run above (same expected lines, header and exit status). Fields that legitimately \
                  differ between the kernels are not compared: kernel function names (3.10's `SyS_*` / `sys_*` syscall entries, \
                  `do_sys_open` for `do_sys_openat2`, ...) in stacks and per-function output, tracepoints 3.10 lacks (execve, clone, \
-                 fork, vfork and rt_sigreturn syscall tracepoints are the driver's synthetic ones; `sock:inet_sock_set_state` \
-                 and others do not exist: the tool's own error names what is missing and the row is n/a), counts and latencies.\n",
+                 fork, vfork and rt_sigreturn syscall tracepoints and `sock:inet_sock_set_state` are the driver's synthetic ones; \
+                 others do not exist: the tool's own error names what is missing and the row is n/a), counts and latencies.\n",
                 self.centos7_kernel
             ));
         }
