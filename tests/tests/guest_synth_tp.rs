@@ -301,8 +301,16 @@ rmmod bpfdrv; result rmmod $?
     if run.expect_section("real-stderr").contains("synthetic event") {
         run.fail("the real-tracepoint run used a synthetic event");
     }
-    let real = socket_transitions(&run.expect_section("real-stdout"));
-    let synth = socket_transitions(&run.expect_section("synth-stdout"));
+    // A retransmitted SYN (TCG is slow) can make a second child whose insertion into the
+    // established hash loses to the first: 4.16+ reports it LISTEN -> SYN_RECV -> CLOSE
+    // (inet_ehash_nolisten), the synthetic event does not (3.10 sets no state there). Such
+    // a socket carries no connection and is left out of the comparison.
+    let lost_hash_race = |s: &Vec<String>| s.len() == 2 && s[0].ends_with("LISTEN -> SYN_RECV") && s[1].ends_with("SYN_RECV -> CLOSE");
+    let transitions = |section: &str| -> Vec<Vec<String>> {
+        socket_transitions(&run.expect_section(section)).into_iter().filter(|s| !lost_hash_race(s)).collect()
+    };
+    let real = transitions("real-stdout");
+    let synth = transitions("synth-stdout");
     // The listener, and per connection the client and the server's child.
     let want: [&[&str]; 3] = [
         &["CLOSE -> LISTEN", "LISTEN -> CLOSE"],
