@@ -24,8 +24,7 @@ pub fn request(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> bpf
 /// `bpf(cmd, attr, size)` through the driver: its result or errno.
 pub fn call(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> Result<libc::c_long, libc::c_int> {
     if cmd as u32 == BPF_PROG_LOAD {
-        // SAFETY: bpf(2)'s contract: attr points to size bytes.
-        if let Some(ret) = unsafe { crate::tracing::prog_load(attr, size) } {
+        if let Some(ret) = crate::tracing::prog_load(attr, size) {
             return ret;
         }
     }

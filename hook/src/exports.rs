@@ -30,15 +30,7 @@ fn finish(r: Result<c_long, c_int>) -> c_long {
 /// `long syscall(long number, ...)`. On x86_64 the variadic integer arguments arrive in
 /// the same registers as six fixed ones, so all six are taken and passed on.
 #[no_mangle]
-pub unsafe extern "C" fn syscall(
-    n: c_long,
-    a1: c_long,
-    a2: c_long,
-    a3: c_long,
-    a4: c_long,
-    a5: c_long,
-    a6: c_long,
-) -> c_long {
+pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, a4: c_long, a5: c_long, a6: c_long) -> c_long {
     match n {
         libc::SYS_bpf if mode::get() == mode::Mode::Driver => finish(bpf::call(a1, a2, a3)),
         libc::SYS_perf_event_open => match perf::call(a1, a2, a3, a4, a5) {
@@ -89,19 +81,17 @@ path_hooks! {
 /// Pins without bpffs (pin.rs): `/sys/fs/bpf` reports BPF_FS_MAGIC where it is emulated.
 #[no_mangle]
 pub unsafe extern "C" fn statfs(path: *const c_char, buf: *mut libc::statfs) -> c_int {
-    if pin::emulated(path) {
-        pin::fill_statfs(buf);
-        return 0;
+    if pin::emulated_ptr(path) {
+        return finish(pin::fill_statfs(buf).map(|_| 0)) as c_int;
     }
     real::statfs(path, buf)
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn statfs64(path: *const c_char, buf: *mut libc::statfs64) -> c_int {
-    if pin::emulated(path) {
+    if pin::emulated_ptr(path) {
         // statfs64 and statfs are the same struct on 64-bit targets.
-        pin::fill_statfs(buf.cast());
-        return 0;
+        return finish(pin::fill_statfs(buf.cast()).map(|_| 0)) as c_int;
     }
     real::statfs64(path, buf)
 }
@@ -109,7 +99,7 @@ pub unsafe extern "C" fn statfs64(path: *const c_char, buf: *mut libc::statfs64)
 /// Removing a pin unpins it, as unlink of a bpffs file does.
 #[no_mangle]
 pub unsafe extern "C" fn unlink(path: *const c_char) -> c_int {
-    if pin::emulated(path) {
+    if pin::emulated_ptr(path) {
         return finish(pin::unpin(path).map(|_| 0)) as c_int;
     }
     real::unlink(path)
@@ -117,7 +107,7 @@ pub unsafe extern "C" fn unlink(path: *const c_char) -> c_int {
 
 #[no_mangle]
 pub unsafe extern "C" fn unlinkat(dirfd: c_int, path: *const c_char, flags: c_int) -> c_int {
-    if pin::emulated(path) {
+    if pin::emulated_ptr(path) {
         return finish(pin::unpin(path).map(|_| 0)) as c_int;
     }
     real::unlinkat(dirfd, path, flags)

@@ -13,6 +13,7 @@
 //! - [`paths`]: /sys/kernel/btf/vmlinux redirection (the BTF served there: [`btf_extra`],
 //!   [`btf_alias`]).
 //! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones.
+//! - [`user_mem`]: the caller's memory, read and written with EFAULT instead of SIGSEGV.
 //! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
 //!
 //! The exports are left out of the crate's own unit-test binary, where they would
@@ -36,6 +37,7 @@ pub mod pin;
 pub mod real;
 pub mod tracepoints;
 pub mod tracing;
+pub mod user_mem;
 
 #[cfg(not(test))]
 mod exports;

@@ -2,14 +2,14 @@
 //! it are pointed at a raw BTF file generated offline (pahole --btf_encode_detached).
 //!
 //! Applies only when the real path does not exist and the replacement does; every other
-//! path goes straight to the real function after a byte compare (no allocation, no
-//! syscall).
+//! path goes straight to the real function after a byte compare (no allocation; one
+//! process_vm_readv to read the path without trusting the pointer: user_mem.rs).
 //!
 //! - `BPFHOOK_BTF`: the replacement (default `/var/lib/bpfhook/btf/$(uname -r).btf`).
 //! - `BPFHOOK_SYS_BTF_PATH`: the path being replaced (default
 //!   `/sys/kernel/btf/vmlinux`); for tests on kernels that do have the real file.
 
-use crate::real;
+use crate::{real, user_mem};
 use libc::c_char;
 use std::ffi::{CStr, CString};
 use std::sync::{Once, OnceLock};
@@ -62,40 +62,29 @@ fn replacement() -> &'static CStr {
     })
 }
 
-/// Whether the C string `path` is exactly `target`.
-///
-/// # Safety
-/// `path` is null or NUL-terminated.
-pub unsafe fn c_str_eq(path: *const c_char, target: &CStr) -> bool {
-    if path.is_null() {
-        return false;
-    }
-    // Compare up to and including target's NUL: stops at the first difference, so a
-    // shorter `path` is never read past its own NUL.
-    for (i, &b) in target.to_bytes_with_nul().iter().enumerate() {
-        if *path.add(i) as u8 != b {
-            return false;
-        }
-    }
-    true
-}
+/// How much of a path the hook reads to decide: every path it redirects is far shorter;
+/// a longer one (or one without a NUL in reach) goes to the real function unchanged.
+pub const PATH_BUF: usize = 512;
 
-/// The path to really use for `path`.
-///
-/// # Safety
-/// `path` is null or NUL-terminated.
-pub unsafe fn redirect(path: *const c_char) -> *const c_char {
-    if crate::pin::emulated(path) {
+/// The path to really use for `path`: the caller's pointer unchanged unless it names a
+/// path the hook serves. The path is read through [`user_mem`], so a bad pointer reaches
+/// the real function, and the caller gets the kernel's EFAULT.
+pub fn redirect(path: *const c_char) -> *const c_char {
+    let mut buf = [0u8; PATH_BUF];
+    let Some(p) = user_mem::read_c_str(path as usize, &mut buf) else {
+        return path;
+    };
+    if crate::pin::emulated(p) {
         return crate::pin::stand_in(path);
     }
-    // Fast reject: relative paths and anything not starting like the virtual path.
-    if path.is_null() || *path != b'/' as c_char {
+    // Fast reject: relative paths.
+    if p.to_bytes().first() != Some(&b'/') {
         return path;
     }
     let virt = virtual_path();
-    if !c_str_eq(path, virt) {
+    if p != virt {
         // The other virtual paths: syscall tracepoints the kernel lacks.
-        return crate::tracepoints::redirect(path).unwrap_or(path);
+        return crate::tracepoints::redirect(p).unwrap_or(path);
     }
     match decide(virt, replacement()) {
         Some(p) => p.as_ptr(),
@@ -141,9 +130,7 @@ fn decide(virt: &CStr, repl: &'static CStr) -> Option<&'static CStr> {
     crate::logging::init();
     static ONCE: Once = Once::new();
     if !repl.is_empty() && real::exists(repl) {
-        ONCE.call_once(|| {
-            log::info!("kernel BTF: {} is missing, using {}", virt.to_string_lossy(), repl.to_string_lossy())
-        });
+        ONCE.call_once(|| log::info!("kernel BTF: {} is missing, using {}", virt.to_string_lossy(), repl.to_string_lossy()));
         // The file plus the types the driver emulates (btf_extra), when it lacks them.
         static SERVED: OnceLock<Option<CString>> = OnceLock::new();
         Some(SERVED.get_or_init(|| crate::btf_extra::served_path(repl)).as_deref().unwrap_or(repl))
@@ -164,24 +151,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn exact_match_only() {
-        let t = c"/sys/kernel/btf/vmlinux";
-        unsafe {
-            assert!(c_str_eq(c"/sys/kernel/btf/vmlinux".as_ptr(), t));
-            assert!(!c_str_eq(c"/sys/kernel/btf/vmlinux2".as_ptr(), t));
-            assert!(!c_str_eq(c"/sys/kernel/btf/vmlinu".as_ptr(), t));
-            assert!(!c_str_eq(c"/sys/kernel/btf/".as_ptr(), t));
-            assert!(!c_str_eq(c"".as_ptr(), t));
-            assert!(!c_str_eq(std::ptr::null(), t));
-        }
-    }
-
-    #[test]
     fn other_paths_pass_through_unchanged() {
         for p in [c"/etc/passwd", c"relative/sys/kernel/btf/vmlinux", c"", c"/sys/kernel/btf/bpfdrv"] {
-            assert_eq!(unsafe { redirect(p.as_ptr()) }, p.as_ptr());
+            assert_eq!(redirect(p.as_ptr()), p.as_ptr());
         }
-        assert!(unsafe { redirect(std::ptr::null()) }.is_null());
+        assert!(redirect(std::ptr::null()).is_null());
+        // Unreadable: passed on for the real function to refuse (EFAULT).
+        assert_eq!(redirect(std::ptr::dangling::<c_char>()), std::ptr::dangling());
     }
 
     #[test]
@@ -202,9 +178,7 @@ mod tests {
     fn missing_virtual_path_uses_an_existing_replacement() {
         let dir = tempfile::tempdir().unwrap();
         let virt = CString::new(dir.path().join("vmlinux").to_str().unwrap()).unwrap();
-        let repl: &'static CStr = Box::leak(
-            CString::new(dir.path().join("k.btf").to_str().unwrap()).unwrap().into_boxed_c_str(),
-        );
+        let repl: &'static CStr = Box::leak(CString::new(dir.path().join("k.btf").to_str().unwrap()).unwrap().into_boxed_c_str());
         assert_eq!(decide(&virt, repl), None, "replacement missing");
         std::fs::write(repl.to_str().unwrap(), b"btf").unwrap();
         assert_eq!(decide(&virt, repl), Some(repl));

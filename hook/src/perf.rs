@@ -12,11 +12,10 @@
 //! the tool stores it in a PERF_EVENT_ARRAY for bpf_perf_event_read: the driver reads
 //! the kernel's perf file (driver/perf_counter.c).
 
-use crate::driver;
+use crate::{driver, user_mem};
 use driver_protocol::{
-    bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT,
-    BPFDRV_PERF_COUNT_SW_CPU_CLOCK, BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE,
-    BPFDRV_PERF_KIND_KPROBE, BPFDRV_PERF_KIND_UPROBE, BPFDRV_PERF_TYPE_SOFTWARE,
+    bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT, BPFDRV_PERF_COUNT_SW_CPU_CLOCK,
+    BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE, BPFDRV_PERF_KIND_KPROBE, BPFDRV_PERF_KIND_UPROBE, BPFDRV_PERF_TYPE_SOFTWARE,
     BPFDRV_PERF_TYPE_TRACEPOINT,
 };
 use std::sync::OnceLock;
@@ -34,23 +33,30 @@ pub struct AttrHead {
     pub sample_period: u64,
 }
 
+/// `PERF_ATTR_SIZE_VER0`: what the kernel takes a `size` of 0 to mean, and the smallest
+/// size it accepts.
+pub const PERF_ATTR_SIZE_VER0: u32 = 64;
+
 impl AttrHead {
-    /// Reads the head of the caller's attr; `None` for a null pointer (the kernel then
-    /// answers EFAULT itself).
-    ///
-    /// # Safety
-    /// A non-null `attr` must point to at least 24 readable bytes (every perf_event_attr
-    /// version has them).
-    pub unsafe fn read(attr: *const u8) -> Option<AttrHead> {
-        if attr.is_null() {
+    /// Reads the head of the caller's attr, checked as the kernel's `perf_copy_attr`
+    /// checks it: `size` is read first, then the whole attr of that size. `None` for
+    /// an attr the kernel refuses (null or unreadable: EFAULT; a size below
+    /// PERF_ATTR_SIZE_VER0 or above PAGE_SIZE: E2BIG, with the size it knows written
+    /// back): such a call goes to the kernel, whose perf_event_open gives exactly those
+    /// answers, in its order, on every version.
+    pub fn read(attr: usize) -> Option<AttrHead> {
+        let size: u32 = user_mem::read_pod(attr.checked_add(4)?).ok()?;
+        let copy = if size == 0 { PERF_ATTR_SIZE_VER0 } else { size };
+        if copy < PERF_ATTR_SIZE_VER0 || copy as usize > user_mem::page_size() {
             return None;
         }
-        Some(AttrHead {
-            type_: std::ptr::read_unaligned(attr.cast::<u32>()),
-            size: std::ptr::read_unaligned(attr.add(4).cast::<u32>()),
-            config: std::ptr::read_unaligned(attr.add(8).cast::<u64>()),
-            sample_period: std::ptr::read_unaligned(attr.add(16).cast::<u64>()),
-        })
+        // All of it must be readable, as copy_struct_from_user reads it all (the head
+        // the hook keeps, then the tail it checks for zeroes).
+        let mut buf = vec![0u8; copy as usize];
+        user_mem::read(attr, &mut buf).ok()?;
+        let u32_at = |o: usize| u32::from_ne_bytes(buf[o..o + 4].try_into().unwrap_or_default());
+        let u64_at = |o: usize| u64::from_ne_bytes(buf[o..o + 8].try_into().unwrap_or_default());
+        Some(AttrHead { type_: u32_at(0), size, config: u64_at(8), sample_period: u64_at(16) })
     }
 }
 
@@ -89,10 +95,9 @@ pub fn driver_kind(head: &AttrHead, pmus: &ProbePmus) -> Option<u32> {
         return Some(BPFDRV_PERF_KIND_BY_TYPE);
     }
     if head.type_ == BPFDRV_PERF_TYPE_SOFTWARE {
-        let sampling_clock = head.sample_period != 0
-            && (head.config == BPFDRV_PERF_COUNT_SW_CPU_CLOCK || head.config == BPFDRV_PERF_COUNT_SW_TASK_CLOCK);
-        return (head.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT || sampling_clock)
-            .then_some(BPFDRV_PERF_KIND_BY_TYPE);
+        let sampling_clock =
+            head.sample_period != 0 && (head.config == BPFDRV_PERF_COUNT_SW_CPU_CLOCK || head.config == BPFDRV_PERF_COUNT_SW_TASK_CLOCK);
+        return (head.config == BPFDRV_PERF_COUNT_SW_BPF_OUTPUT || sampling_clock).then_some(BPFDRV_PERF_KIND_BY_TYPE);
     }
     if pmus.kprobe == Some(head.type_) {
         return Some(BPFDRV_PERF_KIND_KPROBE);
@@ -131,11 +136,8 @@ pub fn request(
 }
 
 /// `perf_event_open(attr, pid, cpu, group_fd, flags)`: `None` when the kernel should
-/// handle it, else the driver's fd or errno.
-///
-/// # Safety
-/// `attr` is the caller's pointer, null or valid for the perf_event_attr it names.
-pub unsafe fn call(
+/// handle it (also when it refuses the attr itself), else the driver's fd or errno.
+pub fn call(
     attr: libc::c_long,
     pid: libc::c_long,
     cpu: libc::c_long,
@@ -143,14 +145,11 @@ pub unsafe fn call(
     flags: libc::c_long,
 ) -> Option<Result<libc::c_long, libc::c_int>> {
     let drv = driver::active()?;
-    let head = AttrHead::read(attr as *const u8)?;
+    let head = AttrHead::read(attr as usize)?;
     let kind = driver_kind(&head, &probe_pmus())?;
     let mut req = request(&head, kind, attr, pid, cpu, group_fd, flags);
     let ret = drv.ioctl(BPFDRV_IOC_PERF_OPEN, &mut req);
-    log::debug!(
-        "perf_event_open(type {}, config {}, pid {}, cpu {}, kind {kind}) = {ret:?}",
-        head.type_, head.config, req.pid, req.cpu
-    );
+    log::debug!("perf_event_open(type {}, config {}, pid {}, cpu {}, kind {kind}) = {ret:?}", head.type_, head.config, req.pid, req.cpu);
     Some(ret)
 }
 
@@ -191,16 +190,18 @@ mod tests {
 
     #[test]
     fn reads_the_attr_head() {
-        let mut attr = driver_protocol::bpfdrv_perf_event_attr {
-            type_: 1,
-            size: 128,
-            config: 10,
-            sample_period: 7,
-            ..Default::default()
-        };
-        let h = unsafe { AttrHead::read((&mut attr as *mut _) as *const u8) }.unwrap();
-        assert_eq!(h, AttrHead { type_: 1, size: 128, config: 10, sample_period: 7 });
-        assert!(unsafe { AttrHead::read(std::ptr::null()) }.is_none());
+        let mut attr = driver_protocol::bpfdrv_perf_event_attr { type_: 1, size: 128, config: 10, sample_period: 7, ..Default::default() };
+        let at = |a: &driver_protocol::bpfdrv_perf_event_attr| AttrHead::read(a as *const _ as usize);
+        attr.size = 72;
+        assert_eq!(at(&attr), Some(AttrHead { type_: 1, size: 72, config: 10, sample_period: 7 }));
+        attr.size = 0;
+        assert_eq!(at(&attr).map(|h| h.size), Some(0), "0 is PERF_ATTR_SIZE_VER0");
+        for bad in [1, 63, 4097] {
+            attr.size = bad;
+            assert_eq!(at(&attr), None, "size {bad}: the kernel answers E2BIG");
+        }
+        assert_eq!(AttrHead::read(0), None);
+        assert_eq!(AttrHead::read(1), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! which creates a directory of pins, fails at mkdir; only processes with the hook
 //! (dynamically linked ones) can unpin.
 
-use crate::{driver, mode, real};
+use crate::{driver, mode, real, user_mem};
 use driver_protocol::{bpfdrv_unpin_req, BPFDRV_IOC_UNPIN};
 use libc::{c_char, c_int};
 use std::ffi::CStr;
@@ -22,22 +22,20 @@ use std::ffi::CStr;
 pub const BPF_FS_MAGIC: i64 = 0xcafe4a11;
 const ROOT: &CStr = c"/sys/fs/bpf";
 
-/// `path` is `/sys/fs/bpf` or below it, and pins are emulated here.
-///
-/// # Safety
-/// `path` is null or NUL-terminated.
-pub unsafe fn emulated(path: *const c_char) -> bool {
-    if path.is_null() {
+/// `path` (the caller's string, read by [`emulated_ptr`] or `paths::redirect`) is
+/// `/sys/fs/bpf` or below it, and pins are emulated here.
+pub fn emulated(path: &CStr) -> bool {
+    let Some(rest) = path.to_bytes().strip_prefix(ROOT.to_bytes()) else {
         return false;
-    }
-    let root = ROOT.to_bytes();
-    for (i, &b) in root.iter().enumerate() {
-        if *path.add(i) as u8 != b {
-            return false;
-        }
-    }
-    let next = *path.add(root.len()) as u8;
-    (next == 0 || next == b'/') && !bpffs_mounted() && mode::get() == mode::Mode::Driver
+    };
+    (rest.is_empty() || rest[0] == b'/') && !bpffs_mounted() && mode::get() == mode::Mode::Driver
+}
+
+/// [`emulated`] for the caller's pointer; false for a bad one, which then reaches the
+/// real function and its EFAULT.
+pub fn emulated_ptr(path: *const c_char) -> bool {
+    let mut buf = [0u8; crate::paths::PATH_BUF];
+    user_mem::read_c_str(path as usize, &mut buf).is_some_and(emulated)
 }
 
 /// A real bpffs is mounted at `/sys/fs/bpf` (real statfs: a missing directory or
@@ -50,11 +48,8 @@ fn bpffs_mounted() -> bool {
 
 /// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it
 /// exists and is not a directory: `rm` checks before it unlinks), the path itself
-/// otherwise (it does not exist).
-///
-/// # Safety
-/// `path` is an emulated path (NUL-terminated).
-pub unsafe fn stand_in(path: *const c_char) -> *const c_char {
+/// otherwise (it does not exist). `path` goes to the driver, which copies it itself.
+pub fn stand_in(path: *const c_char) -> *const c_char {
     if pinned(path) {
         c"/dev/null".as_ptr()
     } else {
@@ -77,18 +72,17 @@ fn pinned(path: *const c_char) -> bool {
     }
 }
 
-/// statfs of an emulated path: bpffs.
-pub fn fill_statfs(buf: *mut libc::statfs) {
-    if buf.is_null() {
-        return;
-    }
-    // SAFETY: the caller's statfs buffer.
-    unsafe {
-        std::ptr::write_bytes(buf, 0, 1);
-        (*buf).f_type = BPF_FS_MAGIC;
-        (*buf).f_bsize = 4096;
-        (*buf).f_namelen = 255;
-    }
+/// statfs of an emulated path: bpffs, written to the caller's buffer as the kernel's
+/// copy_to_user would (EFAULT for a bad one).
+pub fn fill_statfs(buf: *mut libc::statfs) -> Result<(), c_int> {
+    // SAFETY: statfs is plain data; all-zero is a valid value.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    st.f_type = BPF_FS_MAGIC;
+    st.f_bsize = 4096;
+    st.f_namelen = 255;
+    // SAFETY: viewing our own struct's bytes.
+    let bytes = unsafe { std::slice::from_raw_parts((&st as *const libc::statfs).cast::<u8>(), std::mem::size_of::<libc::statfs>()) };
+    user_mem::write(buf as usize, bytes)
 }
 
 /// unlink of an emulated path: unpin. 0 or the errno.
@@ -97,4 +91,3 @@ pub fn unpin(path: *const c_char) -> Result<(), c_int> {
     let mut req = bpfdrv_unpin_req { size: std::mem::size_of::<bpfdrv_unpin_req>() as u32, reserved: 0, pathname: path as u64 };
     drv.ioctl(BPFDRV_IOC_UNPIN, &mut req).map(|_| ())
 }
-

@@ -117,17 +117,8 @@ fn interned(p: Vec<u8>) -> &'static CStr {
 
 /// The path to really use for `path`, or `None` to use it unchanged.
 ///
-/// # Safety
-/// `path` is non-null and NUL-terminated.
-pub unsafe fn redirect(path: *const c_char) -> Option<*const c_char> {
-    // Fast reject before building a slice: everything we handle starts "/sys/kernel/".
-    const PREFIX: &[u8] = b"/sys/kernel/";
-    for (i, &b) in PREFIX.iter().enumerate() {
-        if *path.add(i) as u8 != b {
-            return None;
-        }
-    }
-    let orig = CStr::from_ptr(path);
+/// `orig` is the caller's path, already copied by `paths::redirect`.
+pub fn redirect(orig: &CStr) -> Option<*const c_char> {
     let tp = parse(orig.to_bytes())?;
     if crate::mode::get() != crate::mode::Mode::Driver {
         return None;

@@ -7,9 +7,9 @@
 //! argument slots with the load (`BPFDRV_IOC_PROG_LOAD_BTF`).
 
 use crate::btf::{self, Btf};
-use crate::driver;
+use crate::{driver, user_mem};
 use driver_protocol::{
-    bpfdrv_btf_target, bpfdrv_prog_load_attr, bpfdrv_prog_load_btf_req, BPFDRV_BTF_TARGET_FUNC,
+    bpfdrv_btf_target, bpfdrv_prog_load_attr, bpfdrv_prog_load_btf_req, BPFDRV_ATTR_SIZE, BPFDRV_BTF_TARGET_FUNC,
     BPFDRV_BTF_TARGET_TRACEPOINT, BPFDRV_IOC_PROG_LOAD_BTF,
 };
 
@@ -69,28 +69,34 @@ pub fn resolve(b: &Btf, attach_type: u32, id: u32) -> Result<bpfdrv_btf_target, 
     }
 }
 
-/// The caller's `BPF_PROG_LOAD` attr (the prefix the driver knows; the rest stays zero).
-///
-/// # Safety
-/// `attr` points to `size` readable bytes (bpf(2)'s contract with its caller).
-unsafe fn read_attr(attr: libc::c_long, size: libc::c_long) -> Option<bpfdrv_prog_load_attr> {
-    if attr == 0 || size <= 0 {
-        return None;
-    }
+/// The caller's `BPF_PROG_LOAD` attr (the prefix the driver knows; the rest stays zero),
+/// read and checked as the kernel does before any command runs
+/// ([`user_mem::read_bpf_attr`]): E2BIG or EFAULT for attrs the kernel refuses so.
+fn read_attr(attr: libc::c_long, size: libc::c_long) -> Result<bpfdrv_prog_load_attr, libc::c_int> {
     let mut a = bpfdrv_prog_load_attr::default();
-    let n = (size as usize).min(std::mem::size_of::<bpfdrv_prog_load_attr>());
-    std::ptr::copy_nonoverlapping(attr as *const u8, (&mut a as *mut bpfdrv_prog_load_attr).cast::<u8>(), n);
-    Some(a)
+    // SAFETY: the attr is plain data (integers only): any bytes are a valid value.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut((&mut a as *mut bpfdrv_prog_load_attr).cast::<u8>(), std::mem::size_of::<bpfdrv_prog_load_attr>())
+    };
+    // bpf(2) takes `unsigned int size`: the low 32 bits, as in bpf::request.
+    user_mem::read_bpf_attr(attr as usize, size as u32, BPFDRV_ATTR_SIZE as usize, bytes)?;
+    Ok(a)
 }
 
 /// `bpf(BPF_PROG_LOAD, attr, size)` when it loads a tracing program against the kernel's
 /// BTF: the driver's answer. None: not such a program (the plain path handles it,
 /// including tracing programs against a module's BTF, which the driver refuses).
-///
-/// # Safety
-/// As [`read_attr`].
-pub unsafe fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result<libc::c_long, libc::c_int>> {
-    let a = read_attr(attr, size)?;
+pub fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result<libc::c_long, libc::c_int>> {
+    // A kernel without bpf(2) answers ENOSYS before it reads anything: without a usable
+    // driver the hook does not read the attr either.
+    let drv = match driver::get() {
+        Ok(d) => d,
+        Err(u) => return Some(Err(u.errno)),
+    };
+    let a = match read_attr(attr, size) {
+        Ok(a) => a,
+        Err(e) => return Some(Err(e)),
+    };
     // attach_prog_fd doubles as attach_btf_obj_fd: 0 means the kernel's own BTF.
     if a.prog_type != PROG_TYPE_TRACING || a.attach_btf_id == 0 || a.attach_prog_fd != 0 {
         return None;
@@ -107,10 +113,6 @@ pub unsafe fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result
             log::warn!("BPF_PROG_LOAD of tracing program: {why}");
             return Some(Err(libc::EINVAL));
         }
-    };
-    let drv = match driver::get() {
-        Ok(d) => d,
-        Err(u) => return Some(Err(u.errno)),
     };
     let mut req = bpfdrv_prog_load_btf_req {
         size: std::mem::size_of::<bpfdrv_prog_load_btf_req>() as u32,
