@@ -462,6 +462,28 @@ u32 bpfdrv_raw_tp_ctx_size(void);
 
 /* ---- bpf(2) command dispatch (bpf_cmd.c) ---- */
 /* @target: what a tracing program's attach_btf_id names (BPFDRV_IOC_PROG_LOAD_BTF), or NULL. */
+/*
+ * What a command or ioctl needs from the calling task (bpf_cmd.c's bpfdrv_permitted),
+ * on kernels that predate CAP_BPF / CAP_PERFMON (5.8) CAP_SYS_ADMIN in their place:
+ *  FD         nothing: it acts on objects whose fds the caller holds;
+ *  BPF        bpf_capable() (CAP_BPF or CAP_SYS_ADMIN), else EPERM;
+ *  BPF_PROG   bpf_capable(), and perfmon_capable() for tracing program types, else EPERM;
+ *  SYS_ADMIN  CAP_SYS_ADMIN, else EPERM (objects by global id);
+ *  PERFMON    perfmon_capable() (CAP_PERFMON or CAP_SYS_ADMIN), else EACCES, as
+ *             perf_event_open answers for kprobe / uprobe PMU and CPU-wide events;
+ *  BPFFS      the emulated /sys/fs/bpf is bpffs as systemd mounts it (root's, mode
+ *             0700): fsuid 0 or CAP_DAC_OVERRIDE, else EACCES.
+ */
+enum bpfdrv_need {
+	BPFDRV_NEED_FD,
+	BPFDRV_NEED_BPF,
+	BPFDRV_NEED_BPF_PROG,
+	BPFDRV_NEED_SYS_ADMIN,
+	BPFDRV_NEED_PERFMON,
+	BPFDRV_NEED_BPFFS,
+};
+
+int bpfdrv_permitted(enum bpfdrv_need need, const union bpfdrv_attr *attr);
 int bpfdrv_bpf_cmd(u32 cmd, const void __user *uattr, u32 size, const struct bpfdrv_btf_target *target);
 /* 0 if bytes [from, to) of user memory are zero, else -E2BIG (or -EFAULT). */
 int bpfdrv_user_tail_zero(const u8 __user *uattr, u32 from, u32 to);

@@ -21,6 +21,8 @@ struct bpfdrv_ioctl_handler {
 	unsigned int cmd;
 	u32 req_size;
 	bool needs_hello;
+	/* What the calling task needs (the BPF ones check per bpf command, in bpf_cmd.c). */
+	enum bpfdrv_need need;
 	long (*fn)(struct bpfdrv_session *s, void *req);
 };
 
@@ -115,11 +117,20 @@ static long bpfdrv_ioctl_unpin(struct bpfdrv_session *s, void *req)
 }
 
 static const struct bpfdrv_ioctl_handler bpfdrv_ioctls[] = {
-	{ BPFDRV_IOC_HELLO, sizeof(struct bpfdrv_hello), false, bpfdrv_ioctl_hello },
-	{ BPFDRV_IOC_BPF, sizeof(struct bpfdrv_bpf_req), true, bpfdrv_ioctl_bpf },
-	{ BPFDRV_IOC_PERF_OPEN, sizeof(struct bpfdrv_perf_open_req), true, bpfdrv_ioctl_perf_open },
-	{ BPFDRV_IOC_PROG_LOAD_BTF, sizeof(struct bpfdrv_prog_load_btf_req), true, bpfdrv_ioctl_prog_load_btf },
-	{ BPFDRV_IOC_UNPIN, sizeof(struct bpfdrv_unpin_req), true, bpfdrv_ioctl_unpin },
+	{ BPFDRV_IOC_HELLO, sizeof(struct bpfdrv_hello), false, BPFDRV_NEED_FD, bpfdrv_ioctl_hello },
+	{ BPFDRV_IOC_BPF, sizeof(struct bpfdrv_bpf_req), true, BPFDRV_NEED_FD, bpfdrv_ioctl_bpf },
+	/*
+	 * Every event the driver emulates traces the kernel (kprobe / uprobe / tracepoint
+	 * records for programs, CPU-wide BPF output rings, sampling clocks): refused without
+	 * perfmon_capable() with EACCES, as perf_event_open does for the kprobe and uprobe
+	 * PMUs and, at perf_event_paranoid >= 1, for CPU-wide events (Debian's default of 3
+	 * refuses all of them). The paranoid level itself is not consulted.
+	 */
+	{ BPFDRV_IOC_PERF_OPEN, sizeof(struct bpfdrv_perf_open_req), true, BPFDRV_NEED_PERFMON,
+		bpfdrv_ioctl_perf_open },
+	{ BPFDRV_IOC_PROG_LOAD_BTF, sizeof(struct bpfdrv_prog_load_btf_req), true, BPFDRV_NEED_FD,
+		bpfdrv_ioctl_prog_load_btf },
+	{ BPFDRV_IOC_UNPIN, sizeof(struct bpfdrv_unpin_req), true, BPFDRV_NEED_BPFFS, bpfdrv_ioctl_unpin },
 };
 
 static long bpfdrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -150,7 +161,9 @@ static long bpfdrv_dev_ioctl(struct file *file, unsigned int cmd, unsigned long 
 		bpfdrv_warn("ioctl 0x%x: request size %u, expected %u\n", cmd, size, h->req_size);
 		return -EINVAL;
 	}
-	ret = h->fn(s, req);
+	ret = bpfdrv_permitted(h->need, NULL);
+	if (!ret)
+		ret = h->fn(s, req);
 	/* Requests are in/out: replies travel back in the same struct. */
 	if (copy_to_user((void __user *)arg, req, h->req_size))
 		return -EFAULT;

@@ -17,6 +17,7 @@
 #include <linux/sched.h>
 #include <linux/cgroup.h>
 #include <linux/module.h>
+#include <linux/capability.h>
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 11, 0)
 #include <linux/sched/signal.h>
@@ -31,6 +32,30 @@
 #else
 #define BPFDRV_RHEL_AT_LEAST(a, b) 0
 #endif
+
+/*
+ * Linux's bpf_capable() and perfmon_capable() (include/linux/capability.h), with the
+ * credentials of the calling task. 5.8 split CAP_BPF and CAP_PERFMON off CAP_SYS_ADMIN
+ * (CAP_SYS_ADMIN still implies both); where the uapi header has no such capability
+ * (3.10, CentOS 7) CAP_SYS_ADMIN alone grants what they grant.
+ */
+static inline bool bpfdrv_bpf_capable(void)
+{
+#ifdef CAP_BPF
+	return capable(CAP_BPF) || capable(CAP_SYS_ADMIN);
+#else
+	return capable(CAP_SYS_ADMIN);
+#endif
+}
+
+static inline bool bpfdrv_perfmon_capable(void)
+{
+#ifdef CAP_PERFMON
+	return capable(CAP_PERFMON) || capable(CAP_SYS_ADMIN);
+#else
+	return capable(CAP_SYS_ADMIN);
+#endif
+}
 
 /* Fault-tolerant reads of kernel and user memory from any context. */
 static inline long bpfdrv_read_kernel_nofault(void *dst, const void *src, size_t size)

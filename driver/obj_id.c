@@ -15,7 +15,6 @@
 #include <linux/kernel.h>
 #include <linux/idr.h>
 #include <linux/file.h>
-#include <linux/capability.h>
 #include "bpfdrv.h"
 #include "compat.h"
 
@@ -104,8 +103,6 @@ static int get_next_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 
 	if (attr->id >= INT_MAX)
 		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	next = attr->id + 1;
 	spin_lock_bh(&ids_lock);
 	if (!idr_get_next(id_kinds[kind].idr, &next))
@@ -123,8 +120,6 @@ static int get_fd_by_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 	const struct id_kind *k = &id_kinds[kind];
 	void *obj;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	/* Only maps take open_flags (BPF_F_RDONLY / BPF_F_WRONLY, not both). */
 	if (attr->open_flags & ~(BPFDRV_F_RDONLY | BPFDRV_F_WRONLY) ||
 	    attr->open_flags == (BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
