@@ -8,8 +8,9 @@
  *
  * The module has no BTF: the hook resolves the program's attach_btf_id against the
  * BTF it serves and sends the function's name and argument slot count with the load
- * (BPFDRV_IOC_PROG_LOAD_BTF). Loading registers and drops a probe on the function once,
- * so a load succeeds exactly when attaching would: libbpf-tools' fentry_can_attach()
+ * (BPFDRV_IOC_PROG_LOAD_BTF). Loading registers and drops a probe with no-op handlers
+ * on the function once (the program is not checked yet: it never runs from there), so
+ * a load succeeds exactly when attaching would: libbpf-tools' fentry_can_attach()
  * loads a small program to decide between fentry and kprobes.
  */
 #include <linux/kernel.h>
@@ -77,6 +78,17 @@ static bool is_fexit(const struct bpfdrv_prog *prog)
 	return prog->expected_attach_type == BPFDRV_TRACE_FEXIT;
 }
 
+/* The load-time check's probe: the program has not been checked yet, it must not run. */
+static int fentry_check_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	return 0;
+}
+
+static int fexit_check_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	return 0;
+}
+
 static struct fentry_state *fentry_state_new(struct bpfdrv_prog *prog)
 {
 	struct fentry_state *fs = kzalloc(sizeof(*fs), GFP_KERNEL);
@@ -133,6 +145,14 @@ int bpfdrv_fentry_check(const struct bpfdrv_prog *prog)
 	fs = fentry_state_new((struct bpfdrv_prog *)prog);
 	if (!fs)
 		return -ENOMEM;
+	/* Called before ebpf_check: a probe that cannot run the program, nor save args. */
+	fs->prog = NULL;
+	fs->rp.entry_handler = NULL;
+	fs->rp.data_size = 0;
+	if (is_fexit(prog))
+		fs->rp.handler = fexit_check_ret;
+	else
+		fs->rp.kp.pre_handler = fentry_check_pre;
 	err = fentry_register(fs, prog);
 	if (!err)
 		fentry_unregister(fs, prog);

@@ -72,9 +72,14 @@ static int kprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 		ks->on_entry = !attr->config2;
 	} else {
 		ks->rp.kp.addr = (kprobe_opcode_t *)(uintptr_t)attr->config2;
-		ks->on_entry = true; /* as the kernel assumes for address probes */
+		/* As register_kprobe's KPROBE_FLAG_ON_FUNC_ENTRY: kallsyms decides. */
+		ks->on_entry = bpfdrv_kallsyms_on_func_entry((unsigned long)attr->config2);
 	}
-	/* kretprobes only probe function entries, as in the kernel. */
+	/*
+	 * kretprobes only probe function entries, as in the kernel (EINVAL); before 4.15
+	 * register_kretprobe does not check, and a return probe inside a function
+	 * replaces whatever the stack holds there with the trampoline's address.
+	 */
 	if (ks->retprobe && !ks->on_entry) {
 		err = -EINVAL;
 		goto fail;

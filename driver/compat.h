@@ -481,6 +481,42 @@ static inline unsigned long bpfdrv_kallsyms_lookup_name(const char *name)
 }
 
 /*
+ * Whether a raw kernel address is a function's entry, as the kernel's
+ * kprobe_on_func_entry decides it: offset 0 from the kallsyms symbol holding it, or
+ * with IBT 4 after an ENDBR64 at the symbol (arch_adjust_kprobe_addr). Linux's
+ * register_kretprobe refuses other addresses from 4.15; older kernels plant the
+ * return trampoline anywhere. kallsyms_lookup_size_offset is not exported but
+ * sprint_symbol is, since 2.6 ("name+0x0/0x40 [module]", a bare "0x..." when no
+ * symbol holds the address).
+ */
+static inline bool bpfdrv_kallsyms_on_func_entry(unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	unsigned long off;
+	char *plus, *slash;
+
+	sprint_symbol(buf, addr);
+	plus = strrchr(buf, '+');
+	slash = plus ? strchr(plus, '/') : NULL;
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (kstrtoul(plus + 1, 0, &off))
+		return false;
+	if (!off)
+		return true;
+#ifdef CONFIG_X86_KERNEL_IBT
+	if (off == 4) {
+		u32 insn;
+
+		return !bpfdrv_read_kernel_nofault(&insn, (void *)(addr - 4), sizeof(insn)) &&
+		       insn == 0xfa1e0ff3; /* endbr64 */
+	}
+#endif
+	return false;
+}
+
+/*
  * perf_event_read_local(event, &value, &enabled, &running): the NMI-safe read of a
  * counter local to this CPU or task that bpf_perf_event_read uses. That signature is
  * 4.15's (4.3 returned the value, 4.13 added the errno); earlier kernels get no
