@@ -26,6 +26,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("tracepoint", "5", "tracepoint syscalls:sys_enter_getpgid (link)"),
     ("tracepoint_cookie", "0x5678", "bpf_get_attach_cookie in a tracepoint program"),
     ("kprobe_stack_top", "probed-function", "kprobe: bpf_get_stack's first kernel frame is in the probed function"),
+    ("kretprobe_addr_entry", "ok", "kprobe PMU kretprobe at a raw address (config1 = 0) that is getpgid's entry"),
+    ("kretprobe_addr_inside", "EINVAL", "kprobe PMU kretprobe at getpgid + 8 (not a function entry) is refused"),
     ("raw_tracepoint", "5", "raw tracepoint sys_enter filtered on args[1] == __NR_getpgid"),
     ("raw_tracepoint_sched_switch", "preempt-prev-next", "raw tracepoint sched_switch: (preempt, prev, next) with prev the current task"),
     ("ksyscall", "5", "libbpf's ksyscall/getpgid (syscall wrapper prefix probed through the kprobe PMU)"),

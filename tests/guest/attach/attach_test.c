@@ -510,6 +510,38 @@ static void perf_events(void)
 	close(pfd);
 }
 
+/*
+ * A return probe only sits on a function's entry: the kprobe PMU with no symbol
+ * (config1 = 0) and the address in config2 works at getpgid's first byte and is
+ * EINVAL inside it (Linux's kprobe_on_func_entry; 3.10's register_kretprobe does not
+ * check, so the driver must). +8: past an IBT ENDBR64, which makes +4 an entry too.
+ */
+static void kretprobe_at_address(unsigned long long func)
+{
+	const char *type_file = "/sys/bus/event_source/devices/kprobe/type";
+	struct perf_event_attr attr;
+	unsigned long long off[2] = { 0, 8 };
+	const char *key[2] = { "kretprobe_addr_entry", "kretprobe_addr_inside" };
+	int i, fd;
+
+	for (i = 0; i < 2; i++) {
+		if (access(type_file, F_OK) || !func) {
+			result(key[i], "%s", func ? "no-pmu" : "no-symbol");
+			continue;
+		}
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = read_int_file(type_file);
+		attr.config = 1; /* format/retprobe: config:0 */
+		attr.config1 = 0;
+		attr.config2 = func + off[i];
+		fd = perf_open(&attr, -1, 0);
+		result(key[i], "%s", fd < 0 ? strerrorname_np(errno) : "ok");
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 /* A raw tracepoint whose arguments 3.10 declares differently: sched_switch. */
 static void sched_switch_args(void)
 {
@@ -555,6 +587,7 @@ int main(int argc, char **argv)
 	if (!kallsyms_addr(sys_getpgid))
 		sys_getpgid = "SyS_getpgid";
 	kprobes_tracepoints();
+	kretprobe_at_address(kallsyms_addr(sys_getpgid));
 	sched_switch_args();
 	uprobes();
 	perf_events();
