@@ -17,7 +17,8 @@
 //! Where they are unavailable (`CONFIG_CROSS_MEMORY_ATTACH=n`: ENOSYS; a seccomp filter
 //! such as older container profiles: EPERM) a pipe does the same job: `write(pipe, src)`
 //! and `read(pipe, dst)` also go through copy_from_user / copy_to_user and fail with
-//! EFAULT. It costs a pipe and more syscalls per transfer, so it is only the fallback.
+//! EFAULT. It costs a pipe and more syscalls per transfer, so it is only the fallback;
+//! with no fd left for the pipe either, the copy is direct (unchecked).
 //! No signal handler is involved: the hook must not take SIGSEGV away from the tool.
 
 use std::ffi::CStr;
@@ -72,14 +73,19 @@ fn transfer_in_page(dir: Dir, addr: usize, local: *mut u8, len: usize) -> Result
 /// pipe read (write), which the kernel copies with EFAULT checks.
 fn through_pipe(dir: Dir, addr: usize, local: *mut u8, len: usize) -> Result<(), libc::c_int> {
     let mut fds = [0; 2];
-    // SAFETY: a two-int array for pipe2.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(crate::real::errno());
-    }
     let (src, dst) = match dir {
         Dir::Read => (addr as *const u8, local),
         Dir::Write => (local as *const u8, addr as *mut u8),
     };
+    // SAFETY: a two-int array for pipe2.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        // No fd to spare (a tool at its RLIMIT_NOFILE): failing the call with EMFILE
+        // would break a bpf() the kernel serves, so copy directly, as the hook did
+        // before it could check; only a bad pointer in this doubly degraded case faults.
+        // SAFETY: the caller's pointer, trusted here as libc's own wrappers trust it.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, len) };
+        return Ok(());
+    }
     // SAFETY: our own pipe; `len` is at most a page, which an empty pipe always takes
     // whole; a bad caller address makes the syscall fail with EFAULT, never fault.
     let ok = unsafe { libc::write(fds[1], src.cast(), len) == len as isize && libc::read(fds[0], dst.cast(), len) == len as isize };
