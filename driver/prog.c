@@ -420,6 +420,8 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	prog->eprog.ctx_writable = false;
 	/* a socket filter's r1 is a struct ebpf_skb: only BPF_PROG_TEST_RUN builds one */
 	prog->eprog.ctx_kind = prog->type == BPFDRV_PROG_TYPE_SOCKET_FILTER ? EBPF_CTX_SKB : EBPF_CTX_PLAIN;
+	/* Linux's bpf_allow_ptr_leaks(): the loader's capability, fixed for the program's life */
+	prog->eprog.allow_ptr_leaks = bpfdrv_perfmon_capable();
 	if (prog->type == BPFDRV_PROG_TYPE_TRACING) {
 		err = prog_tracing_check(prog, bpfdrv_cmd_btf_target(uattr), &log);
 		if (err)

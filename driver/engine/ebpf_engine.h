@@ -37,6 +37,9 @@ enum ebpf_ptr_kind {
 				 * not dereferenceable */
 	EBPF_PTR_SOCK,		/* the socket a socket filter's skb->sk gave (struct
 				 * ebpf_bpf_sock): read-only, with Linux's bpf_sock rules */
+	EBPF_PTR_RELEASED,	/* into a region a helper released (ring buffer record
+				 * submitted), for a program without allow_ptr_leaks: neither
+				 * dereferenceable nor a number */
 };
 
 /*
@@ -122,6 +125,13 @@ struct ebpf_prog {
 	 * PROBE_MEM for PTR_TO_BTF_ID loads. NULL: such loads abort the run (-EFAULT).
 	 */
 	long (*probe_read)(void *dst, u64 src, u32 size);
+	/*
+	 * Linux's allow_ptr_leaks (the loader had CAP_PERFMON): false means the program may
+	 * not turn a pointer into bits user space can see. Linux's verifier refuses such a
+	 * program at load; this engine aborts the run that tries it (-EACCES) before the
+	 * bits are stored, passed or returned: see ptr_leak() in ebpf_interp.c.
+	 */
+	bool allow_ptr_leaks;
 };
 
 /* Kernel-style verifier log: always NUL-terminated, truncated safely. */
@@ -284,7 +294,7 @@ void ebpf_set_ret_map(struct ebpf_run *run, const struct ebpf_map_ref *ref);
 /*
  * For helpers ending the life of such memory (submit/discard): every
  * register or spilled stack slot pointing into the region that starts at base
- * becomes a scalar.
+ * becomes a scalar (with allow_ptr_leaks; else EBPF_PTR_RELEASED).
  */
 void ebpf_invalidate_region(struct ebpf_run *run, void *base);
 

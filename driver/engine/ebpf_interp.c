@@ -133,6 +133,73 @@ static inline void stack_fill(const struct ebpf_scratch *s, u64 addr, struct ebp
 		t->kind = EBPF_SCALAR;
 }
 
+/*
+ * Does a write of [addr, addr + size) leave part of a spilled pointer's slot behind
+ * (partial == true), or does [addr, addr + size) touch one at all (partial == false)?
+ * Those bytes would then read back as a plain number.
+ */
+static bool stack_ptr_bytes(const struct ebpf_scratch *s, u64 addr, u64 size, bool partial)
+{
+	u64 g = addr - stack_origin(s);
+	u64 first, last, i;
+
+	if (!size || g >= sizeof(s->stack) || size > sizeof(s->stack) - g)
+		return false;
+	first = g >> 3;
+	last = (g + size - 1) >> 3;
+	for (i = first; i <= last; i++) {
+		if (!(s->slot_mask[i >> 6] & ((u64)1 << (i & 63))))
+			continue;
+		if (!partial || (i == first && (g & 7)) || (i == last && ((g + size) & 7)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Would this value's bits become visible as a number: a pointer the program was not
+ * allowed to leak (Linux's !allow_ptr_leaks, i.e. no CAP_PERFMON at load)?
+ */
+static inline bool ptr_leak(const struct ebpf_prog *prog, const struct ebpf_tag *t)
+{
+	return t->kind != EBPF_SCALAR && !prog->allow_ptr_leaks;
+}
+
+/*
+ * Linux allows a pointer in a comparison only as a NULL check; anything else tells the
+ * program bits of the address.
+ */
+static bool cmp_leaks(const struct ebpf_prog *prog, const struct ebpf_tag *tags, const u64 *regs,
+		      const struct ebpf_insn *insn)
+{
+	u32 dst = EBPF_INSN_DST(insn), src = EBPF_INSN_SRC(insn);
+	u8 op = EBPF_OP(insn->code);
+	bool x = EBPF_SRC(insn->code) == EBPF_X;
+	bool null_check;
+
+	if (!ptr_leak(prog, &tags[dst]) && !(x && ptr_leak(prog, &tags[src])))
+		return false;
+	null_check = (op == EBPF_JEQ || op == EBPF_JNE) &&
+		     (x ? (tags[src].kind == EBPF_SCALAR && !regs[src]) ||
+			  (tags[dst].kind == EBPF_SCALAR && !regs[dst])
+			: !insn->imm);
+	return !null_check;
+}
+
+/*
+ * A store of @st's value through @dt: a pointer may only be spilled whole to the stack,
+ * and a store may not leave part of a spilled pointer behind.
+ */
+static bool stx_leaks(const struct ebpf_scratch *s, const struct ebpf_tag *dt,
+		      const struct ebpf_tag *st, u64 addr, u32 sz)
+{
+	bool to_stack = dt->kind == EBPF_PTR_STACK;
+
+	if (st->kind != EBPF_SCALAR && !(to_stack && sz == 8 && !(addr & 7)))
+		return true;	/* Linux: R%d leaks addr into map / mem / ctx */
+	return to_stack && stack_ptr_bytes(s, addr, sz, true);
+}
+
 static inline u64 mem_load(u64 addr, u32 sz)
 {
 	const void *p = (const void *)(unsigned long)addr;
@@ -455,6 +522,13 @@ int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 c
 	return 0;
 }
 
+/* Would a helper reading [v, v + sz) through @t see a spilled pointer's bytes? */
+static inline bool stack_read_leaks(const struct ebpf_prog *prog, const struct ebpf_scratch *s,
+				    const struct ebpf_tag *t, u64 v, u64 sz)
+{
+	return t->kind == EBPF_PTR_STACK && !prog->allow_ptr_leaks && stack_ptr_bytes(s, v, sz, false);
+}
+
 /* Validate helper arguments by kind; may untag stack the helper will write. */
 static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct ebpf_helper *h,
 		      const u64 *regs, const struct ebpf_map_ref **map_out)
@@ -474,8 +548,11 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 		v = regs[i + 1];
 		switch (k) {
 		case EBPF_ARG_NONE:
+			break;
 		case EBPF_ARG_ANYTHING:
 		case EBPF_ARG_CONST_SIZE_OR_ZERO:
+			if (ptr_leak(prog, t))
+				return -EACCES;	/* Linux: R%d leaks addr into helper function */
 			break;
 		case EBPF_ARG_CONST_MAP_PTR:
 			m = tag_map_ref(prog, t, v);
@@ -492,6 +569,8 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 				return -EACCES;	/* Linux: R2 type=ctx expected=fp, ... */
 			if (!region_ok(t, v, sz, false))
 				return -EFAULT;
+			if (stack_read_leaks(prog, s, t, v, sz))
+				return -EACCES;
 			break;
 		case EBPF_ARG_PTR_TO_MEM:
 		case EBPF_ARG_PTR_TO_MEM_OR_NULL:
@@ -513,10 +592,16 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 				return -EACCES;
 			if (!region_ok(t, v, sz, write))
 				return -EFAULT;
+			if (write ? t->kind == EBPF_PTR_STACK && !prog->allow_ptr_leaks &&
+				    stack_ptr_bytes(s, v, sz, true)
+				  : stack_read_leaks(prog, s, t, v, sz))
+				return -EACCES;
 			if (write && t->kind == EBPF_PTR_STACK)
 				stack_untag(s, v, sz);
 			break;
 		case EBPF_ARG_CONST_SIZE:
+			if (ptr_leak(prog, t))
+				return -EACCES;
 			if (v == 0)
 				return -EINVAL;
 			break;
@@ -881,6 +966,8 @@ restart:
 					tags[dst] = tags[src];
 					regs[dst] = sv;
 				} else {
+					if (ptr_leak(prog, &tags[src]))
+						goto leak;
 					tags[dst].kind = EBPF_SCALAR;
 					if (insn->off == 8)
 						regs[dst] = (u64)(s64)(s8)sv;
@@ -894,14 +981,26 @@ restart:
 			} else if (op == EBPF_END) {
 				if (EBPF_SRC(code) != EBPF_K)
 					goto bad_insn;
+				if (ptr_leak(prog, &tags[dst]))
+					goto leak;
 				regs[dst] = byteswap(regs[dst], insn->imm);
 				tags[dst].kind = EBPF_SCALAR;
 			} else {
-				if (op == EBPF_ADD || op == EBPF_SUB)
-					tag_arith(&tags[dst], EBPF_SRC(code) == EBPF_X ? &tags[src] : NULL,
-						  op == EBPF_SUB);
-				else
+				const struct ebpf_tag *st = EBPF_SRC(code) == EBPF_X ? &tags[src] : NULL;
+
+				if (op == EBPF_ADD || op == EBPF_SUB) {
+					ntag = tags[dst];
+					tag_arith(&ntag, st, op == EBPF_SUB);
+					/* ptr - ptr, arithmetic on a map or function handle */
+					if (ntag.kind == EBPF_SCALAR &&
+					    (ptr_leak(prog, &tags[dst]) || (st && ptr_leak(prog, st))))
+						goto leak;
+					tags[dst] = ntag;
+				} else {
+					if (ptr_leak(prog, &tags[dst]) || (st && ptr_leak(prog, st)))
+						goto leak;
 					tags[dst].kind = EBPF_SCALAR;
+				}
 				regs[dst] = alu64(op, insn->off, regs[dst], sv, &bad);
 				if (bad)
 					goto bad_insn;
@@ -911,6 +1010,10 @@ restart:
 
 		case EBPF_ALU:
 			sv = EBPF_SRC(code) == EBPF_X ? (u32)regs[src] : (u32)insn->imm;
+			/* for BPF_END the source bit is the byte order, not a register */
+			if ((op != EBPF_MOV && ptr_leak(prog, &tags[dst])) ||
+			    (EBPF_SRC(code) == EBPF_X && op != EBPF_END && ptr_leak(prog, &tags[src])))
+				goto leak;
 			tags[dst].kind = EBPF_SCALAR;
 			if (op == EBPF_MOV) {
 				if (EBPF_SRC(code) == EBPF_K || insn->off == 0)
@@ -988,6 +1091,8 @@ restart:
 			}
 			if (op == EBPF_EXIT) {
 				if (run->frame == 0) {
+					if (ptr_leak(prog, &tags[0]))
+						goto leak;	/* Linux: R0 leaks addr as return value */
 					run->budget = budget;
 					return regs[0];
 				}
@@ -997,6 +1102,9 @@ restart:
 			{
 				u64 a, b;
 				s64 sa, sb;
+
+				if (EBPF_UNLIKELY(!prog->allow_ptr_leaks) && cmp_leaks(prog, tags, regs, insn))
+					goto leak;	/* Linux: pointer comparison prohibited */
 
 				if (EBPF_CLASS(code) == EBPF_JMP) {
 					a = regs[dst];
@@ -1034,6 +1142,11 @@ restart:
 				err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_READ);
 				if (err)
 					goto abort;
+				/* Linux: invalid size of register fill */
+				if (tags[src].kind == EBPF_PTR_STACK && !prog->allow_ptr_leaks &&
+				    (sz != 8 || (addr & 7) || EBPF_MODE(code) != EBPF_MEM) &&
+				    stack_ptr_bytes(s, addr, sz, false))
+					goto leak;
 				if (has_rules(prog, &tags[src]))
 					v = ruled_read(&tags[src], addr, sz, &ntag);
 				else
@@ -1063,8 +1176,12 @@ restart:
 			err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
 			if (err)
 				goto abort;
-			if (tags[dst].kind == EBPF_PTR_STACK)
+			if (tags[dst].kind == EBPF_PTR_STACK) {
+				/* Linux: attempt to corrupt spilled pointer on stack */
+				if (!prog->allow_ptr_leaks && stack_ptr_bytes(s, addr, sz, true))
+					goto leak;
 				stack_untag(s, addr, sz);
+			}
 			mem_store(addr, (u64)(s64)insn->imm, sz);
 			pc++;
 			break;
@@ -1076,6 +1193,9 @@ restart:
 				err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_WRITE);
 				if (err)
 					goto abort;
+				if (EBPF_UNLIKELY(!prog->allow_ptr_leaks) &&
+				    stx_leaks(s, &tags[dst], &tags[src], addr, sz))
+					goto leak;
 				if (tags[dst].kind == EBPF_PTR_STACK) {
 					if (sz == 8 && !(addr & 7) && tags[src].kind != EBPF_SCALAR)
 						stack_spill(s, addr, &tags[src]);
@@ -1089,6 +1209,9 @@ restart:
 					err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_ATOMIC_LOAD);
 					if (err)
 						goto abort;
+					if (tags[src].kind == EBPF_PTR_STACK && !prog->allow_ptr_leaks &&
+					    stack_ptr_bytes(s, addr, sz, false))
+						goto leak;
 					v = mem_load(addr, sz);
 					EBPF_ATOMIC_BARRIER();
 					tags[dst].kind = EBPF_SCALAR;
@@ -1098,6 +1221,11 @@ restart:
 					err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_ATOMIC);
 					if (err)
 						goto abort;
+					/* the store never spills: a pointer's bits would stay behind */
+					if (!prog->allow_ptr_leaks &&
+					    (tags[src].kind != EBPF_SCALAR ||
+					     (tags[dst].kind == EBPF_PTR_STACK && stack_ptr_bytes(s, addr, sz, true))))
+						goto leak;
 					if (tags[dst].kind == EBPF_PTR_STACK)
 						stack_untag(s, addr, sz);
 					EBPF_ATOMIC_BARRIER();
@@ -1109,6 +1237,12 @@ restart:
 					err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_ATOMIC);
 					if (err)
 						goto abort;
+					/* Linux: an atomic on a spilled pointer, or with a pointer operand */
+					if (!prog->allow_ptr_leaks &&
+					    (tags[src].kind != EBPF_SCALAR ||
+					     (insn->imm == EBPF_CMPXCHG && tags[0].kind != EBPF_SCALAR) ||
+					     (tags[dst].kind == EBPF_PTR_STACK && stack_ptr_bytes(s, addr, sz, false))))
+						goto leak;
 					if (tags[dst].kind == EBPF_PTR_STACK)
 						stack_untag(s, addr, sz);
 					v = do_atomic(addr, sz, insn->imm, regs[src], &regs[0]);
@@ -1195,6 +1329,9 @@ restart:
 
 bad_insn:
 	err = -EINVAL;
+	goto abort;
+leak:
+	err = -EACCES;
 abort:
 	run->error = err;
 	run->error_pc = pc;
@@ -1212,6 +1349,9 @@ bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, boo
 	t = &s->tags[argno];
 	if (!region_ok(t, addr, size, write) || has_rules(run->prog, t))
 		return false;
+	if (!write && t->kind == EBPF_PTR_STACK && !run->prog->allow_ptr_leaks &&
+	    stack_ptr_bytes(s, addr, size, false))
+		return false;	/* Linux: invalid indirect read from stack */
 	if (write && t->kind == EBPF_PTR_STACK)
 		stack_untag(s, addr, size);
 	return true;
@@ -1249,9 +1389,20 @@ void ebpf_set_ret_map(struct ebpf_run *run, const struct ebpf_map_ref *ref)
 	run->ret_tag_set = true;
 }
 
+/*
+ * A released region's pointer can no longer be dereferenced. Where leaks are allowed it
+ * becomes a number, as Linux's verifier lets such a program use it; otherwise it keeps
+ * being a pointer, so its bits still cannot be stored, passed or returned.
+ */
+static void tag_release(struct ebpf_tag *t, bool leaks_allowed)
+{
+	t->kind = leaks_allowed ? EBPF_SCALAR : EBPF_PTR_RELEASED;
+}
+
 void ebpf_invalidate_region(struct ebpf_run *run, void *base)
 {
 	struct ebpf_scratch *s = run->scratch;
+	bool leaks = run->prog->allow_ptr_leaks;
 	u64 b = (u64)(unsigned long)base;
 	u32 i, f;
 
@@ -1259,17 +1410,22 @@ void ebpf_invalidate_region(struct ebpf_run *run, void *base)
 		return;
 	for (i = 0; i < 16; i++)
 		if (s->tags[i].kind != EBPF_SCALAR && s->tags[i].base == b)
-			s->tags[i].kind = EBPF_SCALAR;
+			tag_release(&s->tags[i], leaks);
 	for (f = 0; f < EBPF_MAX_CALL_DEPTH; f++) {
 		for (i = 0; i < 4; i++)
 			if (s->frames[f].tags[i].kind != EBPF_SCALAR && s->frames[f].tags[i].base == b)
-				s->frames[f].tags[i].kind = EBPF_SCALAR;
+				tag_release(&s->frames[f].tags[i], leaks);
 		if (s->frames[f].loop.ctx_tag.kind != EBPF_SCALAR && s->frames[f].loop.ctx_tag.base == b)
-			s->frames[f].loop.ctx_tag.kind = EBPF_SCALAR;
-		for (i = 0; i < SLOTS_PER_FRAME; i++)
-			if ((s->slot_mask[f] & ((u64)1 << i)) &&
-			    s->slot_tag[f * SLOTS_PER_FRAME + i].base == b)
+			tag_release(&s->frames[f].loop.ctx_tag, leaks);
+		for (i = 0; i < SLOTS_PER_FRAME; i++) {
+			if (!(s->slot_mask[f] & ((u64)1 << i)) ||
+			    s->slot_tag[f * SLOTS_PER_FRAME + i].base != b)
+				continue;
+			if (leaks)
 				s->slot_mask[f] &= ~((u64)1 << i);
+			else
+				tag_release(&s->slot_tag[f * SLOTS_PER_FRAME + i], false);
+		}
 	}
 }
 

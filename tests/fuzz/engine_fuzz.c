@@ -273,6 +273,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	prog.ctx_size = ctx_size;
 	prog.ctx_writable = data[0] & 8;
 	prog.ctx_kind = data[0] & 0x10 ? EBPF_CTX_SKB : EBPF_CTX_PLAIN;
+	prog.allow_ptr_leaks = data[0] & 0x20;
 	self_prog = &prog;
 
 	memset(&log, 0, sizeof(log));

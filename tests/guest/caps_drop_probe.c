@@ -130,6 +130,67 @@ static int prog_load(int type)
 	return sys_bpf(BPF_PROG_LOAD, &a);
 }
 
+/*
+ * Can the caller get a kernel address out of a program? A socket filter stores its
+ * frame pointer (r10) into an array map's value and runs once (BPF_PROG_TEST_RUN).
+ * Linux lets only a loader with CAP_PERFMON (allow_ptr_leaks) do that; without it the
+ * verifier refuses the program (EACCES) and the driver aborts the run before the store.
+ * Prints "ok" when the value holds the address, "refused" when no address reached the
+ * map, or the errno of the map's creation.
+ */
+static void try_ptr_store(const char *who)
+{
+	struct bpf_insn insns[6];
+	unsigned char pkt[64];
+	uint64_t value = 0;
+	uint32_t key = 0;
+	union bpf_attr a;
+	int map_fd, prog_fd;
+
+	map_fd = map_create();
+	if (map_fd < 0) {
+		report(who, "ptr_store", map_fd, errno);
+		return;
+	}
+	memset(insns, 0, sizeof(insns));
+	insns[0].code = BPF_LD | BPF_IMM | BPF_DW; /* r1 = &value[0] */
+	insns[0].dst_reg = BPF_REG_1;
+	insns[0].src_reg = BPF_PSEUDO_MAP_VALUE;
+	insns[0].imm = map_fd;
+	insns[2].code = BPF_STX | BPF_MEM | BPF_DW; /* *(u64 *)(r1 + 0) = r10 */
+	insns[2].dst_reg = BPF_REG_1;
+	insns[2].src_reg = BPF_REG_10;
+	insns[3].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 0 */
+	insns[4].code = BPF_JMP | BPF_EXIT;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = 5;
+	a.license = (uintptr_t)"GPL";
+	prog_fd = sys_bpf(BPF_PROG_LOAD, &a);
+	if (prog_fd >= 0) {
+		memset(pkt, 0, sizeof(pkt));
+		memset(&a, 0, sizeof(a));
+		a.test.prog_fd = prog_fd;
+		a.test.data_in = (uintptr_t)pkt;
+		a.test.data_size_in = sizeof(pkt);
+		if (sys_bpf(BPF_PROG_TEST_RUN, &a))
+			fprintf(stderr, "%s: ptr_store test_run: %s\n", who, strerror(errno));
+		close(prog_fd);
+	} else if (errno != EACCES) {
+		fprintf(stderr, "%s: ptr_store load: %s\n", who, strerror(errno));
+	}
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map_fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)&value;
+	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a))
+		fprintf(stderr, "%s: ptr_store lookup: %s\n", who, strerror(errno));
+	printf("C %s ptr_store %s\n", who, value ? "ok" : "refused");
+	fflush(stdout);
+	close(map_fd);
+}
+
 /* Not valid BTF: refused for the caller's capabilities before it is parsed. */
 static int btf_load(void)
 {
@@ -297,6 +358,7 @@ static void dropped_child(const char *who, uint32_t hi, const struct targets *t)
 		TRY(who, "prog_load_kprobe", prog_load(BPF_PROG_TYPE_KPROBE));
 		TRY(who, "prog_load_socket_filter", prog_load(BPF_PROG_TYPE_SOCKET_FILTER));
 		TRY(who, "btf_load", btf_load());
+		try_ptr_store(who);
 		TRY(who, "map_get_fd_by_id", get_fd_by_id(BPF_MAP_GET_FD_BY_ID, t->map_id));
 		TRY(who, "prog_get_fd_by_id", get_fd_by_id(BPF_PROG_GET_FD_BY_ID, t->prog_id));
 		TRY(who, "map_get_next_id", get_next_id(BPF_MAP_GET_NEXT_ID));
@@ -333,6 +395,7 @@ int main(void)
 	if (fd >= 0)
 		close(fd);
 	TRY("root", "map_get_next_id", get_next_id(BPF_MAP_GET_NEXT_ID));
+	try_ptr_store("root");
 	try_attach("root", &t);
 
 	dropped_child("nobody", 0, &t);

@@ -74,6 +74,12 @@ fn native_lines() -> Option<&'static Vec<String>> {
                 native.fail(format!("stock kernel: unexpected refusal {l:?}"));
             }
         }
+        // The pointer-leak rule (allow_ptr_leaks = CAP_PERFMON): the oracle must show both sides.
+        for want in ["C root ptr_store ok", "C cap_bpf ptr_store refused", "C cap_bpf_perfmon ptr_store ok"] {
+            if !l.iter().any(|l| l == want) {
+                native.fail(format!("stock kernel: expected {want:?}"));
+            }
+        }
         for who in ["nobody", "cap_bpf", "cap_bpf_perfmon"] {
             if !l.iter().any(|l| *l == format!("C {who} exit 0")) {
                 native.fail(format!("stock kernel: the {who} child did not finish"));

@@ -57,6 +57,8 @@ pub struct Prog {
     pub ctx_kind: u8,
     /// Fault-tolerant reader for PROBE_MEM loads (tracing programs); None: such loads fault.
     pub probe_read: Option<ProbeReadFn>,
+    /// Linux's allow_ptr_leaks (the loader had CAP_PERFMON).
+    pub allow_ptr_leaks: bool,
 }
 
 pub const CTX_PLAIN: u8 = 0;
@@ -309,6 +311,8 @@ pub struct Program {
     pub ctx_writable: bool,
     pub ctx_kind: u8,
     pub probe_read: Option<ProbeReadFn>,
+    /// Default true: the programs these tests run are what a root loader may run.
+    pub allow_ptr_leaks: bool,
     names: Vec<CString>,
 }
 
@@ -321,7 +325,7 @@ pub struct Outcome {
 
 impl Program {
     pub fn new(insns: Vec<Insn>) -> Program {
-        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, ctx_kind: CTX_PLAIN, probe_read: None, names: vec![] }
+        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, ctx_kind: CTX_PLAIN, probe_read: None, allow_ptr_leaks: true, names: vec![] }
     }
 
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
@@ -346,6 +350,7 @@ impl Program {
             ctx_writable: self.ctx_writable,
             ctx_kind: self.ctx_kind,
             probe_read: self.probe_read,
+            allow_ptr_leaks: self.allow_ptr_leaks,
         }
     }
 
