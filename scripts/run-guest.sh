@@ -14,6 +14,7 @@
 #   BPFCOMPAT_DISK     raw disk images (colon-separated) attached as virtio disks
 #                      (/dev/vda, /dev/vdb, ... in the guest)
 #   BPFCOMPAT_SMP, BPFCOMPAT_MEM   CPUs (default 2) and memory in MiB (default 1024)
+#   BPFCOMPAT_ICOUNT   N: QEMU -icount shift=N (deterministic guest clock; TCG, one thread)
 set -uo pipefail
 die() { echo "run-guest: $*" >&2; exit 2; }
 [ $# -ge 2 ] || die "usage: $0 KERNEL_DIR|VMLINUX INITRAMFS [TIMEOUT_SECONDS]"
@@ -47,8 +48,14 @@ if [ "$accel" = auto ]; then
         [ "$probe" = 1 ] && accel=kvm
     fi
 fi
+# BPFCOMPAT_ICOUNT=N (benchmarks): the guest clock advances 2^N ns per guest instruction,
+# so guest timings count instructions; it needs TCG's single vCPU thread.
+if [ -n "${BPFCOMPAT_ICOUNT:-}" ]; then
+    [ "${BPFCOMPAT_ACCEL:-tcg}" = kvm ] && die "BPFCOMPAT_ICOUNT needs TCG"
+    accel=tcg; tcg_opts="$tcg_opts,thread=single"
+fi
 case "$accel" in
-    tcg) accel_args=(-accel "tcg$tcg_opts" -cpu max) ;;
+    tcg) accel_args=(-accel "tcg$tcg_opts" -cpu max ${BPFCOMPAT_ICOUNT:+-icount "shift=$BPFCOMPAT_ICOUNT"}) ;;
     kvm) accel_args=(-accel kvm -cpu host) ;;
     *) die "BPFCOMPAT_ACCEL must be tcg, kvm or auto" ;;
 esac

@@ -620,6 +620,11 @@ pub struct Guest {
     memory: Option<u32>,
     /// Extra kernel command line (after `$BPFCOMPAT_APPEND`).
     append: Vec<String>,
+    /// vCPUs (run-guest.sh's default, 2, when None).
+    smp: Option<u32>,
+    /// QEMU's `-icount shift=N`: the guest clock counts 2^N ns per guest instruction, so
+    /// timings are instruction counts, the same from run to run whatever the host load.
+    icount_shift: Option<u32>,
 }
 
 impl Guest {
@@ -636,6 +641,8 @@ impl Guest {
             disk: None,
             memory: None,
             append: Vec::new(),
+            smp: None,
+            icount_shift: None,
         }
     }
 
@@ -710,6 +717,19 @@ impl Guest {
         self
     }
 
+    /// The number of vCPUs.
+    pub fn smp(mut self, cpus: u32) -> Guest {
+        self.smp = Some(cpus);
+        self
+    }
+
+    /// Deterministic timing (benchmarks): one vCPU whose clock advances 2^shift ns per
+    /// guest instruction (QEMU needs a single vCPU thread for it).
+    pub fn icount(mut self, shift: u32) -> Guest {
+        self.icount_shift = Some(shift);
+        self.smp(1)
+    }
+
     pub fn timeout(mut self, d: Duration) -> Guest {
         self.timeout = d;
         self
@@ -780,6 +800,8 @@ impl Guest {
                 std::env::var("BPFCOMPAT_APPEND").into_iter().chain(self.append.iter().cloned()).collect::<Vec<_>>().join(" "),
             )
             .env("BPFCOMPAT_MEM", self.memory.map_or_else(|| std::env::var("BPFCOMPAT_MEM").unwrap_or_else(|_| "1024".into()), |m| m.to_string()))
+            .env("BPFCOMPAT_SMP", self.smp.map_or_else(|| std::env::var("BPFCOMPAT_SMP").unwrap_or_else(|_| "2".into()), |n| n.to_string()))
+            .env("BPFCOMPAT_ICOUNT", self.icount_shift.map(|n| n.to_string()).unwrap_or_default())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
