@@ -41,14 +41,14 @@ pub unsafe extern "C" fn syscall(n: c_long, a1: c_long, a2: c_long, a3: c_long, 
     }
 }
 
-/// Defines exported path functions whose path argument is redirected, then passed with
-/// the rest to the real function.
+/// Defines exported path functions: the real function, with the path the hook serves in
+/// place of the caller's where the caller's does not exist (paths::lookup).
 macro_rules! path_hooks {
     ($( fn $name:ident ( $($pre:ident : $pty:ty ,)* @ $path:ident $(, $arg:ident : $ty:ty)* ) -> $ret:ty ; )*) => {
         $(
             #[no_mangle]
             pub unsafe extern "C" fn $name($($pre: $pty,)* $path: *const c_char $(, $arg: $ty)*) -> $ret {
-                real::$name($($pre,)* paths::redirect($path) $(, $arg)*)
+                paths::lookup($path, |p| real::$name($($pre,)* p $(, $arg)*))
             }
         )*
     };

@@ -97,6 +97,12 @@ fn qualified(tp: &TracepointPath) -> Vec<u8> {
     [tp.category, b"/", tp.event].concat()
 }
 
+/// Does the hook serve a synthetic event in place of one that exists ([`HIDE_ENV`])? Then
+/// a path that exists may still be redirected.
+pub fn hides_existing() -> bool {
+    !hidden().is_empty()
+}
+
 fn hidden() -> &'static [Vec<u8>] {
     static HIDDEN: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     HIDDEN.get_or_init(|| std::env::var(HIDE_ENV).map(|v| parse_hidden(&v)).unwrap_or_default())

@@ -15,7 +15,18 @@
  * instruction counts, the same from run to run. Natively on the stock kernel (Linux's
  * own bpf(2)) and under the hook on the no-bpf kernel, the same binary.
  *
+ * With "maps" as first argument it times map commands from user space instead (through
+ * the hook: each is an ioctl to the driver), on a 10k-entry hash and array:
+ *
+ *   M <map> <op> <rep> <ns> <ops>
+ *
+ * and with "calls" the libc calls the hook interposes but does not translate (run with
+ * and without LD_PRELOAD, the difference is the hook's cost on them):
+ *
+ *   H <call> <rep> <ns> <calls>
+ *
  *   bench_events [events per run] [repetitions]
+ *   bench_events maps|calls [repetitions]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -298,6 +310,166 @@ static uint64_t events(enum attach kind, long n)
 	return now_ns() - t0;
 }
 
+#define MAP_ENTRIES 10000
+
+static int map_of(int type)
+{
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = 4;
+	a.value_size = 8;
+	a.max_entries = MAP_ENTRIES;
+	fd = sys_bpf(BPF_MAP_CREATE, &a);
+	if (fd < 0)
+		die("map create");
+	return fd;
+}
+
+static long elem(int cmd, int fd, uint32_t *key, uint64_t *value, uint32_t *next)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)key;
+	if (next)
+		a.next_key = (uintptr_t)next;
+	else
+		a.value = (uintptr_t)value;
+	return sys_bpf(cmd, &a);
+}
+
+enum map_op { OP_UPDATE, OP_LOOKUP, OP_NEXT_KEY, OP_LOOKUP_BATCH, OP_DELETE, NR_OPS };
+
+static const char *const op_names[NR_OPS] = {
+	"update", "lookup", "get_next_key", "lookup_batch", "delete",
+};
+
+/* MAP_ENTRIES operations @op on @fd: ns taken (a batch op counts once per element). */
+static uint64_t map_ops(int fd, int is_hash, enum map_op op)
+{
+	static uint32_t keys[MAP_ENTRIES];
+	static uint64_t values[MAP_ENTRIES];
+	uint64_t t0 = now_ns(), v = 1;
+	uint32_t k, next, out_batch;
+	union bpf_attr a;
+	long r = 0;
+
+	for (k = 0; k < MAP_ENTRIES && op != OP_LOOKUP_BATCH; k++) {
+		uint32_t key = k;
+
+		switch (op) {
+		case OP_UPDATE:
+			r = elem(BPF_MAP_UPDATE_ELEM, fd, &key, &v, NULL);
+			break;
+		case OP_LOOKUP:
+			r = elem(BPF_MAP_LOOKUP_ELEM, fd, &key, &v, NULL);
+			break;
+		case OP_NEXT_KEY:
+			r = elem(BPF_MAP_GET_NEXT_KEY, fd, &key, NULL, &next);
+			if (r && errno == ENOENT)
+				r = 0; /* the last key */
+			break;
+		case OP_DELETE:
+			/* an array's elements cannot be deleted (EINVAL, as in Linux) */
+			r = elem(BPF_MAP_DELETE_ELEM, fd, &key, NULL, NULL);
+			if (!is_hash && r && errno == EINVAL)
+				r = 0;
+			break;
+		default:
+			abort();
+		}
+		if (r)
+			die(op_names[op]);
+	}
+	if (op == OP_LOOKUP_BATCH) {
+		memset(&a, 0, sizeof(a));
+		a.batch.map_fd = fd;
+		a.batch.out_batch = (uintptr_t)&out_batch;
+		a.batch.keys = (uintptr_t)keys;
+		a.batch.values = (uintptr_t)values;
+		a.batch.count = MAP_ENTRIES;
+		if (sys_bpf(BPF_MAP_LOOKUP_BATCH, &a) && errno != ENOENT)
+			die("lookup_batch");
+		if (a.batch.count != MAP_ENTRIES) {
+			errno = ERANGE;
+			die("lookup_batch count");
+		}
+	}
+	return now_ns() - t0;
+}
+
+static void bench_maps(int reps)
+{
+	static const struct {
+		const char *name;
+		int type;
+	} maps[] = { { "hash", BPF_MAP_TYPE_HASH }, { "array", BPF_MAP_TYPE_ARRAY } };
+	unsigned int m;
+	int rep, op;
+
+	for (m = 0; m < sizeof(maps) / sizeof(maps[0]); m++) {
+		int fd = map_of(maps[m].type);
+
+		for (rep = 0; rep < reps; rep++) {
+			for (op = 0; op < NR_OPS; op++) {
+				uint64_t ns = map_ops(fd, maps[m].type == BPF_MAP_TYPE_HASH, op);
+
+				printf("M %s %s %d %llu %d\n", maps[m].name, op_names[op], rep,
+				       (unsigned long long)ns, MAP_ENTRIES);
+			}
+		}
+		close(fd);
+	}
+	printf("M done\n");
+}
+
+enum call { CALL_OPEN, CALL_STAT, CALL_STAT_MISSING, CALL_ACCESS, CALL_SYSCALL, NR_CALLS };
+
+/* stat of a missing file: the hook then reads the path to see whether it serves it */
+static const char *const call_names[NR_CALLS] = {
+	"open+close", "stat", "stat(missing)", "access", "syscall(getpid)",
+};
+
+static void bench_calls(int reps)
+{
+	const long n = 10000;
+	struct stat st;
+	int rep, c;
+	long i;
+
+	for (rep = 0; rep < reps; rep++) {
+		for (c = 0; c < NR_CALLS; c++) {
+			uint64_t t0 = now_ns();
+
+			for (i = 0; i < n; i++) {
+				switch (c) {
+				case CALL_OPEN:
+					close(open("/proc/self/stat", O_RDONLY));
+					break;
+				case CALL_STAT:
+					stat("/proc/self/stat", &st);
+					break;
+				case CALL_STAT_MISSING:
+					stat("/proc/self/missing", &st);
+					break;
+				case CALL_ACCESS:
+					access("/proc/self/stat", R_OK);
+					break;
+				default:
+					syscall(__NR_getpid);
+				}
+			}
+			printf("H %s %d %llu %ld\n", call_names[c], rep,
+			       (unsigned long long)(now_ns() - t0), n);
+		}
+	}
+	printf("H done\n");
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 20000;
@@ -311,6 +483,14 @@ int main(int argc, char **argv)
 	CPU_SET(0, &cpu0);
 	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
 		die("sched_setaffinity");
+	if (argc > 1 && !strcmp(argv[1], "maps")) {
+		bench_maps(reps);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "calls")) {
+		bench_calls(reps);
+		return 0;
+	}
 	tracing_dir = access("/sys/kernel/tracing/events", F_OK) == 0 ? "/sys/kernel/tracing" : "/sys/kernel/debug/tracing";
 	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0)
 		die("/proc/self/exe");

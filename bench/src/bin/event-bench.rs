@@ -52,16 +52,44 @@ struct Sample {
 /// (attach, program) → samples.
 type Results = BTreeMap<(String, String), Vec<Sample>>;
 
-fn run_side(name: &str, kernel: &Kernel, shim: bool, bin: &std::path::Path, a: &Args) -> Results {
+/// (a, b) → ns per operation of each repetition: map commands (map, op), interposed
+/// calls ("hook" | "plain", call).
+type Costs = BTreeMap<(String, String), Vec<f64>>;
+
+/// What one guest measured.
+struct Side {
+    events: Results,
+    maps: Costs,
+    /// The shim guest only: interposed libc calls with and without the hook.
+    calls: Costs,
+}
+
+fn run_side(name: &str, kernel: &Kernel, shim: bool, bin: &std::path::Path, a: &Args) -> Side {
     let (setup, prefix) = if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ") } else { ("", "") };
+    // The hook's cost on calls it interposes without translating: the same loop with and
+    // without it, in the shim guest.
+    let calls = if shim {
+        format!(
+            r#"/bpfcompat/bench_events calls {reps} >/tmp/plain.txt 2>>/tmp/bench.err; result calls_plain $?
+LD_PRELOAD=$HOOK /bpfcompat/bench_events calls {reps} >/tmp/hook.txt 2>>/tmp/bench.err; result calls_hook $?
+show calls-plain /tmp/plain.txt
+show calls-hook /tmp/hook.txt
+"#,
+            reps = a.reps
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
 {prefix}/bpfcompat/bench_events {} {} >/tmp/bench.txt 2>/tmp/bench.err; result exit $?
-show bench /tmp/bench.txt
+{prefix}/bpfcompat/bench_events maps {} >/tmp/maps.txt 2>>/tmp/bench.err; result maps $?
+{calls}show bench /tmp/bench.txt
+show maps /tmp/maps.txt
 show stderr /tmp/bench.err
 "#,
-        a.events, a.reps
+        a.events, a.reps, a.reps
     );
     let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/bench_events").icount(0).kernel_arg("clocksource=tsc");
     if shim {
@@ -71,7 +99,40 @@ show stderr /tmp/bench.err
     run.assert_completed();
     run.assert_kernel_clean();
     run.assert_value("exit", "0", &format!("{name}: bench_events"));
-    parse(&run, a.events)
+    run.assert_value("maps", "0", &format!("{name}: bench_events maps"));
+    let mut calls = Costs::new();
+    if shim {
+        run.assert_value("calls_plain", "0", &format!("{name}: bench_events calls"));
+        run.assert_value("calls_hook", "0", &format!("{name}: bench_events calls under the hook"));
+        parse_costs(&run, "calls-plain", "H", &mut calls, "plain");
+        parse_costs(&run, "calls-hook", "H", &mut calls, "hook");
+    }
+    let mut maps = Costs::new();
+    parse_costs(&run, "maps", "M", &mut maps, "");
+    Side { events: parse(&run, a.events), maps, calls }
+}
+
+/// `<tag> <a> <b> <rep> <ns> <count>` lines (`<tag> <b> <rep> <ns> <count>` when `a` is
+/// given: the call lines name no map) → ns per operation.
+fn parse_costs(run: &GuestRun, section: &str, tag: &str, out: &mut Costs, a: &str) {
+    for l in run.expect_section(section).lines() {
+        let mut f: Vec<&str> = l.split_whitespace().collect();
+        if f.first() != Some(&tag) || f.get(1) == Some(&"done") {
+            continue;
+        }
+        // call names may hold no spaces; map lines have one field more
+        if !a.is_empty() {
+            f.insert(1, a);
+        }
+        if f.len() != 6 {
+            run.fail(format!("bad line {l:?} in {section}"));
+        }
+        let num = |i: usize| -> f64 { f[i].parse().unwrap_or_else(|_| run.fail(format!("bad number in {l:?}"))) };
+        out.entry((f[1].to_string(), f[2].to_string())).or_default().push(num(4) / num(5));
+    }
+    if !run.expect_section(section).contains(&format!("{tag} done")) {
+        run.fail(format!("{section}: the benchmark did not finish"));
+    }
 }
 
 fn parse(run: &GuestRun, events: u64) -> Results {
@@ -114,7 +175,39 @@ fn cell(v: &[f64]) -> String {
 
 const ATTACH_ORDER: [&str; 5] = ["tracepoint", "kprobe", "kretprobe", "raw_tracepoint", "uprobe"];
 
-fn report(native: &Results, shim: &Results, a: &Args) -> String {
+fn report(native: &Side, shim: &Side, a: &Args) -> String {
+    let mut s = events_report(&native.events, &shim.events, a);
+    s.push_str(&format!(
+        "\n## Map commands from user space\n\n\
+         Instructions per operation on a {} -entry map (key u32, value u64), each operation \
+         over every key in turn (a batch lookup counted per element); median (min–max) of {} \
+         repetitions. Under the hook each is an ioctl to the driver.\n\n\
+         | map | operation | native eBPF | shim | shim / native |\n|---|---|---|---|---|\n",
+        10000, a.reps
+    ));
+    for ((map, op), n) in &native.maps {
+        let Some(h) = shim.maps.get(&(map.clone(), op.clone())) else { continue };
+        let ratio = stats(h).0 / stats(n).0.max(1.0);
+        s.push_str(&format!("| {map} | {op} | {} | {} | {ratio:.2}× |\n", cell(n), cell(h)));
+    }
+    s.push_str(
+        "\n## The hook on calls it does not translate\n\n\
+         Instructions per call in the no-bpf guest, the same loop without and with \
+         `LD_PRELOAD=libbpfhook.so` (the hook interposes these to serve BTF, pins and \
+         tracing files; any other path or syscall passes through).\n\n\
+         | call | without the hook | with the hook | added per call |\n|---|---|---|---|\n",
+    );
+    let names: Vec<&String> = shim.calls.keys().filter(|(k, _)| k == "plain").map(|(_, c)| c).collect();
+    for call in names {
+        let (Some(p), Some(h)) = (shim.calls.get(&("plain".into(), call.clone())), shim.calls.get(&("hook".into(), call.clone()))) else {
+            continue;
+        };
+        s.push_str(&format!("| `{call}` | {} | {} | {:.0} |\n", cell(p), cell(h), stats(h).0 - stats(p).0));
+    }
+    s
+}
+
+fn events_report(native: &Results, shim: &Results, a: &Args) -> String {
     let mut s = String::new();
     s.push_str("## Per-event overhead\n\n");
     s.push_str(&format!(
