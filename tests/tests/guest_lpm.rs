@@ -1,0 +1,146 @@
+//! BPF_MAP_TYPE_LPM_TRIE against Linux (issue 14, item 6): the driver's trie answers
+//! like the kernel's and a lookup costs the key's length, not the number of entries.
+//!
+//! `tests/guest/lpm_probe.c` checks the create limits and a full trie's ENOSPC cases,
+//! then, for IPv4- and IPv6-sized keys, inserts 2000 pseudo-random prefixes (nested
+//! chains, siblings, /0, /32 and /128, duplicates), updates with BPF_NOEXIST /
+//! BPF_EXIST / BPF_ANY, looks keys up from user space and from a socket filter
+//! (BPF_PROG_TEST_RUN), deletes half, dumps the trie with get_next_key (Linux's post
+//! order), looks up again and deletes the rest. Its transcript (hashed per block of 256
+//! calls) must be identical natively on the stock 6.1 kernel (the oracle) and under
+//! libbpfhook.so + bpfdrv.ko on the no-bpf 6.1 kernel and on CentOS 7.9.
+//!
+//! It then times one program lookup (test_run duration) in a 16-entry and in a
+//! 10000-entry trie. The driver used to scan every entry under a lock with IRQs off,
+//! so the large trie's lookup cost about 600 times the small one's; a trie walk visits
+//! at most 33 nodes for an IPv4 key, so the ratio must stay under MAX_COST_RATIO.
+//!
+//!     cargo test --release -p bpfcompat-tests --test guest_lpm
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::require;
+
+/// Large-trie lookup cost over small-trie lookup cost the driver may show: the walk
+/// grows with the key's depth in the trie (a few nodes more), the old scan 600-fold.
+const MAX_COST_RATIO: f64 = 8.0;
+
+fn probe_binary() -> Result<PathBuf, guest::Skip> {
+    guest::need_tool("gcc", "gcc")?;
+    if !std::path::Path::new("/usr/include/bpf/bpf.h").exists() {
+        return Err(guest::Skip("libbpf-dev is not installed (/usr/include/bpf/bpf.h)".into()));
+    }
+    let src = guest::repo_root().join("tests/guest/lpm_probe.c");
+    let out = guest::work_dir().join("lpm_probe");
+    let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src).arg("-lbpf").output().expect("run gcc");
+    assert!(o.status.success(), "compiling lpm_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
+    Ok(out)
+}
+
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
+    let (setup, prefix, teardown) =
+        if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
+    let body = format!(
+        r#". /bpfcompat/lib.sh
+{setup}
+{prefix}/bpfcompat/lpm_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
+show transcript /tmp/out.txt
+show stderr /tmp/err.txt
+grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
+{teardown}
+"#
+    );
+    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/lpm_probe");
+    if shim {
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
+    }
+    let run = g.body(&body).timeout(Duration::from_secs(600)).boot();
+    run.assert_completed();
+    run.assert_kernel_clean();
+    run.assert_value("exit", "0", &format!("{name}: lpm_probe exit status"));
+    run.assert_value("done", "1", &format!("{name}: lpm_probe ran to the end"));
+    if shim {
+        run.assert_value("rmmod", "0", &format!("{name}: rmmod bpfdrv (no object leaked)"));
+    }
+    for trie in ["small", "large"] {
+        run.assert_value(&format!("{trie}_inserted"), "1", &format!("{name}: the {trie} timing trie was filled"));
+        run.assert_value(&format!("{trie}_result"), "7", &format!("{name}: the timed lookup found its /32"));
+    }
+    run
+}
+
+fn transcript(run: &GuestRun) -> Vec<String> {
+    run.expect_section("transcript").lines().filter(|l| l.starts_with("T ")).map(str::to_string).collect()
+}
+
+fn ns(run: &GuestRun, trie: &str) -> f64 {
+    let v = run.value(&format!("{trie}_ns")).unwrap_or_else(|| run.fail(format!("no {trie}_ns")));
+    v.parse().unwrap_or_else(|_| run.fail(format!("{trie}_ns={v:?}")))
+}
+
+/// The stock kernel's transcript, shared by both comparisons.
+fn native_transcript() -> Option<&'static Vec<String>> {
+    static N: OnceLock<Option<Vec<String>>> = OnceLock::new();
+    N.get_or_init(|| {
+        let stock = guest::stock_kernel().map_err(|s| s.report("guest_lpm (stock kernel)")).ok()?;
+        let bin = probe_binary().map_err(|s| s.report("guest_lpm")).ok()?;
+        let native = boot("lpm_stock", &stock, &bin, false);
+        let t = transcript(&native);
+        // The oracle exercised what it should: programs loaded, half the entries left.
+        for family in ["v4", "v6"] {
+            if !t.contains(&format!("T {family} setup 1")) {
+                native.fail(format!("stock kernel: {family} setup failed"));
+            }
+            let dump = t.iter().find_map(|l| l.strip_prefix(&format!("T {family} dump count "))).unwrap_or_default();
+            let count: usize = dump.split(' ').next().and_then(|c| c.parse().ok()).unwrap_or(0);
+            if !(300..1000).contains(&count) {
+                native.fail(format!("stock kernel: {family} dump has {count} entries"));
+            }
+        }
+        println!("lpm_stock: lookup {:.0} ns (16 entries), {:.0} ns (10000 entries)", ns(&native, "small"), ns(&native, "large"));
+        Some(t)
+    })
+    .as_ref()
+}
+
+fn assert_matches_native(name: &str, kernel: &Kernel) {
+    let bin = require!(probe_binary());
+    let Some(want) = native_transcript() else { return };
+    let run = boot(name, kernel, &bin, true);
+    let got = transcript(&run);
+    if got != *want {
+        let diff: Vec<String> = want
+            .iter()
+            .zip(got.iter().chain(std::iter::repeat(&String::new())))
+            .filter(|(w, g)| w != g)
+            .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
+            .collect();
+        run.fail(format!("{name}: LPM trie transcript differs ({} vs {} lines):\n{}", want.len(), got.len(), diff.join("\n")));
+    }
+    println!("{name}: {} transcript lines identical to the stock kernel's", got.len());
+    let (small, large) = (ns(&run, "small"), ns(&run, "large"));
+    let ratio = large / small.max(1.0);
+    println!("{name}: lookup {small:.0} ns (16 entries), {large:.0} ns (10000 entries), ratio {ratio:.2}");
+    if ratio > MAX_COST_RATIO {
+        run.fail(format!(
+            "{name}: a lookup in a 10000-entry trie costs {ratio:.1} times one in a 16-entry trie \
+             ({large:.0} vs {small:.0} ns; at most {MAX_COST_RATIO}): the lookup is not a trie walk"
+        ));
+    }
+}
+
+#[test]
+fn lpm_trie_matches_the_stock_kernel_and_lookups_walk_the_trie() {
+    let kernel = require!(guest::nobpf_kernel());
+    assert_matches_native("lpm_nobpf", &kernel);
+}
+
+#[test]
+fn lpm_trie_on_centos7_matches_the_stock_kernel() {
+    let kernel = require!(guest::centos7_kernel());
+    assert_matches_native("lpm_centos7", &kernel);
+}
