@@ -47,7 +47,7 @@ static unsigned int rnd(unsigned int n)
 }
 
 /* The current block of transcript lines: its phase name, line count and digest. */
-static const char *phase;
+static char phase[32];
 static int block, lines;
 static unsigned long long hash;
 
@@ -63,7 +63,7 @@ static void flush(void)
 static void begin(const char *name)
 {
 	flush();
-	phase = name;
+	snprintf(phase, sizeof(phase), "%s", name);
 	block = 0;
 }
 

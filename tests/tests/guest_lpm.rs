@@ -11,9 +11,10 @@
 //! libbpfhook.so + bpfdrv.ko on the no-bpf 6.1 kernel and on CentOS 7.9.
 //!
 //! It then times one program lookup (test_run duration) in a 16-entry and in a
-//! 10000-entry trie. The driver used to scan every entry under a lock with IRQs off,
-//! so the large trie's lookup cost about 600 times the small one's; a trie walk visits
-//! at most 33 nodes for an IPv4 key, so the ratio must stay under MAX_COST_RATIO.
+//! 10000-entry trie. The driver used to scan every entry under a lock with IRQs off:
+//! the large trie's lookup cost 27 times the small one's (150 µs, in the TCG guest); a
+//! trie walk visits at most 33 nodes for an IPv4 key (ratio 1.1), so the ratio must
+//! stay under MAX_COST_RATIO.
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_lpm
 
@@ -26,8 +27,9 @@ use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
 /// Large-trie lookup cost over small-trie lookup cost the driver may show: the walk
-/// grows with the key's depth in the trie (a few nodes more), the old scan 600-fold.
-const MAX_COST_RATIO: f64 = 8.0;
+/// grows with the key's depth in the trie (a few nodes more), the old scan with the
+/// number of entries. Generous for timing noise on a loaded host.
+const MAX_COST_RATIO: f64 = 4.0;
 
 fn probe_binary() -> Result<PathBuf, guest::Skip> {
     guest::need_tool("gcc", "gcc")?;
