@@ -118,11 +118,14 @@ struct bpfdrv_map_ops {
 	int (*get_next_key)(struct bpfdrv_map *map, const void *key, void *next_key);
 	/*
 	 * Syscall-side overrides where user space sees something else (fd maps, per-CPU).
-	 * Unlike the program-side ops they run in process context and may sleep.
+	 * They run in process context, but with preemption off and programs held off on
+	 * this CPU (map_sys.c) unless sys_sleeps is set.
 	 */
 	int (*sys_lookup)(struct bpfdrv_map *map, const void *key, void *value);
 	int (*sys_update)(struct bpfdrv_map *map, const void *key, const void *value, u64 flags);
 	int (*sys_delete)(struct bpfdrv_map *map, const void *key);
+	/* The sys_* overrides sleep (mutexes, fget, grace periods) and take no program lock. */
+	bool sys_sleeps;
 	/* Size of the value user space passes for lookup/update. */
 	u32 (*sys_value_size)(const struct bpfdrv_map *map);
 	/* Direct value region for BPF_PSEUDO_MAP_VALUE (global data). */
@@ -218,6 +221,19 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_delete(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_freeze(union bpfdrv_attr *attr);
+/*
+ * Syscall-side element access (map_sys.c): the map commands' only way to a map's ops,
+ * with programs held off on this CPU while an op may hold the map's lock. Process
+ * context; the op itself does not sleep unless the map's sys_sleeps says so.
+ */
+int bpfdrv_map_sys_lookup(struct bpfdrv_map *map, const void *key, void *value, u32 size);
+int bpfdrv_map_sys_update(struct bpfdrv_map *map, const void *key, const void *value, u64 flags);
+int bpfdrv_map_sys_delete(struct bpfdrv_map *map, const void *key);
+int bpfdrv_map_sys_get_next_key(struct bpfdrv_map *map, const void *key, void *next_key);
+int bpfdrv_map_sys_pop(struct bpfdrv_map *map, void *value);
+int bpfdrv_map_sys_lookup_and_delete(struct bpfdrv_map *map, const void *key, void *value);
+int bpfdrv_map_sys_batch_bucket(struct bpfdrv_map *map, u32 bucket, void *keys, void *values,
+				u32 room, bool delete);
 /* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps so far. */
 int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *attr);
 /* map_ops.c: LOOKUP_AND_DELETE and the batch commands, generic over bpfdrv_map_ops. */
@@ -329,6 +345,13 @@ void bpfdrv_prog_run_exit(void);
 void bpfdrv_run_trace_record(struct bpfdrv_prog *prog, const void *rec, u32 size, struct pt_regs *regs);
 /* Run any program on a copy of c->ctx. Any context, preemption off or on. */
 void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c);
+/*
+ * Linux's bpf_disable_instrumentation(): until the matching enable, programs that fire
+ * on this CPU are skipped (counted as missed). For syscall-side code that takes a lock
+ * programs take; preemption is off in between, so nothing there may sleep. Nests.
+ */
+void bpfdrv_disable_instrumentation(void);
+void bpfdrv_enable_instrumentation(void);
 /* Context size the engine gives a program of @type (0: type not supported). */
 u32 bpfdrv_prog_ctx_size(u32 type);
 

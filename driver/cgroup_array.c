@@ -142,4 +142,5 @@ const struct bpfdrv_map_ops bpfdrv_cgroup_array_ops = {
 	.sys_lookup = cgarray_sys_lookup,
 	.sys_update = cgarray_sys_update,
 	.sys_delete = cgarray_sys_delete,
+	.sys_sleeps = true,
 };

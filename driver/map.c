@@ -343,18 +343,7 @@ int bpfdrv_cmd_map_lookup(union bpfdrv_attr *uattr)
 		err = -EFAULT;
 		goto out;
 	}
-	if (op.map->ops->sys_lookup) {
-		err = op.map->ops->sys_lookup(op.map, op.key, op.value);
-	} else {
-		void *v;
-
-		rcu_read_lock();
-		v = op.map->ops->lookup(op.map, op.key);
-		if (v)
-			memcpy(op.value, v, op.value_size);
-		rcu_read_unlock();
-		err = v ? 0 : -ENOENT;
-	}
+	err = bpfdrv_map_sys_lookup(op.map, op.key, op.value, op.value_size);
 	if (!err && copy_to_user(bpfdrv_u64_to_ptr(attr->value), op.value, op.value_size))
 		err = -EFAULT;
 out:
@@ -378,15 +367,10 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 		goto out;
 	}
 	mutex_lock(&op.map->freeze_mutex);
-	if (op.map->frozen) {
+	if (op.map->frozen)
 		err = -EPERM;
-	} else if (op.map->ops->sys_update) {
-		err = op.map->ops->sys_update(op.map, op.key, op.value, attr->flags);
-	} else {
-		rcu_read_lock();
-		err = op.map->ops->update(op.map, op.key, op.value, attr->flags);
-		rcu_read_unlock();
-	}
+	else
+		err = bpfdrv_map_sys_update(op.map, op.key, op.value, attr->flags);
 	mutex_unlock(&op.map->freeze_mutex);
 out:
 	bpfdrv_elem_op_end(&op);
@@ -407,15 +391,10 @@ int bpfdrv_cmd_map_delete(union bpfdrv_attr *uattr)
 		err = PTR_ERR(key);
 		goto out;
 	}
-	if (map->frozen || (map->map_flags & BPFDRV_F_RDONLY)) {
+	if (map->frozen || (map->map_flags & BPFDRV_F_RDONLY))
 		err = -EPERM;
-	} else if (map->ops->sys_delete) {
-		err = map->ops->sys_delete(map, key);
-	} else {
-		rcu_read_lock();
-		err = map->ops->delete(map, key);
-		rcu_read_unlock();
-	}
+	else
+		err = bpfdrv_map_sys_delete(map, key);
 	kfree(key);
 out:
 	bpfdrv_map_put(map);
@@ -443,9 +422,7 @@ int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *uattr)
 		err = -ENOMEM;
 		goto out_key;
 	}
-	rcu_read_lock();
-	err = map->ops->get_next_key(map, key, next);
-	rcu_read_unlock();
+	err = bpfdrv_map_sys_get_next_key(map, key, next);
 	if (!err && copy_to_user(bpfdrv_u64_to_ptr(attr->value), next, map->key_size))
 		err = -EFAULT;
 	kfree(next);

@@ -269,6 +269,7 @@ const struct bpfdrv_map_ops name_ = {			\
 	.sys_lookup = mim_sys_lookup,			\
 	.sys_update = mim_sys_update,			\
 	.sys_delete = mim_sys_delete,			\
+	.sys_sleeps = true,				\
 	.lookup_returns_map = true,			\
 }
 

@@ -27,45 +27,6 @@ static bool map_is_array(const struct bpfdrv_map *map)
 	return map->ops == &bpfdrv_array_ops || map->ops == &bpfdrv_percpu_array_ops;
 }
 
-/* One element as user space sees it (sys_lookup or the program-side value). */
-static int map_copy_value(struct bpfdrv_map *map, const void *key, void *value, u32 size)
-{
-	void *v;
-
-	if (map->ops->sys_lookup)
-		return map->ops->sys_lookup(map, key, value);
-	rcu_read_lock();
-	v = map->ops->lookup(map, key);
-	if (v)
-		memcpy(value, v, size);
-	rcu_read_unlock();
-	return v ? 0 : -ENOENT;
-}
-
-static int map_update_value(struct bpfdrv_map *map, const void *key, const void *value, u64 flags)
-{
-	int err;
-
-	if (map->ops->sys_update)
-		return map->ops->sys_update(map, key, value, flags);
-	rcu_read_lock();
-	err = map->ops->update(map, key, value, flags);
-	rcu_read_unlock();
-	return err;
-}
-
-static int map_delete_key(struct bpfdrv_map *map, const void *key)
-{
-	int err;
-
-	if (map->ops->sys_delete)
-		return map->ops->sys_delete(map, key);
-	rcu_read_lock();
-	err = map->ops->delete(map, key);
-	rcu_read_unlock();
-	return err;
-}
-
 int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
@@ -104,9 +65,9 @@ int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *uattr)
 	if (map->frozen) {
 		err = -EPERM;
 	} else if (map->ops->pop && map->key_size == 0 && map->ops->sys_lookup_value_in == false) {
-		err = map->ops->pop(map, value);
+		err = bpfdrv_map_sys_pop(map, value);
 	} else if (map->ops->sys_lookup_and_delete) {
-		err = map->ops->sys_lookup_and_delete(map, key, value);
+		err = bpfdrv_map_sys_lookup_and_delete(map, key, value);
 	} else {
 		err = -ENOTSUPP;
 	}
@@ -148,12 +109,10 @@ static int batch_lookup_keys(struct bpfdrv_map *map, struct bpfdrv_map_batch_att
 	if (have_prev && copy_from_user(prev, bpfdrv_u64_to_ptr(attr->in_batch), map->key_size))
 		goto out;
 	while (cp < max) {
-		rcu_read_lock();
-		err = map->ops->get_next_key(map, have_prev ? prev : NULL, key);
-		rcu_read_unlock();
+		err = bpfdrv_map_sys_get_next_key(map, have_prev ? prev : NULL, key);
 		if (err)
 			break;
-		err = map_copy_value(map, key, value, vsize);
+		err = bpfdrv_map_sys_lookup(map, key, value, vsize);
 		if (!err) {
 			if (copy_to_user(bpfdrv_u64_to_ptr(attr->keys + (u64)cp * map->key_size), key,
 					 map->key_size) ||
@@ -226,8 +185,8 @@ static int batch_lookup_buckets(struct bpfdrv_map *map, struct bpfdrv_map_batch_
 	/* Linux starts with room for 5 ("a bucket can have up to 5 entries") and grows. */
 	err = batch_buf_alloc(&buf, map, 5);
 	while (!err) {
-		n = map->ops->batch_bucket(map, batch, buf.keys, buf.values,
-					   min(max - total, buf.n), delete);
+		n = bpfdrv_map_sys_batch_bucket(map, batch, buf.keys, buf.values,
+						min(max - total, buf.n), delete);
 		if (n == -ENOENT && batch == start) {
 			/* in_batch past the last bucket: nothing is written back */
 			batch_buf_free(&buf);
@@ -287,8 +246,8 @@ static int batch_update_delete(struct bpfdrv_map *map, struct bpfdrv_map_batch_a
 			err = -EFAULT;
 			break;
 		}
-		err = update ? map_update_value(map, key, value, attr->elem_flags) :
-			       map_delete_key(map, key);
+		err = update ? bpfdrv_map_sys_update(map, key, value, attr->elem_flags) :
+			       bpfdrv_map_sys_delete(map, key);
 		if (err)
 			break;
 		cond_resched();

@@ -241,5 +241,6 @@ const struct bpfdrv_map_ops bpfdrv_perf_event_array_ops = {
 	.sys_lookup = parray_sys_lookup,
 	.sys_update = parray_sys_update,
 	.sys_delete = parray_sys_delete,
+	.sys_sleeps = true,
 	.release_uref = parray_release_uref,
 };

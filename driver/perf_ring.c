@@ -190,12 +190,15 @@ static int ring_mmap(struct file *file, struct vm_area_struct *vma)
 		vfree(base);
 		goto out;
 	}
+	/* bpf_perf_event_output takes this lock: no program may start under it here. */
+	bpfdrv_disable_instrumentation();
 	spin_lock_irqsave(&r->lock, flags);
 	r->data_size = size - PAGE_SIZE;
 	r->watermark = r->wakeup_watermark ? min_t(u64, r->wakeup_watermark, r->data_size) :
 					     r->data_size / 2;
 	r->base = base;
 	spin_unlock_irqrestore(&r->lock, flags);
+	bpfdrv_enable_instrumentation();
 out:
 	mutex_unlock(&r->mmap_mutex);
 	return err;

@@ -176,6 +176,7 @@ const struct bpfdrv_map_ops bpfdrv_prog_array_ops = {
 	.sys_lookup = parr_sys_lookup,
 	.sys_update = parr_sys_update,
 	.sys_delete = parr_sys_delete,
+	.sys_sleeps = true,
 	.release_uref = parr_clear,
 };
 

@@ -2,6 +2,20 @@
 /*
  * Running programs: per-CPU scratch (engine stack, context copy), a per-CPU recursion
  * guard, an instruction budget per invocation and run statistics.
+ *
+ * The guard is also what keeps programs from deadlocking on the locks they share with
+ * the rest of the module (Linux's bpf_prog_active). The locks a run can take are the
+ * maps' and the rings' (hash, LPM trie, queue/stack, stack trace, perf ring, BPF ring
+ * buffer); the run path itself (bpfdrv_event_run, bpfdrv_prog_run) takes none, only RCU
+ * and this CPU's state. Each of those locks is held only
+ *  - by a program's helper, with the guard up (busy), or
+ *  - by a syscall-side operation between bpfdrv_disable_instrumentation() and
+ *    bpfdrv_enable_instrumentation(), with the guard up too,
+ * always with IRQs off and for a bounded section that waits for nothing else. So a
+ * program starting on a CPU, in any context including NMI, either finds the guard up
+ * and is skipped (counted as missed), or holds no lock of this CPU's: the locks it then
+ * takes can only be held by another CPU, which releases them without waiting for this
+ * one. Linux's trylock-in-NMI is not needed on top.
  */
 #include <linux/kernel.h>
 #include <linux/percpu.h>
@@ -15,6 +29,7 @@
 #define BPFDRV_RUN_BUDGET 1000000
 
 struct bpfdrv_cpu_state {
+	/* Programs running, plus syscall-side sections, on this CPU: none may start. */
 	int busy;
 	u8 ctx[BPFDRV_TRACE_CTX_SIZE] __aligned(8);
 	u64 stack_ips[BPFDRV_MAX_STACK_DEPTH];
@@ -88,13 +103,18 @@ void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c)
 
 	preempt_disable();
 	st = bpfdrv_cpu_states[smp_processor_id()];
-	/* A probe firing inside a program on this CPU (interrupt, NMI) is skipped. */
+	/*
+	 * A probe firing inside a program on this CPU (interrupt, NMI), or inside a
+	 * syscall-side map operation (a kprobe on a function it calls, NMI), is skipped.
+	 * An interrupt between the test and the increment runs to completion and leaves
+	 * busy as it found it.
+	 */
 	if (st->busy) {
 		atomic64_inc(&prog->missed);
 		preempt_enable();
 		return;
 	}
-	st->busy = 1;
+	st->busy++;
 	barrier();
 	size = min_t(u32, c->size, sizeof(st->ctx));
 	/*
@@ -107,7 +127,21 @@ void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c)
 		memcpy(c->ctx_out, st->ctx, size);
 	memset(st->ctx, 0, size);
 	barrier();
-	st->busy = 0;
+	st->busy--;
+	preempt_enable();
+}
+
+void bpfdrv_disable_instrumentation(void)
+{
+	preempt_disable();
+	bpfdrv_cpu_states[smp_processor_id()]->busy++;
+	barrier();
+}
+
+void bpfdrv_enable_instrumentation(void)
+{
+	barrier();
+	bpfdrv_cpu_states[smp_processor_id()]->busy--;
 	preempt_enable();
 }
 
