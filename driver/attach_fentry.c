@@ -182,12 +182,16 @@ int bpfdrv_fentry_attach(struct bpfdrv_prog *prog, u64 cookie)
 	if (!fs)
 		return -ENOMEM;
 	fs->cookie = cookie;
-	err = fentry_register(fs, prog);
+	err = bpfdrv_prog_get(prog); /* the link's */
+	if (!err) {
+		err = fentry_register(fs, prog);
+		if (err)
+			bpfdrv_prog_put(prog);
+	}
 	if (err) {
 		kfree(fs);
 		return err;
 	}
 	WRITE_ONCE(fs->func_ip, bpfdrv_kprobe_entry_ip(&fs->rp.kp));
-	bpfdrv_prog_get(prog); /* the link's */
 	return bpfdrv_link_new_fd(&fentry_link_ops, prog, fs);
 }

@@ -123,10 +123,14 @@ static int raw_tp_attach(struct bpfdrv_prog *prog, const char *name)
 	}
 	rs->prog = prog;
 	rs->adapt_args = bpfdrv_raw_tp_args_adapter(rs->tp.name);
-	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
+	err = bpfdrv_prog_get(prog); /* the link's */
 	if (err)
 		goto fail;
-	bpfdrv_prog_get(prog); /* the link's */
+	err = bpfdrv_tracepoint_register(&rs->tp, raw_tp_probe, rs);
+	if (err) {
+		bpfdrv_prog_put(prog);
+		goto fail;
+	}
 	return bpfdrv_link_new_fd(&raw_tp_link_ops, prog, rs);
 fail:
 	kfree(rs);

@@ -11,6 +11,7 @@
 #include <linux/ratelimit.h> /* pr_warn_ratelimited's state on 3.10 */
 #include "bpfdrv_protocol.h"
 #include "ebpf_engine.h"
+#include "compat.h" /* struct bpfdrv_ref */
 
 #define BPFDRV_LOG_PREFIX "bpfdrv: "
 #define bpfdrv_warn(fmt, ...) pr_warn_ratelimited(BPFDRV_LOG_PREFIX fmt, ##__VA_ARGS__)
@@ -54,8 +55,11 @@ int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *pr
  */
 int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
 		       struct file **filep);
-/* The object behind @fd if it was created with @fops, with a reference taken by @get. */
-void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *));
+/*
+ * The object behind @fd if it was created with @fops, with a reference taken by @get
+ * (0 or -errno, then returned as ERR_PTR).
+ */
+void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(void *));
 
 /* ---- object ids (obj_id.c) ---- */
 struct bpfdrv_link;
@@ -170,8 +174,11 @@ bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key
 
 struct bpfdrv_map {
 	const struct bpfdrv_map_ops *ops;
-	atomic_t refcnt;
-	/* Open files of the map: release_uref runs when the last one closes. */
+	struct bpfdrv_ref refcnt;
+	/*
+	 * Open files of the map: release_uref runs when the last one closes. Never above
+	 * refcnt (each file holds one of each), so refcnt's limit bounds it too.
+	 */
 	atomic_t usercnt;
 	u32 id;
 	u32 map_type, key_size, value_size, max_entries, map_flags;
@@ -206,7 +213,8 @@ long bpfdrv_cgroup_array_check(struct bpfdrv_map *map, u64 index);
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
 		     const struct bpfdrv_map_ops *ops);
-void bpfdrv_map_get(struct bpfdrv_map *map);
+/* Another reference: 0, or -EBUSY when the count is at its limit (compat_refcount.h). */
+int __must_check bpfdrv_map_get(struct bpfdrv_map *map);
 void bpfdrv_map_put(struct bpfdrv_map *map);
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
 /* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
@@ -247,7 +255,7 @@ int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *attr);
 
 /* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
 struct bpfdrv_prog {
-	atomic_t refcnt;
+	struct bpfdrv_ref refcnt;
 	u32 type, id;
 	u8 tag[8];
 	u64 load_time; /* ns since boot, as the kernel's */
@@ -290,7 +298,8 @@ bpfdrv_raw_tp_args_fn bpfdrv_raw_tp_args_adapter(const char *tp_name);
 int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie);
 
 int bpfdrv_cmd_prog_load(union bpfdrv_attr *attr);
-void bpfdrv_prog_get(struct bpfdrv_prog *prog);
+/* Another reference: 0, or -EBUSY when the count is at its limit (compat_refcount.h). */
+int __must_check bpfdrv_prog_get(struct bpfdrv_prog *prog);
 void bpfdrv_prog_put(struct bpfdrv_prog *prog);
 struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd);
 

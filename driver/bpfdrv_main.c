@@ -202,10 +202,21 @@ static struct miscdevice bpfdrv_misc = {
 	.mode = 0600,
 };
 
+/*
+ * References one map or program may have (compat_refcount.h). Lowered only by tests, to
+ * reach the limit with a few hundred prog array or map-in-map slots.
+ */
+int bpfdrv_ref_limit = BPFDRV_REF_MAX;
+module_param_named(max_refs, bpfdrv_ref_limit, int, 0444);
+MODULE_PARM_DESC(max_refs, "references a map or program may have: 2 to INT_MAX / 2, the default");
+
 static int __init bpfdrv_init(void)
 {
-	int err = bpfdrv_prog_run_init();
+	int err;
 
+	if (bpfdrv_ref_limit < 2 || bpfdrv_ref_limit > BPFDRV_REF_MAX)
+		return -EINVAL;
+	err = bpfdrv_prog_run_init();
 	if (err)
 		return err;
 	err = misc_register(&bpfdrv_misc);

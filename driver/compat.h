@@ -33,6 +33,11 @@
 #define BPFDRV_RHEL_AT_LEAST(a, b) 0
 #endif
 
+#include <linux/kernel.h>
+#include <linux/errno.h>
+#include <linux/atomic.h>
+#include "compat_refcount.h"
+
 /*
  * Linux's bpf_capable() and perfmon_capable() (include/linux/capability.h), with the
  * credentials of the calling task. 5.8 split CAP_BPF and CAP_PERFMON off CAP_SYS_ADMIN

@@ -127,14 +127,23 @@ static int perf_link_create(const struct bpfdrv_link_create_attr *attr, struct b
 	if (IS_ERR(perf_file))
 		return PTR_ERR(perf_file);
 	/* The event holds a program reference, the link another. */
-	bpfdrv_prog_get(prog);
+	err = bpfdrv_prog_get(prog);
+	if (!err) {
+		err = bpfdrv_prog_get(prog);
+		if (err)
+			bpfdrv_prog_put(prog);
+	}
+	if (err) {
+		fput(perf_file);
+		return err;
+	}
 	err = bpfdrv_event_attach(ev, prog, attr->bpf_cookie);
 	if (err) {
+		bpfdrv_prog_put(prog);
 		bpfdrv_prog_put(prog);
 		fput(perf_file);
 		return err;
 	}
-	bpfdrv_prog_get(prog);
 	return bpfdrv_link_new_fd(&perf_link_ops, prog, perf_file);
 }
 

@@ -39,7 +39,7 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 		     const struct bpfdrv_map_ops *ops)
 {
 	map->ops = ops;
-	atomic_set(&map->refcnt, 1);
+	bpfdrv_ref_init(&map->refcnt);
 	atomic_set(&map->usercnt, 1);
 	map->id = 0;
 	map->btf_file = NULL;
@@ -59,14 +59,14 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->eref.value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
 }
 
-void bpfdrv_map_get(struct bpfdrv_map *map)
+int bpfdrv_map_get(struct bpfdrv_map *map)
 {
-	atomic_inc(&map->refcnt);
+	return bpfdrv_ref_get(&map->refcnt);
 }
 
 void bpfdrv_map_put(struct bpfdrv_map *map)
 {
-	if (atomic_dec_and_test(&map->refcnt)) {
+	if (bpfdrv_ref_put(&map->refcnt)) {
 		bpfdrv_id_remove(BPFDRV_ID_MAP, map->id);
 		if (map->btf_file)
 			fput(map->btf_file);
@@ -77,9 +77,9 @@ void bpfdrv_map_put(struct bpfdrv_map *map)
 	}
 }
 
-static void bpfdrv_map_get_any(void *map)
+static int bpfdrv_map_get_any(void *map)
 {
-	bpfdrv_map_get(map);
+	return bpfdrv_map_get(map);
 }
 
 /* A file's two references: the last file (GET_FD_BY_ID opens more) releases the user part. */
@@ -190,7 +190,7 @@ bool bpfdrv_map_tryget(void *obj)
 {
 	struct bpfdrv_map *map = obj;
 
-	if (!atomic_inc_not_zero(&map->refcnt))
+	if (bpfdrv_ref_get_not_zero(&map->refcnt))
 		return false;
 	atomic_inc(&map->usercnt);
 	return true;

@@ -52,7 +52,7 @@ static struct bpfdrv_map *mim_alloc_common(const struct bpfdrv_map_create_attr *
 		return ERR_PTR(-EINVAL);
 	inner = bpfdrv_map_from_fd(attr->inner_map_fd);
 	if (IS_ERR(inner))
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(PTR_ERR(inner) == -EBUSY ? -EBUSY : -EBADF);
 	if (mim_is_outer(inner) || inner->ops == &bpfdrv_prog_array_ops) {
 		bpfdrv_map_put(inner);
 		return ERR_PTR(-ENOTSUPP);
@@ -166,8 +166,8 @@ static int mim_sys_update(struct bpfdrv_map *map, const void *key, const void *v
 	if (!m->hash && *(const u32 *)key >= map->max_entries)
 		return -E2BIG;
 	inner = bpfdrv_map_from_fd(*(const u32 *)value);
-	if (IS_ERR(inner))
-		return -EBADF;
+	if (IS_ERR(inner)) /* not a map fd; or -EBUSY: the map has all references it may have */
+		return PTR_ERR(inner) == -EBUSY ? -EBUSY : -EBADF;
 	if (!mim_compatible(m, inner) || flags > BPFDRV_EXIST) {
 		bpfdrv_map_put(inner);
 		return -EINVAL;

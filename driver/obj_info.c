@@ -202,18 +202,23 @@ int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *uattr)
 	u32 size, id;
 	int err = -EINVAL;
 
+	/* -EBUSY: a map or program with all the references it may have. */
 	map = bpfdrv_map_from_fd(attr->bpf_fd);
 	if (!IS_ERR(map)) {
 		err = map_get_info(map, attr);
 		bpfdrv_map_put(map);
 		return err;
 	}
+	if (PTR_ERR(map) == -EBUSY)
+		return -EBUSY;
 	prog = bpfdrv_prog_from_fd(attr->bpf_fd);
 	if (!IS_ERR(prog)) {
 		err = prog_get_info(prog, attr);
 		bpfdrv_prog_put(prog);
 		return err;
 	}
+	if (PTR_ERR(prog) == -EBUSY)
+		return -EBUSY;
 	file = fget(attr->bpf_fd);
 	if (!file)
 		return -EBADF;

@@ -35,19 +35,20 @@ int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, voi
 	return fd;
 }
 
-void *bpfdrv_fd_object(int fd, const struct file_operations *fops, void (*get)(void *))
+void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(void *))
 {
 	struct file *file = fget(fd);
-	void *obj = NULL;
+	void *obj = ERR_PTR(-EINVAL);
+	int err;
 
 	if (!file)
 		return ERR_PTR(-EBADF);
 	if (file->f_op == fops) {
-		obj = file->private_data;
-		get(obj);
+		err = get(file->private_data);
+		obj = err ? ERR_PTR(err) : file->private_data;
 	}
 	fput(file);
-	return obj ? obj : ERR_PTR(-EINVAL);
+	return obj;
 }
 
 void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size)

@@ -36,21 +36,21 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 	kfree(prog);
 }
 
-void bpfdrv_prog_get(struct bpfdrv_prog *prog)
+int bpfdrv_prog_get(struct bpfdrv_prog *prog)
 {
-	atomic_inc(&prog->refcnt);
+	return bpfdrv_ref_get(&prog->refcnt);
 }
 
 void bpfdrv_prog_put(struct bpfdrv_prog *prog)
 {
 	/* Attach points drop their reference only after their handlers are quiescent. */
-	if (atomic_dec_and_test(&prog->refcnt))
+	if (bpfdrv_ref_put(&prog->refcnt))
 		bpfdrv_prog_free(prog);
 }
 
-static void bpfdrv_prog_get_any(void *prog)
+static int bpfdrv_prog_get_any(void *prog)
 {
-	bpfdrv_prog_get(prog);
+	return bpfdrv_prog_get(prog);
 }
 
 static int bpfdrv_prog_release(struct inode *inode, struct file *file)
@@ -75,7 +75,7 @@ bool bpfdrv_prog_tryget(void *obj)
 {
 	struct bpfdrv_prog *prog = obj;
 
-	return atomic_inc_not_zero(&prog->refcnt);
+	return !bpfdrv_ref_get_not_zero(&prog->refcnt);
 }
 
 int bpfdrv_prog_new_fd(void *prog)
@@ -373,7 +373,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	prog = kzalloc(sizeof(*prog), GFP_KERNEL);
 	if (!prog)
 		return -ENOMEM;
-	atomic_set(&prog->refcnt, 1);
+	bpfdrv_ref_init(&prog->refcnt);
 	prog->type = attr->prog_type;
 	prog->expected_attach_type = attr->expected_attach_type;
 	prog->attach_btf_id = attr->attach_btf_id;
