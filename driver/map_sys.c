@@ -11,7 +11,8 @@
  * The guard keeps preemption off, so it covers only the op itself; the copies from and
  * to user space and the allocations stay outside. The sys_* overrides of maps that
  * declare sys_sleeps (fd maps: mutexes, fget, grace periods) run without it: they take
- * no lock a program takes.
+ * no lock a program takes. Freeing a map needs no guard either: it happens once the last
+ * reference is gone, and every program using the map holds one.
  */
 #include <linux/kernel.h>
 #include <linux/rcupdate.h>
