@@ -83,9 +83,10 @@ grep '^R ' /tmp/re.txt | sed 's/^R /BPFCOMPAT-RESULT /'
 
 /// `lpm_probe reentry`: a kprobe program on __kmalloc updating the trie while user
 /// space inserts and deletes 8000 prefixes. The driver allocates branching nodes inside
-/// its write section, so the program runs there on the same CPU: it must get -EBUSY
-/// (Linux does not run it at all during a syscall's map update) instead of spinning on
-/// the lock its CPU holds, and nothing may be lost or left behind.
+/// its write section. A syscall's map update holds programs off its CPU (map_sys.c, as
+/// Linux's bpf_disable_instrumentation), so there the program is skipped; where it still
+/// meets the section held on its CPU it must get -EBUSY instead of spinning on the lock
+/// its CPU holds. Either way: no hang, nothing lost or left behind.
 fn assert_reentry(name: &str, run: &GuestRun, shim: bool) {
     run.assert_value("reentry_exit", "0", &format!("{name}: lpm_probe reentry exit status"));
     run.assert_value("reentry_setup", "ok", &format!("{name}: kprobe program on __kmalloc attached"));
@@ -96,9 +97,6 @@ fn assert_reentry(name: &str, run: &GuestRun, shim: bool) {
     if shim {
         // Natively the program rarely runs: Linux allocates with __kmalloc_node.
         run.assert_value("reentry_ok", "1", &format!("{name}: the program's updates succeed outside the section"));
-        if busy == 0 {
-            run.fail(format!("{name}: the program never ran inside the write section: the test tests nothing"));
-        }
     }
 }
 
