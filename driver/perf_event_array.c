@@ -146,18 +146,43 @@ static int parray_replace(struct bpfdrv_map *map, u32 index, const struct perf_s
  * rings and perf events, as Linux's perf_event_fd_array_release() removes the entries
  * put in through the closed file (this module does not tell its files apart: the
  * entries go with the last one), unless the map was created with
- * BPF_F_PRESERVE_ELEMS. No user-space update can race: none has a file.
+ * BPF_F_PRESERVE_ELEMS. No user-space update can race: none has a file. The files
+ * are dropped after one grace period for all slots (without memory for the list,
+ * slot by slot).
  */
 static void parray_release_uref(struct bpfdrv_map *map)
 {
 	static const struct perf_slot empty;
-	u32 i;
+	struct bpfdrv_perf_array *a = to_parray(map);
+	struct file **old;
+	u32 i, n = 0;
 
 	if (map->map_flags & BPFDRV_F_PRESERVE_ELEMS)
 		return;
 	for (i = 0; i < map->max_entries; i++)
-		if (to_parray(map)->slots[i].file)
+		n += !!a->slots[i].file;
+	old = n ? bpfdrv_zalloc_large((size_t)n * sizeof(*old)) : NULL;
+	for (i = 0, n = 0; i < map->max_entries; i++) {
+		if (!a->slots[i].file)
+			continue;
+		if (!old) {
 			parray_replace(map, i, &empty);
+			continue;
+		}
+		mutex_lock(&a->update_mutex);
+		old[n++] = a->slots[i].file;
+		RCU_INIT_POINTER(a->slots[i].ring, NULL);
+		RCU_INIT_POINTER(a->slots[i].event, NULL);
+		a->slots[i].file = NULL;
+		mutex_unlock(&a->update_mutex);
+	}
+	if (!n)
+		return;
+	/* Programs on other CPUs may still be writing into the old rings. */
+	bpfdrv_synchronize();
+	for (i = 0; i < n; i++)
+		fput(old[i]);
+	bpfdrv_free_large(old);
 }
 
 /* Programs can neither store nor drop fds. */

@@ -54,16 +54,36 @@ static int parr_replace(struct bpfdrv_prog_array *a, u32 index, struct bpfdrv_pr
 	return 0;
 }
 
+/*
+ * Empty every slot and drop the programs after a single grace period for all of them
+ * (closing an array of 64k programs must not wait 64k grace periods). Without memory
+ * for the list, slot by slot.
+ */
 static void parr_clear(struct bpfdrv_map *map)
 {
 	struct bpfdrv_prog_array *a = to_parray(map);
-	u32 i;
+	struct bpfdrv_prog **old;
+	u32 i, n = 0;
 
 	mutex_lock(&a->lock);
 	for (i = 0; i < map->max_entries; i++)
-		if (READ_ONCE(a->progs[i]))
+		n += !!a->progs[i];
+	old = n ? bpfdrv_zalloc_large((size_t)n * sizeof(*old)) : NULL;
+	for (i = 0, n = 0; i < map->max_entries; i++) {
+		if (!a->progs[i])
+			continue;
+		if (old)
+			old[n++] = xchg(&a->progs[i], NULL);
+		else
 			parr_replace(a, i, NULL);
+	}
 	mutex_unlock(&a->lock);
+	if (!n)
+		return;
+	bpfdrv_synchronize();
+	for (i = 0; i < n; i++)
+		bpfdrv_prog_put(old[i]);
+	bpfdrv_free_large(old);
 }
 
 static void parr_free(struct bpfdrv_map *map)
