@@ -172,17 +172,30 @@ static void htab_unlink(struct bpfdrv_htab *h, u32 i, u32 *link)
  * elements not referenced by a program lookup since the last pass (up to
  * LRU_SHRINK_TARGET, Linux's LOCAL_FREE_TARGET), clearing the reference bits of the
  * others; if every element was referenced, free the one under the clock hand.
- * Lock held, table full.
+ * The clock hand goes on from where the last pass stopped and a pass looks at no more
+ * than LRU_SCAN_MAX elements: the lock is held with IRQs off, possibly inside a
+ * program, so the work must not grow with max_entries. Lock held, table full.
  */
 #define LRU_SHRINK_TARGET 128
+#define LRU_SCAN_MAX (8 * LRU_SHRINK_TARGET)
+
+/* The element under the clock hand; the hand moves on. */
+static u32 htab_hand_next(struct bpfdrv_htab *h)
+{
+	u32 i = h->hand;
+
+	h->hand = i + 1 < h->map.max_entries ? i + 1 : 0;
+	return i;
+}
 
 static void htab_evict(struct bpfdrv_htab *h)
 {
-	u32 n = h->map.max_entries, i, freed = 0, *link;
+	u32 scan = min_t(u32, h->map.max_entries, LRU_SCAN_MAX), k, i, freed = 0, *link;
+	struct htab_elem *e;
 
-	for (i = 0; i < n && freed < LRU_SHRINK_TARGET; i++) {
-		struct htab_elem *e = htab_elem(h, i);
-
+	for (k = 0; k < scan && freed < LRU_SHRINK_TARGET; k++) {
+		i = htab_hand_next(h);
+		e = htab_elem(h, i);
 		if (!e->used)
 			continue;
 		if (e->ref) {
@@ -194,13 +207,11 @@ static void htab_evict(struct bpfdrv_htab *h)
 			freed++;
 		}
 	}
-	for (i = 0; !freed && i < n; i++) {
-		u32 j = h->hand;
-		struct htab_elem *e = htab_elem(h, j);
-
-		h->hand = j + 1 < n ? j + 1 : 0;
-		if (e->used && htab_find(h, e->data, e->hash, &link) == j) {
-			htab_unlink(h, j, link);
+	for (k = 0; !freed && k < scan; k++) {
+		i = htab_hand_next(h);
+		e = htab_elem(h, i);
+		if (e->used && htab_find(h, e->data, e->hash, &link) == i) {
+			htab_unlink(h, i, link);
 			freed++;
 		}
 	}
