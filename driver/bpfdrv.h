@@ -363,6 +363,11 @@ void bpfdrv_disable_instrumentation(void);
 void bpfdrv_enable_instrumentation(void);
 /* Context size the engine gives a program of @type (0: type not supported). */
 u32 bpfdrv_prog_ctx_size(u32 type);
+/*
+ * For helpers: pay for @bytes of work (copied, formatted, scanned) from the run's
+ * budget before doing it. False: the run is aborted (-E2BIG); return at once.
+ */
+bool bpfdrv_charge_bytes(struct ebpf_run *run, u64 bytes);
 
 /* ---- BTF objects (btf.c) ---- */
 int bpfdrv_cmd_btf_load(union bpfdrv_attr *attr);

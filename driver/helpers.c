@@ -103,8 +103,11 @@ static u64 h_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u
 
 static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
 {
-	long err = bpfdrv_read_kernel_nofault(PTR(dst), PTR(src), size);
+	long err;
 
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
+	err = bpfdrv_read_kernel_nofault(PTR(dst), PTR(src), size);
 	if (err) {
 		memset(PTR(dst), 0, size);
 		return (s64)-EFAULT;
@@ -114,8 +117,11 @@ static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src,
 
 static u64 h_probe_read_user(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
 {
-	long err = bpfdrv_read_user_nofault(PTR(dst), (const void __user *)PTR(src), size);
+	long err;
 
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
+	err = bpfdrv_read_user_nofault(PTR(dst), (const void __user *)PTR(src), size);
 	if (err) {
 		memset(PTR(dst), 0, size);
 		return (s64)-EFAULT;
@@ -135,7 +141,7 @@ static u64 h_probe_read_user_str(struct ebpf_run *run, u64 dst, u64 size, u64 sr
 {
 	long ret;
 
-	if (!size)
+	if (!size || !bpfdrv_charge_bytes(run, size))
 		return 0;
 	ret = bpfdrv_read_user_str_nofault(PTR(dst), (const void __user *)PTR(src), size);
 	if (ret < 0)
@@ -147,7 +153,7 @@ static u64 h_probe_read_kernel_str(struct ebpf_run *run, u64 dst, u64 size, u64 
 {
 	long ret;
 
-	if (!size)
+	if (!size || !bpfdrv_charge_bytes(run, size))
 		return 0;
 	ret = bpfdrv_read_kernel_str_nofault(PTR(dst), PTR(src), size);
 	if (ret < 0)
@@ -218,6 +224,8 @@ static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags
 {
 	struct bpfdrv_perf_ring *ring;
 
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
 	if (flags & ~(BPFDRV_F_INDEX_MASK | BPF_F_CTXLEN_MASK) || (flags & BPF_F_CTXLEN_MASK))
 		return (s64)-EINVAL;
 	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
@@ -292,6 +300,8 @@ static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 fla
 	u64 *ips = ENV(run)->stack_ips, *dst = PTR(buf);
 	u32 skip = flags & BPF_F_SKIP_FIELD_MASK, n, copy;
 
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
 	if ((flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK)) || size % sizeof(u64)) {
 		memset(dst, 0, size);
 		return (s64)-EINVAL;

@@ -114,6 +114,8 @@ u64 bpfdrv_h_get_stackid(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 
 
 u64 bpfdrv_h_probe_write_user(struct ebpf_run *run, u64 dst, u64 src, u64 size, u64 a4, u64 a5)
 {
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
 	/* Linux: only from a user task's own context. */
 	if (in_interrupt() || (current->flags & (PF_KTHREAD | PF_EXITING)))
 		return (s64)-EPERM;
@@ -226,13 +228,38 @@ void bpfdrv_helpers_tracing_exit(void)
  * or user address); %p / %px / %pK (the address; %pks / %pus strings). Anything else
  * is -EINVAL.  Returns the length written (without NUL), or -errno.
  */
-#define BPRINTF_STR 64
+#define BPRINTF_STR 64	/* also bounds every conversion's text before padding */
+
+/*
+ * A field width as Linux 6.1's vsnprintf takes it: the digits' value in its 24-bit
+ * signed field_width (skip_atoi wraps, the bitfield keeps the low 24 bits), where a
+ * negative width pads nothing. 0: no width.
+ */
+static u32 bprintf_width(const char *fmt, u32 *i)
+{
+	u32 w = 0;
+
+	while (fmt[*i] >= '0' && fmt[*i] <= '9')
+		w = (w * 10 + (fmt[(*i)++] - '0')) & 0xffffff;
+	return w & 0x800000 ? 0 : w;
+}
+
+/*
+ * The width to format a field with when @room bytes of the output are left: a wider
+ * field only adds padding past the end (right-aligned text starts at least @room in,
+ * left-aligned text comes first), so vsnprintf, which counts every padding byte, is
+ * given at most room + BPRINTF_STR and the caller adds the rest to the length.
+ */
+static u32 bprintf_capped_width(u32 width, u32 room)
+{
+	return min_t(u64, width, (u64)room + BPRINTF_STR);
+}
 
 int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 *args,
 		   u32 nargs)
 {
 	u32 i = 0, n = 0, argi = 0;
-	char spec[16], str[BPRINTF_STR];
+	char spec[32], str[BPRINTF_STR];
 
 	if (!size)
 		return -EINVAL;
@@ -240,7 +267,7 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 	if (!memchr(fmt, 0, fmt_len))
 		return -EINVAL;
 	while (fmt[i]) {
-		u32 sl = 0, lmod = 0;
+		u32 sl = 0, lmod = 0, width, capped;
 		int w;
 		u64 v;
 
@@ -261,8 +288,10 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 		spec[sl++] = fmt[i++];
 		while (fmt[i] && strchr("-+ #0", fmt[i]) && sl < 6)
 			spec[sl++] = fmt[i++];
-		while (fmt[i] >= '0' && fmt[i] <= '9' && sl < 9)
-			spec[sl++] = fmt[i++];
+		width = bprintf_width(fmt, &i);
+		capped = bprintf_capped_width(width, size - min(n, size - 1));
+		if (capped)
+			sl += sprintf(spec + sl, "%u", capped);
 		while (fmt[i] == 'l' && lmod < 2) {
 			lmod++;
 			i++;
@@ -312,6 +341,7 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 				spec[sl] = 0;
 				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), "0x%016llx",
 					     (unsigned long long)v);
+				width = capped;	/* printed without its width */
 				break;
 			}
 			user = v < TASK_SIZE;
@@ -331,7 +361,7 @@ string:
 		default:
 			return -EINVAL;
 		}
-		n += w;
+		n += w + (width - capped);
 		i++;
 	}
 	out[min(n, size - 1)] = 0;
@@ -357,6 +387,9 @@ u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 
 	u32 room = ebpf_arg_room(run, 3, fmt, false);
 	int len;
 
+	/* The format's text plus what can be written: bpfdrv_bprintf's work. */
+	if (!bpfdrv_charge_bytes(run, (u64)room + str_size))
+		return 0;
 	/* Linux: fmt is a constant NUL-terminated string, data a u64 array of <= 12. */
 	if (data_len % 8 || data_len > 12 * 8 || (!data && data_len))
 		return (s64)-EINVAL;
@@ -379,6 +412,8 @@ u64 bpfdrv_h_strncmp(struct ebpf_run *run, u64 s1, u64 s1_sz, u64 s2, u64 a4, u6
 {
 	u32 room = ebpf_arg_room(run, 3, s2, false);
 
+	if (!bpfdrv_charge_bytes(run, s1_sz))
+		return 0;
 	/* Linux's verifier insists on a NUL-terminated constant s2: abort otherwise. */
 	if (!room || !memchr(PTR(s2), 0, room)) {
 		run->error = -EFAULT;

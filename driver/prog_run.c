@@ -27,6 +27,13 @@
 
 /* Enough for bounded loops over a few thousand elements; ends runaway programs. */
 #define BPFDRV_RUN_BUDGET 1000000
+/*
+ * Helpers pay for the bytes they copy, format or scan from the same budget, one
+ * instruction per this many bytes (about what a copy of them costs next to one
+ * interpreted instruction): a run moves at most 32 MB, and a loop of big helper calls
+ * ends like a runaway loop instead of running for seconds with preemption off.
+ */
+#define BPFDRV_BUDGET_BYTES 32
 
 struct bpfdrv_cpu_state {
 	/* Programs running, plus syscall-side sections, on this CPU: none may start. */
@@ -67,6 +74,11 @@ void bpfdrv_prog_run_exit(void)
 		vfree(bpfdrv_cpu_states[cpu]);
 	kfree(bpfdrv_cpu_states);
 	bpfdrv_cpu_states = NULL;
+}
+
+bool bpfdrv_charge_bytes(struct ebpf_run *run, u64 bytes)
+{
+	return ebpf_charge(run, DIV_ROUND_UP_ULL(bytes, BPFDRV_BUDGET_BYTES));
 }
 
 static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_state *st,

@@ -313,6 +313,8 @@ u64 bpfdrv_h_ringbuf_output(struct ebpf_run *run, u64 map, u64 data, u64 size, u
 	struct bpfdrv_ringbuf_hdr *hdr;
 	struct bpfdrv_ringbuf *rb;
 
+	if (!bpfdrv_charge_bytes(run, size))
+		return 0;
 	if (!is_ringbuf(MAP(map)) || (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)))
 		return (s64)-EINVAL;
 	rb = RB(MAP(map));

@@ -147,6 +147,7 @@ struct ebpf_log {
 #define EBPF_STACK_SIZE		512
 #define EBPF_MAX_CALL_DEPTH	8	/* frames, main program included (Linux MAX_CALL_FRAMES) */
 #define EBPF_DEFAULT_BUDGET	1000000	/* instructions per run when run->budget == 0 */
+#define EBPF_MAX_VAR_SIZE	(1U << 29)	/* Linux BPF_MAX_VAR_SIZ: helper memory sizes are below */
 #define EBPF_MAX_TAIL_CALLS	33	/* Linux MAX_TAIL_CALL_CNT */
 #define EBPF_NR_REGS		11
 
@@ -234,7 +235,9 @@ struct ebpf_run {
 	const struct ebpf_prog *prog;	/* program running now (updated by tail calls) */
 	void *env;			/* caller's context for helpers */
 	u64 budget;			/* in: instructions allowed (0 = EBPF_DEFAULT_BUDGET);
-					 * out: instructions left.  Exhausted: error -E2BIG */
+					 * in a helper and out: instructions left (helpers
+					 * pay with ebpf_charge); exhausted: error -E2BIG
+					 */
 	int error;			/* 0, or -errno why the run was aborted:
 					 * -EFAULT bad memory access / bad helper pointer arg,
 					 * -EINVAL bad insn / bad helper arg, -E2BIG budget,
@@ -265,6 +268,14 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *scratch, void *ctx,
  * argno (1..5) points into, and is writable if write is set.
  */
 bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write);
+
+/*
+ * For helpers doing work that grows with an argument (bytes copied or scanned): take
+ * @units from the run's instruction budget before doing it.  False when the budget
+ * cannot pay: the run is then aborted with -E2BIG, as a runaway loop is, and the
+ * helper must return at once without doing the work.
+ */
+bool ebpf_charge(struct ebpf_run *run, u64 units);
 
 /*
  * For helpers taking a C string or other memory of unknown length (e.g. a

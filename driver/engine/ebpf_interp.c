@@ -580,6 +580,9 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 				return -EINVAL;	/* bad helper table */
 			sz = regs[i + 2];
 			i++;
+			/* Linux's verifier refuses these ("R%d unbounded memory access") */
+			if (sz >= EBPF_MAX_VAR_SIZE)
+				return -EFAULT;
 			if (sz == 0) {
 				if (h->args[i] != EBPF_ARG_CONST_SIZE_OR_ZERO)
 					return -EINVAL;
@@ -1052,7 +1055,9 @@ restart:
 			}
 			if (op == EBPF_CALL) {
 				if (src == 0) {
+					run->budget = budget;	/* helpers charge their work */
 					err = do_helper(run, s, regs, insn->imm);
+					budget = run->budget;
 					if (err)
 						goto abort;
 					if (run->tail_prog) {
@@ -1337,6 +1342,17 @@ abort:
 	run->error_pc = pc;
 	run->budget = budget;
 	return 0;
+}
+
+bool ebpf_charge(struct ebpf_run *run, u64 units)
+{
+	if (units <= run->budget) {
+		run->budget -= units;
+		return true;
+	}
+	run->budget = 0;
+	run->error = -E2BIG;
+	return false;
 }
 
 bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write)
