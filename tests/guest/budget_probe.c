@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * budget_probe: work a program's helpers do outside the instruction budget (issue 14,
+ * item 6), printed as "R key=value" lines.
+ *
+ *  - printf widths: bpf_trace_printk and bpf_snprintf with field widths up to Linux's
+ *    largest (8388607) and past it (the 24-bit field_width Linux 6.1's vsnprintf
+ *    keeps): return values and the 16 bytes snprintf writes, the same natively and
+ *    under the module;
+ *  - "shim" only: bpf_loop(4) x three trace_printk("%8388607d") timed around
+ *    BPF_PROG_TEST_RUN (the module used to spend 1-2 s there with preemption off), and
+ *    bpf_loop(1000) x probe_read_user of 1 MiB, which the budget must stop;
+ *  - closing a prog array with PARR_SLOTS programs and a perf event array with
+ *    PERF_SLOTS entries (one output event in every slot), timed, next to the time of a
+ *    delete of one slot (one grace period in the module).
+ *
+ * Usage: budget_probe native|shim [PARR_SLOTS [PERF_SLOTS]]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define EXIT INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define MOV_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define MOV_REG(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define ADD_IMM(d, i) INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, i)
+/* ld_imm64: LD64(dst, pseudo source, imm) followed by LD64_HI(second imm) */
+#define LD64(d, src, i) INSN(BPF_LD | BPF_DW | BPF_IMM, d, src, 0, i)
+#define LD64_HI(i) INSN(0, 0, 0, 0, i)
+#define STX_DW(d, s, o) INSN(BPF_STX | BPF_MEM | BPF_DW, d, s, o, 0)
+#define ST_DW(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_DW, d, 0, o, i)
+#define ST_W(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_W, d, 0, o, i)
+#define LDX_DW(d, s, o) INSN(BPF_LDX | BPF_MEM | BPF_DW, d, s, o, 0)
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define FMT_SLOT 32 /* bytes per format string in the .rodata-like map */
+#define OUT_SIZE 16 /* bpf_snprintf's output buffer */
+#define READ_SIZE (1 << 20) /* one probe_read_user in the big-read loop */
+#define READ_LOOPS 1000
+
+static long sys_bpf(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int map_create(int type, __u32 value_size, __u32 entries, __u32 flags)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = type;
+	a.key_size = 4;
+	a.value_size = value_size;
+	a.max_entries = entries;
+	a.map_flags = flags;
+	return sys_bpf(BPF_MAP_CREATE, &a);
+}
+
+static int map_update(int fd, __u32 key, const void *value)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)value;
+	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) ? -errno : 0;
+}
+
+static int map_lookup(int fd, __u32 key, void *value)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)value;
+	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? -errno : 0;
+}
+
+static int map_delete(int fd, __u32 key)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	a.key = (uintptr_t)&key;
+	return sys_bpf(BPF_MAP_DELETE_ELEM, &a) ? -errno : 0;
+}
+
+static int prog_load(const char *name, const struct bpf_insn *insns, int n)
+{
+	static char log[65536];
+	union bpf_attr a;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = n;
+	a.license = (uintptr_t)"GPL";
+	a.log_buf = (uintptr_t)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	strncpy(a.prog_name, name, sizeof(a.prog_name) - 1);
+	log[0] = 0;
+	fd = sys_bpf(BPF_PROG_LOAD, &a);
+	if (fd < 0)
+		printf("# load %s: errno %d\n%s\n", name, errno, log);
+	return fd;
+}
+
+/* retval of one BPF_PROG_TEST_RUN without context, or -errno; *ms: its wall time */
+static long long test_run(int fd, double *ms)
+{
+	union bpf_attr a;
+	double t0 = now_ms();
+	long err;
+
+	memset(&a, 0, sizeof(a));
+	a.test.prog_fd = fd;
+	err = sys_bpf(BPF_PROG_TEST_RUN, &a);
+	if (ms)
+		*ms = now_ms() - t0;
+	return err ? -errno : (long long)a.test.retval;
+}
+
+/*
+ * The format strings, as libbpf keeps them: a frozen BPF_F_RDONLY_PROG array (Linux's
+ * bpf_snprintf takes only such constant strings).
+ */
+static const char *const formats[] = {
+	"%8388607d",	/* Linux's largest width */
+	"%-8388607d|",	/* left-aligned: the text, then padding past the end */
+	"%08388607d",	/* zero padded, a negative number: the sign first */
+	"%16777258d",	/* 2^24 + 42: Linux 6.1 keeps 24 bits, width 42 */
+	"%99999999d",	/* 24 bits make it negative: no padding */
+	"%5d|%-3d|",
+};
+#define NR_FORMATS ARRAY_SIZE(formats)
+
+static int rodata_map(void)
+{
+	char value[NR_FORMATS * FMT_SLOT];
+	union bpf_attr a;
+	unsigned int i;
+	int fd = map_create(BPF_MAP_TYPE_ARRAY, sizeof(value), 1, BPF_F_RDONLY_PROG);
+
+	memset(value, 0, sizeof(value));
+	for (i = 0; i < NR_FORMATS; i++)
+		strcpy(value + i * FMT_SLOT, formats[i]);
+	if (fd < 0 || map_update(fd, 0, value))
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.map_fd = fd;
+	return sys_bpf(BPF_MAP_FREEZE, &a) ? -1 : fd;
+}
+
+/* r0 = trace_printk(formats[f], strlen + 1, -5, 42) */
+static void trace_printk_case(int rodata, unsigned int f)
+{
+	struct bpf_insn insns[] = {
+		LD64(1, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(f * FMT_SLOT),
+		MOV_IMM(2, strlen(formats[f]) + 1),
+		MOV_IMM(3, f == 2 ? -5 : 42),
+		MOV_IMM(4, 7),
+		CALL(BPF_FUNC_trace_printk),
+		EXIT,
+	};
+	int fd = prog_load("printk_width", insns, ARRAY_SIZE(insns));
+
+	printf("R trace_printk_%u=%lld\n", f, fd < 0 ? -1 : test_run(fd, NULL));
+	close(fd);
+}
+
+/*
+ * r0 = snprintf(fp - 16, 16, formats[f], {-5 or 42, 7}, 16); out[0] = those 16 bytes,
+ * printed with the return value.
+ */
+static void snprintf_case(int rodata, int out, unsigned int f)
+{
+	struct bpf_insn insns[] = {
+		ST_DW(10, -16, 0),
+		ST_DW(10, -8, 0),
+		ST_DW(10, -32, f == 2 ? -5 : 42),
+		ST_DW(10, -24, 7),
+		ST_W(10, -36, 0),
+		MOV_REG(1, 10),
+		ADD_IMM(1, -16),
+		MOV_IMM(2, OUT_SIZE),
+		LD64(3, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(f * FMT_SLOT),
+		MOV_REG(4, 10),
+		ADD_IMM(4, -32),
+		MOV_IMM(5, 16),
+		CALL(BPF_FUNC_snprintf),
+		MOV_REG(6, 0),
+		LD64(1, BPF_PSEUDO_MAP_FD, out), LD64_HI(0),
+		MOV_REG(2, 10),
+		ADD_IMM(2, -36),
+		MOV_REG(3, 10),
+		ADD_IMM(3, -16),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_map_update_elem),
+		MOV_REG(0, 6),
+		EXIT,
+	};
+	int fd = prog_load("snprintf_width", insns, ARRAY_SIZE(insns));
+	unsigned char buf[OUT_SIZE];
+	long long ret = fd < 0 ? -1 : test_run(fd, NULL);
+	int i;
+
+	memset(buf, 0xee, sizeof(buf));
+	map_lookup(out, 0, buf);
+	printf("R snprintf_%u=%lld \"", f, ret);
+	for (i = 0; i < OUT_SIZE; i++)
+		printf(buf[i] >= 32 && buf[i] < 127 && buf[i] != '"' ? "%c" : "\\x%02x", buf[i]);
+	printf("\"\n");
+	close(fd);
+}
+
+/* bpf_loop(4, cb), cb: three trace_printk("%8388607d", 42); r0 = bpf_loop's count */
+static void run_printk_loop(int rodata)
+{
+	struct bpf_insn insns[] = {
+		MOV_IMM(1, 4),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb */
+		LD64(1, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(0),
+		MOV_IMM(2, strlen(formats[0]) + 1),
+		MOV_IMM(3, 42),
+		CALL(BPF_FUNC_trace_printk),
+		LD64(1, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(0),
+		MOV_IMM(2, strlen(formats[0]) + 1),
+		MOV_IMM(3, 42),
+		CALL(BPF_FUNC_trace_printk),
+		LD64(1, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(0),
+		MOV_IMM(2, strlen(formats[0]) + 1),
+		MOV_IMM(3, 42),
+		CALL(BPF_FUNC_trace_printk),
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	int fd = prog_load("printk_loop", insns, ARRAY_SIZE(insns));
+	double ms = 0;
+	long long ret = fd < 0 ? -1 : test_run(fd, &ms);
+
+	printf("R printk_loop=%lld\n", ret);
+	printf("R printk_loop_ms=%.1f\n", ms);
+	close(fd);
+}
+
+/*
+ * bpf_loop(READ_LOOPS, cb), cb: probe_read_user(big[0], READ_SIZE, params[0]) where
+ * params[0] is the address of a user buffer of READ_SIZE bytes: a GiB of copying in
+ * one run unless the budget stops it. r0 = bpf_loop's count.
+ */
+static void run_big_reads(void)
+{
+	int big = map_create(BPF_MAP_TYPE_ARRAY, READ_SIZE, 1, 0);
+	int params = map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0);
+	char *src = malloc(READ_SIZE);
+	__u64 addr = (uintptr_t)src;
+	struct bpf_insn insns[] = {
+		MOV_IMM(1, READ_LOOPS),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb */
+		LD64(3, BPF_PSEUDO_MAP_VALUE, params), LD64_HI(0),
+		LDX_DW(3, 3, 0),
+		LD64(1, BPF_PSEUDO_MAP_VALUE, big), LD64_HI(0),
+		LD64(2, 0, READ_SIZE), LD64_HI(0),
+		CALL(BPF_FUNC_probe_read_user),
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	double ms = 0;
+	long long ret = -1;
+	int fd = -1;
+
+	if (big >= 0 && params >= 0 && src) {
+		memset(src, 0x5a, READ_SIZE);
+		if (!map_update(params, 0, &addr))
+			fd = prog_load("big_reads", insns, ARRAY_SIZE(insns));
+	}
+	if (fd >= 0)
+		ret = test_run(fd, &ms);
+	printf("R big_reads=%lld\n", ret);
+	printf("R big_reads_ms=%.1f\n", ms);
+	close(fd);
+	close(big);
+	close(params);
+	free(src);
+}
+
+/*
+ * A prog array with @slots entries, each holding the same program: the time of a
+ * delete of one slot, then of the close that empties the rest.
+ */
+static void prog_array_close(__u32 slots)
+{
+	struct bpf_insn insns[] = { MOV_IMM(0, 0), EXIT };
+	int prog = prog_load("parr_member", insns, 2);
+	int fd = map_create(BPF_MAP_TYPE_PROG_ARRAY, 4, slots, 0);
+	__u32 i, stored = 0;
+	double t0, t1;
+
+	for (i = 0; prog >= 0 && fd >= 0 && i < slots; i++)
+		stored += !map_update(fd, i, &prog);
+	printf("R parr_stored=%u\n", stored);
+	t0 = now_ms();
+	printf("R parr_delete=%d\n", map_delete(fd, 0));
+	t1 = now_ms();
+	close(fd);
+	printf("R parr_delete_ms=%.1f\n", t1 - t0);
+	printf("R parr_close_ms=%.1f\n", now_ms() - t1);
+	close(prog);
+}
+
+/* The same for a perf event array with one BPF output event in each of @slots slots. */
+static void perf_array_close(__u32 slots)
+{
+	struct perf_event_attr pa = {
+		.type = PERF_TYPE_SOFTWARE, .size = sizeof(pa), .config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW, .sample_period = 1, .wakeup_events = 1,
+	};
+	int pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	int fd = map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, slots, 0);
+	__u32 i, stored = 0;
+	double t0, t1;
+
+	for (i = 0; pfd >= 0 && fd >= 0 && i < slots; i++)
+		stored += !map_update(fd, i, &pfd);
+	printf("R perf_stored=%u\n", stored);
+	t0 = now_ms();
+	printf("R perf_delete=%d\n", map_delete(fd, 0));
+	t1 = now_ms();
+	close(fd);
+	printf("R perf_delete_ms=%.1f\n", t1 - t0);
+	printf("R perf_close_ms=%.1f\n", now_ms() - t1);
+	close(pfd);
+}
+
+int main(int argc, char **argv)
+{
+	int shim = argc > 1 && !strcmp(argv[1], "shim");
+	__u32 parr_slots = argc > 2 ? strtoul(argv[2], NULL, 0) : 65536;
+	__u32 perf_slots = argc > 3 ? strtoul(argv[3], NULL, 0) : 4096;
+	int rodata = rodata_map(), out = map_create(BPF_MAP_TYPE_ARRAY, OUT_SIZE, 1, 0);
+	unsigned int f;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("R setup=%d\n", rodata >= 0 && out >= 0);
+	for (f = 0; f < NR_FORMATS; f++) {
+		trace_printk_case(rodata, f);
+		snprintf_case(rodata, out, f);
+	}
+	if (shim) {
+		run_printk_loop(rodata);
+		run_big_reads();
+	}
+	prog_array_close(parr_slots);
+	perf_array_close(perf_slots);
+	printf("R done=1\n");
+	return 0;
+}

@@ -1,0 +1,118 @@
+//! Work a program's helpers do outside the instruction budget (issue 14, item 6).
+//!
+//! `tests/guest/budget_probe.c`, natively on the stock 6.1 kernel and under the hook +
+//! module on the no-bpf 6.1 kernel, one boot each:
+//! - bpf_trace_printk / bpf_snprintf with field widths up to Linux's largest (8388607)
+//!   and past it: return values and the bytes written are the stock kernel's, while the
+//!   module formats no more than its buffer can show (`bpf_loop(4)` × three
+//!   `trace_printk("%8388607d")` took 1–2 s with preemption off; now well under 100 ms);
+//! - `bpf_loop(1000)` × `probe_read_user` of 1 MiB: helpers pay for the bytes they copy
+//!   from the run's budget, so the run is aborted with -E2BIG like a runaway loop
+//!   instead of copying a GiB with preemption off;
+//! - closing a prog array of 65536 programs and a perf event array of 4096 output events
+//!   waits one grace period, not one per slot.
+//!
+//!     cargo test --release -p bpfcompat-tests --test guest_budget
+
+use std::path::Path;
+use std::time::Duration;
+
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::require;
+
+/// The module's budget of guest time for the printk loop (TCG guest, 2 vCPUs).
+const PRINTK_LOOP_MAX_MS: f64 = 100.0;
+/// A close may cost this many single-slot deletes (one grace period each), at least
+/// CLOSE_FLOOR_MS: far below one grace period per slot, well above one.
+const CLOSE_MAX_DELETES: f64 = 20.0;
+const CLOSE_FLOOR_MS: f64 = 500.0;
+
+fn boot(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
+    let body = format!(
+        ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/budget_probe {} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+         grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n\
+         dmesg | grep -c \"program 'big_reads' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT big_reads_aborted=/'\n{}\n",
+        if shim { "insmod $MODULE; result insmod $?" } else { "" },
+        if shim { "LD_PRELOAD=$HOOK " } else { "" },
+        if shim { "shim" } else { "native" },
+        if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+    );
+    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/budget_probe").timeout(Duration::from_secs(240));
+    if shim {
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
+    }
+    let run = g.body(&body).boot();
+    run.assert_completed();
+    run.assert_kernel_clean();
+    run.assert_value("exit", "0", "budget_probe's exit status");
+    run.assert_value("done", "1", "budget_probe ran to the end");
+    run
+}
+
+fn ms(run: &GuestRun, key: &str) -> f64 {
+    run.value(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| run.fail(format!("{key}: no time reported")))
+}
+
+/// Closing the array with @stored entries must cost about one grace period.
+fn assert_one_grace_period(run: &GuestRun, what: &str, slots: &str) {
+    run.assert_value(&format!("{what}_stored"), slots, &format!("{what}: every slot filled"));
+    run.assert_value(&format!("{what}_delete"), "0", &format!("{what}: delete of slot 0"));
+    let (delete, close) = (ms(run, &format!("{what}_delete_ms")), ms(run, &format!("{what}_close_ms")));
+    let max = (delete * CLOSE_MAX_DELETES).max(CLOSE_FLOOR_MS);
+    if close > max {
+        run.fail(format!(
+            "{what}: closing the array with {slots} entries took {close:.1} ms, a single-slot delete {delete:.1} ms: \
+             more than one grace period (limit {max:.0} ms)"
+        ));
+    }
+    println!("{what}: close of {slots} entries {close:.1} ms, one delete {delete:.1} ms");
+}
+
+#[test]
+fn helper_work_is_bounded_and_charged_to_the_budget() {
+    let nobpf = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    let bin = guest::guest_c_program("budget_probe.c").unwrap_or_else(|s| panic!("budget_probe prerequisites: {}", s.0));
+    let native = boot("budget_stock", &stock, &bin, false);
+    let shim = boot("budget_nobpf", &nobpf, &bin, true);
+    shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
+
+    // Formats: Linux's return values and output bytes.
+    let mut diffs = Vec::new();
+    let mut keys = vec!["setup".to_string()];
+    for f in 0..6 {
+        keys.push(format!("trace_printk_{f}"));
+        keys.push(format!("snprintf_{f}"));
+    }
+    for k in &keys {
+        let (a, b) = (native.value(k), shim.value(k));
+        if a.is_none() || a != b {
+            diffs.push(format!("  {k}: stock {a:?}, shim {b:?}"));
+        }
+    }
+    if !diffs.is_empty() {
+        shim.fail(format!("printf results differ from the stock kernel:\n{}", diffs.join("\n")));
+    }
+    println!("budget: {} printf results identical to the stock kernel", keys.len());
+
+    shim.assert_value("printk_loop", "4", "bpf_loop(4) of trace_printk(\"%8388607d\") x 3");
+    let printk = ms(&shim, "printk_loop_ms");
+    if printk > PRINTK_LOOP_MAX_MS {
+        shim.fail(format!("bpf_loop(4) x three trace_printk(\"%8388607d\") took {printk:.1} ms (limit {PRINTK_LOOP_MAX_MS} ms)"));
+    }
+
+    // The run is aborted (r0 0), and reported as a budget abort.
+    shim.assert_value("big_reads", "0", "bpf_loop(1000) x probe_read_user(1 MiB): aborted by the budget");
+    shim.assert_value("big_reads_aborted", "1", "the module's abort report for big_reads (error -E2BIG)");
+    let reads = ms(&shim, "big_reads_ms");
+
+    assert_one_grace_period(&shim, "parr", "65536");
+    assert_one_grace_period(&shim, "perf", "4096");
+    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
+    guest::note(format!(
+        "budget: printk loop {printk:.1} ms, big reads stopped after {reads:.1} ms; stock kernel: prog array close {} ms, \
+         perf array close {} ms",
+        native.value("parr_close_ms").unwrap_or_default(),
+        native.value("perf_close_ms").unwrap_or_default()
+    ));
+}
