@@ -374,8 +374,11 @@ u64 bpfdrv_h_trace_printk(struct ebpf_run *run, u64 fmt, u64 fmt_size, u64 a1, u
 	static DEFINE_PER_CPU(char[256], buf);
 	u64 args[3] = { a1, a2, a3 };
 	char *b = this_cpu_ptr(buf);
-	int len = bpfdrv_bprintf(b, 256, PTR(fmt), fmt_size, args, 3);
+	int len;
 
+	if (!bpfdrv_charge_bytes(run, fmt_size + 256))
+		return 0;
+	len = bpfdrv_bprintf(b, 256, PTR(fmt), fmt_size, args, 3);
 	if (len < 0)
 		return (s64)len;
 	pr_info_ratelimited("bpf_trace_printk: %s%s", b, len && b[min(len, 255) - 1] == '\n' ? "" : "\n");
@@ -385,15 +388,16 @@ u64 bpfdrv_h_trace_printk(struct ebpf_run *run, u64 fmt, u64 fmt_size, u64 a1, u
 u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 data, u64 data_len)
 {
 	u32 room = ebpf_arg_room(run, 3, fmt, false);
+	u32 fmt_len = strnlen(PTR(fmt), room);
 	int len;
 
 	/* The format's text plus what can be written: bpfdrv_bprintf's work. */
-	if (!bpfdrv_charge_bytes(run, (u64)room + str_size))
+	if (!bpfdrv_charge_bytes(run, (u64)fmt_len + str_size))
 		return 0;
 	/* Linux: fmt is a constant NUL-terminated string, data a u64 array of <= 12. */
 	if (data_len % 8 || data_len > 12 * 8 || (!data && data_len))
 		return (s64)-EINVAL;
-	if (!room || !memchr(PTR(fmt), 0, room))
+	if (fmt_len == room)
 		return (s64)-EINVAL;
 	/* str is an out-buffer: it must be writable (Linux: ARG_PTR_TO_MEM_OR_NULL, uninit). */
 	if (str && str_size && !ebpf_arg_access_ok(run, 1, str, str_size, true))
@@ -401,9 +405,9 @@ u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 
 	if (!str_size || !str) {
 		char one;
 
-		len = bpfdrv_bprintf(&one, 1, PTR(fmt), room, PTR(data), data_len / 8);
+		len = bpfdrv_bprintf(&one, 1, PTR(fmt), fmt_len + 1, PTR(data), data_len / 8);
 	} else {
-		len = bpfdrv_bprintf(PTR(str), str_size, PTR(fmt), room, PTR(data), data_len / 8);
+		len = bpfdrv_bprintf(PTR(str), str_size, PTR(fmt), fmt_len + 1, PTR(data), data_len / 8);
 	}
 	return len < 0 ? (s64)len : len + 1;
 }
