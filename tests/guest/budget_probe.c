@@ -10,6 +10,9 @@
  *  - "shim" only: bpf_loop(4) x three trace_printk("%8388607d") timed around
  *    BPF_PROG_TEST_RUN (the module used to spend 1-2 s there with preemption off), and
  *    bpf_loop(1000) x probe_read_user of 1 MiB, which the budget must stop;
+ *  - bpf_loop(1000) x a lookup in a hash of maps holding HOM_ENTRIES keys ("shim"; 100
+ *    natively, where every update waits a grace period), timed (the module used to
+ *    compare the key with every slot of the map on each lookup);
  *  - closing a prog array with PARR_SLOTS programs and a perf event array with
  *    PERF_SLOTS entries (one output event in every slot), timed, next to the time of a
  *    delete of one slot (one grace period in the module).
@@ -48,6 +51,8 @@
 #define OUT_SIZE 16 /* bpf_snprintf's output buffer */
 #define READ_SIZE (1 << 20) /* one probe_read_user in the big-read loop */
 #define READ_LOOPS 1000
+#define HOM_ENTRIES 50000
+#define HOM_LOOPS 1000
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -318,6 +323,86 @@ static void run_big_reads(void)
 	free(src);
 }
 
+/* r0 = lookup(hom, key) != NULL */
+static long long hom_lookup(int hom, __u32 key)
+{
+	struct bpf_insn insns[] = {
+		ST_W(10, -4, key),
+		LD64(1, BPF_PSEUDO_MAP_FD, hom), LD64_HI(0),
+		MOV_REG(2, 10),
+		ADD_IMM(2, -4),
+		CALL(BPF_FUNC_map_lookup_elem),
+		MOV_IMM(1, 1),
+		INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 1, 0),
+		MOV_IMM(1, 0),
+		MOV_REG(0, 1),
+		EXIT,
+	};
+	int fd = prog_load("hom_lookup", insns, ARRAY_SIZE(insns));
+	long long ret = fd < 0 ? -1 : test_run(fd, NULL);
+
+	close(fd);
+	return ret;
+}
+
+/* bpf_loop(HOM_LOOPS, cb), cb: lookup(hom, key). r0 = bpf_loop's count; *ms its time */
+static long long hom_loop(int hom, __u32 key, double *ms)
+{
+	struct bpf_insn insns[] = {
+		MOV_IMM(1, HOM_LOOPS),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb */
+		ST_W(10, -4, key),
+		LD64(1, BPF_PSEUDO_MAP_FD, hom), LD64_HI(0),
+		MOV_REG(2, 10),
+		ADD_IMM(2, -4),
+		CALL(BPF_FUNC_map_lookup_elem),
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	int fd = prog_load("hom_loop", insns, ARRAY_SIZE(insns));
+	long long ret = fd < 0 ? -1 : test_run(fd, ms);
+
+	close(fd);
+	return ret;
+}
+
+/*
+ * A hash of maps with @entries keys 0.. (each holding the same inner array): lookups
+ * of the last key and of a missing one, and with @loop (programs with callbacks load
+ * natively only with BTF) HOM_LOOPS lookups of the last key in one run, timed.
+ */
+static void run_hom(__u32 entries, int loop)
+{
+	union bpf_attr a;
+	int inner = map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0), hom;
+	__u32 i, stored = 0;
+	double ms = 0;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_HASH_OF_MAPS;
+	a.key_size = 4;
+	a.value_size = 4;
+	a.max_entries = entries;
+	a.inner_map_fd = inner;
+	hom = sys_bpf(BPF_MAP_CREATE, &a);
+	for (i = 0; inner >= 0 && hom >= 0 && i < entries; i++)
+		stored += !map_update(hom, i, &inner);
+	printf("R hom_all_stored=%d\n", stored == entries);
+	printf("R hom_found=%lld\n", hom_lookup(hom, entries - 1));
+	printf("R hom_missing=%lld\n", hom_lookup(hom, entries));
+	if (loop) {
+		printf("R hom_loop=%lld\n", hom_loop(hom, entries - 1, &ms));
+		printf("R hom_loop_ms=%.1f\n", ms);
+	}
+	close(hom);
+	close(inner);
+}
+
 /*
  * A prog array with @slots entries, each holding the same program: the time of a
  * delete of one slot, then of the close that empties the rest.
@@ -384,6 +469,7 @@ int main(int argc, char **argv)
 		run_printk_loop(rodata);
 		run_big_reads();
 	}
+	run_hom(shim ? HOM_ENTRIES : 100, shim);
 	prog_array_close(parr_slots);
 	perf_array_close(perf_slots);
 	printf("R done=1\n");
