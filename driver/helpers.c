@@ -38,10 +38,13 @@ static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64
 /*
  * A BPF_F_RDONLY_PROG map is read-only to programs, helpers included: Linux refuses
  * these calls at load ("write into map forbidden"), and the checker reads a frozen one's
- * value as constants, so it must not change under a running program.
+ * value as constants, so it must not change under a running program. An update copies
+ * a value of up to 1 MiB: paid from the budget.
  */
 static u64 h_map_update_elem(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
 {
+	if (!bpfdrv_charge_bytes(run, MAP(map)->value_size))
+		return 0;
 	if (MAP(map)->map_flags & BPFDRV_F_RDONLY_PROG)
 		return (s64)-EACCES;
 	return (s64)MAP(map)->ops->update(MAP(map), PTR(key), PTR(value), flags);
@@ -54,9 +57,14 @@ static u64 h_map_delete_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64
 	return (s64)MAP(map)->ops->delete(MAP(map), PTR(key));
 }
 
-/* Queue / stack / bloom filter (87..89): maps without those ops answer -EINVAL. */
+/*
+ * Queue / stack / bloom filter (87..89): maps without those ops answer -EINVAL. Each
+ * copies (or hashes) a value: paid like update.
+ */
 static u64 h_map_push_elem(struct ebpf_run *run, u64 map, u64 value, u64 flags, u64 a4, u64 a5)
 {
+	if (!bpfdrv_charge_bytes(run, MAP(map)->value_size))
+		return 0;
 	if (!MAP(map)->ops->push)
 		return (s64)-EINVAL;
 	return (s64)MAP(map)->ops->push(MAP(map), PTR(value), flags);
@@ -64,6 +72,8 @@ static u64 h_map_push_elem(struct ebpf_run *run, u64 map, u64 value, u64 flags, 
 
 static u64 h_map_pop_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64 a4, u64 a5)
 {
+	if (!bpfdrv_charge_bytes(run, MAP(map)->value_size))
+		return 0;
 	/* The value is an out-parameter: it must be writable (Linux: ARG_PTR_TO_UNINIT_MAP_VALUE). */
 	if (!MAP(map)->ops->pop ||
 	    !ebpf_arg_access_ok(run, 2, value, MAP(map)->value_size, true))
@@ -75,6 +85,8 @@ static u64 h_map_peek_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64
 {
 	struct bpfdrv_map *m = MAP(map);
 
+	if (!bpfdrv_charge_bytes(run, m->value_size))
+		return 0;
 	if (!m->ops->peek)
 		return (s64)-EINVAL;
 	/* Bloom filter peek reads the value; queue/stack peek writes it. */
