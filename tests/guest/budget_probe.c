@@ -13,6 +13,9 @@
  *  - bpf_loop(1000) x a lookup in a hash of maps holding HOM_ENTRIES keys ("shim"; 100
  *    natively, where every update waits a grace period), timed (the module used to
  *    compare the key with every slot of the map on each lookup);
+ *  - "shim" only: an update into a full LRU hash of LRU_ENTRIES elements that programs
+ *    all looked up, LRU_ROUNDS times, timed (the module's eviction used to clear the
+ *    reference bit of every element with the lock held and IRQs off);
  *  - closing a prog array with PARR_SLOTS programs and a perf event array with
  *    PERF_SLOTS entries (one output event in every slot), timed, next to the time of a
  *    delete of one slot (one grace period in the module).
@@ -53,6 +56,9 @@
 #define READ_LOOPS 1000
 #define HOM_ENTRIES 50000
 #define HOM_LOOPS 1000
+#define LRU_ENTRIES (1 << 19)
+#define LRU_PER_RUN 65536 /* lookups per program run: within the instruction budget */
+#define LRU_ROUNDS 3
 
 static long sys_bpf(int cmd, union bpf_attr *attr)
 {
@@ -403,6 +409,100 @@ static void run_hom(__u32 entries, int loop)
 	close(inner);
 }
 
+/* UPDATE_BATCH of keys first..first+count-1 (values 0) into @fd: 0 or -errno */
+static int lru_fill(int fd, __u32 first, __u32 count)
+{
+	__u32 *keys = calloc(count, sizeof(*keys)), i;
+	__u64 *values = calloc(count, sizeof(*values));
+	union bpf_attr a;
+	int err = -ENOMEM;
+
+	if (keys && values) {
+		for (i = 0; i < count; i++)
+			keys[i] = first + i;
+		memset(&a, 0, sizeof(a));
+		a.batch.map_fd = fd;
+		a.batch.keys = (uintptr_t)keys;
+		a.batch.values = (uintptr_t)values;
+		a.batch.count = count;
+		err = sys_bpf(BPF_MAP_UPDATE_BATCH, &a) ? -errno : 0;
+	}
+	free(keys);
+	free(values);
+	return err;
+}
+
+/*
+ * r0 = bpf_loop(LRU_PER_RUN, cb, &base), cb: lookup(lru, base + index); base is the
+ * context's first argument. Program lookups set the elements' reference bits.
+ */
+static int lru_referencing_prog(int lru)
+{
+	struct bpf_insn insns[] = {
+		LDX_DW(6, 1, 0),
+		STX_DW(10, 6, -8),
+		MOV_IMM(1, LRU_PER_RUN),
+		LD64(2, BPF_PSEUDO_FUNC, 6), LD64_HI(0),
+		MOV_REG(3, 10),
+		ADD_IMM(3, -8),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb(index, &base) */
+		LDX_DW(3, 2, 0),
+		INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, 1, 0, 0),
+		INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0),
+		LD64(1, BPF_PSEUDO_MAP_FD, lru), LD64_HI(0),
+		MOV_REG(2, 10),
+		ADD_IMM(2, -4),
+		CALL(BPF_FUNC_map_lookup_elem),
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+
+	return prog_load("lru_reference", insns, ARRAY_SIZE(insns));
+}
+
+/*
+ * A full LRU hash whose elements programs all looked up, then an update of a new key
+ * (which evicts), LRU_ROUNDS times: the fastest and slowest update.
+ */
+static void run_lru_evict(void)
+{
+	int lru = map_create(BPF_MAP_TYPE_LRU_HASH, 8, LRU_ENTRIES, 0), prog = -1;
+	double best = 1e9, worst = 0, t0, t;
+	__u64 zero = 0, base;
+	int round, ok;
+
+	ok = lru >= 0 && !lru_fill(lru, 0, LRU_ENTRIES);
+	printf("R lru_filled=%d\n", ok);
+	if (ok)
+		prog = lru_referencing_prog(lru);
+	for (round = 0; prog >= 0 && round < LRU_ROUNDS; round++) {
+		for (base = 0; base < LRU_ENTRIES; base += LRU_PER_RUN) {
+			union bpf_attr a;
+
+			memset(&a, 0, sizeof(a));
+			a.test.prog_fd = prog;
+			a.test.ctx_in = (uintptr_t)&base;
+			a.test.ctx_size_in = sizeof(base);
+			if (sys_bpf(BPF_PROG_TEST_RUN, &a) || a.test.retval != LRU_PER_RUN)
+				ok = 0;
+		}
+		t0 = now_ms();
+		if (map_update(lru, LRU_ENTRIES + round, &zero))
+			ok = 0;
+		t = now_ms() - t0;
+		best = t < best ? t : best;
+		worst = t > worst ? t : worst;
+	}
+	printf("R lru_referenced=%d\n", ok && prog >= 0);
+	printf("R lru_evict_ms=%.2f\n", best);
+	printf("R lru_evict_max_ms=%.2f\n", worst);
+	close(prog);
+	close(lru);
+}
+
 /*
  * A prog array with @slots entries, each holding the same program: the time of a
  * delete of one slot, then of the close that empties the rest.
@@ -468,6 +568,7 @@ int main(int argc, char **argv)
 	if (shim) {
 		run_printk_loop(rodata);
 		run_big_reads();
+		run_lru_evict();
 	}
 	run_hom(shim ? HOM_ENTRIES : 100, shim);
 	prog_array_close(parr_slots);

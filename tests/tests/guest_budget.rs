@@ -12,6 +12,9 @@
 //! - `bpf_loop(1000)` × a lookup in a hash of maps of 50000 keys walks one hash chain
 //!   (it compared the key with every slot before), well under 100 ms (natively 100 keys:
 //!   Linux waits a grace period at every update of a map of maps);
+//! - an update into a full LRU hash of 2^19 elements that programs all looked up evicts
+//!   within 2 ms (the eviction cleared every element's reference bit, with the lock held
+//!   and IRQs off);
 //! - closing a prog array of 65536 programs and a perf event array of 4096 output events
 //!   waits one grace period, not one per slot.
 //!
@@ -26,6 +29,8 @@ use bpfcompat_tests::require;
 /// The module's budget of guest time for the printk loop and the hash-of-maps lookup
 /// loop (TCG guest, 2 vCPUs).
 const LOOP_MAX_MS: f64 = 100.0;
+/// The fastest of 3 evicting updates into the full, all-referenced LRU hash.
+const LRU_EVICT_MAX_MS: f64 = 2.0;
 /// A close may cost this many single-slot deletes (one grace period each), at least
 /// CLOSE_FLOOR_MS: far below one grace period per slot, well above one.
 const CLOSE_MAX_DELETES: f64 = 20.0;
@@ -115,12 +120,23 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     shim.assert_value("big_reads_aborted", "1", "the module's abort report for big_reads (error -E2BIG)");
     let reads = ms(&shim, "big_reads_ms");
 
+    shim.assert_value("lru_filled", "1", "LRU hash of 2^19 elements filled by UPDATE_BATCH");
+    shim.assert_value("lru_referenced", "1", "every LRU element looked up by programs, then updates of new keys");
+    let evict = ms(&shim, "lru_evict_ms");
+    if evict > LRU_EVICT_MAX_MS {
+        shim.fail(format!(
+            "an update evicting from a full LRU hash of 2^19 referenced elements took {evict:.2} ms at best (limit {LRU_EVICT_MAX_MS} ms)"
+        ));
+    }
+
     assert_one_grace_period(&shim, "parr", "65536");
     assert_one_grace_period(&shim, "perf", "4096");
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     guest::note(format!(
-        "budget: printk loop {printk:.1} ms, hash-of-maps lookup loop {hom:.1} ms, big reads stopped after {reads:.1} ms; \
+        "budget: printk loop {printk:.1} ms, hash-of-maps lookup loop {hom:.1} ms, big reads stopped after {reads:.1} ms, \
+         LRU eviction {evict:.2} ms (slowest {}); \
          stock kernel: prog array close {} ms, perf array close {} ms",
+        shim.value("lru_evict_max_ms").unwrap_or_default(),
         native.value("parr_close_ms").unwrap_or_default(),
         native.value("perf_close_ms").unwrap_or_default()
     ));
