@@ -225,8 +225,8 @@ void bpfdrv_helpers_tracing_exit(void)
  * The bprintf family: a format string with at most 3 (trace_printk) or 12 (snprintf)
  * conversions, as Linux's bpf_bprintf_prepare accepts them: %d %i %u %x %X %o %c %%,
  * with l / ll, flags "-+ #0" and a width; %s (a string read without faulting, kernel
- * or user address); %p / %px / %pK (the address; %pks / %pus strings). Anything else
- * is -EINVAL.  Returns the length written (without NUL), or -errno.
+ * or user address); %p / %px / %pK (as the kernel prints them; %pks / %pus strings).
+ * Anything else is -EINVAL.  Returns the length written (without NUL), or -errno.
  */
 #define BPRINTF_STR 64	/* also bounds every conversion's text before padding */
 
@@ -327,21 +327,24 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 			if (lmod)
 				return -EINVAL;
 			if (fmt[i] == 'p') {
+				spec[sl++] = 'p';
 				if (fmt[i + 1] == 'x' || fmt[i + 1] == 'K') {
-					i++;
+					spec[sl++] = fmt[++i];
 				} else if ((fmt[i + 1] == 'k' || fmt[i + 1] == 'u') && fmt[i + 2] == 's') {
 					user = fmt[i + 1] == 'u';
 					i += 2;
+					sl--;
 					goto string;
 				} else if (isalnum(fmt[i + 1])) {
 					return -EINVAL; /* %pB, %pI4, ...: not supported here */
 				}
-				spec[sl++] = 'l';
-				spec[sl++] = 'x';
 				spec[sl] = 0;
-				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), "0x%016llx",
-					     (unsigned long long)v);
-				width = capped;	/* printed without its width */
+				/*
+				 * The kernel's own %p, %px, %pK, as Linux's bpf_bprintf passes them
+				 * on: %p hashed (4.15+), %pK as kptr_restrict says, %px raw.
+				 */
+				w = snprintf(out + min(n, size - 1), size - min(n, size - 1), spec,
+					     (void *)(unsigned long)v);
 				break;
 			}
 			user = v < TASK_SIZE;

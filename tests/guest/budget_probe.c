@@ -166,6 +166,8 @@ static const char *const formats[] = {
 	"%16777258d",	/* 2^24 + 42: Linux 6.1 keeps 24 bits, width 42 */
 	"%99999999d",	/* 24 bits make it negative: no padding */
 	"%5d|%-3d|",
+	"%px|",		/* the kernel's raw pointer: 16 hex digits */
+	"%p|",		/* the kernel's hashed pointer (4.15+): never the raw value */
 };
 #define NR_FORMATS ARRAY_SIZE(formats)
 
