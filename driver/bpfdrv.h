@@ -48,6 +48,8 @@ int bpfdrv_unpin(u64 pathname);
 
 /* ---- anonymous-inode objects (object.c) ---- */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);
+int bpfdrv_new_fd_mode(const char *name, const struct file_operations *fops, void *priv, int flags);
+int bpfdrv_file_flag(u32 flags);
 /*
  * The same for objects that are their file (links, BTF): *@filep is published for
  * GET_FD_BY_ID (bpfdrv_id_publish_file) just before the fd is installed; on failure it
@@ -60,6 +62,9 @@ int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, voi
  * (0 or -errno, then returned as ERR_PTR).
  */
 void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(void *));
+/* ... and the file's f_mode in *@mode. */
+void *bpfdrv_fd_object_mode(int fd, const struct file_operations *fops, int (*get)(void *),
+			    fmode_t *mode);
 
 /* ---- object ids (obj_id.c) ---- */
 struct bpfdrv_link;
@@ -82,15 +87,19 @@ int bpfdrv_cmd_prog_get_fd_by_id(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_get_fd_by_id(union bpfdrv_attr *attr);
 int bpfdrv_cmd_link_get_fd_by_id(union bpfdrv_attr *attr);
 int bpfdrv_cmd_btf_get_fd_by_id(union bpfdrv_attr *attr);
-/* For GET_FD_BY_ID: a reference unless the count is zero; a new fd owning it. */
+/*
+ * For GET_FD_BY_ID: a reference unless the count is zero; a new fd owning it, opened
+ * with @f_flags (bpfdrv_file_flag; always O_RDWR but for maps, the only kind with
+ * open_flags).
+ */
 bool bpfdrv_prog_tryget(void *prog);
-int bpfdrv_prog_new_fd(void *prog);
+int bpfdrv_prog_new_fd(void *prog, int f_flags);
 bool bpfdrv_map_tryget(void *map);
-int bpfdrv_map_new_fd(void *map);
+int bpfdrv_map_new_fd(void *map, int f_flags);
 bool bpfdrv_link_tryget(void *link);
-int bpfdrv_link_new_fd_by_id(void *link);
+int bpfdrv_link_new_fd_by_id(void *link, int f_flags);
 bool bpfdrv_btf_tryget(void *btf);
-int bpfdrv_btf_new_fd_by_id(void *btf);
+int bpfdrv_btf_new_fd_by_id(void *btf, int f_flags);
 struct bpfdrv_link *bpfdrv_link_from_file(struct file *file);
 struct file *bpfdrv_btf_fget(int fd, u32 *id);
 const void *bpfdrv_btf_from_file(struct file *file, u32 *size, u32 *id);
@@ -217,6 +226,13 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 int __must_check bpfdrv_map_get(struct bpfdrv_map *map);
 void bpfdrv_map_put(struct bpfdrv_map *map);
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
+/*
+ * The same for a syscall-side command that reads (FMODE_READ) and/or writes
+ * (FMODE_WRITE) the map's elements: ERR_PTR(-EPERM) unless the fd allows it.
+ */
+struct bpfdrv_map *bpfdrv_map_from_fd_perm(int fd, fmode_t need);
+/* BPF_OBJ_GET of a pinned map file: a new fd on its map, opened with @f_flags. */
+int bpfdrv_map_file_new_fd(struct file *file, int f_flags);
 /* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
  * bpf_perf_event_read{,_value}'s counter read, for the slot the helper's flags name. */
 struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u64 flags);

@@ -68,8 +68,11 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 	struct bpfdrv_btf *btf;
 	int err, fd;
 
-	if (!attr->btf_size || attr->btf_size > BTF_MAX_SIZE)
+	if (attr->btf_size > BTF_MAX_SIZE)
 		return -E2BIG;
+	/* Not even a header (kernel: btf_parse_hdr's "hdr_len not found"). */
+	if (!attr->btf_size)
+		return -EINVAL;
 	if (attr->btf_log_level && (!attr->btf_log_buf || attr->btf_log_size < 128))
 		return -EINVAL;
 	btf = kzalloc(sizeof(*btf), GFP_KERNEL);
@@ -111,7 +114,7 @@ bool bpfdrv_btf_tryget(void *obj)
 	return btf->file && bpfdrv_file_tryget(btf->file);
 }
 
-int bpfdrv_btf_new_fd_by_id(void *obj)
+int bpfdrv_btf_new_fd_by_id(void *obj, int f_flags)
 {
 	return bpfdrv_file_new_fd(((struct bpfdrv_btf *)obj)->file);
 }

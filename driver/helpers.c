@@ -37,9 +37,10 @@ static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64
 
 /*
  * A BPF_F_RDONLY_PROG map is read-only to programs, helpers included: Linux refuses
- * these calls at load ("write into map forbidden"), and the checker reads a frozen one's
- * value as constants, so it must not change under a running program. An update copies
- * a value of up to 1 MiB: paid from the budget.
+ * these calls at load ("write into map forbidden"), as the checker does where it can
+ * see the map (MAP_WRITE_HELPER); a map it could not follow is refused here, because
+ * the checker reads a frozen one's value as constants: it must not change under a
+ * running program. An update copies a value of up to 1 MiB: paid from the budget.
  */
 static u64 h_map_update_elem(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)
 {
@@ -381,6 +382,9 @@ struct bpfdrv_helper_def {
 
 #define HELPER(id_, name_, gpl, tracing, ret_, ...) \
 	{ id_, gpl, tracing, { #name_, h_##name_, ret_, { __VA_ARGS__ } } }
+/* One that changes the map in its first argument (refused on BPF_F_RDONLY_PROG maps). */
+#define MAP_WRITE_HELPER(id_, name_, ...) \
+	{ id_, false, false, { #name_, h_##name_, EBPF_RET_INTEGER, { __VA_ARGS__ }, true } }
 /* Helpers implemented next to their object (ringbuf.c) keep the bpfdrv_ prefix. */
 #define h_ringbuf_output bpfdrv_h_ringbuf_output
 #define h_ringbuf_reserve bpfdrv_h_ringbuf_reserve
@@ -406,10 +410,10 @@ struct bpfdrv_helper_def {
 static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
 	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
-	HELPER(2, map_update_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
-	HELPER(3, map_delete_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
+	MAP_WRITE_HELPER(2, map_update_elem,
+			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
+	MAP_WRITE_HELPER(3, map_delete_elem,
+			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
 	HELPER(4, probe_read, true, true, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
 	HELPER(5, ktime_get_ns, false, false, EBPF_RET_INTEGER),
@@ -469,10 +473,10 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
 	HELPER(182, strncmp, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING),
-	HELPER(87, map_push_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
-	HELPER(88, map_pop_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
+	MAP_WRITE_HELPER(87, map_push_elem,
+			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
+	MAP_WRITE_HELPER(88, map_pop_elem,
+			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
 	HELPER(89, map_peek_elem, false, false, EBPF_RET_INTEGER,
 	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
 	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),

@@ -74,7 +74,7 @@ bool bpfdrv_link_tryget(void *obj)
 	return link->file && bpfdrv_file_tryget(link->file);
 }
 
-int bpfdrv_link_new_fd_by_id(void *obj)
+int bpfdrv_link_new_fd_by_id(void *obj, int f_flags)
 {
 	return bpfdrv_file_new_fd(((struct bpfdrv_link *)obj)->file);
 }

@@ -57,6 +57,7 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->eref.key_size = map->key_size;
 	map->eref.value_size = map->value_size;
 	map->eref.value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
+	map->eref.value_writeonly = !!(map->map_flags & BPFDRV_F_WRONLY_PROG);
 }
 
 int bpfdrv_map_get(struct bpfdrv_map *map)
@@ -185,6 +186,28 @@ struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
 	return bpfdrv_fd_object(fd, &bpfdrv_map_fops, bpfdrv_map_get_any);
 }
 
+/*
+ * A map fd's mode is what BPF_F_RDONLY / BPF_F_WRONLY asked for when it was opened
+ * (MAP_CREATE, OBJ_GET, MAP_GET_FD_BY_ID), and a frozen map is read-only to every fd
+ * (kernel: map_get_sys_perms). Writers still check frozen under freeze_mutex: this
+ * early check gives Linux's EPERM before any key or value is read.
+ */
+struct bpfdrv_map *bpfdrv_map_from_fd_perm(int fd, fmode_t need)
+{
+	fmode_t mode = 0;
+	struct bpfdrv_map *map = bpfdrv_fd_object_mode(fd, &bpfdrv_map_fops, bpfdrv_map_get_any, &mode);
+
+	if (IS_ERR(map))
+		return map;
+	if (READ_ONCE(map->frozen))
+		mode &= ~FMODE_WRITE;
+	if ((mode & need) != need) {
+		bpfdrv_map_put(map);
+		return ERR_PTR(-EPERM);
+	}
+	return map;
+}
+
 /* Under the id lock: a reference and a user reference unless the map is being freed. */
 bool bpfdrv_map_tryget(void *obj)
 {
@@ -197,14 +220,27 @@ bool bpfdrv_map_tryget(void *obj)
 }
 
 /* A new file owning the references bpfdrv_map_tryget took (dropped on failure). */
-int bpfdrv_map_new_fd(void *obj)
+int bpfdrv_map_new_fd(void *obj, int f_flags)
 {
 	struct bpfdrv_map *map = obj;
-	int fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
+	int fd = bpfdrv_new_fd_mode("bpf-map", &bpfdrv_map_fops, map, f_flags | O_CLOEXEC);
 
 	if (fd < 0)
 		bpfdrv_map_put_with_uref(map);
 	return fd;
+}
+
+/* Each OBJ_GET opens its own file, whose mode is the caller's (kernel: bpf_map_new_fd). */
+int bpfdrv_map_file_new_fd(struct file *file, int f_flags)
+{
+	struct bpfdrv_map *map = file->private_data;
+	/* The pinned file holds both references: taking more cannot race with the last put. */
+	int err = bpfdrv_map_get(map);
+
+	if (err)
+		return err;	/* at the reference limit */
+	atomic_inc(&map->usercnt);
+	return bpfdrv_map_new_fd(map, f_flags);
 }
 
 int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
@@ -216,7 +252,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
 			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE | BPFDRV_F_PRESERVE_ELEMS |
 			  (1U << 1) /* BPF_F_NO_COMMON_LRU */;
-	int err, fd, i;
+	int err, i, f_flags;
 
 	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)
 		ops = bpfdrv_map_types[attr->map_type];
@@ -226,6 +262,13 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	}
 	if (attr->map_flags & ~known_flags)
 		return -EINVAL;
+	/* Programs may not be both refused reads and writes (kernel: bpf_map_flags_access_ok). */
+	if ((attr->map_flags & BPFDRV_F_RDONLY_PROG) && (attr->map_flags & BPFDRV_F_WRONLY_PROG))
+		return -EINVAL;
+	/* BPF_F_RDONLY / BPF_F_WRONLY: the creator's fd mode, not the map's. */
+	f_flags = bpfdrv_file_flag(attr->map_flags);
+	if (f_flags < 0)
+		return f_flags;
 	if ((attr->map_flags & BPFDRV_F_PRESERVE_ELEMS) &&
 	    attr->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
 		return -EINVAL;
@@ -259,10 +302,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	 * The map is findable: GET_FD_BY_ID may hold it already. When no fd can be installed
 	 * (EMFILE), drop the creator's references like any other holder (kernel: map_create).
 	 */
-	fd = bpfdrv_new_fd("bpf-map", &bpfdrv_map_fops, map, O_CLOEXEC);
-	if (fd < 0)
-		bpfdrv_map_put_with_uref(map);
-	return fd;
+	return bpfdrv_map_new_fd(map, f_flags);
 }
 
 static u32 bpfdrv_map_sys_value_size(const struct bpfdrv_map *map)
@@ -277,13 +317,19 @@ struct bpfdrv_elem_op {
 	u32 value_size;
 };
 
-static int bpfdrv_elem_op_begin(struct bpfdrv_elem_op *op, const struct bpfdrv_map_elem_attr *attr,
-				bool need_key, bool copy_value)
+/* The map of attr->map_fd, if the fd's mode allows @need (bpfdrv_map_from_fd_perm). */
+static int bpfdrv_elem_op_map(struct bpfdrv_elem_op *op, const struct bpfdrv_map_elem_attr *attr,
+			      fmode_t need)
 {
 	memset(op, 0, sizeof(*op));
-	op->map = bpfdrv_map_from_fd(attr->map_fd);
-	if (IS_ERR(op->map))
-		return PTR_ERR(op->map);
+	op->map = bpfdrv_map_from_fd_perm(attr->map_fd, need);
+	return IS_ERR(op->map) ? PTR_ERR(op->map) : 0;
+}
+
+/* Then the key and value buffers. */
+static int bpfdrv_elem_op_bufs(struct bpfdrv_elem_op *op, const struct bpfdrv_map_elem_attr *attr,
+			       bool need_key, bool copy_value)
+{
 	/* Keyless maps (queue, stack, bloom filter) take no key pointer (Linux: EINVAL). */
 	if (!op->map->key_size && attr->key)
 		return -EINVAL;
@@ -327,16 +373,15 @@ int bpfdrv_cmd_map_lookup(union bpfdrv_attr *uattr)
 	struct bpfdrv_elem_op op;
 	int err;
 
-	/* No map here has a bpf_spin_lock in its value: BPF_F_LOCK is invalid (Linux). */
-	if (attr->flags)
+	if (attr->flags & ~BPFDRV_F_LOCK)
 		return -EINVAL;
-	err = bpfdrv_elem_op_begin(&op, attr, true, false);
+	err = bpfdrv_elem_op_map(&op, attr, FMODE_READ);
 	if (err)
 		goto out;
-	if (op.map->map_flags & BPFDRV_F_WRONLY) {
-		err = -EPERM;
+	/* No map here has a bpf_spin_lock in its value: BPF_F_LOCK is invalid (Linux). */
+	err = attr->flags ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, true, false);
+	if (err)
 		goto out;
-	}
 	/* A bloom filter is asked about the value user space passes in. */
 	if (op.map->ops->sys_lookup_value_in &&
 	    copy_from_user(op.value, bpfdrv_u64_to_ptr(attr->value), op.value_size)) {
@@ -357,15 +402,12 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 	struct bpfdrv_elem_op op;
 	int err;
 
-	if (attr->flags & BPFDRV_F_LOCK)
-		return -EINVAL;
-	err = bpfdrv_elem_op_begin(&op, attr, true, true);
+	err = bpfdrv_elem_op_map(&op, attr, FMODE_WRITE);
 	if (err)
 		goto out;
-	if (op.map->map_flags & BPFDRV_F_RDONLY) {
-		err = -EPERM;
+	err = attr->flags & BPFDRV_F_LOCK ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, true, true);
+	if (err)
 		goto out;
-	}
 	mutex_lock(&op.map->freeze_mutex);
 	if (op.map->frozen)
 		err = -EPERM;
@@ -380,7 +422,7 @@ out:
 int bpfdrv_cmd_map_delete(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
-	struct bpfdrv_map *map = bpfdrv_map_from_fd(attr->map_fd);
+	struct bpfdrv_map *map = bpfdrv_map_from_fd_perm(attr->map_fd, FMODE_WRITE);
 	void *key;
 	int err;
 
@@ -391,10 +433,13 @@ int bpfdrv_cmd_map_delete(union bpfdrv_attr *uattr)
 		err = PTR_ERR(key);
 		goto out;
 	}
-	if (map->frozen || (map->map_flags & BPFDRV_F_RDONLY))
+	/* Frozen since bpfdrv_map_from_fd_perm looked? */
+	mutex_lock(&map->freeze_mutex);
+	if (map->frozen)
 		err = -EPERM;
 	else
 		err = bpfdrv_map_sys_delete(map, key);
+	mutex_unlock(&map->freeze_mutex);
 	kfree(key);
 out:
 	bpfdrv_map_put(map);
@@ -404,7 +449,7 @@ out:
 int bpfdrv_cmd_map_get_next_key(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
-	struct bpfdrv_map *map = bpfdrv_map_from_fd(attr->map_fd);
+	struct bpfdrv_map *map = bpfdrv_map_from_fd_perm(attr->map_fd, FMODE_READ);
 	void *key = NULL, *next;
 	int err;
 

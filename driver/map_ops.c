@@ -30,20 +30,20 @@ static bool map_is_array(const struct bpfdrv_map *map)
 int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
-	struct bpfdrv_map *map = bpfdrv_map_from_fd(attr->map_fd);
+	struct bpfdrv_map *map;
 	void *key = NULL, *value = NULL;
 	u32 size;
 	int err;
 
+	if (attr->flags & ~BPFDRV_F_LOCK)
+		return -EINVAL;
+	/* Reads and writes: an fd read-only or write-only for user space refuses it. */
+	map = bpfdrv_map_from_fd_perm(attr->map_fd, FMODE_READ | FMODE_WRITE);
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 	/* No map here has a bpf_spin_lock in its value: BPF_F_LOCK is invalid (Linux). */
 	err = -EINVAL;
 	if (attr->flags)
-		goto out;
-	/* Reads and writes: a map read-only or write-only for user space refuses it. */
-	err = -EPERM;
-	if (map->map_flags & (BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
 		goto out;
 	if (map->key_size) {
 		key = bpfdrv_copy_from_user_alloc(attr->key, map->key_size);
@@ -267,7 +267,10 @@ static int map_batch(union bpfdrv_attr *uattr, enum batch_op op)
 	bool ok;
 	int err;
 
-	map = bpfdrv_map_from_fd(attr->map_fd);
+	/* Lookups read, the others write (and read: lookup-and-delete) through the fd. */
+	map = bpfdrv_map_from_fd_perm(attr->map_fd,
+				      (op == BATCH_LOOKUP || op == BATCH_LOOKUP_AND_DELETE ? FMODE_READ : 0) |
+				      (op != BATCH_LOOKUP ? FMODE_WRITE : 0));
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 	ok = map->ops->batch_bucket || (map_is_array(map) && (op == BATCH_LOOKUP || op == BATCH_UPDATE));
@@ -278,14 +281,6 @@ static int map_batch(union bpfdrv_attr *uattr, enum batch_op op)
 	err = -EINVAL;
 	if (attr->flags || (attr->elem_flags & BPFDRV_F_LOCK))
 		goto out;
-	if (op == BATCH_LOOKUP && (map->map_flags & BPFDRV_F_WRONLY)) {
-		err = -EPERM;
-		goto out;
-	}
-	if (op != BATCH_LOOKUP && (map->map_flags & BPFDRV_F_RDONLY)) {
-		err = -EPERM;
-		goto out;
-	}
 	if (op == BATCH_LOOKUP && !map->ops->batch_bucket) {
 		err = batch_lookup_keys(map, attr);
 	} else if (op == BATCH_LOOKUP) {

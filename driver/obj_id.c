@@ -29,8 +29,8 @@ struct id_kind {
 	struct idr *idr;
 	/* Take a reference on the object unless it is being freed. */
 	bool (*tryget)(void *obj);
-	/* A new fd owning that reference (dropped on failure). */
-	int (*new_fd)(void *obj);
+	/* A new fd owning that reference (dropped on failure), opened with f_flags. */
+	int (*new_fd)(void *obj, int f_flags);
 };
 
 int bpfdrv_file_new_fd(struct file *file)
@@ -119,11 +119,17 @@ static int get_fd_by_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 	const struct bpfdrv_get_id_attr *attr = &uattr->get_id;
 	const struct id_kind *k = &id_kinds[kind];
 	void *obj;
+	int f_flags;
 
-	/* Only maps take open_flags (BPF_F_RDONLY / BPF_F_WRONLY, not both). */
-	if (attr->open_flags & ~(BPFDRV_F_RDONLY | BPFDRV_F_WRONLY) ||
-	    attr->open_flags == (BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
+	/*
+	 * Only maps take open_flags, the new fd's mode (BPF_F_RDONLY or BPF_F_WRONLY): the
+	 * command table's last field refuses them for the other kinds.
+	 */
+	if (attr->open_flags & ~(BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
 		return -EINVAL;
+	f_flags = bpfdrv_file_flag(attr->open_flags);
+	if (f_flags < 0)
+		return f_flags;
 	spin_lock_bh(&ids_lock);
 	obj = idr_find(k->idr, attr->id);
 	if (obj && !k->tryget(obj))
@@ -131,7 +137,7 @@ static int get_fd_by_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 	spin_unlock_bh(&ids_lock);
 	if (!obj)
 		return -ENOENT;
-	return k->new_fd(obj);
+	return k->new_fd(obj, f_flags);
 }
 
 int bpfdrv_cmd_prog_get_next_id(union bpfdrv_attr *a) { return get_next_id(a, BPFDRV_ID_PROG); }

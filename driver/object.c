@@ -13,7 +13,13 @@
  */
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags)
 {
-	return anon_inode_getfd(name, fops, priv, O_RDWR | flags);
+	return bpfdrv_new_fd_mode(name, fops, priv, O_RDWR | flags);
+}
+
+/* The same with the access mode in @flags (O_RDONLY, O_WRONLY or O_RDWR). */
+int bpfdrv_new_fd_mode(const char *name, const struct file_operations *fops, void *priv, int flags)
+{
+	return anon_inode_getfd(name, fops, priv, flags);
 }
 
 int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
@@ -37,6 +43,12 @@ int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, voi
 
 void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(void *))
 {
+	return bpfdrv_fd_object_mode(fd, fops, get, NULL);
+}
+
+void *bpfdrv_fd_object_mode(int fd, const struct file_operations *fops, int (*get)(void *),
+			    fmode_t *mode)
+{
 	struct file *file = fget(fd);
 	void *obj = ERR_PTR(-EINVAL);
 	int err;
@@ -46,9 +58,27 @@ void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(vo
 	if (file->f_op == fops) {
 		err = get(file->private_data);
 		obj = err ? ERR_PTR(err) : file->private_data;
+		if (!err && mode)
+			*mode = file->f_mode;
 	}
 	fput(file);
 	return obj;
+}
+
+/*
+ * The fd access mode BPF_F_RDONLY / BPF_F_WRONLY ask for (MAP_CREATE's map_flags,
+ * OBJ_GET's file_flags, MAP_GET_FD_BY_ID's open_flags); both at once is EINVAL
+ * (kernel: bpf_get_file_flag).
+ */
+int bpfdrv_file_flag(u32 flags)
+{
+	if ((flags & BPFDRV_F_RDONLY) && (flags & BPFDRV_F_WRONLY))
+		return -EINVAL;
+	if (flags & BPFDRV_F_RDONLY)
+		return O_RDONLY;
+	if (flags & BPFDRV_F_WRONLY)
+		return O_WRONLY;
+	return O_RDWR;
 }
 
 void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size)

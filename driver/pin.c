@@ -73,20 +73,22 @@ int bpfdrv_cmd_obj_pin(union bpfdrv_attr *uattr)
 
 	if (attr->file_flags)
 		return -EINVAL;
-	p = kzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	err = pin_path(attr->pathname, p->path);
-	if (err)
-		goto fail;
+	/* The object first, then the path; no object behind the fd is EINVAL (bpf_fd_probe_obj). */
 	file = fget(attr->bpf_fd);
-	if (!file) {
-		err = -EBADF;
-		goto fail;
-	}
+	if (!file)
+		return -EINVAL;
 	if (!pinnable(file)) {
 		fput(file);
-		err = -EINVAL;
+		return -EINVAL;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		fput(file);
+		return -ENOMEM;
+	}
+	err = pin_path(attr->pathname, p->path);
+	if (err) {
+		fput(file);
 		goto fail;
 	}
 	p->file = file;
@@ -105,17 +107,41 @@ fail:
 	return err;
 }
 
+/*
+ * An fd for the pinned @file (whose reference it owns), in the mode BPF_F_RDONLY /
+ * BPF_F_WRONLY asked for (kernel: bpf_obj_get_user): a map gets a file of its own with
+ * that mode, a link refuses any mode but read-write, a program ignores it.
+ */
+static int pin_new_fd(struct file *file, int f_flags)
+{
+	const char *name = (const char *)file->f_path.dentry->d_name.name;
+	int fd;
+
+	if (!strcmp(name, "bpf-map")) {
+		fd = bpfdrv_map_file_new_fd(file, f_flags);
+		fput(file);
+		return fd;
+	}
+	if (!strcmp(name, "bpf_link") && f_flags != O_RDWR) {
+		fput(file);
+		return -EINVAL;
+	}
+	return bpfdrv_file_new_fd(file);
+}
+
 int bpfdrv_cmd_obj_get(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_obj_pin_attr *attr = &uattr->pin;
 	char path[PIN_PATH_MAX];
 	struct file *file = NULL;
 	struct pin *p;
-	int err;
+	int err, f_flags;
 
-	/* BPF_F_RDONLY / BPF_F_WRONLY: not enforced on the shared file; others EINVAL. */
 	if (attr->bpf_fd || attr->file_flags & ~(BPFDRV_F_RDONLY | BPFDRV_F_WRONLY))
 		return -EINVAL;
+	f_flags = bpfdrv_file_flag(attr->file_flags);
+	if (f_flags < 0)
+		return f_flags;
 	err = pin_path(attr->pathname, path);
 	if (err)
 		return err;
@@ -126,7 +152,7 @@ int bpfdrv_cmd_obj_get(union bpfdrv_attr *uattr)
 	mutex_unlock(&pins_lock);
 	if (!file)
 		return -ENOENT;
-	return bpfdrv_file_new_fd(file);
+	return pin_new_fd(file, f_flags);
 }
 
 int bpfdrv_unpin(u64 pathname)

@@ -78,7 +78,7 @@ bool bpfdrv_prog_tryget(void *obj)
 	return !bpfdrv_ref_get_not_zero(&prog->refcnt);
 }
 
-int bpfdrv_prog_new_fd(void *prog)
+int bpfdrv_prog_new_fd(void *prog, int f_flags)
 {
 	int fd = bpfdrv_new_fd("bpf-prog", &bpfdrv_prog_fops, prog, O_CLOEXEC);
 
@@ -124,6 +124,7 @@ static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 ca
 	ref->value_base = map->ops->direct_value ?
 		map->ops->direct_value(map, &ref->value_region_size) : NULL;
 	ref->value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
+	ref->value_writeonly = !!(map->map_flags & BPFDRV_F_WRONLY_PROG);
 	/*
 	 * Frozen (no user-space update, delete or writable mmap, for good) and RDONLY_PROG
 	 * (no program writes): the checker may read the value as constants, as Linux's
@@ -346,15 +347,22 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	u32 nr_helpers;
 	int err, i, fd;
 
+	/*
+	 * Linux's order (bpf_prog_load): flags, the license string, the instruction count,
+	 * and only then the program type, so that a zeroed attr is E2BIG.
+	 * BPF_F_STRICT_ALIGNMENT, ANY_ALIGNMENT, TEST_RND_HI32, TEST_STATE_FREQ: accepted, no effect.
+	 */
+	if (attr->prog_flags & ~0xfu)
+		return -EINVAL;
+	if (strncpy_from_user(license, bpfdrv_u64_to_ptr(attr->license), sizeof(license)) < 0)
+		return -EFAULT;
+	license[sizeof(license) - 1] = 0;
+	if (!attr->insn_cnt || attr->insn_cnt > BPFDRV_MAX_INSNS)
+		return -E2BIG;
 	if (!prog_type_supported(attr->prog_type)) {
 		bpfdrv_warn("program type %u is not supported\n", attr->prog_type);
 		return -EINVAL;
 	}
-	/* BPF_F_STRICT_ALIGNMENT, ANY_ALIGNMENT, TEST_RND_HI32, TEST_STATE_FREQ: accepted, no effect. */
-	if (attr->prog_flags & ~0xfu)
-		return -EINVAL;
-	if (!attr->insn_cnt || attr->insn_cnt > BPFDRV_MAX_INSNS)
-		return -E2BIG;
 	if (attr->log_level) {
 		if (!attr->log_buf || attr->log_size < BPFDRV_LOG_MIN || attr->log_size > (1u << 24))
 			return -EINVAL;
@@ -366,9 +374,6 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 			return -EINVAL;
 	if (i == sizeof(attr->prog_name))
 		return -EINVAL;
-	if (strncpy_from_user(license, bpfdrv_u64_to_ptr(attr->license), sizeof(license)) < 0)
-		return -EFAULT;
-	license[sizeof(license) - 1] = 0;
 
 	prog = kzalloc(sizeof(*prog), GFP_KERNEL);
 	if (!prog)

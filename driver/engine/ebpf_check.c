@@ -7,8 +7,10 @@
  * numbers, r10 read-only, ld_imm64 pairs and pseudo sources, immediate shifts
  * and divisions, helper ids, jump and call targets (inside the program, inside
  * the subprogram, not into an ld_imm64), no falling off a subprogram, no
- * unreachable instructions, no recursion, call depth.  Memory safety does not
- * depend on this: the interpreter checks every access at run time.
+ * unreachable instructions, no recursion, call depth; then, where it can follow
+ * the pointers, a socket filter's context accesses and the program-side map flags
+ * (BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG).  Memory safety does not depend on this:
+ * the interpreter checks every access at run time.
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
@@ -829,16 +831,23 @@ out:
 }
 
 /*
- * Pass 6, for contexts with access rules (a socket filter's __sk_buff): which registers
- * hold the context pointer, propagated over the live control flow, so that accesses
- * through it are refused at load with Linux's messages and errnos, as its verifier
- * does.  A register's value: unreached, "not the context", unknown (paths disagree, a
- * spill was filled, a callee's argument), or the context plus a constant offset.
- * Unknown registers are left to the interpreter, which applies the same rules.
+ * Pass 6, for contexts with access rules (a socket filter's __sk_buff) and for maps
+ * programs may only read (BPF_F_RDONLY_PROG) or only write (BPF_F_WRONLY_PROG): which
+ * registers hold the context pointer, a map (ld_imm64 BPF_PSEUDO_MAP_FD) or a pointer
+ * into a map's values (ld_imm64 BPF_PSEUDO_MAP_VALUE, what a lookup helper returns, and
+ * pointer arithmetic on them), propagated over the live control flow, so that accesses
+ * and helper calls Linux's verifier refuses are refused at load with its messages and
+ * errnos.  A register's value: unreached, "none of those", unknown (paths disagree, a
+ * spill was filled, a callee's argument), the context plus a constant offset, a map,
+ * or a pointer into a map's values.  Unknown registers are left to the interpreter,
+ * which applies the context rules and refuses writes to read-only values at run time.
  */
 #define CTXF_UNREACHED	0
 #define CTXF_OTHER	1
 #define CTXF_UNKNOWN	2
+#define CTXF_MAP	0x2000	/* | map index: the map itself */
+#define CTXF_MAPV	0x4000	/* | map index: somewhere in one of its values */
+#define CTXF_MAP_MAX	0x2000	/* maps with larger indexes: not followed */
 #define CTXF_CTX	0x8000	/* | (offset + 0x4000), offsets within +-16 KiB */
 #define CTXF_OFF_BIAS	0x4000
 #define CTXF_MAX_INSNS	65536	/* larger programs: the interpreter's checks only */
@@ -855,6 +864,22 @@ static u16 ctxf_ctx(s64 off)
 static s32 ctxf_off(u16 v)
 {
 	return (s32)(v & ~CTXF_CTX) - CTXF_OFF_BIAS;
+}
+
+static bool ctxf_is_map(u16 v)
+{
+	return (v & ~(CTXF_MAP - 1)) == CTXF_MAP;
+}
+
+static bool ctxf_is_mapv(u16 v)
+{
+	return (v & ~(CTXF_MAPV - 1)) == CTXF_MAPV;
+}
+
+/* A map-kind value for map @idx (CTXF_MAP or CTXF_MAPV), or unknown past the range. */
+static u16 ctxf_map(u16 kind, u32 idx)
+{
+	return idx < CTXF_MAP_MAX ? (u16)(kind | idx) : CTXF_UNKNOWN;
 }
 
 static u16 ctxf_join(u16 a, u16 b)
@@ -875,6 +900,27 @@ static int EBPF_PRINTF(4, 5) ctxf_deny(struct check_env *env, u32 i, int err, co
 	return err;
 }
 
+/*
+ * A read or write of @size bytes through a pointer into map values (v): refused where
+ * the map's program-side flags forbid it (Linux's check_map_access_type).  The offset
+ * logged is the instruction's: this pass does not follow offsets into values.
+ */
+static int ctxf_value_access(struct check_env *env, u32 i, u16 v, u32 size, bool write)
+{
+	const struct ebpf_map_ref *m;
+
+	if (!ctxf_is_mapv(v))
+		return 0;
+	m = &env->prog->maps[v & (CTXF_MAP_MAX - 1)];
+	if (write && m->value_readonly)
+		return ctxf_deny(env, i, -EACCES, "write into map forbidden, value_size=%u off=%d size=%u\n",
+				 m->value_size, env->prog->insns[i].off, size);
+	if (!write && m->value_writeonly)
+		return ctxf_deny(env, i, -EACCES, "read from map forbidden, value_size=%u off=%d size=%u\n",
+				 m->value_size, env->prog->insns[i].off, size);
+	return 0;
+}
+
 /* A load or store of size bytes at insn->off through register reg holding value v. */
 static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, bool write,
 		       bool atomic)
@@ -882,7 +928,13 @@ static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, b
 	const struct ebpf_insn *in = &env->prog->insns[i];
 	s32 off;
 
-	if (!(v & CTXF_CTX))
+	if (ctxf_is_mapv(v)) {
+		/* an atomic read-modify-write reads first, then writes (Linux check_atomic) */
+		int err = atomic && write ? ctxf_value_access(env, i, v, size, false) : 0;
+
+		return err ? err : ctxf_value_access(env, i, v, size, write);
+	}
+	if (!(v & CTXF_CTX) || env->prog->ctx_kind != EBPF_CTX_SKB)
 		return 0;
 	if (atomic)
 		return ctxf_deny(env, i, -EACCES, "BPF_ATOMIC stores into R%u ctx is not allowed\n", reg);
@@ -893,6 +945,66 @@ static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, b
 	if (off < 0 || !ebpf_skb_ctx_access_ok((u32)off, size, write))
 		return ctxf_deny(env, i, -EACCES, "invalid bpf_context access off=%d size=%u\n", off, size);
 	return 0;
+}
+
+/*
+ * A helper call with arguments r[1..5]: a map-changing helper on a map programs may
+ * only read (Linux's record_func_map), a map value a helper writes to (UNINIT_MEM,
+ * out-parameters) or reads from (keys, values, memory) against its map's flags (Linux's
+ * check_helper_mem_access).  r0 becomes the lookup's value pointer where known.
+ */
+static int ctxf_call(struct check_env *env, u32 i, u16 *r)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_helper *h;
+	u32 id = (u32)prog->insns[i].imm, a;
+	u16 map = CTXF_UNKNOWN;
+	int err = 0;
+
+	if (EBPF_INSN_SRC(&prog->insns[i]) || !prog->helpers || id >= prog->nr_helpers)
+		return 0;
+	h = &prog->helpers[id];
+	for (a = 0; a < 5 && !err; a++) {
+		u16 v = r[a + 1];
+
+		switch (h->args[a]) {
+		case EBPF_ARG_CONST_MAP_PTR:
+			map = v;
+			if (h->map_write && ctxf_is_map(v) && prog->maps[v & (CTXF_MAP_MAX - 1)].value_readonly)
+				err = ctxf_deny(env, i, -EACCES, "write into map forbidden\n");
+			break;
+		case EBPF_ARG_PTR_TO_MAP_KEY:
+		case EBPF_ARG_PTR_TO_MAP_VALUE:
+		case EBPF_ARG_PTR_TO_MEM:
+		case EBPF_ARG_PTR_TO_MEM_OR_NULL:
+			err = ctxf_value_access(env, i, v, 0, false);
+			break;
+		case EBPF_ARG_PTR_TO_UNINIT_MEM:
+		case EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8:
+			err = ctxf_value_access(env, i, v, 0, true);
+			break;
+		default:
+			break;
+		}
+	}
+	if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && ctxf_is_map(map))
+		r[0] = ctxf_map(CTXF_MAPV, map & (CTXF_MAP_MAX - 1));
+	return err;
+}
+
+/* ALU64 add / sub: constant offsets move the context pointer, keep a map value pointer. */
+static u16 ctxf_add_sub(const struct ebpf_insn *in, u16 d, u16 s)
+{
+	u8 op = EBPF_OP(in->code);
+	bool k = EBPF_SRC(in->code) == EBPF_K;
+
+	if (k && (d & CTXF_CTX))
+		return ctxf_ctx(ctxf_off(d) + (op == EBPF_ADD ? in->imm : -(s64)in->imm));
+	if (ctxf_is_mapv(d) && (k || s == CTXF_OTHER))
+		return d;
+	if (op == EBPF_ADD && !k && d == CTXF_OTHER && ctxf_is_mapv(s))
+		return s;
+	return (d == CTXF_OTHER && (k || s == CTXF_OTHER)) ? CTXF_OTHER : CTXF_UNKNOWN;
 }
 
 /* The registers after insn i (r[] on entry), or an error for an access Linux refuses. */
@@ -909,13 +1021,8 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 	case EBPF_ALU64:
 		if (op == EBPF_MOV && EBPF_SRC(in->code) == EBPF_X && !in->off)
 			r[dst] = r[src];
-		else if ((op == EBPF_ADD || op == EBPF_SUB) && EBPF_SRC(in->code) == EBPF_K &&
-			 (r[dst] & CTXF_CTX))
-			r[dst] = ctxf_ctx(ctxf_off(r[dst]) + (op == EBPF_ADD ? in->imm : -(s64)in->imm));
 		else if (op == EBPF_ADD || op == EBPF_SUB)
-			r[dst] = (r[dst] == CTXF_OTHER && (EBPF_SRC(in->code) == EBPF_K ||
-							   r[src] == CTXF_OTHER)) ?
-				 CTXF_OTHER : CTXF_UNKNOWN;
+			r[dst] = ctxf_add_sub(in, r[dst], r[src]);
 		else
 			r[dst] = CTXF_OTHER;
 		return 0;
@@ -924,7 +1031,7 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 		return 0;
 	case EBPF_LDX:
 		err = ctxf_access(env, i, src, r[src], size, false, false);
-		/* a 64-bit load may fill a spilled context pointer */
+		/* a 64-bit load may fill a spilled pointer */
 		r[dst] = size == 8 ? CTXF_UNKNOWN : CTXF_OTHER;
 		return err;
 	case EBPF_ST:
@@ -937,7 +1044,7 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 			r[dst] = CTXF_OTHER;
 			return err;
 		}
-		err = ctxf_access(env, i, dst, r[dst], size, true, true);
+		err = ctxf_access(env, i, dst, r[dst], size, true, in->imm != EBPF_STORE_REL);
 		if (in->imm == EBPF_CMPXCHG)
 			r[0] = CTXF_OTHER;
 		else if (in->imm & EBPF_FETCH)
@@ -945,7 +1052,12 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 		return err;
 	case EBPF_LD:
 		if (EBPF_MODE(in->code) == EBPF_IMM) {
-			r[dst] = CTXF_OTHER;
+			if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_MAP_FD)
+				r[dst] = ctxf_map(CTXF_MAP, (u32)in->imm);
+			else if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_MAP_VALUE)
+				r[dst] = ctxf_map(CTXF_MAPV, (u32)in->imm);
+			else
+				r[dst] = CTXF_OTHER;
 			return 0;
 		}
 		/* LD_ABS / LD_IND read through r6, then clobber r0..r5 like a call */
@@ -960,12 +1072,27 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 	default: /* JMP, JMP32 */
 		if (in->code != (EBPF_JMP | EBPF_CALL))
 			return 0;
-		for (k = 0; k <= 5; k++)
+		r[0] = CTXF_OTHER;
+		err = ctxf_call(env, i, r);
+		for (k = 1; k <= 5; k++)
 			r[k] = CTXF_OTHER;
 		if (src == EBPF_PSEUDO_CALL)
 			r[0] = CTXF_UNKNOWN;	/* whatever the subprogram returned */
-		return 0;
+		return err;
 	}
+}
+
+/* Anything for pass 6 to follow: a socket filter's context, or a restricted map. */
+static bool ctxf_needed(const struct ebpf_prog *prog)
+{
+	u32 i;
+
+	if (prog->ctx_kind == EBPF_CTX_SKB)
+		return true;
+	for (i = 0; i < prog->nr_maps && i < CTXF_MAP_MAX; i++)
+		if (prog->maps[i].value_readonly || prog->maps[i].value_writeonly)
+			return true;
+	return false;
 }
 
 static int check_ctx_flow(struct check_env *env)
@@ -976,7 +1103,7 @@ static int check_ctx_flow(struct check_env *env)
 	u8 *queued;
 	int err = 0;
 
-	if (prog->ctx_kind != EBPF_CTX_SKB || len > CTXF_MAX_INSNS)
+	if (!ctxf_needed(prog) || len > CTXF_MAX_INSNS)
 		return 0;
 	stack = EBPF_ZALLOC((size_t)len * (sizeof(u32) + sizeof(ctxf_regs) + 1));
 	if (!stack)

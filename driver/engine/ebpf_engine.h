@@ -68,6 +68,8 @@ struct ebpf_map_ref {
 	 * Linux's bpf_map_direct_read, to prune branches they decide.
 	 */
 	bool value_const;
+	/* Program may not read through value pointers of this map (BPF_F_WRONLY_PROG). */
+	bool value_writeonly;
 };
 
 enum ebpf_arg_kind {
@@ -105,6 +107,11 @@ struct ebpf_helper {
 	ebpf_helper_fn fn;
 	u8 ret;			/* enum ebpf_ret_kind */
 	u8 args[5];		/* enum ebpf_arg_kind */
+	/*
+	 * Changes the map its CONST_MAP_PTR argument names (update, delete, push, pop):
+	 * refused at load on a value_readonly map, as Linux's record_func_map does.
+	 */
+	bool map_write;
 };
 
 struct ebpf_prog {

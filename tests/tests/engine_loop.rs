@@ -304,6 +304,7 @@ fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
         value_region_size: 0,
         value_readonly: readonly,
         value_const: false,
+        value_writeonly: false,
     });
     p
 }

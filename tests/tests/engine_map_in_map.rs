@@ -45,7 +45,7 @@ fn program(parts: &[&[Insn]]) -> Program {
 
 fn world() -> Box<World> {
     let mut w = Box::new(World {
-        inner: MapRef { map: std::ptr::null_mut(), key_size: 4, value_size: 16, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false },
+        inner: MapRef { map: std::ptr::null_mut(), key_size: 4, value_size: 16, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false, value_writeonly: false },
         inner_value: [5, 6],
         outer_token: 0,
     });
@@ -54,7 +54,7 @@ fn world() -> Box<World> {
 }
 
 fn run(p: &mut Program, w: &mut World) -> Outcome {
-    let outer = MapRef { map: &mut w.outer_token as *mut u8 as *mut c_void, key_size: 4, value_size: 4, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false };
+    let outer = MapRef { map: &mut w.outer_token as *mut u8 as *mut c_void, key_size: 4, value_size: 4, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false, value_writeonly: false };
     p.maps = vec![outer];
     let (rc, log) = p.check();
     assert_eq!(rc, 0, "{log}");

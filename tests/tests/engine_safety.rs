@@ -314,6 +314,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
         value_region_size: 16,
         value_readonly: readonly,
         value_const: false,
+        value_writeonly: false,
     });
     p
 }
@@ -385,10 +386,25 @@ fn map_values_direct_and_read_only() {
     // past the region
     let p = with_helpers(prog(&[&ld_map_value(1, 0, 8), &[ldx(DW, 0, 1, 8), exit()]]), &mut map, false);
     assert_fault(&run_checked(&p, &mut []), 2);
-    // read-only map
+    // read-only map (BPF_F_RDONLY_PROG): the store is refused at load, as Linux's verifier
+    // refuses it, and the interpreter still refuses it when nothing checked the program
     let p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[ldx(DW, 0, 1, 0), st(DW, 1, 0, 3), exit()]]), &mut map, true);
-    assert_fault(&run_checked(&p, &mut []), 3);
+    assert_rejected(&p, -EACCES, "write into map forbidden");
+    assert_fault(&run_raw(&p, &mut [], 0), 3);
     assert_eq!(map.value, [1, 9]);
+    // ... through a pointer moved within the value, and by an atomic
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[add64_imm(1, 8), mov64_reg(2, 1), st(W, 2, 0, 3), exit()]]), &mut map, true);
+    assert_rejected(&p, -EACCES, "write into map forbidden");
+    let p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[mov64_imm(2, 1), atomic(DW, 1, 2, 0, 0 /* BPF_ADD */), exit()]]), &mut map, true);
+    assert_rejected(&p, -EACCES, "write into map forbidden");
+    // write-only map (BPF_F_WRONLY_PROG): stores load, reads do not
+    let mut p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[st(DW, 1, 0, 4), mov64_imm(0, 0), exit()]]), &mut map, false);
+    p.maps[0].value_writeonly = true;
+    assert_eq!(run_checked(&p, &mut []).error, 0);
+    assert_eq!(map.value, [4, 9]);
+    let mut p = with_helpers(prog(&[&ld_map_value(1, 0, 0), &[ldx(DW, 0, 1, 0), exit()]]), &mut map, false);
+    p.maps[0].value_writeonly = true;
+    assert_rejected(&p, -EACCES, "read from map forbidden");
     // offset outside the value at load
     let p = with_helpers(prog(&[&ld_map_value(1, 0, 16), &[exit()]]), &mut map, false);
     assert_rejected(&p, -EACCES, "invalid access to map value pointer");
@@ -495,7 +511,7 @@ fn checker_messages() {
     // a helper that exists in the table but not for this program type
     let mut p = Program::new(vec![call(2), exit()]);
     p.helper(1, "x", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5] });
+    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5], map_write: false });
     assert_rejected(&p, -EINVAL, "unknown func bpf_probe_write_user#2");
     // tiny log buffers are truncated safely
     let p = Program::new(vec![Insn::new(0xff, 0, 0, 0, 0), exit()]);
@@ -574,6 +590,7 @@ fn with_rodata(mut p: Program, value: &mut TestMap, constant: bool) -> Program {
         value_region_size: 16,
         value_readonly: constant,
         value_const: constant,
+        value_writeonly: false,
     });
     p
 }

@@ -30,6 +30,8 @@ pub struct MapRef {
     pub value_readonly: bool,
     /// The value's bytes never change (frozen, BPF_F_RDONLY_PROG): the checker may read them.
     pub value_const: bool,
+    /// Programs may not read the values (BPF_F_WRONLY_PROG): the checker refuses loads it sees.
+    pub value_writeonly: bool,
 }
 
 pub type HelperFn = unsafe extern "C" fn(*mut Run, u64, u64, u64, u64, u64) -> u64;
@@ -41,6 +43,8 @@ pub struct Helper {
     pub func: Option<HelperFn>,
     pub ret: u8,
     pub args: [u8; 5],
+    /// Changes the map in its CONST_MAP_PTR argument: refused at load on a read-only map.
+    pub map_write: bool,
 }
 
 #[repr(C)]
@@ -331,9 +335,9 @@ impl Program {
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
         let name = CString::new(name).unwrap();
         while self.helpers.len() <= id {
-            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5] });
+            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5], map_write: false });
         }
-        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args };
+        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false };
         self.names.push(name);
         self
     }

@@ -1,0 +1,94 @@
+//! Read-only / write-only maps, zero-sized attrs and bad pointers, answered as Linux
+//! answers them (issue 14, item 8 and section 0).
+//!
+//! `tests/guest/map_flags_probe.c` tries, with the errno of each call printed:
+//! - fd modes: BPF_F_RDONLY / BPF_F_WRONLY at MAP_CREATE, OBJ_GET (`file_flags`) and
+//!   MAP_GET_FD_BY_ID (`open_flags`): lookup / get_next_key / update / delete / batches
+//!   through each kind of fd (EPERM where the mode forbids), the mode being the fd's (a
+//!   read-write fd by id on a map created read-only writes), bad combinations (EINVAL),
+//!   MAP_FREEZE making every fd read-only, a pinned program ignoring the mode;
+//! - programs: PROG_LOAD of stores, atomics, update / delete helpers and writing helpers
+//!   on a BPF_F_RDONLY_PROG map's values, loads and reading helpers on a
+//!   BPF_F_WRONLY_PROG map's values (EACCES at load, as the verifier refuses them);
+//! - commands with a zeroed attr of size 0 and 4 (PROG_LOAD: E2BIG);
+//! - bad pointers through the hook: an attr at address 1 or running into an unmapped
+//!   page, bad insns / license / log_buf / key / value pointers, perf_event_open of a
+//!   bad attr: EFAULT, and the process goes on (valid calls after them succeed).
+//!
+//! Natively on the stock 6.1 kernel (the oracle) and under the hook + bpfdrv.ko on the
+//! no-bpf 6.1 kernel, the probe must print the same lines.
+//!
+//!     cargo test --release -p bpfcompat-tests --test guest_map_flags
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::require;
+
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
+    let (setup, prefix, teardown) = if shim {
+        ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?")
+    } else {
+        ("mount -t bpf bpf /sys/fs/bpf", "", "")
+    };
+    let body = format!(
+        r#". /bpfcompat/lib.sh
+{setup}
+{prefix}/bpfcompat/map_flags_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
+show flags /tmp/out.txt
+show stderr /tmp/err.txt
+{teardown}
+"#
+    );
+    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/map_flags_probe");
+    if shim {
+        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
+    }
+    let run = g.body(&body).timeout(Duration::from_secs(180)).boot();
+    run.assert_completed();
+    run.assert_kernel_clean();
+    run.assert_value("exit", "0", &format!("{name}: map_flags_probe exit status (a crash is not EFAULT)"));
+    if shim {
+        run.assert_value("rmmod", "0", &format!("{name}: rmmod bpfdrv (no object leaked)"));
+    }
+    run
+}
+
+fn lines(run: &GuestRun) -> Vec<String> {
+    run.expect_section("flags").lines().filter(|l| l.starts_with("F ")).map(str::to_string).collect()
+}
+
+#[test]
+fn map_flags_and_bad_attrs_answer_as_linux() {
+    let kernel = require!(guest::nobpf_kernel());
+    let stock = require!(guest::stock_kernel());
+    let bin = require!(guest::guest_c_program("map_flags_probe.c"));
+
+    let native = boot("map_flags_native", &stock, &bin, false);
+    let want = lines(&native);
+    // The oracle itself ran to the end, refused what the flags forbid and survived.
+    for must in ["F rdonly update EPERM", "F wronly lookup EPERM", "F prog rdonly_prog lookup+store EACCES", "F done"] {
+        if !want.iter().any(|l| l == must) {
+            native.fail(format!("stock kernel: expected {must:?}"));
+        }
+    }
+
+    let shim = boot("map_flags_nobpf", &kernel, &bin, true);
+    let got = lines(&shim);
+    if got != want {
+        let diff: Vec<String> = want
+            .iter()
+            .zip(got.iter().chain(std::iter::repeat(&String::new())))
+            .filter(|(w, g)| w != g)
+            .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
+            .collect();
+        shim.fail(format!(
+            "map flags / attr sizes / bad pointers differ from the stock kernel ({} vs {} lines):\n{}",
+            want.len(),
+            got.len(),
+            diff.join("\n")
+        ));
+    }
+    println!("map_flags_nobpf: {} lines identical to the stock kernel's", got.len());
+}
