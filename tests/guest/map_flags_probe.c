@@ -273,37 +273,94 @@ static void fd_modes(void)
 
 /* ---- programs ---- */
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define LD_MAP(d, fd) INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
-#define LD_MAP_VALUE(d, fd) INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_VALUE, 0, fd), INSN(0, 0, 0, 0, 0)
 #define MOV_K(d, k) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
 #define MOV_X(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define ADD_K(d, k) INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k)
 #define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define EXIT INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
-/* r2 = fp - 4 with *(u32 *)(fp - 4) = 0: key 0 on the stack */
-#define KEY_R2 INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0), MOV_X(BPF_REG_2, BPF_REG_10), ADD_K(BPF_REG_2, -4)
-/* r3 = fp - 16 with *(u64 *)(fp - 16) = 0: a value on the stack */
-#define VALUE_R3 INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 0), MOV_X(BPF_REG_3, BPF_REG_10), ADD_K(BPF_REG_3, -16)
-/* r0 = lookup(map, &key 0); if r0 == 0 skip the next n insns (to the exit) */
-#define LOOKUP_SKIP(fd, n) LD_MAP(BPF_REG_1, fd), KEY_R2, CALL(BPF_FUNC_map_lookup_elem), \
-	INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, n, 0)
-#define LOOKUP(fd) LOOKUP_SKIP(fd, 1)
 #define STORE_R0 INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_0, 0, 0, 1)
 #define LOAD_R0 INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_0, 0, 0)
-#define ATOMIC_ADD_R0 MOV_K(BPF_REG_1, 1), INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD)
-#define RET0 MOV_K(BPF_REG_0, 0), EXIT
+#define SF BPF_PROG_TYPE_SOCKET_FILTER
 
-static long load(const char *what, int type, const struct bpf_insn *insns, unsigned int n)
+/* A program built instruction by instruction. */
+struct prog {
+	struct bpf_insn insns[32];
+	unsigned int n;
+};
+
+static struct prog *start(struct prog *p)
+{
+	p->n = 0;
+	return p;
+}
+
+static struct prog *emit(struct prog *p, struct bpf_insn in)
+{
+	p->insns[p->n++] = in;
+	return p;
+}
+
+/* dst = the map @fd (BPF_PSEUDO_MAP_FD) or its value (BPF_PSEUDO_MAP_VALUE) */
+static struct prog *ld_map(struct prog *p, int dst, int pseudo, int fd)
+{
+	emit(p, INSN(BPF_LD | BPF_DW | BPF_IMM, dst, pseudo, 0, fd));
+	return emit(p, INSN(0, 0, 0, 0, 0));
+}
+
+/* r2 = fp - 4 with *(u32 *)(fp - 4) = 0: key 0 on the stack */
+static struct prog *key_r2(struct prog *p)
+{
+	emit(p, INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0));
+	emit(p, MOV_X(BPF_REG_2, BPF_REG_10));
+	return emit(p, ADD_K(BPF_REG_2, -4));
+}
+
+/* r3 = fp - 16 with *(u64 *)(fp - 16) = 0: a value on the stack */
+static struct prog *value_r3(struct prog *p)
+{
+	emit(p, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 0));
+	emit(p, MOV_X(BPF_REG_3, BPF_REG_10));
+	return emit(p, ADD_K(BPF_REG_3, -16));
+}
+
+/* r0 = lookup(map, &key 0); if r0 == 0 skip the next @skip insns (to the exit) */
+static struct prog *emit_lookup(struct prog *p, int fd, int skip)
+{
+	ld_map(p, BPF_REG_1, BPF_PSEUDO_MAP_FD, fd);
+	key_r2(p);
+	emit(p, CALL(BPF_FUNC_map_lookup_elem));
+	return emit(p, INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, skip, 0));
+}
+
+/* two insns: *(u64 *)r0 += 1, atomically */
+static struct prog *atomic_add_r0(struct prog *p)
+{
+	emit(p, MOV_K(BPF_REG_1, 1));
+	return emit(p, INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD));
+}
+
+/* three insns: helper(r0, 8) */
+static struct prog *call_on_r0(struct prog *p, int helper)
+{
+	emit(p, MOV_X(BPF_REG_1, BPF_REG_0));
+	emit(p, MOV_K(BPF_REG_2, 8));
+	return emit(p, CALL(helper));
+}
+
+static long load(const char *what, int type, struct prog *p)
 {
 	static char log[4096];
 	union bpf_attr a;
 	long fd;
 
+	emit(p, MOV_K(BPF_REG_0, 0));
+	emit(p, EXIT);
 	memset(&a, 0, sizeof(a));
 	a.prog_type = type;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = n;
+	a.insns = (uintptr_t)p->insns;
+	a.insn_cnt = p->n;
 	a.license = (uintptr_t)"GPL";
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);
@@ -319,19 +376,13 @@ static long load(const char *what, int type, const struct bpf_insn *insns, unsig
 	return fd;
 }
 
-#define LOAD(what, type, ...)                                                   \
-	do {                                                                    \
-		struct bpf_insn insns_[] = { __VA_ARGS__ };                     \
-		load(what, type, insns_, sizeof(insns_) / sizeof(insns_[0]));  \
-	} while (0)
-
-#define SF BPF_PROG_TYPE_SOCKET_FILTER
-
+/* Each program ends in r0 = 0; exit (load adds it). */
 static void prog_flags(void)
 {
 	int ro = must("create rdonly_prog", array_create(BPF_F_RDONLY_PROG));
 	int wo = must("create wronly_prog", array_create(BPF_F_WRONLY_PROG));
 	int rw = must("create rw for progs", array_create(0));
+	struct prog p;
 
 	if (ro < 0 || wo < 0 || rw < 0)
 		return;
@@ -339,36 +390,44 @@ static void prog_flags(void)
 	TRY("rdonly_prog update from user space", update(ro));
 	TRY("wronly_prog lookup from user space", lookup(wo));
 
-	LOAD("prog rdonly_prog lookup+load", SF, LOOKUP(ro), LOAD_R0, RET0);
-	LOAD("prog rdonly_prog lookup+store", SF, LOOKUP(ro), STORE_R0, RET0);
-	LOAD("prog rdonly_prog lookup+atomic", SF, LOOKUP_SKIP(ro, 2), ATOMIC_ADD_R0, RET0);
-	LOAD("prog rdonly_prog direct load", SF, LD_MAP_VALUE(BPF_REG_1, ro),
-	     INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_1, 0, 0), RET0);
-	LOAD("prog rdonly_prog direct store", SF, LD_MAP_VALUE(BPF_REG_1, ro), ADD_K(BPF_REG_1, 4),
-	     INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_1, 0, 0, 7), RET0);
-	LOAD("prog rdonly_prog update", SF, LD_MAP(BPF_REG_1, ro), KEY_R2, VALUE_R3,
-	     MOV_K(BPF_REG_4, 0), CALL(BPF_FUNC_map_update_elem), RET0);
-	LOAD("prog rdonly_prog delete", SF, LD_MAP(BPF_REG_1, ro), KEY_R2, CALL(BPF_FUNC_map_delete_elem), RET0);
+	load("prog rdonly_prog lookup+load", SF, emit(emit_lookup(start(&p), ro, 1), LOAD_R0));
+	load("prog rdonly_prog lookup+store", SF, emit(emit_lookup(start(&p), ro, 1), STORE_R0));
+	load("prog rdonly_prog lookup+atomic", SF, atomic_add_r0(emit_lookup(start(&p), ro, 2)));
+	ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_VALUE, ro);
+	load("prog rdonly_prog direct load", SF, emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_1, 0, 0)));
+	ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_VALUE, ro);
+	emit(&p, ADD_K(BPF_REG_1, 4));
+	load("prog rdonly_prog direct store", SF, emit(&p, INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_1, 0, 0, 7)));
+	value_r3(key_r2(ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_FD, ro)));
+	emit(&p, MOV_K(BPF_REG_4, 0));
+	load("prog rdonly_prog update", SF, emit(&p, CALL(BPF_FUNC_map_update_elem)));
+	key_r2(ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_FD, ro));
+	load("prog rdonly_prog delete", SF, emit(&p, CALL(BPF_FUNC_map_delete_elem)));
 	/* a helper writing into the value: bpf_get_current_comm(value, 8) */
-	LOAD("prog rdonly_prog helper writes value", BPF_PROG_TYPE_KPROBE, LOOKUP_SKIP(ro, 3), MOV_X(BPF_REG_1, BPF_REG_0),
-	     MOV_K(BPF_REG_2, 8), CALL(BPF_FUNC_get_current_comm), RET0);
+	load("prog rdonly_prog helper writes value", BPF_PROG_TYPE_KPROBE,
+	     call_on_r0(emit_lookup(start(&p), ro, 3), BPF_FUNC_get_current_comm));
 
-	LOAD("prog wronly_prog lookup+store", SF, LOOKUP(wo), STORE_R0, RET0);
-	LOAD("prog wronly_prog lookup+load", SF, LOOKUP(wo), LOAD_R0, RET0);
-	LOAD("prog wronly_prog lookup+atomic", SF, LOOKUP_SKIP(wo, 2), ATOMIC_ADD_R0, RET0);
-	LOAD("prog wronly_prog direct load", SF, LD_MAP_VALUE(BPF_REG_1, wo),
-	     INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_1, 0, 0), RET0);
-	LOAD("prog wronly_prog update+delete", SF, LD_MAP(BPF_REG_1, wo), KEY_R2, VALUE_R3,
-	     MOV_K(BPF_REG_4, 0), CALL(BPF_FUNC_map_update_elem),
-	     LD_MAP(BPF_REG_1, wo), KEY_R2, CALL(BPF_FUNC_map_delete_elem), RET0);
+	load("prog wronly_prog lookup+store", SF, emit(emit_lookup(start(&p), wo, 1), STORE_R0));
+	load("prog wronly_prog lookup+load", SF, emit(emit_lookup(start(&p), wo, 1), LOAD_R0));
+	load("prog wronly_prog lookup+atomic", SF, atomic_add_r0(emit_lookup(start(&p), wo, 2)));
+	ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_VALUE, wo);
+	load("prog wronly_prog direct load", SF, emit(&p, INSN(BPF_LDX | BPF_MEM | BPF_DW, BPF_REG_0, BPF_REG_1, 0, 0)));
+	value_r3(key_r2(ld_map(start(&p), BPF_REG_1, BPF_PSEUDO_MAP_FD, wo)));
+	emit(&p, MOV_K(BPF_REG_4, 0));
+	emit(&p, CALL(BPF_FUNC_map_update_elem));
+	key_r2(ld_map(&p, BPF_REG_1, BPF_PSEUDO_MAP_FD, wo));
+	load("prog wronly_prog update+delete", SF, emit(&p, CALL(BPF_FUNC_map_delete_elem)));
 	/* a helper reading the value: update(rw, key, value of the write-only map) */
-	LOAD("prog wronly_prog value as helper input", SF, LOOKUP_SKIP(wo, 8), MOV_X(BPF_REG_3, BPF_REG_0),
-	     LD_MAP(BPF_REG_1, rw), KEY_R2, MOV_K(BPF_REG_4, 0), CALL(BPF_FUNC_map_update_elem), RET0);
-	LOAD("prog wronly_prog helper writes value", BPF_PROG_TYPE_KPROBE, LOOKUP_SKIP(wo, 3), MOV_X(BPF_REG_1, BPF_REG_0),
-	     MOV_K(BPF_REG_2, 8), CALL(BPF_FUNC_get_current_comm), RET0);
-	/* copied through a register on another path: still the same map's value */
-	LOAD("prog rdonly_prog store after a join", SF, LOOKUP_SKIP(ro, 3), MOV_X(BPF_REG_6, BPF_REG_0),
-	     INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0), INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_6, 0, 0, 1), RET0);
+	emit(emit_lookup(start(&p), wo, 8), MOV_X(BPF_REG_3, BPF_REG_0));
+	key_r2(ld_map(&p, BPF_REG_1, BPF_PSEUDO_MAP_FD, rw));
+	emit(&p, MOV_K(BPF_REG_4, 0));
+	load("prog wronly_prog value as helper input", SF, emit(&p, CALL(BPF_FUNC_map_update_elem)));
+	load("prog wronly_prog helper writes value", BPF_PROG_TYPE_KPROBE,
+	     call_on_r0(emit_lookup(start(&p), wo, 3), BPF_FUNC_get_current_comm));
+	/* copied through a register and past a jump: still the same map's value */
+	emit(emit_lookup(start(&p), ro, 3), MOV_X(BPF_REG_6, BPF_REG_0));
+	emit(&p, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	load("prog rdonly_prog store after a join", SF, emit(&p, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_6, 0, 0, 1)));
 }
 
 /* ---- attr sizes ---- */
@@ -405,7 +464,7 @@ static void zero_sizes(void)
 	char name[64];
 	unsigned int i;
 
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
 		memset(&a, 0, sizeof(a));
 		snprintf(name, sizeof(name), "size0 %s", cmds[i].name);
 		TRY(name, sys_bpf_size(cmds[i].cmd, &a, 0));
@@ -425,7 +484,7 @@ static long load_bad(uint64_t insns, uint64_t license, uint64_t log_buf)
 	memset(&a, 0, sizeof(a));
 	a.prog_type = SF;
 	a.insns = insns ? insns : (uintptr_t)ok;
-	a.insn_cnt = 2;
+	a.insn_cnt = ARRAY_SIZE(ok);
 	a.license = license ? license : (uintptr_t)"GPL";
 	if (log_buf) {
 		a.log_buf = log_buf;
