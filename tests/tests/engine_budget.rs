@@ -117,6 +117,7 @@ fn memory_sizes_stop_below_linux_max_var_size() {
             value_region_size: region.size as u32,
             value_readonly: false,
             value_const: false,
+            value_writeonly: false,
         });
         let before = TOUCHED.load(Ordering::SeqCst);
         let o = run(&p, 0);
