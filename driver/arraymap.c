@@ -10,7 +10,8 @@ struct bpfdrv_array {
 	struct bpfdrv_map map;
 	u32 elem_size;
 	u64 values_size;
-	u8 *values; /* vmalloc_user: page aligned, zeroed, mappable */
+	u8 *values; /* area.addr: page aligned, zeroed, mappable */
+	struct bpfdrv_user_area area;
 };
 
 #define to_array(m) container_of(m, struct bpfdrv_array, map)
@@ -33,11 +34,11 @@ static struct bpfdrv_map *array_alloc(const struct bpfdrv_map_create_attr *attr)
 		return ERR_PTR(-ENOMEM);
 	a->elem_size = round_up(attr->value_size, 8);
 	a->values_size = PAGE_ALIGN(size);
-	a->values = vmalloc_user(a->values_size);
-	if (!a->values) {
+	if (bpfdrv_user_area_alloc(&a->area, a->values_size)) {
 		kfree(a);
 		return ERR_PTR(-ENOMEM);
 	}
+	a->values = a->area.addr;
 	bpfdrv_map_init(&a->map, attr, &bpfdrv_array_ops);
 	return &a->map;
 }
@@ -46,7 +47,7 @@ static void array_free(struct bpfdrv_map *map)
 {
 	struct bpfdrv_array *a = to_array(map);
 
-	vfree(a->values);
+	bpfdrv_user_area_free(&a->area);
 	kfree(a);
 }
 

@@ -545,6 +545,16 @@ const struct bpfdrv_btf_target *bpfdrv_cmd_btf_target(const union bpfdrv_attr *a
 
 /* Copy a user buffer of @size bytes into fresh kernel memory. */
 void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size);
+
+/* A zeroed area mmap may map (remap_vmalloc_range), sized by user space: user_area.c. */
+struct bpfdrv_user_area {
+	void *addr;
+	struct page **pages;
+	unsigned long nr_pages;
+};
+
+int bpfdrv_user_area_alloc(struct bpfdrv_user_area *a, unsigned long size);
+void bpfdrv_user_area_free(struct bpfdrv_user_area *a);
 #define bpfdrv_u64_to_ptr(v) ((void __user *)(uintptr_t)(v))
 
 #endif /* BPFDRV_H */

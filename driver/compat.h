@@ -260,6 +260,23 @@ static inline u32 bpfdrv_random_u32(void)
 #endif
 }
 
+/* Allocation flag: fail under memory pressure instead of running the OOM killer. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 13, 0)
+#define BPFDRV_GFP_MAYFAIL __GFP_RETRY_MAYFAIL
+#else
+#define BPFDRV_GFP_MAYFAIL __GFP_NORETRY
+#endif
+
+/* 5.0 made totalram_pages an accessor. */
+static inline unsigned long bpfdrv_totalram_pages(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 0, 0)
+	return totalram_pages();
+#else
+	return totalram_pages;
+#endif
+}
+
 /* Large zeroed allocations that may exceed kmalloc's limits. */
 static inline void *bpfdrv_zalloc_large(size_t size)
 {

@@ -40,7 +40,8 @@ struct bpfdrv_perf_ring {
 	 */
 	u32 wakeup_events, events_since_wakeup, wakeup_watermark;
 	u64 watermark, wakeup_pos;
-	u8 *base; /* vmalloc_user: 1 control page + data pages */
+	u8 *base; /* area.addr: 1 control page + data pages */
+	struct bpfdrv_user_area area;
 	u64 data_size, head, lost;
 	wait_queue_head_t wq;
 	struct irq_work wakeup;
@@ -162,6 +163,7 @@ static int ring_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long size = vma->vm_end - vma->vm_start;
 	unsigned long nr_data = (size >> PAGE_SHIFT) - 1;
 	unsigned long flags;
+	struct bpfdrv_user_area area;
 	u8 *base;
 	int err = 0;
 
@@ -177,22 +179,22 @@ static int ring_mmap(struct file *file, struct vm_area_struct *vma)
 			err = remap_vmalloc_range(vma, r->base, 0);
 		goto out;
 	}
-	base = vmalloc_user(size);
-	if (!base) {
-		err = -ENOMEM;
+	err = bpfdrv_user_area_alloc(&area, size);
+	if (err)
 		goto out;
-	}
+	base = area.addr;
 	*(u32 *)(base + MMAP_PAGE_VERSION) = 0;
 	*(u64 *)(base + MMAP_PAGE_DATA_OFFSET) = PAGE_SIZE;
 	*(u64 *)(base + MMAP_PAGE_DATA_SIZE) = size - PAGE_SIZE;
 	err = remap_vmalloc_range(vma, base, 0);
 	if (err) {
-		vfree(base);
+		bpfdrv_user_area_free(&area);
 		goto out;
 	}
 	/* bpf_perf_event_output takes this lock: no program may start under it here. */
 	bpfdrv_disable_instrumentation();
 	spin_lock_irqsave(&r->lock, flags);
+	r->area = area;
 	r->data_size = size - PAGE_SIZE;
 	r->watermark = r->wakeup_watermark ? min_t(u64, r->wakeup_watermark, r->data_size) :
 					     r->data_size / 2;
@@ -242,7 +244,7 @@ static int ring_release(struct inode *inode, struct file *file)
 
 	/* No program can reach us any more: the map slots held file references. */
 	irq_work_sync(&r->wakeup);
-	vfree(r->base);
+	bpfdrv_user_area_free(&r->area);
 	kfree(r);
 	bpfdrv_stats_obj(BPFDRV_STAT_RING, -1);
 	return 0;
