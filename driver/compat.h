@@ -277,15 +277,22 @@ static inline unsigned long bpfdrv_totalram_pages(void)
 #endif
 }
 
-/* Large zeroed allocations that may exceed kmalloc's limits. */
+/*
+ * Large zeroed allocations that may exceed kmalloc's limits. Sizes come from user space
+ * (map dimensions): like Linux's bpf_map_area_alloc, a failure is ENOMEM for the caller,
+ * never an allocation-failure splat or the OOM killer.
+ */
 static inline void *bpfdrv_zalloc_large(size_t size)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 12, 0)
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 13, 0)
+	return kvzalloc(size, GFP_KERNEL | __GFP_NOWARN | BPFDRV_GFP_MAYFAIL);
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(4, 12, 0)
 	return kvzalloc(size, GFP_KERNEL | __GFP_NOWARN);
 #else
 	void *p = kzalloc(size, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 
-	return p ? p : vzalloc(size);
+	return p ? p : __vmalloc(size, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | BPFDRV_GFP_MAYFAIL,
+				 PAGE_KERNEL);
 #endif
 }
 
