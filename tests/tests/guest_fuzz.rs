@@ -106,7 +106,7 @@ fn stat(run: &GuestRun, out: &str, key: &str) -> u64 {
 fn body(seconds: u32, debug: bool) -> String {
     let seed = std::env::var("BPFCOMPAT_FUZZ_SEED").unwrap_or_default();
     // The fuzzer stops itself at `seconds`; past this it hangs, and the body says where.
-    let grace = seconds + 60;
+    let grace_ticks = (seconds + 60) * 10;
     let mut s = String::from(". /bpfcompat/lib.sh\n");
     if debug {
         s.push_str(guest::DEBUG_CHECKS);
@@ -117,16 +117,21 @@ fn body(seconds: u32, debug: bool) -> String {
 /bpfcompat/driver_fuzz {seconds} {seed} >/tmp/fuzz.out 2>/tmp/fuzz.err &
 fuzzer=$!
 sleep 1; head -1 /tmp/fuzz.out
-wait_exit $fuzzer {grace}
-if [ "$exit_status" = timeout ]; then
-    # Where every fuzzer task was stuck (killed above, a task in D state stays).
+n=0
+while alive $fuzzer && [ $n -lt {grace_ticks} ]; do usleep 100000; n=$((n + 1)); done
+if alive $fuzzer; then
+    # Hung: where every fuzzer task is, before anything waits on a task that may be in D
+    # state for good (a deadlock in the module); then SIGKILL, without waiting.
     for s in /proc/[0-9]*/task/*/stack; do
         grep -q driver_fuzz ${{s%/task/*}}/comm 2>/dev/null || continue
         echo "== $s $(cut -d" " -f3 ${{s%/stack}}/stat) $(cat ${{s%/stack}}/wchan 2>/dev/null)"; cat $s
     done
     dmesg | tail -100
+    kill -9 $(pidof driver_fuzz) 2>/dev/null
+    result fuzz_exit timeout
+else
+    wait $fuzzer; result fuzz_exit $?
 fi
-result fuzz_exit $exit_status
 show fuzz /tmp/fuzz.out
 show fuzz-stderr /tmp/fuzz.err
 cat /sys/kernel/debug/bpfdrv/stats > /tmp/stats 2>&1
