@@ -1423,10 +1423,9 @@ int (*uprobe_fire)(int) = uprobe_target;
 static void find_targets(void)
 {
 	static const char *const syms[] = { "__x64_sys_getppid", "sys_getppid" };
-	static const char *const tps[] = { "/sys/kernel/tracing/events/syscalls/sys_enter_getppid/id",
-					   "/sys/kernel/debug/tracing/events/syscalls/sys_enter_getppid/id",
-					   "/sys/kernel/tracing/events/syscalls/sys_exit_getppid/id",
-					   "/sys/kernel/debug/tracing/events/syscalls/sys_exit_getppid/id" };
+	/* tracefs, or debugfs's tracing/ (before 4.1): the same event under two roots. */
+	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	static const char *const events[] = { "syscalls/sys_enter_getppid", "syscalls/sys_exit_getppid" };
 	char line[512], name[256];
 	unsigned long long addr, start, end, off;
 	FILE *f;
@@ -1446,15 +1445,15 @@ static void find_targets(void)
 	}
 	if (f)
 		fclose(f);
-	for (int i = 0; i < 4; i++) {
-		f = fopen(tps[i], "r");
-		if (f && fscanf(f, "%ld", &tp_ids[n]) == 1)
-			n++;
-		if (f)
-			fclose(f);
-		if (n == 2)
-			break;
-	}
+	for (int e = 0; e < 2; e++)
+		for (int r = 0; r < 2 && n == e; r++) {
+			snprintf(line, sizeof(line), "%s/events/%s/id", roots[r], events[e]);
+			f = fopen(line, "r");
+			if (f && fscanf(f, "%ld", &tp_ids[n]) == 1)
+				n++;
+			if (f)
+				fclose(f);
+		}
 	if (readlink("/proc/self/exe", self_path, sizeof(self_path) - 1) < 0)
 		self_path[0] = 0;
 	f = fopen("/proc/self/maps", "r");
