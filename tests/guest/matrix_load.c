@@ -1,7 +1,9 @@
 /* Workload generator for the compatibility matrix (tests/src/matrix.rs): the parts a
  * busybox shell cannot do deterministically.
  *   matrix_load tcp PORT N     N loopback TCP connections: bind, listen, connect, 4 KiB
- *                              each way, close (server and client in two processes)
+ *                              each way, close (server and client in two processes;
+ *                              the client always closes first, so every run shows the
+ *                              same TCP state transitions)
  *   matrix_load gai NAME       getaddrinfo() and gethostbyname() of NAME (libc uprobes)
  *   matrix_load spin MS        burn CPU for MS milliseconds
  */
@@ -30,6 +32,21 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Reads exactly len bytes; 0 on success. */
+static int read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < len) {
+		r = read(fd, buf + got, len - got);
+		if (r <= 0)
+			return -1;
+		got += r;
+	}
+	return 0;
+}
+
 static int tcp(int port, int n)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
@@ -53,22 +70,26 @@ static int tcp(int port, int n)
 			int c = socket(AF_INET, SOCK_STREAM, 0);
 			if (c < 0 || connect(c, (struct sockaddr *)&a, sizeof(a)))
 				_exit(die("connect"));
-			if (write(c, buf, sizeof(buf)) != sizeof(buf) || read(c, buf, sizeof(buf)) <= 0)
+			if (write(c, buf, sizeof(buf)) != sizeof(buf) || read_full(c, buf, sizeof(buf)))
 				_exit(die("client io"));
+			/* Active close with nothing unread: a FIN, never a RST. */
 			close(c);
 			usleep(20000);
 		}
 		_exit(0);
 	}
 	for (i = 0; i < n; i++) {
-		int s = accept(ls, NULL, NULL), got = 0, r;
+		int s = accept(ls, NULL, NULL);
+
 		if (s < 0)
 			return die("accept");
-		while (got < (int)sizeof(buf) && (r = read(s, buf, sizeof(buf) - got)) > 0)
-			got += r;
-		if (write(s, buf, sizeof(buf)) != sizeof(buf))
-			return die("server write");
-		usleep(20000);
+		if (read_full(s, buf, sizeof(buf)) || write(s, buf, sizeof(buf)) != sizeof(buf))
+			return die("server io");
+		/* Passive close: wait for the client's FIN (read returns 0). A timed
+		 * wait let a slow (TCG) client lose the race and turned the roles round.
+		 */
+		if (read(s, buf, 1) != 0)
+			return die("server: expected the client's close");
 		close(s);
 	}
 	close(ls);
