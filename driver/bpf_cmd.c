@@ -96,6 +96,8 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 		attr_end(struct bpfdrv_get_id_attr, id) },
 	[BPFDRV_CMD_LINK_DETACH] = { "BPF_LINK_DETACH", BPFDRV_NEED_FD, bpfdrv_cmd_link_detach,
 		attr_end(struct bpfdrv_link_detach_attr, link_fd) },
+	[BPFDRV_CMD_ENABLE_STATS] = { "BPF_ENABLE_STATS", BPFDRV_NEED_SYS_ADMIN, bpfdrv_cmd_enable_stats,
+		attr_end(struct bpfdrv_enable_stats_attr, type_) },
 };
 
 static const char *const bpfdrv_cmd_names[] = {

@@ -31,6 +31,7 @@ union bpfdrv_attr {
 	struct bpfdrv_btf_load_attr btf_load;
 	struct bpfdrv_link_create_attr link_create;
 	struct bpfdrv_prog_bind_map_attr bind_map;
+	struct bpfdrv_enable_stats_attr enable_stats;
 	struct bpfdrv_info_attr info;
 	struct bpfdrv_raw_tp_open_attr raw_tp;
 	struct bpfdrv_link_update_attr link_update;
@@ -507,6 +508,10 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 int bpfdrv_cmd_link_create(union bpfdrv_attr *attr);
 int bpfdrv_cmd_link_update(union bpfdrv_attr *attr);
 int bpfdrv_cmd_link_detach(union bpfdrv_attr *attr);
+
+/* run_stats.c: BPF_ENABLE_STATS, and whether run times are measured now. */
+int bpfdrv_cmd_enable_stats(union bpfdrv_attr *attr);
+bool bpfdrv_run_stats_enabled(void);
 int bpfdrv_cmd_raw_tp_open(union bpfdrv_attr *attr);
 
 /* Context sizes of the attach types' programs (attach_perf_event.c, attach_raw_tp.c). */

@@ -307,6 +307,11 @@
 #define BPFDRV_F_REPLACE (1 << 2)
 
 /**
+ * `BPF_STATS_RUN_TIME`, the only `bpfdrv_enable_stats_attr::type_`.
+ */
+#define BPFDRV_STATS_RUN_TIME 0
+
+/**
  * Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
  * sys_exit_<name> of syscalls the running kernel has no tracepoint for (3.10 x86_64:
  * execve, clone, fork, vfork, rt_sigreturn, iopl, ...), and sock:inet_sock_set_state
@@ -422,6 +427,13 @@ struct bpfdrv_obj_pin_attr {
   uint64_t pathname;
   uint32_t bpf_fd;
   uint32_t file_flags;
+};
+
+/**
+ * `BPF_ENABLE_STATS` attr: the fd it returns measures programs' run time while open.
+ */
+struct bpfdrv_enable_stats_attr {
+  uint32_t type_;
 };
 
 /**

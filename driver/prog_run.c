@@ -86,7 +86,8 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 {
 	struct bpfdrv_run_env env = { c->regs, prog, st->stack_ips, c->cookie, c->func_ip };
 	struct ebpf_run run;
-	u64 start = bpfdrv_ktime_ns(), r0;
+	bool timed = bpfdrv_run_stats_enabled();
+	u64 start = timed ? bpfdrv_ktime_ns() : 0, r0;
 
 	memset(&run, 0, sizeof(run));
 	run.prog = &prog->eprog;
@@ -100,7 +101,8 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	/* Records the program reserved and never submitted must not stay BUSY. */
 	bpfdrv_ringbuf_run_end(&env);
 	atomic64_inc(&prog->run_cnt);
-	atomic64_add(bpfdrv_ktime_ns() - start, &prog->run_time_ns);
+	if (timed)
+		atomic64_add(bpfdrv_ktime_ns() - start, &prog->run_time_ns);
 	if (run.error) {
 		atomic64_inc(&prog->aborts);
 		bpfdrv_warn("program '%s' aborted at insn %u: error %d\n", prog->name,

@@ -438,6 +438,16 @@ pub struct bpfdrv_link_detach_attr {
 /// `BPF_F_REPLACE` for `BPF_LINK_UPDATE`.
 pub const BPFDRV_F_REPLACE: u32 = 1 << 2;
 
+/// `BPF_ENABLE_STATS` attr: the fd it returns measures programs' run time while open.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct bpfdrv_enable_stats_attr {
+    pub type_: u32,
+}
+
+/// `BPF_STATS_RUN_TIME`, the only `bpfdrv_enable_stats_attr::type_`.
+pub const BPFDRV_STATS_RUN_TIME: u32 = 0;
+
 /// `BPF_PROG_BIND_MAP` attr.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]

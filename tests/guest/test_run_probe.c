@@ -2,7 +2,8 @@
  * (including the 33-call limit) and the prog array's user-space commands, and
  * perf_event_output into a PERF_EVENT_ARRAY whose fd is closed while a program
  * still holds it, printed as "R key=value" lines the test compares between the stock
- * kernel (native) and the no-bpf kernel under libbpfhook.so + bpfdrv.ko.
+ * kernel (native) and the no-bpf kernel under libbpfhook.so + bpfdrv.ko. Also
+ * BPF_ENABLE_STATS: run_time_ns grows only while a stats fd is open.
  * Build: gcc -O2 -Wall -o test_run_probe test_run_probe.c -lbpf */
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,41 @@ static long long run(int fd, const void *ctx, __u32 ctx_size, __u32 flags, __u32
 	if (bpf_prog_test_run_opts(fd, &o))
 		return -errno;
 	return o.retval;
+}
+
+static __u64 run_time_ns(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? (__u64)-1 : info.run_time_ns;
+}
+
+/*
+ * Run time is measured only while a BPF_ENABLE_STATS fd is open (Linux's
+ * bpf_stats_enabled_key); run_cnt is not compared: the module counts runs always.
+ */
+static void stats_probe(__u64 *args)
+{
+	struct bpf_insn ret0[] = { MOV_IMM(0, 0), EXIT };
+	int prog = load(BPF_PROG_TYPE_RAW_TRACEPOINT, ret0, 2, "stats"), sfd, i;
+	__u64 before, on;
+
+	printf("R stats_bad_type=%d\n", bpf_enable_stats(BPF_STATS_RUN_TIME + 1) < 0 ? -errno : 0);
+	run(prog, args, 16, 0, 0, 0);
+	printf("R stats_off_time=%llu\n", (unsigned long long)run_time_ns(prog));
+	sfd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	printf("R stats_fd=%d\n", sfd < 0 ? -errno : 0);
+	before = run_time_ns(prog);
+	for (i = 0; i < 20; i++)
+		run(prog, args, 16, 0, 0, 0);
+	on = run_time_ns(prog);
+	printf("R stats_on_time_grows=%d\n", on > before);
+	close(sfd);
+	for (i = 0; i < 20; i++)
+		run(prog, args, 16, 0, 0, 0);
+	printf("R stats_closed_time_same=%d\n", run_time_ns(prog) == on);
+	close(prog);
 }
 
 int main(void)
@@ -173,6 +209,7 @@ int main(void)
 			close(pfd);
 		}
 	}
+	stats_probe(args);
 	printf("R done=1\n");
 	return 0;
 }

@@ -150,8 +150,10 @@ fn drop_json_pids(text: &str) -> String {
 ///   array lookups, ...) that the module does not make;
 /// - load times and the duration of a test run (wall clock);
 /// - memlock (the kernel charges its allocations; the module reports an estimate);
-/// - run_time_ns / run_cnt: the module always counts runs, the kernel only while
-///   kernel.bpf_stats_enabled=1 (off by default), so bpftool prints them only under the shim;
+/// - run_cnt: the module always counts runs (its own statistics show whether programs
+///   fire), the kernel only while stats are enabled (BPF_ENABLE_STATS or
+///   kernel.bpf_stats_enabled=1, off by default), so bpftool prints it (and a zero
+///   run_time_ns beside it) only under the shim;
 /// - the kernel's own BTF (`name [vmlinux]`): under the shim the vmlinux BTF is a file the
 ///   hook serves, not a BTF object with an id;
 /// - `pids`: bpftool finds the processes holding an object with a BPF iterator program
