@@ -1041,6 +1041,18 @@ static void op_info(struct thr *t)
 					 sizeof(struct bpfdrv_link_info), 4096 };
 	struct obj o = pool_pick(t, -1);
 	uint32_t len = chance(t, 80) ? lens[below(t, ARRAY_SIZE(lens))] : around(t, 64);
+
+	if (chance(t, 10)) {
+		/* Run times are measured while a stats fd lives in the pool. */
+		struct bpfdrv_enable_stats_attr s = {
+			.type_ = chance(t, 90) ? BPFDRV_STATS_RUN_TIME : below(t, 4),
+		};
+		long fd = bpf_cmd(t, BPFDRV_CMD_ENABLE_STATS, &s, sizeof(s));
+
+		if (fd >= 0)
+			pool_add(t, (struct obj){ .fd = fd, .kind = OBJ_OTHER, .type = UINT32_MAX });
+		return;
+	}
 	struct bpfdrv_info_attr a = { .bpf_fd = o.fd >= 0 && chance(t, 95) ? o.fd : some_fd(t, -1), .info_len = len };
 	uint8_t *info = tail_buf(t, 1, len);
 
