@@ -169,7 +169,7 @@ struct bpfdrv_map_ops {
 	 * struct bpfdrv_map); NULL: the map type does not support it (Linux: arrays and
 	 * the hash family). Any context; values as program lookups see them.
 	 */
-	bool (*for_each_next)(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
+	ebpf_map_iter_fn for_each_next;
 	/*
 	 * Batch lookups by bucket (hash family; Linux's token is the bucket index): the
 	 * number of elements in bucket @bucket, copied (keys; user-space values) and, with
@@ -180,7 +180,8 @@ struct bpfdrv_map_ops {
 			    bool delete);
 };
 
-bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
+bool bpfdrv_array_elem_iter_next(struct ebpf_run *run, void *map, u64 *cursor, u64 *key_buf,
+				void **key, void **value);
 
 struct bpfdrv_map {
 	const struct bpfdrv_map_ops *ops;

@@ -20,6 +20,8 @@
 #include "compat.h"
 
 #define HTAB_NIL U32_MAX
+/* Empty buckets bpf_for_each_map_elem skips per lock hold (htab_elem_iter_next). */
+#define HTAB_SCAN_CHUNK 1024
 #define BPFDRV_F_NO_COMMON_LRU (1U << 1)
 #define BPFDRV_PCPU_VALUE_MAX (32 << 10)
 
@@ -421,15 +423,16 @@ static int htab_get_next_key(struct bpfdrv_map *map, const void *key, void *next
 /*
  * bpf_for_each_map_elem: bucket by bucket, each chain in order, the value for this CPU
  * (per-CPU maps), as Linux's bpf_for_each_hash_elem. The cursor is the bucket in the
- * low half and, while inside a chain, 1 + the element to visit next in the high half
- * (taken before the callback runs, so the callback may delete the element it was
- * given); if that element left the bucket meanwhile, the rest of the chain is
+ * low half and, while inside a chain, 1 + the element to visit next in the high half,
+ * taken before the callback runs, so the callback may delete the element it was
+ * given. If that element left the bucket meanwhile, the rest of the chain is
  * skipped rather than visited twice.
  */
-static bool htab_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+static bool htab_elem_iter_next(struct ebpf_run *run, void *map,
+			       u64 *cursor, u64 *key_buf, void **key, void **value)
 {
 	struct bpfdrv_htab *h = to_htab((struct bpfdrv_map *)map);
-	u32 b = (u32)*cursor, i = (u32)(*cursor >> 32) - 1;
+	u32 b = (u32)*cursor, i = (u32)(*cursor >> 32) - 1, end;
 	unsigned long flags;
 	struct htab_elem *e;
 	bool found = false;
@@ -442,8 +445,24 @@ static bool htab_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key,
 			b++;
 		}
 	}
-	for (; i == HTAB_NIL && b < h->n_buckets; b++)
-		i = h->buckets[b];
+	/*
+	 * Empty buckets cost the run's budget, HTAB_SCAN_CHUNK at a time, and the lock is
+	 * dropped between chunks: a sparse table of millions of buckets, walked from a
+	 * bpf_loop, ends like a runaway loop instead of keeping interrupts off for seconds.
+	 */
+	while (i == HTAB_NIL && b < h->n_buckets) {
+		end = min_t(u32, h->n_buckets, b + HTAB_SCAN_CHUNK);
+		if (!bpfdrv_charge_bytes(run, (u64)(end - b) * sizeof(h->buckets[0]))) {
+			spin_unlock_irqrestore(&h->lock, flags);
+			return false;
+		}
+		for (; i == HTAB_NIL && b < end; b++)
+			i = h->buckets[b];
+		if (i == HTAB_NIL && b < h->n_buckets) {
+			spin_unlock_irqrestore(&h->lock, flags);
+			spin_lock_irqsave(&h->lock, flags);
+		}
+	}
 	if (i != HTAB_NIL) {
 		e = htab_elem(h, i);
 		b = e->hash & (h->n_buckets - 1);
@@ -500,7 +519,7 @@ const struct bpfdrv_map_ops name_ = {					\
 	.sys_update = htab_sys_update,					\
 	.sys_value_size = htab_sys_value_size,				\
 	.sys_lookup_and_delete = htab_lookup_delete_common,		\
-	.for_each_next = htab_for_each_next,				\
+	.for_each_next = htab_elem_iter_next,				\
 	.batch_bucket = htab_batch_bucket,				\
 }
 

@@ -223,10 +223,11 @@ void bpfdrv_helpers_tracing_exit(void)
 
 /*
  * The bprintf family: a format string with at most 3 (trace_printk) or 12 (snprintf)
- * conversions, as Linux's bpf_bprintf_prepare accepts them: %d %i %u %x %X %o %c %%,
- * with l / ll, flags "-+ #0" and a width; %s (a string read without faulting, kernel
+ * conversions, as Linux's bpf_bprintf_prepare accepts them: %d %i %u %x %X %c %%,
+ * with l / ll, flags "-+ 0" and a width; %s (a string read without faulting, kernel
  * or user address); %p / %px / %pK (as the kernel prints them; %pks / %pus strings).
- * Anything else is -EINVAL.  Returns the length written (without NUL), or -errno.
+ * Anything else, '#', %o, and characters neither printable nor space, is -EINVAL.
+ * Returns the length written (without NUL), or -errno.
  */
 #define BPRINTF_STR 64	/* also bounds every conversion's text before padding */
 
@@ -266,6 +267,10 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 	out[0] = 0;
 	if (!memchr(fmt, 0, fmt_len))
 		return -EINVAL;
+	for (i = 0; fmt[i]; i++)
+		if (!isascii(fmt[i]) || (!isprint(fmt[i]) && !isspace(fmt[i])))
+			return -EINVAL;
+	i = 0;
 	while (fmt[i]) {
 		u32 sl = 0, lmod = 0, width, capped;
 		int w;
@@ -286,7 +291,7 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 			continue;
 		}
 		spec[sl++] = fmt[i++];
-		while (fmt[i] && strchr("-+ #0", fmt[i]) && sl < 6)
+		while (fmt[i] && strchr("-+ 0", fmt[i]) && sl < 6)
 			spec[sl++] = fmt[i++];
 		width = bprintf_width(fmt, &i);
 		capped = bprintf_capped_width(width, size - min(n, size - 1));
@@ -301,7 +306,7 @@ int bpfdrv_bprintf(char *out, u32 size, const char *fmt, u32 fmt_len, const u64 
 		v = args[argi++];
 		w = 0;
 		switch (fmt[i]) {
-		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o':
+		case 'd': case 'i': case 'u': case 'x': case 'X':
 			spec[sl++] = 'l';
 			spec[sl++] = 'l';
 			spec[sl++] = fmt[i];

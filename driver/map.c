@@ -166,7 +166,8 @@ static const struct file_operations bpfdrv_map_fops = {
  * bpf_for_each_map_elem over an array (plain or per-CPU): every index in order, key =
  * the u32 index (in the engine's key buffer), value = what a program lookup returns.
  */
-bool bpfdrv_array_for_each_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+bool bpfdrv_array_elem_iter_next(struct ebpf_run *run, void *map,
+				u64 *cursor, u64 *key_buf, void **key, void **value)
 {
 	struct bpfdrv_map *m = map;
 	u32 index = (u32)*cursor;

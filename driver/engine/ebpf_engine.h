@@ -178,14 +178,19 @@ struct ebpf_tag {
 	u16 pad;
 };
 
+struct ebpf_run;
+
 /*
  * The element iterator of a map, for bpf_for_each_map_elem: called before each
  * callback with the cursor it last left (0 at first); sets *key and *value to the next
  * element and returns true, or returns false when there is none.  key may point to
  * *key_buf (8 bytes the engine keeps for the callback, e.g. an array index); key and
- * value must stay valid memory until the run ends.
+ * value must stay valid memory until the run ends.  Work that grows with the map
+ * rather than with the elements found (empty buckets skipped) is paid with
+ * ebpf_charge(@run): false with run->error set when the budget cannot pay.
  */
-typedef bool (*ebpf_map_iter_fn)(void *map, u64 *cursor, u64 *key_buf, void **key, void **value);
+typedef bool (*ebpf_map_iter_fn)(struct ebpf_run *run, void *map, u64 *cursor, u64 *key_buf,
+				 void **key, void **value);
 
 enum ebpf_loop_kind {
 	EBPF_LOOP_NONE = 0,	/* the frame made a plain bpf-to-bpf call */

@@ -387,13 +387,16 @@ static int frame_push(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u
 	return 0;
 }
 
-/* Is there another callback run (the first if @first)? Advances l to it. */
-static bool loop_next(struct ebpf_loop_state *l, bool first)
+/*
+ * Is there another callback run (the first if @first)? Advances l to it. A map's
+ * iterator may charge run->budget (the caller's copy must be in sync) and fail the run.
+ */
+static bool loop_next(struct ebpf_run *run, struct ebpf_loop_state *l, bool first)
 {
 	if (l->kind == EBPF_LOOP_COUNT) {
 		if (first ? !l->nr : l->idx + 1 >= l->nr)
 			return false;
-	} else if (!l->next(l->map->map, &l->cursor, &l->key_buf, &l->key, &l->value)) {
+	} else if (!l->next(run, l->map->map, &l->cursor, &l->key_buf, &l->key, &l->value)) {
 		return false;
 	}
 	if (!first)
@@ -692,7 +695,7 @@ static u32 frame_exit(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs)
 		struct ebpf_loop_state *l = &s->frames[f].loop;
 
 		/* Linux: a nonzero return stops; the count includes that call */
-		if (!regs[0] && loop_next(l, false))
+		if (!regs[0] && loop_next(run, l, false))
 			return loop_call(s, f, regs);
 		regs[0] = (u64)l->idx + 1;
 		tags[0].kind = EBPF_SCALAR;
@@ -917,6 +920,7 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	u64 regs[16];
 	struct ebpf_tag ntag;
 	u64 budget, addr, v, sv;
+	bool more;
 	u32 pc = 0, len, dst, src, sz, f;
 	bool bad = false;
 	int err;
@@ -1071,7 +1075,14 @@ restart:
 						f = run->frame;
 						s->frames[f].loop = run->loop;
 						run->loop.kind = EBPF_LOOP_NONE;
-						if (!loop_next(&s->frames[f].loop, true)) {
+						run->budget = budget;
+						more = loop_next(run, &s->frames[f].loop, true);
+						budget = run->budget;
+						if (run->error) {
+							err = run->error;
+							goto abort;
+						}
+						if (!more) {
 							s->frames[f].loop.kind = EBPF_LOOP_NONE;
 							pc++;	/* nothing to call: r0 stays 0 */
 							break;
@@ -1101,7 +1112,13 @@ restart:
 					run->budget = budget;
 					return regs[0];
 				}
+				run->budget = budget;	/* a map iterator charges its work */
 				pc = frame_exit(run, s, regs);
+				budget = run->budget;
+				if (run->error) {
+					err = run->error;
+					goto abort;
+				}
 				break;
 			}
 			{
@@ -1279,7 +1296,13 @@ restart:
 					run->budget = budget;
 					return 0;
 				}
+				run->budget = budget;
 				pc = frame_exit(run, s, regs);
+				budget = run->budget;
+				if (run->error) {
+					err = run->error;
+					goto abort;
+				}
 				break;
 			}
 			if (code != (EBPF_LD | EBPF_IMM | EBPF_DW) || pc + 1 >= len)

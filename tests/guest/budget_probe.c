@@ -168,6 +168,10 @@ static const char *const formats[] = {
 	"%5d|%-3d|",
 	"%px|",		/* the kernel's raw pointer: 16 hex digits */
 	"%p|",		/* the kernel's hashed pointer (4.15+): never the raw value */
+	"%#x|",		/* flags Linux refuses: '#' */
+	"%o|",		/* conversions Linux refuses: octal */
+	"%+d|% d|",	/* the flags it takes: '+' and ' ' */
+	"\x7f%d|",	/* a character neither printable nor space */
 };
 #define NR_FORMATS ARRAY_SIZE(formats)
 
@@ -329,6 +333,45 @@ static void run_big_reads(void)
 	close(big);
 	close(params);
 	free(src);
+}
+
+/*
+ * bpf_loop(READ_LOOPS, cb), cb: for_each_map_elem(empty, cb2) over an empty hash of
+ * 2^20 buckets: nothing to call back, but every bucket to look at, 10^9 in all. The
+ * module charges the buckets it skips to the budget: the run is aborted.
+ */
+static void run_empty_walk(void)
+{
+	int empty = map_create(BPF_MAP_TYPE_HASH, 8, 1 << 20, 0);
+	struct bpf_insn insns[] = {
+		MOV_IMM(1, READ_LOOPS),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb */
+		LD64(1, BPF_PSEUDO_MAP_FD, empty), LD64_HI(0),
+		LD64(2, BPF_PSEUDO_FUNC, 6), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_for_each_map_elem),
+		MOV_IMM(0, 0),
+		EXIT,
+		/* cb2 */
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	double ms = 0;
+	long long ret = -1;
+	int fd = empty < 0 ? -1 : prog_load("empty_walk", insns, ARRAY_SIZE(insns));
+
+	if (fd >= 0)
+		ret = test_run(fd, &ms);
+	printf("R empty_walk=%lld\n", ret);
+	printf("R empty_walk_ms=%.1f\n", ms);
+	close(fd);
+	close(empty);
 }
 
 /* r0 = lookup(hom, key) != NULL */
@@ -570,6 +613,7 @@ int main(int argc, char **argv)
 	if (shim) {
 		run_printk_loop(rodata);
 		run_big_reads();
+		run_empty_walk();
 		run_lru_evict();
 	}
 	run_hom(shim ? HOM_ENTRIES : 100, shim);
