@@ -347,12 +347,7 @@ struct bpfdrv_run_env {
 	struct bpfdrv_rb_reservation reserved[BPFDRV_MAX_RESERVED];
 };
 
-/* ---- BPF ring buffer (ringbuf.c): helpers 130..134 and the end-of-run cleanup ---- */
-u64 bpfdrv_h_ringbuf_output(struct ebpf_run *run, u64 map, u64 data, u64 size, u64 flags, u64 a5);
-u64 bpfdrv_h_ringbuf_reserve(struct ebpf_run *run, u64 map, u64 size, u64 flags, u64 a4, u64 a5);
-u64 bpfdrv_h_ringbuf_submit(struct ebpf_run *run, u64 sample, u64 flags, u64 a3, u64 a4, u64 a5);
-u64 bpfdrv_h_ringbuf_discard(struct ebpf_run *run, u64 sample, u64 flags, u64 a3, u64 a4, u64 a5);
-u64 bpfdrv_h_ringbuf_query(struct ebpf_run *run, u64 map, u64 flags, u64 a3, u64 a4, u64 a5);
+/* ---- BPF ring buffer (ringbuf.c; its helpers are in helpers.h): the end-of-run cleanup ---- */
 void bpfdrv_ringbuf_run_end(struct bpfdrv_run_env *env);
 
 /* One invocation: the context bytes the program reads, and what helpers see. */

@@ -12,10 +12,9 @@
 #include <linux/stacktrace.h>
 #include "bpfdrv.h"
 #include "compat.h"
-#include "helpers_tracing.h"
+#include "helpers.h"
 #include "ebpf_skb.h"
 
-#define BPFDRV_HELPER_MAX 212
 #define BPF_F_USER_STACK (1ULL << 8)
 #define BPF_F_USER_BUILD_ID (1ULL << 11)
 #define BPF_F_SKIP_FIELD_MASK 0xffULL
@@ -231,8 +230,6 @@ static u64 h_get_current_task(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 
 	return (u64)(uintptr_t)current;
 }
 
-#define h_get_current_task_btf h_get_current_task
-
 static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 data, u64 size)
 {
 	struct bpfdrv_perf_ring *ring;
@@ -374,152 +371,158 @@ static u64 h_get_attach_cookie(struct ebpf_run *run, u64 ctx, u64 a2, u64 a3, u6
 	return ENV(run)->cookie;
 }
 
+/*
+ * One helper: its Linux id, the name the checker's log prints and what the engine is
+ * told of it. Fields left out are EBPF_RET_INTEGER, EBPF_ARG_NONE and false.
+ */
 struct bpfdrv_helper_def {
-	u32 id;
-	bool gpl_only, tracing_only;
-	struct ebpf_helper h;
+	enum bpfdrv_func_id id;
+	const char *name;
+	ebpf_helper_fn fn;
+	u8 ret;		/* enum ebpf_ret_kind */
+	u8 args[5];	/* enum ebpf_arg_kind */
+	/* Changes the map in its first argument (refused on BPF_F_RDONLY_PROG maps). */
+	bool map_write;
+	/* Needs a GPL-compatible program license. */
+	bool gpl_only;
+	/* Only the tracing program types get it (Linux's bpf_tracing_func_proto). */
+	bool tracing_only;
+	/*
+	 * If set, only these program types (PROG_TYPE() bits) get it, as in the kernel's
+	 * *_func_proto.
+	 */
+	u32 only_types;
 };
 
-#define HELPER(id_, name_, gpl, tracing, ret_, ...) \
-	{ id_, gpl, tracing, { #name_, h_##name_, ret_, { __VA_ARGS__ } } }
-/* One that changes the map in its first argument (refused on BPF_F_RDONLY_PROG maps). */
-#define MAP_WRITE_HELPER(id_, name_, ...) \
-	{ id_, false, false, { #name_, h_##name_, EBPF_RET_INTEGER, { __VA_ARGS__ }, true } }
-/* Helpers implemented next to their object (ringbuf.c) keep the bpfdrv_ prefix. */
-#define h_ringbuf_output bpfdrv_h_ringbuf_output
-#define h_ringbuf_reserve bpfdrv_h_ringbuf_reserve
-#define h_ringbuf_submit bpfdrv_h_ringbuf_submit
-#define h_ringbuf_discard bpfdrv_h_ringbuf_discard
-#define h_ringbuf_query bpfdrv_h_ringbuf_query
-/* helpers_tracing.c */
-#define h_get_stackid bpfdrv_h_get_stackid
-#define h_probe_write_user bpfdrv_h_probe_write_user
-#define h_get_numa_node_id bpfdrv_h_get_numa_node_id
-#define h_get_current_cgroup_id bpfdrv_h_get_current_cgroup_id
-#define h_jiffies64 bpfdrv_h_jiffies64
-/* The engine runs bpf_loop's callbacks itself (driver/engine/ebpf_interp.c). */
-#define h_loop ebpf_helper_loop
-#define h_ktime_get_coarse_ns bpfdrv_h_ktime_get_coarse_ns
-#define h_send_signal bpfdrv_h_send_signal
-#define h_send_signal_thread bpfdrv_h_send_signal_thread
-#define h_trace_printk bpfdrv_h_trace_printk
-#define h_snprintf bpfdrv_h_snprintf
-#define h_strncmp bpfdrv_h_strncmp
-#define h_tail_call bpfdrv_h_tail_call
+#define PROG_TYPE(t) (1u << BPFDRV_PROG_TYPE_##t)
 
 static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
-	HELPER(1, map_lookup_elem, false, false, EBPF_RET_MAP_VALUE_OR_NULL,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
-	MAP_WRITE_HELPER(2, map_update_elem,
-			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
-	MAP_WRITE_HELPER(3, map_delete_elem,
-			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY),
-	HELPER(4, probe_read, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(5, ktime_get_ns, false, false, EBPF_RET_INTEGER),
-	HELPER(7, get_prandom_u32, false, false, EBPF_RET_INTEGER),
-	HELPER(8, get_smp_processor_id, false, false, EBPF_RET_INTEGER),
-	HELPER(14, get_current_pid_tgid, false, true, EBPF_RET_INTEGER),
-	HELPER(15, get_current_uid_gid, false, true, EBPF_RET_INTEGER),
-	HELPER(16, get_current_comm, false, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
-	HELPER(25, perf_event_output, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING,
-	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO),
-	HELPER(22, perf_event_read, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
-	HELPER(55, perf_event_read_value, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
-	HELPER(35, get_current_task, true, true, EBPF_RET_INTEGER),
+	{ .id = BPFDRV_FUNC_map_lookup_elem, .name = "map_lookup_elem", .fn = h_map_lookup_elem,
+	  .ret = EBPF_RET_MAP_VALUE_OR_NULL,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY } },
+	{ .id = BPFDRV_FUNC_map_update_elem, .name = "map_update_elem", .fn = h_map_update_elem,
+	  .map_write = true,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_map_delete_elem, .name = "map_delete_elem", .fn = h_map_delete_elem,
+	  .map_write = true, .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_KEY } },
+	{ .id = BPFDRV_FUNC_probe_read, .name = "probe_read", .fn = h_probe_read,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_ktime_get_ns, .name = "ktime_get_ns", .fn = h_ktime_get_ns },
+	{ .id = BPFDRV_FUNC_get_prandom_u32, .name = "get_prandom_u32", .fn = h_get_prandom_u32 },
+	{ .id = BPFDRV_FUNC_get_smp_processor_id, .name = "get_smp_processor_id", .fn = h_get_smp_processor_id },
+	{ .id = BPFDRV_FUNC_get_current_pid_tgid, .name = "get_current_pid_tgid", .fn = h_get_current_pid_tgid,
+	  .tracing_only = true },
+	{ .id = BPFDRV_FUNC_get_current_uid_gid, .name = "get_current_uid_gid", .fn = h_get_current_uid_gid,
+	  .tracing_only = true },
+	{ .id = BPFDRV_FUNC_get_current_comm, .name = "get_current_comm", .fn = h_get_current_comm,
+	  .tracing_only = true, .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE } },
+	{ .id = BPFDRV_FUNC_perf_event_output, .name = "perf_event_output", .fn = h_perf_event_output,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO } },
+	{ .id = BPFDRV_FUNC_perf_event_read, .name = "perf_event_read", .fn = h_perf_event_read,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_perf_event_read_value, .name = "perf_event_read_value", .fn = h_perf_event_read_value,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE } },
+	{ .id = BPFDRV_FUNC_get_current_task, .name = "get_current_task", .fn = h_get_current_task,
+	  .gpl_only = true, .tracing_only = true },
 	/* The same pointer; BTF-typed programs dereference it with plain (probe_mem) loads. */
-	HELPER(158, get_current_task_btf, true, true, EBPF_RET_INTEGER),
-	HELPER(37, current_task_under_cgroup, false, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
-	HELPER(45, probe_read_str, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(67, get_stack, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO,
-	       EBPF_ARG_ANYTHING),
-	HELPER(112, probe_read_user, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(113, probe_read_kernel, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(114, probe_read_user_str, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(115, probe_read_kernel_str, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
+	{ .id = BPFDRV_FUNC_get_current_task_btf, .name = "get_current_task_btf", .fn = h_get_current_task,
+	  .gpl_only = true, .tracing_only = true },
+	{ .id = BPFDRV_FUNC_current_task_under_cgroup, .name = "current_task_under_cgroup", .fn = h_current_task_under_cgroup,
+	  .tracing_only = true, .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_read_str, .name = "probe_read_str", .fn = h_probe_read_str,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_get_stack, .name = "get_stack", .fn = h_get_stack,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_read_user, .name = "probe_read_user", .fn = h_probe_read_user,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_read_kernel, .name = "probe_read_kernel", .fn = h_probe_read_kernel,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_read_user_str, .name = "probe_read_user_str", .fn = h_probe_read_user_str,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_read_kernel_str, .name = "probe_read_kernel_str", .fn = h_probe_read_kernel_str,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
 	/* helpers_tracing.c */
-	HELPER(6, trace_printk, true, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING,
-	       EBPF_ARG_ANYTHING),
-	HELPER(12, tail_call, false, false, EBPF_RET_VOID,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
-	HELPER(27, get_stackid, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
-	HELPER(36, probe_write_user, true, true, EBPF_RET_INTEGER,
-	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE),
-	HELPER(42, get_numa_node_id, false, false, EBPF_RET_INTEGER),
-	HELPER(80, get_current_cgroup_id, false, true, EBPF_RET_INTEGER),
-	HELPER(109, send_signal, false, true, EBPF_RET_INTEGER, EBPF_ARG_ANYTHING),
-	HELPER(117, send_signal_thread, false, true, EBPF_RET_INTEGER, EBPF_ARG_ANYTHING),
-	HELPER(118, jiffies64, false, false, EBPF_RET_INTEGER),
-	HELPER(160, ktime_get_coarse_ns, false, false, EBPF_RET_INTEGER),
-	HELPER(165, snprintf, true, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING,
-	       EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO),
-	HELPER(164, for_each_map_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
-	HELPER(181, loop, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING),
-	HELPER(182, strncmp, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING),
-	MAP_WRITE_HELPER(87, map_push_elem,
-			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING),
-	MAP_WRITE_HELPER(88, map_pop_elem,
-			 EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
-	HELPER(89, map_peek_elem, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE),
-	HELPER(125, ktime_get_boot_ns, false, false, EBPF_RET_INTEGER),
+	{ .id = BPFDRV_FUNC_trace_printk, .name = "trace_printk", .fn = bpfdrv_h_trace_printk,
+	  .gpl_only = true,
+	  .args = { EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_tail_call, .name = "tail_call", .fn = bpfdrv_h_tail_call,
+	  .ret = EBPF_RET_VOID,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_get_stackid, .name = "get_stackid", .fn = bpfdrv_h_get_stackid,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_probe_write_user, .name = "probe_write_user", .fn = bpfdrv_h_probe_write_user,
+	  .gpl_only = true, .tracing_only = true,
+	  .args = { EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE } },
+	{ .id = BPFDRV_FUNC_get_numa_node_id, .name = "get_numa_node_id", .fn = bpfdrv_h_get_numa_node_id },
+	{ .id = BPFDRV_FUNC_get_current_cgroup_id, .name = "get_current_cgroup_id", .fn = bpfdrv_h_get_current_cgroup_id,
+	  .tracing_only = true },
+	{ .id = BPFDRV_FUNC_send_signal, .name = "send_signal", .fn = bpfdrv_h_send_signal,
+	  .tracing_only = true, .args = { EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_send_signal_thread, .name = "send_signal_thread", .fn = bpfdrv_h_send_signal_thread,
+	  .tracing_only = true, .args = { EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_jiffies64, .name = "jiffies64", .fn = bpfdrv_h_jiffies64 },
+	/* Linux refuses it to tracing programs (its seqlock could deadlock). */
+	{ .id = BPFDRV_FUNC_ktime_get_coarse_ns, .name = "ktime_get_coarse_ns", .fn = bpfdrv_h_ktime_get_coarse_ns,
+	  .only_types = PROG_TYPE(SOCKET_FILTER) },
+	{ .id = BPFDRV_FUNC_snprintf, .name = "snprintf", .fn = bpfdrv_h_snprintf,
+	  .gpl_only = true,
+	  .args = { EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO } },
+	{ .id = BPFDRV_FUNC_for_each_map_elem, .name = "for_each_map_elem", .fn = h_for_each_map_elem,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_loop, .name = "loop", .fn = ebpf_helper_loop,
+	  .args = { EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_strncmp, .name = "strncmp", .fn = bpfdrv_h_strncmp,
+	  .args = { EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_map_push_elem, .name = "map_push_elem", .fn = h_map_push_elem,
+	  .map_write = true,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_map_pop_elem, .name = "map_pop_elem", .fn = h_map_pop_elem,
+	  .map_write = true, .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE } },
+	{ .id = BPFDRV_FUNC_map_peek_elem, .name = "map_peek_elem", .fn = h_map_peek_elem,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MAP_VALUE } },
+	{ .id = BPFDRV_FUNC_ktime_get_boot_ns, .name = "ktime_get_boot_ns", .fn = h_ktime_get_boot_ns },
 	/* BPF ring buffer (ringbuf.c). reserve's result is tagged by the helper itself. */
-	HELPER(130, ringbuf_output, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING),
-	HELPER(131, ringbuf_reserve, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING),
-	HELPER(132, ringbuf_submit, false, false, EBPF_RET_VOID,
-	       EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING),
-	HELPER(133, ringbuf_discard, false, false, EBPF_RET_VOID,
-	       EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING),
-	HELPER(134, ringbuf_query, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING),
-	HELPER(173, get_func_ip, true, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
+	{ .id = BPFDRV_FUNC_ringbuf_output, .name = "ringbuf_output", .fn = bpfdrv_h_ringbuf_output,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_ringbuf_reserve, .name = "ringbuf_reserve", .fn = bpfdrv_h_ringbuf_reserve,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_ringbuf_submit, .name = "ringbuf_submit", .fn = bpfdrv_h_ringbuf_submit,
+	  .ret = EBPF_RET_VOID, .args = { EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_ringbuf_discard, .name = "ringbuf_discard", .fn = bpfdrv_h_ringbuf_discard,
+	  .ret = EBPF_RET_VOID, .args = { EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_ringbuf_query, .name = "ringbuf_query", .fn = bpfdrv_h_ringbuf_query,
+	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } },
+	{ .id = BPFDRV_FUNC_get_func_ip, .name = "get_func_ip", .fn = h_get_func_ip,
+	  .gpl_only = true, .tracing_only = true, .args = { EBPF_ARG_PTR_TO_CTX },
+	  .only_types = PROG_TYPE(KPROBE) | PROG_TYPE(TRACING) },
 	/* socket filters (sk_filter_func_proto) */
-	HELPER(26, skb_load_bytes, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE),
-	HELPER(68, skb_load_bytes_relative, false, false, EBPF_RET_INTEGER,
-	       EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE,
-	       EBPF_ARG_ANYTHING),
-	HELPER(46, get_socket_cookie, false, false, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
-	HELPER(47, get_socket_uid, false, false, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
-	HELPER(174, get_attach_cookie, false, true, EBPF_RET_INTEGER, EBPF_ARG_PTR_TO_CTX),
-};
-
-/*
- * Helpers only some program types get, as in the kernel's *_func_proto: get_func_ip in
- * kprobes, get_attach_cookie where a perf event (link) carries one, the skb helpers in
- * socket filters (the one non-tracing type, whose table is bpfdrv_base_helpers).
- */
-#define TYPE_BIT(t) (1u << BPFDRV_PROG_TYPE_##t)
-static const struct {
-	u32 id, types;
-} bpfdrv_helper_types[] = {
-	/* Linux refuses ktime_get_coarse_ns to tracing programs (its seqlock could deadlock). */
-	{ 160, TYPE_BIT(SOCKET_FILTER) },
-	{ 173, TYPE_BIT(KPROBE) | TYPE_BIT(TRACING) },
-	{ 174, TYPE_BIT(KPROBE) | TYPE_BIT(TRACEPOINT) | TYPE_BIT(PERF_EVENT) | TYPE_BIT(TRACING) },
-	{ 26, TYPE_BIT(SOCKET_FILTER) },
-	{ 68, TYPE_BIT(SOCKET_FILTER) },
-	{ 46, TYPE_BIT(SOCKET_FILTER) },
-	{ 47, TYPE_BIT(SOCKET_FILTER) },
+	{ .id = BPFDRV_FUNC_skb_load_bytes, .name = "skb_load_bytes", .fn = h_skb_load_bytes,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE },
+	  .only_types = PROG_TYPE(SOCKET_FILTER) },
+	{ .id = BPFDRV_FUNC_skb_load_bytes_relative, .name = "skb_load_bytes_relative", .fn = h_skb_load_bytes_relative,
+	  .args = { EBPF_ARG_PTR_TO_CTX, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_UNINIT_MEM, EBPF_ARG_CONST_SIZE, EBPF_ARG_ANYTHING },
+	  .only_types = PROG_TYPE(SOCKET_FILTER) },
+	{ .id = BPFDRV_FUNC_get_socket_cookie, .name = "get_socket_cookie", .fn = h_get_socket_cookie,
+	  .args = { EBPF_ARG_PTR_TO_CTX },
+	  .only_types = PROG_TYPE(SOCKET_FILTER) },
+	{ .id = BPFDRV_FUNC_get_socket_uid, .name = "get_socket_uid", .fn = h_get_socket_uid,
+	  .args = { EBPF_ARG_PTR_TO_CTX },
+	  .only_types = PROG_TYPE(SOCKET_FILTER) },
+	/* Where a perf event (link) carries one. */
+	{ .id = BPFDRV_FUNC_get_attach_cookie, .name = "get_attach_cookie", .fn = h_get_attach_cookie,
+	  .tracing_only = true, .args = { EBPF_ARG_PTR_TO_CTX },
+	  .only_types = PROG_TYPE(KPROBE) | PROG_TYPE(TRACEPOINT) | PROG_TYPE(PERF_EVENT) | PROG_TYPE(TRACING) },
 };
 
 /* The tracing program types, each with its own table (index into bpfdrv_tracing_helpers). */
@@ -533,14 +536,20 @@ static struct ebpf_helper bpfdrv_tracing_helpers[ARRAY_SIZE(bpfdrv_tracing_types
 static struct ebpf_helper bpfdrv_base_helpers[BPFDRV_HELPER_MAX];
 static bool bpfdrv_gpl_only[BPFDRV_HELPER_MAX];
 
-static bool helper_allowed(u32 id, u32 prog_type)
+static bool helper_allowed(const struct bpfdrv_helper_def *d, u32 prog_type)
 {
-	size_t i;
+	return !d->only_types || (d->only_types & (1u << prog_type));
+}
 
-	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_types); i++)
-		if (bpfdrv_helper_types[i].id == id)
-			return bpfdrv_helper_types[i].types & (1u << prog_type);
-	return true;
+static struct ebpf_helper helper_of(const struct bpfdrv_helper_def *d)
+{
+	struct ebpf_helper h = {
+		.name = d->name, .fn = d->fn, .ret = d->ret, .map_write = d->map_write,
+	};
+
+	BUILD_BUG_ON(sizeof(h.args) != sizeof(d->args));
+	memcpy(h.args, d->args, sizeof(h.args));
+	return h;
 }
 
 void bpfdrv_helpers_init(void)
@@ -552,10 +561,10 @@ void bpfdrv_helpers_init(void)
 		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];
 
 		for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
-			if (helper_allowed(d->id, bpfdrv_tracing_types[t]))
-				bpfdrv_tracing_helpers[t][d->id] = d->h;
-		if (!d->tracing_only && helper_allowed(d->id, BPFDRV_PROG_TYPE_SOCKET_FILTER))
-			bpfdrv_base_helpers[d->id] = d->h;
+			if (helper_allowed(d, bpfdrv_tracing_types[t]))
+				bpfdrv_tracing_helpers[t][d->id] = helper_of(d);
+		if (!d->tracing_only && helper_allowed(d, BPFDRV_PROG_TYPE_SOCKET_FILTER))
+			bpfdrv_base_helpers[d->id] = helper_of(d);
 		bpfdrv_gpl_only[d->id] = d->gpl_only;
 	}
 }

@@ -18,7 +18,7 @@
 #include <linux/ctype.h>
 #include "bpfdrv.h"
 #include "compat.h"
-#include "helpers_tracing.h"
+#include "helpers.h"
 
 #define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
 #define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))

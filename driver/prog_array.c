@@ -12,7 +12,7 @@
 #include <linux/slab.h>
 #include "bpfdrv.h"
 #include "compat.h"
-#include "helpers_tracing.h"
+#include "helpers.h"
 
 struct bpfdrv_prog_array {
 	struct bpfdrv_map map;

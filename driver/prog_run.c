@@ -23,7 +23,7 @@
 #include <linux/slab.h>
 #include "bpfdrv.h"
 #include "compat.h"
-#include "helpers_tracing.h"
+#include "helpers.h"
 
 /* Enough for bounded loops over a few thousand elements; ends runaway programs. */
 #define BPFDRV_RUN_BUDGET 1000000

@@ -30,6 +30,7 @@
 #include <linux/hardirq.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "helpers.h"
 #include "stats.h"
 
 #define RINGBUF_BUSY_BIT (1U << 31)
