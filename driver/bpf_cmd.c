@@ -21,6 +21,7 @@
 #include <linux/cred.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "prog_types.h"
 
 #define attr_end(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
 
@@ -114,9 +115,9 @@ static const char *const bpfdrv_cmd_names[] = {
 /* Linux's is_perfmon_prog_type(), for the program types this module loads. */
 static bool prog_type_needs_perfmon(u32 type)
 {
-	return type == BPFDRV_PROG_TYPE_KPROBE || type == BPFDRV_PROG_TYPE_TRACEPOINT ||
-	       type == BPFDRV_PROG_TYPE_PERF_EVENT || type == BPFDRV_PROG_TYPE_RAW_TRACEPOINT ||
-	       type == BPFDRV_PROG_TYPE_TRACING;
+	const struct bpfdrv_prog_type *ptype = bpfdrv_prog_type_find(type);
+
+	return ptype && ptype->tracing;
 }
 
 /*

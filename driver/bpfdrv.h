@@ -271,10 +271,13 @@ int bpfdrv_cmd_map_delete_batch(union bpfdrv_attr *attr);
 /* BPF_PROG_TEST_RUN (prog_test_run.c). */
 int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *attr);
 
-/* ---- programs (prog.c, prog_run.c, helpers.c) ---- */
+/* ---- programs (prog.c, prog_run.c, helpers.c, prog_types.c) ---- */
+struct bpfdrv_prog_type;
+
 struct bpfdrv_prog {
 	struct bpfdrv_ref refcnt;
 	u32 type, id;
+	const struct bpfdrv_prog_type *ptype; /* the descriptor of type (prog_types.h) */
 	u8 tag[8];
 	u64 load_time; /* ns since boot, as the kernel's */
 	u32 uid;
@@ -321,9 +324,8 @@ int __must_check bpfdrv_prog_get(struct bpfdrv_prog *prog);
 void bpfdrv_prog_put(struct bpfdrv_prog *prog);
 struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd);
 
-/* Helpers available to a program type, indexed by helper id (helpers.c). */
+/* Fills each program type's helper table (prog_types.h) from helpers.c's. */
 void bpfdrv_helpers_init(void);
-const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count);
 bool bpfdrv_helper_gpl_only(u32 id);
 
 /* Ring buffer records a run holds between bpf_ringbuf_reserve and submit/discard. */
@@ -374,8 +376,6 @@ void bpfdrv_prog_run(struct bpfdrv_prog *prog, const struct bpfdrv_run_ctx *c);
  */
 void bpfdrv_disable_instrumentation(void);
 void bpfdrv_enable_instrumentation(void);
-/* Context size the engine gives a program of @type (0: type not supported). */
-u32 bpfdrv_prog_ctx_size(u32 type);
 /*
  * For helpers: pay for @bytes of work (copied, formatted, scanned) from the run's
  * budget before doing it. False: the run is aborted (-E2BIG); return at once.

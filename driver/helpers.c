@@ -13,6 +13,7 @@
 #include "bpfdrv.h"
 #include "compat.h"
 #include "helpers.h"
+#include "prog_types.h"
 #include "ebpf_skb.h"
 
 #define BPF_F_USER_STACK (1ULL << 8)
@@ -525,15 +526,7 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	  .only_types = PROG_TYPE(KPROBE) | PROG_TYPE(TRACEPOINT) | PROG_TYPE(PERF_EVENT) | PROG_TYPE(TRACING) },
 };
 
-/* The tracing program types, each with its own table (index into bpfdrv_tracing_helpers). */
-static const u32 bpfdrv_tracing_types[] = {
-	BPFDRV_PROG_TYPE_TRACEPOINT, BPFDRV_PROG_TYPE_KPROBE, BPFDRV_PROG_TYPE_PERF_EVENT,
-	BPFDRV_PROG_TYPE_RAW_TRACEPOINT, BPFDRV_PROG_TYPE_TRACING,
-};
-
-/* Per program type, indexed by helper id; built once from the definitions above. */
-static struct ebpf_helper bpfdrv_tracing_helpers[ARRAY_SIZE(bpfdrv_tracing_types)][BPFDRV_HELPER_MAX];
-static struct ebpf_helper bpfdrv_base_helpers[BPFDRV_HELPER_MAX];
+/* Indexed by helper id; built once from the definitions above. */
 static bool bpfdrv_gpl_only[BPFDRV_HELPER_MAX];
 
 static bool helper_allowed(const struct bpfdrv_helper_def *d, u32 prog_type)
@@ -552,6 +545,10 @@ static struct ebpf_helper helper_of(const struct bpfdrv_helper_def *d)
 	return h;
 }
 
+/*
+ * Each program type gets the helpers allowed to it; the tracing-only ones only if it
+ * is a tracing type.
+ */
 void bpfdrv_helpers_init(void)
 {
 	size_t i, t;
@@ -560,24 +557,14 @@ void bpfdrv_helpers_init(void)
 	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_defs); i++) {
 		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];
 
-		for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
-			if (helper_allowed(d, bpfdrv_tracing_types[t]))
-				bpfdrv_tracing_helpers[t][d->id] = helper_of(d);
-		if (!d->tracing_only && helper_allowed(d, BPFDRV_PROG_TYPE_SOCKET_FILTER))
-			bpfdrv_base_helpers[d->id] = helper_of(d);
+		for (t = 0; t < bpfdrv_nr_prog_types; t++) {
+			const struct bpfdrv_prog_type *pt = &bpfdrv_prog_types[t];
+
+			if ((pt->tracing || !d->tracing_only) && helper_allowed(d, pt->type))
+				pt->helpers[d->id] = helper_of(d);
+		}
 		bpfdrv_gpl_only[d->id] = d->gpl_only;
 	}
-}
-
-const struct ebpf_helper *bpfdrv_helpers_for(u32 prog_type, u32 *count)
-{
-	size_t t;
-
-	*count = BPFDRV_HELPER_MAX;
-	for (t = 0; t < ARRAY_SIZE(bpfdrv_tracing_types); t++)
-		if (bpfdrv_tracing_types[t] == prog_type)
-			return bpfdrv_tracing_helpers[t];
-	return bpfdrv_base_helpers;
 }
 
 bool bpfdrv_helper_gpl_only(u32 id)

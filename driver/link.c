@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "prog_types.h"
 #include "stats.h"
 
 static int link_release(struct inode *inode, struct file *file)
@@ -115,12 +116,15 @@ static const struct bpfdrv_link_ops perf_link_ops = {
 	.release = perf_link_release,
 };
 
-static int perf_link_create(const struct bpfdrv_link_create_attr *attr, struct bpfdrv_prog *prog)
+/* kprobe, tracepoint and perf_event programs: attach type BPF_PERF_EVENT only. */
+int bpfdrv_perf_link_create(const struct bpfdrv_link_create_attr *attr, struct bpfdrv_prog *prog)
 {
 	struct bpfdrv_event *ev;
 	struct file *perf_file;
 	int err;
 
+	if (attr->attach_type != BPFDRV_ATTACH_PERF_EVENT)
+		return -EINVAL;
 	if (attr->flags)
 		return -EINVAL;
 	perf_file = bpfdrv_event_fget((int)attr->target_fd, &ev);
@@ -147,6 +151,14 @@ static int perf_link_create(const struct bpfdrv_link_create_attr *attr, struct b
 	return bpfdrv_link_new_fd(&perf_link_ops, prog, perf_file);
 }
 
+/* fentry, fexit, tp_btf: the attach type given at load, no target fd, no flags. */
+int bpfdrv_tracing_link_create(const struct bpfdrv_link_create_attr *attr, struct bpfdrv_prog *prog)
+{
+	if (attr->attach_type != prog->expected_attach_type || attr->target_fd || attr->flags)
+		return -EINVAL;
+	return bpfdrv_tracing_attach(prog, 0);
+}
+
 int bpfdrv_cmd_link_create(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_link_create_attr *attr = &uattr->link_create;
@@ -155,21 +167,9 @@ int bpfdrv_cmd_link_create(union bpfdrv_attr *uattr)
 
 	if (IS_ERR(prog))
 		return PTR_ERR(prog);
-	switch (prog->type) {
-	case BPFDRV_PROG_TYPE_KPROBE:
-	case BPFDRV_PROG_TYPE_TRACEPOINT:
-	case BPFDRV_PROG_TYPE_PERF_EVENT:
-		if (attr->attach_type != BPFDRV_ATTACH_PERF_EVENT) {
-			ret = -EINVAL;
-			break;
-		}
-		ret = perf_link_create(attr, prog);
-		break;
-	case BPFDRV_PROG_TYPE_TRACING:
-		ret = attr->attach_type == prog->expected_attach_type && !attr->target_fd && !attr->flags ?
-			      bpfdrv_tracing_attach(prog, 0) : -EINVAL;
-		break;
-	default:
+	if (prog->ptype->link_create) {
+		ret = prog->ptype->link_create(attr, prog);
+	} else {
 		bpfdrv_warn("BPF_LINK_CREATE: program type %u, attach type %u not supported\n",
 			    prog->type, attr->attach_type);
 		ret = -EINVAL;

@@ -14,6 +14,8 @@
 #include <linux/ptrace.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "helper_ids.h"
+#include "prog_types.h"
 #include "stats.h"
 
 #define LD_IMM64 0x18
@@ -247,35 +249,6 @@ static int prog_check_license(struct bpfdrv_prog *prog, struct ebpf_log *log)
 	return 0;
 }
 
-/*
- * The program types this module runs, and the context each reads (read-only):
- * TRACEPOINT the raw record (up to PERF_MAX_TRACE_SIZE), KPROBE struct pt_regs,
- * PERF_EVENT struct bpf_perf_event_data, RAW_TRACEPOINT u64 args[12].
- */
-u32 bpfdrv_prog_ctx_size(u32 type)
-{
-	switch (type) {
-	case BPFDRV_PROG_TYPE_SOCKET_FILTER:
-		return 0; /* an skb context (EBPF_CTX_SKB); test runs only, never attached */
-	case BPFDRV_PROG_TYPE_TRACEPOINT:
-		return BPFDRV_TRACE_CTX_SIZE;
-	case BPFDRV_PROG_TYPE_KPROBE:
-		return sizeof(struct pt_regs);
-	case BPFDRV_PROG_TYPE_PERF_EVENT:
-		return bpfdrv_perf_event_ctx_size();
-	case BPFDRV_PROG_TYPE_RAW_TRACEPOINT:
-		return bpfdrv_raw_tp_ctx_size();
-	default:
-		return 0;
-	}
-}
-
-static bool prog_type_supported(u32 type)
-{
-	return type == BPFDRV_PROG_TYPE_SOCKET_FILTER || type == BPFDRV_PROG_TYPE_TRACING ||
-	       bpfdrv_prog_ctx_size(type);
-}
-
 /* PROBE_MEM loads of BTF-typed programs: a faulting kernel address reads as 0. */
 static long prog_probe_read(void *dst, u64 addr, u32 size)
 {
@@ -342,9 +315,9 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_prog_load_attr *attr = &uattr->prog_load;
 	struct ebpf_log log = { NULL, 0, 0, 0 };
+	const struct bpfdrv_prog_type *ptype;
 	struct bpfdrv_prog *prog;
 	char license[128];
-	u32 nr_helpers;
 	int err, i, fd;
 
 	/*
@@ -359,7 +332,8 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	license[sizeof(license) - 1] = 0;
 	if (!attr->insn_cnt || attr->insn_cnt > BPFDRV_MAX_INSNS)
 		return -E2BIG;
-	if (!prog_type_supported(attr->prog_type)) {
+	ptype = bpfdrv_prog_type_find(attr->prog_type);
+	if (!ptype) {
 		bpfdrv_warn("program type %u is not supported\n", attr->prog_type);
 		return -EINVAL;
 	}
@@ -380,6 +354,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		return -ENOMEM;
 	bpfdrv_ref_init(&prog->refcnt);
 	prog->type = attr->prog_type;
+	prog->ptype = ptype;
 	prog->expected_attach_type = attr->expected_attach_type;
 	prog->attach_btf_id = attr->attach_btf_id;
 	memcpy(prog->name, attr->prog_name, sizeof(prog->name));
@@ -419,15 +394,14 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 		goto fail_log;
 	prog->eprog.maps = prog->map_refs;
 	prog->eprog.nr_maps = prog->nr_maps;
-	prog->eprog.helpers = bpfdrv_helpers_for(prog->type, &nr_helpers);
-	prog->eprog.nr_helpers = nr_helpers;
-	prog->eprog.ctx_size = bpfdrv_prog_ctx_size(prog->type);
+	prog->eprog.helpers = ptype->helpers;
+	prog->eprog.nr_helpers = BPFDRV_HELPER_MAX;
+	prog->eprog.ctx_size = ptype->ctx_size ? ptype->ctx_size() : 0;
 	prog->eprog.ctx_writable = false;
-	/* a socket filter's r1 is a struct ebpf_skb: only BPF_PROG_TEST_RUN builds one */
-	prog->eprog.ctx_kind = prog->type == BPFDRV_PROG_TYPE_SOCKET_FILTER ? EBPF_CTX_SKB : EBPF_CTX_PLAIN;
+	prog->eprog.ctx_kind = ptype->ctx_kind;
 	/* Linux's bpf_allow_ptr_leaks(): the loader's capability, fixed for the program's life */
 	prog->eprog.allow_ptr_leaks = bpfdrv_perfmon_capable();
-	if (prog->type == BPFDRV_PROG_TYPE_TRACING) {
+	if (ptype->btf_target) {
 		err = prog_tracing_check(prog, bpfdrv_cmd_btf_target(uattr), &log);
 		if (err)
 			goto fail_log;

@@ -27,6 +27,7 @@
 #include "bpfdrv.h"
 #include "compat.h"
 #include "ebpf_skb.h"
+#include "prog_types.h"
 
 #define BPF_F_TEST_RUN_ON_CPU (1U << 0)
 #define BPF_F_TEST_SKB_CHECKSUM_COMPLETE (1U << 2)
@@ -47,7 +48,7 @@ static void raw_tp_test_fn(void *data)
 	bpfdrv_prog_run(t->prog, &c);
 }
 
-static int test_run_raw_tp(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr *attr)
+int bpfdrv_test_run_raw_tp(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr *attr)
 {
 	struct raw_tp_test *t;
 	int err = 0, cpu;
@@ -170,7 +171,7 @@ struct skb_test {
 
 static atomic64_t skb_test_cookies = ATOMIC64_INIT(0);
 
-static int test_run_skb(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr *attr)
+int bpfdrv_test_run_skb(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr *attr)
 {
 	u32 size = attr->data_size_in, repeat = attr->repeat ? attr->repeat : 1, i;
 	bool has_ctx = attr->ctx_in || attr->ctx_out;
@@ -256,17 +257,10 @@ int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *uattr)
 	prog = bpfdrv_prog_from_fd(attr->prog_fd);
 	if (IS_ERR(prog))
 		return PTR_ERR(prog);
-	switch (prog->type) {
-	case BPFDRV_PROG_TYPE_RAW_TRACEPOINT:
-		err = test_run_raw_tp(prog, attr);
-		break;
-	case BPFDRV_PROG_TYPE_SOCKET_FILTER:
-		err = test_run_skb(prog, attr);
-		break;
-	default:
+	if (prog->ptype->test_run)
+		err = prog->ptype->test_run(prog, attr);
+	else
 		err = -ENOTSUPP; /* as Linux: no test_run for this program type */
-		break;
-	}
 	bpfdrv_prog_put(prog);
 	return err;
 }
