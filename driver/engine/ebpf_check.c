@@ -14,7 +14,6 @@
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
-#include "ebpf_skb.h"
 
 #define AUX_LD2		0x01	/* second half of an ld_imm64 */
 #define AUX_SUBPROG	0x02	/* first insn of a subprogram */
@@ -314,7 +313,9 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
  */
 static int check_ld_abs(struct check_env *env, const struct ebpf_insn *in)
 {
-	if (env->prog->ctx_kind != EBPF_CTX_SKB) {
+	const struct ebpf_ctx_ops *ops = ebpf_ctx_ops(env->prog);
+
+	if (!ops || !ops->ld_abs) {
 		vlog(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
 		return -EINVAL;
 	}
@@ -926,6 +927,7 @@ static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, b
 		       bool atomic)
 {
 	const struct ebpf_insn *in = &env->prog->insns[i];
+	const struct ebpf_ctx_ops *ops = ebpf_ctx_ops(env->prog);
 	s32 off;
 
 	if (ctxf_is_mapv(v)) {
@@ -934,7 +936,7 @@ static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, b
 
 		return err ? err : ctxf_value_access(env, i, v, size, write);
 	}
-	if (!(v & CTXF_CTX) || env->prog->ctx_kind != EBPF_CTX_SKB)
+	if (!(v & CTXF_CTX) || !ops)
 		return 0;
 	if (atomic)
 		return ctxf_deny(env, i, -EACCES, "BPF_ATOMIC stores into R%u ctx is not allowed\n", reg);
@@ -942,7 +944,7 @@ static int ctxf_access(struct check_env *env, u32 i, u32 reg, u16 v, u32 size, b
 		return ctxf_deny(env, i, -EACCES, "dereference of modified ctx ptr R%u off=%d disallowed\n",
 				 reg, ctxf_off(v));
 	off = in->off;
-	if (off < 0 || !ebpf_skb_ctx_access_ok((u32)off, size, write))
+	if (off < 0 || !ops->access_ok((u32)off, size, write))
 		return ctxf_deny(env, i, -EACCES, "invalid bpf_context access off=%d size=%u\n", off, size);
 	return 0;
 }
@@ -1082,12 +1084,12 @@ static int ctxf_step(struct check_env *env, u32 i, u16 *r)
 	}
 }
 
-/* Anything for pass 6 to follow: a socket filter's context, or a restricted map. */
+/* Anything for pass 6 to follow: a context with rules, or a restricted map. */
 static bool ctxf_needed(const struct ebpf_prog *prog)
 {
 	u32 i;
 
-	if (prog->ctx_kind == EBPF_CTX_SKB)
+	if (ebpf_ctx_ops(prog))
 		return true;
 	for (i = 0; i < prog->nr_maps && i < CTXF_MAP_MAX; i++)
 		if (prog->maps[i].value_readonly || prog->maps[i].value_writeonly)

@@ -49,11 +49,42 @@ enum ebpf_ptr_kind {
  * and, where the checker can follow the context pointer, at load as Linux does), never
  * passes it as memory to a helper, reads skb->sk as a socket pointer (EBPF_PTR_SOCK), and
  * BPF_LD_ABS / BPF_LD_IND read the packet.  A tail call stays within one kind.
+ * The checker and the interpreter know a kind only by its struct ebpf_ctx_ops.
  */
 enum ebpf_ctx_kind {
 	EBPF_CTX_PLAIN = 0,
 	EBPF_CTX_SKB,
 };
+
+struct ebpf_tag;
+
+/*
+ * A context with access rules of its own (Linux's bpf_verifier_ops: is_valid_access,
+ * the loads convert_ctx_access rewrites, LD_ABS): what the checker and the interpreter
+ * ask instead of knowing the program type.  A plain context has none.
+ */
+struct ebpf_ctx_ops {
+	/* The bytes r1 reaches (what follows them in the context stays out of reach). */
+	u32 size;
+	/*
+	 * May the program access [off, off + size) of it?  Asked at every access, and at
+	 * load where the checker can follow the context pointer.
+	 */
+	bool (*access_ok)(u32 off, u32 size, bool write);
+	/* Such a read: the value, and in *dt (a scalar on entry) a pointer it hands out. */
+	u64 (*read)(const void *ctx, u32 off, u32 size, struct ebpf_tag *dt);
+	/* The socket it hands out (EBPF_PTR_SOCK): the same two. */
+	bool (*sock_access_ok)(u32 off, u32 size, bool write);
+	u64 (*sock_read)(const void *sock, u32 off, u32 size);
+	/*
+	 * BPF_LD_ABS / BPF_LD_IND of @size bytes at @off: 0 and *val, or nonzero when
+	 * the load is outside the packet.  NULL: the program type has no such loads.
+	 */
+	int (*ld_abs)(const void *ctx, s32 off, u32 size, u64 *val);
+};
+
+/* A socket filter's (ebpf_skb.c). */
+extern const struct ebpf_ctx_ops ebpf_skb_ctx_ops;
 
 /* One map a program references, filled by the loader. */
 struct ebpf_map_ref {
@@ -140,6 +171,12 @@ struct ebpf_prog {
 	 */
 	bool allow_ptr_leaks;
 };
+
+/* The rules of @prog's context; NULL: a plain one. The one place a kind is named. */
+static inline const struct ebpf_ctx_ops *ebpf_ctx_ops(const struct ebpf_prog *prog)
+{
+	return prog->ctx_kind == EBPF_CTX_SKB ? &ebpf_skb_ctx_ops : NULL;
+}
 
 /* Kernel-style verifier log: always NUL-terminated, truncated safely. */
 struct ebpf_log {

@@ -11,7 +11,6 @@
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
-#include "ebpf_skb.h"
 
 #define SLOTS_PER_FRAME	(EBPF_STACK_SIZE / 8)
 
@@ -36,12 +35,11 @@ static inline bool region_ok(const struct ebpf_tag *t, u64 addr, u64 size, bool 
 
 /*
  * Memory with access rules of its own: a context of a program type with rules (a socket
- * filter's __sk_buff), or the socket it hands out.
+ * filter's __sk_buff), or the socket it hands out (only such a context hands one out).
  */
 static inline bool has_rules(const struct ebpf_prog *prog, const struct ebpf_tag *t)
 {
-	return (t->kind == EBPF_PTR_CTX && prog->ctx_kind == EBPF_CTX_SKB) ||
-	       t->kind == EBPF_PTR_SOCK;
+	return ebpf_ctx_ops(prog) && (t->kind == EBPF_PTR_CTX || t->kind == EBPF_PTR_SOCK);
 }
 
 enum access { ACCESS_READ, ACCESS_WRITE, ACCESS_ATOMIC_LOAD, ACCESS_ATOMIC };
@@ -60,11 +58,12 @@ static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag
 	bool inside = region_ok(t, addr, size, write);
 
 	if (has_rules(prog, t)) {
+		const struct ebpf_ctx_ops *ops = ebpf_ctx_ops(prog);
 		u32 off = (u32)(addr - t->base);
 
 		if (!inside || atomic || reg != t->base ||
-		    !(t->kind == EBPF_PTR_SOCK ? ebpf_skb_sock_access_ok(off, size, write) :
-						 ebpf_skb_ctx_access_ok(off, size, write)))
+		    !(t->kind == EBPF_PTR_SOCK ? ops->sock_access_ok(off, size, write) :
+						 ops->access_ok(off, size, write)))
 			return -EACCES;
 		return 0;
 	}
@@ -75,25 +74,18 @@ static inline int mem_access(const struct ebpf_prog *prog, const struct ebpf_tag
 
 /*
  * A read mem_access() allowed from memory with rules: the value, and the tag of the
- * register it goes to (skb->sk is the socket, tagged as such).
+ * register it goes to (a pointer the context hands out, e.g. skb->sk, is tagged so).
  */
-static u64 ruled_read(const struct ebpf_tag *t, u64 addr, u32 size, struct ebpf_tag *dt)
+static u64 ruled_read(const struct ebpf_ctx_ops *ops, const struct ebpf_tag *t, u64 addr,
+		      u32 size, struct ebpf_tag *dt)
 {
 	const void *base = (const void *)(unsigned long)t->base;
 	u32 off = (u32)(addr - t->base);
 
 	dt->kind = EBPF_SCALAR;
 	if (t->kind == EBPF_PTR_SOCK)
-		return ebpf_skb_sock_read(base, off, size);
-	if (off == offsetof(struct ebpf_sk_buff, sk)) {
-		dt->base = (u64)(unsigned long)&((const struct ebpf_skb *)base)->sock;
-		dt->size = sizeof(struct ebpf_bpf_sock);
-		dt->kind = EBPF_PTR_SOCK;
-		dt->writable = 0;
-		dt->pad = 0;
-		return dt->base;
-	}
-	return ebpf_skb_ctx_read(base, off, size);
+		return ops->sock_read(base, off, size);
+	return ops->read(base, off, size, dt);
 }
 
 static inline u64 stack_origin(const struct ebpf_scratch *s)
@@ -353,9 +345,9 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	regs[1] = run->ctx;
 	t->base = run->ctx;
 	t->kind = EBPF_PTR_CTX;
-	if (run->prog->ctx_kind == EBPF_CTX_SKB) {
-		/* the __sk_buff only: the frame pointer behind it stays out of reach */
-		t->size = sizeof(struct ebpf_sk_buff);
+	if (ebpf_ctx_ops(run->prog)) {
+		/* e.g. the __sk_buff only: the frame pointer behind it stays out of reach */
+		t->size = ebpf_ctx_ops(run->prog)->size;
 		t->writable = 1;	/* cb[]: mem_access() decides */
 	} else {
 		t->size = run->prog->ctx_size;
@@ -727,18 +719,19 @@ static u32 frame_exit(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs)
 static int ld_packet(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 		     const struct ebpf_insn *insn)
 {
+	const struct ebpf_ctx_ops *ops = ebpf_ctx_ops(run->prog);
 	u32 sz = ebpf_size_bytes(insn->code), i;
 	u64 off = (u64)(s64)insn->imm, v = 0;
 	int err;
 
-	if (run->prog->ctx_kind != EBPF_CTX_SKB || sz == 8 || s->tags[6].kind != EBPF_PTR_CTX)
+	if (!ops || !ops->ld_abs || sz == 8 || s->tags[6].kind != EBPF_PTR_CTX)
 		return -EINVAL;
 	if (regs[6] != run->ctx)
 		return -EACCES;	/* Linux: dereference of modified ctx ptr */
 	if (EBPF_MODE(insn->code) == EBPF_IND)
 		off += regs[EBPF_INSN_SRC(insn)];
 	/* the helper's offset is an int: the low 32 bits of src + imm */
-	err = ebpf_skb_load((const struct ebpf_skb *)(unsigned long)run->ctx, (s32)(u32)off, sz, &v);
+	err = ops->ld_abs((const void *)(unsigned long)run->ctx, (s32)(u32)off, sz, &v);
 	for (i = 1; i <= 5; i++) {
 		regs[i] = 0;
 		s->tags[i].kind = EBPF_SCALAR;
@@ -1170,7 +1163,7 @@ restart:
 				    stack_ptr_bytes(s, addr, sz, false))
 					goto leak;
 				if (has_rules(prog, &tags[src]))
-					v = ruled_read(&tags[src], addr, sz, &ntag);
+					v = ruled_read(ebpf_ctx_ops(prog), &tags[src], addr, sz, &ntag);
 				else
 					v = mem_load(addr, sz);
 			}

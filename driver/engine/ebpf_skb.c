@@ -3,6 +3,7 @@
  * ebpf_skb.c - the socket filter's packet and context (see ebpf_skb.h), with the
  * semantics of Linux 6.1's net/bpf/test_run.c and net/core/filter.c.
  */
+#include "ebpf_engine.h"
 #include "ebpf_skb.h"
 
 #define SKF_NET_OFF		(-0x100000)
@@ -338,3 +339,42 @@ int ebpf_skb_load_bytes_relative(const struct ebpf_skb *skb, u32 off, void *to, 
 	}
 	return load_range(skb, (u64)(start == HDR_START_NET ? EBPF_ETH_HLEN : 0) + off, to, len);
 }
+
+/*
+ * The socket filter's context as the engine sees it: the __sk_buff at the start of a
+ * struct ebpf_skb, skb->sk read as a pointer to the run's socket, LD_ABS / LD_IND
+ * reading the packet.
+ */
+static u64 skb_ops_read(const void *ctx, u32 off, u32 size, struct ebpf_tag *dt)
+{
+	const struct ebpf_skb *skb = ctx;
+
+	if (off == offsetof(struct ebpf_sk_buff, sk)) {
+		dt->base = (u64)(unsigned long)&skb->sock;
+		dt->size = sizeof(struct ebpf_bpf_sock);
+		dt->kind = EBPF_PTR_SOCK;
+		dt->writable = 0;
+		dt->pad = 0;
+		return dt->base;
+	}
+	return ebpf_skb_ctx_read(&skb->ctx, off, size);
+}
+
+static u64 skb_ops_sock_read(const void *sock, u32 off, u32 size)
+{
+	return ebpf_skb_sock_read(sock, off, size);
+}
+
+static int skb_ops_ld_abs(const void *ctx, s32 off, u32 size, u64 *val)
+{
+	return ebpf_skb_load(ctx, off, size, val);
+}
+
+const struct ebpf_ctx_ops ebpf_skb_ctx_ops = {
+	.size = sizeof(struct ebpf_sk_buff),
+	.access_ok = ebpf_skb_ctx_access_ok,
+	.read = skb_ops_read,
+	.sock_access_ok = ebpf_skb_sock_access_ok,
+	.sock_read = skb_ops_sock_read,
+	.ld_abs = skb_ops_ld_abs,
+};
