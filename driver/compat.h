@@ -405,11 +405,15 @@ static inline void bpfdrv_rcu_barrier_all(void)
 #define WRITE_ONCE(x, v) (ACCESS_ONCE(x) = (v))
 #endif
 
+/* 6.3 made vma->vm_flags const: its changes go through vm_flags_clear and friends. */
+static inline void bpfdrv_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
-#define bpfdrv_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+	vm_flags_clear(vma, flags);
 #else
-#define bpfdrv_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
+	vma->vm_flags &= ~flags;
 #endif
+}
 
 /* ---- attach points ---- */
 #include <linux/kprobes.h>
@@ -779,18 +783,25 @@ static inline struct inode *bpfdrv_path_inode(const struct path *path)
 /* A reference on a file unless its count already dropped to zero (it is being released). */
 static inline bool bpfdrv_file_tryget(struct file *file)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
-	return file_ref_get(&file->f_ref);
-#else
 	return atomic_long_inc_not_zero(&file->f_count);
-#endif
 }
 
-/* file_operations.show_fdinfo: 3.8+; its return type became void in 4.14 (int before). */
+/*
+ * file_operations.show_fdinfo: 3.8+; its return type became void in 4.14 (int before).
+ * BPFDRV_SHOW_FDINFO(fn) sets it to a void fn; before 4.14 to fn's int-returning wrapper
+ * fn_int, which BPFDRV_SHOW_FDINFO_INT(fn) defines next to fn.
+ */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 14, 0)
 #define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn,
+#define BPFDRV_SHOW_FDINFO_INT(fn)
 #else
 #define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn##_int,
+#define BPFDRV_SHOW_FDINFO_INT(fn)					\
+int fn##_int(struct seq_file *m, struct file *file)			\
+{									\
+	fn(m, file);							\
+	return 0;							\
+}
 #endif
 
 #endif /* BPFDRV_COMPAT_H */

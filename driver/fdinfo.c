@@ -64,23 +64,6 @@ void bpfdrv_link_show_fdinfo(struct seq_file *m, struct file *file)
 		link->ops->show_fdinfo(link, m);
 }
 
-/* Before 4.14 show_fdinfo returned int. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(4, 14, 0)
-int bpfdrv_map_show_fdinfo_int(struct seq_file *m, struct file *file)
-{
-	bpfdrv_map_show_fdinfo(m, file);
-	return 0;
-}
-
-int bpfdrv_prog_show_fdinfo_int(struct seq_file *m, struct file *file)
-{
-	bpfdrv_prog_show_fdinfo(m, file);
-	return 0;
-}
-
-int bpfdrv_link_show_fdinfo_int(struct seq_file *m, struct file *file)
-{
-	bpfdrv_link_show_fdinfo(m, file);
-	return 0;
-}
-#endif
+BPFDRV_SHOW_FDINFO_INT(bpfdrv_map_show_fdinfo)
+BPFDRV_SHOW_FDINFO_INT(bpfdrv_prog_show_fdinfo)
+BPFDRV_SHOW_FDINFO_INT(bpfdrv_link_show_fdinfo)

@@ -134,7 +134,7 @@ static int bpfdrv_map_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	/* A read-only mapping must not become writable later through mprotect. */
 	if (!(vma->vm_flags & VM_WRITE))
-		vma->vm_flags &= ~VM_MAYWRITE;
+		bpfdrv_vm_flags_clear(vma, VM_MAYWRITE);
 	err = map->ops->mmap(map, vma);
 	if (!err) {
 		vma->vm_ops = &bpfdrv_map_vm_ops;
