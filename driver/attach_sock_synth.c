@@ -127,17 +127,11 @@ static void sock_state_emit(struct bpfdrv_event *ev, const struct sock *sk,
 	bpfdrv_event_run(ev, &b, SOCK_STATE_RAW_SIZE, regs, 0);
 }
 
-#ifdef CONFIG_X86_64
-/* First and second argument at a probed function's entry (C ABI). */
-#define SOCK_ARG0(regs) ((regs)->di)
-#define SOCK_ARG1(regs) ((regs)->si)
-#define SOCK_SYNTH_NR_EVENTS 1
-#else
-/* Argument registers are x86_64's: no synthetic event elsewhere. */
-#define SOCK_ARG0(regs) 0
-#define SOCK_ARG1(regs) 0
-#define SOCK_SYNTH_NR_EVENTS 0
-#endif
+/* First and second argument at a probed function's entry (compat/abi.h). */
+#define SOCK_ARG0(regs) bpfdrv_func_arg(regs, 0)
+#define SOCK_ARG1(regs) bpfdrv_func_arg(regs, 1)
+/* Where no argument registers are known: no synthetic event. */
+#define SOCK_SYNTH_NR_EVENTS BPFDRV_HAVE_FUNC_ARGS
 
 static int sock_set_state_pre(struct kprobe *kp, struct pt_regs *regs)
 {

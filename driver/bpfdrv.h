@@ -224,7 +224,7 @@ long bpfdrv_cgroup_array_check(struct bpfdrv_map *map, u64 index);
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
 		     const struct bpfdrv_map_ops *ops);
-/* Another reference: 0, or -EBUSY when the count is at its limit (compat_refcount.h). */
+/* Another reference: 0, or -EBUSY when the count is at its limit (compat/refcount.h). */
 int __must_check bpfdrv_map_get(struct bpfdrv_map *map);
 void bpfdrv_map_put(struct bpfdrv_map *map);
 struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
@@ -319,7 +319,7 @@ bpfdrv_raw_tp_args_fn bpfdrv_raw_tp_args_adapter(const char *tp_name);
 int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie);
 
 int bpfdrv_cmd_prog_load(union bpfdrv_attr *attr);
-/* Another reference: 0, or -EBUSY when the count is at its limit (compat_refcount.h). */
+/* Another reference: 0, or -EBUSY when the count is at its limit (compat/refcount.h). */
 int __must_check bpfdrv_prog_get(struct bpfdrv_prog *prog);
 void bpfdrv_prog_put(struct bpfdrv_prog *prog);
 struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd);

@@ -203,7 +203,7 @@ static struct miscdevice bpfdrv_misc = {
 };
 
 /*
- * References one map or program may have (compat_refcount.h). Lowered only by tests, to
+ * References one map or program may have (compat/refcount.h). Lowered only by tests, to
  * reach the limit with a few hundred prog array or map-in-map slots.
  */
 int bpfdrv_ref_limit = BPFDRV_REF_MAX;

@@ -12,7 +12,7 @@
  * sched_switch(prev, next) and block_rq_complete(q, rq, nr_bytes). An adapter
  * rewrites such a kernel's arguments into the list of the oldest kernel with raw
  * tracepoints (extended with what later kernels appended, e.g. sched_switch's
- * prev_state), from the same data; which kernels differ is compat.h's knowledge.
+ * prev_state), from the same data; which kernels differ is compat/tracepoint.h's knowledge.
  *
  * Tracepoints whose arguments changed after raw tracepoints existed (block_rq_issue
  * and block_rq_insert dropped their request_queue in 5.11) are left alone: tools

@@ -1,7 +1,7 @@
 //! Builds the portable eBPF engine (driver/engine/*.c) for the host, as a
 //! static library linked into the test crate, with warnings as errors.  Also
 //! checks that the engine still compiles as C89+GNU (the kernel 3.10 dialect), and
-//! builds driver/compat_refcount.h's checked variant for tests/refcount_compat.rs.
+//! builds driver/compat/refcount.h's checked variant for tests/refcount_compat.rs.
 use std::path::PathBuf;
 
 const WARN: &[&str] = &[
@@ -75,9 +75,9 @@ fn main() {
 
     build.compile("ebpf_engine");
 
-    // driver/compat_refcount.h's checked variant, driven by tests/refcount_compat.rs.
+    // driver/compat/refcount.h's checked variant, driven by tests/refcount_compat.rs.
     let driver = manifest.join("../driver");
-    println!("cargo:rerun-if-changed={}", driver.join("compat_refcount.h").display());
+    println!("cargo:rerun-if-changed={}", driver.join("compat/refcount.h").display());
     let mut refcount = cc::Build::new();
     refcount.include(&driver).flag("-std=gnu11").opt_level(2).warnings(false);
     for w in WARN {

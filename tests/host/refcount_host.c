@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Host build of driver/compat_refcount.h's checked reference count (the variant for
+ * Host build of driver/compat/refcount.h's checked reference count (the variant for
  * kernels before refcount_t), with atomic_t made of the compiler's atomics, for the
  * Rust test tests/refcount_compat.rs.
  */
@@ -37,7 +37,7 @@ static inline bool atomic_dec_and_test(atomic_t *v)
 #define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + (c))
 #define LINUX_VERSION_CODE KERNEL_VERSION(3, 10, 0)
 #define BPFDRV_RHEL_AT_LEAST(a, b) 0
-#include "compat_refcount.h"
+#include "compat/refcount.h"
 
 /* bpfdrv_main.c's max_refs parameter. */
 int bpfdrv_ref_limit = BPFDRV_REF_MAX;

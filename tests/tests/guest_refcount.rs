@@ -8,7 +8,7 @@
 //! EBUSY, as Linux's bpf_prog_add did against BPF_MAX_REFCNT. At the limit the program
 //! cannot be reached by id or asked for its info; after a delete the slot can be filled
 //! again; closing everything leaves nothing alive (rmmod succeeds, the kernel log is clean).
-//! The count itself is `driver/compat_refcount.h`'s, tested at its real limit on the host
+//! The count itself is `driver/compat/refcount.h`'s, tested at its real limit on the host
 //! (`refcount_compat`). No native run: Linux 6.1 counts in 64 bits and has no such limit.
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_refcount

@@ -1,4 +1,4 @@
-//! `driver/compat_refcount.h`'s checked reference count, the variant kernels before
+//! `driver/compat/refcount.h`'s checked reference count, the variant kernels before
 //! refcount_t (4.11; 3.10 outside RHEL 7.9) build (issue 14, item 9): compiled for the host
 //! by `build.rs` (`tests/host/refcount_host.c`) and driven across its limit. A get at the
 //! limit fails with -EBUSY and leaves the count alone, concurrent gets never pass it, and

@@ -2,8 +2,8 @@
 /*
  * Reference counts of maps and programs that never wrap: refcount_t where the kernel has
  * it (4.11; RHEL 7.9 backports it), a checked atomic_t before. Included by compat.h
- * (after BPFDRV_RHEL_AT_LEAST); the host test (tests/host/refcount_host.c) compiles the
- * checked variant with its own atomic_t.
+ * after compat/base.h, and includes nothing of the kernel's itself: the host test
+ * (tests/host/refcount_host.c) compiles the checked variant with its own atomic_t.
  *
  * A get fails with -EBUSY once the count reaches bpfdrv_ref_limit, as Linux's
  * bpf_map_inc / bpf_prog_add did against BPF_MAX_REFCNT, so the command taking the

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Files and paths: a path's real inode, file references, show_fdinfo.
+ */
+#ifndef BPFDRV_COMPAT_FS_H
+#define BPFDRV_COMPAT_FS_H
+
+#include <linux/fs.h>
+#include <linux/dcache.h>
+#include <linux/path.h>
+#include <linux/seq_file.h>
+#include "base.h"
+
+/* The inode behind a path (through overlayfs, as the kernel's uprobe_events do). */
+static inline struct inode *bpfdrv_path_inode(const struct path *path)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 8, 0)
+	return d_real_inode(path->dentry);
+#else
+	return path->dentry->d_inode;
+#endif
+}
+
+/* A reference on a file unless its count already dropped to zero (it is being released). */
+static inline bool bpfdrv_file_tryget(struct file *file)
+{
+	return atomic_long_inc_not_zero(&file->f_count);
+}
+
+/*
+ * file_operations.show_fdinfo: 3.8+; its return type became void in 4.14 (int before).
+ * BPFDRV_SHOW_FDINFO(fn) sets it to a void fn; before 4.14 to fn's int-returning wrapper
+ * fn_int, which BPFDRV_SHOW_FDINFO_INT(fn) defines next to fn.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 14, 0)
+#define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn,
+#define BPFDRV_SHOW_FDINFO_INT(fn)
+#else
+#define BPFDRV_SHOW_FDINFO(fn) .show_fdinfo = fn##_int,
+#define BPFDRV_SHOW_FDINFO_INT(fn)					\
+int fn##_int(struct seq_file *m, struct file *file)			\
+{									\
+	fn(m, file);							\
+	return 0;							\
+}
+#endif
+
+#endif /* BPFDRV_COMPAT_FS_H */
