@@ -48,10 +48,10 @@ install -D -m 0644 "$repo/hook/README.md" "$main/usr/share/doc/bpfcompat/README.
 install -d -m 0755 "$main/var/lib/bpfhook/btf"
 
 src=$dkms/usr/src/bpfdrv-$version
-install -d "$src/engine" "$src/tools" "$src/compat"
-# Sources only, never build products (*.mod.c is kbuild's).
+install -d "$src/engine" "$src/tools" "$src/compat/features"
+# Sources only, never build products (*.mod.c is kbuild's, compat/generated/ the Makefile's).
 for f in "$repo"/driver/Makefile "$repo"/driver/*.[ch] "$repo"/driver/engine/*.[ch] "$repo"/driver/tools/*.c \
-    "$repo"/driver/compat/*.h; do
+    "$repo"/driver/compat/*.h "$repo"/driver/compat/features/*.c; do
     case "$f" in *.mod.c) continue ;; esac
     rel=${f#"$repo/driver/"}
     install -m 0644 "$f" "$src/$rel"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What every compat/ header starts from: the kernel version, the RHEL minor release,
- * small language-level differences.
+ * What every compat/ header starts from: the kernel version, the APIs the feature
+ * probes found, small language-level differences.
  */
 #ifndef BPFDRV_COMPAT_BASE_H
 #define BPFDRV_COMPAT_BASE_H
@@ -15,14 +15,13 @@
 #include <linux/random.h>
 
 /*
- * RHEL/CentOS kernels keep their base version number (3.10.0) and backport newer APIs
- * under it; RHEL_RELEASE_CODE (linux/version.h) says which minor release we build for.
+ * HAVE_<API>: the kernel APIs driver/Makefile's feature probes (compat/features/<api>.c)
+ * found in the tree this build is for. Distribution kernels backport APIs under their
+ * old version number (RHEL 7 keeps 3.10.0 and carries many from 4.x), so an API that a
+ * vendor may have backported is tested by compiling against it, not by the version;
+ * LINUX_VERSION_CODE remains for what no vendor kernel in use changes.
  */
-#ifdef RHEL_RELEASE_CODE
-#define BPFDRV_RHEL_AT_LEAST(a, b) (RHEL_RELEASE_CODE >= RHEL_RELEASE_VERSION(a, b))
-#else
-#define BPFDRV_RHEL_AT_LEAST(a, b) 0
-#endif
+#include "bpfdrv_features.h"
 
 #ifndef READ_ONCE
 #define READ_ONCE(x) ACCESS_ONCE(x)

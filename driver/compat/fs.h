@@ -11,7 +11,11 @@
 #include <linux/seq_file.h>
 #include "base.h"
 
-/* The inode behind a path (through overlayfs, as the kernel's uprobe_events do). */
+/*
+ * The inode behind a path (through overlayfs, as the kernel's uprobe_events do).
+ * RHEL 7.9 has d_real_inode too, but the version decides: a feature
+ * probe would move CentOS 7 off the path it is tested with.
+ */
 static inline struct inode *bpfdrv_path_inode(const struct path *path)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 8, 0)

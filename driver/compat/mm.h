@@ -32,6 +32,8 @@ static inline unsigned long bpfdrv_totalram_pages(void)
  * Large zeroed allocations that may exceed kmalloc's limits. Sizes come from user space
  * (map dimensions): like Linux's bpf_map_area_alloc, a failure is ENOMEM for the caller,
  * never an allocation-failure splat or the OOM killer.
+ * RHEL 7.9 has kvzalloc/kvfree too, but the version decides: a feature
+ * probe would move CentOS 7 off the path it is tested with.
  */
 static inline void *bpfdrv_zalloc_large(size_t size)
 {
@@ -62,7 +64,7 @@ static inline void bpfdrv_free_large(void *p)
 /* 6.3 made vma->vm_flags const: its changes go through vm_flags_clear and friends. */
 static inline void bpfdrv_vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef HAVE_VM_FLAGS_CLEAR /* compat/features/vm_flags_clear.c */
 	vm_flags_clear(vma, flags);
 #else
 	vma->vm_flags &= ~flags;

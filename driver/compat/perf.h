@@ -13,8 +13,8 @@ static inline void *bpfdrv_sample_raw(struct perf_sample_data *data, u32 *size)
 {
 	if (!data->raw)
 		return NULL;
-/* RHEL 7.6 (3.10.0-957) backported the 4.7 fragment layout with its eBPF tracing. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 7, 0) || BPFDRV_RHEL_AT_LEAST(7, 6)
+/* The 4.7 fragment layout, which RHEL 7.6 (3.10.0-957) backported with its eBPF tracing. */
+#ifdef HAVE_PERF_RAW_FRAG /* compat/features/perf_raw_frag.c */
 	*size = data->raw->frag.size;
 	return data->raw->frag.data;
 #else
@@ -28,6 +28,8 @@ static inline void *bpfdrv_sample_raw(struct perf_sample_data *data, u32 *size)
  * counter local to this CPU or task that bpf_perf_event_read uses. That signature is
  * 4.15's (4.3 returned the value, 4.13 added the errno); earlier kernels get no
  * counter reads. Never exported: found with bpfdrv_kallsyms_lookup_name.
+ * RHEL 7.9 has this signature too, but the version decides: a feature
+ * probe would move CentOS 7 off the path it is tested with.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 15, 0) && defined(CONFIG_PERF_EVENTS)
 #define BPFDRV_HAVE_PERF_READ_LOCAL 1

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Reference counts of maps and programs that never wrap: refcount_t where the kernel has
- * it (4.11; RHEL 7.9 backports it), a checked atomic_t before. Included by compat.h
- * after compat/base.h, and includes nothing of the kernel's itself: the host test
- * (tests/host/refcount_host.c) compiles the checked variant with its own atomic_t.
+ * it (4.11; RHEL 7.9 backports it: HAVE_REFCOUNT_T), a checked atomic_t before. Included
+ * by compat.h after compat/base.h, and includes nothing of the kernel's itself: the host
+ * test (tests/host/refcount_host.c) compiles the checked variant with its own atomic_t.
  *
  * A get fails with -EBUSY once the count reaches bpfdrv_ref_limit, as Linux's
  * bpf_map_inc / bpf_prog_add did against BPF_MAX_REFCNT, so the command taking the
@@ -20,7 +20,7 @@
 /* The limit in force: BPFDRV_REF_MAX unless lowered by the max_refs parameter (tests). */
 extern int bpfdrv_ref_limit;
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 11, 0) || BPFDRV_RHEL_AT_LEAST(7, 9)
+#ifdef HAVE_REFCOUNT_T /* compat/features/refcount_t.c */
 #include <linux/refcount.h>
 
 struct bpfdrv_ref {

@@ -10,6 +10,7 @@
 #include <linux/perf_event.h>
 #include "base.h"
 
+/* 4.1 renamed the header; RHEL 7 keeps the old name. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0)
 #include <linux/trace_events.h>
 #else
@@ -19,12 +20,12 @@
 /*
  * Is the tracepoint behind this kernel counter a kprobe/uprobe event (1), a static or
  * syscall tracepoint (0), or can this kernel not tell (-1)? The flags came with BPF in
- * 4.1; RHEL 7.6 backported them with its eBPF (CentOS 7.9 has them).
+ * 4.1; RHEL 7.6 backported them with its eBPF (CentOS 7.9 has them). Without
+ * CONFIG_EVENT_TRACING a perf event has no tp_event, and the probe fails.
  */
 static inline int bpfdrv_tp_is_probe_event(struct perf_event *counter)
 {
-#if (LINUX_VERSION_CODE >= KERNEL_VERSION(4, 1, 0) || BPFDRV_RHEL_AT_LEAST(7, 6)) && \
-	defined(CONFIG_EVENT_TRACING)
+#ifdef HAVE_TRACE_EVENT_FL_PROBE /* compat/features/trace_event_fl_probe.c */
 	if (!counter->tp_event)
 		return -1;
 	return !!(counter->tp_event->flags & (TRACE_EVENT_FL_KPROBE | TRACE_EVENT_FL_UPROBE));

@@ -33,10 +33,7 @@ static inline bool atomic_dec_and_test(atomic_t *v)
 	return __atomic_sub_fetch(&v->counter, 1, __ATOMIC_SEQ_CST) == 0;
 }
 
-/* A kernel before 4.11 that is not RHEL: the checked variant. */
-#define KERNEL_VERSION(a, b, c) (((a) << 16) + ((b) << 8) + (c))
-#define LINUX_VERSION_CODE KERNEL_VERSION(3, 10, 0)
-#define BPFDRV_RHEL_AT_LEAST(a, b) 0
+/* A kernel without refcount_t (no HAVE_REFCOUNT_T from the feature probes): the checked variant. */
 #include "compat/refcount.h"
 
 /* bpfdrv_main.c's max_refs parameter. */

@@ -28,7 +28,10 @@ fn copy_sources(from: &Path, to: &Path) {
         let entry = entry.expect("dir entry");
         let (src, dst) = (entry.path(), to.join(entry.file_name()));
         if entry.file_type().expect("file type").is_dir() {
-            copy_sources(&src, &dst);
+            // compat/generated/: feature probe results of builds in driver/ itself; the copy probes afresh.
+            if entry.file_name() != "generated" {
+                copy_sources(&src, &dst);
+            }
         } else if matches!(src.extension().and_then(|e| e.to_str()), Some("c" | "h")) || entry.file_name() == "Makefile" {
             std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copy {}: {e}", src.display()));
         }
