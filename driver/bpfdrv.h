@@ -200,6 +200,8 @@ struct bpfdrv_map {
 	struct mutex freeze_mutex;
 	bool frozen;
 	atomic_t writable_mmaps;
+	/* Syscall-side writes in progress (bpfdrv_map_write_begin): freeze waits for none. */
+	atomic_t sys_writers;
 	/* How programs see this map when a helper returns it (map in map). */
 	struct ebpf_map_ref eref;
 };
@@ -233,6 +235,8 @@ struct bpfdrv_map *bpfdrv_map_from_fd(int fd);
  * (FMODE_WRITE) the map's elements: ERR_PTR(-EPERM) unless the fd allows it.
  */
 struct bpfdrv_map *bpfdrv_map_from_fd_perm(int fd, fmode_t need);
+int bpfdrv_map_write_begin(struct bpfdrv_map *map);
+void bpfdrv_map_write_end(struct bpfdrv_map *map);
 /* BPF_OBJ_GET of a pinned map file: a new fd on its map, opened with @f_flags. */
 int bpfdrv_map_file_new_fd(struct file *file, int f_flags);
 /* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and

@@ -53,6 +53,7 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->name[sizeof(map->name) - 1] = 0;
 	mutex_init(&map->freeze_mutex);
 	atomic_set(&map->writable_mmaps, 0);
+	atomic_set(&map->sys_writers, 0);
 	map->eref.map = map;
 	map->eref.key_size = map->key_size;
 	map->eref.value_size = map->value_size;
@@ -190,7 +191,7 @@ struct bpfdrv_map *bpfdrv_map_from_fd(int fd)
 /*
  * A map fd's mode is what BPF_F_RDONLY / BPF_F_WRONLY asked for when it was opened
  * (MAP_CREATE, OBJ_GET, MAP_GET_FD_BY_ID), and a frozen map is read-only to every fd
- * (kernel: map_get_sys_perms). Writers still check frozen under freeze_mutex: this
+ * (kernel: map_get_sys_perms). Writers check again in bpfdrv_map_write_begin: this
  * early check gives Linux's EPERM before any key or value is read.
  */
 struct bpfdrv_map *bpfdrv_map_from_fd_perm(int fd, fmode_t need)
@@ -397,6 +398,30 @@ out:
 	return err;
 }
 
+/*
+ * A syscall-side write (update, delete, lookup-and-delete, batches) runs between these,
+ * as Linux's bpf_map_write_active_inc/dec: never while the map is frozen, and a freeze
+ * fails with EBUSY while one runs. Not freeze_mutex: batches copy from and to user
+ * memory while writing, a fault there takes mmap_lock, and mmap takes freeze_mutex
+ * under mmap_lock (lockdep found the inversion). Each side publishes its own flag
+ * before reading the other's, behind a full barrier, so at least one sees the other.
+ */
+int bpfdrv_map_write_begin(struct bpfdrv_map *map)
+{
+	atomic_inc(&map->sys_writers);
+	smp_mb(); /* pairs with bpfdrv_cmd_map_freeze() */
+	if (READ_ONCE(map->frozen)) {
+		atomic_dec(&map->sys_writers);
+		return -EPERM;
+	}
+	return 0;
+}
+
+void bpfdrv_map_write_end(struct bpfdrv_map *map)
+{
+	atomic_dec(&map->sys_writers);
+}
+
 int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 {
 	const struct bpfdrv_map_elem_attr *attr = &uattr->elem;
@@ -409,12 +434,11 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 	err = attr->flags & BPFDRV_F_LOCK ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, true, true);
 	if (err)
 		goto out;
-	mutex_lock(&op.map->freeze_mutex);
-	if (op.map->frozen)
-		err = -EPERM;
-	else
+	err = bpfdrv_map_write_begin(op.map);
+	if (!err) {
 		err = bpfdrv_map_sys_update(op.map, op.key, op.value, attr->flags);
-	mutex_unlock(&op.map->freeze_mutex);
+		bpfdrv_map_write_end(op.map);
+	}
 out:
 	bpfdrv_elem_op_end(&op);
 	return err;
@@ -435,12 +459,11 @@ int bpfdrv_cmd_map_delete(union bpfdrv_attr *uattr)
 		goto out;
 	}
 	/* Frozen since bpfdrv_map_from_fd_perm looked? */
-	mutex_lock(&map->freeze_mutex);
-	if (map->frozen)
-		err = -EPERM;
-	else
+	err = bpfdrv_map_write_begin(map);
+	if (!err) {
 		err = bpfdrv_map_sys_delete(map, key);
-	mutex_unlock(&map->freeze_mutex);
+		bpfdrv_map_write_end(map);
+	}
 	kfree(key);
 out:
 	bpfdrv_map_put(map);
@@ -488,12 +511,21 @@ int bpfdrv_cmd_map_freeze(union bpfdrv_attr *uattr)
 	if (IS_ERR(map))
 		return PTR_ERR(map);
 	mutex_lock(&map->freeze_mutex);
-	if (atomic_read(&map->writable_mmaps))
+	if (atomic_read(&map->writable_mmaps) || map->frozen) {
 		err = -EBUSY;
-	else if (map->frozen)
-		err = -EBUSY;
-	else
-		map->frozen = true;
+	} else {
+		/*
+		 * Frozen first, then no writer may be running (bpfdrv_map_write_begin).
+		 * Program loads and mmap read frozen under freeze_mutex: they never see
+		 * a freeze that is taken back here.
+		 */
+		WRITE_ONCE(map->frozen, true);
+		smp_mb(); /* pairs with bpfdrv_map_write_begin() */
+		if (atomic_read(&map->sys_writers)) {
+			WRITE_ONCE(map->frozen, false);
+			err = -EBUSY;
+		}
+	}
 	mutex_unlock(&map->freeze_mutex);
 	bpfdrv_map_put(map);
 	return err;

@@ -61,17 +61,16 @@ int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *uattr)
 	err = -ENOMEM;
 	if (!value)
 		goto out;
-	mutex_lock(&map->freeze_mutex);
-	if (map->frozen) {
-		err = -EPERM;
-	} else if (map->ops->pop && map->key_size == 0 && map->ops->sys_lookup_value_in == false) {
+	err = bpfdrv_map_write_begin(map);
+	if (err)
+		goto out;
+	if (map->ops->pop && map->key_size == 0 && map->ops->sys_lookup_value_in == false)
 		err = bpfdrv_map_sys_pop(map, value);
-	} else if (map->ops->sys_lookup_and_delete) {
+	else if (map->ops->sys_lookup_and_delete)
 		err = bpfdrv_map_sys_lookup_and_delete(map, key, value);
-	} else {
+	else
 		err = -ENOTSUPP;
-	}
-	mutex_unlock(&map->freeze_mutex);
+	bpfdrv_map_write_end(map);
 	if (!err && copy_to_user(bpfdrv_u64_to_ptr(attr->value), value, size))
 		err = -EFAULT;
 out:
@@ -286,14 +285,14 @@ static int map_batch(union bpfdrv_attr *uattr, enum batch_op op)
 	} else if (op == BATCH_LOOKUP) {
 		err = batch_lookup_buckets(map, attr, false);
 	} else {
-		mutex_lock(&map->freeze_mutex);
-		if (map->frozen)
-			err = -EPERM;
-		else if (op == BATCH_LOOKUP_AND_DELETE)
+		err = bpfdrv_map_write_begin(map);
+		if (err)
+			goto out;
+		if (op == BATCH_LOOKUP_AND_DELETE)
 			err = batch_lookup_buckets(map, attr, true);
 		else
 			err = batch_update_delete(map, attr, op == BATCH_UPDATE);
-		mutex_unlock(&map->freeze_mutex);
+		bpfdrv_map_write_end(map);
 	}
 out:
 	bpfdrv_map_put(map);

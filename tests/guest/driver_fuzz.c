@@ -1511,6 +1511,44 @@ static int create_errno(uint32_t type, uint32_t value_size, uint32_t entries, ui
 }
 
 /*
+ * UPDATE_BATCH into an mmapable array, then a writable mmap of it: 0, or the errno of
+ * the step that failed. Batch writes held the map's freeze_mutex while they copied from
+ * user memory (a fault there takes mmap_lock) and mmap takes freeze_mutex under
+ * mmap_lock: lockdep reported the inversion (a deadlock when the copy faults while
+ * another thread maps the map) in the first minute of a debug-kernel run.
+ */
+static int batch_write_then_mmap(void)
+{
+	uint32_t keys[4] = { 0, 1, 2, 3 };
+	uint64_t values[4] = { 1, 2, 3, 4 };
+	struct bpfdrv_map_create_attr c = { .map_type = BPFDRV_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 8,
+					    .max_entries = 4, .map_flags = BPFDRV_F_MMAPABLE };
+	struct bpfdrv_bpf_req r = { .size = sizeof(r), .cmd = BPFDRV_CMD_MAP_CREATE, .attr = (uintptr_t)&c,
+				    .attr_size = sizeof(c) };
+	int fd = ioctl(dev_fd, BPFDRV_IOC_BPF, &r), err = 0;
+	struct bpfdrv_map_batch_attr b = { .keys = (uintptr_t)keys, .values = (uintptr_t)values, .count = 4,
+					   .map_fd = fd };
+	void *p;
+
+	if (fd < 0)
+		return errno;
+	r.cmd = BPFDRV_CMD_MAP_UPDATE_BATCH;
+	r.attr = (uintptr_t)&b;
+	r.attr_size = sizeof(b);
+	if (ioctl(dev_fd, BPFDRV_IOC_BPF, &r))
+		err = errno;
+	p = err ? MAP_FAILED : mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!err && p == MAP_FAILED)
+		err = errno;
+	else if (!err && ((uint64_t *)p)[3] != 4)
+		err = EIO;
+	if (p != MAP_FAILED)
+		munmap(p, getpagesize());
+	close(fd);
+	return err;
+}
+
+/*
  * Calls that once hurt the kernel, run before the fuzzing: each prints its errno (0:
  * succeeded) as "REGRESSION <name> errno=E"; the kernel log must stay clean.
  */
@@ -1526,6 +1564,7 @@ static void regressions(void)
 	 */
 	printf("REGRESSION array_2GiB errno=%d\n", create_errno(BPFDRV_MAP_TYPE_ARRAY, 8, 1u << 28, BPFDRV_F_MMAPABLE));
 	printf("REGRESSION queue_2GiB errno=%d\n", create_errno(BPFDRV_MAP_TYPE_QUEUE, 8, (1u << 28) - 1, 0));
+	printf("REGRESSION batch_write_then_mmap errno=%d\n", batch_write_then_mmap());
 }
 
 /*
