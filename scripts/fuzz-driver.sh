@@ -8,6 +8,8 @@
 # CentOS 7.9's kernel. The run fails on any kernel report, a failed rmmod, or a fuzzer
 # that did not reach the whole surface; the seed, per-command counts and calls per
 # second are in the test's output and target/guest/logs/fuzz*.log.
+# A passing nobpf-debug run writes docs/reliability.md (with the module's line coverage
+# from gcov); the other variants write target/guest/fuzz-report-VARIANT.md.
 # BPFCOMPAT_FUZZ_SEED=<n> repeats a run's choices (thread interleaving still differs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +27,15 @@ case "$variant" in
         test=fuzzing_the_device_leaves_the_kernel_clean_on_centos7 ;;
     *) usage ;;
 esac
-export BPFCOMPAT_FUZZ_SECONDS=$duration BPFCOMPAT_REQUIRE_GUEST=1
+report=target/guest/fuzz-report-$variant.md
+[ "$variant" != nobpf-debug ] || report=docs/reliability.md
+export BPFCOMPAT_FUZZ_SECONDS=$duration BPFCOMPAT_REQUIRE_GUEST=1 BPFCOMPAT_FUZZ_VARIANT=$variant
+export BPFCOMPAT_FUZZ_REPORT=$PWD/$report.new
 start=$(date +%s)
 status=0
 cargo test --release -p bpfcompat-tests --test guest_fuzz -- --exact "$test" --include-ignored --nocapture || status=$?
+# Only a passing run replaces the report.
+if [ $status = 0 ] && [ -f "$report.new" ]; then mv "$report.new" "$report"; echo "fuzz-driver: wrote $report"; fi
+rm -f "$report.new"
 echo "fuzz-driver: $variant, ${duration}s of fuzzing, $(( $(date +%s) - start ))s wall, status $status"
 exit $status
