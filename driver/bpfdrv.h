@@ -16,9 +16,6 @@
 #define BPFDRV_LOG_PREFIX "bpfdrv: "
 #define bpfdrv_warn(fmt, ...) pr_warn_ratelimited(BPFDRV_LOG_PREFIX fmt, ##__VA_ARGS__)
 
-/* The kernel's BPF_F_CURRENT_CPU / BPF_F_INDEX_MASK for perf_event_output. */
-#define BPFDRV_F_INDEX_MASK 0xffffffffULL
-#define BPFDRV_F_CURRENT_CPU BPFDRV_F_INDEX_MASK
 /* PERF_MAX_TRACE_SIZE: what a tracepoint program may read of its context. */
 #define BPFDRV_TRACE_CTX_SIZE 2048
 
@@ -299,11 +296,6 @@ struct bpfdrv_prog {
 	u32 expected_attach_type, attach_btf_id;
 	struct bpfdrv_btf_target target;
 };
-
-/* BPF_PROG_TYPE_TRACING attach types this module emulates (Linux's enum bpf_attach_type). */
-#define BPFDRV_TRACE_RAW_TP 23
-#define BPFDRV_TRACE_FENTRY 24
-#define BPFDRV_TRACE_FEXIT 25
 
 /* ---- BTF-typed tracing programs (attach_fentry.c, attach_raw_tp.c) ---- */
 /* Load-time check of a tracing program's target; sets its context size. */

@@ -66,17 +66,17 @@ static long bpfdrv_ioctl_perf_open(struct bpfdrv_session *s, void *req)
 	u32 size = r->attr_size;
 	int fd_flags;
 
-	/* PERF_ATTR_SIZE_VER0 is 64; we read the VER1 prefix (72) and zero the rest. */
-	if (size < 64 || size > 4096)
+	/* We read the VER1 prefix (72) and zero the rest. */
+	if (size < BPFDRV_PERF_ATTR_SIZE_VER0 || size > 4096)
 		return -E2BIG;
 	memset(&attr, 0, sizeof(attr));
 	if (copy_from_user(&attr, bpfdrv_u64_to_ptr(r->attr), min_t(u32, size, sizeof(attr))))
 		return -EFAULT;
 	if (r->reserved)
 		return -EINVAL;
-	if (r->flags & ~8u) /* PERF_FLAG_FD_CLOEXEC */
+	if (r->flags & ~BPFDRV_PERF_FLAG_FD_CLOEXEC)
 		return -EINVAL;
-	fd_flags = (r->flags & 8u) ? O_CLOEXEC : 0;
+	fd_flags = (r->flags & BPFDRV_PERF_FLAG_FD_CLOEXEC) ? O_CLOEXEC : 0;
 
 	if (r->kind == BPFDRV_PERF_KIND_KPROBE)
 		return bpfdrv_event_open(&bpfdrv_kprobe_event, &attr, r->pid, r->cpu, fd_flags);

@@ -74,6 +74,12 @@
  */
 #define BPFDRV_PERF_KIND_UPROBE 2
 
+/**
+ * `PERF_ATTR_SIZE_VER0`: what the kernel takes an attr `size` of 0 to mean, and the
+ * smallest size it accepts.
+ */
+#define BPFDRV_PERF_ATTR_SIZE_VER0 64
+
 #define BPFDRV_PERF_ATTR_FLAG_DISABLED (1 << 0)
 
 #define BPFDRV_PERF_ATTR_FLAG_EXCLUDE_USER (1 << 4)
@@ -112,6 +118,20 @@
  * Uprobe PMU: `config` bits 32..63 hold the reference counter (USDT semaphore) offset.
  */
 #define BPFDRV_PERF_UPROBE_REF_CTR_OFFSET_SHIFT 32
+
+/**
+ * perf_event_open(2) `flags`: the only one the module honours.
+ */
+#define BPFDRV_PERF_FLAG_FD_CLOEXEC (1 << 3)
+
+/**
+ * `expected_attach_type` of BPF_PROG_TYPE_TRACING programs: tp_btf, fentry, fexit.
+ */
+#define BPFDRV_TRACE_RAW_TP 23
+
+#define BPFDRV_TRACE_FENTRY 24
+
+#define BPFDRV_TRACE_FEXIT 25
 
 /**
  * `BPF_LINK_CREATE` of a program on a perf event fd.
@@ -239,11 +259,21 @@
 
 #define BPFDRV_F_NO_PREALLOC (1 << 0)
 
+/**
+ * LRU hash maps: one LRU list per CPU instead of a common one.
+ */
+#define BPFDRV_F_NO_COMMON_LRU (1 << 1)
+
 #define BPFDRV_F_NUMA_NODE (1 << 2)
 
 #define BPFDRV_F_RDONLY (1 << 3)
 
 #define BPFDRV_F_WRONLY (1 << 4)
+
+/**
+ * Stack trace maps: values are `struct bpf_stack_build_id` (not supported).
+ */
+#define BPFDRV_F_STACK_BUILD_ID (1 << 5)
 
 #define BPFDRV_F_ZERO_SEED (1 << 6)
 
@@ -265,6 +295,82 @@
 #define BPFDRV_EXIST 2
 
 #define BPFDRV_F_LOCK 4
+
+/**
+ * bpf_get_stackid / bpf_get_stack: frames to skip.
+ */
+#define BPFDRV_F_SKIP_FIELD_MASK 255
+
+/**
+ * bpf_get_stackid / bpf_get_stack: the user stack instead of the kernel's.
+ */
+#define BPFDRV_F_USER_STACK (1 << 8)
+
+/**
+ * bpf_get_stackid: compare the whole stack on a hash match.
+ */
+#define BPFDRV_F_FAST_STACK_CMP (1 << 9)
+
+/**
+ * bpf_get_stackid: replace the stack already in the bucket.
+ */
+#define BPFDRV_F_REUSE_STACKID (1 << 10)
+
+/**
+ * bpf_perf_event_output / bpf_perf_event_read: the array index; all ones is
+ * `BPF_F_CURRENT_CPU`.
+ */
+#define BPFDRV_F_INDEX_MASK 4294967295
+
+#define BPFDRV_F_CURRENT_CPU BPFDRV_F_INDEX_MASK
+
+/**
+ * bpf_perf_event_output on skb / xdp contexts: bytes of the packet to append.
+ */
+#define BPFDRV_F_CTXLEN_MASK 4503595332403200
+
+/**
+ * bpf_ringbuf_output / submit / discard: wake-up policy.
+ */
+#define BPFDRV_RB_NO_WAKEUP (1 << 0)
+
+#define BPFDRV_RB_FORCE_WAKEUP (1 << 1)
+
+/**
+ * bpf_ringbuf_query: what to report.
+ */
+#define BPFDRV_RB_AVAIL_DATA 0
+
+#define BPFDRV_RB_RING_SIZE 1
+
+#define BPFDRV_RB_CONS_POS 2
+
+#define BPFDRV_RB_PROD_POS 3
+
+/**
+ * Record header `len` bit: reserved, not yet submitted or discarded.
+ */
+#define BPFDRV_RINGBUF_BUSY_BIT 2147483648
+
+/**
+ * Record header `len` bit: discarded, the consumer skips it.
+ */
+#define BPFDRV_RINGBUF_DISCARD_BIT 1073741824
+
+/**
+ * Size of the record header (len, page offset).
+ */
+#define BPFDRV_RINGBUF_HDR_SZ 8
+
+/**
+ * Run on `cpu` instead of the current CPU.
+ */
+#define BPFDRV_F_TEST_RUN_ON_CPU (1 << 0)
+
+/**
+ * Socket filter test runs: give the skb CHECKSUM_COMPLETE.
+ */
+#define BPFDRV_F_TEST_SKB_CHECKSUM_COMPLETE (1 << 2)
 
 #define BPFDRV_PROG_TYPE_SOCKET_FILTER 1
 
@@ -300,6 +406,11 @@
  * Largest program the module accepts, in instructions (Linux's BPF_COMPLEXITY_LIMIT_INSNS).
  */
 #define BPFDRV_MAX_INSNS 1000000
+
+/**
+ * `struct btf_header::magic`.
+ */
+#define BPFDRV_BTF_MAGIC 60319
 
 /**
  * `BPF_F_REPLACE` for `BPF_LINK_UPDATE`.

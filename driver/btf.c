@@ -12,7 +12,6 @@
 #include "compat.h"
 #include "stats.h"
 
-#define BTF_MAGIC 0xeB9F
 #define BTF_MAX_SIZE (16u << 20)
 
 struct btf_header {
@@ -51,7 +50,7 @@ static int btf_check_header(const void *data, u32 size)
 	const struct btf_header *h = data;
 	u64 types_end, strs_end;
 
-	if (size < sizeof(*h) || h->magic != BTF_MAGIC || h->version != 1 || h->flags)
+	if (size < sizeof(*h) || h->magic != BPFDRV_BTF_MAGIC || h->version != 1 || h->flags)
 		return -EINVAL;
 	if (h->hdr_len < sizeof(*h) || h->hdr_len > size)
 		return -EINVAL;

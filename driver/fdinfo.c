@@ -11,8 +11,6 @@
 #include "bpfdrv.h"
 #include "compat.h"
 
-#define PROG_ARRAY 3
-
 void bpfdrv_map_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct bpfdrv_map *map = file->private_data;
@@ -24,7 +22,7 @@ void bpfdrv_map_show_fdinfo(struct seq_file *m, struct file *file)
 		   map->map_type, map->key_size, map->value_size, map->max_entries,
 		   map->map_flags, 0ULL, memlock, map->id, map->frozen ? 1 : 0);
 	/* Interpreted programs are never JIT-compiled: owner_jited is 0. */
-	if (map->map_type == PROG_ARRAY && bpfdrv_prog_array_owner(map) != U32_MAX)
+	if (map->map_type == BPFDRV_MAP_TYPE_PROG_ARRAY && bpfdrv_prog_array_owner(map) != U32_MAX)
 		seq_printf(m, "owner_prog_type:\t%u\nowner_jited:\t%u\n",
 			   bpfdrv_prog_array_owner(map), 0);
 }

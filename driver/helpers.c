@@ -16,10 +16,6 @@
 #include "prog_types.h"
 #include "ebpf_skb.h"
 
-#define BPF_F_USER_STACK (1ULL << 8)
-#define BPF_F_USER_BUILD_ID (1ULL << 11)
-#define BPF_F_SKIP_FIELD_MASK 0xffULL
-#define BPF_F_CTXLEN_MASK (0xfffffULL << 32)
 
 #define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
 #define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
@@ -237,7 +233,7 @@ static u64 h_perf_event_output(struct ebpf_run *run, u64 ctx, u64 map, u64 flags
 
 	if (!bpfdrv_charge_bytes(run, size))
 		return 0;
-	if (flags & ~(BPFDRV_F_INDEX_MASK | BPF_F_CTXLEN_MASK) || (flags & BPF_F_CTXLEN_MASK))
+	if (flags & ~(BPFDRV_F_INDEX_MASK | BPFDRV_F_CTXLEN_MASK) || (flags & BPFDRV_F_CTXLEN_MASK))
 		return (s64)-EINVAL;
 	if (MAP(map)->map_type != BPFDRV_MAP_TYPE_PERF_EVENT_ARRAY)
 		return (s64)-EINVAL;
@@ -309,15 +305,15 @@ u32 bpfdrv_user_stack(u64 *ips, u32 max)
 static u64 h_get_stack(struct ebpf_run *run, u64 ctx, u64 buf, u64 size, u64 flags, u64 a5)
 {
 	u64 *ips = ENV(run)->stack_ips, *dst = PTR(buf);
-	u32 skip = flags & BPF_F_SKIP_FIELD_MASK, n, copy;
+	u32 skip = flags & BPFDRV_F_SKIP_FIELD_MASK, n, copy;
 
 	if (!bpfdrv_charge_bytes(run, size))
 		return 0;
-	if ((flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK)) || size % sizeof(u64)) {
+	if ((flags & ~(BPFDRV_F_SKIP_FIELD_MASK | BPFDRV_F_USER_STACK)) || size % sizeof(u64)) {
 		memset(dst, 0, size);
 		return (s64)-EINVAL;
 	}
-	if (flags & BPF_F_USER_STACK)
+	if (flags & BPFDRV_F_USER_STACK)
 		n = user_stack(ips, BPFDRV_MAX_STACK_DEPTH);
 	else
 		n = bpfdrv_prog_kernel_stack(run, ips, BPFDRV_MAX_STACK_DEPTH);

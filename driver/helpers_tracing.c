@@ -23,7 +23,6 @@
 #define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
 #define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
 #define PTR(v) ((void *)(uintptr_t)(v))
-#define BPF_F_USER_STACK (1ULL << 8)
 
 /*
  * The probed context's stack unwound from its registers through the frame-pointer chain
@@ -106,7 +105,7 @@ u32 bpfdrv_prog_kernel_stack(struct ebpf_run *run, u64 *ips, u32 max)
 u64 bpfdrv_h_get_stackid(struct ebpf_run *run, u64 ctx, u64 map, u64 flags, u64 a4, u64 a5)
 {
 	u64 *ips = ENV(run)->stack_ips;
-	u32 n = (flags & BPF_F_USER_STACK) ? bpfdrv_user_stack(ips, BPFDRV_MAX_STACK_DEPTH) :
+	u32 n = (flags & BPFDRV_F_USER_STACK) ? bpfdrv_user_stack(ips, BPFDRV_MAX_STACK_DEPTH) :
 					     bpfdrv_prog_kernel_stack(run, ips, BPFDRV_MAX_STACK_DEPTH);
 
 	return (s64)bpfdrv_stack_map_store(MAP(map), ips, n, flags);

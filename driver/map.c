@@ -253,7 +253,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 	u32 known_flags = BPFDRV_F_NO_PREALLOC | BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY |
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
 			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE | BPFDRV_F_PRESERVE_ELEMS |
-			  (1U << 1) /* BPF_F_NO_COMMON_LRU */;
+			  BPFDRV_F_NO_COMMON_LRU;
 	int err, i, f_flags;
 
 	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)

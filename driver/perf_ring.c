@@ -25,9 +25,6 @@
 #define MMAP_PAGE_DATA_OFFSET 1040
 #define MMAP_PAGE_DATA_SIZE 1048
 
-#define RECORD_LOST 2
-#define RECORD_SAMPLE 9
-
 struct bpfdrv_perf_ring {
 	spinlock_t lock;
 	struct mutex mmap_mutex;
@@ -123,7 +120,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 	if (r->lost) {
 		u64 body[2] = { 0, r->lost };
 
-		hdr.type = RECORD_LOST;
+		hdr.type = PERF_RECORD_LOST;
 		hdr.misc = 0;
 		hdr.size = lost_size;
 		ring_copy_in(r, r->head, &hdr, sizeof(hdr));
@@ -131,7 +128,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 		r->head += lost_size;
 		r->lost = 0;
 	}
-	hdr.type = RECORD_SAMPLE;
+	hdr.type = PERF_RECORD_SAMPLE;
 	hdr.misc = 0;
 	hdr.size = rec_size;
 	ring_copy_in(r, r->head, &hdr, sizeof(hdr));

@@ -29,8 +29,6 @@
 #include "ebpf_skb.h"
 #include "prog_types.h"
 
-#define BPF_F_TEST_RUN_ON_CPU (1U << 0)
-#define BPF_F_TEST_SKB_CHECKSUM_COMPLETE (1U << 2)
 #define RAW_TP_MAX_ARGS 12
 
 struct raw_tp_test {
@@ -59,7 +57,7 @@ int bpfdrv_test_run_raw_tp(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr
 		return -EINVAL;
 	if (attr->ctx_size_in > RAW_TP_MAX_ARGS * sizeof(u64) || (attr->ctx_size_in && !attr->ctx_in))
 		return -EINVAL;
-	if (!(attr->flags & BPF_F_TEST_RUN_ON_CPU) && attr->cpu)
+	if (!(attr->flags & BPFDRV_F_TEST_RUN_ON_CPU) && attr->cpu)
 		return -EINVAL;
 	t = kzalloc(sizeof(*t), GFP_KERNEL);
 	if (!t)
@@ -71,7 +69,7 @@ int bpfdrv_test_run_raw_tp(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr
 		goto out;
 	}
 	cpu = get_cpu();
-	if (!(attr->flags & BPF_F_TEST_RUN_ON_CPU) || attr->cpu == cpu) {
+	if (!(attr->flags & BPFDRV_F_TEST_RUN_ON_CPU) || attr->cpu == cpu) {
 		raw_tp_test_fn(t);
 		put_cpu();
 	} else {
@@ -183,7 +181,7 @@ int bpfdrv_test_run_skb(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr *a
 	int err = 0;
 
 	BUILD_BUG_ON(sizeof(struct ebpf_skb) > BPFDRV_TRACE_CTX_SIZE);
-	if ((attr->flags & ~BPF_F_TEST_SKB_CHECKSUM_COMPLETE) || attr->cpu || attr->batch_size)
+	if ((attr->flags & ~BPFDRV_F_TEST_SKB_CHECKSUM_COMPLETE) || attr->cpu || attr->batch_size)
 		return -EINVAL;
 	if (size < ETH_HLEN || size > SKB_TEST_MAX_FRAME)
 		return -EINVAL;

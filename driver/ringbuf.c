@@ -33,9 +33,6 @@
 #include "helpers.h"
 #include "stats.h"
 
-#define RINGBUF_BUSY_BIT (1U << 31)
-#define RINGBUF_DISCARD_BIT (1U << 30)
-#define RINGBUF_HDR_SZ 8
 /* The kernel's struct bpf_ringbuf has one private page before consumer_pos. */
 #define RINGBUF_KERNEL_META_PAGES 1
 #define RINGBUF_POS_PAGES 2 /* consumer page, producer page */
@@ -44,12 +41,6 @@
 	(((1ULL << 24) - RINGBUF_POS_PAGES - RINGBUF_KERNEL_META_PAGES) * PAGE_SIZE)
 
 /* bpf_ringbuf_output / submit / discard flags, bpf_ringbuf_query flags. */
-#define BPF_RB_NO_WAKEUP (1ULL << 0)
-#define BPF_RB_FORCE_WAKEUP (1ULL << 1)
-#define BPF_RB_AVAIL_DATA 0
-#define BPF_RB_RING_SIZE 1
-#define BPF_RB_CONS_POS 2
-#define BPF_RB_PROD_POS 3
 
 struct bpfdrv_ringbuf {
 	struct bpfdrv_map map;
@@ -246,7 +237,7 @@ static struct bpfdrv_ringbuf_hdr *ringbuf_reserve(struct bpfdrv_ringbuf *rb, u64
 
 	if (size > RINGBUF_MAX_RECORD_SZ)
 		return NULL;
-	len = round_up(size + RINGBUF_HDR_SZ, 8);
+	len = round_up(size + BPFDRV_RINGBUF_HDR_SZ, 8);
 	if (len > rb->mask + 1)
 		return NULL;
 	/* A program may interrupt a producer on this CPU only from NMI: never spin there. */
@@ -270,7 +261,7 @@ static struct bpfdrv_ringbuf_hdr *ringbuf_reserve(struct bpfdrv_ringbuf *rb, u64
 	}
 	/* prod & mask < data size and len <= data size: inside the doubly mapped data. */
 	hdr = (struct bpfdrv_ringbuf_hdr *)(rb->data + (prod & rb->mask));
-	hdr->len = (u32)size | RINGBUF_BUSY_BIT;
+	hdr->len = (u32)size | BPFDRV_RINGBUF_BUSY_BIT;
 	hdr->pg_off = (u32)(((u8 *)hdr - rb->area) >> PAGE_SHIFT) + RINGBUF_KERNEL_META_PAGES;
 	/* Pairs with the consumer's acquire of producer_pos: it sees the BUSY header. */
 	smp_store_release(rb->producer_pos, prod + (unsigned long)len);
@@ -281,11 +272,11 @@ static struct bpfdrv_ringbuf_hdr *ringbuf_reserve(struct bpfdrv_ringbuf *rb, u64
 static void ringbuf_commit(struct bpfdrv_ringbuf *rb, struct bpfdrv_ringbuf_hdr *hdr, u64 flags,
 			   bool discard)
 {
-	u32 new_len = READ_ONCE(hdr->len) & ~RINGBUF_BUSY_BIT;
+	u32 new_len = READ_ONCE(hdr->len) & ~BPFDRV_RINGBUF_BUSY_BIT;
 	unsigned long rec_pos, cons_pos;
 
 	if (discard)
-		new_len |= RINGBUF_DISCARD_BIT;
+		new_len |= BPFDRV_RINGBUF_DISCARD_BIT;
 	else
 		bpfdrv_stats_events(1, 0);
 	/* Full barrier: the sample is visible before the header says it is complete. */
@@ -293,9 +284,9 @@ static void ringbuf_commit(struct bpfdrv_ringbuf *rb, struct bpfdrv_ringbuf_hdr 
 	/* Wake the consumer if it caught up and waits for exactly this record. */
 	rec_pos = (u8 *)hdr - rb->data;
 	cons_pos = smp_load_acquire(rb->consumer_pos) & rb->mask;
-	if (flags & BPF_RB_FORCE_WAKEUP)
+	if (flags & BPFDRV_RB_FORCE_WAKEUP)
 		irq_work_queue(&rb->wakeup);
-	else if (cons_pos == rec_pos && !(flags & BPF_RB_NO_WAKEUP))
+	else if (cons_pos == rec_pos && !(flags & BPFDRV_RB_NO_WAKEUP))
 		irq_work_queue(&rb->wakeup);
 }
 
@@ -316,7 +307,7 @@ u64 bpfdrv_h_ringbuf_output(struct ebpf_run *run, u64 map, u64 data, u64 size, u
 
 	if (!bpfdrv_charge_bytes(run, size))
 		return 0;
-	if (!is_ringbuf(MAP(map)) || (flags & ~(BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP)))
+	if (!is_ringbuf(MAP(map)) || (flags & ~(BPFDRV_RB_NO_WAKEUP | BPFDRV_RB_FORCE_WAKEUP)))
 		return (s64)-EINVAL;
 	rb = RB(MAP(map));
 	hdr = ringbuf_reserve(rb, size);
@@ -403,13 +394,13 @@ u64 bpfdrv_h_ringbuf_query(struct ebpf_run *run, u64 map, u64 flags, u64 a3, u64
 		return 0;
 	rb = RB(MAP(map));
 	switch (flags) {
-	case BPF_RB_AVAIL_DATA:
+	case BPFDRV_RB_AVAIL_DATA:
 		return ringbuf_avail(rb);
-	case BPF_RB_RING_SIZE:
+	case BPFDRV_RB_RING_SIZE:
 		return rb->mask + 1;
-	case BPF_RB_CONS_POS:
+	case BPFDRV_RB_CONS_POS:
 		return smp_load_acquire(rb->consumer_pos);
-	case BPF_RB_PROD_POS:
+	case BPFDRV_RB_PROD_POS:
 		return smp_load_acquire(rb->producer_pos);
 	default:
 		return 0;

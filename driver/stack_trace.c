@@ -13,12 +13,6 @@
 #include "bpfdrv.h"
 #include "compat.h"
 
-#define BPF_F_SKIP_FIELD_MASK 0xffULL
-#define BPF_F_USER_STACK (1ULL << 8)
-#define BPF_F_FAST_STACK_CMP (1ULL << 9)
-#define BPF_F_REUSE_STACKID (1ULL << 10)
-#define BPF_F_STACK_BUILD_ID (1U << 5)
-
 struct stack_bucket {
 	u32 hash, nr; /* nr == 0: empty */
 	u64 ips[];
@@ -44,10 +38,10 @@ static struct bpfdrv_map *smap_alloc(const struct bpfdrv_map_create_attr *attr)
 	u64 size;
 
 	if (attr->map_flags & ~(BPFDRV_F_NUMA_NODE | BPFDRV_F_RDONLY | BPFDRV_F_WRONLY |
-				BPF_F_STACK_BUILD_ID))
+				BPFDRV_F_STACK_BUILD_ID))
 		return ERR_PTR(-EINVAL);
 	/* Build-id stacks (struct bpf_stack_build_id values) are not implemented. */
-	if (attr->map_flags & BPF_F_STACK_BUILD_ID) {
+	if (attr->map_flags & BPFDRV_F_STACK_BUILD_ID) {
 		bpfdrv_warn("stack trace maps with BPF_F_STACK_BUILD_ID are not supported\n");
 		return ERR_PTR(-EINVAL);
 	}
@@ -88,15 +82,15 @@ static void smap_free(struct bpfdrv_map *map)
 long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 flags)
 {
 	struct bpfdrv_stack_map *s = to_smap(map);
-	u32 skip = flags & BPF_F_SKIP_FIELD_MASK, max = map->value_size / 8, hash, id;
+	u32 skip = flags & BPFDRV_F_SKIP_FIELD_MASK, max = map->value_size / 8, hash, id;
 	struct stack_bucket *b;
 	unsigned long irqflags;
 	long ret;
 
 	if (map->ops != &bpfdrv_stack_trace_ops)
 		return -EINVAL;
-	if (flags & ~(BPF_F_SKIP_FIELD_MASK | BPF_F_USER_STACK | BPF_F_FAST_STACK_CMP |
-		      BPF_F_REUSE_STACKID))
+	if (flags & ~(BPFDRV_F_SKIP_FIELD_MASK | BPFDRV_F_USER_STACK | BPFDRV_F_FAST_STACK_CMP |
+		      BPFDRV_F_REUSE_STACKID))
 		return -EINVAL;
 	if (nr <= skip)
 		return -EFAULT;
@@ -109,10 +103,10 @@ long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 
 	raw_spin_lock_irqsave(&s->lock, irqflags);
 	b = smap_bucket(s, id);
 	if (b->nr && b->hash == hash &&
-	    ((flags & BPF_F_FAST_STACK_CMP) ||
+	    ((flags & BPFDRV_F_FAST_STACK_CMP) ||
 	     (b->nr == nr && !memcmp(b->ips, ips, nr * sizeof(u64))))) {
 		ret = id;
-	} else if (b->nr && !(flags & BPF_F_REUSE_STACKID)) {
+	} else if (b->nr && !(flags & BPFDRV_F_REUSE_STACKID)) {
 		ret = -EEXIST;
 	} else {
 		b->hash = hash;

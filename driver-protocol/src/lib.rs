@@ -155,6 +155,10 @@ pub struct bpfdrv_perf_event_attr {
     pub config2: u64,
 }
 
+/// `PERF_ATTR_SIZE_VER0`: what the kernel takes an attr `size` of 0 to mean, and the
+/// smallest size it accepts.
+pub const BPFDRV_PERF_ATTR_SIZE_VER0: u32 = 64;
+
 pub const BPFDRV_PERF_ATTR_FLAG_DISABLED: u64 = 1 << 0;
 pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_USER: u64 = 1 << 4;
 pub const BPFDRV_PERF_ATTR_FLAG_EXCLUDE_KERNEL: u64 = 1 << 5;
@@ -174,8 +178,14 @@ pub const BPFDRV_PERF_COUNT_SW_BPF_OUTPUT: u64 = 10;
 pub const BPFDRV_PERF_PROBE_CONFIG_IS_RETPROBE: u64 = 1 << 0;
 /// Uprobe PMU: `config` bits 32..63 hold the reference counter (USDT semaphore) offset.
 pub const BPFDRV_PERF_UPROBE_REF_CTR_OFFSET_SHIFT: u32 = 32;
+/// perf_event_open(2) `flags`: the only one the module honours.
+pub const BPFDRV_PERF_FLAG_FD_CLOEXEC: u32 = 1 << 3;
 
 // ---- attach types (Linux `enum bpf_attach_type`) ----
+/// `expected_attach_type` of BPF_PROG_TYPE_TRACING programs: tp_btf, fentry, fexit.
+pub const BPFDRV_TRACE_RAW_TP: u32 = 23;
+pub const BPFDRV_TRACE_FENTRY: u32 = 24;
+pub const BPFDRV_TRACE_FEXIT: u32 = 25;
 /// `BPF_LINK_CREATE` of a program on a perf event fd.
 pub const BPFDRV_ATTACH_PERF_EVENT: u32 = 41;
 pub const BPFDRV_PERF_SAMPLE_RAW: u64 = 1 << 10;
@@ -245,9 +255,13 @@ pub const BPFDRV_MAP_TYPE_MAX: u32 = 32;
 
 // ---- map flags ----
 pub const BPFDRV_F_NO_PREALLOC: u32 = 1 << 0;
+/// LRU hash maps: one LRU list per CPU instead of a common one.
+pub const BPFDRV_F_NO_COMMON_LRU: u32 = 1 << 1;
 pub const BPFDRV_F_NUMA_NODE: u32 = 1 << 2;
 pub const BPFDRV_F_RDONLY: u32 = 1 << 3;
 pub const BPFDRV_F_WRONLY: u32 = 1 << 4;
+/// Stack trace maps: values are `struct bpf_stack_build_id` (not supported).
+pub const BPFDRV_F_STACK_BUILD_ID: u32 = 1 << 5;
 pub const BPFDRV_F_ZERO_SEED: u32 = 1 << 6;
 pub const BPFDRV_F_RDONLY_PROG: u32 = 1 << 7;
 pub const BPFDRV_F_WRONLY_PROG: u32 = 1 << 8;
@@ -260,6 +274,46 @@ pub const BPFDRV_ANY: u64 = 0;
 pub const BPFDRV_NOEXIST: u64 = 1;
 pub const BPFDRV_EXIST: u64 = 2;
 pub const BPFDRV_F_LOCK: u64 = 4;
+
+// ---- helper flag arguments (Linux `BPF_F_*` of the helpers' `flags`) ----
+// The C header spells values in decimal without a suffix: a mask past bit 30 is a
+// literal here, never a shift that would overflow `int` there.
+/// bpf_get_stackid / bpf_get_stack: frames to skip.
+pub const BPFDRV_F_SKIP_FIELD_MASK: u64 = 0xff;
+/// bpf_get_stackid / bpf_get_stack: the user stack instead of the kernel's.
+pub const BPFDRV_F_USER_STACK: u64 = 1 << 8;
+/// bpf_get_stackid: compare the whole stack on a hash match.
+pub const BPFDRV_F_FAST_STACK_CMP: u64 = 1 << 9;
+/// bpf_get_stackid: replace the stack already in the bucket.
+pub const BPFDRV_F_REUSE_STACKID: u64 = 1 << 10;
+/// bpf_perf_event_output / bpf_perf_event_read: the array index; all ones is
+/// `BPF_F_CURRENT_CPU`.
+pub const BPFDRV_F_INDEX_MASK: u64 = 0xffff_ffff;
+pub const BPFDRV_F_CURRENT_CPU: u64 = BPFDRV_F_INDEX_MASK;
+/// bpf_perf_event_output on skb / xdp contexts: bytes of the packet to append.
+pub const BPFDRV_F_CTXLEN_MASK: u64 = 0x000f_ffff_0000_0000;
+/// bpf_ringbuf_output / submit / discard: wake-up policy.
+pub const BPFDRV_RB_NO_WAKEUP: u64 = 1 << 0;
+pub const BPFDRV_RB_FORCE_WAKEUP: u64 = 1 << 1;
+/// bpf_ringbuf_query: what to report.
+pub const BPFDRV_RB_AVAIL_DATA: u64 = 0;
+pub const BPFDRV_RB_RING_SIZE: u64 = 1;
+pub const BPFDRV_RB_CONS_POS: u64 = 2;
+pub const BPFDRV_RB_PROD_POS: u64 = 3;
+
+// ---- BPF ring buffer records (Linux `BPF_RINGBUF_*`) ----
+/// Record header `len` bit: reserved, not yet submitted or discarded.
+pub const BPFDRV_RINGBUF_BUSY_BIT: u32 = 0x8000_0000;
+/// Record header `len` bit: discarded, the consumer skips it.
+pub const BPFDRV_RINGBUF_DISCARD_BIT: u32 = 0x4000_0000;
+/// Size of the record header (len, page offset).
+pub const BPFDRV_RINGBUF_HDR_SZ: u32 = 8;
+
+// ---- BPF_PROG_TEST_RUN flags ----
+/// Run on `cpu` instead of the current CPU.
+pub const BPFDRV_F_TEST_RUN_ON_CPU: u32 = 1 << 0;
+/// Socket filter test runs: give the skb CHECKSUM_COMPLETE.
+pub const BPFDRV_F_TEST_SKB_CHECKSUM_COMPLETE: u32 = 1 << 2;
 
 // ---- program types (Linux `enum bpf_prog_type`) ----
 pub const BPFDRV_PROG_TYPE_SOCKET_FILTER: u32 = 1;
@@ -384,6 +438,9 @@ pub struct bpfdrv_prog_load_attr {
     pub core_relo_rec_size: u32,
     pub log_true_size: u32,
 }
+
+/// `struct btf_header::magic`.
+pub const BPFDRV_BTF_MAGIC: u16 = 0xeb9f;
 
 /// `BPF_BTF_LOAD` attr.
 #[repr(C)]
@@ -660,10 +717,7 @@ mod tests {
     fn ioctl_numbers_encode_their_request_sizes() {
         assert_eq!(BPFDRV_IOC_HELLO, ioc(3, BPFDRV_IOC_MAGIC, 1, size_of::<bpfdrv_hello>()));
         assert_eq!(BPFDRV_IOC_BPF, ioc(3, BPFDRV_IOC_MAGIC, 2, size_of::<bpfdrv_bpf_req>()));
-        assert_eq!(
-            BPFDRV_IOC_PERF_OPEN,
-            ioc(3, BPFDRV_IOC_MAGIC, 3, size_of::<bpfdrv_perf_open_req>())
-        );
+        assert_eq!(BPFDRV_IOC_PERF_OPEN, ioc(3, BPFDRV_IOC_MAGIC, 3, size_of::<bpfdrv_perf_open_req>()));
         assert_eq!(BPFDRV_IOC_PROG_LOAD_BTF, ioc(3, BPFDRV_IOC_MAGIC, 4, size_of::<bpfdrv_prog_load_btf_req>()));
         assert_eq!(BPFDRV_IOC_UNPIN, ioc(3, BPFDRV_IOC_MAGIC, 5, size_of::<bpfdrv_unpin_req>()));
     }
