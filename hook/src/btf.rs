@@ -2,9 +2,9 @@
 //! read function prototypes. The hook resolves the BTF ids tracing programs name
 //! (`attach_btf_id`) against the BTF it serves, because the driver has no BTF.
 
+use driver_protocol::BPFDRV_BTF_MAGIC;
 use std::collections::HashMap;
 
-pub const MAGIC: u16 = 0xeb9f;
 pub const KIND_INT: u32 = 1;
 pub const KIND_PTR: u32 = 2;
 pub const KIND_ARRAY: u32 = 3;
@@ -65,7 +65,7 @@ fn extra_len(kind: u32, vlen: u32) -> Option<usize> {
 
 impl<'a> Btf<'a> {
     pub fn parse(raw: &'a [u8]) -> Option<Btf<'a>> {
-        if raw.len() < 24 || u16::from_le_bytes([raw[0], raw[1]]) != MAGIC {
+        if raw.len() < 24 || u16::from_le_bytes([raw[0], raw[1]]) != BPFDRV_BTF_MAGIC {
             return None;
         }
         let hdr_len = u32_at(raw, 4)? as usize;
@@ -244,7 +244,7 @@ pub mod tests {
     /// Raw BTF from type records and a string section.
     pub fn build(types: &[u8], strings: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();
-        b.extend_from_slice(&MAGIC.to_le_bytes());
+        b.extend_from_slice(&BPFDRV_BTF_MAGIC.to_le_bytes());
         b.push(1);
         b.push(0);
         for v in [24u32, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {

@@ -14,12 +14,11 @@
 //! `syscall` is the interposed one) and `bpfhook doctor`, which must not link the library
 //! (that would interpose its own libc calls), compiles this file too and hands in libc's.
 
-use crate::btf::{KIND_INT, MAGIC as BTF_MAGIC};
+use crate::btf::KIND_INT;
 use driver_protocol::{
-    bpfdrv_btf_load_attr, bpfdrv_get_id_attr, bpfdrv_insn, bpfdrv_map_create_attr,
-    bpfdrv_prog_load_attr, BPFDRV_CMD_BTF_LOAD, BPFDRV_CMD_MAP_CREATE, BPFDRV_CMD_PROG_GET_NEXT_ID,
-    BPFDRV_CMD_PROG_LOAD, BPFDRV_MAP_TYPE_ARRAY, BPFDRV_PROG_TYPE_TRACEPOINT,
-    BPFDRV_PSEUDO_MAP_VALUE,
+    bpfdrv_btf_load_attr, bpfdrv_get_id_attr, bpfdrv_insn, bpfdrv_map_create_attr, bpfdrv_prog_load_attr, BPFDRV_BTF_MAGIC,
+    BPFDRV_CMD_BTF_LOAD, BPFDRV_CMD_MAP_CREATE, BPFDRV_CMD_PROG_GET_NEXT_ID, BPFDRV_CMD_PROG_LOAD, BPFDRV_MAP_TYPE_ARRAY,
+    BPFDRV_PROG_TYPE_TRACEPOINT, BPFDRV_PSEUDO_MAP_VALUE,
 };
 use std::fmt;
 
@@ -135,10 +134,7 @@ impl fmt::Display for KernelBpf {
             KernelBpf::Usable => write!(f, "native bpf() usable (global data, BTF)"),
             KernelBpf::Insufficient(why) => write!(f, "native bpf() present but lacks {why}"),
             KernelBpf::NotPermitted(why) => {
-                write!(
-                    f,
-                    "native bpf() present but refused this process's probe for {why}"
-                )
+                write!(f, "native bpf() present but refused this process's probe for {why}")
             }
         }
     }
@@ -185,10 +181,7 @@ pub fn probe(bpf: BpfSyscall) -> KernelBpf {
 /// answer is about the kernel, and it holds for every caller, so it wins over a refusal
 /// from another probe (root short of locked memory on RHEL 7 gets EPERM from the map,
 /// EINVAL from BPF_BTF_LOAD). Only refusals leave it [`KernelBpf::NotPermitted`].
-fn verdict(
-    exists: Result<(), i32>,
-    answers: impl IntoIterator<Item = Result<(), Failure>>,
-) -> KernelBpf {
+fn verdict(exists: Result<(), i32>, answers: impl IntoIterator<Item = Result<(), Failure>>) -> KernelBpf {
     if exists == Err(libc::ENOSYS) {
         return KernelBpf::Absent;
     }
@@ -207,13 +200,7 @@ fn verdict(
 
 fn call<T>(bpf: BpfSyscall, cmd: u32, attr: &mut T) -> Result<i64, i32> {
     // SAFETY: `attr` is an exclusively borrowed repr(C) attr of exactly this size.
-    unsafe {
-        bpf(
-            cmd,
-            (attr as *mut T).cast(),
-            std::mem::size_of::<T>() as u32,
-        )
-    }
+    unsafe { bpf(cmd, (attr as *mut T).cast(), std::mem::size_of::<T>() as u32) }
 }
 
 /// A file descriptor the kernel returned, closed on drop.
@@ -227,8 +214,7 @@ impl Drop for Fd {
 }
 
 fn new_fd(r: Result<i64, i32>, feature: Feature) -> Result<Fd, Failure> {
-    r.map(|fd| Fd(fd as i32))
-        .map_err(|errno| Failure { feature, errno })
+    r.map(|fd| Fd(fd as i32)).map_err(|errno| Failure { feature, errno })
 }
 
 // Opcodes of the probe program (linux/bpf_common.h, linux/bpf.h).
@@ -247,23 +233,10 @@ const EXIT: u8 = 0x95;
 /// kprobe, tracepoint and perf_event programs, and would then fail the probe for the
 /// wrong reason.
 fn probe_global_data(bpf: BpfSyscall) -> Result<(), Failure> {
-    let mut map_attr = bpfdrv_map_create_attr {
-        map_type: BPFDRV_MAP_TYPE_ARRAY,
-        key_size: 4,
-        value_size: 32,
-        max_entries: 1,
-        ..Default::default()
-    };
-    let map = new_fd(
-        call(bpf, BPFDRV_CMD_MAP_CREATE, &mut map_attr),
-        Feature::ArrayMap,
-    )?;
-    let insn = |code, regs, imm| bpfdrv_insn {
-        code,
-        regs,
-        off: 0,
-        imm,
-    };
+    let mut map_attr =
+        bpfdrv_map_create_attr { map_type: BPFDRV_MAP_TYPE_ARRAY, key_size: 4, value_size: 32, max_entries: 1, ..Default::default() };
+    let map = new_fd(call(bpf, BPFDRV_CMD_MAP_CREATE, &mut map_attr), Feature::ArrayMap)?;
+    let insn = |code, regs, imm| bpfdrv_insn { code, regs, off: 0, imm };
     let insns = [
         // r1 = &map value + 0
         insn(LD_IMM64, 1 | BPFDRV_PSEUDO_MAP_VALUE << 4, map.0),
@@ -281,10 +254,7 @@ fn probe_global_data(bpf: BpfSyscall) -> Result<(), Failure> {
         license: c"GPL".as_ptr() as u64,
         ..Default::default()
     };
-    new_fd(
-        call(bpf, BPFDRV_CMD_PROG_LOAD, &mut prog_attr),
-        Feature::GlobalData,
-    )?;
+    new_fd(call(bpf, BPFDRV_CMD_PROG_LOAD, &mut prog_attr), Feature::GlobalData)?;
     Ok(())
 }
 
@@ -297,7 +267,7 @@ fn probe_btf(bpf: BpfSyscall) -> Result<(), Failure> {
     let hdr_len = 24u32;
     let types_len = std::mem::size_of_val(&types) as u32;
     let mut raw = Vec::with_capacity(hdr_len as usize + types_len as usize + STRINGS.len());
-    raw.extend_from_slice(&BTF_MAGIC.to_le_bytes());
+    raw.extend_from_slice(&BPFDRV_BTF_MAGIC.to_le_bytes());
     raw.extend_from_slice(&[1, 0]); // version, flags
     for word in [hdr_len, 0, types_len, types_len, STRINGS.len() as u32] {
         raw.extend_from_slice(&word.to_le_bytes()); // hdr_len, type_off/len, str_off/len
@@ -306,11 +276,7 @@ fn probe_btf(bpf: BpfSyscall) -> Result<(), Failure> {
         raw.extend_from_slice(&word.to_le_bytes());
     }
     raw.extend_from_slice(STRINGS);
-    let mut attr = bpfdrv_btf_load_attr {
-        btf: raw.as_ptr() as u64,
-        btf_size: raw.len() as u32,
-        ..Default::default()
-    };
+    let mut attr = bpfdrv_btf_load_attr { btf: raw.as_ptr() as u64, btf_size: raw.len() as u32, ..Default::default() };
     new_fd(call(bpf, BPFDRV_CMD_BTF_LOAD, &mut attr), Feature::Btf)?;
     Ok(())
 }
@@ -369,38 +335,22 @@ mod tests {
         // RHEL 7 as root.
         let rhel7 = [Err(f(GlobalData, libc::EINVAL)), Err(f(Btf, libc::EINVAL))];
         assert_eq!(v(yes, &rhel7), Insufficient(f(GlobalData, libc::EINVAL)));
-        for lack in [
-            f(ArrayMap, libc::EINVAL),
-            f(GlobalData, 524),
-            f(Btf, libc::E2BIG),
-        ] {
+        for lack in [f(ArrayMap, libc::EINVAL), f(GlobalData, 524), f(Btf, libc::E2BIG)] {
             assert_eq!(v(yes, &[Err(lack)]), Insufficient(lack));
         }
-        assert_eq!(
-            v(yes, &[ok, Err(f(Btf, libc::EINVAL))]),
-            Insufficient(f(Btf, libc::EINVAL))
-        );
+        assert_eq!(v(yes, &[ok, Err(f(Btf, libc::EINVAL))]), Insufficient(f(Btf, libc::EINVAL)));
         // Refusals leave it open; a definite answer from another probe wins.
         let refused = [Err(f(ArrayMap, libc::EPERM)), Err(f(Btf, libc::EACCES))];
         assert_eq!(v(yes, &refused), NotPermitted(f(ArrayMap, libc::EPERM)));
-        assert_eq!(
-            v(Err(libc::EPERM), &refused[1..]),
-            NotPermitted(f(Btf, libc::EACCES))
-        );
+        assert_eq!(v(Err(libc::EPERM), &refused[1..]), NotPermitted(f(Btf, libc::EACCES)));
         let mixed = [Err(f(ArrayMap, libc::EPERM)), Err(f(Btf, libc::EINVAL))];
         assert_eq!(v(yes, &mixed), Insufficient(f(Btf, libc::EINVAL)));
     }
 
     #[test]
     fn the_rule_picks_modes() {
-        let lacks = KernelBpf::Insufficient(Failure {
-            feature: Feature::GlobalData,
-            errno: libc::EINVAL,
-        });
-        let refused = KernelBpf::NotPermitted(Failure {
-            feature: Feature::Btf,
-            errno: libc::EPERM,
-        });
+        let lacks = KernelBpf::Insufficient(Failure { feature: Feature::GlobalData, errno: libc::EINVAL });
+        let refused = KernelBpf::NotPermitted(Failure { feature: Feature::Btf, errno: libc::EPERM });
         assert_eq!(KernelBpf::Absent.auto_mode(), Mode::Driver);
         assert_eq!(lacks.auto_mode(), Mode::Driver);
         assert_eq!(KernelBpf::Usable.auto_mode(), Mode::Native);
@@ -414,33 +364,20 @@ mod tests {
         );
         assert_eq!(
             line(Requested::Auto, KernelBpf::Usable),
-            (
-                Mode::Native,
-                "native bpf() usable (global data, BTF): auto mode passes through".into()
-            )
+            (Mode::Native, "native bpf() usable (global data, BTF): auto mode passes through".into())
         );
-        assert_eq!(
-            line(Requested::Auto, KernelBpf::Absent).1,
-            "no bpf() (ENOSYS): auto mode uses bpfdrv"
-        );
+        assert_eq!(line(Requested::Auto, KernelBpf::Absent).1, "no bpf() (ENOSYS): auto mode uses bpfdrv");
         assert_eq!(
             line(Requested::Auto, refused).1,
             "native bpf() present but refused this process's probe for BTF loading (BPF_BTF_LOAD, EPERM): auto mode passes through"
         );
         assert_eq!(
             line(Requested::Driver, KernelBpf::Usable),
-            (
-                Mode::Driver,
-                "native bpf() usable (global data, BTF): BPFHOOK_MODE=driver: the hook uses bpfdrv"
-                    .into()
-            )
+            (Mode::Driver, "native bpf() usable (global data, BTF): BPFHOOK_MODE=driver: the hook uses bpfdrv".into())
         );
         assert_eq!(
             line(Requested::Native, KernelBpf::Absent),
-            (
-                Mode::Native,
-                "no bpf() (ENOSYS): BPFHOOK_MODE=native: the hook passes through".into()
-            )
+            (Mode::Native, "no bpf() (ENOSYS): BPFHOOK_MODE=native: the hook passes through".into())
         );
         assert_eq!(errno_name(libc::EINVAL), "EINVAL");
         assert_eq!(errno_name(4095), "errno 4095");

@@ -14,9 +14,9 @@
 
 use crate::{driver, user_mem};
 use driver_protocol::{
-    bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT, BPFDRV_PERF_COUNT_SW_CPU_CLOCK,
-    BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE, BPFDRV_PERF_KIND_KPROBE, BPFDRV_PERF_KIND_UPROBE, BPFDRV_PERF_TYPE_SOFTWARE,
-    BPFDRV_PERF_TYPE_TRACEPOINT,
+    bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_ATTR_SIZE_VER0, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT,
+    BPFDRV_PERF_COUNT_SW_CPU_CLOCK, BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE, BPFDRV_PERF_KIND_KPROBE,
+    BPFDRV_PERF_KIND_UPROBE, BPFDRV_PERF_TYPE_SOFTWARE, BPFDRV_PERF_TYPE_TRACEPOINT,
 };
 use std::sync::OnceLock;
 
@@ -33,10 +33,6 @@ pub struct AttrHead {
     pub sample_period: u64,
 }
 
-/// `PERF_ATTR_SIZE_VER0`: what the kernel takes a `size` of 0 to mean, and the smallest
-/// size it accepts.
-pub const PERF_ATTR_SIZE_VER0: u32 = 64;
-
 impl AttrHead {
     /// Reads the head of the caller's attr, checked as the kernel's `perf_copy_attr`
     /// checks it: `size` is read first, then the whole attr of that size. `None` for
@@ -46,8 +42,8 @@ impl AttrHead {
     /// answers, in its order, on every version.
     pub fn read(attr: usize) -> Option<AttrHead> {
         let size: u32 = user_mem::read_pod(attr.checked_add(4)?).ok()?;
-        let copy = if size == 0 { PERF_ATTR_SIZE_VER0 } else { size };
-        if copy < PERF_ATTR_SIZE_VER0 || copy as usize > user_mem::page_size() {
+        let copy = if size == 0 { BPFDRV_PERF_ATTR_SIZE_VER0 } else { size };
+        if copy < BPFDRV_PERF_ATTR_SIZE_VER0 || copy as usize > user_mem::page_size() {
             return None;
         }
         // All of it must be readable, as copy_struct_from_user reads it all (the head
@@ -156,8 +152,7 @@ pub fn call(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const PERF_FLAG_FD_CLOEXEC: u32 = 1 << 3;
+    use driver_protocol::BPFDRV_PERF_FLAG_FD_CLOEXEC;
 
     fn head(type_: u32, config: u64) -> AttrHead {
         AttrHead { type_, size: 0, config, sample_period: 0 }
@@ -207,13 +202,13 @@ mod tests {
     #[test]
     fn request_carries_the_call() {
         let h = AttrHead { type_: 2, size: 0, config: 77, sample_period: 0 };
-        let r = request(&h, BPFDRV_PERF_KIND_UPROBE, 0x1000, -1, 3, -1, PERF_FLAG_FD_CLOEXEC as libc::c_long);
+        let r = request(&h, BPFDRV_PERF_KIND_UPROBE, 0x1000, -1, 3, -1, BPFDRV_PERF_FLAG_FD_CLOEXEC as libc::c_long);
         assert_eq!(r.size, 40);
         assert_eq!((r.kind, r.reserved), (BPFDRV_PERF_KIND_UPROBE, 0));
         assert_eq!(r.attr_size, DEFAULT_ATTR_SIZE);
         assert_eq!(r.attr, 0x1000);
         assert_eq!((r.pid, r.cpu, r.group_fd), (-1, 3, -1));
-        assert_eq!(r.flags, PERF_FLAG_FD_CLOEXEC);
+        assert_eq!(r.flags, BPFDRV_PERF_FLAG_FD_CLOEXEC);
         let h = AttrHead { size: 136, ..h };
         assert_eq!(request(&h, 0, 0, 0, 0, 0, 0).attr_size, 136);
     }

@@ -18,8 +18,6 @@ use driver_protocol::{bpfdrv_unpin_req, BPFDRV_IOC_UNPIN};
 use libc::{c_char, c_int};
 use std::ffi::CStr;
 
-/// Linux's BPF_FS_MAGIC.
-pub const BPF_FS_MAGIC: i64 = 0xcafe4a11;
 const ROOT: &CStr = c"/sys/fs/bpf";
 
 /// `path` (the caller's string, read by [`emulated_ptr`] or `paths::redirect`) is
@@ -43,7 +41,7 @@ pub fn emulated_ptr(path: *const c_char) -> bool {
 fn bpffs_mounted() -> bool {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
     // SAFETY: NUL-terminated path and a statfs buffer of the right size.
-    unsafe { real::statfs(ROOT.as_ptr(), st.as_mut_ptr()) == 0 && st.assume_init().f_type as i64 == BPF_FS_MAGIC }
+    unsafe { real::statfs(ROOT.as_ptr(), st.as_mut_ptr()) == 0 && st.assume_init().f_type as i64 == libc::BPF_FS_MAGIC as i64 }
 }
 
 /// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it
@@ -77,7 +75,7 @@ fn pinned(path: *const c_char) -> bool {
 pub fn fill_statfs(buf: *mut libc::statfs) -> Result<(), c_int> {
     // SAFETY: statfs is plain data; all-zero is a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
-    st.f_type = BPF_FS_MAGIC;
+    st.f_type = libc::BPF_FS_MAGIC;
     st.f_bsize = 4096;
     st.f_namelen = 255;
     // SAFETY: viewing our own struct's bytes.

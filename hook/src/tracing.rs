@@ -10,13 +10,9 @@ use crate::btf::{self, Btf};
 use crate::{driver, user_mem};
 use driver_protocol::{
     bpfdrv_btf_target, bpfdrv_prog_load_attr, bpfdrv_prog_load_btf_req, BPFDRV_ATTR_SIZE, BPFDRV_BTF_TARGET_FUNC,
-    BPFDRV_BTF_TARGET_TRACEPOINT, BPFDRV_IOC_PROG_LOAD_BTF,
+    BPFDRV_BTF_TARGET_TRACEPOINT, BPFDRV_IOC_PROG_LOAD_BTF, BPFDRV_PROG_TYPE_TRACING, BPFDRV_TRACE_FENTRY, BPFDRV_TRACE_FEXIT,
+    BPFDRV_TRACE_RAW_TP,
 };
-
-pub const PROG_TYPE_TRACING: u32 = 26;
-pub const TRACE_RAW_TP: u32 = 23;
-pub const TRACE_FENTRY: u32 = 24;
-pub const TRACE_FEXIT: u32 = 25;
 
 fn target(kind: u32, name: &str, nr_args: u32) -> Result<bpfdrv_btf_target, String> {
     let mut t = bpfdrv_btf_target { kind, nr_args, ..Default::default() };
@@ -46,7 +42,7 @@ pub fn resolve(b: &Btf, attach_type: u32, id: u32) -> Result<bpfdrv_btf_target, 
     let t = b.get(id).ok_or_else(|| format!("attach_btf_id {id} is not a type of the kernel BTF"))?;
     let name = b.name(t);
     match attach_type {
-        TRACE_FENTRY | TRACE_FEXIT => {
+        BPFDRV_TRACE_FENTRY | BPFDRV_TRACE_FEXIT => {
             if t.kind != btf::KIND_FUNC {
                 return Err(format!("attach_btf_id {id} ('{name}') is not a function"));
             }
@@ -54,7 +50,7 @@ pub fn resolve(b: &Btf, attach_type: u32, id: u32) -> Result<bpfdrv_btf_target, 
             let proto = proto.ok_or_else(|| format!("function '{name}' has no prototype"))?;
             target(BPFDRV_BTF_TARGET_FUNC, name, arg_slots(b, proto)?)
         }
-        TRACE_RAW_TP => {
+        BPFDRV_TRACE_RAW_TP => {
             let tp = name.strip_prefix("btf_trace_").filter(|_| t.kind == btf::KIND_TYPEDEF);
             let tp = tp.ok_or_else(|| format!("attach_btf_id {id} ('{name}') is not a btf_trace_ typedef"))?;
             // typedef -> pointer -> prototype (void *data, tracepoint arguments...)
@@ -98,7 +94,7 @@ pub fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result<libc::
         Err(e) => return Some(Err(e)),
     };
     // attach_prog_fd doubles as attach_btf_obj_fd: 0 means the kernel's own BTF.
-    if a.prog_type != PROG_TYPE_TRACING || a.attach_btf_id == 0 || a.attach_prog_fd != 0 {
+    if a.prog_type != BPFDRV_PROG_TYPE_TRACING || a.attach_btf_id == 0 || a.attach_prog_fd != 0 {
         return None;
     }
     let resolved = match crate::paths::served_btf() {
@@ -152,13 +148,13 @@ mod tests {
         rec(&mut t, &[14, KIND_TYPEDEF << 24, 7]);
         let raw = build(&t, strings);
         let b = Btf::parse(&raw).unwrap();
-        let f = resolve(&b, TRACE_FEXIT, 4).unwrap();
+        let f = resolve(&b, BPFDRV_TRACE_FEXIT, 4).unwrap();
         assert_eq!((f.kind, f.nr_args, target_name(&f)), (BPFDRV_BTF_TARGET_FUNC, 3, "vfs_x"));
-        let tp = resolve(&b, TRACE_RAW_TP, 8).unwrap();
+        let tp = resolve(&b, BPFDRV_TRACE_RAW_TP, 8).unwrap();
         assert_eq!((tp.kind, tp.nr_args, target_name(&tp)), (BPFDRV_BTF_TARGET_TRACEPOINT, 1, "tp"));
-        assert!(resolve(&b, TRACE_FENTRY, 8).unwrap_err().contains("not a function"));
-        assert!(resolve(&b, TRACE_RAW_TP, 4).unwrap_err().contains("btf_trace_"));
+        assert!(resolve(&b, BPFDRV_TRACE_FENTRY, 8).unwrap_err().contains("not a function"));
+        assert!(resolve(&b, BPFDRV_TRACE_RAW_TP, 4).unwrap_err().contains("btf_trace_"));
         assert!(resolve(&b, 26, 4).unwrap_err().contains("not emulated"));
-        assert!(resolve(&b, TRACE_FENTRY, 99).is_err());
+        assert!(resolve(&b, BPFDRV_TRACE_FENTRY, 99).is_err());
     }
 }

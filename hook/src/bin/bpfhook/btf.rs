@@ -19,11 +19,11 @@
 //! is no use here, it shows the aligned slot size. Without SLUB's sysfs and without a
 //! banner the verdict is "not verified", never "matches".
 
+use driver_protocol::BPFDRV_BTF_MAGIC;
 use std::collections::HashMap;
 use std::path::Path;
 
 // As in the library's btf.rs, which this binary cannot link (see main.rs).
-pub const MAGIC: u16 = 0xeb9f;
 pub const KIND_INT: u32 = 1;
 const KIND_STRUCT: u32 = 4;
 
@@ -92,8 +92,8 @@ fn u32_at(b: &[u8], o: usize) -> Option<u32> {
 /// Parse raw (little-endian) BTF far enough to list struct sizes.
 pub fn parse(data: &[u8]) -> Result<Btf, String> {
     let magic = u16_at(data, 0).ok_or("file too short for a BTF header")?;
-    if magic != MAGIC {
-        return Err(format!("not raw BTF: magic {magic:#06x}, expected {MAGIC:#06x}"));
+    if magic != BPFDRV_BTF_MAGIC {
+        return Err(format!("not raw BTF: magic {magic:#06x}, expected {BPFDRV_BTF_MAGIC:#06x}"));
     }
     if data[2] != 1 {
         return Err(format!("BTF version {} (expected 1)", data[2]));
@@ -241,7 +241,7 @@ mod tests {
             types.extend_from_slice(&w.to_le_bytes()); // STRUCT "dentry" with one member
         }
         let mut b = Vec::new();
-        b.extend_from_slice(&MAGIC.to_le_bytes());
+        b.extend_from_slice(&BPFDRV_BTF_MAGIC.to_le_bytes());
         b.extend_from_slice(&[1, 0]);
         for w in [24u32, 0, types.len() as u32, types.len() as u32, strs.len() as u32] {
             b.extend_from_slice(&w.to_le_bytes());
