@@ -17,9 +17,8 @@
 #include "helper_ids.h"
 #include "prog_types.h"
 #include "stats.h"
+#include "ebpf_insn.h"
 
-#define LD_IMM64 0x18
-#define CALL_INSN 0x85
 #define BPFDRV_LOG_MIN 128
 
 static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
@@ -178,7 +177,7 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 		u8 src = insn->regs >> 4;
 		struct bpfdrv_map *map;
 
-		if (insn->code != LD_IMM64)
+		if (insn->code != (EBPF_LD | EBPF_IMM | EBPF_DW))
 			continue;
 		if (i + 1 >= prog->eprog.len) {
 			log_append(log, "invalid bpf_ld_imm64 insn\n");
@@ -240,7 +239,7 @@ static int prog_check_license(struct bpfdrv_prog *prog, struct ebpf_log *log)
 	for (i = 0; i < prog->eprog.len; i++) {
 		const struct ebpf_insn *insn = &prog->insns[i];
 
-		if (insn->code == CALL_INSN && !(insn->regs >> 4) && insn->imm >= 0 &&
+		if (insn->code == (EBPF_JMP | EBPF_CALL) && !(insn->regs >> 4) && insn->imm >= 0 &&
 		    bpfdrv_helper_gpl_only(insn->imm)) {
 			log_append(log, "cannot call GPL-restricted function from non-GPL compatible program\n");
 			return -EINVAL;

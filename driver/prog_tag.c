@@ -10,10 +10,7 @@
 #include <linux/string.h>
 #include <linux/bitops.h>
 #include "bpfdrv.h"
-
-#define LD_IMM64 0x18
-#define PSEUDO_MAP_FD 1
-#define PSEUDO_MAP_VALUE 2
+#include "ebpf_insn.h"
 
 struct sha1_state {
 	u32 h[5];
@@ -85,8 +82,8 @@ void bpfdrv_prog_calc_tag(const struct ebpf_insn *insns, u32 cnt, u8 tag[8])
 		struct ebpf_insn in = insns[i];
 		u8 src = in.regs >> 4;
 
-		if (!was_ld_map && in.code == LD_IMM64 &&
-		    (src == PSEUDO_MAP_FD || src == PSEUDO_MAP_VALUE)) {
+		if (!was_ld_map && in.code == (EBPF_LD | EBPF_IMM | EBPF_DW) &&
+		    (src == BPFDRV_PSEUDO_MAP_FD || src == BPFDRV_PSEUDO_MAP_VALUE)) {
 			was_ld_map = true;
 			in.imm = 0;
 		} else if (was_ld_map && !in.code && !in.regs && !in.off) {
