@@ -48,6 +48,8 @@ int bpfdrv_unpin(u64 pathname);
 int bpfdrv_new_fd(const char *name, const struct file_operations *fops, void *priv, int flags);
 int bpfdrv_new_fd_mode(const char *name, const struct file_operations *fops, void *priv, int flags);
 int bpfdrv_file_flag(u32 flags);
+/* A map or program name: NUL-terminated within @size, [A-Za-z0-9_.] only (else -EINVAL). */
+int bpfdrv_obj_name_check(const u8 *name, u32 size);
 /*
  * The same for objects that are their file (links, BTF): *@filep is published for
  * GET_FD_BY_ID (bpfdrv_id_publish_file) just before the fd is installed; on failure it

@@ -6,7 +6,6 @@
 #include <linux/kernel.h>
 #include <linux/uaccess.h>
 #include <linux/slab.h>
-#include <linux/ctype.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/file.h>
@@ -254,7 +253,7 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 			  BPFDRV_F_WRONLY | BPFDRV_F_ZERO_SEED | BPFDRV_F_RDONLY_PROG |
 			  BPFDRV_F_WRONLY_PROG | BPFDRV_F_MMAPABLE | BPFDRV_F_PRESERVE_ELEMS |
 			  BPFDRV_F_NO_COMMON_LRU;
-	int err, i, f_flags;
+	int err, f_flags;
 
 	if (attr->map_type < BPFDRV_MAP_TYPE_MAX)
 		ops = bpfdrv_map_types[attr->map_type];
@@ -276,14 +275,9 @@ int bpfdrv_cmd_map_create(union bpfdrv_attr *uattr)
 		return -EINVAL;
 	if (attr->map_ifindex || attr->btf_vmlinux_value_type_id)
 		return -EOPNOTSUPP;
-	for (i = 0; i < (int)sizeof(attr->map_name) && attr->map_name[i]; i++) {
-		char c = attr->map_name[i];
-
-		if (!isalnum(c) && c != '_' && c != '.')
-			return -EINVAL;
-	}
-	if (i == sizeof(attr->map_name))
-		return -EINVAL;
+	err = bpfdrv_obj_name_check(attr->map_name, sizeof(attr->map_name));
+	if (err)
+		return err;
 
 	map = ops->alloc(attr);
 	if (IS_ERR(map))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Objects are real file descriptors (anon inodes), like native BPF objects. */
 #include <linux/anon_inodes.h>
+#include <linux/ctype.h>
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -79,6 +80,17 @@ int bpfdrv_file_flag(u32 flags)
 	if (flags & BPFDRV_F_WRONLY)
 		return O_WRONLY;
 	return O_RDWR;
+}
+
+/* The kernel's bpf_obj_name_cpy checks, for map_name and prog_name. */
+int bpfdrv_obj_name_check(const u8 *name, u32 size)
+{
+	u32 i;
+
+	for (i = 0; i < size && name[i]; i++)
+		if (!isalnum(name[i]) && name[i] != '_' && name[i] != '.')
+			return -EINVAL;
+	return i == size ? -EINVAL : 0;
 }
 
 void *bpfdrv_copy_from_user_alloc(u64 uptr, u32 size)

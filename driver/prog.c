@@ -10,7 +10,6 @@
 #include <linux/license.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/ctype.h>
 #include <linux/ptrace.h>
 #include "bpfdrv.h"
 #include "compat.h"
@@ -317,7 +316,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	const struct bpfdrv_prog_type *ptype;
 	struct bpfdrv_prog *prog;
 	char license[128];
-	int err, i, fd;
+	int err, fd;
 
 	/*
 	 * Linux's order (bpf_prog_load): flags, the license string, the instruction count,
@@ -342,11 +341,9 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	} else if (attr->log_buf || attr->log_size) {
 		return -EINVAL;
 	}
-	for (i = 0; i < (int)sizeof(attr->prog_name) && attr->prog_name[i]; i++)
-		if (!isalnum(attr->prog_name[i]) && attr->prog_name[i] != '_' && attr->prog_name[i] != '.')
-			return -EINVAL;
-	if (i == sizeof(attr->prog_name))
-		return -EINVAL;
+	err = bpfdrv_obj_name_check(attr->prog_name, sizeof(attr->prog_name));
+	if (err)
+		return err;
 
 	prog = kzalloc(sizeof(*prog), GFP_KERNEL);
 	if (!prog)
