@@ -87,19 +87,6 @@ int bpfdrv_prog_new_fd(void *prog, int f_flags)
 	return fd;
 }
 
-static __printf(2, 3) void log_append(struct ebpf_log *log, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!log->buf || log->len + 1 >= log->size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(log->buf + log->len, log->size - log->len, fmt, ap);
-	va_end(ap);
-	log->len = min_t(u32, log->len + max(n, 0), log->size - 1);
-}
-
 /* Index of @map in the program's map table, adding it (and a reference) if new. */
 static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 cap)
 {
@@ -150,7 +137,7 @@ static int prog_insn_map_fd(struct ebpf_insn *insn, u64 fd_array, struct ebpf_lo
 		return 0;
 	}
 	if (!fd_array) {
-		log_append(log, "fd_idx without fd_array is invalid\n");
+		ebpf_logf(log, "fd_idx without fd_array is invalid\n");
 		return -EPROTO;
 	}
 	if (copy_from_user(fd, bpfdrv_u64_to_ptr(fd_array + (u64)(u32)insn->imm * sizeof(int)),
@@ -179,7 +166,7 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 		if (insn->code != (EBPF_LD | EBPF_IMM | EBPF_DW))
 			continue;
 		if (i + 1 >= prog->eprog.len) {
-			log_append(log, "invalid bpf_ld_imm64 insn\n");
+			ebpf_logf(log, "invalid bpf_ld_imm64 insn\n");
 			return -EINVAL;
 		}
 		if (src == 0 || src == BPFDRV_PSEUDO_FUNC) {
@@ -188,7 +175,7 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 		}
 		if (src != BPFDRV_PSEUDO_MAP_FD && src != BPFDRV_PSEUDO_MAP_VALUE &&
 		    src != BPFDRV_PSEUDO_MAP_IDX && src != BPFDRV_PSEUDO_MAP_IDX_VALUE) {
-			log_append(log, "ld_imm64 pseudo src %u at insn %u is not supported\n", src, i);
+			ebpf_logf(log, "ld_imm64 pseudo src %u at insn %u is not supported\n", src, i);
 			return -EINVAL;
 		}
 		err = prog_insn_map_fd(insn, fd_array, log, &fd);
@@ -197,12 +184,12 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 		src = insn->regs >> 4;
 		map = bpfdrv_map_from_fd(fd);
 		if (IS_ERR(map)) {
-			log_append(log, "fd %d is not pointing to valid bpf_map\n", fd);
+			ebpf_logf(log, "fd %d is not pointing to valid bpf_map\n", fd);
 			return PTR_ERR(map);
 		}
 		idx = prog_add_map(prog, map, cap);
 		if (idx < 0) {
-			log_append(log, "too many maps referenced (max %u)\n", cap);
+			ebpf_logf(log, "too many maps referenced (max %u)\n", cap);
 			return idx;
 		}
 		if (src == BPFDRV_PSEUDO_MAP_VALUE) {
@@ -210,16 +197,16 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 			u32 off = (u32)prog->insns[i + 1].imm;
 
 			if (!ref->value_base) {
-				log_append(log, "map '%s' has no direct value access\n", prog->maps[idx]->name);
+				ebpf_logf(log, "map '%s' has no direct value access\n", prog->maps[idx]->name);
 				return -EINVAL;
 			}
 			if (off >= ref->value_region_size) {
-				log_append(log, "invalid access to map value pointer, value_size=%u off=%u\n",
+				ebpf_logf(log, "invalid access to map value pointer, value_size=%u off=%u\n",
 					   ref->value_region_size, off);
 				return -EACCES;
 			}
 		} else if (prog->insns[i + 1].imm) {
-			log_append(log, "unrecognized bpf_ld_imm64 insn\n");
+			ebpf_logf(log, "unrecognized bpf_ld_imm64 insn\n");
 			return -EINVAL;
 		}
 		insn->imm = idx;
@@ -240,7 +227,7 @@ static int prog_check_license(struct bpfdrv_prog *prog, struct ebpf_log *log)
 
 		if (insn->code == (EBPF_JMP | EBPF_CALL) && !(insn->regs >> 4) && insn->imm >= 0 &&
 		    bpfdrv_helper_gpl_only(insn->imm)) {
-			log_append(log, "cannot call GPL-restricted function from non-GPL compatible program\n");
+			ebpf_logf(log, "cannot call GPL-restricted function from non-GPL compatible program\n");
 			return -EINVAL;
 		}
 	}
@@ -265,7 +252,7 @@ static int prog_tracing_check(struct bpfdrv_prog *prog, const struct bpfdrv_btf_
 	int err;
 
 	if (!t) {
-		log_append(log, "attach_btf_id %u: tracing programs need the target resolved by libbpfhook.so\n",
+		ebpf_logf(log, "attach_btf_id %u: tracing programs need the target resolved by libbpfhook.so\n",
 			   prog->attach_btf_id);
 		bpfdrv_warn("program type tracing: load it through libbpfhook.so, which resolves attach_btf_id\n");
 		return -EINVAL;
@@ -288,7 +275,7 @@ static int prog_tracing_check(struct bpfdrv_prog *prog, const struct bpfdrv_btf_
 		return -EINVAL;
 	}
 	if (err)
-		log_append(log, "cannot attach to '%s': %d\n", t->name, err);
+		ebpf_logf(log, "cannot attach to '%s': %d\n", t->name, err);
 	prog->eprog.probe_read = prog_probe_read;
 	return err;
 }

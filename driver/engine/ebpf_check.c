@@ -50,7 +50,7 @@ static void EBPF_PRINTF(2, 0) vvlog(struct ebpf_log *log, const char *fmt, va_li
 	log->buf[log->len] = 0;
 }
 
-static void EBPF_PRINTF(2, 3) vlog(struct ebpf_log *log, const char *fmt, ...)
+void ebpf_logf(struct ebpf_log *log, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -100,11 +100,11 @@ static bool opcode_known(u8 code)
 static int check_reg(struct check_env *env, u32 regno, bool write)
 {
 	if (regno >= EBPF_NR_REGS) {
-		vlog(env->log, "R%u is invalid\n", regno);
+		ebpf_logf(env->log, "R%u is invalid\n", regno);
 		return -EINVAL;
 	}
 	if (write && regno == EBPF_REG_FP) {
-		vlog(env->log, "frame pointer is read only\n");
+		ebpf_logf(env->log, "frame pointer is read only\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -112,7 +112,7 @@ static int check_reg(struct check_env *env, u32 regno, bool write)
 
 static int reserved(struct check_env *env, const char *what)
 {
-	vlog(env->log, "%s uses reserved fields\n", what);
+	ebpf_logf(env->log, "%s uses reserved fields\n", what);
 	return -EINVAL;
 }
 
@@ -153,14 +153,14 @@ static int check_alu(struct check_env *env, const struct ebpf_insn *in)
 	if (err)
 		return err;
 	if ((op == EBPF_MOD || op == EBPF_DIV) && !x && in->imm == 0) {
-		vlog(env->log, "div by zero\n");
+		ebpf_logf(env->log, "div by zero\n");
 		return -EINVAL;
 	}
 	if ((op == EBPF_LSH || op == EBPF_RSH || op == EBPF_ARSH) && !x) {
 		s32 size = is64 ? 64 : 32;
 
 		if (in->imm < 0 || in->imm >= size) {
-			vlog(env->log, "invalid shift %d\n", in->imm);
+			ebpf_logf(env->log, "invalid shift %d\n", in->imm);
 			return -EINVAL;
 		}
 	}
@@ -184,7 +184,7 @@ static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
 		if (src == EBPF_PSEUDO_CALL) {
 			target = (s64)idx + in->imm + 1;
 			if (target < 0 || target >= prog->len) {
-				vlog(env->log, "call to invalid destination\n");
+				ebpf_logf(env->log, "call to invalid destination\n");
 				return -EINVAL;
 			}
 			env->aux[target] |= AUX_SUBPROG;
@@ -233,7 +233,7 @@ static int check_atomic(struct check_env *env, const struct ebpf_insn *in)
 	case EBPF_XCHG:
 	case EBPF_CMPXCHG:
 		if (size != EBPF_W && size != EBPF_DW) {
-			vlog(env->log, "invalid atomic operand size\n");
+			ebpf_logf(env->log, "invalid atomic operand size\n");
 			return -EINVAL;
 		}
 		break;
@@ -244,7 +244,7 @@ static int check_atomic(struct check_env *env, const struct ebpf_insn *in)
 		err = check_reg(env, src, false);
 		return err ? err : check_reg(env, dst, false);
 	default:
-		vlog(env->log, "BPF_ATOMIC uses invalid atomic opcode %02x\n", (u32)in->imm);
+		ebpf_logf(env->log, "BPF_ATOMIC uses invalid atomic opcode %02x\n", (u32)in->imm);
 		return -EINVAL;
 	}
 	err = check_reg(env, src, (in->imm & EBPF_FETCH) && in->imm != EBPF_CMPXCHG);
@@ -262,7 +262,7 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
 	int err;
 
 	if (idx + 1 >= prog->len || in[1].code || in[1].regs || in[1].off) {
-		vlog(env->log, "invalid bpf_ld_imm64 insn\n");
+		ebpf_logf(env->log, "invalid bpf_ld_imm64 insn\n");
 		return -EINVAL;
 	}
 	if (in->off)
@@ -278,28 +278,28 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
 
 		/* a callback is a subprogram, as the target of a call (Linux add_subprog) */
 		if (target < 0 || target >= prog->len) {
-			vlog(env->log, "call to invalid destination\n");
+			ebpf_logf(env->log, "call to invalid destination\n");
 			return -EINVAL;
 		}
 		env->aux[target] |= AUX_SUBPROG;
 		return 0;
 	}
 	if (src != EBPF_PSEUDO_MAP_FD && src != EBPF_PSEUDO_MAP_VALUE) {
-		vlog(env->log, "unsupported ld_imm64 pseudo src %u\n", src);
+		ebpf_logf(env->log, "unsupported ld_imm64 pseudo src %u\n", src);
 		return -EINVAL;
 	}
 	if (!prog->maps || (u32)in->imm >= prog->nr_maps) {
-		vlog(env->log, "fd %d is not pointing to valid bpf_map\n", in->imm);
+		ebpf_logf(env->log, "fd %d is not pointing to valid bpf_map\n", in->imm);
 		return -EINVAL;
 	}
 	m = &prog->maps[(u32)in->imm];
 	if (src == EBPF_PSEUDO_MAP_VALUE) {
 		if (!m->value_base) {
-			vlog(env->log, "no direct value access support for this map type\n");
+			ebpf_logf(env->log, "no direct value access support for this map type\n");
 			return -EINVAL;
 		}
 		if ((u32)in[1].imm >= m->value_region_size) {
-			vlog(env->log, "invalid access to map value pointer, value_size=%u off=%u\n",
+			ebpf_logf(env->log, "invalid access to map value pointer, value_size=%u off=%u\n",
 			     m->value_region_size, (u32)in[1].imm);
 			return -EACCES;
 		}
@@ -316,7 +316,7 @@ static int check_ld_abs(struct check_env *env, const struct ebpf_insn *in)
 	const struct ebpf_ctx_ops *ops = ebpf_ctx_ops(env->prog);
 
 	if (!ops || !ops->ld_abs) {
-		vlog(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
+		ebpf_logf(env->log, "BPF_LD_[ABS|IND] instructions not allowed for this program type\n");
 		return -EINVAL;
 	}
 	if (EBPF_INSN_DST(in) || in->off ||
@@ -334,7 +334,7 @@ static int check_insn(struct check_env *env, u32 idx)
 	int err;
 
 	if (!opcode_known(code)) {
-		vlog(env->log, "unknown opcode %02x\n", code);
+		ebpf_logf(env->log, "unknown opcode %02x\n", code);
 		return -EINVAL;
 	}
 	switch (EBPF_CLASS(code)) {
@@ -411,7 +411,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 
 	for (start = 0; start < prog->len; start = end) {
 		if (++n > EBPF_MAX_SUBPROGS) {
-			vlog(env->log, "too many subprograms\n");
+			ebpf_logf(env->log, "too many subprograms\n");
 			return -E2BIG;
 		}
 		end = start + 1;
@@ -423,7 +423,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 			if (is_call_site(env, i)) {
 				t = (s64)i + insns[i].imm + 1;
 				if (env->aux[t] & AUX_LD2) {
-					vlog(env->log, "call to invalid destination\n");
+					ebpf_logf(env->log, "call to invalid destination\n");
 					return -EINVAL;
 				}
 				continue;
@@ -431,11 +431,11 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 			if (!jump_target(&insns[i], i, &t))
 				continue;
 			if (t < start || t >= end) {
-				vlog(env->log, "jump out of range from insn %u to %lld\n", i, (long long)t);
+				ebpf_logf(env->log, "jump out of range from insn %u to %lld\n", i, (long long)t);
 				return -EINVAL;
 			}
 			if (env->aux[t] & AUX_LD2) {
-				vlog(env->log, "jump into the middle of ldimm64 insn %lld\n", (long long)t - 1);
+				ebpf_logf(env->log, "jump into the middle of ldimm64 insn %lld\n", (long long)t - 1);
 				return -EINVAL;
 			}
 			env->aux[t] |= AUX_TARGET;
@@ -445,7 +445,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 		    (insns[last].code != (EBPF_JMP | EBPF_EXIT) &&
 		     insns[last].code != (EBPF_JMP | EBPF_JA) &&
 		     insns[last].code != (EBPF_JMP32 | EBPF_JA))) {
-			vlog(env->log, "last insn is not an exit or jmp\n");
+			ebpf_logf(env->log, "last insn is not an exit or jmp\n");
 			return -EINVAL;
 		}
 	}
@@ -692,7 +692,7 @@ static int check_reachable(struct check_env *env)
 		return err;
 	for (i = 0; i < env->prog->len; i++) {
 		if (!(env->aux[i] & (AUX_SEEN | AUX_LD2))) {
-			vlog(env->log, "unreachable insn %u\n", i);
+			ebpf_logf(env->log, "unreachable insn %u\n", i);
 			return -EINVAL;
 		}
 	}
@@ -721,7 +721,7 @@ static int check_live_calls(struct check_env *env)
 		    in->code != (EBPF_JMP | EBPF_CALL))
 			continue;
 		if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_KFUNC_CALL) {
-			vlog(env->log, "calling kernel function is not supported\n");
+			ebpf_logf(env->log, "calling kernel function is not supported\n");
 			return -EINVAL;
 		}
 		if (EBPF_INSN_SRC(in) != 0)
@@ -735,12 +735,12 @@ static int check_live_calls(struct check_env *env)
 			 * or the map it did not create, so the tool's error
 			 * names what the kernel lacks.
 			 */
-			vlog(env->log, "%u: (%02x) call unknown#%d\n", i, in->code, in->imm);
-			vlog(env->log, "invalid func unknown#%d\n", in->imm);
+			ebpf_logf(env->log, "%u: (%02x) call unknown#%d\n", i, in->code, in->imm);
+			ebpf_logf(env->log, "invalid func unknown#%d\n", in->imm);
 			return -EINVAL;
 		}
 		if (!prog->helpers[in->imm].fn) {
-			vlog(env->log, "unknown func %s#%d\n",
+			ebpf_logf(env->log, "unknown func %s#%d\n",
 			     prog->helpers[in->imm].name ? prog->helpers[in->imm].name : "unknown",
 			     in->imm);
 			return -EINVAL;
@@ -801,7 +801,7 @@ static int check_call_graph(struct check_env *env, u32 n)
 			callee = subprog_of(starts, n,
 					    (u32)((s64)pos + prog->insns[pos].imm + 1));
 			if (state[callee] == 1) {
-				vlog(env->log, "back-edge from insn %u to %u\n", pos, starts[callee]);
+				ebpf_logf(env->log, "back-edge from insn %u to %u\n", pos, starts[callee]);
 				err = -EINVAL;
 				goto out;
 			}
@@ -823,7 +823,7 @@ static int check_call_graph(struct check_env *env, u32 n)
 		}
 	}
 	if (height[0] > EBPF_MAX_CALL_DEPTH) {
-		vlog(env->log, "the call stack of %u frames is too deep !\n", height[0]);
+		ebpf_logf(env->log, "the call stack of %u frames is too deep !\n", height[0]);
 		err = -E2BIG;
 	}
 out:
@@ -897,7 +897,7 @@ static int EBPF_PRINTF(4, 5) ctxf_deny(struct check_env *env, u32 i, int err, co
 	va_start(ap, fmt);
 	vvlog(env->log, fmt, ap);
 	va_end(ap);
-	vlog(env->log, "verification failed at insn %u (code %02x)\n", i, env->prog->insns[i].code);
+	ebpf_logf(env->log, "verification failed at insn %u (code %02x)\n", i, env->prog->insns[i].code);
 	return err;
 }
 
@@ -1166,11 +1166,11 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 		log->buf[log->len] = 0;
 	}
 	if (!prog || !prog->insns) {
-		vlog(log, "no program\n");
+		ebpf_logf(log, "no program\n");
 		return -EINVAL;
 	}
 	if (prog->len == 0 || prog->len > EBPF_MAX_INSNS) {
-		vlog(log, "program of %u insns is out of range (1..%u)\n", prog->len, EBPF_MAX_INSNS);
+		ebpf_logf(log, "program of %u insns is out of range (1..%u)\n", prog->len, EBPF_MAX_INSNS);
 		return -E2BIG;
 	}
 	env.prog = prog;
@@ -1184,7 +1184,7 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 			continue;
 		err = check_insn(&env, i);
 		if (err) {
-			vlog(log, "verification failed at insn %u (code %02x)\n", i, prog->insns[i].code);
+			ebpf_logf(log, "verification failed at insn %u (code %02x)\n", i, prog->insns[i].code);
 			goto out;
 		}
 	}
@@ -1198,7 +1198,7 @@ int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log)
 	if (!err)
 		err = check_ctx_flow(&env);
 	if (!err)
-		vlog(log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
+		ebpf_logf(log, "processed %u insns (limit %u) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n",
 		     prog->len, EBPF_MAX_INSNS);
 out:
 	EBPF_FREE(env.aux);

@@ -204,6 +204,12 @@ struct ebpf_log {
  */
 int ebpf_check(const struct ebpf_prog *prog, struct ebpf_log *log);
 
+/*
+ * Append to the load log, kernel-verifier style: nothing at level 0 or without a
+ * buffer; output past the end is cut, the log stays NUL-terminated.
+ */
+void EBPF_PRINTF(2, 3) ebpf_logf(struct ebpf_log *log, const char *fmt, ...);
+
 /* Run-time tag of a register or a stack slot. */
 struct ebpf_tag {
 	u64 base;		/* region start (PTR_MAP: the map pointer, or for
