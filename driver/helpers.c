@@ -15,11 +15,8 @@
 #include "helpers.h"
 #include "prog_types.h"
 #include "ebpf_skb.h"
+#include "helper_args.h"
 
-
-#define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
-#define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
-#define PTR(v) ((void *)(uintptr_t)(v))
 
 static u64 h_map_lookup_elem(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 a5)
 {

@@ -19,10 +19,7 @@
 #include "bpfdrv.h"
 #include "compat.h"
 #include "helpers.h"
-
-#define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
-#define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
-#define PTR(v) ((void *)(uintptr_t)(v))
+#include "helper_args.h"
 
 /*
  * The probed context's stack unwound from its registers through the frame-pointer chain

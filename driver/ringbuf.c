@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "helpers.h"
 #include "stats.h"
+#include "helper_args.h"
 
 /* The kernel's struct bpf_ringbuf has one private page before consumer_pos. */
 #define RINGBUF_KERNEL_META_PAGES 1
@@ -291,9 +292,6 @@ static void ringbuf_commit(struct bpfdrv_ringbuf *rb, struct bpfdrv_ringbuf_hdr 
 }
 
 /* ---- helpers ---- */
-
-#define ENV(run) ((struct bpfdrv_run_env *)(run)->env)
-#define MAP(v) ((struct bpfdrv_map *)(uintptr_t)(v))
 
 static bool is_ringbuf(struct bpfdrv_map *map)
 {
