@@ -170,7 +170,7 @@ static void fentry_release(struct bpfdrv_link *link)
 
 static const struct bpfdrv_link_ops fentry_link_ops = {
 	.name = "tracing",
-	.type = 2, /* BPF_LINK_TYPE_TRACING */
+	.type = BPFDRV_LINK_TYPE_TRACING,
 	.release = fentry_release,
 };
 

@@ -88,7 +88,7 @@ static void raw_tp_show_fdinfo(struct bpfdrv_link *link, struct seq_file *m)
 
 static const struct bpfdrv_link_ops raw_tp_link_ops = {
 	.name = "raw_tracepoint",
-	.type = 1, /* BPF_LINK_TYPE_RAW_TRACEPOINT */
+	.type = BPFDRV_LINK_TYPE_RAW_TRACEPOINT,
 	.release = raw_tp_release,
 	.fill_info = raw_tp_fill_info,
 	.show_fdinfo = raw_tp_show_fdinfo,

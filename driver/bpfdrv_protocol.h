@@ -417,6 +417,12 @@
  */
 #define BPFDRV_F_REPLACE (1 << 2)
 
+#define BPFDRV_LINK_TYPE_RAW_TRACEPOINT 1
+
+#define BPFDRV_LINK_TYPE_TRACING 2
+
+#define BPFDRV_LINK_TYPE_PERF_EVENT 7
+
 /**
  * `BPF_STATS_RUN_TIME`, the only `bpfdrv_enable_stats_attr::type_`.
  */

@@ -112,7 +112,7 @@ static void perf_link_release(struct bpfdrv_link *link)
 
 static const struct bpfdrv_link_ops perf_link_ops = {
 	.name = "perf_event",
-	.type = 7, /* BPF_LINK_TYPE_PERF_EVENT */
+	.type = BPFDRV_LINK_TYPE_PERF_EVENT,
 	.release = perf_link_release,
 };
 

@@ -646,6 +646,11 @@ pub struct bpfdrv_link_info {
     pub u: [u64; 4],
 }
 
+// ---- link types (Linux `enum bpf_link_type`, `bpfdrv_link_info::type_`) ----
+pub const BPFDRV_LINK_TYPE_RAW_TRACEPOINT: u32 = 1;
+pub const BPFDRV_LINK_TYPE_TRACING: u32 = 2;
+pub const BPFDRV_LINK_TYPE_PERF_EVENT: u32 = 7;
+
 // ---- synthetic syscall tracepoints ----
 /// Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
 /// sys_exit_<name> of syscalls the running kernel has no tracepoint for (3.10 x86_64:
