@@ -24,7 +24,6 @@
 #include "bpfdrv.h"
 #include "compat.h"
 
-#define RAW_TP_MAX_ARGS 12
 
 struct raw_tp_state {
 	struct bpfdrv_tracepoint tp;
@@ -34,14 +33,14 @@ struct raw_tp_state {
 
 u32 bpfdrv_raw_tp_ctx_size(void)
 {
-	return RAW_TP_MAX_ARGS * sizeof(u64);
+	return BPFDRV_RAW_TP_MAX_ARGS * sizeof(u64);
 }
 
 static void raw_tp_probe(void *data, u64 a0, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5,
 			 u64 a6, u64 a7, u64 a8, u64 a9, u64 a10, u64 a11)
 {
 	struct raw_tp_state *rs = data;
-	u64 args[RAW_TP_MAX_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
+	u64 args[BPFDRV_RAW_TP_MAX_ARGS] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11 };
 	struct bpfdrv_run_ctx c = { args, sizeof(args), NULL, 0, 0 };
 
 	if (rs->adapt_args)

@@ -222,6 +222,8 @@ long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 
 long bpfdrv_cgroup_array_check(struct bpfdrv_map *map, u64 index);
 /* Per-CPU values as user space sees them: round_up(value_size, 8) per possible CPU. */
 #define bpfdrv_percpu_value_size(map) (round_up((map)->value_size, 8) * num_possible_cpus())
+/* Linux's PCPU_MIN_UNIT_SIZE bound on per-CPU values (percpu_array.c, hashtab.c). */
+#define BPFDRV_PCPU_VALUE_MAX (32 << 10)
 
 void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr *attr,
 		     const struct bpfdrv_map_ops *ops);
@@ -300,6 +302,8 @@ struct bpfdrv_prog {
 };
 
 /* ---- BTF-typed tracing programs (attach_fentry.c, attach_raw_tp.c) ---- */
+/* Raw tracepoint arguments, as Linux's bpf_trace_run1..12 (also prog_test_run.c). */
+#define BPFDRV_RAW_TP_MAX_ARGS 12
 /* Load-time check of a tracing program's target; sets its context size. */
 int bpfdrv_tracing_prog_check(struct bpfdrv_prog *prog, const struct bpfdrv_btf_target *t,
 			      u32 *ctx_size);

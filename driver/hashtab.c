@@ -22,7 +22,6 @@
 #define HTAB_NIL U32_MAX
 /* Empty buckets bpf_for_each_map_elem skips per lock hold (htab_elem_iter_next). */
 #define HTAB_SCAN_CHUNK 1024
-#define BPFDRV_PCPU_VALUE_MAX (32 << 10)
 
 struct htab_elem {
 	u32 next; /* index of the next element in the bucket or free list */

@@ -18,8 +18,6 @@ struct bpfdrv_percpu_array {
 };
 
 #define to_pcpu_array(m) container_of(m, struct bpfdrv_percpu_array, map)
-/* Linux's PCPU_MIN_UNIT_SIZE bound on per-CPU values. */
-#define BPFDRV_PCPU_VALUE_MAX (32 << 10)
 
 static u8 *pcpu_slot(struct bpfdrv_percpu_array *a, u32 cpu, u32 index)
 {

@@ -29,11 +29,10 @@
 #include "ebpf_skb.h"
 #include "prog_types.h"
 
-#define RAW_TP_MAX_ARGS 12
 
 struct raw_tp_test {
 	struct bpfdrv_prog *prog;
-	u64 args[RAW_TP_MAX_ARGS];
+	u64 args[BPFDRV_RAW_TP_MAX_ARGS];
 	u32 size;
 	u64 retval;
 };
@@ -55,7 +54,7 @@ int bpfdrv_test_run_raw_tp(struct bpfdrv_prog *prog, struct bpfdrv_test_run_attr
 	    attr->repeat || attr->batch_size || attr->data_size_in || attr->data_size_out ||
 	    attr->ctx_size_out)
 		return -EINVAL;
-	if (attr->ctx_size_in > RAW_TP_MAX_ARGS * sizeof(u64) || (attr->ctx_size_in && !attr->ctx_in))
+	if (attr->ctx_size_in > BPFDRV_RAW_TP_MAX_ARGS * sizeof(u64) || (attr->ctx_size_in && !attr->ctx_in))
 		return -EINVAL;
 	if (!(attr->flags & BPFDRV_F_TEST_RUN_ON_CPU) && attr->cpu)
 		return -EINVAL;
