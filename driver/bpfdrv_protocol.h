@@ -403,6 +403,12 @@
 #define BPFDRV_PSEUDO_KFUNC_CALL 2
 
 /**
+ * The kernel-internal errno (`ENOTSUPP`, not libc's `ENOTSUP`) some bpf(2) commands return
+ * for a combination they do not implement; user space sees it as errno 524.
+ */
+#define BPFDRV_ENOTSUPP 524
+
+/**
  * Largest program the module accepts, in instructions (Linux's BPF_COMPLEXITY_LIMIT_INSNS).
  */
 #define BPFDRV_MAX_INSNS 1000000

@@ -334,6 +334,10 @@ pub const BPFDRV_PSEUDO_MAP_IDX_VALUE: u8 = 6;
 pub const BPFDRV_PSEUDO_CALL: u8 = 1;
 pub const BPFDRV_PSEUDO_KFUNC_CALL: u8 = 2;
 
+/// The kernel-internal errno (`ENOTSUPP`, not libc's `ENOTSUP`) some bpf(2) commands return
+/// for a combination they do not implement; user space sees it as errno 524.
+pub const BPFDRV_ENOTSUPP: i32 = 524;
+
 /// Largest program the module accepts, in instructions (Linux's BPF_COMPLEXITY_LIMIT_INSNS).
 pub const BPFDRV_MAX_INSNS: u32 = 1_000_000;
 

@@ -44,9 +44,9 @@ mod tests {
     #[test]
     fn request_passes_the_call_through() {
         let attr = [0u8; 128];
-        let r = request(5, attr.as_ptr() as libc::c_long, 128);
+        let r = request(BPF_PROG_LOAD as libc::c_long, attr.as_ptr() as libc::c_long, 128);
         assert_eq!(r.size, 24);
-        assert_eq!(r.cmd, 5);
+        assert_eq!(r.cmd, BPF_PROG_LOAD);
         assert_eq!(r.attr, attr.as_ptr() as u64);
         assert_eq!(r.attr_size, 128);
         assert_eq!(r.reserved, 0);

@@ -17,7 +17,7 @@
 use crate::btf::KIND_INT;
 use driver_protocol::{
     bpfdrv_btf_load_attr, bpfdrv_get_id_attr, bpfdrv_insn, bpfdrv_map_create_attr, bpfdrv_prog_load_attr, BPFDRV_BTF_MAGIC,
-    BPFDRV_CMD_BTF_LOAD, BPFDRV_CMD_MAP_CREATE, BPFDRV_CMD_PROG_GET_NEXT_ID, BPFDRV_CMD_PROG_LOAD, BPFDRV_MAP_TYPE_ARRAY,
+    BPFDRV_CMD_BTF_LOAD, BPFDRV_CMD_MAP_CREATE, BPFDRV_CMD_PROG_GET_NEXT_ID, BPFDRV_CMD_PROG_LOAD, BPFDRV_ENOTSUPP, BPFDRV_MAP_TYPE_ARRAY,
     BPFDRV_PROG_TYPE_TRACEPOINT, BPFDRV_PSEUDO_MAP_VALUE,
 };
 use std::fmt;
@@ -299,7 +299,7 @@ pub fn errno_name(errno: i32) -> String {
         libc::ERANGE => "ERANGE",
         libc::ENOSYS => "ENOSYS",
         libc::EOPNOTSUPP => "EOPNOTSUPP",
-        524 => "ENOTSUPP",
+        BPFDRV_ENOTSUPP => "ENOTSUPP",
         _ => return format!("errno {errno}"),
     };
     name.to_owned()
@@ -335,7 +335,7 @@ mod tests {
         // RHEL 7 as root.
         let rhel7 = [Err(f(GlobalData, libc::EINVAL)), Err(f(Btf, libc::EINVAL))];
         assert_eq!(v(yes, &rhel7), Insufficient(f(GlobalData, libc::EINVAL)));
-        for lack in [f(ArrayMap, libc::EINVAL), f(GlobalData, 524), f(Btf, libc::E2BIG)] {
+        for lack in [f(ArrayMap, libc::EINVAL), f(GlobalData, BPFDRV_ENOTSUPP), f(Btf, libc::E2BIG)] {
             assert_eq!(v(yes, &[Err(lack)]), Insufficient(lack));
         }
         assert_eq!(v(yes, &[ok, Err(f(Btf, libc::EINVAL))]), Insufficient(f(Btf, libc::EINVAL)));

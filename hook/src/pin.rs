@@ -14,7 +14,7 @@
 //! (dynamically linked ones) can unpin.
 
 use crate::{driver, mode, real, user_mem};
-use driver_protocol::{bpfdrv_unpin_req, BPFDRV_IOC_UNPIN};
+use driver_protocol::{bpfdrv_unpin_req, BPFDRV_CMD_OBJ_GET, BPFDRV_IOC_UNPIN};
 use libc::{c_char, c_int};
 use std::ffi::CStr;
 
@@ -60,7 +60,7 @@ fn pinned(path: *const c_char) -> bool {
     // union bpf_attr's obj: pathname, bpf_fd, file_flags.
     let mut attr = [0u64; 2];
     attr[0] = path as u64;
-    match crate::bpf::call(7 /* BPF_OBJ_GET */, attr.as_mut_ptr() as libc::c_long, 16) {
+    match crate::bpf::call(BPFDRV_CMD_OBJ_GET as libc::c_long, attr.as_mut_ptr() as libc::c_long, 16) {
         Ok(fd) => {
             // SAFETY: the fd the driver just gave us.
             unsafe { libc::close(fd as c_int) };
