@@ -423,16 +423,16 @@
  */
 #define BPFDRV_F_REPLACE (1 << 2)
 
+/**
+ * `BPF_STATS_RUN_TIME`, the only `bpfdrv_enable_stats_attr::type_`.
+ */
+#define BPFDRV_STATS_RUN_TIME 0
+
 #define BPFDRV_LINK_TYPE_RAW_TRACEPOINT 1
 
 #define BPFDRV_LINK_TYPE_TRACING 2
 
 #define BPFDRV_LINK_TYPE_PERF_EVENT 7
-
-/**
- * `BPF_STATS_RUN_TIME`, the only `bpfdrv_enable_stats_attr::type_`.
- */
-#define BPFDRV_STATS_RUN_TIME 0
 
 /**
  * Tracepoint ids the module serves itself: syscalls:sys_enter_<name> /
