@@ -92,13 +92,13 @@ int bpfdrv_cmd_btf_get_fd_by_id(union bpfdrv_attr *attr);
  * with @f_flags (bpfdrv_file_flag; always O_RDWR but for maps, the only kind with
  * open_flags).
  */
-bool bpfdrv_prog_tryget(void *prog);
+int bpfdrv_prog_tryget(void *prog);
 int bpfdrv_prog_new_fd(void *prog, int f_flags);
-bool bpfdrv_map_tryget(void *map);
+int bpfdrv_map_tryget(void *map);
 int bpfdrv_map_new_fd(void *map, int f_flags);
-bool bpfdrv_link_tryget(void *link);
+int bpfdrv_link_tryget(void *link);
 int bpfdrv_link_new_fd_by_id(void *link, int f_flags);
-bool bpfdrv_btf_tryget(void *btf);
+int bpfdrv_btf_tryget(void *btf);
 int bpfdrv_btf_new_fd_by_id(void *btf, int f_flags);
 struct bpfdrv_link *bpfdrv_link_from_file(struct file *file);
 struct file *bpfdrv_btf_fget(int fd, u32 *id);

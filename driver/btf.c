@@ -106,11 +106,11 @@ fail:
 }
 
 /* Called under the id lock, which btf->file is published under (see bpfdrv_link_tryget). */
-bool bpfdrv_btf_tryget(void *obj)
+int bpfdrv_btf_tryget(void *obj)
 {
 	struct bpfdrv_btf *btf = obj;
 
-	return btf->file && bpfdrv_file_tryget(btf->file);
+	return btf->file && bpfdrv_file_tryget(btf->file) ? 0 : -ENOENT;
 }
 
 int bpfdrv_btf_new_fd_by_id(void *obj, int f_flags)

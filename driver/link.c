@@ -68,11 +68,11 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
  * Called under the id lock, which link->file is published under: the file is released
  * only after its id is removed.
  */
-bool bpfdrv_link_tryget(void *obj)
+int bpfdrv_link_tryget(void *obj)
 {
 	struct bpfdrv_link *link = obj;
 
-	return link->file && bpfdrv_file_tryget(link->file);
+	return link->file && bpfdrv_file_tryget(link->file) ? 0 : -ENOENT;
 }
 
 int bpfdrv_link_new_fd_by_id(void *obj, int f_flags)

@@ -210,14 +210,14 @@ struct bpfdrv_map *bpfdrv_map_from_fd_perm(int fd, fmode_t need)
 }
 
 /* Under the id lock: a reference and a user reference unless the map is being freed. */
-bool bpfdrv_map_tryget(void *obj)
+int bpfdrv_map_tryget(void *obj)
 {
 	struct bpfdrv_map *map = obj;
+	int err = bpfdrv_ref_get_not_zero(&map->refcnt);
 
-	if (bpfdrv_ref_get_not_zero(&map->refcnt))
-		return false;
-	atomic_inc(&map->usercnt);
-	return true;
+	if (!err)
+		atomic_inc(&map->usercnt);
+	return err;
 }
 
 /* A new file owning the references bpfdrv_map_tryget took (dropped on failure). */

@@ -27,8 +27,12 @@ static DEFINE_SPINLOCK(ids_lock);
 struct id_kind {
 	const char *name;
 	struct idr *idr;
-	/* Take a reference on the object unless it is being freed. */
-	bool (*tryget)(void *obj);
+	/*
+	 * Take a reference on the object: 0, -ENOENT when it is being freed, -EBUSY when
+	 * its count is at the limit (compat/refcount.h; Linux before 5.3 answered EBUSY
+	 * at its BPF_MAX_REFCNT).
+	 */
+	int (*tryget)(void *obj);
 	/* A new fd owning that reference (dropped on failure), opened with f_flags. */
 	int (*new_fd)(void *obj, int f_flags);
 };
@@ -119,7 +123,7 @@ static int get_fd_by_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 	const struct bpfdrv_get_id_attr *attr = &uattr->get_id;
 	const struct id_kind *k = &id_kinds[kind];
 	void *obj;
-	int f_flags;
+	int f_flags, err = -ENOENT;
 
 	/*
 	 * Only maps take open_flags, the new fd's mode (BPF_F_RDONLY or BPF_F_WRONLY): the
@@ -132,11 +136,11 @@ static int get_fd_by_id(union bpfdrv_attr *uattr, enum bpfdrv_id_kind kind)
 		return f_flags;
 	spin_lock_bh(&ids_lock);
 	obj = idr_find(k->idr, attr->id);
-	if (obj && !k->tryget(obj))
-		obj = NULL;
+	if (obj)
+		err = k->tryget(obj);
 	spin_unlock_bh(&ids_lock);
-	if (!obj)
-		return -ENOENT;
+	if (err)
+		return err;
 	return k->new_fd(obj, f_flags);
 }
 

@@ -71,11 +71,11 @@ struct bpfdrv_prog *bpfdrv_prog_from_fd(int fd)
 	return bpfdrv_fd_object(fd, &bpfdrv_prog_fops, bpfdrv_prog_get_any);
 }
 
-bool bpfdrv_prog_tryget(void *obj)
+int bpfdrv_prog_tryget(void *obj)
 {
 	struct bpfdrv_prog *prog = obj;
 
-	return !bpfdrv_ref_get_not_zero(&prog->refcnt);
+	return bpfdrv_ref_get_not_zero(&prog->refcnt);
 }
 
 int bpfdrv_prog_new_fd(void *prog, int f_flags)
