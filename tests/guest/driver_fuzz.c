@@ -1398,16 +1398,18 @@ static void make_fixtures(void)
 	fx.stack_trace = fixture_map(BPFDRV_MAP_TYPE_STACK_TRACE, 4, 8 * 16, 64, 0);
 }
 
-/* Slot 0 of the array @map_fd (0 when it cannot be read). */
-static unsigned long counter_value(int map_fd)
+/*
+ * How often a program ran (the module counts runs always). The sentinel's hits come from
+ * here, not from its counter map: fuzzed programs reach that map by id and write into it.
+ */
+static unsigned long prog_run_cnt(int prog_fd)
 {
-	uint32_t key = 0;
-	uint64_t v = 0;
-	struct bpfdrv_map_elem_attr a = { .map_fd = map_fd, .key = (uintptr_t)&key, .value = (uintptr_t)&v };
-	struct bpfdrv_bpf_req r = { .size = sizeof(r), .cmd = BPFDRV_CMD_MAP_LOOKUP_ELEM, .attr = (uintptr_t)&a,
+	struct bpfdrv_prog_info info = { 0 };
+	struct bpfdrv_info_attr a = { .bpf_fd = prog_fd, .info_len = sizeof(info), .info = (uintptr_t)&info };
+	struct bpfdrv_bpf_req r = { .size = sizeof(r), .cmd = BPFDRV_CMD_OBJ_GET_INFO_BY_FD, .attr = (uintptr_t)&a,
 				    .attr_size = sizeof(a) };
 
-	return ioctl(dev_fd, BPFDRV_IOC_BPF, &r) == 0 ? v : 0;
+	return ioctl(dev_fd, BPFDRV_IOC_BPF, &r) == 0 ? info.run_cnt : 0;
 }
 
 static int open_device(void)
@@ -1568,10 +1570,9 @@ static void regressions(void)
 }
 
 /*
- * The probe the run keeps: the corpus's counter program on the workload's kprobe,
- * counting into an array that is read-only to syscalls and that only the main process
- * holds an fd of (workers close theirs; through ids they may reach the program and
- * attach it to more events, so the count is not bounded by the workload's calls).
+ * The probe the run keeps: the corpus's counter program on the workload's kprobe; its
+ * hits are the program's run count (prog_run_cnt). Workers may reach the program by id
+ * and attach it to more events, so the count is not bounded by the workload's calls.
  */
 struct sentinel {
 	int map, prog, event;
@@ -1711,7 +1712,7 @@ int main(int argc, char **argv)
 	}
 	__atomic_store_n(&stats->stop_workload, 1, __ATOMIC_RELAXED);
 	waitpid(load, NULL, 0);
-	stats->probe_hits = counter_value(sentinel.map);
+	stats->probe_hits = prog_run_cnt(sentinel.prog);
 	close_sentinel();
 	close(dev_fd);
 	print_stats(now() - start);
