@@ -17,6 +17,7 @@
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include "bpfdrv.h"
+#include "map_lock.h"
 #include "compat.h"
 
 #define HTAB_NIL U32_MAX
@@ -224,7 +225,7 @@ static void *htab_lookup(struct bpfdrv_map *map, const void *key)
 	void *value = NULL;
 	u32 i;
 
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	i = htab_find(h, key, htab_hash(h, key), NULL);
 	if (i != HTAB_NIL) {
 		struct htab_elem *e = htab_elem(h, i);
@@ -255,7 +256,7 @@ static int htab_update_common(struct bpfdrv_map *map, const void *key, const voi
 	if (h->percpu ? flags > BPFDRV_EXIST : (flags & ~BPFDRV_F_LOCK) > BPFDRV_EXIST)
 		return -EINVAL;
 	flags &= ~BPFDRV_F_LOCK;
-	spin_lock_irqsave(&h->lock, irqflags);
+	bpfdrv_map_lock_irqsave(&h->lock, irqflags);
 	i = htab_find(h, key, hash, &link);
 	if (i != HTAB_NIL) {
 		if (flags == BPFDRV_NOEXIST) {
@@ -348,7 +349,7 @@ static int htab_lookup_delete_common(struct bpfdrv_map *map, const void *key, vo
 	u32 i, *link;
 	int err = -ENOENT;
 
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	i = htab_find(h, key, htab_hash(h, key), &link);
 	if (i != HTAB_NIL) {
 		if (value)
@@ -372,7 +373,7 @@ static int htab_sys_lookup(struct bpfdrv_map *map, const void *key, void *value)
 	int err = -ENOENT;
 	u32 i;
 
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	i = htab_find(h, key, htab_hash(h, key), NULL);
 	if (i != HTAB_NIL) {
 		/* A syscall lookup does not make an LRU element recent (Linux: no ref bit). */
@@ -396,7 +397,7 @@ static int htab_get_next_key(struct bpfdrv_map *map, const void *key, void *next
 	u32 i = HTAB_NIL, b = 0;
 	int err = -ENOENT;
 
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	if (key) {
 		u32 hash = htab_hash(h, key);
 
@@ -435,7 +436,7 @@ static bool htab_elem_iter_next(struct ebpf_run *run, void *map,
 	struct htab_elem *e;
 	bool found = false;
 
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	if (i != HTAB_NIL) {
 		e = htab_elem(h, i);
 		if (!e->used || (e->hash & (h->n_buckets - 1)) != b) {
@@ -458,7 +459,7 @@ static bool htab_elem_iter_next(struct ebpf_run *run, void *map,
 			i = h->buckets[b];
 		if (i == HTAB_NIL && b < h->n_buckets) {
 			spin_unlock_irqrestore(&h->lock, flags);
-			spin_lock_irqsave(&h->lock, flags);
+			bpfdrv_map_lock_irqsave(&h->lock, flags);
 		}
 	}
 	if (i != HTAB_NIL) {
@@ -488,7 +489,7 @@ static int htab_batch_bucket(struct bpfdrv_map *map, u32 b, void *keys, void *va
 
 	if (b >= h->n_buckets)
 		return -ENOENT;
-	spin_lock_irqsave(&h->lock, flags);
+	bpfdrv_map_lock_irqsave(&h->lock, flags);
 	for (i = h->buckets[b]; i != HTAB_NIL; i = htab_elem(h, i)->next)
 		n++;
 	for (link = &h->buckets[b], i = 0; n <= room && *link != HTAB_NIL; i++) {

@@ -15,6 +15,7 @@
 #include <linux/vmalloc.h>
 #include <linux/perf_event.h>
 #include "bpfdrv.h"
+#include "map_lock.h"
 #include "stats.h"
 #include "compat.h"
 
@@ -99,7 +100,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 
 	if (rec_size > 0xffff)
 		return -E2BIG;
-	spin_lock_irqsave(&r->lock, flags);
+	bpfdrv_map_lock_irqsave(&r->lock, flags);
 	if (!r->base || !r->enabled) {
 		err = -ENOENT;
 		goto out;
@@ -190,7 +191,7 @@ static int ring_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 	/* bpf_perf_event_output takes this lock: no program may start under it here. */
 	bpfdrv_disable_instrumentation();
-	spin_lock_irqsave(&r->lock, flags);
+	bpfdrv_map_lock_irqsave(&r->lock, flags);
 	r->area = area;
 	r->data_size = size - PAGE_SIZE;
 	r->watermark = r->wakeup_watermark ? min_t(u64, r->wakeup_watermark, r->data_size) :

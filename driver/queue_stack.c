@@ -8,6 +8,7 @@
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include "bpfdrv.h"
+#include "map_lock.h"
 #include "compat.h"
 
 struct bpfdrv_qs {
@@ -79,7 +80,7 @@ static int qs_take(struct bpfdrv_map *map, void *value, bool delete)
 	int err = 0;
 	u32 i;
 
-	raw_spin_lock_irqsave(&q->lock, flags);
+	bpfdrv_map_raw_lock_irqsave(&q->lock, flags);
 	if (q->head == q->tail) {
 		err = -ENOENT;
 		goto out;
@@ -118,7 +119,7 @@ static int qs_push(struct bpfdrv_map *map, const void *value, u64 flags)
 
 	if (flags & ~(u64)BPFDRV_EXIST)
 		return -EINVAL;
-	raw_spin_lock_irqsave(&q->lock, irqflags);
+	bpfdrv_map_raw_lock_irqsave(&q->lock, irqflags);
 	next = q->head + 1 < q->size ? q->head + 1 : 0;
 	if (next == q->tail) {
 		if (flags != BPFDRV_EXIST) {

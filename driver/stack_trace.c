@@ -11,6 +11,7 @@
 #include <linux/jhash.h>
 #include <linux/log2.h>
 #include "bpfdrv.h"
+#include "map_lock.h"
 #include "compat.h"
 
 struct stack_bucket {
@@ -100,7 +101,7 @@ long bpfdrv_stack_map_store(struct bpfdrv_map *map, const u64 *ips, u32 nr, u64 
 		nr = max; /* Linux collects at most value_size / 8 frames past skip */
 	hash = jhash2((const u32 *)ips, nr * 2, 0);
 	id = hash & (s->n_buckets - 1);
-	raw_spin_lock_irqsave(&s->lock, irqflags);
+	bpfdrv_map_raw_lock_irqsave(&s->lock, irqflags);
 	b = smap_bucket(s, id);
 	if (b->nr && b->hash == hash &&
 	    ((flags & BPFDRV_F_FAST_STACK_CMP) ||
@@ -137,7 +138,7 @@ static int smap_delete(struct bpfdrv_map *map, const void *key)
 
 	if (id >= s->n_buckets)
 		return -E2BIG;
-	raw_spin_lock_irqsave(&s->lock, flags);
+	bpfdrv_map_raw_lock_irqsave(&s->lock, flags);
 	if (smap_bucket(s, id)->nr) {
 		smap_bucket(s, id)->nr = 0;
 		err = 0;
@@ -156,7 +157,7 @@ static int smap_sys_lookup(struct bpfdrv_map *map, const void *key, void *value)
 
 	if (id >= s->n_buckets)
 		return -ENOENT;
-	raw_spin_lock_irqsave(&s->lock, flags);
+	bpfdrv_map_raw_lock_irqsave(&s->lock, flags);
 	b = smap_bucket(s, id);
 	if (b->nr) {
 		memcpy(value, b->ips, b->nr * sizeof(u64));
