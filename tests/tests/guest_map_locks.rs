@@ -111,7 +111,9 @@ fn program_inside_syscall_map_lock_is_skipped_not_deadlocked_on_centos7() {
 #[test]
 fn program_inside_syscall_map_lock_is_clean_under_lockdep() {
     if !guest::debug_kernel_opted_in() {
-        guest::note("SKIP program_inside_syscall_map_lock_is_clean_under_lockdep: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
+        guest::note(
+            "SKIP program_inside_syscall_map_lock_is_clean_under_lockdep: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
+        );
         return;
     }
     let kernel = require!(guest::nobpf_debug_kernel());
