@@ -50,10 +50,12 @@ static u64 h_lookup(struct ebpf_run *run, u64 map, u64 key, u64 a3, u64 a4, u64 
 }
 
 /* bpf_for_each_map_elem's iterator: the elements h_lookup finds, by index. */
-static bool iter_next(void *map, u64 *cursor, u64 *key_buf, void **key, void **value)
+static bool iter_next(struct ebpf_run *run, void *map, u64 *cursor, u64 *key_buf, void **key,
+		      void **value)
 {
 	u32 k = (u32)*cursor;
 
+	(void)run;
 	*key_buf = k;
 	*key = key_buf;
 	if (map == (void *)0x2000 && k == 1)

@@ -252,7 +252,14 @@ struct TestArray {
     values: Vec<u64>,
 }
 
-unsafe extern "C" fn array_next(map: *mut std::ffi::c_void, cursor: *mut u64, key_buf: *mut u64, key: *mut *mut std::ffi::c_void, value: *mut *mut std::ffi::c_void) -> bool {
+unsafe extern "C" fn array_next(
+    _run: *mut Run,
+    map: *mut std::ffi::c_void,
+    cursor: *mut u64,
+    key_buf: *mut u64,
+    key: *mut *mut std::ffi::c_void,
+    value: *mut *mut std::ffi::c_void,
+) -> bool {
     let a = &mut *(map as *mut TestArray);
     let i = *cursor as usize;
     if i >= a.values.len() {

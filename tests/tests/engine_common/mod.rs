@@ -105,8 +105,16 @@ pub struct Run {
     pub loop_: LoopState,
 }
 
-/// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem.
-pub type MapIterFn = unsafe extern "C" fn(map: *mut c_void, cursor: *mut u64, key_buf: *mut u64, key: *mut *mut c_void, value: *mut *mut c_void) -> bool;
+/// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem (it may charge the
+/// run for work between elements).
+pub type MapIterFn = unsafe extern "C" fn(
+    run: *mut Run,
+    map: *mut c_void,
+    cursor: *mut u64,
+    key_buf: *mut u64,
+    key: *mut *mut c_void,
+    value: *mut *mut c_void,
+) -> bool;
 
 /// struct ebpf_loop_state: a callback helper's loop the engine is about to start.
 #[repr(C)]
