@@ -10,6 +10,8 @@
 #include <linux/smp.h>
 #include <linux/ptrace.h>
 #include <linux/stacktrace.h>
+#include <linux/random.h>
+#include <linux/percpu.h>
 #include "bpfdrv.h"
 #include "compat.h"
 #include "helpers.h"
@@ -184,9 +186,17 @@ static u64 h_ktime_get_boot_ns(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64
 	return bpfdrv_ktime_boot_ns();
 }
 
+/*
+ * bpf_get_prandom_u32: a per-CPU pseudo-random state, as Linux's bpf_user_rnd_u32.
+ * Programs run in NMI, where get_random_u32 may take the crng's lock (lockdep reported
+ * it from a kprobe program in the debug-kernel fuzz run). Programs run with preemption
+ * off and never nest on a CPU (the busy guard), so this CPU's state is theirs alone.
+ */
+static DEFINE_PER_CPU(struct rnd_state, bpfdrv_prandom_state);
+
 static u64 h_get_prandom_u32(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
 {
-	return bpfdrv_random_u32();
+	return prandom_u32_state(this_cpu_ptr(&bpfdrv_prandom_state));
 }
 
 static u64 h_get_smp_processor_id(struct ebpf_run *run, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
@@ -545,7 +555,12 @@ static struct ebpf_helper helper_of(const struct bpfdrv_helper_def *d)
 void bpfdrv_helpers_init(void)
 {
 	size_t i, t;
+	int cpu;
 
+	/* prandom_seed_full_state's work: RHEL 7 declares it without exporting it. */
+	for_each_possible_cpu(cpu)
+		prandom_seed_state(per_cpu_ptr(&bpfdrv_prandom_state, cpu),
+				   ((u64)bpfdrv_random_u32() << 32) | bpfdrv_random_u32());
 	bpfdrv_helpers_tracing_init();
 	for (i = 0; i < ARRAY_SIZE(bpfdrv_helper_defs); i++) {
 		const struct bpfdrv_helper_def *d = &bpfdrv_helper_defs[i];

@@ -72,12 +72,14 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 }
 
 /*
+ * get_prandom_u32();
  * key = 0; val = 1; map_update_elem(M, &key, &val, BPF_ANY);
  * if ((c = map_lookup_elem(C, &key))) __sync_fetch_and_add(c, 1); return 0;
  */
 static int prog_load(int map_fd, int count_fd)
 {
 	struct bpf_insn p[] = {
+		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_prandom_u32),
 		insn(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0),
 		insn(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 1),
 		insn(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd),
