@@ -15,7 +15,9 @@
  * program starting on a CPU, in any context including NMI, either finds the guard up
  * and is skipped (counted as missed), or holds no lock of this CPU's: the locks it then
  * takes can only be held by another CPU, which releases them without waiting for this
- * one. Linux's trylock-in-NMI is not needed on top.
+ * one. Linux's trylock-and-fail in NMI is not needed on top; in NMI the locks are
+ * taken by spinning on trylock only because lockdep accepts no other form there
+ * (map_lock.h).
  */
 #include <linux/kernel.h>
 #include <linux/percpu.h>
