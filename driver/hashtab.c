@@ -431,7 +431,7 @@ static bool htab_elem_iter_next(struct ebpf_run *run, void *map,
 			       u64 *cursor, u64 *key_buf, void **key, void **value)
 {
 	struct bpfdrv_htab *h = to_htab((struct bpfdrv_map *)map);
-	u32 b = (u32)*cursor, i = (u32)(*cursor >> 32) - 1, end;
+	u32 b = (u32)*cursor, i = (u32)(*cursor >> 32) - 1, start, end;
 	unsigned long flags;
 	struct htab_elem *e;
 	bool found = false;
@@ -445,18 +445,21 @@ static bool htab_elem_iter_next(struct ebpf_run *run, void *map,
 		}
 	}
 	/*
-	 * Empty buckets cost the run's budget, HTAB_SCAN_CHUNK at a time, and the lock is
-	 * dropped between chunks: a sparse table of millions of buckets, walked from a
+	 * The buckets looked at cost the run's budget, and the lock is dropped every
+	 * HTAB_SCAN_CHUNK empty ones: a sparse table of millions of buckets, walked from a
 	 * bpf_loop, ends like a runaway loop instead of keeping interrupts off for seconds.
+	 * Charged after each chunk, for the buckets actually read (a populated table pays
+	 * about one unit per element), so the work past the budget is one chunk at most.
 	 */
 	while (i == HTAB_NIL && b < h->n_buckets) {
+		start = b;
 		end = min_t(u32, h->n_buckets, b + HTAB_SCAN_CHUNK);
-		if (!bpfdrv_charge_bytes(run, (u64)(end - b) * sizeof(h->buckets[0]))) {
+		for (; i == HTAB_NIL && b < end; b++)
+			i = h->buckets[b];
+		if (!bpfdrv_charge_bytes(run, (u64)(b - start) * sizeof(h->buckets[0]))) {
 			spin_unlock_irqrestore(&h->lock, flags);
 			return false;
 		}
-		for (; i == HTAB_NIL && b < end; b++)
-			i = h->buckets[b];
 		if (i == HTAB_NIL && b < h->n_buckets) {
 			spin_unlock_irqrestore(&h->lock, flags);
 			bpfdrv_map_lock_irqsave(&h->lock, flags);

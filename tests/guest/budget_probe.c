@@ -374,6 +374,43 @@ static void run_empty_walk(void)
 	close(empty);
 }
 
+/*
+ * r0 = for_each_map_elem(full, cb) over a hash of FULL_ENTRIES elements, cb returning
+ * 0: every element visited (Linux's count). The module charges the buckets it skips to
+ * the budget; a populated table's walk must stay well inside it. Shim only: Linux
+ * loads callbacks only with BTF func_info, which these hand-made programs lack.
+ */
+#define FULL_ENTRIES 16384
+static void run_full_walk(void)
+{
+	int full = map_create(BPF_MAP_TYPE_HASH, 8, FULL_ENTRIES, 0), fd = -1;
+	struct bpf_insn insns[] = {
+		LD64(1, BPF_PSEUDO_MAP_FD, full), LD64_HI(0),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_for_each_map_elem),
+		EXIT,
+		/* cb */
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	__u64 v = 1;
+	long long ret = -1;
+	__u32 k;
+
+	for (k = 0; full >= 0 && k < FULL_ENTRIES; k++)
+		if (map_update(full, k, &v))
+			break;
+	if (full >= 0 && k == FULL_ENTRIES)
+		fd = prog_load("full_walk", insns, ARRAY_SIZE(insns));
+	if (fd >= 0)
+		ret = test_run(fd, NULL);
+	printf("R full_walk=%lld\n", ret);
+	close(fd);
+	close(full);
+}
+
 /* r0 = lookup(hom, key) != NULL */
 static long long hom_lookup(int hom, __u32 key)
 {
@@ -614,6 +651,7 @@ int main(int argc, char **argv)
 		run_printk_loop(rodata);
 		run_big_reads();
 		run_empty_walk();
+		run_full_walk();
 		run_lru_evict();
 	}
 	run_hom(shim ? HOM_ENTRIES : 100, shim);

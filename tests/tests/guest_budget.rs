@@ -139,6 +139,8 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     shim.assert_value("empty_walk", "0", "bpf_loop(1000) x for_each_map_elem over an empty hash of 2^20 buckets: aborted by the budget");
     shim.assert_value("empty_walk_aborted", "1", "the module's abort report for empty_walk (error -E2BIG)");
     let walk = ms(&shim, "empty_walk_ms");
+    // ... and only those: a walk of a populated hash of 16384 elements completes.
+    shim.assert_value("full_walk", "16384", "for_each_map_elem over a hash of 16384 elements: every element visited");
     if walk > LOOP_MAX_MS * 10.0 {
         shim.fail(format!("the aborted walk of empty buckets took {walk:.1} ms (limit {} ms)", LOOP_MAX_MS * 10.0));
     }
