@@ -347,6 +347,7 @@ struct bpfdrv_run_env {
 	u64 *stack_ips; /* per-CPU room for BPFDRV_MAX_STACK_DEPTH addresses */
 	u64 cookie;	/* bpf_get_attach_cookie */
 	u64 func_ip;	/* bpf_get_func_ip */
+	u64 time_start; /* 0, or when the run's time limit started counting */
 	/* Must start zeroed; bpfdrv_ringbuf_run_end() after every run discards leftovers. */
 	struct bpfdrv_rb_reservation reserved[BPFDRV_MAX_RESERVED];
 };

@@ -36,6 +36,15 @@
  * ends like a runaway loop instead of running for seconds with preemption off.
  */
 #define BPFDRV_BUDGET_BYTES 32
+/*
+ * Wall-clock limit of one run, asked once per EBPF_TIME_SLICE units of its budget. The
+ * budget counts work, not what a unit of it costs: a probe read that faults or a stack
+ * walk costs microseconds where an instruction costs nanoseconds, so a loop of them ran
+ * for seconds within the budget under emulation, and a syscall with a few such programs
+ * attached held its CPU past RCU's stall timeout (the driver fuzz run stalled so). A full
+ * budget of instructions takes ~10 ms natively, ~60 ms in a TCG guest.
+ */
+#define BPFDRV_RUN_TIME_LIMIT_NS (200 * NSEC_PER_MSEC)
 
 struct bpfdrv_cpu_state {
 	/* Programs running, plus syscall-side sections, on this CPU: none may start. */
@@ -83,6 +92,19 @@ bool bpfdrv_charge_bytes(struct ebpf_run *run, u64 bytes)
 	return ebpf_charge(run, DIV_ROUND_UP_ULL(bytes, BPFDRV_BUDGET_BYTES));
 }
 
+/* The run's over_time: its clock starts at the first question, EBPF_TIME_SLICE units in. */
+static bool bpfdrv_run_over_time(struct ebpf_run *run)
+{
+	struct bpfdrv_run_env *env = run->env;
+	u64 now = bpfdrv_ktime_ns();
+
+	if (!env->time_start) {
+		env->time_start = now;
+		return false;
+	}
+	return now - env->time_start > BPFDRV_RUN_TIME_LIMIT_NS;
+}
+
 static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_state *st,
 				  const struct bpfdrv_run_ctx *c)
 {
@@ -95,6 +117,7 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	run.prog = &prog->eprog;
 	run.env = &env;
 	run.budget = BPFDRV_RUN_BUDGET;
+	run.over_time = bpfdrv_run_over_time;
 	r0 = ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
 	if (c->retval)
 		*c->retval = r0;
@@ -107,8 +130,9 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 		atomic64_add(bpfdrv_ktime_ns() - start, &prog->run_time_ns);
 	if (run.error) {
 		atomic64_inc(&prog->aborts);
-		bpfdrv_warn("program '%s' aborted at insn %u: error %d\n", prog->name,
-			    run.error_pc, run.error);
+		bpfdrv_warn("program '%s' aborted at insn %u: error %d%s\n", prog->name,
+			    run.error_pc, run.error,
+			    run.out_of_time ? " (ran past its time limit)" : "");
 	}
 }
 

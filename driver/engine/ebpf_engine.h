@@ -191,6 +191,7 @@ struct ebpf_log {
 #define EBPF_STACK_SIZE		512
 #define EBPF_MAX_CALL_DEPTH	8	/* frames, main program included (Linux MAX_CALL_FRAMES) */
 #define EBPF_DEFAULT_BUDGET	1000000	/* instructions per run when run->budget == 0 */
+#define EBPF_TIME_SLICE		4096	/* budget units between two run->over_time questions */
 #define EBPF_MAX_VAR_SIZE	(1U << 29)	/* Linux BPF_MAX_VAR_SIZ: helper memory sizes are below */
 #define EBPF_MAX_TAIL_CALLS	33	/* Linux MAX_TAIL_CALL_CNT */
 #define EBPF_NR_REGS		11
@@ -298,8 +299,17 @@ struct ebpf_run {
 					 * -EINVAL bad insn / bad helper arg, -E2BIG budget,
 					 * -ELOOP call depth; a helper may set it to abort */
 	u32 error_pc;			/* insn index of the abort (in prog) */
+	/*
+	 * in, optional: asked after every EBPF_TIME_SLICE units of the budget (never for a
+	 * shorter run); true ends the run with -E2BIG, as an exhausted budget does.  The
+	 * budget bounds units of work, not what one costs: a wall-clock limit for callers
+	 * whose helpers may cost far more than an instruction per unit.
+	 */
+	bool (*over_time)(struct ebpf_run *run);
+	bool out_of_time;		/* out: over_time ended the run, not the budget */
 	/* engine private */
 	struct ebpf_scratch *scratch;
+	u64 budget_rest;		/* budget beyond the current slice */
 	u64 ctx;
 	u32 frame;			/* current call depth, 0 = main */
 	u32 tail_calls;

@@ -905,6 +905,43 @@ static inline u32 alu32(u8 op, s16 off, u32 d, u32 sv, bool *bad)
 	}
 }
 
+/* The caller's over_time says stop: the run ends as if its budget were spent. */
+static bool run_over_time(struct ebpf_run *run)
+{
+	if (!run->over_time || !run->over_time(run))
+		return false;
+	run->out_of_time = true;
+	run->budget = 0;
+	run->budget_rest = 0;
+	run->error = -E2BIG;
+	return true;
+}
+
+/* Moves up to one slice of what is left of the budget into run->budget. */
+static void budget_take_slice(struct ebpf_run *run)
+{
+	u64 slice = run->budget_rest < EBPF_TIME_SLICE ? run->budget_rest : EBPF_TIME_SLICE;
+
+	run->budget += slice;
+	run->budget_rest -= slice;
+}
+
+/*
+ * The current slice is spent: the next one, unless the budget is spent or over_time
+ * ends the run (false, run->error set).  Only runs with an over_time have slices.
+ */
+static bool budget_next_slice(struct ebpf_run *run)
+{
+	if (!run->budget_rest) {
+		run->error = -E2BIG;
+		return false;
+	}
+	if (run_over_time(run))
+		return false;
+	budget_take_slice(run);
+	return true;
+}
+
 u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r2)
 {
 	const struct ebpf_prog *prog = run->prog;
@@ -928,7 +965,13 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	run->tail_prog = NULL;
 	run->ret_tag_set = false;
 	run->loop.kind = EBPF_LOOP_NONE;
+	run->out_of_time = false;
 	budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
+	run->budget_rest = 0;
+	if (run->over_time && budget > EBPF_TIME_SLICE) {
+		run->budget_rest = budget - EBPF_TIME_SLICE;
+		budget = EBPF_TIME_SLICE;
+	}
 	if (!prog || !prog->insns) {
 		err = -EINVAL;
 		goto abort;
@@ -945,8 +988,11 @@ restart:
 			goto abort;
 		}
 		if (EBPF_UNLIKELY(budget == 0)) {
-			err = -E2BIG;
-			goto abort;
+			if (!budget_next_slice(run)) {
+				err = run->error;
+				goto abort;
+			}
+			budget = run->budget;
 		}
 		budget--;
 		insn = &insns[pc];
@@ -1102,7 +1148,8 @@ restart:
 				if (run->frame == 0) {
 					if (ptr_leak(prog, &tags[0]))
 						goto leak;	/* Linux: R0 leaks addr as return value */
-					run->budget = budget;
+					run->budget = budget + run->budget_rest;
+					run->budget_rest = 0;
 					return regs[0];
 				}
 				run->budget = budget;	/* a map iterator charges its work */
@@ -1356,7 +1403,8 @@ leak:
 abort:
 	run->error = err;
 	run->error_pc = pc;
-	run->budget = budget;
+	run->budget = budget + run->budget_rest;
+	run->budget_rest = 0;
 	return 0;
 }
 
@@ -1366,9 +1414,19 @@ bool ebpf_charge(struct ebpf_run *run, u64 units)
 		run->budget -= units;
 		return true;
 	}
+	if (units - run->budget > run->budget_rest) {
+		run->budget = 0;
+		run->budget_rest = 0;
+		run->error = -E2BIG;
+		return false;
+	}
+	/* Paid from later slices: their time has come too. */
+	run->budget_rest -= units - run->budget;
 	run->budget = 0;
-	run->error = -E2BIG;
-	return false;
+	if (run_over_time(run))
+		return false;
+	budget_take_slice(run);
+	return true;
 }
 
 bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write)

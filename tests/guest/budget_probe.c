@@ -54,6 +54,7 @@
 #define OUT_SIZE 16 /* bpf_snprintf's output buffer */
 #define READ_SIZE (1 << 20) /* one probe_read_user in the big-read loop */
 #define READ_LOOPS 1000
+#define FAULT_LOOPS (1 << 20) /* faulting reads in the fault-read loop */
 #define HOM_ENTRIES 50000
 #define HOM_LOOPS 1000
 #define LRU_ENTRIES (1 << 19)
@@ -333,6 +334,38 @@ static void run_big_reads(void)
 	close(big);
 	close(params);
 	free(src);
+}
+
+/*
+ * bpf_loop(FAULT_LOOPS, cb), cb: probe_read_user(fp - 8, 8, 16), a read of an unmapped
+ * address: a page fault each, microseconds under emulation for one unit of the budget.
+ * The budget pays for over 10^5 of them: the run's time limit stops it first.
+ */
+static void run_fault_reads(void)
+{
+	struct bpf_insn insns[] = {
+		MOV_IMM(1, FAULT_LOOPS),
+		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
+		MOV_IMM(3, 0),
+		MOV_IMM(4, 0),
+		CALL(BPF_FUNC_loop),
+		EXIT,
+		/* cb */
+		MOV_REG(1, 10),
+		ADD_IMM(1, -8),
+		MOV_IMM(2, 8),
+		MOV_IMM(3, 16),
+		CALL(BPF_FUNC_probe_read_user),
+		MOV_IMM(0, 0),
+		EXIT,
+	};
+	int fd = prog_load("fault_reads", insns, ARRAY_SIZE(insns));
+	double ms = 0;
+	long long ret = fd < 0 ? -1 : test_run(fd, &ms);
+
+	printf("R fault_reads=%lld\n", ret);
+	printf("R fault_reads_ms=%.1f\n", ms);
+	close(fd);
 }
 
 /*
@@ -650,6 +683,7 @@ int main(int argc, char **argv)
 	if (shim) {
 		run_printk_loop(rodata);
 		run_big_reads();
+		run_fault_reads();
 		run_empty_walk();
 		run_full_walk();
 		run_lru_evict();

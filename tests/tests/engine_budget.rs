@@ -126,3 +126,61 @@ fn memory_sizes_stop_below_linux_max_var_size() {
     assert_eq!(touch(MAX_VAR_SIZE - 8), (0, 1), "a size inside the region and below the limit");
     assert_eq!(touch(MAX_VAR_SIZE), (-EFAULT, 0), "Linux's verifier refuses sizes from BPF_MAX_VAR_SIZ on");
 }
+
+/// What a run's over_time saw: how often it was asked, and from which call on it says stop.
+struct Clock {
+    asked: u64,
+    stop_at: u64,
+}
+
+unsafe extern "C" fn over_time(run: *mut Run) -> bool {
+    let clock = &mut *((*run).env as *mut Clock);
+    clock.asked += 1;
+    clock.asked >= clock.stop_at
+}
+
+/// A run with an over_time that says stop from its `stop_at`th question on: the outcome,
+/// whether the run was ended by it, and the questions asked.
+fn timed_run(p: &Program, budget: u64, stop_at: u64) -> (Outcome, bool, u64) {
+    let mut clock = Clock { asked: 0, stop_at };
+    let prog = p.raw();
+    let mut s = Scratch::new();
+    let mut run = Run::new(&prog, &mut clock as *mut Clock as *mut libc::c_void, budget);
+    run.over_time = Some(over_time);
+    let r0 = unsafe { ebpf_run_prog(&mut run, s.ptr(), std::ptr::null_mut(), 0) };
+    let o = Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget };
+    (o, run.out_of_time, clock.asked)
+}
+
+/// The engine's EBPF_TIME_SLICE.
+const TIME_SLICE: u64 = 4096;
+
+#[test]
+fn over_time_is_asked_once_per_slice_and_ends_a_run_like_its_budget() {
+    // a runaway loop with a budget of a million: stopped at the third question
+    let (o, out_of_time, asked) = timed_run(&prog(vec![ja(-1), exit()]), 1_000_000, 3);
+    assert_eq!((o.error, o.r0, o.budget_left, out_of_time, asked), (-E2BIG, 0, 0, true, 3));
+    // never saying stop: the budget ends it, after one question per slice but the first
+    let (o, out_of_time, asked) = timed_run(&prog(vec![ja(-1), exit()]), 10 * TIME_SLICE, u64::MAX);
+    assert_eq!((o.error, out_of_time, asked), (-E2BIG, false, 9));
+}
+
+#[test]
+fn a_run_within_one_slice_is_never_asked() {
+    let (o, out_of_time, asked) = timed_run(&charging(1000), 1_000_000, 1);
+    assert_eq!((o.error, o.r0, out_of_time, asked), (0, 1, false, 0));
+    assert_eq!(o.budget_left, 1_000_000 - 3 - 1000, "what is left counts every slice");
+}
+
+#[test]
+fn a_charge_reaching_into_later_slices_asks_once() {
+    let (o, out_of_time, asked) = timed_run(&charging(100_000), 1_000_000, u64::MAX);
+    assert_eq!((o.error, o.r0, out_of_time, asked), (0, 1, false, 1));
+    assert_eq!(o.budget_left, 1_000_000 - 3 - 100_000);
+    // and over_time saying stop there aborts at the call
+    let (o, out_of_time, _) = timed_run(&charging(100_000), 1_000_000, 1);
+    assert_eq!((o.error, o.error_pc, o.r0, out_of_time), (-E2BIG, 1, 0, true));
+    // a charge of more than the whole budget is refused without asking
+    let (o, out_of_time, asked) = timed_run(&charging(2_000_000), 1_000_000, 1);
+    assert_eq!((o.error, out_of_time, asked), (-E2BIG, false, 0));
+}

@@ -9,6 +9,9 @@
 //! - `bpf_loop(1000)` × `probe_read_user` of 1 MiB: helpers pay for the bytes they copy
 //!   from the run's budget, so the run is aborted with -E2BIG like a runaway loop
 //!   instead of copying a GiB with preemption off;
+//! - `bpf_loop(2^20)` × `probe_read_user` of an unmapped address: one unit of the
+//!   budget each but a page fault, so the budget allowed seconds of them under TCG; the
+//!   run's wall-clock limit (200 ms) ends it, reported as running past its time limit;
 //! - `bpf_loop(1000)` × a lookup in a hash of maps of 50000 keys walks one hash chain
 //!   (it compared the key with every slot before), well under 100 ms (natively 100 keys:
 //!   Linux waits a grace period at every update of a map of maps);
@@ -31,6 +34,9 @@ use bpfcompat_tests::require;
 const LOOP_MAX_MS: f64 = 100.0;
 /// The fastest of 3 evicting updates into the full, all-referenced LRU hash.
 const LRU_EVICT_MAX_MS: f64 = 2.0;
+/// The module's time limit of one run (200 ms, prog_run.c), with room for the slice
+/// between two looks at the clock and a loaded host.
+const FAULT_LOOP_MAX_MS: f64 = 1000.0;
 /// A close may cost this many single-slot deletes (one grace period each), at least
 /// CLOSE_FLOOR_MS: far below one grace period per slot, well above one.
 const CLOSE_MAX_DELETES: f64 = 20.0;
@@ -41,7 +47,8 @@ fn boot(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
         ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/budget_probe {} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
          grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n\
          dmesg | grep -c \"program 'big_reads' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT big_reads_aborted=/'\n\
-         dmesg | grep -c \"program 'empty_walk' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT empty_walk_aborted=/'\n{}\n",
+         dmesg | grep -c \"program 'empty_walk' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT empty_walk_aborted=/'\n\
+         dmesg | grep -c \"program 'fault_reads' aborted at insn [0-9]*: error -7 (ran past its time limit)\" | sed 's/^/BPFCOMPAT-RESULT fault_reads_timed_out=/'\n{}\n",
         if shim { "insmod $MODULE; result insmod $?" } else { "" },
         if shim { "LD_PRELOAD=$HOOK " } else { "" },
         if shim { "shim" } else { "native" },
@@ -135,6 +142,13 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     shim.assert_value("big_reads", "0", "bpf_loop(1000) x probe_read_user(1 MiB): aborted by the budget");
     shim.assert_value("big_reads_aborted", "1", "the module's abort report for big_reads (error -E2BIG)");
     let reads = ms(&shim, "big_reads_ms");
+    // Units of the budget that cost microseconds each (page faults) meet the time limit.
+    shim.assert_value("fault_reads", "0", "bpf_loop(2^20) x probe_read_user of an unmapped address: aborted");
+    shim.assert_value("fault_reads_timed_out", "1", "the module's abort report for fault_reads (past its time limit)");
+    let faults = ms(&shim, "fault_reads_ms");
+    if faults > FAULT_LOOP_MAX_MS {
+        shim.fail(format!("the run of faulting reads stopped after {faults:.1} ms (limit {FAULT_LOOP_MAX_MS} ms)"));
+    }
     // Empty buckets skipped by bpf_for_each_map_elem are charged too.
     shim.assert_value("empty_walk", "0", "bpf_loop(1000) x for_each_map_elem over an empty hash of 2^20 buckets: aborted by the budget");
     shim.assert_value("empty_walk_aborted", "1", "the module's abort report for empty_walk (error -E2BIG)");
@@ -158,7 +172,7 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     assert_one_grace_period(&shim, "perf", "4096");
     shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
     guest::note(format!(
-        "budget: printk loop {printk:.1} ms, hash-of-maps lookup loop {hom:.1} ms, big reads stopped after {reads:.1} ms, \
+        "budget: printk loop {printk:.1} ms, hash-of-maps lookup loop {hom:.1} ms, big reads stopped after {reads:.1} ms, faulting reads after {faults:.1} ms, \
          empty-bucket walk stopped after {walk:.1} ms, \
          LRU eviction {evict:.2} ms (slowest {}); \
          stock kernel: prog array close {} ms, perf array close {} ms",

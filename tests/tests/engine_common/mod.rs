@@ -95,7 +95,10 @@ pub struct Run {
     pub budget: u64,
     pub error: i32,
     pub error_pc: u32,
+    pub over_time: Option<unsafe extern "C" fn(*mut Run) -> bool>,
+    pub out_of_time: bool,
     pub scratch: *mut c_void,
+    pub budget_rest: u64,
     pub ctx: u64,
     pub frame: u32,
     pub tail_calls: u32,
@@ -260,7 +263,8 @@ pub struct Skb {
 impl Skb {
     /// ebpf_skb_init over `frame` (which must outlive the Skb): Err(errno).
     pub fn new(frame: &[u8], dev: &SkbDev, user: Option<&SkBuff>) -> Result<Box<Skb>, i32> {
-        let mut skb = Box::new(Skb { ctx: SkBuff::zeroed(), frame: std::ptr::null(), frame_len: 0, pkt_len: 0, sock_cookie: 0, sock: [0; 20] });
+        let mut skb =
+            Box::new(Skb { ctx: SkBuff::zeroed(), frame: std::ptr::null(), frame_len: 0, pkt_len: 0, sock_cookie: 0, sock: [0; 20] });
         let user = user.map_or(std::ptr::null(), |u| u as *const SkBuff);
         let rc = unsafe { ebpf_skb_init(&mut *skb, frame.as_ptr(), frame.len() as u32, dev, user) };
         if rc < 0 {
@@ -290,12 +294,7 @@ pub fn insns_from_hex(hex_str: &str) -> Vec<Insn> {
     assert_eq!(bytes.len() % 8, 0);
     bytes
         .chunks(8)
-        .map(|c| Insn {
-            code: c[0],
-            regs: c[1],
-            off: i16::from_le_bytes([c[2], c[3]]),
-            imm: i32::from_le_bytes([c[4], c[5], c[6], c[7]]),
-        })
+        .map(|c| Insn { code: c[0], regs: c[1], off: i16::from_le_bytes([c[2], c[3]]), imm: i32::from_le_bytes([c[4], c[5], c[6], c[7]]) })
         .collect()
 }
 
@@ -337,7 +336,17 @@ pub struct Outcome {
 
 impl Program {
     pub fn new(insns: Vec<Insn>) -> Program {
-        Program { insns, maps: vec![], helpers: vec![], ctx_size: 0, ctx_writable: false, ctx_kind: CTX_PLAIN, probe_read: None, allow_ptr_leaks: true, names: vec![] }
+        Program {
+            insns,
+            maps: vec![],
+            helpers: vec![],
+            ctx_size: 0,
+            ctx_writable: false,
+            ctx_kind: CTX_PLAIN,
+            probe_read: None,
+            allow_ptr_leaks: true,
+            names: vec![],
+        }
     }
 
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
@@ -389,7 +398,10 @@ impl Run {
             budget,
             error: 0,
             error_pc: 0,
+            over_time: None,
+            out_of_time: false,
             scratch: std::ptr::null_mut(),
+            budget_rest: 0,
             ctx: 0,
             frame: 0,
             tail_calls: 0,
@@ -479,25 +491,61 @@ pub mod asm {
     pub const W: u8 = 0x00;
     pub const DW: u8 = 0x18;
 
-    pub fn mov64_imm(dst: u8, imm: i32) -> Insn { Insn::new(0xb7, dst, 0, 0, imm) }
-    pub fn mov64_reg(dst: u8, src: u8) -> Insn { Insn::new(0xbf, dst, src, 0, 0) }
-    pub fn mov32_imm(dst: u8, imm: i32) -> Insn { Insn::new(0xb4, dst, 0, 0, imm) }
-    pub fn add64_imm(dst: u8, imm: i32) -> Insn { Insn::new(0x07, dst, 0, 0, imm) }
-    pub fn add64_reg(dst: u8, src: u8) -> Insn { Insn::new(0x0f, dst, src, 0, 0) }
-    pub fn sub64_reg(dst: u8, src: u8) -> Insn { Insn::new(0x1f, dst, src, 0, 0) }
-    pub fn alu64(op: u8, dst: u8, src: u8, imm: i32) -> Insn { Insn::new(ALU64 | op | if src != 0xff { X } else { K }, dst, if src == 0xff { 0 } else { src }, 0, imm) }
-    pub fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn { Insn::new(0x61 | size, dst, src, off, 0) }
-    pub fn stx(size: u8, dst: u8, src: u8, off: i16) -> Insn { Insn::new(0x63 | size, dst, src, off, 0) }
-    pub fn st(size: u8, dst: u8, off: i16, imm: i32) -> Insn { Insn::new(0x62 | size, dst, 0, off, imm) }
-    pub fn atomic(size: u8, dst: u8, src: u8, off: i16, op: i32) -> Insn { Insn::new(0xc3 | size, dst, src, off, op) }
-    pub fn ja(off: i16) -> Insn { Insn::new(0x05, 0, 0, off, 0) }
-    pub fn jeq_imm(dst: u8, imm: i32, off: i16) -> Insn { Insn::new(0x15, dst, 0, off, imm) }
-    pub fn jne_imm(dst: u8, imm: i32, off: i16) -> Insn { Insn::new(0x55, dst, 0, off, imm) }
-    pub fn call(id: i32) -> Insn { Insn::new(0x85, 0, 0, 0, id) }
-    pub fn call_local(rel: i32) -> Insn { Insn::new(0x85, 0, 1, 0, rel) }
+    pub fn mov64_imm(dst: u8, imm: i32) -> Insn {
+        Insn::new(0xb7, dst, 0, 0, imm)
+    }
+    pub fn mov64_reg(dst: u8, src: u8) -> Insn {
+        Insn::new(0xbf, dst, src, 0, 0)
+    }
+    pub fn mov32_imm(dst: u8, imm: i32) -> Insn {
+        Insn::new(0xb4, dst, 0, 0, imm)
+    }
+    pub fn add64_imm(dst: u8, imm: i32) -> Insn {
+        Insn::new(0x07, dst, 0, 0, imm)
+    }
+    pub fn add64_reg(dst: u8, src: u8) -> Insn {
+        Insn::new(0x0f, dst, src, 0, 0)
+    }
+    pub fn sub64_reg(dst: u8, src: u8) -> Insn {
+        Insn::new(0x1f, dst, src, 0, 0)
+    }
+    pub fn alu64(op: u8, dst: u8, src: u8, imm: i32) -> Insn {
+        Insn::new(ALU64 | op | if src != 0xff { X } else { K }, dst, if src == 0xff { 0 } else { src }, 0, imm)
+    }
+    pub fn ldx(size: u8, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::new(0x61 | size, dst, src, off, 0)
+    }
+    pub fn stx(size: u8, dst: u8, src: u8, off: i16) -> Insn {
+        Insn::new(0x63 | size, dst, src, off, 0)
+    }
+    pub fn st(size: u8, dst: u8, off: i16, imm: i32) -> Insn {
+        Insn::new(0x62 | size, dst, 0, off, imm)
+    }
+    pub fn atomic(size: u8, dst: u8, src: u8, off: i16, op: i32) -> Insn {
+        Insn::new(0xc3 | size, dst, src, off, op)
+    }
+    pub fn ja(off: i16) -> Insn {
+        Insn::new(0x05, 0, 0, off, 0)
+    }
+    pub fn jeq_imm(dst: u8, imm: i32, off: i16) -> Insn {
+        Insn::new(0x15, dst, 0, off, imm)
+    }
+    pub fn jne_imm(dst: u8, imm: i32, off: i16) -> Insn {
+        Insn::new(0x55, dst, 0, off, imm)
+    }
+    pub fn call(id: i32) -> Insn {
+        Insn::new(0x85, 0, 0, 0, id)
+    }
+    pub fn call_local(rel: i32) -> Insn {
+        Insn::new(0x85, 0, 1, 0, rel)
+    }
     /// ld_imm64 dst = the callback at (this insn + 1 + rel): BPF_PSEUDO_FUNC.
-    pub fn ld_func(dst: u8, rel: i32) -> [Insn; 2] { [Insn::new(0x18, dst, 4, 0, rel), Insn::new(0, 0, 0, 0, 0)] }
-    pub fn exit() -> Insn { Insn::new(0x95, 0, 0, 0, 0) }
+    pub fn ld_func(dst: u8, rel: i32) -> [Insn; 2] {
+        [Insn::new(0x18, dst, 4, 0, rel), Insn::new(0, 0, 0, 0, 0)]
+    }
+    pub fn exit() -> Insn {
+        Insn::new(0x95, 0, 0, 0, 0)
+    }
     pub fn ld_imm64(dst: u8, src: u8, imm: u64) -> [Insn; 2] {
         [Insn::new(0x18, dst, src, 0, imm as u32 as i32), Insn::new(0, 0, 0, 0, (imm >> 32) as u32 as i32)]
     }
