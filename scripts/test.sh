@@ -23,6 +23,11 @@ kernel_dir=$(tail -n1 "$kernel_out")
 echo "kernel: $kernel_dir ($(cat "$kernel_dir/release"))"
 phase "workspace build (libbpfhook.so)"
 timed "cargo build --release" nice cargo build --release --workspace
+phase "style (rustfmt, clippy)"
+# Formatting and lints are part of the suite: rustfmt.toml holds the project's settings.
+style_status=0
+timed "cargo fmt --check" cargo fmt --all -- --check || style_status=$?
+timed "cargo clippy" nice cargo clippy --workspace --release --all-targets -- -D warnings || style_status=$?
 phase "bpfdrv.ko"
 # Not fatal: the host tests still run, and the guest tests that need the module fail
 # with the build log.
@@ -45,5 +50,6 @@ echo "==> timings"
 printf '  %s\n' "${timings[@]}"
 printf '  %-28s %5ss\n' total $(( $(date +%s) - t0 ))
 [ $status != 0 ] || status=$module_status
+[ $status != 0 ] || status=$style_status
 if [ $status = 0 ]; then echo "==> all tests passed"; else echo "==> tests FAILED (status $status)"; fi
 exit $status

@@ -57,19 +57,10 @@ fn main() {
     let compiler = build.get_compiler();
     for s in &sources {
         let mut cmd = compiler.to_command();
-        cmd.arg("-std=gnu89")
-            .arg("-fsyntax-only")
-            .arg("-I")
-            .arg(&engine)
-            .args(WARN)
-            .arg(s);
+        cmd.arg("-std=gnu89").arg("-fsyntax-only").arg("-I").arg(&engine).args(WARN).arg(s);
         let out = cmd.output().expect("run C compiler");
         if !out.status.success() {
-            panic!(
-                "{} does not compile as gnu89:\n{}",
-                s.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            panic!("{} does not compile as gnu89:\n{}", s.display(), String::from_utf8_lossy(&out.stderr));
         }
     }
 

@@ -14,11 +14,10 @@
 extern crate bpfcompat_tests;
 
 #[path = "../../tests/tests/engine_common/mod.rs"]
-#[allow(dead_code)]
 mod engine_common;
 
-use engine_common::asm::*;
 use bpfcompat_tests::native;
+use engine_common::asm::*;
 use engine_common::*;
 use std::time::Instant;
 
@@ -185,7 +184,8 @@ fn main() {
             (Err(_), _) | (Ok(()), Input::Memory) => None,
             (Ok(()), input) => {
                 let packet = if *input == Input::Packet { case.mem.clone() } else { vec![0u8; 64] };
-                let p = native::NativeProg::load(native::BPF_PROG_TYPE_SOCKET_FILTER, &code).expect("the host verifier accepts the program");
+                let p =
+                    native::NativeProg::load(native::BPF_PROG_TYPE_SOCKET_FILTER, &code).expect("the host verifier accepts the program");
                 let r = p.test_run(&packet, &[], iterations).expect("host BPF_PROG_TEST_RUN");
                 assert_eq!(r.retval, first.r0 as u32, "{}: native eBPF and the engine disagree", case.name);
                 Some(r.duration_ns as f64 / executed as f64)
@@ -197,7 +197,13 @@ fn main() {
         };
         println!(
             "{:<30} {:>9} {:>10.2} {:>10.2} {:>12} {:>10.2}x {:>13}",
-            case.name, executed, engine_ns, rbpf_ns, native_col, engine_ns / rbpf_ns, vs_native
+            case.name,
+            executed,
+            engine_ns,
+            rbpf_ns,
+            native_col,
+            engine_ns / rbpf_ns,
+            vs_native
         );
     }
 }

@@ -7,12 +7,7 @@ fn committed_c_header_matches_the_rust_protocol() {
     let header = crate_dir.join("../driver/bpfdrv_protocol.h");
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).unwrap();
     let mut generated = Vec::new();
-    cbindgen::Builder::new()
-        .with_crate(&crate_dir)
-        .with_config(config)
-        .generate()
-        .expect("cbindgen failed")
-        .write(&mut generated);
+    cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen failed").write(&mut generated);
     let generated = String::from_utf8(generated).unwrap();
     if std::env::var_os("BPFDRV_BLESS").is_some() {
         std::fs::write(&header, &generated).unwrap();

@@ -82,11 +82,7 @@ fn handshake(fd: libc::c_int, path: &CStr) -> Result<Driver, Unusable> {
     match driver.ioctl(BPFDRV_IOC_HELLO, &mut hello) {
         Ok(_) => {
             driver.driver_version = hello.driver_version;
-            log::debug!(
-                "{}: bpfdrv protocol version {} (fd {fd})",
-                path.to_string_lossy(),
-                hello.driver_version
-            );
+            log::debug!("{}: bpfdrv protocol version {} (fd {fd})", path.to_string_lossy(), hello.driver_version);
             Ok(driver)
         }
         Err(e) => {
@@ -98,12 +94,7 @@ fn handshake(fd: libc::c_int, path: &CStr) -> Result<Driver, Unusable> {
 
 /// The first request on a fresh fd.
 pub fn hello_request() -> bpfdrv_hello {
-    bpfdrv_hello {
-        size: std::mem::size_of::<bpfdrv_hello>() as u32,
-        version: BPFDRV_PROTOCOL_VERSION,
-        driver_version: 0,
-        reserved: 0,
-    }
+    bpfdrv_hello { size: std::mem::size_of::<bpfdrv_hello>() as u32, version: BPFDRV_PROTOCOL_VERSION, driver_version: 0, reserved: 0 }
 }
 
 /// What bpf() answers when the device could not be opened with `errno`.
@@ -142,10 +133,7 @@ pub fn handshake_failure_message(path: &CStr, errno: libc::c_int, reply: &bpfdrv
              from the same release",
             BPFDRV_PROTOCOL_VERSION, reply.driver_version
         ),
-        e => format!(
-            "{path} did not answer the bpfdrv handshake ({}): it is not a bpfdrv device",
-            std::io::Error::from_raw_os_error(e)
-        ),
+        e => format!("{path} did not answer the bpfdrv handshake ({}): it is not a bpfdrv device", std::io::Error::from_raw_os_error(e)),
     }
 }
 

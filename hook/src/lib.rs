@@ -24,9 +24,9 @@ pub mod btf;
 pub mod btf_alias;
 pub mod btf_extra;
 pub mod btf_norm;
-pub mod btf_synth_tp;
 #[cfg(test)]
 mod btf_rhel_shape;
+pub mod btf_synth_tp;
 pub mod driver;
 pub mod logging;
 pub mod mode;

@@ -22,10 +22,7 @@ fn decide() -> Mode {
     crate::logging::init();
     let raw = std::env::var(MODE_ENV).ok();
     let requested = parse(raw.as_deref()).unwrap_or_else(|| {
-        log::warn!(
-            "{MODE_ENV}={:?} is not one of auto, driver, native; using auto",
-            raw.as_deref().unwrap_or("")
-        );
+        log::warn!("{MODE_ENV}={:?} is not one of auto, driver, native; using auto", raw.as_deref().unwrap_or(""));
         Requested::Auto
     });
     let mode = match requested {
@@ -49,11 +46,7 @@ pub fn kernel_bpf() -> KernelBpf {
 /// # Safety
 /// As [`mode_rule::BpfSyscall`].
 unsafe fn real_bpf(cmd: u32, attr: *mut u8, size: u32) -> Result<i64, i32> {
-    let (cmd, attr, size) = (
-        cmd as libc::c_long,
-        attr as libc::c_long,
-        size as libc::c_long,
-    );
+    let (cmd, attr, size) = (cmd as libc::c_long, attr as libc::c_long, size as libc::c_long);
     let r = real::syscall(libc::SYS_bpf, cmd, attr, size, 0, 0, 0);
     if r < 0 {
         Err(real::errno())
@@ -68,12 +61,7 @@ mod tests {
 
     fn bpf_fds() -> usize {
         let links = std::fs::read_dir("/proc/self/fd").unwrap().flatten();
-        links
-            .filter(|e| {
-                std::fs::read_link(e.path())
-                    .is_ok_and(|l| l.to_string_lossy().starts_with("anon_inode:bpf"))
-            })
-            .count()
+        links.filter(|e| std::fs::read_link(e.path()).is_ok_and(|l| l.to_string_lossy().starts_with("anon_inode:bpf"))).count()
     }
 
     /// The development host and CI run as root on kernels with current eBPF: there the
@@ -90,10 +78,7 @@ mod tests {
         assert_eq!(kernel, KernelBpf::Usable, "{kernel}");
         let (mode, why) = mode_rule::choose(Requested::Auto, &kernel);
         assert_eq!(mode, Mode::Native);
-        assert_eq!(
-            why,
-            "native bpf() usable (global data, BTF): auto mode passes through"
-        );
+        assert_eq!(why, "native bpf() usable (global data, BTF): auto mode passes through");
         for _ in 0..20 {
             kernel_bpf();
         }

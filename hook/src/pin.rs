@@ -41,7 +41,11 @@ pub fn emulated_ptr(path: *const c_char) -> bool {
 fn bpffs_mounted() -> bool {
     let mut st = std::mem::MaybeUninit::<libc::statfs>::zeroed();
     // SAFETY: NUL-terminated path and a statfs buffer of the right size.
-    unsafe { real::statfs(ROOT.as_ptr(), st.as_mut_ptr()) == 0 && st.assume_init().f_type as i64 == libc::BPF_FS_MAGIC as i64 }
+    // f_type and the magic have different integer types in other C libraries.
+    #[allow(clippy::unnecessary_cast)]
+    unsafe {
+        real::statfs(ROOT.as_ptr(), st.as_mut_ptr()) == 0 && st.assume_init().f_type as i64 == libc::BPF_FS_MAGIC as i64
+    }
 }
 
 /// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it

@@ -37,9 +37,12 @@ pub const SYNTH_EVENTS_DIR: &str = "/sys/kernel/debug/bpfdrv/events";
 const TRACING_DIRS: [&[u8]; 2] = [b"/sys/kernel/tracing/", b"/sys/kernel/debug/tracing/"];
 const EVENTS: &[u8] = b"events/";
 
+/// Whether an event name (after the category) is one the module serves.
+type EventFilter = fn(&[u8]) -> bool;
+
 /// The categories the module can serve events of, each with the events it may serve
 /// (driver/attach_syscall_synth.c, driver/attach_sock_synth.c).
-const CATEGORIES: [(&[u8], fn(&[u8]) -> bool); 2] = [
+const CATEGORIES: [(&[u8], EventFilter); 2] = [
     (b"syscalls", |e| {
         (e.starts_with(b"sys_enter_") || e.starts_with(b"sys_exit_")) && e.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_')
     }),
@@ -111,7 +114,7 @@ fn hidden() -> &'static [Vec<u8>] {
 /// Whether to use the replacement: the kernel's path is missing (or hidden) and the
 /// module serves the event.
 pub fn use_synthetic(real_exists: bool, hidden: bool, synthetic_exists: bool) -> bool {
-    (hidden || !real_exists) && (synthetic_exists || hidden)
+    hidden || (!real_exists && synthetic_exists)
 }
 
 /// Replacement paths handed out, kept for the life of the process (a handful).

@@ -29,18 +29,8 @@ fn root() -> bool {
 /// command, `(None, errno)` for all (the first rule that matches applies).
 fn bpf_fails<'a>(cmd: &'a mut Command, rules: &[(Option<u32>, i32)]) -> &'a mut Command {
     use libc::{BPF_ABS, BPF_JEQ, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
-    let stmt = |code: u32, k: u32| libc::sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    };
-    let jne_skip = |k: u32, jf: u8| libc::sock_filter {
-        code: (BPF_JMP | BPF_JEQ | BPF_K) as u16,
-        jt: 0,
-        jf,
-        k,
-    };
+    let stmt = |code: u32, k: u32| libc::sock_filter { code: code as u16, jt: 0, jf: 0, k };
+    let jne_skip = |k: u32, jf: u8| libc::sock_filter { code: (BPF_JMP | BPF_JEQ | BPF_K) as u16, jt: 0, jf, k };
     let load = |offset| stmt(BPF_LD | BPF_W | BPF_ABS, offset);
     let fail = |errno: i32| stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ERRNO | errno as u32);
     // struct seccomp_data: nr at 0, args[0] (its low half, little-endian) at 16.
@@ -56,10 +46,7 @@ fn bpf_fails<'a>(cmd: &'a mut Command, rules: &[(Option<u32>, i32)]) -> &'a mut 
     // SAFETY: only prctl between fork and exec; the filter is moved into the closure.
     unsafe {
         cmd.pre_exec(move || {
-            let prog = libc::sock_fprog {
-                len: filter.len() as u16,
-                filter: filter.as_ptr() as *mut _,
-            };
+            let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr() as *mut _ };
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
                 || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog) != 0
             {
@@ -71,25 +58,10 @@ fn bpf_fails<'a>(cmd: &'a mut Command, rules: &[(Option<u32>, i32)]) -> &'a mut 
 }
 
 fn doctor(setup: impl Fn(&mut Command) -> &mut Command) -> (Value, String) {
-    let json = run_with_limit(
-        setup(
-            clean(DOCTOR)
-                .args(["doctor", "--json"])
-                .env_remove("BPFHOOK_LIB"),
-        ),
-        Duration::from_secs(30),
-    );
-    let doc: Value = serde_json::from_slice(&json.stdout)
-        .unwrap_or_else(|e| panic!("doctor --json: {e}: {json:?}"));
-    let out = run_with_limit(
-        setup(clean(DOCTOR).arg("doctor").env_remove("BPFHOOK_LIB")),
-        Duration::from_secs(30),
-    );
-    let kernel_line = text(&out.stdout)
-        .lines()
-        .find(|l| l.contains(" kernel "))
-        .unwrap_or_default()
-        .to_owned();
+    let json = run_with_limit(setup(clean(DOCTOR).args(["doctor", "--json"]).env_remove("BPFHOOK_LIB")), Duration::from_secs(30));
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("doctor --json: {e}: {json:?}"));
+    let out = run_with_limit(setup(clean(DOCTOR).arg("doctor").env_remove("BPFHOOK_LIB")), Duration::from_secs(30));
+    let kernel_line = text(&out.stdout).lines().find(|l| l.contains(" kernel ")).unwrap_or_default().to_owned();
     (doc, kernel_line)
 }
 
@@ -102,27 +74,14 @@ fn client(mut cmd: Command, setup: impl Fn(&mut Command) -> &mut Command) -> Out
 /// What auto mode decides here, checked in doctor's JSON and text, and in a process
 /// under the hook: its info log line, and its bpf() answers (the kernel's own, or the
 /// driver's ENOSYS, there being no device).
-fn expect(
-    setup: impl Fn(&mut Command) -> &mut Command,
-    reason: &str,
-    mode: &str,
-    native_bpf: bool,
-) {
+fn expect(setup: impl Fn(&mut Command) -> &mut Command, reason: &str, mode: &str, native_bpf: bool) {
     let (doc, line) = doctor(&setup);
     assert_eq!(doc["mode"], mode, "{doc}");
     assert_eq!(doc["mode_reason"], reason, "{doc}");
     assert_eq!(doc["native_bpf"], native_bpf, "{doc}");
     let release = doc["kernel"].as_str().unwrap();
-    assert!(
-        line.contains(&format!(" kernel               {release}: {reason}")),
-        "{line}"
-    );
-    let module = doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == "module")
-        .unwrap();
+    assert!(line.contains(&format!(" kernel               {release}: {reason}")), "{line}");
+    let module = doc["checks"].as_array().unwrap().iter().find(|c| c["check"] == "module").unwrap();
     if mode == "native" {
         assert_eq!(module["status"], "ok", "{doc}");
     } else if !std::path::Path::new("/sys/module/bpfdrv").exists() {
@@ -135,20 +94,12 @@ fn expect(
         return;
     }
     let mut cmd = hooked(PYTHON);
-    cmd.env("BPFHOOK_LOG", "info")
-        .env("BPFHOOK_DEVICE", "/nonexistent/bpfdrv");
+    cmd.env("BPFHOOK_LOG", "info").env("BPFHOOK_DEVICE", "/nonexistent/bpfdrv");
     let hooked = client(cmd, &setup);
     let stderr = text(&hooked.stderr);
     assert!(hooked.status.success(), "{stderr}");
-    assert!(
-        stderr.starts_with(&format!("bpfhook: info: {reason}\n")),
-        "{stderr}"
-    );
-    let want = if mode == "native" {
-        text(&client(clean(PYTHON), &setup).stdout)
-    } else {
-        format!("-1 {}\n", libc::ENOSYS).repeat(3)
-    };
+    assert!(stderr.starts_with(&format!("bpfhook: info: {reason}\n")), "{stderr}");
+    let want = if mode == "native" { text(&client(clean(PYTHON), &setup).stdout) } else { format!("-1 {}\n", libc::ENOSYS).repeat(3) };
     assert_eq!(text(&hooked.stdout), want, "stderr:\n{stderr}");
 }
 
@@ -157,22 +108,12 @@ fn this_kernel_is_passed_through() {
     if !root() {
         return;
     }
-    expect(
-        |c| c,
-        "native bpf() usable (global data, BTF): auto mode passes through",
-        "native",
-        true,
-    );
+    expect(|c| c, "native bpf() usable (global data, BTF): auto mode passes through", "native", true);
 }
 
 #[test]
 fn without_bpf_the_driver_serves() {
-    expect(
-        |c| bpf_fails(c, &[(None, libc::ENOSYS)]),
-        "no bpf() (ENOSYS): auto mode uses bpfdrv",
-        "driver",
-        false,
-    );
+    expect(|c| bpf_fails(c, &[(None, libc::ENOSYS)]), "no bpf() (ENOSYS): auto mode uses bpfdrv", "driver", false);
 }
 
 #[test]
@@ -216,15 +157,7 @@ fn a_refused_probe_keeps_the_pass_through() {
 #[test]
 fn a_definite_answer_wins_over_a_refusal() {
     expect(
-        |c| {
-            bpf_fails(
-                c,
-                &[
-                    (Some(BPFDRV_CMD_MAP_CREATE), libc::EPERM),
-                    (Some(BPFDRV_CMD_BTF_LOAD), libc::EINVAL),
-                ],
-            )
-        },
+        |c| bpf_fails(c, &[(Some(BPFDRV_CMD_MAP_CREATE), libc::EPERM), (Some(BPFDRV_CMD_BTF_LOAD), libc::EINVAL)]),
         "native bpf() present but lacks BTF loading (BPF_BTF_LOAD, EINVAL): auto mode uses bpfdrv",
         "driver",
         true,
@@ -235,20 +168,12 @@ fn a_definite_answer_wins_over_a_refusal() {
 fn a_forced_mode_is_reported_as_forced() {
     let (doc, line) = doctor(|c| c.env("BPFHOOK_MODE", "driver"));
     assert_eq!(doc["mode"], "driver", "{doc}");
-    assert!(
-        line.contains(": BPFHOOK_MODE=driver: the hook uses bpfdrv"),
-        "{line}"
-    );
-    let (doc, line) =
-        doctor(|c| bpf_fails(c.env("BPFHOOK_MODE", "native"), &[(None, libc::ENOSYS)]));
+    assert!(line.contains(": BPFHOOK_MODE=driver: the hook uses bpfdrv"), "{line}");
+    let (doc, line) = doctor(|c| bpf_fails(c.env("BPFHOOK_MODE", "native"), &[(None, libc::ENOSYS)]));
     assert_eq!(doc["mode"], "native", "{doc}");
-    assert_eq!(
-        doc["usable"], false,
-        "native mode without bpf() blocks every tool: {doc}"
-    );
+    assert_eq!(doc["usable"], false, "native mode without bpf() blocks every tool: {doc}");
     assert!(
-        line.starts_with("[FAIL] kernel ")
-            && line.contains("no bpf() (ENOSYS): BPFHOOK_MODE=native: the hook passes through"),
+        line.starts_with("[FAIL] kernel ") && line.contains("no bpf() (ENOSYS): BPFHOOK_MODE=native: the hook passes through"),
         "{line}"
     );
 }

@@ -44,10 +44,7 @@ fn driver_mode_without_the_module_fails_cleanly_with_one_clear_line() {
 #[test]
 fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {
     let out = run_with_limit(
-        hooked(PYTHON)
-            .args(["-c", BPF_CLIENT])
-            .env("BPFHOOK_MODE", "driver")
-            .env("BPFHOOK_DEVICE", "/nonexistent/bpfdrv"),
+        hooked(PYTHON).args(["-c", BPF_CLIENT]).env("BPFHOOK_MODE", "driver").env("BPFHOOK_DEVICE", "/nonexistent/bpfdrv"),
         Duration::from_secs(30),
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -60,10 +57,7 @@ fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {
 #[test]
 fn a_device_that_is_not_bpfdrv_fails_the_handshake() {
     let out = run_with_limit(
-        hooked(PYTHON)
-            .args(["-c", BPF_CLIENT])
-            .env("BPFHOOK_MODE", "driver")
-            .env("BPFHOOK_DEVICE", "/dev/null"),
+        hooked(PYTHON).args(["-c", BPF_CLIENT]).env("BPFHOOK_MODE", "driver").env("BPFHOOK_DEVICE", "/dev/null"),
         Duration::from_secs(30),
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
@@ -100,14 +94,10 @@ fn programs_that_never_use_bpf_see_no_difference() {
 /// libbpf attaches execsnoop's tracepoints through tracefs; mount it when the host has
 /// not (as root; harmless when it is already mounted or cannot be).
 fn ensure_tracefs() {
-    if Path::new("/sys/kernel/tracing/events").exists()
-        || Path::new("/sys/kernel/debug/tracing/events").exists()
-    {
+    if Path::new("/sys/kernel/tracing/events").exists() || Path::new("/sys/kernel/debug/tracing/events").exists() {
         return;
     }
-    let _ = std::process::Command::new("mount")
-        .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
-        .status();
+    let _ = std::process::Command::new("mount").args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"]).status();
 }
 
 #[test]
@@ -127,11 +117,7 @@ fn native_and_auto_modes_pass_bpf_through_to_this_kernel() {
     let header = |o: &std::process::Output| text(&o.stdout).lines().next().unwrap_or("").to_owned();
     let works_natively = plain.status.code() == Some(0) && header(&plain).starts_with("PCOMM");
     if !works_natively {
-        eprintln!(
-            "note: execsnoop does not run natively here ({:?}): {}",
-            plain.status,
-            text(&plain.stderr)
-        );
+        eprintln!("note: execsnoop does not run natively here ({:?}): {}", plain.status, text(&plain.stderr));
     }
     for mode in ["native", "auto"] {
         let out = run_then_interrupt(execsnoop(hooked(STDBUF)).env("BPFHOOK_MODE", mode), run);
@@ -186,8 +172,5 @@ fn execsnoop_loads_with_kernel_btf_from_the_configured_file() {
     let stderr = text(&with.stderr);
     assert_eq!(with.status.code(), Some(0), "stderr:\n{stderr}");
     assert!(text(&with.stdout).starts_with("PCOMM"), "stdout:\n{}", text(&with.stdout));
-    assert!(
-        stderr.contains(&format!("kernel BTF: /sys/kernel/btf/vmlinux is missing, using {}", btf.display())),
-        "stderr:\n{stderr}"
-    );
+    assert!(stderr.contains(&format!("kernel BTF: /sys/kernel/btf/vmlinux is missing, using {}", btf.display())), "stderr:\n{stderr}");
 }

@@ -129,9 +129,8 @@ pub fn available() -> Result<(), String> {
     match NativeProg::load(BPF_PROG_TYPE_SOCKET_FILTER, &r0_is_7).and_then(|p| p.test_run(&[0u8; 64], &[], 0)) {
         Ok(r) if r.retval == 7 => Ok(()),
         Ok(r) => Err(format!("host BPF_PROG_TEST_RUN of 'r0 = 7' returned {}", r.retval)),
-        Err(e) => Err(format!(
-            "the host kernel does not allow BPF_PROG_LOAD/BPF_PROG_TEST_RUN here: {}",
-            std::io::Error::from_raw_os_error(e)
-        )),
+        Err(e) => {
+            Err(format!("the host kernel does not allow BPF_PROG_LOAD/BPF_PROG_TEST_RUN here: {}", std::io::Error::from_raw_os_error(e)))
+        }
     }
 }

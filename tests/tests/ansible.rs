@@ -40,11 +40,8 @@ struct Play {
 fn playbook(bin: &Path, work: &Path, extra: &[(&str, String)], check: bool) -> Play {
     let venv_python = bin.parent().unwrap().join("python3");
     let inventory = work.join("inventory");
-    std::fs::write(
-        &inventory,
-        format!("localhost ansible_connection=local ansible_python_interpreter={}\n", venv_python.display()),
-    )
-    .unwrap();
+    std::fs::write(&inventory, format!("localhost ansible_connection=local ansible_python_interpreter={}\n", venv_python.display()))
+        .unwrap();
     let mut cmd = Command::new(bin);
     cmd.arg("-i").arg(&inventory).arg(repo_root().join("deploy/ansible/playbook.yml"));
     // Already root here, and no sudo: the play's become would fail for nothing.
@@ -57,10 +54,7 @@ fn playbook(bin: &Path, work: &Path, extra: &[(&str, String)], check: bool) -> P
     }
     cmd.env("ANSIBLE_NOCOLOR", "1").env("ANSIBLE_LOCAL_TEMP", work.join("tmp")).env("ANSIBLE_HOME", work.join("home"));
     let o = cmd.output().expect("run ansible-playbook");
-    Play {
-        out: format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
-        status: o.status,
-    }
+    Play { out: format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)), status: o.status }
 }
 
 fn recap_ok(p: &Play, what: &str) {
@@ -111,11 +105,19 @@ fn role_passes_check_mode_and_collects_doctor_for_real() {
     let p = playbook(&bin, &work, &vars, false);
     recap_ok(&p, "real run");
     let placed = work.join(format!("real/btf/{release}.btf"));
-    assert_eq!(std::fs::read(&placed).ok().as_deref(), Some(&b"\x9f\xeb\x01\x00"[..]), "BTF not placed at {}:\n{}", placed.display(), p.out);
+    assert_eq!(
+        std::fs::read(&placed).ok().as_deref(),
+        Some(&b"\x9f\xeb\x01\x00"[..]),
+        "BTF not placed at {}:\n{}",
+        placed.display(),
+        p.out
+    );
     let collected = work.join("real/doctor/localhost.json");
     let text = std::fs::read_to_string(&collected).unwrap_or_else(|e| panic!("{}: {e}\n{}", collected.display(), p.out));
     let got: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let direct: serde_json::Value = serde_json::from_str(&run(Command::new(&bpfhook).args(["doctor", "--json"]).env_remove("BPFHOOK_LIB")).trim().to_string()).unwrap_or(serde_json::Value::Null);
+    let direct: serde_json::Value =
+        serde_json::from_str(run(Command::new(&bpfhook).args(["doctor", "--json"]).env_remove("BPFHOOK_LIB")).trim())
+            .unwrap_or(serde_json::Value::Null);
     assert_eq!(got["kernel"], release);
     assert_eq!(got["native_bpf"], direct["native_bpf"], "collected: {got}\ndirect: {direct}");
     assert_eq!(got["mode"], direct["mode"], "collected: {got}\ndirect: {direct}");

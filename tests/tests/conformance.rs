@@ -28,8 +28,7 @@ enum Exception {
 
 fn exception(name: &str) -> Option<Exception> {
     use Exception::*;
-    const SHIFT: &str =
-        "shift by an immediate outside 0..width: Linux rejects it at load (\"invalid shift\")";
+    const SHIFT: &str = "shift by an immediate outside 0..width: Linux rejects it at load (\"invalid shift\")";
     Some(match name {
         "callx" => RejectedLikeLinux("call via register (BPF_CALL|BPF_X, 0x8d) is not in Linux's ISA: \"unknown opcode 8d\""),
         n if n.contains("-imm-high") || n.contains("-imm-neg") => RejectedLikeLinux(SHIFT),

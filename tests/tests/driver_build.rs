@@ -44,17 +44,17 @@ fn build_warning_free(tree: &str, kernel: &Kernel) -> String {
     let dir = guest::work_dir().join("driver-build").join(tree);
     let _ = std::fs::remove_dir_all(&dir);
     copy_sources(&repo_root().join("driver"), &dir);
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(&dir)
-        .arg(format!("KDIR={}", kernel.kdir.display()))
-        .arg("W=1")
-        .output()
-        .expect("run make");
+    let out =
+        Command::new("make").arg("-C").arg(&dir).arg(format!("KDIR={}", kernel.kdir.display())).arg("W=1").output().expect("run make");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "bpfdrv.ko does not build against {tree} ({}):\n{log}", kernel.kdir.display());
     let bad = problems(&log);
-    assert!(bad.is_empty(), "bpfdrv.ko against {tree} with W=1: {} problem lines:\n{}\n--- whole log ---\n{log}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "bpfdrv.ko against {tree} with W=1: {} problem lines:\n{}\n--- whole log ---\n{log}",
+        bad.len(),
+        bad.join("\n")
+    );
     assert!(dir.join("bpfdrv.ko").is_file(), "make succeeded but left no bpfdrv.ko:\n{log}");
     log
 }

@@ -7,6 +7,7 @@
 //! - vectors with input memory of 8..96 bytes, a multiple of 8: raw
 //!   tracepoint programs, ctx_in = the memory (Linux lets raw_tp read its u64
 //!   args; the verifier decides which accesses are allowed).
+//!
 //! BPF_PROG_TEST_RUN reports retval as u32, so the low 32 bits are compared.
 //! Skipped with the reason when the host does not allow bpf() (not root,
 //! unprivileged_bpf_disabled, seccomp, no BPF_SYSCALL).
@@ -48,7 +49,7 @@ fn host_kernel_agrees_with_engine() {
         let mem = hex::decode(v["mem"].as_str().unwrap_or("")).unwrap();
         let (ptype, data, ctx): (u32, Vec<u8>, Vec<u8>) = if mem.is_empty() {
             (SOCKET_FILTER, vec![0u8; 64], vec![])
-        } else if mem.len() % 8 == 0 && mem.len() <= 96 {
+        } else if mem.len().is_multiple_of(8) && mem.len() <= 96 {
             (RAW_TRACEPOINT, vec![], mem.clone())
         } else {
             continue;

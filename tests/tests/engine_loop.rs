@@ -59,8 +59,8 @@ const ADD_INDEX: &[Insn] = &[
     Insn { code: 0x79, regs: 3 | (2 << 4), off: 0, imm: 0 }, // r3 = *(u64 *)(r2 + 0)
     Insn { code: 0x0f, regs: 3 | (1 << 4), off: 0, imm: 0 }, // r3 += r1
     Insn { code: 0x7b, regs: 2 | (3 << 4), off: 0, imm: 0 }, // *(u64 *)(r2 + 0) = r3
-    Insn { code: 0xb7, regs: 0, off: 0, imm: 0 },           // r0 = 0
-    Insn { code: 0x95, regs: 0, off: 0, imm: 0 },           // exit
+    Insn { code: 0xb7, regs: 0, off: 0, imm: 0 },            // r0 = 0
+    Insn { code: 0x95, regs: 0, off: 0, imm: 0 },            // exit
 ];
 
 #[test]
@@ -99,12 +99,8 @@ fn errors_as_linux() {
 #[test]
 fn callback_ctx_may_be_null() {
     // bpf_loop(3, cb, NULL, 0): the callback only returns 0
-    let mut p = prog(&[
-        &[mov64_imm(1, 3)],
-        &ld_func(2, 5),
-        &[mov64_imm(3, 0), mov64_imm(4, 0), call(LOOP), exit()],
-        &[mov64_imm(0, 0), exit()],
-    ]);
+    let mut p =
+        prog(&[&[mov64_imm(1, 3)], &ld_func(2, 5), &[mov64_imm(3, 0), mov64_imm(4, 0), call(LOOP), exit()], &[mov64_imm(0, 0), exit()]]);
     assert_eq!(run_checked(&p).r0, 3);
     // a ctx that is not the stack (here a map-less scalar address) is refused at the call
     p.insns[3] = mov64_imm(3, 0x1000);
@@ -301,7 +297,13 @@ fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
     .concat();
     let mut p = prog(&[&head, callback]);
     p.insns[3].imm = (head.len() - 4) as i32;
-    p.helper(FOR_EACH as usize, "for_each_map_elem", h_for_each, RET_INTEGER, [ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, ARG_NONE]);
+    p.helper(
+        FOR_EACH as usize,
+        "for_each_map_elem",
+        h_for_each,
+        RET_INTEGER,
+        [ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, ARG_NONE],
+    );
     p.helper(LOOKUP as usize, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
     p.maps.push(MapRef {
         map: map as *mut TestArray as *mut std::ffi::c_void,
@@ -364,7 +366,17 @@ fn for_each_map_elem_keys_are_read_only_values_follow_the_map() {
     assert_eq!(o.error, -EFAULT);
     // the callback's r1 is the map handle and r2 a key: lookup(r1, r2) finds the element
     let mut map = TestArray { values: vec![5, 6, 7] };
-    let cb = [mov64_reg(6, 4), call(LOOKUP), jeq_imm(0, 0, 4), ldx(DW, 1, 0, 0), ldx(DW, 2, 6, 0), add64_reg(2, 1), stx(DW, 6, 2, 0), mov64_imm(0, 0), exit()];
+    let cb = [
+        mov64_reg(6, 4),
+        call(LOOKUP),
+        jeq_imm(0, 0, 4),
+        ldx(DW, 1, 0, 0),
+        ldx(DW, 2, 6, 0),
+        add64_reg(2, 1),
+        stx(DW, 6, 2, 0),
+        mov64_imm(0, 0),
+        exit(),
+    ];
     let o = run_checked(&for_each(&cb, &mut map, false));
     assert_eq!((o.error, o.r0), (0, 3 * 1000 + 18));
 }

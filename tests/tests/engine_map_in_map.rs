@@ -6,7 +6,6 @@
 extern crate bpfcompat_tests;
 
 #[path = "engine_common/mod.rs"]
-#[allow(dead_code)]
 mod engine_common;
 
 use engine_common::asm::*;
@@ -45,7 +44,16 @@ fn program(parts: &[&[Insn]]) -> Program {
 
 fn world() -> Box<World> {
     let mut w = Box::new(World {
-        inner: MapRef { map: std::ptr::null_mut(), key_size: 4, value_size: 16, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false, value_writeonly: false },
+        inner: MapRef {
+            map: std::ptr::null_mut(),
+            key_size: 4,
+            value_size: 16,
+            value_base: std::ptr::null_mut(),
+            value_region_size: 0,
+            value_readonly: false,
+            value_const: false,
+            value_writeonly: false,
+        },
         inner_value: [5, 6],
         outer_token: 0,
     });
@@ -54,7 +62,16 @@ fn world() -> Box<World> {
 }
 
 fn run(p: &mut Program, w: &mut World) -> Outcome {
-    let outer = MapRef { map: &mut w.outer_token as *mut u8 as *mut c_void, key_size: 4, value_size: 4, value_base: std::ptr::null_mut(), value_region_size: 0, value_readonly: false, value_const: false, value_writeonly: false };
+    let outer = MapRef {
+        map: &mut w.outer_token as *mut u8 as *mut c_void,
+        key_size: 4,
+        value_size: 4,
+        value_base: std::ptr::null_mut(),
+        value_region_size: 0,
+        value_readonly: false,
+        value_const: false,
+        value_writeonly: false,
+    };
     p.maps = vec![outer];
     let (rc, log) = p.check();
     assert_eq!(rc, 0, "{log}");
@@ -99,11 +116,7 @@ fn inner_map_handle_is_not_memory() {
     assert_eq!((o.error, o.error_pc), (-EFAULT, 8));
     // a scalar with the inner map's address is not a map argument
     let addr = w.inner.map as u64;
-    let mut p = program(&[
-        &[st(W, 10, -4, 0)],
-        &ld_imm64(1, 0, addr),
-        &[mov64_reg(2, 10), add64_imm(2, -4), call(1), exit()],
-    ]);
+    let mut p = program(&[&[st(W, 10, -4, 0)], &ld_imm64(1, 0, addr), &[mov64_reg(2, 10), add64_imm(2, -4), call(1), exit()]]);
     let o = run(&mut p, &mut w);
     assert_eq!(o.error, -EFAULT);
 }

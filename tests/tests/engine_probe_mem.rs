@@ -6,7 +6,6 @@
 extern crate bpfcompat_tests;
 
 #[path = "engine_common/mod.rs"]
-#[allow(dead_code)]
 mod engine_common;
 
 use engine_common::asm::*;
@@ -19,7 +18,7 @@ static TARGET: [u32; 4] = [0x1111_1111, 0xdead_beef, 0x3333_3333, 0x8000_0002];
 unsafe extern "C" fn test_probe_read(dst: *mut c_void, src: u64, size: u32) -> c_long {
     let base = TARGET.as_ptr() as u64;
     let end = base + std::mem::size_of_val(&TARGET) as u64;
-    if src < base || src.checked_add(size as u64).map_or(true, |e| e > end) {
+    if src < base || src.checked_add(size as u64).is_none_or(|e| e > end) {
         return -14;
     }
     std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, size as usize);

@@ -122,7 +122,11 @@ fn spilled_pointers_read_or_clobbered_in_part() {
         &[stx(DW, 10, 1, -8), mov64_imm(2, 0), stx(W, 10, 2, -8), mov64_imm(0, 0), exit()],
         2,
     );
-    assert_leak("atomic on a spilled pointer", &[stx(DW, 10, 1, -8), mov64_imm(2, 1), atomic(DW, 10, 2, -8, 0), mov64_imm(0, 0), exit()], 2);
+    assert_leak(
+        "atomic on a spilled pointer",
+        &[stx(DW, 10, 1, -8), mov64_imm(2, 1), atomic(DW, 10, 2, -8, 0), mov64_imm(0, 0), exit()],
+        2,
+    );
     // a pointer stored in 4 bytes into the stack is not a spill: its bits would stay
     assert_leak("4-byte store of a pointer into the stack", &[stx(W, 10, 1, -8), mov64_imm(0, 0), exit()], 0);
     // overwriting the whole slot with a number is fine

@@ -346,7 +346,11 @@ fn helper_arguments_are_validated() {
     assert_eq!(run_checked(&p, &mut []).error, -EFAULT);
     // mem + size: in bounds, out of bounds, zero size, scalar pointer
     let sum = |off: i32, size: i32| {
-        with_helpers(prog(&[&[st(DW, 10, -8, 0x0101), mov64_reg(1, 10), add64_imm(1, off), mov64_imm(2, size), call(2), exit()]]), &mut TestMap { value: [0; 2] }, false)
+        with_helpers(
+            prog(&[&[st(DW, 10, -8, 0x0101), mov64_reg(1, 10), add64_imm(1, off), mov64_imm(2, size), call(2), exit()]]),
+            &mut TestMap { value: [0; 2] },
+            false,
+        )
     };
     assert_eq!(run_checked(&sum(-8, 8), &mut []).r0, 2);
     assert_eq!(run_checked(&sum(-8, 9), &mut []).error, -EFAULT);
@@ -365,7 +369,16 @@ fn helper_arguments_are_validated() {
     assert_eq!(ctx, [0xab; 8]);
     // a helper overwriting a spilled pointer forgets it
     let p = with_helpers(
-        prog(&[&[stx(DW, 10, 1, -8), mov64_reg(1, 10), add64_imm(1, -8), mov64_imm(2, 8), call(3), ldx(DW, 1, 10, -8), ldx(B, 0, 1, 0), exit()]]),
+        prog(&[&[
+            stx(DW, 10, 1, -8),
+            mov64_reg(1, 10),
+            add64_imm(1, -8),
+            mov64_imm(2, 8),
+            call(3),
+            ldx(DW, 1, 10, -8),
+            ldx(B, 0, 1, 0),
+            exit(),
+        ]]),
         &mut map,
         false,
     );
@@ -427,7 +440,11 @@ fn helper_memory_regions() {
     assert_eq!(run_checked(&p, &mut []).error, 0);
     let p = with_helpers(prog(&[base, &[st(DW, 6, 16, 1), mov64_reg(1, 6), call(5), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
     assert_fault(&run_checked(&p, &mut []), 4);
-    let p = with_helpers(prog(&[base, &[stx(DW, 10, 6, -8), mov64_reg(1, 6), call(5), ldx(DW, 7, 10, -8), st(DW, 7, 0, 1), exit()]]), &mut map, false);
+    let p = with_helpers(
+        prog(&[base, &[stx(DW, 10, 6, -8), mov64_reg(1, 6), call(5), ldx(DW, 7, 10, -8), st(DW, 7, 0, 1), exit()]]),
+        &mut map,
+        false,
+    );
     let o = run_checked(&p, &mut []);
     assert_fault(&o, 8);
     let p = with_helpers(prog(&[base, &[mov64_reg(1, 6), call(5), st(DW, 6, 0, 1), mov64_imm(0, 0), exit(), exit()]]), &mut map, false);
@@ -566,7 +583,17 @@ fn dead_calls_behind_constant_branches() {
     // the constant does not survive a write or a second way into the block
     let p = prog(&[&[mov64_imm(1, 0), add64_imm(1, 1), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
     assert_rejected(&p, -EINVAL, "invalid func unknown");
-    let p = prog(&[&[ldx(B, 2, 1, 0), mov64_imm(1, 0), jeq_imm(2, 0, 1), mov64_imm(1, 1), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
+    let p = prog(&[&[
+        ldx(B, 2, 1, 0),
+        mov64_imm(1, 0),
+        jeq_imm(2, 0, 1),
+        mov64_imm(1, 1),
+        jeq_imm(1, 0, 2),
+        call(CORE_POISON),
+        exit(),
+        mov64_imm(0, 7),
+        exit(),
+    ]]);
     assert_rejected(&p, -EINVAL, "invalid func unknown");
     let p = prog(&[&[mov64_imm(0, 0), call(1), jeq_imm(0, 0, 2), call(CORE_POISON), exit(), exit()]]);
     let mut p = p;
@@ -720,7 +747,11 @@ fn random_insn(r: &mut Rng, at: usize, len: usize) -> Vec<Insn> {
     let rs = |r: &mut Rng| if r.below(5) == 0 { 10 } else { r.below(10) as u8 }; // readable
     let fwd = |r: &mut Rng| -> i16 {
         let room = (len - at - 1) as u64; // targets at+1 ..= len-1
-        if room == 0 || r.below(20) == 0 { -(r.below(at as u64 + 1) as i16) - 1 } else { r.below(room) as i16 }
+        if room == 0 || r.below(20) == 0 {
+            -(r.below(at as u64 + 1) as i16) - 1
+        } else {
+            r.below(room) as i16
+        }
     };
     let mem_off = |r: &mut Rng| -> i16 {
         match r.below(3) {
@@ -846,11 +877,7 @@ fn fuzz_random_programs() {
         let o = run_prog(&raw, &mut scratch, ctx as *mut c_void, ctx_len as u64, 5_000, std::ptr::null_mut());
         let whole = unsafe { std::slice::from_raw_parts(if at_end { ctx.add(ctx_len).sub(page) } else { ctx }, page) };
         let (lo, hi) = if at_end { (page - ctx_len, page) } else { (0, ctx_len) };
-        assert!(
-            whole[..lo] == pattern[..lo] && whole[hi..] == pattern[hi..],
-            "run wrote outside ctx: {:?}",
-            p.insns
-        );
+        assert!(whole[..lo] == pattern[..lo] && whole[hi..] == pattern[hi..], "run wrote outside ctx: {:?}", p.insns);
         if !p.ctx_writable {
             assert!(whole[lo..hi] == [fill; 64][..ctx_len], "run wrote to read-only ctx: {:?}", p.insns);
         }

@@ -51,8 +51,7 @@ unsafe extern "C" fn skb_load_bytes(_: *mut Run, ctx: u64, off: u64, to: u64, le
 }
 
 unsafe extern "C" fn skb_load_bytes_relative(_: *mut Run, ctx: u64, off: u64, to: u64, len: u64, start: u64) -> u64 {
-    ebpf_skb_load_bytes_relative(ctx as *const Skb, off as u32, to as *mut c_void, len as u32, start as u32) as i64
-        as u64
+    ebpf_skb_load_bytes_relative(ctx as *const Skb, off as u32, to as *mut c_void, len as u32, start as u32) as i64 as u64
 }
 
 /// The run as the module does it: Ok((retval, ctx_out)) or Err(errno), where a load
@@ -201,49 +200,60 @@ fn programs() -> Vec<(String, Vec<Insn>)> {
         }
     }
     let abs_offsets = [
-        0, 1, 2, 3, 12, 13, 16, 35, 36, 45, 46, 47, 48, 49, 1484, 1485, 1486, 1000, -1, -14, i32::MAX, i32::MIN,
-        SKF_NET_OFF, SKF_NET_OFF + 2, SKF_NET_OFF + 46, SKF_NET_OFF + 49, SKF_NET_OFF - 1, SKF_LL_OFF,
-        SKF_LL_OFF + 12, SKF_LL_OFF + 60, SKF_LL_OFF + 63, SKF_LL_OFF - 1,
+        0,
+        1,
+        2,
+        3,
+        12,
+        13,
+        16,
+        35,
+        36,
+        45,
+        46,
+        47,
+        48,
+        49,
+        1484,
+        1485,
+        1486,
+        1000,
+        -1,
+        -14,
+        i32::MAX,
+        i32::MIN,
+        SKF_NET_OFF,
+        SKF_NET_OFF + 2,
+        SKF_NET_OFF + 46,
+        SKF_NET_OFF + 49,
+        SKF_NET_OFF - 1,
+        SKF_LL_OFF,
+        SKF_LL_OFF + 12,
+        SKF_LL_OFF + 60,
+        SKF_LL_OFF + 63,
+        SKF_LL_OFF - 1,
     ];
     for (size, sname) in [(B, "b"), (H, "h"), (W, "w")] {
         for off in abs_offsets {
             // r0 ^ XOR_MARK: a load that ends the program (r0 = 0) differs from a load of 0
-            v.push((
-                format!("ld_abs{sname} {off:#x}"),
-                vec![mov64_reg(6, 1), ld_abs(size, off), xor64_imm(0, XOR_MARK), exit()],
-            ));
+            v.push((format!("ld_abs{sname} {off:#x}"), vec![mov64_reg(6, 1), ld_abs(size, off), xor64_imm(0, XOR_MARK), exit()]));
         }
     }
     for (index, imm) in [(10i64, 2), (-2, 4), (0x1_0000_0000, 3), (SKF_NET_OFF as i64, 3), (60, 0), (0xffff_ffff, 5), (48, -48)] {
         let [a, b] = ld_imm64(7, 0, index as u64);
-        v.push((
-            format!("ld_indw [{index:#x} + {imm}]"),
-            vec![mov64_reg(6, 1), a, b, ld_ind(W, 7, imm), xor64_imm(0, XOR_MARK), exit()],
-        ));
+        v.push((format!("ld_indw [{index:#x} + {imm}]"), vec![mov64_reg(6, 1), a, b, ld_ind(W, 7, imm), xor64_imm(0, XOR_MARK), exit()]));
     }
     v.push((
         "two loads combined, r7 kept".into(),
         vec![mov64_reg(6, 1), ld_abs(H, 12), mov64_reg(7, 0), ld_abs(B, 5), add64_reg(0, 7), exit()],
     ));
     v.push(("ld_abs with r6 not the context".into(), vec![mov64_imm(6, 0), ld_abs(B, 0), exit()]));
-    v.push((
-        "ld_abs with r6 = ctx + 8".into(),
-        vec![mov64_reg(6, 1), add64_imm(6, 8), ld_abs(B, 0), exit()],
-    ));
+    v.push(("ld_abs with r6 = ctx + 8".into(), vec![mov64_reg(6, 1), add64_imm(6, 8), ld_abs(B, 0), exit()]));
     // cb writes: STX of 4 and 8 bytes, then read back; forbidden writes and reads
     let [lo, hi] = ld_imm64(3, 0, 0x0000_0099_0000_0088);
     v.push((
         "cb writes".into(),
-        vec![
-            mov64_imm(2, 0x77),
-            stx(W, 1, 2, 48),
-            lo,
-            hi,
-            stx(DW, 1, 3, 56),
-            stx(H, 1, 2, 64),
-            ldx(W, 0, 1, 60),
-            exit(),
-        ],
+        vec![mov64_imm(2, 0x77), stx(W, 1, 2, 48), lo, hi, stx(DW, 1, 3, 56), stx(H, 1, 2, 64), ldx(W, 0, 1, 60), exit()],
     ));
     v.push(("write mark".into(), vec![mov64_imm(2, 1), stx(W, 1, 2, 8), mov64_imm(0, 0), exit()]));
     v.push(("write len".into(), vec![mov64_imm(2, 1), stx(W, 1, 2, 0), mov64_imm(0, 0), exit()]));
@@ -271,20 +281,11 @@ fn programs() -> Vec<(String, Vec<Insn>)> {
         "sk pointer moved".into(),
         vec![ldx(DW, 2, 1, 168), mov64_imm(0, 0), jeq_imm(2, 0, 2), add64_imm(2, 4), ldx(W, 0, 2, 0), exit()],
     ));
-    v.push((
-        "sk written".into(),
-        vec![ldx(DW, 2, 1, 168), mov64_imm(0, 0), jeq_imm(2, 0, 2), mov64_imm(3, 1), stx(W, 2, 3, 4), exit()],
-    ));
+    v.push(("sk written".into(), vec![ldx(DW, 2, 1, 168), mov64_imm(0, 0), jeq_imm(2, 0, 2), mov64_imm(3, 1), stx(W, 2, 3, 4), exit()]));
     v.push(("read through ctx + 8".into(), vec![add64_imm(1, 8), ldx(W, 0, 1, 0), exit()]));
     v.push(("read through a copy of ctx".into(), vec![mov64_reg(2, 1), ldx(W, 0, 2, 8), exit()]));
-    v.push((
-        "ctx spilled, filled, bad read".into(),
-        vec![stx(DW, 10, 1, -8), ldx(DW, 3, 10, -8), ldx(W, 0, 3, 76), exit()],
-    ));
-    v.push((
-        "ctx spilled, filled, good read".into(),
-        vec![stx(DW, 10, 1, -8), ldx(DW, 3, 10, -8), ldx(W, 0, 3, 8), exit()],
-    ));
+    v.push(("ctx spilled, filled, bad read".into(), vec![stx(DW, 10, 1, -8), ldx(DW, 3, 10, -8), ldx(W, 0, 3, 76), exit()]));
+    v.push(("ctx spilled, filled, good read".into(), vec![stx(DW, 10, 1, -8), ldx(DW, 3, 10, -8), ldx(W, 0, 3, 8), exit()]));
     v.push((
         "bad read on one path only".into(),
         vec![ldx(W, 2, 1, 0), jeq_imm(2, 0x7fff, 2), ldx(W, 0, 1, 8), exit(), ldx(W, 0, 1, 76), exit()],
@@ -312,14 +313,7 @@ fn load_bytes_prog(helper: i32, off: u32, len: i32, start: Option<i32>) -> Vec<I
     if let Some(s) = start {
         p.push(mov64_imm(5, s));
     }
-    p.extend([
-        call(helper),
-        alu64(0x50, 0, 0xff, 0xffff),
-        alu64(0x60, 0, 0xff, 16),
-        ldx(H, 2, 10, -8),
-        add64_reg(0, 2),
-        exit(),
-    ]);
+    p.extend([call(helper), alu64(0x50, 0, 0xff, 0xffff), alu64(0x60, 0, 0xff, 16), ldx(H, 2, 10, -8), add64_reg(0, 2), exit()]);
     p
 }
 
@@ -383,7 +377,15 @@ fn context_checks_agree_with_the_host_kernel() {
         c.set_u32(off, 1);
         cases.push((format!("u32 @{off} = 1"), c));
     }
-    for (name, off, v) in [("wire_len = len", 160, 50u32), ("wire_len < len", 160, 49), ("wire_len 65536", 160, 65536), ("wire_len 65537", 160, 65537), ("gso_segs 65535", 164, 65535), ("gso_segs 65536", 164, 65536), ("tstamp_type 1", 180, 1)] {
+    for (name, off, v) in [
+        ("wire_len = len", 160, 50u32),
+        ("wire_len < len", 160, 49),
+        ("wire_len 65536", 160, 65536),
+        ("wire_len 65537", 160, 65537),
+        ("gso_segs 65535", 164, 65535),
+        ("gso_segs 65536", 164, 65536),
+        ("tstamp_type 1", 180, 1),
+    ] {
         let mut c = SkBuff::zeroed();
         c.set_u32(off, v);
         cases.push((name.to_string(), c));
@@ -437,9 +439,8 @@ fn context_access_rules_agree_with_the_host_verifier() {
                 let engine_run = engine_run_unchecked(&prog, &f, None).map(|_| ());
                 compared += 1;
                 if native != engine_load || native != engine_run {
-                    failures.push(format!(
-                        "{kind} size {bytes_n} @{off}: host {native:?}, engine load {engine_load:?}, run {engine_run:?}"
-                    ));
+                    failures
+                        .push(format!("{kind} size {bytes_n} @{off}: host {native:?}, engine load {engine_load:?}, run {engine_run:?}"));
                 }
             }
         }
@@ -461,11 +462,9 @@ fn engine_ld_abs_rules() {
     assert_eq!((rc, log.lines().next()), (-EINVAL, Some("BPF_LD_[ABS|IND] instructions not allowed for this program type")));
     plain.ctx_kind = CTX_SKB;
     assert_eq!(plain.check().0, 0);
-    for (bad, why) in [
-        (Insn::new(0x30, 1, 0, 0, 0), "dst"),
-        (Insn::new(0x30, 0, 0, 1, 0), "off"),
-        (Insn::new(0x30, 0, 2, 0, 0), "src of ABS"),
-    ] {
+    for (bad, why) in
+        [(Insn::new(0x30, 1, 0, 0, 0), "dst"), (Insn::new(0x30, 0, 0, 1, 0), "off"), (Insn::new(0x30, 0, 2, 0, 0), "src of ABS")]
+    {
         let mut p = Program::new(vec![mov64_reg(6, 1), bad, exit()]);
         p.ctx_kind = CTX_SKB;
         let (rc, log) = p.check();
@@ -477,15 +476,7 @@ fn engine_ld_abs_rules() {
 
     let f = frame([0; 6], 0x0800, 50);
     // main: r0 = sub() + 100; sub: LD_ABS past the end: returns 0 from sub only
-    let prog = vec![
-        mov64_reg(6, 1),
-        call_local(2),
-        add64_imm(0, 100),
-        exit(),
-        ld_abs(W, 1000),
-        mov64_imm(0, 7),
-        exit(),
-    ];
+    let prog = vec![mov64_reg(6, 1), call_local(2), add64_imm(0, 100), exit(), ld_abs(W, 1000), mov64_imm(0, 7), exit()];
     assert_eq!(engine_test_run(&prog, &f, None), Ok((100, None)));
     // the context as memory for a helper: refused (Linux: R3 type=ctx expected=fp)
     let prog = vec![mov64_reg(3, 1), mov64_imm(2, 0), mov64_imm(4, 4), call(26), exit()];

@@ -156,9 +156,11 @@ fn the_same_binaries_natively_on_the_stock_kernel_give_the_same_values() {
     // Everything attach_test printed, not only the pinned keys, must agree.
     let Some(shim) = nobpf_run() else { return };
     let lines = |r: &GuestRun| -> Vec<String> {
-        r.log.lines().filter(|l| {
-                l.contains("BPFCOMPAT-RESULT attach_") && !l.contains("attach_exit") && !l.contains("attach_module_kprobe")
-            }).map(|l| l.trim().to_string()).collect()
+        r.log
+            .lines()
+            .filter(|l| l.contains("BPFCOMPAT-RESULT attach_") && !l.contains("attach_exit") && !l.contains("attach_module_kprobe"))
+            .map(|l| l.trim().to_string())
+            .collect()
     };
     let (native, emulated) = (lines(run), lines(shim));
     if native != emulated {

@@ -41,9 +41,7 @@ fn body(with_module: bool) -> String {
     };
     let mut cmds = String::new();
     for (name, args) in COMMANDS {
-        cmds.push_str(&format!(
-            "{pre} timeout 60 bpftool {args} >/tmp/o 2>&1; echo \"exit=$?\" >>/tmp/o; show bt-{name} /tmp/o\n"
-        ));
+        cmds.push_str(&format!("{pre} timeout 60 bpftool {args} >/tmp/o 2>&1; echo \"exit=$?\" >>/tmp/o; show bt-{name} /tmp/o\n"));
     }
     format!(
         r#". /bpfcompat/lib.sh
@@ -174,11 +172,32 @@ fn normalise(section: &str, text: &str) -> String {
         _ => text,
     };
     let mut t = drop_json_pids(text).replace("not jited", "JIT");
-    for key in ["\"id\":", "\"id\": ", "\"prog_id\":", "\"prog_id\": ", "\"btf_id\":", "\"btf_id\": ",
-                "btf_id ", "prog_id ", "\"bytes_memlock\":", "\"bytes_memlock\": ", "memlock ",
-                "\"loaded_at\":", "\"loaded_at\": ", "run_time_ns ", "run_cnt ", "\"run_time_ns\":",
-                "\"run_cnt\":", "duration (average): ", "\"bytes_jited\":", "\"bytes_jited\": ",
-                "jited ", "xlated ", "\"bytes_xlated\":", "\"bytes_xlated\": "] {
+    for key in [
+        "\"id\":",
+        "\"id\": ",
+        "\"prog_id\":",
+        "\"prog_id\": ",
+        "\"btf_id\":",
+        "\"btf_id\": ",
+        "btf_id ",
+        "prog_id ",
+        "\"bytes_memlock\":",
+        "\"bytes_memlock\": ",
+        "memlock ",
+        "\"loaded_at\":",
+        "\"loaded_at\": ",
+        "run_time_ns ",
+        "run_cnt ",
+        "\"run_time_ns\":",
+        "\"run_cnt\":",
+        "duration (average): ",
+        "\"bytes_jited\":",
+        "\"bytes_jited\": ",
+        "jited ",
+        "xlated ",
+        "\"bytes_xlated\":",
+        "\"bytes_xlated\": ",
+    ] {
         t = mask_after(&t, key, DIGITS);
     }
     t = mask_after(&t, "loaded_at ", "0123456789-T:+");
@@ -192,7 +211,12 @@ fn normalise(section: &str, text: &str) -> String {
     let mut out = String::new();
     for line in t.lines() {
         let trimmed = line.trim_start();
-        if trimmed.starts_with("\"run_time_ns\"") || trimmed.starts_with("\"bytes_jited\"") || trimmed.starts_with("pids ") || trimmed.starts_with("\"run_cnt\"") || line.contains("name [vmlinux]") {
+        if trimmed.starts_with("\"run_time_ns\"")
+            || trimmed.starts_with("\"bytes_jited\"")
+            || trimmed.starts_with("pids ")
+            || trimmed.starts_with("\"run_cnt\"")
+            || line.contains("name [vmlinux]")
+        {
             continue;
         }
         // A line-leading object id: "12: raw_tracepoint  name ...".

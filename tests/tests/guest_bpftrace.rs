@@ -36,8 +36,22 @@ struct OneLiner {
 use Compare::*;
 
 const ONE_LINERS: &[OneLiner] = &[
-    OneLiner { name: "begin_exit", prog: r#"BEGIN { printf("answer %d\n", 6 * 7); exit(); }"#, workload: ":", settle: 10, compare: Exact, expect: &["answer 42"] },
-    OneLiner { name: "begin_end", prog: r#"BEGIN { printf("begin\n"); } END { printf("end\n"); }"#, workload: ":", settle: 0, compare: Exact, expect: &["begin", "end"] },
+    OneLiner {
+        name: "begin_exit",
+        prog: r#"BEGIN { printf("answer %d\n", 6 * 7); exit(); }"#,
+        workload: ":",
+        settle: 10,
+        compare: Exact,
+        expect: &["answer 42"],
+    },
+    OneLiner {
+        name: "begin_end",
+        prog: r#"BEGIN { printf("begin\n"); } END { printf("end\n"); }"#,
+        workload: ":",
+        settle: 0,
+        compare: Exact,
+        expect: &["begin", "end"],
+    },
     OneLiner {
         name: "tracepoint_args",
         prog: r#"tracepoint:syscalls:sys_enter_openat /str(args->filename) == "/tmp/bt-marker"/ { printf("%s opened %s\n", comm, str(args->filename)); }"#,
@@ -264,7 +278,10 @@ fn assert_one_liners_match_native(name: &str, kernel: &Kernel) {
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let mut problems = Vec::new();
     for o in selected() {
-        let (s, n) = (shim.section(&format!("{}.stdout", o.name)).unwrap_or_default(), native.section(&format!("{}.stdout", o.name)).unwrap_or_default());
+        let (s, n) = (
+            shim.section(&format!("{}.stdout", o.name)).unwrap_or_default(),
+            native.section(&format!("{}.stdout", o.name)).unwrap_or_default(),
+        );
         let missing_native: Vec<&&str> = o.expect.iter().filter(|e| !n.contains(*e)).collect();
         if !missing_native.is_empty() {
             problems.push(format!("{}: the native run lacks {missing_native:?} (the one-liner or its workload is wrong):\n{n}", o.name));

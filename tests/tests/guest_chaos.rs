@@ -126,7 +126,9 @@ fn kill_9_at_random_moments_on_centos7_leaves_the_module_unloadable() {
 #[test]
 fn kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak() {
     if !guest::debug_kernel_opted_in() {
-        guest::note("SKIP kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
+        guest::note(
+            "SKIP kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
+        );
         return;
     }
     let kernel = require!(guest::nobpf_debug_kernel());

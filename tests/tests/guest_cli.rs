@@ -195,7 +195,9 @@ rmmod bpfdrv; result rmmod $?
     assert!(check(&d0, "module")["fix"].as_str().unwrap_or("").contains("modprobe bpfdrv"), "{d0}");
     assert_eq!(check(&d0, "device")["status"], "fail", "{d0}");
     assert!(run.expect_section("doctor0").contains("verdict: BLOCKED"));
-    assert!(run.expect_section("doctor0").contains(&format!(" kernel               {}: no bpf() (ENOSYS): auto mode uses bpfdrv\n", kernel.release)));
+    assert!(run
+        .expect_section("doctor0")
+        .contains(&format!(" kernel               {}: no bpf() (ENOSYS): auto mode uses bpfdrv\n", kernel.release)));
     // The BTF made by make-btf.sh is verified against the running kernel.
     let b = check(&d0, "btf");
     assert_eq!(b["status"], "ok", "{d0}");
@@ -266,7 +268,8 @@ rmmod bpfdrv; result rmmod $?
     };
     assert_eq!(events("cli"), events("preload"), "bpfhook run and LD_PRELOAD saw different events");
     // Both tools gone: every object count is back to zero (nothing leaked).
-    let fin: Value = serde_json::from_str(run.expect_section("final-stats-json").trim()).unwrap_or_else(|e| run.fail(format!("final stats: {e}")));
+    let fin: Value =
+        serde_json::from_str(run.expect_section("final-stats-json").trim()).unwrap_or_else(|e| run.fail(format!("final stats: {e}")));
     for k in ["maps", "progs", "btf", "links", "events", "rings"] {
         assert_eq!(fin["objects"][k], 0, "{k} still alive after the tools exited: {fin}");
     }

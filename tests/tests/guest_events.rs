@@ -42,10 +42,7 @@ struct Artifacts {
 }
 
 fn artifacts() -> Result<Artifacts, guest::Skip> {
-    Ok(Artifacts {
-        object: guest::guest_bpf_object("events/events.bpf.c")?,
-        loader: guest::guest_libbpf_program("events/events_load.c")?,
-    })
+    Ok(Artifacts { object: guest::guest_bpf_object("events/events.bpf.c")?, loader: guest::guest_libbpf_program("events/events_load.c")? })
 }
 
 /// Shell running every mode; with `driver`, under the hook with bpfdrv.ko loaded.
@@ -121,9 +118,7 @@ fn values(run: &GuestRun, mode: &str) -> BTreeMap<String, String> {
 }
 
 fn get<'a>(run: &GuestRun, vals: &'a BTreeMap<String, String>, mode: &str, key: &str) -> &'a str {
-    vals.get(key)
-        .map(String::as_str)
-        .unwrap_or_else(|| run.fail(format!("mode {mode}: no {key}= in its output")))
+    vals.get(key).map(String::as_str).unwrap_or_else(|| run.fail(format!("mode {mode}: no {key}= in its output")))
 }
 
 /// The values both kernels must give: the kernel's ring arithmetic for these sizes.
@@ -131,22 +126,55 @@ fn assert_expected(run: &GuestRun) {
     let expect: &[(&str, &[(&str, &str)])] = &[
         // 1 data page: perf keeps at most 4095 bytes, 32-byte samples → 127; the loss is
         // reported with the flush event: 1000 - 127 lost, 128 delivered, 1001 produced.
-        ("perf", &[("delivered_burst", "127"), ("produced", "1001"), ("delivered", "128"), ("lost", "873"),
-                   ("drops", "873"), ("out_of_order", "0"), ("foreign", "0"), ("accounted", "yes"), ("last_seq", "1000")]),
+        (
+            "perf",
+            &[
+                ("delivered_burst", "127"),
+                ("produced", "1001"),
+                ("delivered", "128"),
+                ("lost", "873"),
+                ("drops", "873"),
+                ("out_of_order", "0"),
+                ("foreign", "0"),
+                ("accounted", "yes"),
+                ("last_seq", "1000"),
+            ],
+        ),
         ("perf-wakeup", &[("poll_after_3", "0"), ("records", "0"), ("poll_after_4", "1"), ("records#2", "4")]),
         ("perf-watermark", &[("poll_after_3", "0"), ("records", "0"), ("poll_after_4", "1"), ("records#2", "4")]),
         // 4096-byte ring, 24-byte records, at most 4095 bytes in flight → 170.
         ("rb-output", &[("produced", "1000"), ("delivered", "170"), ("drops", "830"), ("out_of_order", "0"), ("accounted", "yes")]),
         ("rb-reserve", &[("produced", "1000"), ("delivered", "170"), ("drops", "830"), ("out_of_order", "0"), ("accounted", "yes")]),
         ("rb-discard", &[("produced", "100"), ("delivered", "50"), ("odd_seen", "0"), ("out_of_order", "0"), ("accounted", "yes")]),
-        ("rb-wakeup", &[("no_wakeup_poll", "0"), ("no_wakeup_consume", "1"), ("default_poll", "1"),
-                        ("behind_poll", "0"), ("force_poll", "3"), ("delivered", "5"), ("accounted", "yes")]),
+        (
+            "rb-wakeup",
+            &[
+                ("no_wakeup_poll", "0"),
+                ("no_wakeup_consume", "1"),
+                ("default_poll", "1"),
+                ("behind_poll", "0"),
+                ("force_poll", "3"),
+                ("delivered", "5"),
+                ("accounted", "yes"),
+            ],
+        ),
         ("rb-query", &[("avail", "72"), ("ring_size", "8192"), ("cons", "0"), ("prod", "72")]),
-        ("rb-layout", &[("mmap_rw_two_pages", "Operation"), ("mmap_rw_producer", "Operation"),
-                        ("mmap_ro_too_big", "Invalid"), ("mmap_ro_past_end", "Invalid"), ("mmap_ro_far_offset", "Invalid"),
-                        ("mmap_consumer", "ok"), ("mmap_producer_data", "ok"),
-                        ("mprotect_producer_rw", "Permission"), ("hdr_len", "0x10"), ("hdr_pg_off", "3"),
-                        ("double_mapped", "yes")]),
+        (
+            "rb-layout",
+            &[
+                ("mmap_rw_two_pages", "Operation"),
+                ("mmap_rw_producer", "Operation"),
+                ("mmap_ro_too_big", "Invalid"),
+                ("mmap_ro_past_end", "Invalid"),
+                ("mmap_ro_far_offset", "Invalid"),
+                ("mmap_consumer", "ok"),
+                ("mmap_producer_data", "ok"),
+                ("mprotect_producer_rw", "Permission"),
+                ("hdr_len", "0x10"),
+                ("hdr_pg_off", "3"),
+                ("double_mapped", "yes"),
+            ],
+        ),
     ];
     for (mode, kvs) in expect.iter().filter(|(m, _)| !DRIVER_ONLY.contains(m)) {
         run.assert_value(&format!("exit-{mode}"), "0", &format!("events_load {mode}"));
@@ -244,7 +272,9 @@ fn perf_buffer_and_ring_buffer_on_centos7_match_native_ebpf() {
 #[test]
 fn event_channels_are_clean_under_kasan_lockdep_and_kmemleak() {
     if !guest::debug_kernel_opted_in() {
-        guest::note("SKIP event_channels_are_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
+        guest::note(
+            "SKIP event_channels_are_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
+        );
         return;
     }
     let kernel = require!(guest::nobpf_debug_kernel());

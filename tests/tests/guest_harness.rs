@@ -31,9 +31,7 @@ fn the_body_exit_status_and_results_reach_the_host() {
 #[test]
 fn a_kernel_bug_in_dmesg_fails_the_run() {
     let kernel = require!(guest::nobpf_kernel());
-    let run = Guest::new("harness_dmesg", &kernel)
-        .body("echo 'BUG: injected by the harness self-test' > /dev/kmsg\n")
-        .boot();
+    let run = Guest::new("harness_dmesg", &kernel).body("echo 'BUG: injected by the harness self-test' > /dev/kmsg\n").boot();
     run.assert_completed();
     assert_eq!(run.body_status, Some(0));
     run.assert_contains("BPFCOMPAT-GUEST-DMESG-PROBLEM");
@@ -44,10 +42,7 @@ fn a_kernel_bug_in_dmesg_fails_the_run() {
 #[test]
 fn a_hung_guest_is_killed_and_reported() {
     let kernel = require!(guest::nobpf_kernel());
-    let run = Guest::new("harness_hang", &kernel)
-        .body("echo about-to-hang\nsleep 100000\n")
-        .timeout(Duration::from_secs(15))
-        .boot();
+    let run = Guest::new("harness_hang", &kernel).body("echo about-to-hang\nsleep 100000\n").timeout(Duration::from_secs(15)).boot();
     assert!(run.timed_out, "{}", run.log);
     assert_eq!(run.body_status, None);
     assert!(run.elapsed < Duration::from_secs(40), "killed in time: {:?}", run.elapsed);

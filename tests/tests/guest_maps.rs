@@ -43,11 +43,8 @@ fn transcript_binary() -> Result<PathBuf, guest::Skip> {
 }
 
 fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
-    let (setup, prefix, teardown) = if shim {
-        ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?")
-    } else {
-        ("", "", "")
-    };
+    let (setup, prefix, teardown) =
+        if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
@@ -72,14 +69,7 @@ fn transcript(run: &GuestRun) -> Vec<String> {
 fn assert_hammer(run: &GuestRun, kernel: &str) {
     run.assert_value("hammer_setup", "ok", &format!("{kernel}: program load and tracepoint attach"));
     let want = run.value("hammer_expected").unwrap_or_else(|| run.fail("no hammer_expected"));
-    for key in [
-        "hammer_array",
-        "hammer_hash",
-        "hammer_percpu_array",
-        "hammer_percpu_hash",
-        "hammer_array_of_maps",
-        "hammer_hash_of_maps",
-    ] {
+    for key in ["hammer_array", "hammer_hash", "hammer_percpu_array", "hammer_percpu_hash", "hammer_array_of_maps", "hammer_hash_of_maps"] {
         run.assert_value(key, &want, &format!("{kernel}: atomic adds from programs on 2 CPUs ({key})"));
     }
     run.assert_value("hammer_hash_keys_left", "1", &format!("{kernel}: the churned hash holds only key 0 afterwards"));
@@ -111,19 +101,10 @@ fn assert_transcript_matches_native(name: &str, kernel: &Kernel, under: &str) {
     shim.assert_value("transcript", "done", &format!("{under}: the transcript ran to the end"));
     shim.assert_value("possible_cpus", &native.value("possible_cpus").unwrap_or_default(), "same possible CPUs");
     let (want, got) = (transcript(native), transcript(&shim));
-    let diffs: Vec<String> = want
-        .iter()
-        .zip(got.iter())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("  stock: {a}\n  shim:  {b}"))
-        .collect();
+    let diffs: Vec<String> =
+        want.iter().zip(got.iter()).filter(|(a, b)| a != b).map(|(a, b)| format!("  stock: {a}\n  shim:  {b}")).collect();
     if !diffs.is_empty() || want.len() != got.len() {
-        shim.fail(format!(
-            "map transcript differs from the stock kernel ({} vs {} lines):\n{}",
-            want.len(),
-            got.len(),
-            diffs.join("\n")
-        ));
+        shim.fail(format!("map transcript differs from the stock kernel ({} vs {} lines):\n{}", want.len(), got.len(), diffs.join("\n")));
     }
     println!("maps ({under}): {} transcript lines identical to the stock kernel", want.len());
     assert_hammer(&shim, under);
@@ -179,14 +160,46 @@ fn tracing_helpers_match_the_stock_kernel() {
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let keys = [
-        "load", "attach", "ktime_ns_plausible", "jiffies64_nonzero", "numa_node", "cgroup_id_nonzero",
-        "strncmp_sign", "snprintf_ret", "snprintf_out", "probe_write_user_ret", "victim",
-        "send_signal_ret", "send_signal_bad_ret", "got_signal", "stackid_ok", "stackid_same",
-        "stackid_bad_flags", "stackid_kernel", "trace_printk_ret", "stack_lookup", "stack_has_frames", "stack_update",
-        "stack_next", "stack_delete", "stack_delete_again", "stack_delete_big", "stack_next_empty",
-        "cgroup_fds", "cg_update", "cg_update_noexist", "cg_update_other", "cg_update_devnull",
-        "cg_delete_empty", "cg_update_e2big", "cg_lookup", "under_root", "under_other", "under_empty",
-        "under_e2big", "done",
+        "load",
+        "attach",
+        "ktime_ns_plausible",
+        "jiffies64_nonzero",
+        "numa_node",
+        "cgroup_id_nonzero",
+        "strncmp_sign",
+        "snprintf_ret",
+        "snprintf_out",
+        "probe_write_user_ret",
+        "victim",
+        "send_signal_ret",
+        "send_signal_bad_ret",
+        "got_signal",
+        "stackid_ok",
+        "stackid_same",
+        "stackid_bad_flags",
+        "stackid_kernel",
+        "trace_printk_ret",
+        "stack_lookup",
+        "stack_has_frames",
+        "stack_update",
+        "stack_next",
+        "stack_delete",
+        "stack_delete_again",
+        "stack_delete_big",
+        "stack_next_empty",
+        "cgroup_fds",
+        "cg_update",
+        "cg_update_noexist",
+        "cg_update_other",
+        "cg_update_devnull",
+        "cg_delete_empty",
+        "cg_update_e2big",
+        "cg_lookup",
+        "under_root",
+        "under_other",
+        "under_empty",
+        "under_e2big",
+        "done",
     ];
     let mut diffs = Vec::new();
     for k in keys {
@@ -402,16 +415,20 @@ fn skb_test_run_matches_the_stock_kernel() {
         Known {
             key: "cb_st_w.ctx",
             stock: None,
-            shim: Some("mark=0 prio=0 iif=0 ifindex=1 tstamp=0 cb=0,66,0,0,0 wire_len=50 gso_segs=0 \
-                        gso_size=0 hwtstamp=0 len=0 protocol=0 hash=0 size_out=192"),
+            shim: Some(
+                "mark=0 prio=0 iif=0 ifindex=1 tstamp=0 cb=0,66,0,0,0 wire_len=50 gso_segs=0 \
+                        gso_size=0 hwtstamp=0 len=0 protocol=0 hash=0 size_out=192",
+            ),
             why: ST,
         },
         Known { key: "cb_st_dw", stock: None, shim: Some("0 3 64"), why: ST },
         Known {
             key: "cb_st_dw.ctx",
             stock: None,
-            shim: Some("mark=0 prio=0 iif=0 ifindex=1 tstamp=0 cb=0,0,fffffffe,ffffffff,0 wire_len=50 \
-                        gso_segs=0 gso_size=0 hwtstamp=0 len=0 protocol=0 hash=0 size_out=192"),
+            shim: Some(
+                "mark=0 prio=0 iif=0 ifindex=1 tstamp=0 cb=0,0,fffffffe,ffffffff,0 wire_len=50 \
+                        gso_segs=0 gso_size=0 hwtstamp=0 len=0 protocol=0 hash=0 size_out=192",
+            ),
             why: ST,
         },
     ];

@@ -51,10 +51,13 @@ fn check_must_pass(t: &Tool, v: &Verdict, must_pass: &[&str], list: &str, proble
     }
 }
 
+/// The native runs of the fast subset, the stock kernel's release and its serial logs.
+type NativeRuns = (Runs, String, Vec<PathBuf>);
+
 /// The native 6.1 runs of the fast subset (the oracle of both tests): one boot of the
 /// stock kernel, whichever test asks first; its release and serial logs.
-fn native_fast_runs() -> Result<&'static (Runs, String, Vec<PathBuf>), guest::Skip> {
-    static NATIVE: OnceLock<Result<(Runs, String, Vec<PathBuf>), guest::Skip>> = OnceLock::new();
+fn native_fast_runs() -> Result<&'static NativeRuns, guest::Skip> {
+    static NATIVE: OnceLock<Result<NativeRuns, guest::Skip>> = OnceLock::new();
     NATIVE
         .get_or_init(|| {
             let mut native = Bench::new(Side::Native)?;

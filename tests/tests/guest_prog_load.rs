@@ -27,7 +27,9 @@ fn run(name: &str, kernel: &Kernel, shim: bool) -> GuestRun {
         if shim { "LD_PRELOAD=$HOOK " } else { "" },
         if shim { "rmmod bpfdrv; result rmmod $?\n" } else { "" },
     );
-    let mut g = Guest::new(name, kernel).binary_at(&loader, "/bpfcompat/prog_load/prog_load_test").file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o");
+    let mut g = Guest::new(name, kernel)
+        .binary_at(&loader, "/bpfcompat/prog_load/prog_load_test")
+        .file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o");
     if shim {
         g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
     }

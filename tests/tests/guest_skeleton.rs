@@ -14,7 +14,11 @@ const TOOL_READY_SECS: u32 = 120;
 /// The guest for a libbpf-tool run under the hook, optionally with the module.
 fn tool_guest(name: &str, kernel: &Kernel, tool: &std::path::Path, with_module: bool) -> Guest {
     let g = Guest::new(name, kernel).binary(tool).with_hook(guest::hook_library_for(kernel)).with_stdbuf();
-    if with_module { g.with_module(guest::bpfdrv_module(kernel)) } else { g }
+    if with_module {
+        g.with_module(guest::bpfdrv_module(kernel))
+    } else {
+        g
+    }
 }
 
 /// Shell for: load the module, start TOOL under the hook with line-buffered stdout, wait
@@ -197,12 +201,8 @@ fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
     )
     .replace("insmod $MODULE; result insmod $?", "result insmod 0")
     .replace("rmmod bpfdrv; result rmmod $?", "result rmmod 0");
-    let run = Guest::new("execsnoop_stock", &kernel)
-        .binary(&tool)
-        .with_hook(guest::hook_library_for(&kernel))
-        .with_stdbuf()
-        .body(&body)
-        .boot();
+    let run =
+        Guest::new("execsnoop_stock", &kernel).binary(&tool).with_hook(guest::hook_library_for(&kernel)).with_stdbuf().body(&body).boot();
     assert_tool_lifecycle(&run, "execsnoop (native)");
     run.assert_line("tool-stdout", &["echo", "/bin/echo bpfcompat-marker-1"], "exec of /bin/echo with its argument");
     run.assert_line("tool-stdout", &["true", "bpfcompat-marker-2 --flag"], "exec of /bin/true with two arguments");

@@ -14,7 +14,6 @@
 extern crate bpfcompat_tests;
 
 #[path = "../../tests/engine_common/mod.rs"]
-#[allow(dead_code)]
 mod engine_common;
 
 use engine_common::*;

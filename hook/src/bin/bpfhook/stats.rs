@@ -54,9 +54,7 @@ pub fn main(as_json: bool) -> ExitCode {
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
-                "bpfhook stats: cannot read {path}: {e} (is bpfdrv loaded, debugfs mounted at /sys/kernel/debug, and are you root?)"
-            );
+            eprintln!("bpfhook stats: cannot read {path}: {e} (is bpfdrv loaded, debugfs mounted at /sys/kernel/debug, and are you root?)");
             return ExitCode::from(1);
         }
     };
