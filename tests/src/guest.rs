@@ -40,22 +40,12 @@ pub const GUEST_MODULE: &str = "/bpfcompat/bpfdrv.ko";
 /// The serial-log line `/init` prints after the body, with its exit status.
 pub const EXIT_MARKER: &str = "BPFCOMPAT-GUEST-EXIT status=";
 /// Kernel log patterns that fail every guest test.
-pub const KERNEL_BUG_PATTERNS: &[&str] = &[
-    "BUG:",
-    "Oops",
-    "WARNING:",
-    "Call Trace",
-    "general protection fault",
-    "Kernel panic",
-    "BPFCOMPAT-GUEST-DMESG-PROBLEM",
-];
+pub const KERNEL_BUG_PATTERNS: &[&str] =
+    &["BUG:", "Oops", "WARNING:", "Call Trace", "general protection fault", "Kernel panic", "BPFCOMPAT-GUEST-DMESG-PROBLEM"];
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// Scratch directory for guest images, helper binaries and serial logs.
@@ -113,10 +103,7 @@ fn which(tool: &str) -> Option<PathBuf> {
         return p.exists().then_some(p);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin"].iter().map(PathBuf::from))
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).chain(["/usr/sbin", "/sbin"].iter().map(PathBuf::from)).map(|d| d.join(tool)).find(|p| p.is_file())
 }
 
 /// Fails with a Skip naming the package when a host tool is missing.
@@ -179,15 +166,8 @@ impl Kernel {
 fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
     let start = Instant::now();
     note(format!("{what}: {cmd:?}"));
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{what}: cannot run {cmd:?}: {e}"))?;
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cmd.stdin(Stdio::null()).output().map_err(|e| format!("{what}: cannot run {cmd:?}: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     note(format!("{what}: {} in {:.1}s", if out.status.success() { "done" } else { "FAILED" }, start.elapsed().as_secs_f64()));
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
@@ -202,8 +182,8 @@ pub fn stock_kernel() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
     let r = K.get_or_init(|| {
         need_guest_tools().map_err(Ok)?;
-        let out = run_logged(&mut Command::new(repo_root().join("scripts/stock-kernel.sh")), "unpacking the stock Debian kernel")
-            .map_err(Err)?;
+        let out =
+            run_logged(&mut Command::new(repo_root().join("scripts/stock-kernel.sh")), "unpacking the stock Debian kernel").map_err(Err)?;
         let dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
         let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
         Ok(Kernel {
@@ -256,11 +236,14 @@ pub fn nobpf_kernel() -> Result<Kernel, Skip> {
 /// with its bpf() tech preview): the fleet this project exists for.
 pub const CENTOS7: &str = "centos7-3.10.0-1160";
 
+/// A shared kernel's name and what unpacking it gave (a skip, or a failure under CI).
+type SharedKernelResult = (&'static str, Result<Kernel, Result<Skip, String>>);
+
 /// A prebuilt kernel from the shared fixtures (`../shared/kernels/<name>`, or
 /// `$BPFCOMPAT_SHARED/kernels/<name>`), unpacked by `scripts/shared-kernel.sh` (cached).
 /// Skips, saying why, where the fixtures are absent (a user's machine); fails under CI.
 pub fn shared_kernel(name: &'static str) -> Result<Kernel, Skip> {
-    static K: Mutex<Vec<(&'static str, Result<Kernel, Result<Skip, String>>)>> = Mutex::new(Vec::new());
+    static K: Mutex<Vec<SharedKernelResult>> = Mutex::new(Vec::new());
     let mut done = K.lock().unwrap_or_else(|e| e.into_inner());
     if !done.iter().any(|(n, _)| *n == name) {
         let r = (|| {
@@ -367,21 +350,18 @@ pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
         return r.clone().unwrap_or_else(|e| panic!("{e}"));
     }
     let driver = repo_root().join("driver");
-    let r = run_logged(
-        Command::new("make").arg("-C").arg(&driver).arg(format!("KDIR={}", kernel.kdir.display())),
-        "building bpfdrv.ko",
-    )
-    .and_then(|_| {
-        let ko = driver.join("bpfdrv.ko");
-        if !ko.exists() {
-            return Err(format!("make -C driver succeeded but {} does not exist", ko.display()));
-        }
-        // driver/bpfdrv.ko is rebuilt for the next kernel tree: keep this one's copy.
-        let tree = kernel.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let copy = work_dir().join(format!("bpfdrv-{tree}.ko"));
-        std::fs::copy(&ko, &copy).map_err(|e| format!("copy {} to {}: {e}", ko.display(), copy.display()))?;
-        Ok(copy)
-    });
+    let r = run_logged(Command::new("make").arg("-C").arg(&driver).arg(format!("KDIR={}", kernel.kdir.display())), "building bpfdrv.ko")
+        .and_then(|_| {
+            let ko = driver.join("bpfdrv.ko");
+            if !ko.exists() {
+                return Err(format!("make -C driver succeeded but {} does not exist", ko.display()));
+            }
+            // driver/bpfdrv.ko is rebuilt for the next kernel tree: keep this one's copy.
+            let tree = kernel.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let copy = work_dir().join(format!("bpfdrv-{tree}.ko"));
+            std::fs::copy(&ko, &copy).map_err(|e| format!("copy {} to {}: {e}", ko.display(), copy.display()))?;
+            Ok(copy)
+        });
     done.push((kernel.kdir.clone(), r.clone()));
     r.unwrap_or_else(|e| panic!("{e}"))
 }
@@ -398,14 +378,15 @@ pub fn hook_library() -> PathBuf {
         let target = repo_root().join("target/guest-artifacts");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         run_logged(
-            Command::new(cargo)
-                .current_dir(repo_root())
-                .args(["build", "--release", "-p", "bpfhook", "--target-dir"])
-                .arg(&target),
+            Command::new(cargo).current_dir(repo_root()).args(["build", "--release", "-p", "bpfhook", "--target-dir"]).arg(&target),
             "building libbpfhook.so",
         )?;
         let so = target.join("release/libbpfhook.so");
-        if so.exists() { Ok(so) } else { Err(format!("cargo build succeeded but {} does not exist", so.display())) }
+        if so.exists() {
+            Ok(so)
+        } else {
+            Err(format!("cargo build succeeded but {} does not exist", so.display()))
+        }
     })
     .clone()
     .unwrap_or_else(|e| panic!("{e}"))
@@ -432,7 +413,11 @@ pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
             "building libbpfhook.so against glibc 2.17",
         )?;
         let so = PathBuf::from(out.lines().last().unwrap_or("").trim());
-        if so.is_file() { Ok(so) } else { Err(format!("build-hook-glibc217.sh printed {}, which does not exist", so.display())) }
+        if so.is_file() {
+            Ok(so)
+        } else {
+            Err(format!("build-hook-glibc217.sh printed {}, which does not exist", so.display()))
+        }
     })
     .clone()
     .unwrap_or_else(|e| panic!("{e}"))
@@ -444,11 +429,8 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     need_tool("gcc", "gcc")?;
     let src = repo_root().join("tests/guest").join(source);
     let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
-    run_logged(
-        Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src),
-        &format!("compiling {source}"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    run_logged(Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src), &format!("compiling {source}"))
+        .unwrap_or_else(|e| panic!("{e}"));
     Ok(out)
 }
 
@@ -592,11 +574,13 @@ pub fn guest_libbpf_program(source: &str) -> Result<PathBuf, Skip> {
     build_once(
         &out,
         &format!("compiling libbpf program {source}"),
-        Command::new("gcc")
-            .args(["-O2", "-Wall", "-Werror", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .args(["-Wl,-Bstatic", "-lbpf", "-Wl,-Bdynamic", "-lelf", "-lz"]),
+        Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src).args([
+            "-Wl,-Bstatic",
+            "-lbpf",
+            "-Wl,-Bdynamic",
+            "-lelf",
+            "-lz",
+        ]),
     );
     Ok(out)
 }
@@ -625,6 +609,7 @@ pub struct Guest {
     /// QEMU's `-icount shift=N`: the guest clock counts 2^N ns per guest instruction, so
     /// timings are instruction counts, the same from run to run whatever the host load.
     icount_shift: Option<u32>,
+    single_tcg_thread: bool,
 }
 
 impl Guest {
@@ -643,6 +628,7 @@ impl Guest {
             append: Vec::new(),
             smp: None,
             icount_shift: None,
+            single_tcg_thread: false,
         }
     }
 
@@ -690,7 +676,11 @@ impl Guest {
             None => self,
         };
         let lib = Path::new("/usr/libexec/coreutils/libstdbuf.so");
-        if lib.exists() { g.file(lib, "/usr/libexec/coreutils/libstdbuf.so") } else { g }
+        if lib.exists() {
+            g.file(lib, "/usr/libexec/coreutils/libstdbuf.so")
+        } else {
+            g
+        }
     }
 
     /// The test body: a busybox sh script (start it with `. /bpfcompat/lib.sh`).
@@ -728,6 +718,14 @@ impl Guest {
     pub fn icount(mut self, shift: u32) -> Guest {
         self.icount_shift = Some(shift);
         self.smp(1)
+    }
+
+    /// All vCPUs on one host thread (TCG): for guests that arm and disarm kprobes on code
+    /// another vCPU is running, which QEMU 7.2's multi-threaded TCG can keep executing
+    /// stale (scripts/run-guest.sh says more).
+    pub fn single_tcg_thread(mut self) -> Guest {
+        self.single_tcg_thread = true;
+        self
     }
 
     pub fn timeout(mut self, d: Duration) -> Guest {
@@ -799,9 +797,13 @@ impl Guest {
                 "BPFCOMPAT_APPEND",
                 std::env::var("BPFCOMPAT_APPEND").into_iter().chain(self.append.iter().cloned()).collect::<Vec<_>>().join(" "),
             )
-            .env("BPFCOMPAT_MEM", self.memory.map_or_else(|| std::env::var("BPFCOMPAT_MEM").unwrap_or_else(|_| "1024".into()), |m| m.to_string()))
+            .env(
+                "BPFCOMPAT_MEM",
+                self.memory.map_or_else(|| std::env::var("BPFCOMPAT_MEM").unwrap_or_else(|_| "1024".into()), |m| m.to_string()),
+            )
             .env("BPFCOMPAT_SMP", self.smp.map_or_else(|| std::env::var("BPFCOMPAT_SMP").unwrap_or_else(|_| "2".into()), |n| n.to_string()))
             .env("BPFCOMPAT_ICOUNT", self.icount_shift.map(|n| n.to_string()).unwrap_or_default())
+            .env("BPFCOMPAT_TCG_SINGLE_THREAD", if self.single_tcg_thread { "1" } else { "" })
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
