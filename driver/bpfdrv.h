@@ -240,8 +240,10 @@ int bpfdrv_map_write_begin(struct bpfdrv_map *map);
 void bpfdrv_map_write_end(struct bpfdrv_map *map);
 /* BPF_OBJ_GET of a pinned map file: a new fd on its map, opened with @f_flags. */
 int bpfdrv_map_file_new_fd(struct file *file, int f_flags);
-/* bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
- * bpf_perf_event_read{,_value}'s counter read, for the slot the helper's flags name. */
+/*
+ * bpf_perf_event_output's ring (ERR_PTR -E2BIG / -ENOENT / -EINVAL) and
+ * bpf_perf_event_read{,_value}'s counter read, for the slot the helper's flags name.
+ */
 struct bpfdrv_perf_ring *bpfdrv_perf_array_ring(struct bpfdrv_map *map, u64 flags);
 int bpfdrv_perf_array_read(struct bpfdrv_map *map, u64 flags, u64 *value, u64 *enabled,
 			   u64 *running);
@@ -417,8 +419,10 @@ struct bpfdrv_event_type {
 		    int pid, int cpu);
 	/* May a program of this type attach here? (kernel: perf_event_set_bpf_prog) */
 	bool (*prog_ok)(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog);
-	/* Optional: a program was attached / is being detached. After stop returns no
-	 * handler of this event runs any more. */
+	/*
+	 * Optional: a program was attached / is being detached. After stop returns no
+	 * handler of this event runs any more.
+	 */
 	int (*start)(struct bpfdrv_event *ev);
 	void (*stop)(struct bpfdrv_event *ev);
 	/* Unregister what init set up (no handler runs after it returns) and free priv. */

@@ -95,8 +95,7 @@ static u64 h_map_peek_elem(struct ebpf_run *run, u64 map, u64 value, u64 a3, u64
  * bpf_for_each_map_elem (164): the engine calls the callback per element; Linux refuses
  * other map types at load, so here they get -EINVAL when the call runs.
  */
-static u64 h_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
-			       u64 flags, u64 a5)
+static u64 h_map_elem_loop(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, u64 flags, u64 a5)
 {
 	struct bpfdrv_map *m = MAP(map);
 
@@ -106,7 +105,7 @@ static u64 h_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u
 		bpfdrv_warn("bpf_for_each_map_elem: map type %u is not supported\n", m->map_type);
 		return (s64)-EINVAL;
 	}
-	return (s64)ebpf_for_each_map_elem(run, map, callback_fn, callback_ctx, m->ops->for_each_next);
+	return (s64)ebpf_map_elem_loop(run, map, fn, ctx, m->ops->for_each_next);
 }
 
 static u64 h_probe_read_kernel(struct ebpf_run *run, u64 dst, u64 size, u64 src, u64 a4, u64 a5)
@@ -482,7 +481,7 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	{ .id = BPFDRV_FUNC_snprintf, .name = "snprintf", .fn = bpfdrv_h_snprintf,
 	  .gpl_only = true,
 	  .args = { EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO } },
-	{ .id = BPFDRV_FUNC_for_each_map_elem, .name = "for_each_map_elem", .fn = h_for_each_map_elem,
+	{ .id = BPFDRV_FUNC_for_each_map_elem, .name = "for_each_map_elem", .fn = h_map_elem_loop,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } },
 	{ .id = BPFDRV_FUNC_loop, .name = "loop", .fn = ebpf_helper_loop,
 	  .args = { EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } },

@@ -105,6 +105,7 @@ int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *r, const void *data, u32 si
 		err = -ENOENT;
 		goto out;
 	}
+	/* Pairs with the reader's store of data_tail: the space it frees is read out. */
 	tail = smp_load_acquire(ring_u64(r, MMAP_PAGE_DATA_TAIL));
 	need = rec_size + (r->lost ? lost_size : 0);
 	/*
@@ -210,9 +211,13 @@ static unsigned int ring_poll(struct file *file, poll_table *wait)
 	unsigned int mask = 0;
 
 	poll_wait(file, &r->wq, wait);
-	if (READ_ONCE(r->base) &&
-	    smp_load_acquire(ring_u64(r, MMAP_PAGE_DATA_HEAD)) != READ_ONCE(*ring_u64(r, MMAP_PAGE_DATA_TAIL)))
-		mask |= POLLIN | POLLRDNORM;
+	if (READ_ONCE(r->base)) {
+		/* Pairs with the store-release of data_head after a record is written. */
+		u64 head = smp_load_acquire(ring_u64(r, MMAP_PAGE_DATA_HEAD));
+
+		if (head != READ_ONCE(*ring_u64(r, MMAP_PAGE_DATA_TAIL)))
+			mask |= POLLIN | POLLRDNORM;
+	}
 	return mask;
 }
 

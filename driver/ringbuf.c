@@ -193,7 +193,9 @@ static int ringbuf_mmap(struct bpfdrv_map *map, struct vm_area_struct *vma)
 
 static unsigned long ringbuf_avail(struct bpfdrv_ringbuf *rb)
 {
+	/* Pairs with the consumer's (user space's) store-release of its position. */
 	unsigned long cons = smp_load_acquire(rb->consumer_pos);
+	/* Pairs with the producers' store-release of theirs. */
 	unsigned long prod = smp_load_acquire(rb->producer_pos);
 
 	return prod - cons;
@@ -248,6 +250,7 @@ static struct bpfdrv_ringbuf_hdr *ringbuf_reserve(struct bpfdrv_ringbuf *rb, u64
 	} else {
 		spin_lock_irqsave(&rb->lock, flags);
 	}
+	/* Pairs with the consumer's store-release: the records it passed are read out. */
 	cons = smp_load_acquire(rb->consumer_pos);
 	prod = *rb->producer_pos;
 	/*
@@ -284,6 +287,7 @@ static void ringbuf_commit(struct bpfdrv_ringbuf *rb, struct bpfdrv_ringbuf_hdr 
 	xchg(&hdr->len, new_len);
 	/* Wake the consumer if it caught up and waits for exactly this record. */
 	rec_pos = (u8 *)hdr - rb->data;
+	/* Pairs with the consumer's store-release of its position. */
 	cons_pos = smp_load_acquire(rb->consumer_pos) & rb->mask;
 	if (flags & BPFDRV_RB_FORCE_WAKEUP)
 		irq_work_queue(&rb->wakeup);
@@ -397,8 +401,10 @@ u64 bpfdrv_h_ringbuf_query(struct ebpf_run *run, u64 map, u64 flags, u64 a3, u64
 	case BPFDRV_RB_RING_SIZE:
 		return rb->mask + 1;
 	case BPFDRV_RB_CONS_POS:
+		/* As in ringbuf_avail: pairs with the consumer's store-release. */
 		return smp_load_acquire(rb->consumer_pos);
 	case BPFDRV_RB_PROD_POS:
+		/* As in ringbuf_avail: pairs with the producers' store-release. */
 		return smp_load_acquire(rb->producer_pos);
 	default:
 		return 0;

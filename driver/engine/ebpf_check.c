@@ -110,7 +110,7 @@ static int check_reg(struct check_env *env, u32 regno, bool write)
 	return 0;
 }
 
-static int reserved(struct check_env *env, const char *what)
+static int reserved_fields(struct check_env *env, const char *what)
 {
 	ebpf_logf(env->log, "%s uses reserved fields\n", what);
 	return -EINVAL;
@@ -127,22 +127,22 @@ static int check_alu(struct check_env *env, const struct ebpf_insn *in)
 	if (op == EBPF_END) {
 		if (src || in->off || (in->imm != 16 && in->imm != 32 && in->imm != 64) ||
 		    (x && is64))
-			return reserved(env, "BPF_END");
+			return reserved_fields(env, "BPF_END");
 	} else if (op == EBPF_NEG) {
 		if (x || src || in->off || in->imm)
-			return reserved(env, "BPF_NEG");
+			return reserved_fields(env, "BPF_NEG");
 	} else if (op == EBPF_MOV) {
 		if (x) {
 			if (in->imm || (in->off != 0 && in->off != 8 && in->off != 16 &&
 					(!is64 || in->off != 32)))
-				return reserved(env, "BPF_MOV");
+				return reserved_fields(env, "BPF_MOV");
 		} else if (src || in->off) {
-			return reserved(env, "BPF_MOV");
+			return reserved_fields(env, "BPF_MOV");
 		}
 	} else {
 		if ((x && in->imm) || (!x && src) || (in->off != 0 && in->off != 1) ||
 		    (in->off == 1 && op != EBPF_MOD && op != EBPF_DIV))
-			return reserved(env, "BPF_ALU");
+			return reserved_fields(env, "BPF_ALU");
 	}
 	if (x) {
 		err = check_reg(env, src, false);
@@ -180,7 +180,7 @@ static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
 	if (op == EBPF_CALL) {
 		if (x || (src != 0 && src != EBPF_PSEUDO_CALL && src != EBPF_PSEUDO_KFUNC_CALL) ||
 		    (in->off && src != EBPF_PSEUDO_KFUNC_CALL) || dst || is32)
-			return reserved(env, "BPF_CALL");
+			return reserved_fields(env, "BPF_CALL");
 		if (src == EBPF_PSEUDO_CALL) {
 			target = (s64)idx + in->imm + 1;
 			if (target < 0 || target >= prog->len) {
@@ -189,28 +189,30 @@ static int check_jmp(struct check_env *env, const struct ebpf_insn *in, u32 idx)
 			}
 			env->aux[target] |= AUX_SUBPROG;
 		}
-		/* helper ids and kfuncs: check_live_calls(), like Linux only
-		 * where reachable (libbpf leaves poisoned calls in dead code) */
+		/*
+		 * helper ids and kfuncs: check_live_calls(), like Linux only
+		 * where reachable (libbpf leaves poisoned calls in dead code)
+		 */
 		return 0;
 	}
 	if (op == EBPF_JA) {
 		if (x || src || dst || (!is32 && in->imm) || (is32 && in->off))
-			return reserved(env, "BPF_JA");
+			return reserved_fields(env, "BPF_JA");
 		return 0;
 	}
 	if (op == EBPF_EXIT) {
 		if (x || in->imm || in->off || src || dst || is32)
-			return reserved(env, "BPF_EXIT");
+			return reserved_fields(env, "BPF_EXIT");
 		return 0;
 	}
 	if (x) {
 		if (in->imm)
-			return reserved(env, "BPF_JMP/JMP32");
+			return reserved_fields(env, "BPF_JMP/JMP32");
 		err = check_reg(env, src, false);
 		if (err)
 			return err;
 	} else if (src) {
-		return reserved(env, "BPF_JMP/JMP32");
+		return reserved_fields(env, "BPF_JMP/JMP32");
 	}
 	return check_reg(env, dst, false);
 }
@@ -266,7 +268,7 @@ static int check_ld_imm64(struct check_env *env, u32 idx)
 		return -EINVAL;
 	}
 	if (in->off)
-		return reserved(env, "BPF_LD_IMM64");
+		return reserved_fields(env, "BPF_LD_IMM64");
 	err = check_reg(env, EBPF_INSN_DST(in), true);
 	if (err)
 		return err;
@@ -321,7 +323,7 @@ static int check_ld_abs(struct check_env *env, const struct ebpf_insn *in)
 	}
 	if (EBPF_INSN_DST(in) || in->off ||
 	    (EBPF_MODE(in->code) == EBPF_ABS && EBPF_INSN_SRC(in)))
-		return reserved(env, "BPF_LD_[ABS|IND]");
+		return reserved_fields(env, "BPF_LD_[ABS|IND]");
 	return EBPF_MODE(in->code) == EBPF_IND ? check_reg(env, EBPF_INSN_SRC(in), false) : 0;
 }
 
@@ -350,18 +352,18 @@ static int check_insn(struct check_env *env, u32 idx)
 		return check_ld_imm64(env, idx);
 	case EBPF_LDX:
 		if (in->imm)
-			return reserved(env, "BPF_LDX");
+			return reserved_fields(env, "BPF_LDX");
 		err = check_reg(env, src, false);
 		return err ? err : check_reg(env, dst, true);
 	case EBPF_ST:
 		if (src)
-			return reserved(env, "BPF_ST");
+			return reserved_fields(env, "BPF_ST");
 		return check_reg(env, dst, false);
 	default: /* EBPF_STX */
 		if (EBPF_MODE(code) == EBPF_ATOMIC)
 			return check_atomic(env, in);
 		if (in->imm)
-			return reserved(env, "BPF_STX");
+			return reserved_fields(env, "BPF_STX");
 		err = check_reg(env, src, false);
 		return err ? err : check_reg(env, dst, false);
 	}

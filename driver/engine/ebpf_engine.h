@@ -33,13 +33,18 @@ enum ebpf_ptr_kind {
 	EBPF_PTR_MAP_VALUE,
 	EBPF_PTR_MAP,		/* map handle: not dereferenceable */
 	EBPF_PTR_MEM,		/* memory handed out by a helper (ebpf_set_ret_region) */
-	EBPF_PTR_FUNC,		/* callback (ld_imm64 BPF_PSEUDO_FUNC): base = its first insn;
-				 * not dereferenceable */
-	EBPF_PTR_SOCK,		/* the socket a socket filter's skb->sk gave (struct
-				 * ebpf_bpf_sock): read-only, with Linux's bpf_sock rules */
-	EBPF_PTR_RELEASED,	/* into a region a helper released (ring buffer record
-				 * submitted), for a program without allow_ptr_leaks: neither
-				 * dereferenceable nor a number */
+	/* callback (ld_imm64 BPF_PSEUDO_FUNC): base = its first insn; not dereferenceable */
+	EBPF_PTR_FUNC,
+	/*
+	 * the socket a socket filter's skb->sk gave (struct ebpf_bpf_sock): read-only, with
+	 * Linux's bpf_sock rules
+	 */
+	EBPF_PTR_SOCK,
+	/*
+	 * into a region a helper released (ring buffer record submitted), for a program
+	 * without allow_ptr_leaks: neither dereferenceable nor a number
+	 */
+	EBPF_PTR_RELEASED,
 };
 
 /*
@@ -116,10 +121,11 @@ enum ebpf_arg_kind {
 	EBPF_ARG_CONST_SIZE_OR_ZERO,
 	EBPF_ARG_PTR_TO_CTX,			/* the unmodified ctx pointer */
 	EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8,	/* e.g. a u64 out-param */
-	EBPF_ARG_PTR_TO_ALLOC_MEM,		/* the unmodified pointer a helper returned with
-						 * ebpf_set_ret_region, still valid (ring buffer
-						 * submit/discard); the helper must still check it
-						 * is one it handed out */
+	/*
+	 * the unmodified pointer a helper returned with ebpf_set_ret_region, still valid
+	 * (ring buffer submit/discard); the helper must still check it is one it handed out
+	 */
+	EBPF_ARG_PTR_TO_ALLOC_MEM,
 	EBPF_ARG_PTR_TO_FUNC,			/* the unmodified value of an ld_imm64 BPF_PSEUDO_FUNC */
 	EBPF_ARG_PTR_TO_STACK_OR_NULL		/* a stack pointer, or NULL (callback context) */
 };
@@ -213,10 +219,10 @@ void EBPF_PRINTF(2, 3) ebpf_logf(struct ebpf_log *log, const char *fmt, ...);
 
 /* Run-time tag of a register or a stack slot. */
 struct ebpf_tag {
-	u64 base;		/* region start (PTR_MAP: the map pointer, or for
-				 * EBPF_MAP_DYNAMIC its struct ebpf_map_ref) */
-	u32 size;		/* region size (PTR_MAP: index into prog->maps, or
-				 * EBPF_MAP_DYNAMIC: a map a helper returned) */
+	/* region start (PTR_MAP: the map pointer, or for EBPF_MAP_DYNAMIC its ebpf_map_ref) */
+	u64 base;
+	/* region size (PTR_MAP: index into prog->maps, or EBPF_MAP_DYNAMIC: a map a helper returned) */
+	u32 size;
 	u8 kind;		/* enum ebpf_ptr_kind */
 	u8 writable;
 	u16 pad;
@@ -294,10 +300,12 @@ struct ebpf_run {
 					 * in a helper and out: instructions left (helpers
 					 * pay with ebpf_charge); exhausted: error -E2BIG
 					 */
-	int error;			/* 0, or -errno why the run was aborted:
-					 * -EFAULT bad memory access / bad helper pointer arg,
-					 * -EINVAL bad insn / bad helper arg, -E2BIG budget,
-					 * -ELOOP call depth; a helper may set it to abort */
+	/*
+	 * 0, or -errno why the run was aborted: -EFAULT bad memory access / bad helper
+	 * pointer arg, -EINVAL bad insn / bad helper arg, -E2BIG budget, -ELOOP call depth;
+	 * a helper may set it to abort
+	 */
+	int error;
 	u32 error_pc;			/* insn index of the abort (in prog) */
 	/*
 	 * in, optional: asked after every EBPF_TIME_SLICE units of the budget (never for a
@@ -403,7 +411,6 @@ u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 ca
  * helper's r1.  Returns 0, or -EINVAL if the arguments are not a map handle and a
  * callback of this program.
  */
-int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
-			   ebpf_map_iter_fn next);
+int ebpf_map_elem_loop(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, ebpf_map_iter_fn next);
 
 #endif /* EBPF_ENGINE_H */

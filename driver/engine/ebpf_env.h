@@ -98,5 +98,7 @@ typedef int64_t s64;
 #define EBPF_ATOMIC_FETCH_XOR(p, v)	__sync_fetch_and_xor((p), (v))
 #define EBPF_ATOMIC_CMPXCHG(p, o, n)	__sync_val_compare_and_swap((p), (o), (n))
 #define EBPF_ATOMIC_BARRIER()		__sync_synchronize()
+/* The load that starts a compare-and-swap loop: neither torn nor cached by the compiler. */
+#define EBPF_ATOMIC_READ(p)		__atomic_load_n((p), __ATOMIC_RELAXED)
 
 #endif /* EBPF_ENV_H */

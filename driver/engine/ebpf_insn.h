@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* ebpf_insn.h - eBPF opcode constants (the engine's, also used by prog.c and prog_tag.c;
- * EBPF_ prefixed so they never clash with <linux/bpf_common.h>). */
+/*
+ * ebpf_insn.h - eBPF opcode constants (the engine's, also used by prog.c and prog_tag.c;
+ * EBPF_ prefixed so they never clash with <linux/bpf_common.h>).
+ */
 #ifndef EBPF_INSN_H
 #define EBPF_INSN_H
 

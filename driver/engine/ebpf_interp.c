@@ -497,8 +497,7 @@ u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 ca
 	return 0;	/* r0 becomes the count of calls when the loop ends */
 }
 
-int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 callback_ctx,
-			   ebpf_map_iter_fn next)
+int ebpf_map_elem_loop(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, ebpf_map_iter_fn next)
 {
 	const struct ebpf_map_ref *m;
 	int err;
@@ -508,7 +507,7 @@ int ebpf_for_each_map_elem(struct ebpf_run *run, u64 map, u64 callback_fn, u64 c
 	m = tag_map_ref(run->prog, &run->scratch->tags[1], map);
 	if (!m)
 		return -EINVAL;
-	err = loop_begin(run, EBPF_LOOP_MAP, callback_fn, callback_ctx);
+	err = loop_begin(run, EBPF_LOOP_MAP, fn, ctx);
 	if (err)
 		return err;
 	run->loop.map_tag = run->scratch->tags[1];
@@ -761,7 +760,7 @@ static u64 do_atomic(u64 addr, u32 sz, s32 op, u64 val, u64 *r0)
 			return EBPF_ATOMIC_FETCH_XOR(p, (u32)val);
 		case EBPF_XCHG & ~EBPF_FETCH:
 			do {
-				o = *(volatile u32 *)p;
+				o = EBPF_ATOMIC_READ(p);
 			} while (EBPF_ATOMIC_CMPXCHG(p, o, (u32)val) != o);
 			return o;
 		default: /* CMPXCHG */
@@ -782,7 +781,7 @@ static u64 do_atomic(u64 addr, u32 sz, s32 op, u64 val, u64 *r0)
 			return EBPF_ATOMIC_FETCH_XOR(p, val);
 		case EBPF_XCHG & ~EBPF_FETCH:
 			do {
-				old = *(volatile u64 *)p;
+				old = EBPF_ATOMIC_READ(p);
 			} while (EBPF_ATOMIC_CMPXCHG(p, old, val) != old);
 			return old;
 		default: /* CMPXCHG */

@@ -34,17 +34,18 @@
 #define SOCK_IN(off, f)		((off) >= offsetof(struct ebpf_bpf_sock, f) && (off) < SOCK_END(f))
 
 /* The UAPI layout, which programs compiled against linux/bpf.h index into. */
-typedef char ebpf_sk_buff_layout_check[(sizeof(struct ebpf_sk_buff) == 192 &&
-					offsetof(struct ebpf_sk_buff, cb) == 48 &&
-					offsetof(struct ebpf_sk_buff, family) == 88 &&
-					offsetof(struct ebpf_sk_buff, flow_keys) == 144 &&
-					offsetof(struct ebpf_sk_buff, tstamp) == 152 &&
-					offsetof(struct ebpf_sk_buff, sk) == 168 &&
-					offsetof(struct ebpf_sk_buff, gso_size) == 176 &&
-					offsetof(struct ebpf_sk_buff, hwtstamp) == 184 &&
-					sizeof(struct ebpf_bpf_sock) == 80 &&
-					offsetof(struct ebpf_bpf_sock, dst_port) == 48 &&
-					offsetof(struct ebpf_bpf_sock, rx_queue_mapping) == 76) ? 1 : -1];
+_Static_assert(sizeof(struct ebpf_sk_buff) == 192 &&
+	       offsetof(struct ebpf_sk_buff, cb) == 48 &&
+	       offsetof(struct ebpf_sk_buff, family) == 88 &&
+	       offsetof(struct ebpf_sk_buff, flow_keys) == 144 &&
+	       offsetof(struct ebpf_sk_buff, tstamp) == 152 &&
+	       offsetof(struct ebpf_sk_buff, sk) == 168 &&
+	       offsetof(struct ebpf_sk_buff, gso_size) == 176 &&
+	       offsetof(struct ebpf_sk_buff, hwtstamp) == 184 &&
+	       sizeof(struct ebpf_bpf_sock) == 80 &&
+	       offsetof(struct ebpf_bpf_sock, dst_port) == 48 &&
+	       offsetof(struct ebpf_bpf_sock, rx_queue_mapping) == 76,
+	       "struct ebpf_sk_buff / ebpf_bpf_sock: the UAPI layout");
 
 /* A big-endian u16 as it sits in memory, read as a host u16 (skb->protocol is __be16). */
 static u16 be16_raw(u16 v)

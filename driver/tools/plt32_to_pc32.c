@@ -33,8 +33,10 @@ int main(int argc, char **argv)
 	if (!path)
 		return fail("usage", "plt32_to_pc32 MODULE.ko");
 	f = fopen(path, "r+b");
-	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < (long)sizeof(Elf64_Ehdr) ||
-	    fseek(f, 0, SEEK_SET))
+	if (!f || fseek(f, 0, SEEK_END))
+		return fail(path, "cannot open or size");
+	size = ftell(f);
+	if (size < (long)sizeof(Elf64_Ehdr) || fseek(f, 0, SEEK_SET))
 		return fail(path, "cannot open or size");
 	img = malloc(size);
 	if (!img || fread(img, 1, size, f) != (size_t)size)

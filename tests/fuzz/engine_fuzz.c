@@ -72,7 +72,7 @@ static u64 h_for_each(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, u64 flags,
 	(void)a5;
 	if (flags)
 		return (u64)-22;
-	return (u64)(s64)ebpf_for_each_map_elem(run, map, fn, ctx, iter_next);
+	return (u64)(s64)ebpf_map_elem_loop(run, map, fn, ctx, iter_next);
 }
 
 static u64 h_update(struct ebpf_run *run, u64 map, u64 key, u64 value, u64 flags, u64 a5)

@@ -272,7 +272,7 @@ unsafe extern "C" fn h_for_each(run: *mut Run, map: u64, func: u64, ctx: u64, fl
     if flags != 0 {
         return (-(EINVAL as i64)) as u64;
     }
-    let err = ebpf_for_each_map_elem(run, map, func, ctx, array_next);
+    let err = ebpf_map_elem_loop(run, map, func, ctx, array_next);
     if err != 0 {
         return err as i64 as u64;
     }

@@ -196,7 +196,7 @@ extern "C" {
     pub fn ebpf_invalidate_region(run: *mut Run, base: *mut c_void);
     pub fn ebpf_tail_call(run: *mut Run, next: *const Prog) -> i32;
     pub fn ebpf_helper_loop(run: *mut Run, nr: u64, func: u64, ctx: u64, flags: u64, unused: u64) -> u64;
-    pub fn ebpf_for_each_map_elem(run: *mut Run, map: u64, func: u64, ctx: u64, next: MapIterFn) -> i32;
+    pub fn ebpf_map_elem_loop(run: *mut Run, map: u64, func: u64, ctx: u64, next: MapIterFn) -> i32;
 
     pub fn ebpf_skb_init(skb: *mut Skb, frame: *const u8, frame_len: u32, dev: *const SkbDev, user: *const SkBuff) -> i32;
     pub fn ebpf_skb_to_user(skb: *const Skb, user: *mut SkBuff);
