@@ -99,6 +99,8 @@ static const struct bpfdrv_cmd_handler bpfdrv_cmds[] = {
 		attr_end(struct bpfdrv_link_detach_attr, link_fd) },
 	[BPFDRV_CMD_ENABLE_STATS] = { "BPF_ENABLE_STATS", BPFDRV_NEED_SYS_ADMIN, bpfdrv_cmd_enable_stats,
 		attr_end(struct bpfdrv_enable_stats_attr, type_) },
+	[BPFDRV_CMD_PROG_BIND_MAP] = { "BPF_PROG_BIND_MAP", BPFDRV_NEED_FD, bpfdrv_cmd_prog_bind_map,
+		attr_end(struct bpfdrv_prog_bind_map_attr, flags) },
 };
 
 static const char *const bpfdrv_cmd_names[] = {

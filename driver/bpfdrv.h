@@ -267,7 +267,7 @@ int bpfdrv_map_sys_pop(struct bpfdrv_map *map, void *value);
 int bpfdrv_map_sys_lookup_and_delete(struct bpfdrv_map *map, const void *key, void *value);
 int bpfdrv_map_sys_batch_bucket(struct bpfdrv_map *map, u32 bucket, void *keys, void *values,
 				u32 room, bool delete);
-/* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps so far. */
+/* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps, programs, BTF and links. */
 int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *attr);
 /* map_ops.c: LOOKUP_AND_DELETE and the batch commands, generic over bpfdrv_map_ops. */
 int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *attr);
@@ -280,6 +280,9 @@ int bpfdrv_cmd_prog_test_run(union bpfdrv_attr *attr);
 
 /* ---- programs (prog.c, prog_run.c, helpers.c, prog_types.c) ---- */
 struct bpfdrv_prog_type;
+
+/* Maps BPF_PROG_BIND_MAP may add to a program (Linux: no limit but memory). */
+#define BPFDRV_MAX_BOUND_MAPS 64
 
 struct bpfdrv_prog {
 	struct bpfdrv_ref refcnt;
@@ -296,6 +299,10 @@ struct bpfdrv_prog {
 	struct ebpf_map_ref *map_refs;
 	struct bpfdrv_map **maps;
 	u32 nr_maps;
+	/* BPF_PROG_BIND_MAP's maps (prog_bind_map.c): held, listed, never read by the code. */
+	struct mutex bound_lock;
+	struct bpfdrv_map *bound_maps[BPFDRV_MAX_BOUND_MAPS];
+	u32 nr_bound_maps;
 	bool gpl_compatible;
 	atomic64_t run_cnt, run_time_ns, aborts, missed;
 	/* Tracing programs (fentry, fexit, tp_btf): BPF_TRACE_* and the resolved target. */
@@ -323,6 +330,10 @@ bpfdrv_raw_tp_args_fn bpfdrv_raw_tp_args_adapter(const char *tp_name);
 int bpfdrv_tracing_attach(struct bpfdrv_prog *prog, u64 cookie);
 
 int bpfdrv_cmd_prog_load(union bpfdrv_attr *attr);
+int bpfdrv_cmd_prog_bind_map(union bpfdrv_attr *attr);
+/* The ids of the maps a program holds, its code's then bound ones: how many it has. */
+u32 bpfdrv_prog_map_ids(struct bpfdrv_prog *prog, u32 *ids, u32 max);
+void bpfdrv_prog_unbind_maps(struct bpfdrv_prog *prog);
 /* Another reference: 0, or -EBUSY when the count is at its limit (compat/refcount.h). */
 int __must_check bpfdrv_prog_get(struct bpfdrv_prog *prog);
 void bpfdrv_prog_put(struct bpfdrv_prog *prog);

@@ -11,20 +11,6 @@
 #include <linux/file.h>
 #include "bpfdrv.h"
 
-/* Bytes [from, to) of user memory are all zero? */
-static int user_tail_zero(const u8 __user *p, u32 from, u32 to)
-{
-	u8 b;
-
-	for (; from < to; from++) {
-		if (get_user(b, p + from))
-			return -EFAULT;
-		if (b)
-			return -E2BIG;
-	}
-	return 0;
-}
-
 /* The length the kernel fills: min(info_len, size), after the tail-zero check. */
 static int info_len(struct bpfdrv_info_attr *attr, u32 size, u32 *len)
 {
@@ -35,7 +21,7 @@ static int info_len(struct bpfdrv_info_attr *attr, u32 size, u32 *len)
 		/* Page-sized at most, like the kernel's bpf_check_uarg_tail_zero. */
 		if (*len > PAGE_SIZE)
 			return -E2BIG;
-		err = user_tail_zero(bpfdrv_u64_to_ptr(attr->info), size, *len);
+		err = bpfdrv_user_tail_zero(bpfdrv_u64_to_ptr(attr->info), size, *len);
 		if (err)
 			return err;
 		*len = size;
@@ -85,7 +71,7 @@ static int map_get_info(struct bpfdrv_map *map, struct bpfdrv_info_attr *attr)
 static int prog_get_info(struct bpfdrv_prog *prog, struct bpfdrv_info_attr *attr)
 {
 	struct bpfdrv_prog_info info, req;
-	u32 len, i, n_ids;
+	u32 len, n_ids;
 	u32 ids[64];
 	int err = info_len(attr, sizeof(info), &len);
 
@@ -116,10 +102,8 @@ static int prog_get_info(struct bpfdrv_prog *prog, struct bpfdrv_info_attr *attr
 			 info.xlated_prog_len, 1);
 	if (err)
 		return err;
-	n_ids = min_t(u32, prog->nr_maps, ARRAY_SIZE(ids));
-	for (i = 0; i < n_ids; i++)
-		ids[i] = prog->maps[i]->id;
-	info.nr_map_ids = prog->nr_maps;
+	info.nr_map_ids = bpfdrv_prog_map_ids(prog, ids, ARRAY_SIZE(ids));
+	n_ids = min_t(u32, info.nr_map_ids, ARRAY_SIZE(ids));
 	info.map_ids = req.map_ids;
 	err = info_array(req.map_ids, req.nr_map_ids, ids, n_ids, sizeof(u32));
 	if (err)

@@ -30,6 +30,7 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 	bpfdrv_stats_prog_del(prog);
 	for (i = 0; i < prog->nr_maps; i++)
 		bpfdrv_map_put(prog->maps[i]);
+	bpfdrv_prog_unbind_maps(prog);
 	kfree(prog->maps);
 	kfree(prog->map_refs);
 	bpfdrv_free_large(prog->insns);
@@ -336,6 +337,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	if (!prog)
 		return -ENOMEM;
 	bpfdrv_ref_init(&prog->refcnt);
+	mutex_init(&prog->bound_lock);
 	prog->type = attr->prog_type;
 	prog->ptype = ptype;
 	prog->expected_attach_type = attr->expected_attach_type;

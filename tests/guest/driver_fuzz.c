@@ -990,6 +990,18 @@ static void op_link(struct thr *t)
 	}
 }
 
+/* BPF_PROG_BIND_MAP: a pool map onto a pool program; now and then flags or a wrong fd. */
+static void op_bind_map(struct thr *t)
+{
+	struct bpfdrv_prog_bind_map_attr a = {
+		.prog_fd = some_fd(t, chance(t, 90) ? OBJ_PROG : -1),
+		.map_fd = some_fd(t, chance(t, 90) ? OBJ_MAP : -1),
+		.flags = chance(t, 5) ? 1u << below(t, 32) : 0,
+	};
+
+	bpf_cmd(t, BPFDRV_CMD_PROG_BIND_MAP, &a, sizeof(a));
+}
+
 /* ---- ids, info, pins, btf ---- */
 
 static void op_ids(struct thr *t)
@@ -1301,7 +1313,7 @@ static const struct op ops[] = {
 	{ op_load_corpus, 6 }, { op_load_mutated, 14 }, { op_test_run, 6 }, { op_perf_open, 5 },
 	{ op_event_ioctl, 4 }, { op_attach, 5 }, { op_link, 2 }, { op_ids, 4 }, { op_info, 5 },
 	{ op_pin, 2 }, { op_btf, 2 }, { op_raw, 3 }, { op_session, 1 }, { op_close, 6 },
-	{ op_dup, 2 },
+	{ op_dup, 2 }, { op_bind_map, 1 },
 };
 
 static void run_ops(struct thr *t, long n)

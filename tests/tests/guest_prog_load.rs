@@ -11,7 +11,9 @@
 //!   stop, values bumped and elements deleted by the callback, -EINVAL for flags;
 //! - .rodata constants: a `const volatile` option (libbpf-tools' `targ_*`) guarding a
 //!   CO-RE read libbpf poisons into `call 0xbad2310` loads with the option off (the
-//!   verifier reads the frozen .rodata, the call is dead) and fails to load with it on.
+//!   verifier reads the frozen .rodata, the call is dead) and fails to load with it on;
+//! - BPF_PROG_BIND_MAP (35): the bound map in the program's map ids and held by it,
+//!   binding twice, flags and fds of the wrong kind.
 //!
 //!     cargo test -p bpfcompat-tests --test guest_prog_load
 
@@ -56,6 +58,10 @@ fn callbacks_and_fd_array_match_the_stock_kernel() {
         "R nested_3x4 err=0 retval=1 ret=3 sum=18 calls=12 hits=12",
         "R fd_array_idx=1234",
         "R fd_array_missing=-71",
+        "R bind before=0 first=0 again=0 nr_map_ids=1 same_id=1",
+        "R bind_flags=-22",
+        "R bind_closed_fd=-9",
+        "R bind_keeps_map=1",
         "R each_array_stop_at_2 err=0 retval=1 ret=3 sum=6 calls=3 keys=3 left=10",
         "R each_hash_delete err=0 retval=1 ret=10 sum=2100 calls=10 keys=1045 left=0",
         "R rodata_off err=0 retval=42",

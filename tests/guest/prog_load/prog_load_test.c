@@ -9,7 +9,8 @@
  *    kernels, so the hash cases only print what does not depend on it);
  *  - .rodata constants: a "const volatile" option guarding a CO-RE read libbpf poisons
  *    (a field no kernel has) loads and runs when the option is off, and the load fails
- *    when it is on (a second open of the object, only that program).
+ *    when it is on (a second open of the object, only that program);
+ *  - BPF_PROG_BIND_MAP: a bound map listed in the program's info and kept alive by it.
  *   prog_load_test prog_load.bpf.o */
 #include <errno.h>
 #include <stdbool.h>
@@ -105,6 +106,59 @@ static void fd_array_cases(int map_fd)
 }
 
 /* hash: keys 100..109 -> 2 * key; arr: i -> i + 1; pcpu: i -> 10 * (i + 1) on every CPU */
+/* The map ids of program @fd (at most 8 written): how many it has, or -errno. */
+static long long prog_map_ids(int fd, __u32 *ids)
+{
+	struct bpf_prog_info info = { .nr_map_ids = 8, .map_ids = (unsigned long)ids };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	return info.nr_map_ids;
+}
+
+#define ERRNO_OF(call) ((call) < 0 ? -errno : 0)
+
+/*
+ * BPF_PROG_BIND_MAP: a map the code never names, listed among the program's map ids and
+ * held by it (its id still opens it once no fd is left); binding twice adds nothing; flags
+ * and fds that are not a program / a map are refused.
+ */
+static void bind_map_cases(void)
+{
+	const struct bpf_insn ret0[] = {
+		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+	};
+	LIBBPF_OPTS(bpf_prog_bind_opts, bad_flags, .flags = 1);
+	struct bpf_map_info minfo = { 0 };
+	__u32 mlen = sizeof(minfo), ids[8] = { 0 };
+	int prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "bind", "GPL", ret0, 2, NULL);
+	int map = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bound", 4, 8, 1, NULL);
+	long long before, after;
+	int first, again, fd;
+
+	if (prog < 0 || map < 0 || bpf_obj_get_info_by_fd(map, &minfo, &mlen)) {
+		printf("R bind_setup=%d\n", -errno);
+		return;
+	}
+	before = prog_map_ids(prog, ids);
+	first = ERRNO_OF(bpf_prog_bind_map(prog, map, NULL));
+	again = ERRNO_OF(bpf_prog_bind_map(prog, map, NULL));
+	after = prog_map_ids(prog, ids);
+	printf("R bind before=%lld first=%d again=%d nr_map_ids=%lld same_id=%d\n", before, first, again,
+	       after, ids[0] == minfo.id);
+	printf("R bind_flags=%d\n", ERRNO_OF(bpf_prog_bind_map(prog, map, &bad_flags)));
+	printf("R bind_map_is_prog=%d\n", ERRNO_OF(bpf_prog_bind_map(prog, prog, NULL)));
+	printf("R bind_prog_is_map=%d\n", ERRNO_OF(bpf_prog_bind_map(map, map, NULL)));
+	printf("R bind_closed_fd=%d\n", ERRNO_OF(bpf_prog_bind_map(prog, 999, NULL)));
+	close(map);
+	fd = bpf_map_get_fd_by_id(minfo.id);
+	printf("R bind_keeps_map=%d\n", fd >= 0);
+	close(fd);
+	close(prog);
+}
+
 static void fill_maps(struct bpf_object *obj)
 {
 	int hash = bpf_map__fd(bpf_object__find_map_by_name(obj, "hash"));
@@ -282,6 +336,7 @@ int main(int argc, char **argv)
 		printf("R null_ctx err=%d retval=%u\n", err, retval);
 	}
 	fd_array_cases(out_fd);
+	bind_map_cases();
 	for_each_cases(obj, out_fd);
 	rodata_case(argv[1], false);
 	rodata_case(argv[1], true);
