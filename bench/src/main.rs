@@ -13,8 +13,7 @@
 //! that refuse bpf(), print n/a with the reason.
 extern crate bpfcompat_tests;
 
-#[path = "../../tests/tests/engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use bpfcompat_tests::native;
 use engine_common::asm::*;

@@ -5,8 +5,7 @@
 //! below Linux's BPF_MAX_VAR_SIZ (512 MiB) whatever region it lies in.
 extern crate bpfcompat_tests;
 
-#[path = "engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

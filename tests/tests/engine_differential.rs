@@ -12,8 +12,7 @@
 //! Skipped with the reason when the host does not allow bpf() (not root,
 //! unprivileged_bpf_disabled, seccomp, no BPF_SYSCALL).
 
-#[path = "engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use bpfcompat_tests::native::{self, NativeProg};
 use engine_common::*;

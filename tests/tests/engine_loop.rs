@@ -6,8 +6,7 @@
 //! unbounded recursion through callbacks, the instruction budget).
 extern crate bpfcompat_tests;
 
-#[path = "engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use engine_common::asm::*;
 use engine_common::*;

@@ -5,8 +5,7 @@
 // Links the engine: build.rs attaches libebpf_engine.a to the library crate.
 extern crate bpfcompat_tests;
 
-#[path = "engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use engine_common::asm::*;
 use engine_common::*;

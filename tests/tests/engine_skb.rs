@@ -9,8 +9,7 @@
 //! the same errno; the comparison treats the two alike. Skipped with the reason when
 //! the host does not allow bpf().
 
-#[path = "engine_common/mod.rs"]
-mod engine_common;
+use bpfcompat_tests::engine as engine_common;
 
 use bpfcompat_tests::native::{self, NativeProg, TestRunIn};
 use engine_common::asm::*;

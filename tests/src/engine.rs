@@ -303,6 +303,12 @@ pub struct Scratch {
     mem: Vec<u128>,
 }
 
+impl Default for Scratch {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Scratch {
     pub fn new() -> Scratch {
         let n = unsafe { ebpf_host_sizeof_scratch() };
@@ -413,7 +419,9 @@ impl Run {
     }
 }
 
-/// ebpf_run_prog on a raw program (ctx_size taken from prog).
+/// ebpf_run_prog on a raw program (ctx_size taken from prog). `ctx` and `env` go to the
+/// engine as they are: the engine tests hand it raw pointers on purpose.
+#[allow(clippy::not_unsafe_ptr_arg_deref)]
 pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, budget: u64, env: *mut c_void) -> Outcome {
     let mut run = Run::new(prog, env, budget);
     let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx, r2) };
@@ -435,6 +443,12 @@ pub fn check_prog(prog: &Prog) -> (i32, String) {
 pub struct GuardedPage {
     base: *mut u8,
     page: usize,
+}
+
+impl Default for GuardedPage {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl GuardedPage {
