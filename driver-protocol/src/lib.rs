@@ -5,13 +5,15 @@
 //! when the committed header drifts.
 //!
 //! Shape of the protocol:
-//! - `/dev/bpfdrv` answers four ioctls: [`BPFDRV_IOC_HELLO`] (version handshake, must
+//! - `/dev/bpfdrv` answers five ioctls: [`BPFDRV_IOC_HELLO`] (version handshake, must
 //!   come first), [`BPFDRV_IOC_BPF`] (one bpf(2) command, its `union bpf_attr` passed
-//!   through unchanged so the module applies the kernel's own attr rules),
-//!   [`BPFDRV_IOC_PERF_OPEN`] (a perf event the module emulates: tracepoint attach
-//!   points and `PERF_COUNT_SW_BPF_OUTPUT` rings) and [`BPFDRV_IOC_PROG_LOAD_BTF`]
-//!   (`BPF_PROG_LOAD` of fentry / fexit / tp_btf programs, with the target the hook
-//!   resolved from the BTF it serves).
+//!   through unchanged so the module applies the kernel's own attr rules; links included),
+//!   [`BPFDRV_IOC_PERF_OPEN`] (a perf event the module emulates: tracepoints, kprobes and
+//!   uprobes ([`BPFDRV_PERF_KIND_KPROBE`], [`BPFDRV_PERF_KIND_UPROBE`]), cpu-clock /
+//!   task-clock sampling events and `PERF_COUNT_SW_BPF_OUTPUT` rings),
+//!   [`BPFDRV_IOC_PROG_LOAD_BTF`] (`BPF_PROG_LOAD` of fentry / fexit / tp_btf programs, with
+//!   the target the hook resolved from the BTF it serves) and [`BPFDRV_IOC_UNPIN`] (remove
+//!   a pin, where no bpffs is mounted).
 //! - Every request starts with its own size; the module rejects a size it does not know
 //!   and non-zero reserved fields with `EINVAL`.
 //! - Objects (maps, programs, BTF, emulated perf events) come back as real file
