@@ -11,6 +11,24 @@
 #include <linux/file.h>
 #include "bpfdrv.h"
 
+/*
+ * Bytes [from, to) of user memory are all zero? Byte by byte, not bpfdrv_user_tail_zero's
+ * 64-byte copies: a nonzero byte before an unmapped page is E2BIG here, as the kernel's
+ * word-wise check_zeroed_user answers, where a chunked copy would fault first.
+ */
+static int user_tail_zero(const u8 __user *p, u32 from, u32 to)
+{
+	u8 b;
+
+	for (; from < to; from++) {
+		if (get_user(b, p + from))
+			return -EFAULT;
+		if (b)
+			return -E2BIG;
+	}
+	return 0;
+}
+
 /* The length the kernel fills: min(info_len, size), after the tail-zero check. */
 static int info_len(struct bpfdrv_info_attr *attr, u32 size, u32 *len)
 {
@@ -21,7 +39,7 @@ static int info_len(struct bpfdrv_info_attr *attr, u32 size, u32 *len)
 		/* Page-sized at most, like the kernel's bpf_check_uarg_tail_zero. */
 		if (*len > PAGE_SIZE)
 			return -E2BIG;
-		err = bpfdrv_user_tail_zero(bpfdrv_u64_to_ptr(attr->info), size, *len);
+		err = user_tail_zero(bpfdrv_u64_to_ptr(attr->info), size, *len);
 		if (err)
 			return err;
 		*len = size;
