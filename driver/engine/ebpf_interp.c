@@ -1332,7 +1332,8 @@ restart:
 					break;
 				}
 				if (run->frame == 0) {
-					run->budget = budget;
+					run->budget = budget + run->budget_rest;
+					run->budget_rest = 0;
 					return 0;
 				}
 				run->budget = budget;
