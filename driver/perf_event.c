@@ -14,6 +14,7 @@
 #include <linux/rcupdate.h>
 #include "bpfdrv.h"
 #include "compat.h"
+#include "prog_types.h"
 #include "stats.h"
 
 void bpfdrv_event_run(struct bpfdrv_event *ev, const void *rec, u32 size,
@@ -28,7 +29,7 @@ void bpfdrv_event_run(struct bpfdrv_event *ev, const void *rec, u32 size,
 	prog = rcu_dereference(ev->prog);
 	if (prog) {
 		/* The program type decides what it reads (the kernel's convention). */
-		if (prog->type == BPFDRV_PROG_TYPE_KPROBE) {
+		if (prog->ptype->ctx_regs) {
 			c.ctx = regs;
 			c.size = regs ? sizeof(*regs) : 0;
 		}

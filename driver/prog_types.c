@@ -41,6 +41,7 @@ const struct bpfdrv_prog_type bpfdrv_prog_types[] = {
 	{
 		.type = BPFDRV_PROG_TYPE_KPROBE,
 		.ctx_size = kprobe_ctx_size,
+		.ctx_regs = true,
 		.tracing = true,
 		.link_create = bpfdrv_perf_link_create,
 		.helpers = kprobe_helpers,

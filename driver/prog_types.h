@@ -19,6 +19,11 @@ struct bpfdrv_prog_type {
 	u32 (*ctx_size)(void);
 	u8 ctx_kind; /* enum ebpf_ctx_kind */
 	/*
+	 * Reads the probe's pt_regs on whatever event it is attached to (kprobe programs on
+	 * kprobes, uprobes and their trace events), not the event's own record.
+	 */
+	bool ctx_regs;
+	/*
 	 * A tracing type (Linux's is_perfmon_prog_type()): loading it needs CAP_PERFMON,
 	 * and it gets the tracing-only helpers.
 	 */
