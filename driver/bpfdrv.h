@@ -269,7 +269,7 @@ int bpfdrv_map_sys_batch_bucket(struct bpfdrv_map *map, u32 bucket, void *keys, 
 				u32 room, bool delete);
 /* BPF_OBJ_GET_INFO_BY_FD (obj_info.c): maps, programs, BTF and links. */
 int bpfdrv_cmd_obj_get_info(union bpfdrv_attr *attr);
-/* map_ops.c: LOOKUP_AND_DELETE and the batch commands, generic over bpfdrv_map_ops. */
+/* map_batch.c: LOOKUP_AND_DELETE and the batch commands, generic over bpfdrv_map_ops. */
 int bpfdrv_cmd_map_lookup_and_delete(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_lookup_batch(union bpfdrv_attr *attr);
 int bpfdrv_cmd_map_lookup_and_delete_batch(union bpfdrv_attr *attr);
@@ -408,13 +408,13 @@ struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep);
 int bpfdrv_perf_ring_cpu(const struct bpfdrv_perf_ring *ring);
 int bpfdrv_perf_ring_output(struct bpfdrv_perf_ring *ring, const void *data, u32 size);
 
-/* ---- kernel perf events stored in perf event arrays (perf_counter.c) ---- */
+/* ---- kernel perf events stored in perf event arrays (perf_event_read.c) ---- */
 struct perf_event;
 struct file *bpfdrv_perf_counter_fget(int fd, struct perf_event **eventp);
 int bpfdrv_perf_counter_read(struct perf_event *event, u64 *value, u64 *enabled, u64 *running);
 
 /*
- * ---- emulated perf events (perf_event.c; one file per attach type) ----
+ * ---- emulated perf events (event.c; one file per attach type) ----
  * The fd a tool gets from perf_event_open for an event the module emulates. A program
  * is attached by PERF_EVENT_IOC_SET_BPF or BPF_LINK_CREATE; the attach type's probe
  * calls bpfdrv_event_run, where the program type picks the context: KPROBE programs

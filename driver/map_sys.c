@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Syscall-side element access: the one place where the map commands (map.c, map_ops.c)
+ * Syscall-side element access: the one place where the map commands (map.c, map_batch.c)
  * call a map's ops. Around each call, programs are held off on this CPU, as Linux's
  * kernel/bpf/syscall.c does with bpf_disable_instrumentation(): the ops take the map's
  * lock with IRQs off, and a program firing inside that section (a kprobe on a function

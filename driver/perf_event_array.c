@@ -3,7 +3,7 @@
  * BPF_MAP_TYPE_PERF_EVENT_ARRAY: slot i holds, by fd from user space, either an
  * emulated perf ring (bpf_perf_event_output() writes into the current CPU's slot) or
  * a kernel perf event the tool opened itself (bpf_perf_event_read / _read_value read
- * its counter: perf_counter.c).
+ * its counter: perf_event_read.c).
  */
 #include <linux/kernel.h>
 #include <linux/file.h>

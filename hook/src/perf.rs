@@ -10,7 +10,7 @@
 //! task-clock *sampling* events (what profile-style tools attach PERF_EVENT programs
 //! to); a counting software event (no sample period) stays with the kernel, also when
 //! the tool stores it in a PERF_EVENT_ARRAY for bpf_perf_event_read: the driver reads
-//! the kernel's perf file (driver/perf_counter.c).
+//! the kernel's perf file (driver/perf_event_read.c).
 
 use crate::{driver, user_mem};
 use driver_protocol::{
