@@ -39,10 +39,10 @@
 /*
  * Wall-clock limit of one run, asked once per EBPF_TIME_SLICE units of its budget. The
  * budget counts work, not what a unit of it costs: a probe read that faults or a stack
- * walk costs microseconds where an instruction costs nanoseconds, so a loop of them ran
- * for seconds within the budget under emulation, and a syscall with a few such programs
- * attached held its CPU past RCU's stall timeout (the driver fuzz run stalled so). A full
- * budget of instructions takes ~10 ms natively, ~60 ms in a TCG guest.
+ * walk costs microseconds where an instruction costs nanoseconds, so a loop of faulting
+ * reads ran 380 ms within the budget in a TCG guest (guest_budget), and every program
+ * attached to one event may take as long. A full budget of instructions takes ~10 ms
+ * natively, ~60 ms in a TCG guest.
  */
 #define BPFDRV_RUN_TIME_LIMIT_NS (200 * NSEC_PER_MSEC)
 

@@ -10,7 +10,7 @@
 //!   from the run's budget, so the run is aborted with -E2BIG like a runaway loop
 //!   instead of copying a GiB with preemption off;
 //! - `bpf_loop(2^20)` × `probe_read_user` of an unmapped address: one unit of the
-//!   budget each but a page fault, so the budget allowed seconds of them under TCG; the
+//!   budget each but a page fault, so the budget allowed 380 ms of them under TCG; the
 //!   run's wall-clock limit (200 ms) ends it, reported as running past its time limit;
 //! - `bpf_loop(1000)` × a lookup in a hash of maps of 50000 keys walks one hash chain
 //!   (it compared the key with every slot before), well under 100 ms (natively 100 keys:
