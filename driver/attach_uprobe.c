@@ -23,8 +23,7 @@ struct uprobe_state {
 	struct bpfdrv_event *ev;
 	struct uprobe_consumer uc;
 	struct path path;
-	struct inode *inode;
-	loff_t offset;
+	struct bpfdrv_uprobe probe;
 	pid_t tgid; /* 0: every process */
 };
 
@@ -84,7 +83,6 @@ static int uprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 	if (!us)
 		return -ENOMEM;
 	us->ev = ev;
-	us->offset = attr->config2;
 	err = uprobe_target_tgid(pid, &us->tgid);
 	if (err)
 		goto fail;
@@ -104,15 +102,15 @@ static int uprobe_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 		err = -EINVAL;
 		goto fail_path;
 	}
-	us->inode = bpfdrv_path_inode(&us->path);
 	if (attr->config & BPFDRV_PERF_PROBE_CONFIG_IS_RETPROBE)
 		us->uc.ret_handler = uretprobe_handler;
 	else
 		us->uc.handler = uprobe_handler;
 	ev->priv = us;
-	err = bpfdrv_uprobe_register(us->inode, us->offset, ref_ctr, &us->uc);
+	err = bpfdrv_uprobe_register(&us->probe, bpfdrv_path_inode(&us->path), attr->config2,
+				     ref_ctr, &us->uc);
 	if (err) {
-		bpfdrv_warn("uprobe_register at offset %lld: %d\n", (long long)us->offset, err);
+		bpfdrv_warn("uprobe_register at offset %lld: %d\n", (long long)attr->config2, err);
 		ev->priv = NULL;
 		goto fail_path;
 	}
@@ -129,7 +127,7 @@ static void uprobe_free(struct bpfdrv_event *ev)
 	struct uprobe_state *us = ev->priv;
 
 	/* Returns once no handler of this consumer runs. */
-	bpfdrv_uprobe_unregister(us->inode, us->offset, &us->uc);
+	bpfdrv_uprobe_unregister(&us->probe, &us->uc);
 	path_put(&us->path);
 	kfree(us);
 }

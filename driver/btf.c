@@ -14,7 +14,8 @@
 
 #define BTF_MAX_SIZE (16u << 20)
 
-struct btf_header {
+/* <uapi/linux/btf.h>'s struct btf_header, which some kernels' headers pull in. */
+struct bpfdrv_btf_header {
 	u16 magic;
 	u8 version;
 	u8 flags;
@@ -47,7 +48,7 @@ static const struct file_operations bpfdrv_btf_fops = {
 
 static int btf_check_header(const void *data, u32 size)
 {
-	const struct btf_header *h = data;
+	const struct bpfdrv_btf_header *h = data;
 	u64 types_end, strs_end;
 
 	if (size < sizeof(*h) || h->magic != BPFDRV_BTF_MAGIC || h->version != 1 || h->flags)

@@ -18,10 +18,10 @@
 #include "bpfdrv.h"
 #include "compat.h"
 
-static DEFINE_IDR(prog_idr);
-static DEFINE_IDR(map_idr);
-static DEFINE_IDR(link_idr);
-static DEFINE_IDR(btf_idr);
+static DEFINE_IDR(bpfdrv_prog_idr);
+static DEFINE_IDR(bpfdrv_map_idr);
+static DEFINE_IDR(bpfdrv_link_idr);
+static DEFINE_IDR(bpfdrv_btf_idr);
 static DEFINE_SPINLOCK(ids_lock);
 
 struct id_kind {
@@ -49,10 +49,10 @@ int bpfdrv_file_new_fd(struct file *file)
 }
 
 static const struct id_kind id_kinds[BPFDRV_ID_KINDS] = {
-	[BPFDRV_ID_PROG] = { "prog", &prog_idr, bpfdrv_prog_tryget, bpfdrv_prog_new_fd },
-	[BPFDRV_ID_MAP] = { "map", &map_idr, bpfdrv_map_tryget, bpfdrv_map_new_fd },
-	[BPFDRV_ID_LINK] = { "link", &link_idr, bpfdrv_link_tryget, bpfdrv_link_new_fd_by_id },
-	[BPFDRV_ID_BTF] = { "btf", &btf_idr, bpfdrv_btf_tryget, bpfdrv_btf_new_fd_by_id },
+	[BPFDRV_ID_PROG] = { "prog", &bpfdrv_prog_idr, bpfdrv_prog_tryget, bpfdrv_prog_new_fd },
+	[BPFDRV_ID_MAP] = { "map", &bpfdrv_map_idr, bpfdrv_map_tryget, bpfdrv_map_new_fd },
+	[BPFDRV_ID_LINK] = { "link", &bpfdrv_link_idr, bpfdrv_link_tryget, bpfdrv_link_new_fd_by_id },
+	[BPFDRV_ID_BTF] = { "btf", &bpfdrv_btf_idr, bpfdrv_btf_tryget, bpfdrv_btf_new_fd_by_id },
 };
 
 /* @obj becomes findable by its new id, which is in *@id before any lookup can see it. */

@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(
     # guest kernel: Debian's source, kbuild, offline BTF
     linux-source-6.1 make gcc bc flex bison libelf-dev libssl-dev dwarves xz-utils rsync kmod
+    # the compile matrix: Debian's own headers of 6.1 and 6.12 (tests/tests/driver_build.rs)
+    linux-headers-amd64 linux-headers-6.12-amd64
     # guests: QEMU, busybox initramfs
     qemu-system-x86 busybox-static cpio coreutils
     # the compatibility matrix's guest disks (ext4, btrfs, XFS images)

@@ -120,31 +120,54 @@ static inline bool bpfdrv_kallsyms_on_func_entry(unsigned long addr)
 
 /*
  * Uprobes: uprobe_register(inode, offset, consumer) since 3.5, with a reference
- * counter (USDT semaphore) variant since 4.20; 6.12 returns a struct uprobe * and
- * splits unregistering into nosync + sync (not supported here yet: build error).
+ * counter (USDT semaphore) variant uprobe_register_refctr since 4.20. 6.12 merged the
+ * two, returns a struct uprobe * that names the registration, and splits unregistering
+ * into nosync (detach this consumer) + sync (wait for handlers still running); before,
+ * the (inode, offset) pair names it and uprobe_unregister waits itself. 6.13 gives the
+ * handlers a third argument (session data): not supported yet, the build stops.
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#error "bpfdrv: uprobe_register changed in 6.12; add the new calls to compat/probes.h"
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#error "bpfdrv: uprobe_consumer's handlers changed in 6.13; add them to compat/probes.h"
 #endif
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 20, 0)
 #define BPFDRV_HAVE_UPROBE_REFCTR 1
 #else
 #define BPFDRV_HAVE_UPROBE_REFCTR 0
 #endif
-static inline int bpfdrv_uprobe_register(struct inode *inode, loff_t offset, loff_t ref_ctr,
+
+struct bpfdrv_uprobe {
+	struct inode *inode;
+	loff_t offset;
+#ifdef HAVE_UPROBE_HANDLE /* compat/features/uprobe_handle.c */
+	struct uprobe *uprobe;
+#endif
+};
+
+static inline int bpfdrv_uprobe_register(struct bpfdrv_uprobe *up, struct inode *inode,
+					 loff_t offset, loff_t ref_ctr,
 					 struct uprobe_consumer *uc)
 {
-#if BPFDRV_HAVE_UPROBE_REFCTR
+	up->inode = inode;
+	up->offset = offset;
+#ifdef HAVE_UPROBE_HANDLE
+	up->uprobe = uprobe_register(inode, offset, ref_ctr, uc);
+	return PTR_ERR_OR_ZERO(up->uprobe);
+#elif BPFDRV_HAVE_UPROBE_REFCTR
 	return uprobe_register_refctr(inode, offset, ref_ctr, uc);
 #else
 	return ref_ctr ? -EOPNOTSUPP : uprobe_register(inode, offset, uc);
 #endif
 }
 
-static inline void bpfdrv_uprobe_unregister(struct inode *inode, loff_t offset,
-					    struct uprobe_consumer *uc)
+/* Returns once no handler of this consumer runs. */
+static inline void bpfdrv_uprobe_unregister(struct bpfdrv_uprobe *up, struct uprobe_consumer *uc)
 {
-	uprobe_unregister(inode, offset, uc);
+#ifdef HAVE_UPROBE_HANDLE
+	uprobe_unregister_nosync(up->uprobe, uc);
+	uprobe_unregister_sync();
+#else
+	uprobe_unregister(up->inode, up->offset, uc);
+#endif
 }
 
 #endif /* BPFDRV_COMPAT_PROBES_H */

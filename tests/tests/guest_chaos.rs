@@ -67,12 +67,17 @@ grep -c '^bpfdrv ' /proc/modules > /tmp/mods; result module_listed $(cat /tmp/mo
     s
 }
 
+/// The debug run arms and disarms kprobes for an hour or more: it runs its vCPUs on one
+/// TCG thread, as the fuzz guests do (QEMU's multi-threaded TCG can leave a vCPU spinning
+/// in kernel text another vCPU has just patched).
 fn run_chaos(name: &str, kernel: &Kernel, kmemleak: bool, per_cycle: Duration) -> GuestRun {
     let object = require_ok(guest::guest_bpf_object("events/events.bpf.c"));
     let loader = require_ok(guest::guest_libbpf_program("events/events_load.c"));
     let execsnoop = require_ok(guest::host_tool("execsnoop", "libbpf-tools"));
     let n = cycles();
-    Guest::new(name, kernel)
+    let guest = Guest::new(name, kernel);
+    let guest = if kmemleak { guest.single_tcg_thread() } else { guest };
+    guest
         .binary_at(&loader, "/bpfcompat/events_load")
         .binary(&execsnoop)
         .file(&object, "/bpfcompat/events.bpf.o")
