@@ -55,8 +55,8 @@ int bpfdrv_obj_name_check(const u8 *name, u32 size);
  * GET_FD_BY_ID (bpfdrv_id_publish_file) just before the fd is installed; on failure it
  * stays NULL and the object was never reachable.
  */
-int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
-		       struct file **filep);
+int bpfdrv_new_fd_with_file(const char *name, const struct file_operations *fops, void *priv,
+			    int flags, struct file **filep);
 /*
  * The object behind @fd if it was created with @fops, with a reference taken by @get
  * (0 or -errno, then returned as ERR_PTR).
@@ -115,7 +115,7 @@ int bpfdrv_map_show_fdinfo_int(struct seq_file *m, struct file *file);
 int bpfdrv_prog_show_fdinfo_int(struct seq_file *m, struct file *file);
 int bpfdrv_link_show_fdinfo_int(struct seq_file *m, struct file *file);
 /* Another descriptor for @file, owning the caller's file reference (dropped on failure). */
-int bpfdrv_file_new_fd(struct file *file);
+int bpfdrv_install_fd(struct file *file);
 
 /* ---- maps (map.c + one file per map type) ---- */
 struct bpfdrv_map;

@@ -93,7 +93,7 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 	/* As a link's: GET_FD_BY_ID takes it only once btf->file is set, before the fd is installed. */
 	fd = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf, &btf->id);
 	if (!fd)
-		fd = bpfdrv_new_fd_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
+		fd = bpfdrv_new_fd_with_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
 	if (fd >= 0)
 		return fd;
 	bpfdrv_id_remove(BPFDRV_ID_BTF, btf->id);
@@ -116,7 +116,7 @@ int bpfdrv_btf_tryget(void *obj)
 
 int bpfdrv_btf_new_fd_by_id(void *obj, int f_flags)
 {
-	return bpfdrv_file_new_fd(((struct bpfdrv_btf *)obj)->file);
+	return bpfdrv_install_fd(((struct bpfdrv_btf *)obj)->file);
 }
 
 /*

@@ -53,7 +53,7 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	 */
 	fd = bpfdrv_id_alloc(BPFDRV_ID_LINK, link, &link->id);
 	if (!fd)
-		fd = bpfdrv_new_fd_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC, &link->file);
+		fd = bpfdrv_new_fd_with_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC, &link->file);
 	if (fd < 0) {
 		bpfdrv_id_remove(BPFDRV_ID_LINK, link->id);
 		bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);
@@ -77,7 +77,7 @@ int bpfdrv_link_tryget(void *obj)
 
 int bpfdrv_link_new_fd_by_id(void *obj, int f_flags)
 {
-	return bpfdrv_file_new_fd(((struct bpfdrv_link *)obj)->file);
+	return bpfdrv_install_fd(((struct bpfdrv_link *)obj)->file);
 }
 
 struct bpfdrv_link *bpfdrv_link_from_file(struct file *file)

@@ -37,7 +37,7 @@ struct id_kind {
 	int (*new_fd)(void *obj, int f_flags);
 };
 
-int bpfdrv_file_new_fd(struct file *file)
+int bpfdrv_install_fd(struct file *file)
 {
 	int fd = get_unused_fd_flags(O_CLOEXEC);
 

@@ -23,8 +23,8 @@ int bpfdrv_new_fd_mode(const char *name, const struct file_operations *fops, voi
 	return anon_inode_getfd(name, fops, priv, flags);
 }
 
-int bpfdrv_new_fd_file(const char *name, const struct file_operations *fops, void *priv, int flags,
-		       struct file **filep)
+int bpfdrv_new_fd_with_file(const char *name, const struct file_operations *fops, void *priv,
+			    int flags, struct file **filep)
 {
 	struct file *file;
 	int fd = get_unused_fd_flags(flags);

@@ -126,7 +126,7 @@ static int pin_new_fd(struct file *file, int f_flags)
 		fput(file);
 		return -EINVAL;
 	}
-	return bpfdrv_file_new_fd(file);
+	return bpfdrv_install_fd(file);
 }
 
 int bpfdrv_cmd_obj_get(union bpfdrv_attr *uattr)
