@@ -32,6 +32,19 @@ wait_for() {
     return 1
 }
 
+# wait_sigint_handled PID SECONDS: poll until PID has a SIGINT handler (SigCgt bit 1). A
+# background job of this non-interactive shell starts with SIGINT ignored, and some tools
+# print their header before they install the handler: a Ctrl-C between the two is lost.
+wait_sigint_handled() {
+    _n=0
+    while [ $_n -lt $(( $2 * 10 )) ]; do
+        grep -q '^SigCgt:.*[2367abef]$' /proc/$1/status 2>/dev/null && return 0
+        alive "$1" || return 1
+        usleep 100000; _n=$((_n + 1))
+    done
+    return 1
+}
+
 # wait_exit PID SECONDS: wait for PID (a child of this shell) to exit and set
 # $exit_status to its exit status, or to "timeout" (it is then killed with SIGKILL).
 wait_exit() {

@@ -60,8 +60,58 @@ type Costs = BTreeMap<(String, String), Vec<f64>>;
 struct Side {
     events: Results,
     maps: Costs,
+    /// ("ringbuf" | "perfbuf", "") → instructions per record delivered, above the baseline.
+    channels: Costs,
+    /// (tool | "none", "roundtrip") → instructions per workload round trip with the tool
+    /// attached; ("load", tool) → instructions from exec to attached.
+    tools: Costs,
     /// The shim guest only: interposed libc calls with and without the hook.
     calls: Costs,
+}
+
+/// The libbpf-tools whose whole cost the report gives: three that see every context switch,
+/// wakeup or syscall of the workload (Debian's builds, run unmodified).
+const TOOLS: [(&str, &str); 3] = [
+    ("runqlat", "sched_wakeup, sched_wakeup_new, sched_switch (tp_btf): a run queue latency histogram"),
+    ("cpudist", "sched_switch (tp_btf): an on-CPU time histogram"),
+    ("syscount", "raw_syscalls sys_enter / sys_exit: a count per syscall"),
+];
+
+/// The five libbpf-tools with the largest BPF objects (the ELF each embeds as its
+/// skeleton, 48–115 KiB in Debian's build): their load time, exec to attached.
+const LOAD_TOOLS: [&str; 5] = ["klockstat", "execsnoop", "tcptracer", "tcplife", "runqlat"];
+
+/// Workload round trips per repetition (each is 2 wakeups, 2 switches and 4 syscalls).
+fn round_trips(a: &Args) -> u64 {
+    (a.events / 4).max(1)
+}
+
+/// The guest script that runs the workload alone, then under each of TOOLS.
+fn tools_script(prefix: &str, a: &Args) -> String {
+    let names: Vec<&str> = TOOLS.iter().map(|(t, _)| *t).collect();
+    format!(
+        r#"for t in {load_tools}; do
+    {prefix}/bpfcompat/bench_events load $t {reps} stdbuf -oL /usr/sbin/$t >>/tmp/load.txt 2>>/tmp/bench.err || echo "L $t failed" >>/tmp/load.txt
+done
+echo "L done" >>/tmp/load.txt
+show load /tmp/load.txt
+/bpfcompat/bench_events workload {n} {reps} >/tmp/w.txt 2>>/tmp/bench.err; result workload $?
+show workload-none /tmp/w.txt
+for t in {tools}; do
+    {prefix}stdbuf -oL /usr/sbin/$t >/tmp/t.out 2>/tmp/t.err & pid=$!
+    if wait_for /tmp/t.out . 300 $pid && wait_sigint_handled $pid 60; then result $t.ready yes; else result $t.ready no; show $t.stderr /tmp/t.err; fi
+    # the previous tool's teardown (deferred frees, kworkers) must not land in this one's figures
+    sleep 2
+    /bpfcompat/bench_events workload {n} {reps} >/tmp/w.txt 2>>/tmp/bench.err
+    stop $pid 120; result $t.exit $exit_status
+    show workload-$t /tmp/w.txt
+done
+"#,
+        n = round_trips(a),
+        reps = a.reps,
+        tools = names.join(" "),
+        load_tools = LOAD_TOOLS.join(" ")
+    )
 }
 
 fn run_side(name: &str, kernel: &Kernel, shim: bool, bin: &std::path::Path, a: &Args) -> Side {
@@ -85,13 +135,24 @@ show calls-hook /tmp/hook.txt
 {setup}
 {prefix}/bpfcompat/bench_events {} {} >/tmp/bench.txt 2>/tmp/bench.err; result exit $?
 {prefix}/bpfcompat/bench_events maps {} >/tmp/maps.txt 2>>/tmp/bench.err; result maps $?
-{calls}show bench /tmp/bench.txt
+{prefix}/bpfcompat/bench_events channels {} {} >/tmp/channels.txt 2>>/tmp/bench.err; result channels $?
+{tools}{calls}show bench /tmp/bench.txt
 show maps /tmp/maps.txt
+show channels /tmp/channels.txt
 show stderr /tmp/bench.err
 "#,
-        a.events, a.reps, a.reps
+        a.events,
+        a.reps,
+        a.reps,
+        a.events,
+        a.reps,
+        tools = tools_script(prefix, a)
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/bench_events").icount(0).kernel_arg("clocksource=tsc");
+    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/bench_events").icount(0).kernel_arg("clocksource=tsc").with_stdbuf();
+    for tool in TOOLS.iter().map(|(t, _)| *t).chain(LOAD_TOOLS).collect::<std::collections::BTreeSet<_>>() {
+        let path = guest::host_tool(tool, "libbpf-tools").unwrap_or_else(|e| usage(&e.0));
+        g = g.binary_at(&path, &format!("/usr/sbin/{tool}"));
+    }
     if shim {
         g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
     }
@@ -100,6 +161,7 @@ show stderr /tmp/bench.err
     run.assert_kernel_clean();
     run.assert_value("exit", "0", &format!("{name}: bench_events"));
     run.assert_value("maps", "0", &format!("{name}: bench_events maps"));
+    run.assert_value("channels", "0", &format!("{name}: bench_events channels"));
     let mut calls = Costs::new();
     if shim {
         run.assert_value("calls_plain", "0", &format!("{name}: bench_events calls"));
@@ -109,7 +171,42 @@ show stderr /tmp/bench.err
     }
     let mut maps = Costs::new();
     parse_costs(&run, "maps", "M", &mut maps, "");
-    Side { events: parse(&run, a.events), maps, calls }
+    run.assert_value("workload", "0", &format!("{name}: bench_events workload"));
+    let mut tools = Costs::new();
+    parse_costs(&run, "workload-none", "W", &mut tools, "none");
+    for (tool, _) in TOOLS {
+        run.assert_value(&format!("{tool}.ready"), "yes", &format!("{name}: {tool} started, printed its header and handles SIGINT"));
+        run.assert_value(&format!("{tool}.exit"), "0", &format!("{name}: {tool} ended cleanly on SIGINT"));
+        parse_costs(&run, &format!("workload-{tool}"), "W", &mut tools, tool);
+    }
+    parse_costs(&run, "load", "L", &mut tools, "load");
+    Side { events: parse(&run, a.events), maps, calls, channels: parse_channels(&run), tools }
+}
+
+/// `C <channel> <rep> <baseline ns> <ns> <events> <records read>` → instructions per
+/// record above the unprobed baseline; every event's record must have been read.
+fn parse_channels(run: &GuestRun) -> Costs {
+    let mut out = Costs::new();
+    let text = run.expect_section("channels");
+    for l in text.lines() {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.first() != Some(&"C") || f.get(1) == Some(&"done") {
+            continue;
+        }
+        if f.len() != 7 {
+            run.fail(format!("bad line {l:?} in channels"));
+        }
+        let num = |i: usize| -> f64 { f[i].parse().unwrap_or_else(|_| run.fail(format!("bad number in {l:?}"))) };
+        let (base, ns, n, read) = (num(3), num(4), num(5), num(6));
+        if read != n {
+            run.fail(format!("{l}: {read} records read for {n} events: the channel lost some"));
+        }
+        out.entry((f[1].to_string(), String::new())).or_default().push((ns - base) / n);
+    }
+    if !text.contains("C done") {
+        run.fail("channels: the benchmark did not finish");
+    }
+    out
 }
 
 /// `<tag> <a> <b> <rep> <ns> <count>` lines (`<tag> <b> <rep> <ns> <count>` when `a` is
@@ -173,7 +270,7 @@ fn cell(v: &[f64]) -> String {
     format!("{m:.0} ({lo:.0}–{hi:.0})")
 }
 
-const ATTACH_ORDER: [&str; 5] = ["tracepoint", "kprobe", "kretprobe", "raw_tracepoint", "uprobe"];
+const ATTACH_ORDER: [&str; 7] = ["tracepoint", "kprobe", "kretprobe", "raw_tracepoint", "fentry", "fexit", "uprobe"];
 
 fn report(native: &Side, shim: &Side, a: &Args) -> String {
     let mut s = events_report(&native.events, &shim.events, a);
@@ -190,6 +287,26 @@ fn report(native: &Side, shim: &Side, a: &Args) -> String {
         let ratio = stats(h).0 / stats(n).0.max(1.0);
         s.push_str(&format!("| {map} | {op} | {} | {} | {ratio:.2}× |\n", cell(n), cell(h)));
     }
+    s.push_str(&format!(
+        "\n## Event channels\n\n\
+         Instructions per event that sends a 64-byte record to user space from the \
+         `sys_enter_getppid` tracepoint (`bpf_ringbuf_output` into a 256 KiB ring buffer, \
+         `bpf_perf_event_output` into a 256 KiB perf buffer set up as libbpf's \
+         `perf_buffer__new` does, one wakeup per event), including reading the record out of \
+         the mmap'ed ring in the same process, above the same {} events unprobed; \
+         median (min–max) of {} repetitions. Events come in batches of 256 and the ring is \
+         drained after each: every record arrives (a lost one fails the run), so this is the \
+         cost at a rate the channel sustains; 10^9 / the figure is the events per guest \
+         second one CPU can deliver.\n\n\
+         | channel | native eBPF | shim | shim / native |\n|---|---|---|---|\n",
+        a.events, a.reps
+    ));
+    for ((channel, _), n) in &native.channels {
+        let Some(h) = shim.channels.get(&(channel.clone(), String::new())) else { continue };
+        let ratio = stats(h).0 / stats(n).0.max(1.0);
+        s.push_str(&format!("| {channel} | {} | {} | {ratio:.1}× |\n", cell(n), cell(h)));
+    }
+    s.push_str(&tools_report(native, shim, a));
     s.push_str(
         "\n## The hook on calls it does not translate\n\n\
          Instructions per call in the no-bpf guest, the same loop without and with \
@@ -207,6 +324,58 @@ fn report(native: &Side, shim: &Side, a: &Args) -> String {
     s
 }
 
+fn tools_report(native: &Side, shim: &Side, a: &Args) -> String {
+    let per_trip = |side: &Side, tool: &str| side.tools.get(&(tool.to_string(), "roundtrip".to_string())).map(|v| stats(v).0);
+    let mut s = format!(
+        "\n## Whole tools\n\n\
+         What a running libbpf-tool (Debian's build, unmodified: natively on the stock kernel, \
+         under the hook on the no-bpf one) adds to a fixed workload: {} round trips of one byte \
+         between two processes over pipes (2 wakeups, 2 context switches, 4 syscalls each), \
+         timed inside the workload with the tool started and attached, against the workload \
+         alone; instructions added per round trip, medians of {} repetitions. With one vCPU \
+         everything the tool costs while the workload runs — its programs in the kernel and \
+         its own user-space work — lands in the workload's time.\n\n\
+         | tool | what it traces | native eBPF | shim | shim / native |\n|---|---|---|---|---|\n",
+        round_trips(a),
+        a.reps
+    );
+    let (Some(native_alone), Some(shim_alone)) = (per_trip(native, "none"), per_trip(shim, "none")) else {
+        return s;
+    };
+    for (tool, what) in TOOLS {
+        let (Some(n), Some(h)) = (per_trip(native, tool), per_trip(shim, tool)) else { continue };
+        let (n, h) = (n - native_alone, h - shim_alone);
+        s.push_str(&format!("| {tool} | {what} | {n:.0} | {h:.0} | {:.1}× |\n", h / n.max(1.0)));
+    }
+    s.push_str(&format!(
+        "\nThe workload alone: {native_alone:.0} instructions per round trip native, {shim_alone:.0} on the no-bpf kernel.\n"
+    ));
+    s.push_str(&format!(
+        "\n## Load time\n\n\
+         Guest instructions (millions) from exec to attached for the five libbpf-tools with \
+         the largest BPF objects: the tool started with its stdout on a pipe (line-buffered \
+         with `stdbuf -oL`) and timed to its first line, which each prints once its programs \
+         are loaded and attached; open, BTF and CO-RE relocation, map creation, program \
+         load (the kernel's verifier natively, the module's checker under the shim) and \
+         attach; median (min–max) of {} repetitions.\n\n\
+         | tool | native eBPF | shim | shim / native |\n|---|---|---|---|\n",
+        a.reps
+    ));
+    for tool in LOAD_TOOLS {
+        let key = ("load".to_string(), tool.to_string());
+        let (Some(n), Some(h)) = (native.tools.get(&key), shim.tools.get(&key)) else { continue };
+        let millions = |v: &[f64]| v.iter().map(|x| x / 1e6).collect::<Vec<f64>>();
+        let (mn, mh) = (millions(n), millions(h));
+        s.push_str(&format!("| {tool} | {} | {} | {:.1}× |\n", cell1(&mn), cell1(&mh), stats(&mh).0 / stats(&mn).0.max(1e-9)));
+    }
+    s
+}
+
+fn cell1(v: &[f64]) -> String {
+    let (m, lo, hi) = stats(v);
+    format!("{m:.1} ({lo:.1}–{hi:.1})")
+}
+
 fn events_report(native: &Results, shim: &Results, a: &Args) -> String {
     let mut s = String::new();
     s.push_str("## Per-event overhead\n\n");
@@ -215,7 +384,9 @@ fn events_report(native: &Results, shim: &Results, a: &Args) -> String {
          above the same {} events unprobed; median (min–max) of {} repetitions. \
          Event source: `getppid()` for the kernel attach kinds (tracepoint \
          `syscalls:sys_enter_getppid`, kprobe / kretprobe on `__x64_sys_getppid`, raw \
-         tracepoint `sys_enter`), an empty function for the uprobe. Programs: *empty* \
+         tracepoint `sys_enter`, fentry / fexit on the same function by its BTF name \
+         `__do_sys_getppid`: BPF trampolines natively, emulated with kprobes by the shim), \
+         an empty function for the uprobe. Programs: *empty* \
          (`return 0`) and *counter* (hash map lookup + atomic add, what most tools do per \
          event).\n\n",
         a.events, a.reps
