@@ -1,6 +1,8 @@
 #!/bin/bash
-# Build a guest kernel from Debian's linux-source-6.1 and its offline BTF.
-#   scripts/build-kernel.sh [VARIANT]      (VARIANT: nobpf | nobpf-debug; config in scripts/kernel/VARIANT.config)
+# Build a guest kernel from Debian's linux-source-<SERIES> and its offline BTF.
+#   scripts/build-kernel.sh [VARIANT] [SERIES]
+#     VARIANT: nobpf | nobpf-debug; config in scripts/kernel/VARIANT.config
+#     SERIES:  6.1 (default) | 6.12, the Debian source package linux-source-SERIES
 # A fragment line "#include OTHER.config" pulls in another fragment of scripts/kernel/ first
 # (nobpf-debug.config includes nobpf.config); later lines override earlier ones.
 # Prints the directory holding vmlinux, vmlinux.btf and the kbuild tree (KDIR=.../build).
@@ -8,6 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 variant=${1:-nobpf}
+series=${2:-6.1}
 # Expand "#include" lines into one fragment (recursively) so merge_config, the cache key
 # and the "option not set" check below all see the composed config.
 expand() {
@@ -25,22 +28,23 @@ printf '%s\n' "$composed" > "$fragment"
 # Options set twice (an include then an override): the override wins in merge_config;
 # keep only the last assignment so the "option not set" check agrees with it.
 tac "$fragment" | awk -F= '/^CONFIG_/ { if (seen[$1]++) next } { print }' | tac > "$fragment.tmp" && mv "$fragment.tmp" "$fragment"
-src_tar=$(ls /usr/src/linux-source-6.1.tar.xz)
+src_tar=$(ls "/usr/src/linux-source-$series.tar.xz")
 cache=${BPFCOMPAT_CACHE:-$HOME/.cache/bpfcompat}
-key=$( (cat "$fragment"; basename "$src_tar"; dpkg-query -W -f='${Version}' linux-source-6.1) | sha256sum | cut -c1-16)
-out=$cache/kernels/$variant-$key
+key=$( (cat "$fragment"; basename "$src_tar"; dpkg-query -W -f='${Version}' "linux-source-$series") | sha256sum | cut -c1-16)
+# 6.1 keeps its unprefixed name (the key alone), so existing caches stay valid.
+if [ "$series" = 6.1 ]; then out=$cache/kernels/$variant-$key; else out=$cache/kernels/$variant-$series-$key; fi
 if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
 
 log() { echo "build-kernel: $*" >&2; }
 mkdir -p "$cache/src"
-srcdir=$cache/src/linux-source-6.1
+srcdir=$cache/src/linux-source-$series
 if [ ! -f "$srcdir/Makefile" ]; then
     log "extracting $src_tar"
     rm -rf "$srcdir"
     tar -C "$cache/src" -xf "$src_tar"
 fi
 rm -rf "$out"; mkdir -p "$out/build"
-log "configuring $variant (tinyconfig + $fragment)"
+log "configuring $variant on $series (tinyconfig + $fragment)"
 make -s -C "$srcdir" O="$out/build" tinyconfig >&2
 "$srcdir/scripts/kconfig/merge_config.sh" -m -O "$out/build" "$out/build/.config" "$fragment" >&2
 make -s -C "$srcdir" O="$out/build" olddefconfig >&2

@@ -3,8 +3,9 @@
 # package is already there it changes nothing and needs no network.
 set -euo pipefail
 packages=(
-    # guest kernel: Debian's source, kbuild, offline BTF
-    linux-source-6.1 make gcc bc flex bison libelf-dev libssl-dev dwarves xz-utils rsync kmod
+    # guest kernels: Debian's sources (6.1, and 6.12 from bookworm's security and updates
+    # suites), kbuild, offline BTF
+    linux-source-6.1 linux-source-6.12 make gcc bc flex bison libelf-dev libssl-dev dwarves xz-utils rsync kmod
     # the compile matrix: Debian's own headers of 6.1 and 6.12 (tests/tests/driver_build.rs)
     linux-headers-amd64 linux-headers-6.12-amd64
     # guests: QEMU, busybox initramfs

@@ -21,6 +21,10 @@ kernel_out=$(mktemp); trap 'rm -f "$kernel_out"' EXIT
 timed "kernel (nobpf)" bash -c 'nice ./scripts/build-kernel.sh nobpf > "$1"' _ "$kernel_out"
 kernel_dir=$(tail -n1 "$kernel_out")
 echo "kernel: $kernel_dir ($(cat "$kernel_dir/release"))"
+phase "guest kernel 6.12 (CONFIG_BPF_SYSCALL=n)"
+timed "kernel (nobpf 6.12)" bash -c 'nice ./scripts/build-kernel.sh nobpf 6.12 > "$1"' _ "$kernel_out"
+kernel_612_dir=$(tail -n1 "$kernel_out")
+echo "kernel: $kernel_612_dir ($(cat "$kernel_612_dir/release"))"
 phase "workspace build (libbpfhook.so)"
 timed "cargo build --release" nice cargo build --release --workspace
 phase "style (rustfmt, clippy)"
@@ -41,6 +45,7 @@ if [ "$(id -u)" = 0 ]; then
     mountpoint -q /sys/kernel/tracing || mount -t tracefs nodev /sys/kernel/tracing || true
 fi
 export BPFCOMPAT_KERNEL_DIR=$kernel_dir
+export BPFCOMPAT_KERNEL_612_DIR=$kernel_612_dir
 export BPFCOMPAT_HOOK=$PWD/target/release/libbpfhook.so
 export BPFCOMPAT_REQUIRE_GUEST=1   # a guest test that cannot run is a failure here
 status=0

@@ -176,60 +176,90 @@ fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
     }
 }
 
-/// Debian's stock 6.1 kernel (native eBPF, BTF in sysfs): the oracle. Unpacked from its
-/// package by `scripts/stock-kernel.sh` (cached); boots as a bzImage.
+/// A stock Debian kernel (native eBPF, BTF in sysfs), the oracle: the image its meta
+/// package `meta` depends on, unpacked by `scripts/stock-kernel.sh` (cached); boots as a
+/// bzImage.
+fn unpack_stock_kernel(meta: &str) -> Result<Kernel, Result<Skip, String>> {
+    need_guest_tools().map_err(Ok)?;
+    let out = run_logged(
+        Command::new(repo_root().join("scripts/stock-kernel.sh")).arg(meta),
+        &format!("unpacking the stock Debian kernel ({meta})"),
+    )
+    .map_err(Err)?;
+    let dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
+    let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
+    Ok(Kernel {
+        vmlinux: dir.join("vmlinuz"),
+        btf: dir.join("no-offline-btf"),
+        release: release.trim().to_string(),
+        kdir: dir.join("no-kbuild-tree"),
+        native_bpf: true,
+        dir,
+    })
+}
+
+/// Debian's stock 6.1 kernel: the oracle of the no-bpf 6.1 kernel.
 pub fn stock_kernel() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
-    let r = K.get_or_init(|| {
-        need_guest_tools().map_err(Ok)?;
-        let out =
-            run_logged(&mut Command::new(repo_root().join("scripts/stock-kernel.sh")), "unpacking the stock Debian kernel").map_err(Err)?;
-        let dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
-        let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
-        Ok(Kernel {
-            vmlinux: dir.join("vmlinuz"),
-            btf: dir.join("no-offline-btf"),
-            release: release.trim().to_string(),
-            kdir: dir.join("no-kbuild-tree"),
-            native_bpf: true,
-            dir,
-        })
-    });
-    match r {
+    cached_kernel(&K, || unpack_stock_kernel("linux-image-amd64"))
+}
+
+/// Debian's stock 6.12 kernel (bookworm's security and updates suites): the oracle of
+/// the no-bpf 6.12 kernel.
+pub fn stock_kernel_612() -> Result<Kernel, Skip> {
+    static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
+    cached_kernel(&K, || unpack_stock_kernel("linux-image-6.12-amd64"))
+}
+
+/// A kernel `scripts/build-kernel.sh VARIANT SERIES` builds from Debian's
+/// linux-source-SERIES (built once, cached under ~/.cache/bpfcompat), or the built one
+/// `$dir_var` names. A build failure panics; missing tools skip.
+fn built_kernel(variant: &str, series: &str, dir_var: &str, what: &str) -> Result<Kernel, Result<Skip, String>> {
+    need_guest_tools().map_err(Ok)?;
+    if let Some(dir) = std::env::var_os(dir_var) {
+        return Kernel::from_dir(Path::new(&dir)).map_err(Err);
+    }
+    let source = format!("/usr/src/linux-source-{series}.tar.xz");
+    if !Path::new(&source).exists() {
+        return Err(Ok(Skip(format!("{source} missing (apt-get install linux-source-{series}, or run scripts/install-deps.sh)"))));
+    }
+    for (t, p) in [("pahole", "dwarves"), ("make", "make"), ("gcc", "gcc"), ("bc", "bc"), ("flex", "flex"), ("bison", "bison")] {
+        need_tool(t, p).map_err(Ok)?;
+    }
+    let out = run_logged(Command::new(repo_root().join("scripts/build-kernel.sh")).arg(variant).arg(series), what).map_err(Err)?;
+    let dir = out.lines().last().unwrap_or("").trim().to_string();
+    Kernel::from_dir(Path::new(&dir)).map_err(Err)
+}
+
+/// A kernel looked up once per test process: a skip stays a skip, a failure panics in
+/// every test that asks.
+fn cached_kernel(
+    cell: &'static OnceLock<Result<Kernel, Result<Skip, String>>>,
+    init: impl FnOnce() -> Result<Kernel, Result<Skip, String>>,
+) -> Result<Kernel, Skip> {
+    match cell.get_or_init(init) {
         Ok(k) => Ok(k.clone()),
         Err(Ok(skip)) => Err(skip.clone()),
         Err(Err(msg)) => panic!("{msg}"),
     }
 }
 
-/// The kernel built from Debian's linux-source-6.1 with CONFIG_BPF_SYSCALL=n (built once,
-/// cached under ~/.cache/bpfcompat). A build failure panics; missing tools skip.
+/// The kernel built from Debian's linux-source-6.1 with CONFIG_BPF_SYSCALL=n
+/// (`$BPFCOMPAT_KERNEL_DIR` names a built one).
 pub fn nobpf_kernel() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
-    let r = K.get_or_init(|| {
-        need_guest_tools().map_err(Ok)?;
-        if let Some(dir) = std::env::var_os("BPFCOMPAT_KERNEL_DIR") {
-            return Kernel::from_dir(Path::new(&dir)).map_err(Err);
-        }
-        if !Path::new("/usr/src/linux-source-6.1.tar.xz").exists() {
-            return Err(Ok(Skip("/usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)".into())));
-        }
-        for (t, p) in [("pahole", "dwarves"), ("make", "make"), ("gcc", "gcc"), ("bc", "bc"), ("flex", "flex"), ("bison", "bison")] {
-            need_tool(t, p).map_err(Ok)?;
-        }
-        let out = run_logged(
-            Command::new(repo_root().join("scripts/build-kernel.sh")).arg("nobpf"),
-            "building the no-bpf kernel (cached after the first build, ~11 min)",
-        )
-        .map_err(Err)?;
-        let dir = out.lines().last().unwrap_or("").trim().to_string();
-        Kernel::from_dir(Path::new(&dir)).map_err(Err)
-    });
-    match r {
-        Ok(k) => Ok(k.clone()),
-        Err(Ok(skip)) => Err(skip.clone()),
-        Err(Err(msg)) => panic!("{msg}"),
-    }
+    cached_kernel(&K, || {
+        built_kernel("nobpf", "6.1", "BPFCOMPAT_KERNEL_DIR", "building the no-bpf kernel (cached after the first build, ~11 min)")
+    })
+}
+
+/// The same configuration on Debian's linux-source-6.12, the newest LTS the module
+/// supports (`$BPFCOMPAT_KERNEL_612_DIR` names a built one).
+pub fn nobpf_kernel_612() -> Result<Kernel, Skip> {
+    static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
+    cached_kernel(&K, || {
+        built_kernel("nobpf", "6.12", "BPFCOMPAT_KERNEL_612_DIR", "building the no-bpf 6.12 kernel (cached after the first build, ~12 min)")
+    })
 }
 
 /// The shared fixture folder of CentOS 7.9's own kernel (3.10.0-1160.el7, RHEL's config
@@ -299,33 +329,12 @@ pub fn debug_kernel_opted_in() -> bool {
 /// skips unless BPFCOMPAT_DEBUG_KERNEL=1 (or BPFCOMPAT_DEBUG_KERNEL_DIR names a built one).
 pub fn nobpf_debug_kernel() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
-    let r = K.get_or_init(|| {
-        need_guest_tools().map_err(Ok)?;
-        if let Some(dir) = std::env::var_os("BPFCOMPAT_DEBUG_KERNEL_DIR") {
-            return Kernel::from_dir(Path::new(&dir)).map_err(Err);
-        }
+    cached_kernel(&K, || {
         if !debug_kernel_opted_in() {
             return Err(Ok(Skip("the debug kernel (KASAN, lockdep, kmemleak) is opt-in: BPFCOMPAT_DEBUG_KERNEL=1".into())));
         }
-        if !Path::new("/usr/src/linux-source-6.1.tar.xz").exists() {
-            return Err(Ok(Skip("/usr/src/linux-source-6.1.tar.xz missing (apt-get install linux-source-6.1)".into())));
-        }
-        for (t, p) in [("pahole", "dwarves"), ("make", "make"), ("gcc", "gcc"), ("bc", "bc"), ("flex", "flex"), ("bison", "bison")] {
-            need_tool(t, p).map_err(Ok)?;
-        }
-        let out = run_logged(
-            Command::new(repo_root().join("scripts/build-kernel.sh")).arg("nobpf-debug"),
-            "building the no-bpf debug kernel (cached after the first build)",
-        )
-        .map_err(Err)?;
-        let dir = out.lines().last().unwrap_or("").trim().to_string();
-        Kernel::from_dir(Path::new(&dir)).map_err(Err)
-    });
-    match r {
-        Ok(k) => Ok(k.clone()),
-        Err(Ok(skip)) => Err(skip.clone()),
-        Err(Err(msg)) => panic!("{msg}"),
-    }
+        built_kernel("nobpf-debug", "6.1", "BPFCOMPAT_DEBUG_KERNEL_DIR", "building the no-bpf debug kernel (cached after the first build)")
+    })
 }
 
 /// Body lines recording whether the debug kernel's checkers are really on (see

@@ -239,24 +239,37 @@ pub enum Side {
     /// CentOS 7.9's own kernel (3.10.0-1160.el7) with bpfdrv.ko built for it and the hook
     /// (whose auto mode sets RHEL's partial bpf() aside for the driver).
     Centos7,
+    /// The no-bpf 6.12 kernel with bpfdrv.ko built for it and the hook.
+    Shim612,
+    /// Debian's stock 6.12 kernel, native eBPF: Shim612's oracle.
+    Native612,
 }
 
 impl Side {
+    pub const ALL: [Side; 5] = [Side::Shim, Side::Native, Side::Centos7, Side::Shim612, Side::Native612];
+
     pub fn label(self) -> &'static str {
         match self {
             Side::Shim => "shim",
             Side::Native => "native",
             Side::Centos7 => "centos7",
+            Side::Shim612 => "shim-6.12",
+            Side::Native612 => "native-6.12",
         }
     }
 
     pub fn from_label(s: &str) -> Option<Side> {
-        [Side::Shim, Side::Native, Side::Centos7].into_iter().find(|x| x.label() == s)
+        Side::ALL.into_iter().find(|x| x.label() == s)
+    }
+
+    /// Native eBPF on a stock kernel (no module, no hook).
+    pub fn native(self) -> bool {
+        matches!(self, Side::Native | Side::Native612)
     }
 
     /// Runs the tools under the hook with bpfdrv.ko loaded.
     pub fn hooked(self) -> bool {
-        self != Side::Native
+        !self.native()
     }
 
     pub fn kernel(self) -> Result<Kernel, guest::Skip> {
@@ -264,6 +277,17 @@ impl Side {
             Side::Shim => guest::nobpf_kernel(),
             Side::Native => guest::stock_kernel(),
             Side::Centos7 => guest::centos7_kernel(),
+            Side::Shim612 => guest::nobpf_kernel_612(),
+            Side::Native612 => guest::stock_kernel_612(),
+        }
+    }
+
+    /// The variable that may name a prebuilt bpfdrv.ko for this side's tree.
+    fn module_var(self) -> &'static str {
+        match self {
+            Side::Centos7 => "BPFCOMPAT_MODULE_CENTOS7",
+            Side::Shim612 => "BPFCOMPAT_MODULE_612",
+            _ => "BPFCOMPAT_MODULE",
         }
     }
 }
@@ -298,15 +322,18 @@ fn disk_images(name: &str, side: Side) -> Vec<PathBuf> {
 
 /// Modules the stock kernel needs for the disk (virtio_blk, ext4), in load order, from its
 /// unpacked modules directory (no modules.dep there: `modinfo -F depends` per module).
+/// Debian's 6.12 ships them xz-compressed, which busybox's insmod cannot read: those are
+/// decompressed into the work directory.
 pub fn stock_disk_modules(kernel: &Kernel) -> Vec<PathBuf> {
     let dir = kernel.dir.join("modules/kernel");
     let mut all: BTreeMap<String, PathBuf> = BTreeMap::new();
     fn walk(d: &Path, all: &mut BTreeMap<String, PathBuf>) {
         for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
             let p = e.path();
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if p.is_dir() {
                 walk(&p, all);
-            } else if let Some(n) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".ko")) {
+            } else if let Some(n) = name.strip_suffix(".ko").or_else(|| name.strip_suffix(".ko.xz")) {
                 all.insert(n.replace('-', "_"), p);
             }
         }
@@ -333,7 +360,23 @@ pub fn stock_disk_modules(kernel: &Kernel) -> Vec<PathBuf> {
     for m in ["crc32c_generic", "virtio_pci", "virtio_blk", "ext4", "btrfs", "xfs"] {
         add(m, &all, &mut order);
     }
-    order
+    let unpacked = guest::work_dir().join(format!("stock-modules-{}", kernel.release));
+    order.into_iter().map(|p| decompressed(&p, &unpacked)).collect()
+}
+
+/// `p` itself, or for a `.ko.xz` its decompressed copy in `dir`.
+fn decompressed(p: &Path, dir: &Path) -> PathBuf {
+    let Some(name) = p.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".xz")) else {
+        return p.to_path_buf();
+    };
+    let out = dir.join(name);
+    if !out.exists() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        let xz = Command::new("xz").arg("-dc").arg(p).output().unwrap_or_else(|e| panic!("xz -dc {}: {e}", p.display()));
+        assert!(xz.status.success(), "xz -dc {}: {}", p.display(), String::from_utf8_lossy(&xz.stderr));
+        std::fs::write(&out, xz.stdout).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
+    }
+    out
 }
 
 /// Quote each word, except `$VAR` references, which the guest shell expands.
@@ -344,14 +387,13 @@ fn shell_words(s: &str) -> String {
 /// The guest body for a batch of tools.
 pub fn body(side: Side, tools: &[&Tool], modules: usize) -> String {
     let mut b = String::from(". /bpfcompat/lib.sh\n. /bpfcompat/matrix.sh\n");
-    match side {
-        Side::Shim | Side::Centos7 => b.push_str("insmod $MODULE; result insmod $?\nMATRIX_PRELOAD=\"LD_PRELOAD=$HOOK\"\n"),
-        Side::Native => {
-            for i in 0..modules {
-                b.push_str(&format!("insmod /bpfcompat/mods/{i:02}.ko\n"));
-            }
-            b.push_str("result insmod 0\nMATRIX_PRELOAD=\n");
+    if side.hooked() {
+        b.push_str("insmod $MODULE; result insmod $?\nMATRIX_PRELOAD=\"LD_PRELOAD=$HOOK\"\n");
+    } else {
+        for i in 0..modules {
+            b.push_str(&format!("insmod /bpfcompat/mods/{i:02}.ko\n"));
         }
+        b.push_str("result insmod 0\nMATRIX_PRELOAD=\n");
     }
     b.push_str("matrix_setup\n");
     for t in tools {
@@ -410,15 +452,14 @@ impl Bench {
     pub fn new(side: Side) -> Result<Bench, guest::Skip> {
         let kernel = side.kernel()?;
         let load = guest::guest_c_program("matrix_load.c")?;
-        // $BPFCOMPAT_MODULE ($BPFCOMPAT_MODULE_CENTOS7 for CentOS 7.9's tree): a prebuilt
+        // $BPFCOMPAT_MODULE ($BPFCOMPAT_MODULE_CENTOS7, _612 for those trees): a prebuilt
         // bpfdrv.ko (scripts/compat-matrix.sh builds the committed tree, not a working tree
         // others may be editing).
-        let var = if side == Side::Centos7 { "BPFCOMPAT_MODULE_CENTOS7" } else { "BPFCOMPAT_MODULE" };
-        let module = side.hooked().then(|| match std::env::var_os(var) {
+        let module = side.hooked().then(|| match std::env::var_os(side.module_var()) {
             Some(p) => PathBuf::from(p),
             None => guest::bpfdrv_module(&kernel),
         });
-        let disk_modules = if side == Side::Native { stock_disk_modules(&kernel) } else { Vec::new() };
+        let disk_modules = if side.native() { stock_disk_modules(&kernel) } else { Vec::new() };
         Ok(Bench {
             side,
             hook: guest::hook_library_for(&kernel),

@@ -75,6 +75,12 @@ fn bpfdrv_builds_warning_free_against_the_nobpf_6_1_tree() {
 }
 
 #[test]
+fn bpfdrv_builds_warning_free_against_the_nobpf_6_12_tree() {
+    let kernel = require!(guest::nobpf_kernel_612());
+    build_warning_free("nobpf-6.12", &kernel.kdir);
+}
+
+#[test]
 fn bpfdrv_builds_warning_free_against_centos7() {
     let kernel = require!(guest::centos7_kernel());
     let log = build_warning_free("centos7", &kernel.kdir);

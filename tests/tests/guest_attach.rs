@@ -149,12 +149,8 @@ fn every_attach_path_counts_exactly_under_bpfcompat() {
     run.assert_value("attach_module_kprobe", "5", "kprobe on a module symbol (bpfdrv:bpfdrv_cmd_map_lookup): 5 lookups");
 }
 
-#[test]
-fn the_same_binaries_natively_on_the_stock_kernel_give_the_same_values() {
-    let Some(run) = stock_run() else { return };
-    assert_expected(run, "natively on the stock Debian kernel");
-    // Everything attach_test printed, not only the pinned keys, must agree.
-    let Some(shim) = nobpf_run() else { return };
+/// Everything attach_test printed, not only the pinned keys, must agree with the oracle.
+fn assert_same_as_native(native: &GuestRun, shim: &GuestRun) {
     let lines = |r: &GuestRun| -> Vec<String> {
         r.log
             .lines()
@@ -162,10 +158,39 @@ fn the_same_binaries_natively_on_the_stock_kernel_give_the_same_values() {
             .map(|l| l.trim().to_string())
             .collect()
     };
-    let (native, emulated) = (lines(run), lines(shim));
+    let (native, emulated) = (lines(native), lines(shim));
     if native != emulated {
         shim.fail(format!("attach_test output differs from the native oracle:\nnative:   {native:?}\nbpfcompat: {emulated:?}"));
     }
+}
+
+#[test]
+fn the_same_binaries_natively_on_the_stock_kernel_give_the_same_values() {
+    let Some(run) = stock_run() else { return };
+    assert_expected(run, "natively on the stock Debian kernel");
+    let Some(shim) = nobpf_run() else { return };
+    assert_same_as_native(run, shim);
+}
+
+/// The no-bpf 6.12 guest's run and the stock 6.12 kernel's native one.
+fn runs_612() -> Option<&'static (GuestRun, GuestRun)> {
+    static R: OnceLock<Option<(GuestRun, GuestRun)>> = OnceLock::new();
+    R.get_or_init(|| {
+        let nobpf = guest::nobpf_kernel_612().map_err(|s| s.report("guest_attach (no-bpf 6.12 kernel)")).ok()?;
+        let stock = guest::stock_kernel_612().map_err(|s| s.report("guest_attach (stock 6.12 kernel)")).ok()?;
+        guest::guest_bpf_program("attach", "attach").map_err(|s| s.report("guest_attach")).ok()?;
+        Some((run_attach_test("attach_nobpf_612", &nobpf, true), run_attach_test("attach_stock_612", &stock, false)))
+    })
+    .as_ref()
+}
+
+#[test]
+fn every_attach_path_counts_exactly_on_6_12_as_natively() {
+    let Some((shim, native)) = runs_612() else { return };
+    assert_expected(native, "natively on Debian's stock 6.12 kernel");
+    assert_expected(shim, "under libbpfhook.so + bpfdrv.ko on the no-bpf 6.12 kernel");
+    shim.assert_value("attach_module_kprobe", "5", "kprobe on a module symbol (bpfdrv:bpfdrv_cmd_map_lookup): 5 lookups");
+    assert_same_as_native(native, shim);
 }
 
 #[test]

@@ -121,6 +121,14 @@ fn kill_9_at_random_moments_leaves_the_module_unloadable() {
 }
 
 #[test]
+fn kill_9_at_random_moments_on_6_12_leaves_the_module_unloadable() {
+    let kernel = require!(guest::nobpf_kernel_612());
+    require!(guest::host_tool("execsnoop", "libbpf-tools"));
+    let run = run_chaos("chaos_612", &kernel, false, Duration::from_secs(4));
+    assert_chaos(&run);
+}
+
+#[test]
 fn kill_9_at_random_moments_on_centos7_leaves_the_module_unloadable() {
     let kernel = require!(guest::centos7_kernel());
     require!(guest::host_tool("execsnoop", "libbpf-tools"));

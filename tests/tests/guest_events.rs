@@ -223,28 +223,30 @@ fn assert_no_leaks(run: &GuestRun) {
     }
 }
 
-/// The loaders run natively on the stock kernel: the oracle, shared by this file's tests.
-fn oracle_run() -> Option<&'static GuestRun> {
-    static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let stock = guest::stock_kernel().map_err(|s| s.report("guest_events (stock kernel)")).ok()?;
-        let a = artifacts().map_err(|s| s.report("guest_events")).ok()?;
-        let oracle = boot("events_native", &stock, &a, false, false);
-        oracle.assert_clean_exit();
-        assert_expected(&oracle);
-        let refused = values(&oracle, "rb-leak");
-        if get(&oracle, &refused, "rb-leak", "leak_load") != "refused" {
-            oracle.fail("the kernel's verifier accepted a program that never submits its ring buffer reservation");
-        }
-        Some(oracle)
-    })
-    .as_ref()
+/// The loaders run natively on a stock kernel: the oracle.
+fn boot_oracle(name: &str, stock: Result<Kernel, guest::Skip>) -> Option<GuestRun> {
+    let stock = stock.map_err(|s| s.report("guest_events (stock kernel)")).ok()?;
+    let a = artifacts().map_err(|s| s.report("guest_events")).ok()?;
+    let oracle = boot(name, &stock, &a, false, false);
+    oracle.assert_clean_exit();
+    assert_expected(&oracle);
+    let refused = values(&oracle, "rb-leak");
+    if get(&oracle, &refused, "rb-leak", "leak_load") != "refused" {
+        oracle.fail("the kernel's verifier accepted a program that never submits its ring buffer reservation");
+    }
+    Some(oracle)
 }
 
-/// Every mode under the hook + bpfdrv.ko on `kernel`: the pinned values, native's output.
-fn assert_driver_matches_native(name: &str, kernel: &Kernel) {
+/// The stock 6.1 kernel's run, shared by this file's tests.
+fn oracle_run() -> Option<&'static GuestRun> {
+    static R: OnceLock<Option<GuestRun>> = OnceLock::new();
+    R.get_or_init(|| boot_oracle("events_native", guest::stock_kernel())).as_ref()
+}
+
+/// Every mode under the hook + bpfdrv.ko on `kernel`: the pinned values, `oracle`'s output.
+fn assert_driver_matches_native(name: &str, kernel: &Kernel, oracle: Option<&GuestRun>) {
     let a = require!(artifacts());
-    let Some(oracle) = oracle_run() else { return };
+    let Some(oracle) = oracle else { return };
     let run = boot(name, kernel, &a, true, false);
     run.assert_clean_exit();
     run.assert_value("insmod", "0", "insmod bpfdrv.ko");
@@ -258,7 +260,15 @@ fn assert_driver_matches_native(name: &str, kernel: &Kernel) {
 #[test]
 fn perf_buffer_and_ring_buffer_match_native_ebpf() {
     let kernel = require!(guest::nobpf_kernel());
-    assert_driver_matches_native("events_driver", &kernel);
+    assert_driver_matches_native("events_driver", &kernel, oracle_run());
+}
+
+/// 6.12 against its own stock kernel's native eBPF.
+#[test]
+fn perf_buffer_and_ring_buffer_on_6_12_match_native_ebpf() {
+    let kernel = require!(guest::nobpf_kernel_612());
+    let oracle = boot_oracle("events_native_612", guest::stock_kernel_612());
+    assert_driver_matches_native("events_driver_612", &kernel, oracle.as_ref());
 }
 
 /// 3.10 has neither BPF output perf events (4.4) nor ring buffers (5.8): both are the
@@ -266,7 +276,7 @@ fn perf_buffer_and_ring_buffer_match_native_ebpf() {
 #[test]
 fn perf_buffer_and_ring_buffer_on_centos7_match_native_ebpf() {
     let kernel = require!(guest::centos7_kernel());
-    assert_driver_matches_native("events_centos7", &kernel);
+    assert_driver_matches_native("events_centos7", &kernel, oracle_run());
 }
 
 #[test]

@@ -70,14 +70,16 @@ fn native_fast_runs() -> Result<&'static NativeRuns, guest::Skip> {
         .map_err(Clone::clone)
 }
 
-#[test]
-fn fast_matrix_subset_matches_native_ebpf() {
+/// The fast subset on `shim_side` against the native `native` runs: a report with a row
+/// and a reason per tool, MUST_PASS passing, MUST_TAKE_BTF_PATH's tools on their fentry /
+/// tp_btf programs.
+fn assert_fast_subset_matches(shim_side: Side, native: &NativeRuns, report_name: &str) {
     let start = std::time::Instant::now();
-    let mut shim = require!(Bench::new(Side::Shim));
+    let mut shim = require!(Bench::new(shim_side));
     shim.prefix = "matrix-fast".into();
     let tools = fast_tools();
     let shim_runs = shim.run(&tools, tools.len());
-    let (native_runs, native_kernel, native_logs) = require!(native_fast_runs());
+    let (native_runs, native_kernel, native_logs) = native;
     let report = matrix::Report {
         tools: &tools,
         native: native_runs,
@@ -90,7 +92,7 @@ fn fast_matrix_subset_matches_native_ebpf() {
         command: "cargo test -p bpfcompat-tests --test guest_matrix",
     };
     let md = report.markdown();
-    let out = guest::work_dir().join("compat-matrix-fast.md");
+    let out = guest::work_dir().join(report_name);
     std::fs::write(&out, &md).expect("write the fast report");
     guest::note(format!("fast matrix: report in {} ({:.0}s)\n{md}", out.display(), start.elapsed().as_secs_f64()));
 
@@ -117,6 +119,23 @@ fn fast_matrix_subset_matches_native_ebpf() {
         shim.logs,
         native_logs
     );
+}
+
+#[test]
+fn fast_matrix_subset_matches_native_ebpf() {
+    let native = require!(native_fast_runs());
+    assert_fast_subset_matches(Side::Shim, native, "compat-matrix-fast.md");
+}
+
+/// The same on 6.12: the no-bpf 6.12 kernel against Debian's stock 6.12 kernel.
+#[test]
+fn fast_matrix_subset_on_6_12_matches_native_ebpf() {
+    let mut native = require!(Bench::new(Side::Native612));
+    native.prefix = "matrix-fast".into();
+    let tools = fast_tools();
+    let runs = native.run(&tools, tools.len());
+    let native_runs: NativeRuns = (runs, native.kernel.release.clone(), native.logs.clone());
+    assert_fast_subset_matches(Side::Shim612, &native_runs, "compat-matrix-fast-6.12.md");
 }
 
 /// The fast subset on CentOS 7.9's own kernel (3.10, hook + bpfdrv.ko built for it),

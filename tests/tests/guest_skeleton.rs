@@ -185,12 +185,10 @@ show tool-stderr /tmp/tool.err
     run.assert_clean_exit();
 }
 
-/// The oracle: the same unmodified execsnoop natively on Debian's stock kernel (real
+/// The oracle: the same unmodified execsnoop natively on Debian's stock `kernel` (real
 /// eBPF), through the hook in auto mode (which must pass everything through), reports
 /// the same exec lines as under the shim.
-#[test]
-fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
-    let kernel = require!(guest::stock_kernel());
+fn assert_execsnoop_natively(name: &str, kernel: &Kernel) {
     let tool = require!(guest::host_tool("execsnoop", "libbpf-tools"));
     let body = traced_body(
         "execsnoop",
@@ -201,9 +199,28 @@ fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
     )
     .replace("insmod $MODULE; result insmod $?", "result insmod 0")
     .replace("rmmod bpfdrv; result rmmod $?", "result rmmod 0");
-    let run =
-        Guest::new("execsnoop_stock", &kernel).binary(&tool).with_hook(guest::hook_library_for(&kernel)).with_stdbuf().body(&body).boot();
+    let run = Guest::new(name, kernel).binary(&tool).with_hook(guest::hook_library_for(kernel)).with_stdbuf().body(&body).boot();
     assert_tool_lifecycle(&run, "execsnoop (native)");
     run.assert_line("tool-stdout", &["echo", "/bin/echo bpfcompat-marker-1"], "exec of /bin/echo with its argument");
     run.assert_line("tool-stdout", &["true", "bpfcompat-marker-2 --flag"], "exec of /bin/true with two arguments");
+}
+
+#[test]
+fn execsnoop_natively_on_the_stock_kernel_reports_the_same_commands() {
+    let kernel = require!(guest::stock_kernel());
+    assert_execsnoop_natively("execsnoop_stock", &kernel);
+}
+
+#[test]
+fn execsnoop_reports_guest_commands_on_6_12_as_natively() {
+    let kernel = require!(guest::nobpf_kernel_612());
+    assert_execsnoop_reports_commands("execsnoop_612", &kernel);
+    let stock = require!(guest::stock_kernel_612());
+    assert_execsnoop_natively("execsnoop_stock_612", &stock);
+}
+
+#[test]
+fn opensnoop_reports_opened_paths_on_6_12() {
+    let kernel = require!(guest::nobpf_kernel_612());
+    assert_opensnoop_reports_paths("opensnoop_612", &kernel);
 }
