@@ -206,12 +206,31 @@ static int prog_type_of(enum attach kind)
 /* fentry / fexit programs attach to this kernel BTF function id */
 static uint32_t fn_btf_id;
 
+/* BPF_PROG_LOAD of @insns with @a's type and attach fields; the verifier log on failure. */
+static int load_insns(union bpf_attr *a, const struct bpf_insn *insns, int n, const char *what)
+{
+	static char log[65536];
+	int fd;
+
+	a->insns = (uintptr_t)insns;
+	a->insn_cnt = n;
+	a->license = (uintptr_t)"GPL";
+	a->log_buf = (uintptr_t)log;
+	a->log_size = sizeof(log);
+	a->log_level = 1;
+	fd = sys_bpf(BPF_PROG_LOAD, a);
+	if (fd < 0) {
+		fprintf(stderr, "%s", log);
+		die(what);
+	}
+	return fd;
+}
+
 static int prog_load(enum attach kind, int counter)
 {
 	struct bpf_insn insns[16];
-	static char log[65536];
 	union bpf_attr a;
-	int n = 0, fd;
+	int n = 0;
 
 	if (counter) {
 		insns[n++] = INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0);
@@ -232,18 +251,7 @@ static int prog_load(enum attach kind, int counter)
 		a.expected_attach_type = kind == FENTRY ? BPF_TRACE_FENTRY : BPF_TRACE_FEXIT;
 		a.attach_btf_id = fn_btf_id;
 	}
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = n;
-	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0) {
-		fprintf(stderr, "%s", log);
-		die("prog load");
-	}
-	return fd;
+	return load_insns(&a, insns, n, "prog load");
 }
 
 /* The kernel BTF's id of the function @name (what libbpf finds for SEC("fentry/...")). */
@@ -594,9 +602,8 @@ static const char *const channel_names[NR_CHANNELS] = { "ringbuf", "perfbuf" };
 static int channel_prog_load(enum channel ch, int map)
 {
 	struct bpf_insn insns[32];
-	static char log[65536];
 	union bpf_attr a;
-	int n = 0, i, fd;
+	int n = 0, i;
 
 	insns[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
 	for (i = 1; i <= CHANNEL_RECORD / 8; i++)
@@ -624,18 +631,7 @@ static int channel_prog_load(enum channel ch, int map)
 	insns[n++] = INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_TRACEPOINT;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = n;
-	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
-	if (fd < 0) {
-		fprintf(stderr, "%s", log);
-		die("channel prog load");
-	}
-	return fd;
+	return load_insns(&a, insns, n, "channel prog load");
 }
 
 /* A ring buffer as libbpf's ring_buffer__new maps it. */
