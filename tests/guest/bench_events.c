@@ -736,6 +736,15 @@ static void perfbuf_open(struct perfbuf_reader *r)
 		die("perf buffer enable");
 }
 
+/* @len bytes of the ring at @off into @dst, across its end. */
+static void ring_copy(void *dst, const uint8_t *ring, uint64_t off, size_t len)
+{
+	size_t first = CHANNEL_RING_BYTES - off < len ? CHANNEL_RING_BYTES - off : len;
+
+	memcpy(dst, ring + off, first);
+	memcpy((uint8_t *)dst + first, ring, len - first);
+}
+
 /* Read every record (copying one that wraps, as libbpf does); returns the samples. */
 static long perfbuf_drain(struct perfbuf_reader *r)
 {
@@ -746,24 +755,23 @@ static long perfbuf_drain(struct perfbuf_reader *r)
 
 	while (tail < head) {
 		uint64_t off = tail & (CHANNEL_RING_BYTES - 1);
+		/* records are 8-byte aligned: a header never wraps, a record may */
 		const struct perf_event_header *h = (const void *)(r->data + off);
+		uint16_t size = h->size;
 
-		if (off + sizeof(*h) > CHANNEL_RING_BYTES || off + h->size > CHANNEL_RING_BYTES) {
-			uint64_t first = CHANNEL_RING_BYTES - off, size;
-
-			memcpy(copy, r->data + off, first);
-			memcpy(copy + first, r->data, sizeof(*h));
-			size = ((const struct perf_event_header *)copy)->size;
-			if (size > sizeof(copy))
-				die("perf record larger than the copy buffer");
-			memcpy(copy + first, r->data, size - first);
+		if (size < sizeof(*h) || size > sizeof(copy)) {
+			errno = EPROTO;
+			die("perf record size");
+		}
+		if (off + size > CHANNEL_RING_BYTES) {
+			ring_copy(copy, r->data, off, size);
 			h = (const void *)copy;
 		}
 		if (h->type == PERF_RECORD_SAMPLE)
 			samples++;
 		else if (h->type == PERF_RECORD_LOST)
 			r->lost += ((const uint64_t *)(h + 1))[1];
-		tail += h->size;
+		tail += size;
 	}
 	__atomic_store_n(&r->meta->data_tail, tail, __ATOMIC_RELEASE);
 	return samples;

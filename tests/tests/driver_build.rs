@@ -1,9 +1,10 @@
 //! The compile matrix: `bpfdrv.ko` built with W=1 against every kernel tree the suite
 //! boots, and against Debian's own header packages of 6.1 and 6.12 (what a user's
 //! `apt install linux-headers-$(uname -r)` gives, with the distribution's full config and
-//! BPF on, so its headers pull in more than the no-bpf trees' do), must give no warning at all and no undefined symbol (modpost checks the module
-//! against the tree's Module.symvers: a symbol the kernel does not export would only fail
-//! at insmod on a user's host). Each build runs in its own copy of `driver/`, so it never
+//! BPF on, so its headers pull in more than the no-bpf trees' do), must give no warning
+//! at all and no undefined symbol (modpost checks the module against the tree's
+//! Module.symvers: a symbol the kernel does not export would only fail at insmod on a
+//! user's host). Each build runs in its own copy of `driver/`, so it never
 //! races the guest tests' build of `driver/bpfdrv.ko`.
 //!
 //!     cargo test -p bpfcompat-tests --test driver_build

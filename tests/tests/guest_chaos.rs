@@ -19,9 +19,9 @@ fn cycles() -> u32 {
     std::env::var("BPFCOMPAT_CHAOS_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(30)
 }
 
-fn body(cycles: u32, kmemleak: bool, execsnoop: &str) -> String {
+fn body(cycles: u32, debug_kernel: bool, execsnoop: &str) -> String {
     let mut s = String::from(". /bpfcompat/lib.sh\n");
-    if kmemleak {
+    if debug_kernel {
         s.push_str(guest::DEBUG_CHECKS);
         s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
     }
@@ -58,7 +58,7 @@ rmmod bpfdrv; result rmmod $?
 grep -c '^bpfdrv ' /proc/modules > /tmp/mods; result module_listed $(cat /tmp/mods)
 "#
     ));
-    if kmemleak {
+    if debug_kernel {
         s.push_str(
             "sleep 6; echo scan > /sys/kernel/debug/kmemleak; echo scan > /sys/kernel/debug/kmemleak\n\
              cat /sys/kernel/debug/kmemleak > /tmp/kml; show kmemleak-unloaded /tmp/kml\n",
@@ -67,23 +67,24 @@ grep -c '^bpfdrv ' /proc/modules > /tmp/mods; result module_listed $(cat /tmp/mo
     s
 }
 
-/// The debug run arms and disarms kprobes for an hour or more: it runs its vCPUs on one
+/// On the debug kernel (`debug_kernel`: its checkers on, kmemleak scanned after rmmod) the
+/// run arms and disarms kprobes for an hour or more: it runs its vCPUs on one
 /// TCG thread, as the fuzz guests do (QEMU's multi-threaded TCG can leave a vCPU spinning
 /// in kernel text another vCPU has just patched).
-fn run_chaos(name: &str, kernel: &Kernel, kmemleak: bool, per_cycle: Duration) -> GuestRun {
+fn run_chaos(name: &str, kernel: &Kernel, debug_kernel: bool, per_cycle: Duration) -> GuestRun {
     let object = require_ok(guest::guest_bpf_object("events/events.bpf.c"));
     let loader = require_ok(guest::guest_libbpf_program("events/events_load.c"));
     let execsnoop = require_ok(guest::host_tool("execsnoop", "libbpf-tools"));
     let n = cycles();
     let guest = Guest::new(name, kernel);
-    let guest = if kmemleak { guest.single_tcg_thread() } else { guest };
+    let guest = if debug_kernel { guest.single_tcg_thread() } else { guest };
     guest
         .binary_at(&loader, "/bpfcompat/events_load")
         .binary(&execsnoop)
         .file(&object, "/bpfcompat/events.bpf.o")
         .with_hook(guest::hook_library_for(kernel))
         .with_module(guest::bpfdrv_module(kernel))
-        .body(&body(n, kmemleak, &execsnoop.to_string_lossy()))
+        .body(&body(n, debug_kernel, &execsnoop.to_string_lossy()))
         .timeout(Duration::from_secs(240) + per_cycle * n)
         .boot()
 }

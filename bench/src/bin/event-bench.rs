@@ -63,8 +63,10 @@ struct Side {
     /// ("ringbuf" | "perfbuf", "") → instructions per record delivered, above the baseline.
     channels: Costs,
     /// (tool | "none", "roundtrip") → instructions per workload round trip with the tool
-    /// attached; ("load", tool) → instructions from exec to attached.
+    /// attached.
     tools: Costs,
+    /// ("load", tool) → instructions from exec to attached.
+    load: Costs,
     /// The shim guest only: interposed libc calls with and without the hook.
     calls: Costs,
 }
@@ -179,8 +181,9 @@ show stderr /tmp/bench.err
         run.assert_value(&format!("{tool}.exit"), "0", &format!("{name}: {tool} ended cleanly on SIGINT"));
         parse_costs(&run, &format!("workload-{tool}"), "W", &mut tools, tool);
     }
-    parse_costs(&run, "load", "L", &mut tools, "load");
-    Side { events: parse(&run, a.events), maps, calls, channels: parse_channels(&run), tools }
+    let mut load = Costs::new();
+    parse_costs(&run, "load", "L", &mut load, "load");
+    Side { events: parse(&run, a.events), maps, calls, channels: parse_channels(&run), tools, load }
 }
 
 /// `C <channel> <rep> <baseline ns> <ns> <events> <records read>` → instructions per
@@ -363,7 +366,7 @@ fn tools_report(native: &Side, shim: &Side, a: &Args) -> String {
     ));
     for tool in LOAD_TOOLS {
         let key = ("load".to_string(), tool.to_string());
-        let (Some(n), Some(h)) = (native.tools.get(&key), shim.tools.get(&key)) else { continue };
+        let (Some(n), Some(h)) = (native.load.get(&key), shim.load.get(&key)) else { continue };
         let millions = |v: &[f64]| v.iter().map(|x| x / 1e6).collect::<Vec<f64>>();
         let (mn, mh) = (millions(n), millions(h));
         s.push_str(&format!("| {tool} | {} | {} | {:.1}× |\n", cell1(&mn), cell1(&mh), stats(&mh).0 / stats(&mn).0.max(1e-9)));
