@@ -2,11 +2,13 @@
 # The full compatibility matrix: every Debian libbpf-tool on the no-bpf kernel (bpfdrv.ko +
 # libbpfhook.so) against the stock Debian kernel (native eBPF), regenerating
 # docs/compat-matrix.md.
-#   scripts/compat-matrix.sh [--tools a,b | --fast] [--batch N] [--side shim|native|both|centos7|all|none]
-#                            [--kernel 6.1|centos7] [--out FILE]
+#   scripts/compat-matrix.sh [--tools a,b | --fast] [--batch N]
+#                            [--side shim|native|both|centos7|shim-6.12|native-6.12|all|none]
+#                            [--kernel 6.1|6.12|centos7] [--out FILE]
 # --kernel centos7 runs the tools on CentOS 7.9's kernel (the shared fixture, see
 # scripts/shared-kernel.sh) under the hook with bpfdrv.ko built for its tree, judged against
-# the cached native 6.1 runs; the report gets its column.
+# the cached native 6.1 runs; the report gets its column. --kernel 6.12 runs them on the
+# no-bpf 6.12 kernel and natively on Debian's stock 6.12, its oracle: the 6.12 column.
 # The module and the hook are built from the committed tree (HEAD, exported to
 # target/matrix-head), so the report describes a commit, not a working tree in flux;
 # COMPAT_MATRIX_WORKTREE=1 builds the working tree instead.
@@ -35,13 +37,24 @@ if [ -n "$centos_dir" ]; then
     BPFCOMPAT_HOOK_GLIBC217=$("$src/scripts/build-hook-glibc217.sh" --target-dir "$hook_target/glibc217" | tail -n1)
     export BPFCOMPAT_HOOK_GLIBC217
 fi
+# The no-bpf 6.12 kernel (built once, then cached) and bpfdrv.ko for it, when a 6.12 side runs.
+case " $* " in
+*" 6.12 "* | *" shim-6.12 "* | *" all "*)
+    kernel_612_dir=$(nice ./scripts/build-kernel.sh nobpf 6.12 | tail -n1)
+    src_612=$PWD/target/matrix-6.12-driver
+    rm -rf "$src_612"; cp -r "$src/driver" "$src_612"
+    nice make -C "$src_612" KDIR="$kernel_612_dir/build" clean >/dev/null
+    nice make -C "$src_612" KDIR="$kernel_612_dir/build" >/dev/null
+    export BPFCOMPAT_KERNEL_612_DIR=$kernel_612_dir BPFCOMPAT_MODULE_612=$src_612/bpfdrv.ko
+    ;;
+esac
 nice make -C "$src/driver" KDIR="$kernel_dir/build" >/dev/null
 (cd "$src" && nice cargo build --release -p bpfhook --target-dir "$hook_target")
 export BPFCOMPAT_KERNEL_DIR=$kernel_dir
 export BPFCOMPAT_MODULE=$src/driver/bpfdrv.ko
 export BPFCOMPAT_HOOK=$hook_target/release/libbpfhook.so
 export COMPAT_MATRIX_COMMAND="scripts/compat-matrix.sh${*:+ $*}"
-echo "compat-matrix: module $BPFCOMPAT_MODULE${BPFCOMPAT_MODULE_CENTOS7:+ and $BPFCOMPAT_MODULE_CENTOS7}, hook $BPFCOMPAT_HOOK ($(git rev-parse --short HEAD))"
+echo "compat-matrix: module $BPFCOMPAT_MODULE${BPFCOMPAT_MODULE_CENTOS7:+ and $BPFCOMPAT_MODULE_CENTOS7}${BPFCOMPAT_MODULE_612:+ and $BPFCOMPAT_MODULE_612}, hook $BPFCOMPAT_HOOK ($(git rev-parse --short HEAD))"
 status=0
 ./target/release/compat-matrix "$@" || status=$?
 echo "compat-matrix: wall time $(( $(date +%s) - t0 ))s"

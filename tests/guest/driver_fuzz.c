@@ -1177,16 +1177,32 @@ static void op_btf(struct thr *t)
 
 /* ---- raw requests ---- */
 
-/* Any bpf command number with random attr bytes, and ioctls the module does not know. */
-static void op_raw(struct thr *t)
+/* Command @cmd with random attr bytes and a random attr size. */
+static void raw_bpf_cmd(struct thr *t, uint32_t cmd)
 {
 	uint8_t attr[BPFDRV_ATTR_SIZE];
-	uint32_t cmd = chance(t, 80) ? below(t, NR_BPF_CMDS + 4) : (uint32_t)rnd(t);
 
 	for (size_t i = 0; i < sizeof(attr); i++)
 		attr[i] = chance(t, 70) ? 0 : rnd(t);
+	bpf_cmd(t, cmd, attr, 8 * below(t, BPFDRV_ATTR_SIZE / 8 + 1));
+}
+
+/*
+ * Every command number once, first thing in each worker: the commands no other op
+ * issues (TASK_FD_QUERY, PROG_QUERY, ITER_CREATE, ...) are reached in every run,
+ * however few calls a slow guest gets through.
+ */
+static void sweep_commands(struct thr *t)
+{
+	for (uint32_t cmd = 0; cmd < NR_BPF_CMDS + 4; cmd++)
+		raw_bpf_cmd(t, cmd);
+}
+
+/* Any bpf command number with random attr bytes, and ioctls the module does not know. */
+static void op_raw(struct thr *t)
+{
 	if (chance(t, 80)) {
-		bpf_cmd(t, cmd, attr, 8 * below(t, BPFDRV_ATTR_SIZE / 8 + 1));
+		raw_bpf_cmd(t, chance(t, 80) ? below(t, NR_BPF_CMDS + 4) : (uint32_t)rnd(t));
 	} else {
 		unsigned long req = chance(t, 50) ? _IOWR(BPFDRV_IOC_MAGIC, below(t, 16), uint64_t[4]) : rnd(t);
 		uint64_t buf[64] = { 0 };
@@ -1634,7 +1650,9 @@ static void worker(uint64_t seed, int proc, int threads)
 	make_fixtures();
 	for (int i = 1; i < threads; i++)
 		pthread_create(&tid[i], NULL, thread_main, new_thread(seed, proc * MAX_THREADS + i));
-	thread_main(new_thread(seed, proc * MAX_THREADS));
+	self_thr = new_thread(seed, proc * MAX_THREADS);
+	sweep_commands(self_thr);
+	thread_main(self_thr);
 	for (int i = 1; i < threads; i++)
 		pthread_join(tid[i], NULL);
 	unpin_all();

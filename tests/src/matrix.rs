@@ -926,8 +926,19 @@ pub struct Report<'a> {
     /// the report gets a CentOS 7.9 column when present.
     pub centos7: Option<&'a Runs>,
     pub centos7_kernel: &'a str,
+    /// The no-bpf 6.12 kernel's runs and their oracle, native 6.12: the report gets a
+    /// 6.12 column when present.
+    pub k612: Option<SecondKernel<'a>>,
     pub wall_secs: f64,
     pub command: &'a str,
+}
+
+/// A second no-bpf kernel beside 6.1, judged against its own stock kernel.
+pub struct SecondKernel<'a> {
+    pub shim: &'a Runs,
+    pub native: &'a Runs,
+    pub shim_kernel: &'a str,
+    pub native_kernel: &'a str,
 }
 
 impl Report<'_> {
@@ -939,6 +950,12 @@ impl Report<'_> {
     pub fn centos7_verdicts(&self) -> Vec<(&Tool, Verdict)> {
         let Some(c) = self.centos7 else { return Vec::new() };
         self.tools.iter().map(|t| (*t, judge_centos7(t, self.native.get(t.name), c.get(t.name)))).collect()
+    }
+
+    /// The 6.12 column's verdicts, each against native 6.12 (none without its runs).
+    pub fn verdicts_612(&self) -> Vec<(&Tool, Verdict)> {
+        let Some(k) = &self.k612 else { return Vec::new() };
+        self.tools.iter().map(|t| (*t, judge(t, k.native.get(t.name), k.shim.get(t.name)))).collect()
     }
 
     pub fn markdown(&self) -> String {
@@ -986,6 +1003,21 @@ impl Report<'_> {
                 count(&|x| matches!(x, Verdict::NotApplicable(_)))
             ));
         }
+        let v612 = self.verdicts_612();
+        if self.k612.is_some() {
+            let count = |f: &dyn Fn(&Verdict) -> bool| v612.iter().filter(|(_, x)| f(x)).count();
+            let (pass, attach) = (count(&|x| *x == Verdict::Pass), count(&|x| matches!(x, Verdict::PassAttachOnly(_))));
+            m.push_str(&format!(
+                "**{} of {} tools pass on 6.12** without bpf(2) ({} with the same events as natively on 6.12, {} attach only), \
+                 **{} fail**, **{} not applicable** there.\n\n",
+                pass + attach,
+                v612.len(),
+                pass,
+                attach,
+                count(&|x| matches!(x, Verdict::Fail(_))),
+                count(&|x| matches!(x, Verdict::NotApplicable(_)))
+            ));
+        }
         let version = Command::new("dpkg-query")
             .args(["-W", "-f=${Version}", "libbpf-tools"])
             .output()
@@ -1016,8 +1048,16 @@ impl Report<'_> {
                 self.centos7_kernel
             ));
         }
+        if let Some(k) = &self.k612 {
+            m.push_str(&format!(
+                "- **6.12**: `{}`, Debian's linux-source-6.12 built with the same configuration (`CONFIG_BPF_SYSCALL=n`), \
+                 `bpfdrv.ko` built for it, the same `LD_PRELOAD=libbpfhook.so <tool>` runs and workload, judged against its own \
+                 oracle `{}`, Debian's stock 6.12 kernel (native eBPF), exactly as 6.1 is.\n",
+                k.shim_kernel, k.native_kernel
+            ));
+        }
         m.push_str(
-            "- Both in QEMU (TCG, 2 CPUs, 1 GiB) with ext4, btrfs and XFS images on virtio disks (/mnt/ext4, /mnt/btrfs, /mnt/xfs) and loopback up. \
+            "- All in QEMU (TCG, 2 CPUs, 1 GiB) with ext4, btrfs and XFS images on virtio disks (/mnt/ext4, /mnt/btrfs, /mnt/xfs) and loopback up. \
              Each tool is started, waited for until it prints its first line (attached), given a workload \
              (`tests/guest/matrix.sh`: exec, open, stat, file I/O on tmpfs, ext4, btrfs and XFS with the page cache dropped, \
              loopback TCP connections, signals, mounts, CPU contention, a sysrq OOM kill), then stopped with SIGINT.\n\
@@ -1058,17 +1098,32 @@ impl Report<'_> {
             }
             m.push('\n');
         }
-        let centos7 = self.centos7.is_some();
-        if centos7 {
-            m.push_str(
-                "| tool | result | CentOS 7.9 | programs | loaded under the shim | reason / notes | loaded on CentOS 7.9 | CentOS 7.9 reason / notes \
-                 | shim load s | CentOS 7.9 load s | native load s |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
-            );
-        } else {
-            m.push_str("| tool | result | programs | loaded under the shim | reason / notes | shim load s | native load s |\n|---|---|---|---|---|---|---|\n");
+        // Columns: the 6.1 result, then CentOS 7.9's and 6.12's where they ran.
+        let mut head = vec!["tool", "result"];
+        if self.centos7.is_some() {
+            head.push("CentOS 7.9");
         }
+        if self.k612.is_some() {
+            head.push("6.12");
+        }
+        head.extend(["programs", "loaded under the shim", "reason / notes"]);
+        if self.centos7.is_some() {
+            head.extend(["loaded on CentOS 7.9", "CentOS 7.9 reason / notes"]);
+        }
+        if self.k612.is_some() {
+            head.push("6.12 reason / notes");
+        }
+        head.push("shim load s");
+        if self.centos7.is_some() {
+            head.push("CentOS 7.9 load s");
+        }
+        if self.k612.is_some() {
+            head.extend(["6.12 shim load s", "6.12 native load s"]);
+        }
+        head.push("native load s");
+        m.push_str(&format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len())));
         // A reason quoting an expectation ("|*") must not end its table cell.
-        let escape = |w: &str| w.replace("\\|", "|").replace('|', "\\|");
+        let escape = |w: &str| w.replace("\\|", "|").replace('|', "\\|").replace('\n', " ");
         let cell = |verdict: &Verdict| match verdict {
             Verdict::Pass => ("pass", String::new()),
             Verdict::PassAttachOnly(w) => ("pass (attach only)", escape(w)),
@@ -1076,43 +1131,47 @@ impl Report<'_> {
             Verdict::Fail(w) => ("**FAIL**", escape(w)),
             Verdict::NotApplicable(w) => ("n/a", escape(w)),
         };
+        let secs = |r: Option<&ToolRun>| r.and_then(|r| r.load_secs).map(|s| format!("{s:.1}")).unwrap_or_else(|| "–".into());
         for (i, (t, verdict)) in v.iter().enumerate() {
             let (res, why) = cell(verdict);
             let kinds = program_kinds(Path::new(&format!("/usr/sbin/{}", t.name))).join(", ");
-            let secs = |r: Option<&ToolRun>| r.and_then(|r| r.load_secs).map(|s| format!("{s:.1}")).unwrap_or_else(|| "–".into());
             let loaded = self.shim.get(t.name).map(loaded_kinds).unwrap_or_default();
-            if let (Some(c), Some((_, cverdict))) = (self.centos7, cv.get(i)) {
+            let centos = self.centos7.zip(cv.get(i)).map(|(c, (_, cverdict))| {
                 let (cres, cwhy) = cell(cverdict);
-                m.push_str(&format!(
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                    t.name,
-                    res,
-                    cres,
-                    kinds,
-                    loaded,
-                    why.replace('\n', " "),
-                    c.get(t.name).map(loaded_kinds).unwrap_or_default(),
-                    match (cwhy.is_empty(), t.centos7_expect) {
-                        // what was expected there instead, and why
-                        (true, Some((_, why))) => why.to_string(),
-                        _ => cwhy.replace('\n', " "),
-                    },
-                    secs(self.shim.get(t.name)),
-                    secs(c.get(t.name)),
-                    secs(self.native.get(t.name))
-                ));
-                continue;
+                let cwhy = match (cwhy.is_empty(), t.centos7_expect) {
+                    // what was expected there instead, and why
+                    (true, Some((_, why))) => why.to_string(),
+                    _ => cwhy,
+                };
+                (cres, c.get(t.name).map(loaded_kinds).unwrap_or_default(), cwhy, secs(c.get(t.name)))
+            });
+            let k612 = self.k612.as_ref().zip(v612.get(i)).map(|(k, (_, verdict))| {
+                let (res, why) = cell(verdict);
+                (res, why, secs(k.shim.get(t.name)), secs(k.native.get(t.name)))
+            });
+            let mut row: Vec<String> = vec![t.name.into(), res.into()];
+            if let Some((cres, ..)) = &centos {
+                row.push(cres.to_string());
             }
-            m.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} |\n",
-                t.name,
-                res,
-                kinds,
-                loaded,
-                why.replace('\n', " "),
-                secs(self.shim.get(t.name)),
-                secs(self.native.get(t.name))
-            ));
+            if let Some((res, ..)) = &k612 {
+                row.push(res.to_string());
+            }
+            row.extend([kinds, loaded, why]);
+            if let Some((_, loaded, why, _)) = &centos {
+                row.extend([loaded.clone(), why.clone()]);
+            }
+            if let Some((_, why, ..)) = &k612 {
+                row.push(why.clone());
+            }
+            row.push(secs(self.shim.get(t.name)));
+            if let Some((.., s)) = &centos {
+                row.push(s.clone());
+            }
+            if let Some((_, _, shim_s, native_s)) = &k612 {
+                row.extend([shim_s.clone(), native_s.clone()]);
+            }
+            row.push(secs(self.native.get(t.name)));
+            m.push_str(&format!("| {} |\n", row.join(" | ")));
         }
         m
     }

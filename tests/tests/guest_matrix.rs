@@ -88,6 +88,7 @@ fn assert_fast_subset_matches(shim_side: Side, native: &NativeRuns, report_name:
         native_kernel,
         centos7: None,
         centos7_kernel: "",
+        k612: None,
         wall_secs: start.elapsed().as_secs_f64(),
         command: "cargo test -p bpfcompat-tests --test guest_matrix",
     };
@@ -158,6 +159,7 @@ fn fast_matrix_subset_on_centos7_matches_native_ebpf() {
         native_kernel,
         centos7: Some(&centos7_runs),
         centos7_kernel: &centos7.kernel.release,
+        k612: None,
         wall_secs: start.elapsed().as_secs_f64(),
         command: "cargo test -p bpfcompat-tests --test guest_matrix",
     };
@@ -298,11 +300,24 @@ fn verdicts_compare_the_shim_run_with_the_native_run() {
         native_kernel: "6.1",
         centos7: Some(&centos7),
         centos7_kernel: "3.10.0-1160.el7.x86_64",
+        k612: None,
         wall_secs: 0.0,
         command: "test",
     };
     let md = report.markdown();
     assert!(md.contains("**0 of 1 tools pass on CentOS 7.9**") && md.contains("| opensnoop | pass | n/a | "), "{md}");
+    // 6.12 gets its own column, judged against its own native runs (a load failure there is
+    // a failure, not something 6.12 lacks), and every row keeps
+    // as many cells as the header has.
+    let report = matrix::Report {
+        k612: Some(matrix::SecondKernel { shim: &centos7, native: &runs, shim_kernel: "6.12.118", native_kernel: "6.12.118+deb12-amd64" }),
+        ..report
+    };
+    let md = report.markdown();
+    assert!(md.contains("**0 of 1 tools pass on 6.12**") && md.contains("| opensnoop | pass | n/a | **FAIL** | "), "{md}");
+    let cells = |l: &str| l.matches(" | ").count();
+    let table: Vec<&str> = md.lines().filter(|l| l.starts_with("| ")).collect();
+    assert!(table.len() == 2 && cells(table[0]) == cells(table[1]), "{md}");
     // Program kinds come from the BPF object embedded in the binary.
     if std::path::Path::new("/usr/sbin/opensnoop").exists() {
         let kinds = matrix::program_kinds(std::path::Path::new("/usr/sbin/opensnoop"));

@@ -3,14 +3,16 @@
 //! libbpf-tools in both, compares and writes the report. `--kernel centos7` (or `--side
 //! centos7`) boots CentOS 7.9's kernel with bpfdrv.ko and the hook instead, judged against
 //! the native 6.1 runs (cached ones; tools without one are run natively first).
+//! `--kernel 6.12` boots the no-bpf 6.12 kernel (bpfdrv.ko built for it) and Debian's
+//! stock 6.12 kernel, its oracle.
 //!
 //!     compat-matrix [--out docs/compat-matrix.md] [--tools a,b,c | --fast] [--batch N]
-//!                   [--side shim|native|both|centos7|all|none] [--kernel 6.1|centos7]
-//!                   [--require a,b] [--require-centos7 a,b]
+//!                   [--side shim|native|both|centos7|shim-6.12|native-6.12|all|none]
+//!                   [--kernel 6.1|6.12|centos7] [--require a,b] [--require-centos7 a,b]
 //!
 //! Runs are merged into per-side caches (target/guest/matrix-<side>.json): a side not run
 //! this time, or a tool not in `--tools`, is judged from its cached run; the report has a
-//! CentOS 7.9 column whenever that side has runs (this time or cached).
+//! CentOS 7.9 column and a 6.12 column whenever those sides have runs (this time or cached).
 //!
 //! Exit status: 0 when the report was written (failing tools are the report's content,
 //! not an error), 1 when a tool listed in `--require` does not pass, 2 on usage errors.
@@ -21,15 +23,17 @@ fn main() {
     let mut out = guest_default_out();
     let mut names: Option<Vec<String>> = None;
     let mut batch = 12usize;
-    // (shim, native, centos7)
-    let mut sides = (true, true, false);
+    // The sides booted this time; the others are judged from their caches.
+    let mut sides = vec![Side::Shim, Side::Native];
     let mut require: Vec<String> = Vec::new();
     let mut require_centos7: Vec<String> = Vec::new();
     let mut skip_run = false;
     let mut args = std::env::args().skip(1);
     let usage = || -> ! {
         eprintln!(
-            "usage: compat-matrix [--out FILE] [--tools a,b | --fast] [--batch N] [--side shim|native|both|centos7|all|none] [--kernel 6.1|centos7] [--require a,b] [--require-centos7 a,b]"
+            "usage: compat-matrix [--out FILE] [--tools a,b | --fast] [--batch N] \
+             [--side shim|native|both|centos7|shim-6.12|native-6.12|all|none] [--kernel 6.1|6.12|centos7] \
+             [--require a,b] [--require-centos7 a,b]"
         );
         std::process::exit(2)
     };
@@ -41,22 +45,21 @@ fn main() {
             "--batch" => batch = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
             "--side" => {
                 sides = match args.next().as_deref() {
-                    Some("shim") => (true, false, false),
-                    Some("native") => (false, true, false),
-                    Some("both") => (true, true, false),
-                    Some("centos7") => (false, false, true),
-                    Some("all") => (true, true, true),
+                    Some("both") => vec![Side::Shim, Side::Native],
+                    Some("all") => Side::ALL.to_vec(),
                     // Re-judge the cached runs only (no boot).
-                    Some("none") => (false, false, false),
-                    _ => usage(),
+                    Some("none") => Vec::new(),
+                    Some(label) => vec![Side::from_label(label).unwrap_or_else(|| usage())],
+                    None => usage(),
                 }
             }
-            // The kernel the tools run on under the shim: Debian's 6.1 without bpf(2) (with
-            // its native run) or CentOS 7.9's 3.10.
+            // The kernel the tools run on under the shim: Debian's 6.1 or 6.12 without
+            // bpf(2) (each with its native run) or CentOS 7.9's 3.10.
             "--kernel" => {
                 sides = match args.next().as_deref() {
-                    Some("6.1") => (true, true, false),
-                    Some("centos7") => (false, false, true),
+                    Some("6.1") => vec![Side::Shim, Side::Native],
+                    Some("6.12") => vec![Side::Shim612, Side::Native612],
+                    Some("centos7") => vec![Side::Centos7],
                     _ => usage(),
                 }
             }
@@ -86,7 +89,7 @@ fn main() {
         }
     }
     if skip_run {
-        sides = (false, false, false);
+        sides.clear();
     }
     // The report covers every tool (judged from the caches) unless --fast asked for the subset.
     let fast = names.as_ref().map(|n| n.len() == matrix::FAST.len() && n.iter().zip(matrix::FAST).all(|(a, b)| a == b)).unwrap_or(false);
@@ -126,16 +129,16 @@ fn main() {
     let cached = |side: Side| -> (Runs, String, f64) {
         (matrix::load_cache(side), format!("{} (cached runs)", side.kernel().map(|k| k.release).unwrap_or_default()), 0.0)
     };
-    let (shim, shim_kernel, shim_secs) = if sides.0 { run_side(Side::Shim, &tools) } else { cached(Side::Shim) };
+    let (shim, shim_kernel, shim_secs) = if sides.contains(&Side::Shim) { run_side(Side::Shim, &tools) } else { cached(Side::Shim) };
     // The CentOS column is judged against the native 6.1 runs: tools without a cached one
     // run natively first.
-    let need_native: Vec<&Tool> = if sides.2 && !sides.1 {
+    let need_native: Vec<&Tool> = if sides.contains(&Side::Centos7) && !sides.contains(&Side::Native) {
         let have = matrix::load_cache(Side::Native);
         tools.iter().copied().filter(|t| t.not_applicable.is_none() && !have.contains_key(t.name)).collect()
     } else {
         Vec::new()
     };
-    let (native, native_kernel, native_secs) = if sides.1 {
+    let (native, native_kernel, native_secs) = if sides.contains(&Side::Native) {
         run_side(Side::Native, &tools)
     } else if !need_native.is_empty() {
         eprintln!(
@@ -146,7 +149,11 @@ fn main() {
     } else {
         cached(Side::Native)
     };
-    let (centos7, centos7_kernel, centos7_secs) = if sides.2 { run_side(Side::Centos7, &tools) } else { cached(Side::Centos7) };
+    let (centos7, centos7_kernel, centos7_secs) =
+        if sides.contains(&Side::Centos7) { run_side(Side::Centos7, &tools) } else { cached(Side::Centos7) };
+    let side_or_cache = |side: Side| if sides.contains(&side) { run_side(side, &tools) } else { cached(side) };
+    let (shim612, shim612_kernel, shim612_secs) = side_or_cache(Side::Shim612);
+    let (native612, native612_kernel, native612_secs) = side_or_cache(Side::Native612);
     let command = std::env::var("COMPAT_MATRIX_COMMAND").unwrap_or_else(|_| "scripts/compat-matrix.sh".into());
     let report = matrix::Report {
         tools: &report_tools,
@@ -156,6 +163,12 @@ fn main() {
         native_kernel: &native_kernel,
         centos7: (!centos7.is_empty()).then_some(&centos7),
         centos7_kernel: &centos7_kernel,
+        k612: (!shim612.is_empty()).then_some(matrix::SecondKernel {
+            shim: &shim612,
+            native: &native612,
+            shim_kernel: &shim612_kernel,
+            native_kernel: &native612_kernel,
+        }),
         wall_secs: start.elapsed().as_secs_f64(),
         command: &command,
     };
@@ -174,11 +187,18 @@ fn main() {
         eprintln!("  centos7 {:16} {:?}", t.name, v);
     }
     let centos7_passed = centos7_verdicts.iter().filter(|(_, v)| v.is_pass()).count();
+    let verdicts_612 = report.verdicts_612();
+    for (t, v) in &verdicts_612 {
+        eprintln!("  6.12 {:16} {:?}", t.name, v);
+    }
+    let passed_612 = verdicts_612.iter().filter(|(_, v)| v.is_pass()).count();
     eprintln!(
-        "compat-matrix: {passed}/{} pass on 6.1, {centos7_passed}/{} on CentOS 7.9; shim guests {shim_secs:.0}s, native guests {native_secs:.0}s, \
-         CentOS 7.9 guests {centos7_secs:.0}s, wall {:.0}s; report in {}",
+        "compat-matrix: {passed}/{} pass on 6.1, {centos7_passed}/{} on CentOS 7.9, {passed_612}/{} on 6.12; shim guests {shim_secs:.0}s, \
+         native guests {native_secs:.0}s, CentOS 7.9 guests {centos7_secs:.0}s, 6.12 guests {:.0}s, wall {:.0}s; report in {}",
         verdicts.len(),
         centos7_verdicts.len(),
+        verdicts_612.len(),
+        shim612_secs + native612_secs,
         start.elapsed().as_secs_f64(),
         out.display()
     );
