@@ -33,7 +33,7 @@ fix="run scripts/install-deps.sh (installs ziglang and cargo-zigbuild from PyPI 
 command -v cargo-zigbuild >/dev/null || die "cargo-zigbuild not found: $fix"
 command -v zig >/dev/null || python3 -m ziglang version >/dev/null 2>&1 || die "zig not found: $fix"
 
-cargo zigbuild --release -p bpfhook --target "$triple.2.17" --target-dir "$target" \
+cargo zigbuild --release -p bpfhook -p bpfhook-cli --target "$triple.2.17" --target-dir "$target" \
     --manifest-path "$repo/Cargo.toml" >&2
 # cargo-zigbuild drops the .2.17 suffix from the output directory.
 out=$target/$triple/release

@@ -193,7 +193,7 @@ pub fn apply(b: &Btf, renames: &[FieldRename], out: &mut Builder) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::btf::tests::{build, rec};
+    use crate::btf::testing::{build, rec};
     use crate::btf_extra::tests::{embedded_bpf_objects, require, BPFTOOL};
     use crate::btf_extra::{augment, EXTRA_STRUCTS, RENAMED_PREFIXES};
     use std::path::Path;

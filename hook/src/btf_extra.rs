@@ -281,7 +281,7 @@ fn unlinked_file_in(dir: &std::ffi::CStr, name: &std::ffi::CStr) -> Option<libc:
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::btf::{tests::build, tests::rec, u32_at};
+    use crate::btf::{testing::build, testing::rec, u32_at};
     use crate::btf_alias::FIELD_RENAMES as FIELDS;
     use std::path::Path;
     use std::process::Command;

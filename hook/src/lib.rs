@@ -20,10 +20,10 @@
 //! interpose the test harness's libc calls.
 
 pub mod bpf;
-pub mod btf;
+pub use bpfcompat_btf as btf;
 pub mod btf_alias;
 pub mod btf_extra;
-pub mod btf_norm;
+pub use bpfcompat_btf::norm as btf_norm;
 #[cfg(test)]
 mod btf_rhel_shape;
 pub mod btf_synth_tp;

@@ -14,7 +14,7 @@
 //! `syscall` is the interposed one) and `bpfhook doctor`, which must not link the library
 //! (that would interpose its own libc calls), compiles this file too and hands in libc's.
 
-use crate::btf::KIND_INT;
+use bpfcompat_btf::KIND_INT;
 use driver_protocol::{
     bpfdrv_btf_load_attr, bpfdrv_get_id_attr, bpfdrv_insn, bpfdrv_map_create_attr, bpfdrv_prog_load_attr, BPFDRV_BTF_MAGIC,
     BPFDRV_CMD_BTF_LOAD, BPFDRV_CMD_MAP_CREATE, BPFDRV_CMD_PROG_GET_NEXT_ID, BPFDRV_CMD_PROG_LOAD, BPFDRV_ENOTSUPP, BPFDRV_MAP_TYPE_ARRAY,

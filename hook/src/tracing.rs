@@ -129,7 +129,7 @@ fn target_name(t: &bpfdrv_btf_target) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::btf::tests::{build, rec};
+    use crate::btf::testing::{build, rec};
     use crate::btf::*;
 
     #[test]

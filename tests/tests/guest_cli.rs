@@ -154,6 +154,9 @@ show doctor1 /tmp/d1.txt
 show doctor1-json /tmp/d1.json
 {run_form}
 {preload_form}
+# busybox is static: LD_PRELOAD never reaches it, bpfhook run refuses it with one line.
+bpfhook run -- /bin/busybox true 2>/tmp/static.err; result static_run_exit $?
+show static-run /tmp/static.err
 bpfhook stats --json >/tmp/final-stats.json 2>&1
 show final-stats-json /tmp/final-stats.json
 rmmod bpfdrv; result rmmod $?
@@ -267,6 +270,9 @@ rmmod bpfdrv; result rmmod $?
             .collect()
     };
     assert_eq!(events("cli"), events("preload"), "bpfhook run and LD_PRELOAD saw different events");
+    run.assert_value("static_run_exit", "2", "bpfhook run refuses a static tool where the driver serves");
+    let why = run.expect_section("static-run");
+    assert!(why.contains("/bin/busybox is statically linked") && why.lines().count() == 1, "{why}");
     // Both tools gone: every object count is back to zero (nothing leaked).
     let fin: Value =
         serde_json::from_str(run.expect_section("final-stats-json").trim()).unwrap_or_else(|e| run.fail(format!("final stats: {e}")));
@@ -293,11 +299,14 @@ fn stock_guest_doctor_says_native() {
 show doctor-json /tmp/d.json
 show doctor /tmp/d.txt
 grep -q ' sys_bpf$\| __x64_sys_bpf$' /proc/kallsyms && result oracle_sys_bpf yes || result oracle_sys_bpf no
+# A static tool needs no hook where the kernel's own bpf() serves it.
+/usr/bin/bpfhook run -- /bin/busybox true; result static_run_exit $?
 "#,
         )
         .boot();
     run.assert_clean_exit();
     run.assert_value("oracle_sys_bpf", "yes", "the stock kernel has bpf(2)");
+    run.assert_value("static_run_exit", "0", "bpfhook run starts a static tool where the kernel's bpf() serves it");
     let d = doctor_json(&run, "doctor-json");
     run.assert_value("doctor_exit", "0", "doctor on a kernel with native eBPF");
     assert_eq!(d["native_bpf"], true, "{d}");

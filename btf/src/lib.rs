@@ -1,6 +1,11 @@
 //! A reader for raw (little-endian) BTF: enough to find types by id or by name and to
-//! read function prototypes. The hook resolves the BTF ids tracing programs name
-//! (`attach_btf_id`) against the BTF it serves, because the driver has no BTF.
+//! read function prototypes, and a [`Builder`] that patches or extends one. The hook
+//! resolves the BTF ids tracing programs name (`attach_btf_id`) against the BTF it serves,
+//! because the driver has no BTF, and edits what it serves; the `bpfhook` command checks
+//! a BTF file against the running kernel and normalizes RHEL 7's ([`norm`]). One reader
+//! for both, so they never disagree on what a file holds.
+
+pub mod norm;
 
 use driver_protocol::BPFDRV_BTF_MAGIC;
 use std::collections::HashMap;
@@ -65,23 +70,42 @@ fn extra_len(kind: u32, vlen: u32) -> Option<usize> {
 
 impl<'a> Btf<'a> {
     pub fn parse(raw: &'a [u8]) -> Option<Btf<'a>> {
-        if raw.len() < 24 || u16::from_le_bytes([raw[0], raw[1]]) != BPFDRV_BTF_MAGIC {
-            return None;
+        Self::parse_or_why(raw).ok()
+    }
+
+    /// [`Btf::parse`], saying what is wrong with a blob it refuses.
+    pub fn parse_or_why(raw: &'a [u8]) -> Result<Btf<'a>, String> {
+        let magic = raw.get(..2).map(|m| u16::from_le_bytes([m[0], m[1]])).ok_or("too short for a BTF header")?;
+        if magic != BPFDRV_BTF_MAGIC {
+            return Err(format!("not raw BTF: magic {magic:#06x}, expected {BPFDRV_BTF_MAGIC:#06x}"));
         }
-        let hdr_len = u32_at(raw, 4)? as usize;
-        let (type_off, type_len) = (u32_at(raw, 8)? as usize, u32_at(raw, 12)? as usize);
-        let (str_off, str_len) = (u32_at(raw, 16)? as usize, u32_at(raw, 20)? as usize);
-        let types_sec = raw.get(hdr_len + type_off..hdr_len + type_off + type_len)?;
-        let strings = raw.get(hdr_len + str_off..hdr_len + str_off + str_len)?;
+        if raw.len() < 24 {
+            return Err("too short for a BTF header".into());
+        }
+        if raw[2] != 1 {
+            return Err(format!("BTF version {} (expected 1)", raw[2]));
+        }
+        let word = |off| u32_at(raw, off).map(|w| w as usize).ok_or("short header");
+        let hdr_len = word(4)?;
+        let (type_off, type_len, str_off, str_len) = (word(8)?, word(12)?, word(16)?, word(20)?);
+        let types_sec = raw.get(hdr_len + type_off..hdr_len + type_off + type_len).ok_or("type section outside the file")?;
+        let strings = raw.get(hdr_len + str_off..hdr_len + str_off + str_len).ok_or("string section outside the file")?;
         let mut types = Vec::new();
         let mut off = 0;
         while off < types_sec.len() {
-            let info = u32_at(types_sec, off + 4)?;
+            let (Some(name_off), Some(info), Some(size_or_type)) =
+                (u32_at(types_sec, off), u32_at(types_sec, off + 4), u32_at(types_sec, off + 8))
+            else {
+                return Err("type section ends inside a type".into());
+            };
             let (kind, vlen) = ((info >> 24) & 0x1f, info & 0xffff);
-            types.push(Type { name_off: u32_at(types_sec, off)?, kind, vlen, size_or_type: u32_at(types_sec, off + 8)?, extra: off + 12 });
-            off += 12 + extra_len(kind, vlen)?;
+            types.push(Type { name_off, kind, vlen, size_or_type, extra: off + 12 });
+            off += 12 + extra_len(kind, vlen).ok_or_else(|| format!("unknown BTF kind {kind} at type {}", types.len()))?;
         }
-        Some(Btf { raw, hdr_len, types_sec, strings, types })
+        if off != types_sec.len() {
+            return Err("type section ends inside a type".into());
+        }
+        Ok(Btf { raw, hdr_len, types_sec, strings, types })
     }
 
     pub fn get(&self, id: u32) -> Option<&Type> {
@@ -237,9 +261,9 @@ pub fn words(ws: &[u32]) -> Vec<u8> {
     ws.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
-#[cfg(test)]
-pub mod tests {
-    use super::*;
+/// Raw BTF blobs for tests, here and in the crates that use this one.
+pub mod testing {
+    use driver_protocol::BPFDRV_BTF_MAGIC;
 
     /// Raw BTF from type records and a string section.
     pub fn build(types: &[u8], strings: &[u8]) -> Vec<u8> {
@@ -260,6 +284,12 @@ pub mod tests {
             out.extend_from_slice(&w.to_le_bytes());
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{build, rec};
+    use super::*;
 
     #[test]
     fn finds_types_and_prototypes() {

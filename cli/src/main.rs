@@ -9,22 +9,16 @@
 //!   event delivery counters (from debugfs).
 //!
 //! This binary does not link the hook library (it would interpose its own libc calls):
-//! it shares the protocol crate with it, and compiles the library's mode rule so that
-//! `doctor` reports exactly what the hook decides.
+//! it shares the protocol and BTF crates with it, and compiles the library's mode rule so
+//! that `doctor` reports exactly what the hook decides.
 
-mod btf;
+mod btf_check;
 mod doctor;
-/// The library's BTF reader and normalizer, compiled in (the library is not linked).
-#[allow(dead_code)]
-#[path = "../.."]
-mod kbtf {
-    pub mod btf;
-    pub mod btf_norm;
-}
-#[path = "../../mode_rule.rs"]
+#[path = "../../hook/src/mode_rule.rs"]
 mod mode_rule;
 mod run;
 mod stats;
+mod tool_kind;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -88,7 +82,7 @@ fn main() -> ExitCode {
         Cmd::Run { btf, tool } => run::run(btf, tool),
         Cmd::Doctor { json } => doctor::main(json),
         Cmd::Stats { json } => stats::main(json),
-        Cmd::Btf { cmd: BtfCmd::Normalize { input, output } } => match btf::normalize_file(&input, &output) {
+        Cmd::Btf { cmd: BtfCmd::Normalize { input, output } } => match btf_check::normalize_file(&input, &output) {
             Ok(summary) => {
                 println!("bpfhook btf normalize: {summary}");
                 ExitCode::SUCCESS

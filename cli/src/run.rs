@@ -1,7 +1,13 @@
 //! `bpfhook run`: exec the tool with the hook preloaded. exec (not spawn) so the tool
 //! keeps our pid: signals sent to it (Ctrl-C, kill, a service manager's stop) and its
 //! exit status are its own, with nothing in between to forward or translate.
+//!
+//! Where the hook would use bpfdrv, a tool LD_PRELOAD cannot reach (statically linked) is
+//! refused with one line saying so, rather than started to fail on this kernel's bpf();
+//! see tool_kind.rs. Where this kernel's bpf() serves tools, it runs as it is.
 
+use crate::mode_rule::Mode;
+use crate::tool_kind::{self, ToolKind};
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -15,6 +21,25 @@ pub fn run(btf: Option<PathBuf>, tool: Vec<OsString>) -> ExitCode {
             return ExitCode::from(127);
         }
     };
+    let name = tool[0].to_string_lossy().into_owned();
+    let file = tool_kind::resolve(std::path::Path::new(&tool[0]), std::env::var_os("PATH").as_deref());
+    // Unreadable or not found: exec says why.
+    match file.as_deref().and_then(|f| std::fs::read(f).ok()).map(|data| tool_kind::classify(&data)) {
+        // This kernel's own bpf() serves the tool: it needs no hook.
+        Some(ToolKind::Static | ToolKind::DynamicGo) if crate::doctor::hook_mode().0 == Mode::Native => {}
+        Some(ToolKind::Static) => {
+            eprintln!(
+                "bpfhook run: {name} is statically linked (no ELF interpreter): LD_PRELOAD cannot reach its bpf() calls, \
+                 which would meet this kernel's bpf() instead of bpfdrv; only dynamically linked tools are served"
+            );
+            return ExitCode::from(2);
+        }
+        Some(ToolKind::DynamicGo) => eprintln!(
+            "bpfhook run: warning: {name} is a Go program: tools that load BPF through libbpf (cgo, libbpfgo) are served, \
+             tools that use cilium/ebpf make raw syscalls LD_PRELOAD cannot reach"
+        ),
+        Some(ToolKind::Dynamic) | None => {}
+    }
     let mut cmd = Command::new(&tool[0]);
     cmd.args(&tool[1..]);
     cmd.env("LD_PRELOAD", preload_value(&lib, std::env::var_os("LD_PRELOAD")));

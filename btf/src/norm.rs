@@ -19,7 +19,8 @@
 //! Hand-rolled: libbpf's btf__dedup would do the merging, but the hook links no libbpf
 //! (it runs under tools that bring their own), and the rename has to come first anyway.
 
-use super::btf::{self, Btf};
+use crate as btf;
+use crate::Btf;
 use std::collections::HashMap;
 
 /// The name `RH_KABI_REPLACE` gives the hidden member, before `__COUNTER__`'s digits.
@@ -244,8 +245,8 @@ mod tests {
     use super::*;
     // super::super: the crate root in the library, the module including both files in
     // the bpfhook binary.
-    use super::super::btf::tests::{build, rec};
-    use super::super::btf::*;
+    use crate::testing::{build, rec};
+    use crate::*;
 
     /// Two copies of `struct s { int x; union { int a; struct { int b; } HIDE<N>; };
     /// struct s *next; }` pointing at each other's copy (a cycle through the pointer),

@@ -6,7 +6,7 @@
 //! module is needed where the hook would use it: what `BPFHOOK_MODE` and the library's
 //! own probe of bpf(2) decide (`mode_rule`, the same source).
 
-use crate::btf;
+use crate::btf_check as btf;
 use crate::mode_rule::{self, KernelBpf, Mode, Requested, MODE_ENV};
 use driver_protocol::{bpfdrv_hello, BPFDRV_IOC_HELLO, BPFDRV_PROTOCOL_VERSION};
 use serde_json::json;
@@ -64,12 +64,18 @@ pub struct ModeChoice {
     pub reason: String,
 }
 
+/// The mode the hook would pick in a tool started from here, with why; the kernel's answer.
+pub fn hook_mode() -> (Mode, String, KernelBpf, Option<Requested>) {
+    let kernel = mode_rule::probe(libc_bpf);
+    let parsed = mode_rule::parse(std::env::var(MODE_ENV).ok().as_deref());
+    let (mode, reason) = mode_rule::choose(parsed.unwrap_or(Requested::Auto), &kernel);
+    (mode, reason, kernel, parsed)
+}
+
 /// The mode choice and the "kernel" check that reports it.
 fn mode_choice(release: &str) -> (ModeChoice, Check) {
-    let kernel = mode_rule::probe(libc_bpf);
     let raw = std::env::var(MODE_ENV).ok();
-    let parsed = mode_rule::parse(raw.as_deref());
-    let (mode, reason) = mode_rule::choose(parsed.unwrap_or(Requested::Auto), &kernel);
+    let (mode, reason, kernel, parsed) = hook_mode();
     let mut detail = format!("{release}: {reason}");
     let unset = "unset BPFHOOK_MODE (auto mode uses bpfdrv here)";
     let (status, fix) = match (parsed, kernel) {

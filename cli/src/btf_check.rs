@@ -19,13 +19,9 @@
 //! is no use here, it shows the aligned slot size. Without SLUB's sysfs and without a
 //! banner the verdict is "not verified", never "matches".
 
-use driver_protocol::BPFDRV_BTF_MAGIC;
+use bpfcompat_btf::KIND_STRUCT;
 use std::collections::HashMap;
 use std::path::Path;
-
-// As in the library's btf.rs, which this binary cannot link (see main.rs).
-pub const KIND_INT: u32 = 1;
-const KIND_STRUCT: u32 = 4;
 
 /// Slab caches whose object size is `sizeof(struct <type>)` on every kernel 3.10 .. 6.x
 /// (created with KMEM_CACHE or kmem_cache_create(name, sizeof(struct x), ...)), with the
@@ -82,60 +78,17 @@ impl Btf {
     }
 }
 
-fn u16_at(b: &[u8], o: usize) -> Option<u16> {
-    b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]))
-}
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    b.get(o..o + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
-}
-
 /// Parse raw (little-endian) BTF far enough to list struct sizes.
 pub fn parse(data: &[u8]) -> Result<Btf, String> {
-    let magic = u16_at(data, 0).ok_or("file too short for a BTF header")?;
-    if magic != BPFDRV_BTF_MAGIC {
-        return Err(format!("not raw BTF: magic {magic:#06x}, expected {BPFDRV_BTF_MAGIC:#06x}"));
-    }
-    if data[2] != 1 {
-        return Err(format!("BTF version {} (expected 1)", data[2]));
-    }
-    let hdr_len = u32_at(data, 4).ok_or("short header")? as usize;
-    let (type_off, type_len) = (u32_at(data, 8).ok_or("short header")? as usize, u32_at(data, 12).ok_or("short header")? as usize);
-    let (str_off, str_len) = (u32_at(data, 16).ok_or("short header")? as usize, u32_at(data, 20).ok_or("short header")? as usize);
-    let types = data.get(hdr_len + type_off..hdr_len + type_off + type_len).ok_or("type section outside the file")?;
-    let strs = data.get(hdr_len + str_off..hdr_len + str_off + str_len).ok_or("string section outside the file")?;
-    let name = |off: u32| -> String {
-        let s = strs.get(off as usize..).unwrap_or(&[]);
-        let end = s.iter().position(|&c| c == 0).unwrap_or(s.len());
-        String::from_utf8_lossy(&s[..end]).into_owned()
-    };
+    let btf = bpfcompat_btf::Btf::parse_or_why(data)?;
     let mut struct_sizes = HashMap::new();
     let mut struct_copies = HashMap::new();
-    let (mut o, mut n) = (0usize, 0usize);
-    while o + 12 <= types.len() {
-        let name_off = u32_at(types, o).unwrap();
-        let info = u32_at(types, o + 4).unwrap();
-        let size = u32_at(types, o + 8).unwrap();
-        let (kind, vlen) = ((info >> 24) & 0x1f, (info & 0xffff) as usize);
-        let extra = match kind {
-            1 | 14 | 17 => 4,             // INT, VAR, DECL_TAG
-            3 => 12,                      // ARRAY
-            4 | 5 | 15 | 19 => 12 * vlen, // STRUCT, UNION, DATASEC, ENUM64
-            6 | 13 => 8 * vlen,           // ENUM, FUNC_PROTO
-            2 | 7..=12 | 16 | 18 => 0,
-            k => return Err(format!("unknown BTF kind {k} at type {}", n + 1)),
-        };
-        if kind == KIND_STRUCT && name_off != 0 {
-            let name = name(name_off);
-            *struct_copies.entry(name.clone()).or_insert(0) += 1;
-            struct_sizes.entry(name).or_insert(size);
-        }
-        o += 12 + extra;
-        n += 1;
+    for t in btf.types.iter().filter(|t| t.kind == KIND_STRUCT && t.name_off != 0) {
+        let name = btf.name(t).to_string();
+        *struct_copies.entry(name.clone()).or_insert(0) += 1;
+        struct_sizes.entry(name).or_insert(t.size_or_type);
     }
-    if o != types.len() {
-        return Err("type section ends inside a type".into());
-    }
-    Ok(Btf { struct_sizes, struct_copies, types: n })
+    Ok(Btf { struct_sizes, struct_copies, types: btf.types.len() })
 }
 
 /// Exact object sizes of the unmerged SLUB caches we compare, from `root`
@@ -194,12 +147,11 @@ pub fn matches_kernel(btf: &Btf, banner: Option<&str>, proc_version: &str, sizes
 }
 
 /// `bpfhook btf normalize IN OUT`: OUT (written whole, then renamed into place) is IN
-/// with RHEL's kABI copies merged (see btf_norm.rs). A one-line summary.
+/// with RHEL's kABI copies merged (see the BTF crate's norm.rs). A one-line summary.
 pub fn normalize_file(input: &Path, output: &Path) -> Result<String, String> {
     let raw = std::fs::read(input).map_err(|e| format!("{}: {e}", input.display()))?;
     parse(&raw).map_err(|e| format!("{}: {e}", input.display()))?;
-    let (out, n) =
-        crate::kbtf::btf_norm::normalize(&raw).ok_or_else(|| format!("{}: refers to types it does not have", input.display()))?;
+    let (out, n) = bpfcompat_btf::norm::normalize(&raw).ok_or_else(|| format!("{}: refers to types it does not have", input.display()))?;
     let mut tmp = output.as_os_str().to_owned();
     tmp.push(format!(".tmp.{}", std::process::id()));
     let tmp = std::path::PathBuf::from(tmp);
@@ -229,6 +181,7 @@ pub fn read_banner(btf_path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use driver_protocol::BPFDRV_BTF_MAGIC;
 
     /// A BTF blob with one INT and one STRUCT "dentry" of `size` bytes.
     fn blob(size: u32) -> Vec<u8> {
