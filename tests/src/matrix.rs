@@ -975,6 +975,15 @@ impl Report<'_> {
             git(&["log", "-1", "--format=%cd", "--date=iso"]),
             self.wall_secs
         ));
+        let kernels = [self.shim_kernel, self.native_kernel, self.centos7_kernel]
+            .into_iter()
+            .chain(self.k612.iter().flat_map(|k| [k.shim_kernel, k.native_kernel]));
+        if kernels.into_iter().any(|k| k.ends_with(CACHED)) {
+            m.push_str(
+                "Sides marked *(cached runs)* were not booted by this command: their runs come from earlier boots of the \
+                 same runner (`target/guest/matrix-<side>.json`), judged again here.\n\n",
+            );
+        }
         m.push_str(&format!(
             "**{} of {} tools pass** on the kernel without bpf(2) ({} with the same events as natively, {} attach only), \
              **{} fail**, **{} not applicable** in these guests.\n\n",
@@ -1017,6 +1026,25 @@ impl Report<'_> {
                 count(&|x| matches!(x, Verdict::Fail(_))),
                 count(&|x| matches!(x, Verdict::NotApplicable(_)))
             ));
+        }
+        // Every tool that passes on 6.1 and not on 6.12, with 6.12's reason: the count
+        // differs only where these say why.
+        if self.k612.is_some() {
+            let behind: Vec<String> = v
+                .iter()
+                .zip(&v612)
+                .filter(|((_, a), (_, b))| a.is_pass() && !b.is_pass())
+                .map(|((t, _), (_, b))| {
+                    let why = match b {
+                        Verdict::Fail(w) | Verdict::NotApplicable(w) | Verdict::PassAttachOnly(w) | Verdict::PassWithoutOracle(w) => w,
+                        Verdict::Pass => "",
+                    };
+                    format!("- {}: {}\n", t.name, why.replace('\n', " "))
+                })
+                .collect();
+            if !behind.is_empty() {
+                m.push_str(&format!("Tools that pass on 6.1 but not on 6.12 ({}):\n\n{}\n", behind.len(), behind.concat()));
+            }
         }
         let version = Command::new("dpkg-query")
             .args(["-W", "-f=${Version}", "libbpf-tools"])
@@ -1176,6 +1204,9 @@ impl Report<'_> {
         m
     }
 }
+
+/// What the runner appends to a side's kernel release when the report judges cached runs.
+pub const CACHED: &str = " (cached runs)";
 
 /// Runs are cached per side in `target/guest/matrix-<side>.json`, so a re-run of some tools
 /// (or of one side) is merged with the rest and the report is re-judged without a boot.

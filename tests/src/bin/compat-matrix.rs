@@ -127,7 +127,7 @@ fn main() {
         (runs, bench.kernel.release.clone(), bench.boot_secs)
     };
     let cached = |side: Side| -> (Runs, String, f64) {
-        (matrix::load_cache(side), format!("{} (cached runs)", side.kernel().map(|k| k.release).unwrap_or_default()), 0.0)
+        (matrix::load_cache(side), format!("{}{}", side.kernel().map(|k| k.release).unwrap_or_default(), matrix::CACHED), 0.0)
     };
     let (shim, shim_kernel, shim_secs) = if sides.contains(&Side::Shim) { run_side(Side::Shim, &tools) } else { cached(Side::Shim) };
     // The CentOS column is judged against the native 6.1 runs: tools without a cached one
