@@ -64,21 +64,22 @@ pub struct ModeChoice {
     pub reason: String,
 }
 
-/// The mode the hook would pick in a tool started from here, with why; the kernel's answer.
-pub fn hook_mode() -> (Mode, String, KernelBpf, Option<Requested>) {
+/// The mode the hook would pick in a tool started from here, and what `BPFHOOK_MODE`
+/// asked for (None: a value that is not a mode, taken as auto).
+pub fn hook_mode() -> (ModeChoice, Option<Requested>) {
     let kernel = mode_rule::probe(libc_bpf);
     let parsed = mode_rule::parse(std::env::var(MODE_ENV).ok().as_deref());
     let (mode, reason) = mode_rule::choose(parsed.unwrap_or(Requested::Auto), &kernel);
-    (mode, reason, kernel, parsed)
+    (ModeChoice { kernel, mode, reason }, parsed)
 }
 
 /// The mode choice and the "kernel" check that reports it.
 fn mode_choice(release: &str) -> (ModeChoice, Check) {
     let raw = std::env::var(MODE_ENV).ok();
-    let (mode, reason, kernel, parsed) = hook_mode();
-    let mut detail = format!("{release}: {reason}");
+    let (choice, parsed) = hook_mode();
+    let mut detail = format!("{release}: {}", choice.reason);
     let unset = "unset BPFHOOK_MODE (auto mode uses bpfdrv here)";
-    let (status, fix) = match (parsed, kernel) {
+    let (status, fix) = match (parsed, &choice.kernel) {
         (None, _) => {
             detail += &format!(" ({MODE_ENV}={:?} is not one of auto, driver, native, so auto)", raw.unwrap_or_default());
             (Status::Warn, Some("set BPFHOOK_MODE to auto, driver or native, or unset it"))
@@ -90,7 +91,7 @@ fn mode_choice(release: &str) -> (ModeChoice, Check) {
         }
         _ => (Status::Ok, None),
     };
-    (ModeChoice { kernel, mode, reason }, check("kernel", status, detail, fix))
+    (choice, check("kernel", status, detail, fix))
 }
 
 fn device_path() -> PathBuf {

@@ -26,7 +26,7 @@ pub fn run(btf: Option<PathBuf>, tool: Vec<OsString>) -> ExitCode {
     // Unreadable or not found: exec says why.
     match file.as_deref().and_then(|f| std::fs::read(f).ok()).map(|data| tool_kind::classify(&data)) {
         // This kernel's own bpf() serves the tool: it needs no hook.
-        Some(ToolKind::Static | ToolKind::DynamicGo) if crate::doctor::hook_mode().0 == Mode::Native => {}
+        Some(ToolKind::Static | ToolKind::DynamicGo) if crate::doctor::hook_mode().0.mode == Mode::Native => {}
         Some(ToolKind::Static) => {
             eprintln!(
                 "bpfhook run: {name} is statically linked (no ELF interpreter): LD_PRELOAD cannot reach its bpf() calls, \
