@@ -1126,30 +1126,6 @@ impl Report<'_> {
             }
             m.push('\n');
         }
-        // Columns: the 6.1 result, then CentOS 7.9's and 6.12's where they ran.
-        let mut head = vec!["tool", "result"];
-        if self.centos7.is_some() {
-            head.push("CentOS 7.9");
-        }
-        if self.k612.is_some() {
-            head.push("6.12");
-        }
-        head.extend(["programs", "loaded under the shim", "reason / notes"]);
-        if self.centos7.is_some() {
-            head.extend(["loaded on CentOS 7.9", "CentOS 7.9 reason / notes"]);
-        }
-        if self.k612.is_some() {
-            head.push("6.12 reason / notes");
-        }
-        head.push("shim load s");
-        if self.centos7.is_some() {
-            head.push("CentOS 7.9 load s");
-        }
-        if self.k612.is_some() {
-            head.extend(["6.12 shim load s", "6.12 native load s"]);
-        }
-        head.push("native load s");
-        m.push_str(&format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len())));
         // A reason quoting an expectation ("|*") must not end its table cell.
         let escape = |w: &str| w.replace("\\|", "|").replace('|', "\\|").replace('\n', " ");
         let cell = |verdict: &Verdict| match verdict {
@@ -1160,45 +1136,42 @@ impl Report<'_> {
             Verdict::NotApplicable(w) => ("n/a", escape(w)),
         };
         let secs = |r: Option<&ToolRun>| r.and_then(|r| r.load_secs).map(|s| format!("{s:.1}")).unwrap_or_else(|| "–".into());
-        for (i, (t, verdict)) in v.iter().enumerate() {
-            let (res, why) = cell(verdict);
-            let kinds = program_kinds(Path::new(&format!("/usr/sbin/{}", t.name))).join(", ");
-            let loaded = self.shim.get(t.name).map(loaded_kinds).unwrap_or_default();
-            let centos = self.centos7.zip(cv.get(i)).map(|(c, (_, cverdict))| {
-                let (cres, cwhy) = cell(cverdict);
-                let cwhy = match (cwhy.is_empty(), t.centos7_expect) {
+        let name = |i: usize| v[i].0.name;
+        // The table as a list of columns, each its header and its cell in row i: the 6.1
+        // columns, with CentOS 7.9's and 6.12's where those sides have runs.
+        type Column<'c> = (&'static str, Box<dyn Fn(usize) -> String + 'c>);
+        let mut results: Vec<Column> = vec![("tool", Box::new(|i| name(i).to_string())), ("result", Box::new(|i| cell(&v[i].1).0.into()))];
+        let mut notes: Vec<Column> = vec![
+            ("programs", Box::new(|i| program_kinds(Path::new(&format!("/usr/sbin/{}", name(i)))).join(", "))),
+            ("loaded under the shim", Box::new(|i| self.shim.get(name(i)).map(loaded_kinds).unwrap_or_default())),
+            ("reason / notes", Box::new(|i| cell(&v[i].1).1)),
+        ];
+        let mut times: Vec<Column> = vec![("shim load s", Box::new(|i| secs(self.shim.get(name(i)))))];
+        if let Some(c) = self.centos7 {
+            results.push(("CentOS 7.9", Box::new(|i| cell(&cv[i].1).0.into())));
+            notes.push(("loaded on CentOS 7.9", Box::new(move |i| c.get(name(i)).map(loaded_kinds).unwrap_or_default())));
+            notes.push((
+                "CentOS 7.9 reason / notes",
+                Box::new(|i| match (cell(&cv[i].1).1, v[i].0.centos7_expect) {
                     // what was expected there instead, and why
-                    (true, Some((_, why))) => why.to_string(),
-                    _ => cwhy,
-                };
-                (cres, c.get(t.name).map(loaded_kinds).unwrap_or_default(), cwhy, secs(c.get(t.name)))
-            });
-            let k612 = self.k612.as_ref().zip(v612.get(i)).map(|(k, (_, verdict))| {
-                let (res, why) = cell(verdict);
-                (res, why, secs(k.shim.get(t.name)), secs(k.native.get(t.name)))
-            });
-            let mut row: Vec<String> = vec![t.name.into(), res.into()];
-            if let Some((cres, ..)) = &centos {
-                row.push(cres.to_string());
-            }
-            if let Some((res, ..)) = &k612 {
-                row.push(res.to_string());
-            }
-            row.extend([kinds, loaded, why]);
-            if let Some((_, loaded, why, _)) = &centos {
-                row.extend([loaded.clone(), why.clone()]);
-            }
-            if let Some((_, why, ..)) = &k612 {
-                row.push(why.clone());
-            }
-            row.push(secs(self.shim.get(t.name)));
-            if let Some((.., s)) = &centos {
-                row.push(s.clone());
-            }
-            if let Some((_, _, shim_s, native_s)) = &k612 {
-                row.extend([shim_s.clone(), native_s.clone()]);
-            }
-            row.push(secs(self.native.get(t.name)));
+                    (why, Some((_, expected))) if why.is_empty() => expected.to_string(),
+                    (why, _) => why,
+                }),
+            ));
+            times.push(("CentOS 7.9 load s", Box::new(move |i| secs(c.get(name(i))))));
+        }
+        if let Some(k) = &self.k612 {
+            results.push(("6.12", Box::new(|i| cell(&v612[i].1).0.into())));
+            notes.push(("6.12 reason / notes", Box::new(|i| cell(&v612[i].1).1)));
+            times.push(("6.12 shim load s", Box::new(move |i| secs(k.shim.get(name(i))))));
+            times.push(("6.12 native load s", Box::new(move |i| secs(k.native.get(name(i))))));
+        }
+        times.push(("native load s", Box::new(|i| secs(self.native.get(name(i))))));
+        let columns: Vec<Column> = results.into_iter().chain(notes).chain(times).collect();
+        let head: Vec<&str> = columns.iter().map(|(h, _)| *h).collect();
+        m.push_str(&format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(head.len())));
+        for i in 0..v.len() {
+            let row: Vec<String> = columns.iter().map(|(_, cell)| cell(i)).collect();
             m.push_str(&format!("| {} |\n", row.join(" | ")));
         }
         m
