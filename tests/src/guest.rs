@@ -161,6 +161,29 @@ impl Kernel {
         }
         Ok(k)
     }
+
+    /// How a program runs on this kernel in a test body: see [`BpfSide`].
+    pub fn bpf_side(&self) -> BpfSide {
+        if self.native_bpf {
+            BpfSide { setup: "", prefix: "", teardown: "" }
+        } else {
+            BpfSide { setup: "insmod $MODULE; result insmod $?", prefix: "LD_PRELOAD=$HOOK ", teardown: "rmmod bpfdrv; result rmmod $?" }
+        }
+    }
+}
+
+/// The shell a test body puts around a program so that it runs on a kernel as a user would
+/// run it there: natively where the kernel has bpf(2) (a stock kernel, the oracle), under
+/// the hook with bpfdrv.ko loaded where it has not. The same body then runs on either side
+/// and the outputs are compared. Pair it with [`Guest::serving_bpf`], and check the
+/// module's cycle with [`GuestRun::assert_module_cycle`].
+pub struct BpfSide {
+    /// The body's first line: load the module, recording `insmod`.
+    pub setup: &'static str,
+    /// Put before each command that runs the program: `LD_PRELOAD=$HOOK `.
+    pub prefix: &'static str,
+    /// The body's last line: unload the module, recording `rmmod`.
+    pub teardown: &'static str,
 }
 
 fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
@@ -677,6 +700,16 @@ impl Guest {
         self.file(so, GUEST_HOOK).file(btf, &dst)
     }
 
+    /// What [`BpfSide`] needs on the kernel's side: nothing natively; the hook (for this
+    /// kernel's glibc) and the bpfdrv.ko built for this kernel on a kernel without bpf(2).
+    pub fn serving_bpf(self) -> Guest {
+        if self.kernel.native_bpf {
+            return self;
+        }
+        let (hook, module) = (hook_library_for(&self.kernel), bpfdrv_module(&self.kernel));
+        self.with_hook(hook).with_module(module)
+    }
+
     /// Coreutils' `stdbuf` and its preload library, so a tool writing to a file can be
     /// made line-buffered (`stdbuf -oL tool`) and polled while it runs.
     pub fn with_stdbuf(self) -> Guest {
@@ -937,6 +970,16 @@ impl GuestRun {
     pub fn value(&self, key: &str) -> Option<String> {
         let prefix = format!("BPFCOMPAT-RESULT {key}=");
         self.log.lines().rev().find_map(|l| Some(l[l.find(&prefix)? + prefix.len()..].trim().to_string()))
+    }
+
+    /// On a kernel without bpf(2), a [`BpfSide`] body's module loaded and unloaded: the
+    /// program's exit left no object behind. Nothing to check natively.
+    #[track_caller]
+    pub fn assert_module_cycle(&self, kernel: &Kernel) {
+        if !kernel.native_bpf {
+            self.assert_value("insmod", "0", &format!("{}: insmod bpfdrv.ko", self.name));
+            self.assert_value("rmmod", "0", &format!("{}: rmmod bpfdrv after the program exited (no object leaked)", self.name));
+        }
     }
 
     /// Assert that `result KEY ...` was printed with `want`.

@@ -26,7 +26,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
 /// The module's budget of guest time for the printk loop and the hash-of-maps lookup
@@ -42,23 +42,23 @@ const FAULT_LOOP_MAX_MS: f64 = 1000.0;
 const CLOSE_MAX_DELETES: f64 = 20.0;
 const CLOSE_FLOOR_MS: f64 = 500.0;
 
-fn boot(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
+fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
+    let side = if kernel.native_bpf { "native" } else { "shim" };
     let body = format!(
         ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/budget_probe {} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
          grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n\
          dmesg | grep -c \"program 'big_reads' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT big_reads_aborted=/'\n\
          dmesg | grep -c \"program 'empty_walk' aborted at insn [0-9]*: error -7\" | sed 's/^/BPFCOMPAT-RESULT empty_walk_aborted=/'\n\
          dmesg | grep -c \"program 'fault_reads' aborted at insn [0-9]*: error -7 (ran past its time limit)\" | sed 's/^/BPFCOMPAT-RESULT fault_reads_timed_out=/'\n{}\n",
-        if shim { "insmod $MODULE; result insmod $?" } else { "" },
-        if shim { "LD_PRELOAD=$HOOK " } else { "" },
-        if shim { "shim" } else { "native" },
-        if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+        setup, prefix, side, teardown,
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/budget_probe").timeout(Duration::from_secs(240));
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    let run = g.body(&body).boot();
+    let run = Guest::new(name, kernel)
+        .binary_at(bin, "/bpfcompat/budget_probe")
+        .timeout(Duration::from_secs(240))
+        .serving_bpf()
+        .body(&body)
+        .boot();
     run.assert_completed();
     run.assert_kernel_clean();
     run.assert_value("exit", "0", "budget_probe's exit status");
@@ -90,8 +90,8 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
     let bin = guest::guest_c_program("budget_probe.c").unwrap_or_else(|s| panic!("budget_probe prerequisites: {}", s.0));
-    let native = boot("budget_stock", &stock, &bin, false);
-    let shim = boot("budget_nobpf", &nobpf, &bin, true);
+    let native = boot("budget_stock", &stock, &bin);
+    let shim = boot("budget_nobpf", &nobpf, &bin);
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
 
     // Formats: Linux's return values and output bytes; hash-of-maps lookups.

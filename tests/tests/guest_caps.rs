@@ -19,12 +19,11 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
-    let (setup, prefix, teardown) =
-        if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     // Linux's default perf_event_paranoid (2), not Debian's 3, under which the stock
     // kernel wants CAP_SYS_ADMIN for any perf_event_open: the driver implements mainline's
     // rule (perfmon_capable() for kprobe / uprobe PMU, CPU-wide and tracepoint events).
@@ -38,17 +37,16 @@ show stderr /tmp/err.txt
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/caps_drop_probe");
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    let run = g.body(&body).timeout(Duration::from_secs(240)).boot();
+    let run = Guest::new(name, kernel)
+        .binary_at(bin, "/bpfcompat/caps_drop_probe")
+        .serving_bpf()
+        .body(&body)
+        .timeout(Duration::from_secs(240))
+        .boot();
     run.assert_completed();
     run.assert_kernel_clean();
     run.assert_value("exit", "0", &format!("{name}: caps_drop_probe exit status"));
-    if shim {
-        run.assert_value("rmmod", "0", &format!("{name}: rmmod bpfdrv (no object leaked)"));
-    }
+    run.assert_module_cycle(kernel);
     run
 }
 
@@ -62,7 +60,7 @@ fn native_lines() -> Option<&'static Vec<String>> {
     N.get_or_init(|| {
         let stock = guest::stock_kernel().map_err(|s| s.report("guest_caps (stock kernel)")).ok()?;
         let bin = guest::guest_c_program("caps_drop_probe.c").map_err(|s| s.report("guest_caps")).ok()?;
-        let native = boot("caps_native", &stock, &bin, false);
+        let native = boot("caps_native", &stock, &bin);
         let l = lines(&native);
         // The oracle itself: root may do everything, nobody nothing, and every child ran.
         for l in &l {
@@ -95,7 +93,7 @@ fn native_lines() -> Option<&'static Vec<String>> {
 fn assert_matches_native(name: &str, kernel: &Kernel, has_cap_bpf: bool) {
     let bin = require!(guest::guest_c_program("caps_drop_probe.c"));
     let Some(native) = native_lines() else { return };
-    let shim = boot(name, kernel, &bin, true);
+    let shim = boot(name, kernel, &bin);
     let mut got = lines(&shim);
     let mut want = native.clone();
     if !has_cap_bpf {

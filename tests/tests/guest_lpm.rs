@@ -26,7 +26,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
 /// Large-trie lookup cost over small-trie lookup cost the driver may show: the walk
@@ -46,9 +46,8 @@ fn probe_binary() -> Result<PathBuf, guest::Skip> {
     Ok(out)
 }
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
-    let (setup, prefix, teardown) =
-        if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
@@ -62,18 +61,13 @@ grep '^R ' /tmp/re.txt | sed 's/^R /BPFCOMPAT-RESULT /'
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/lpm_probe");
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    let run = g.body(&body).timeout(Duration::from_secs(600)).boot();
+    let run =
+        Guest::new(name, kernel).binary_at(bin, "/bpfcompat/lpm_probe").serving_bpf().body(&body).timeout(Duration::from_secs(600)).boot();
     run.assert_completed();
     run.assert_kernel_clean();
     run.assert_value("exit", "0", &format!("{name}: lpm_probe exit status"));
     run.assert_value("done", "1", &format!("{name}: lpm_probe ran to the end"));
-    if shim {
-        run.assert_value("rmmod", "0", &format!("{name}: rmmod bpfdrv (no object leaked)"));
-    }
+    run.assert_module_cycle(kernel);
     for trie in ["small", "large"] {
         run.assert_value(&format!("{trie}_inserted"), "1", &format!("{name}: the {trie} timing trie was filled"));
         run.assert_value(&format!("{trie}_result"), "7", &format!("{name}: the timed lookup found its /32"));
@@ -115,7 +109,7 @@ fn native_transcript() -> Option<&'static Vec<String>> {
     N.get_or_init(|| {
         let stock = guest::stock_kernel().map_err(|s| s.report("guest_lpm (stock kernel)")).ok()?;
         let bin = probe_binary().map_err(|s| s.report("guest_lpm")).ok()?;
-        let native = boot("lpm_stock", &stock, &bin, false);
+        let native = boot("lpm_stock", &stock, &bin);
         let t = transcript(&native);
         // The oracle exercised what it should: programs loaded, half the entries left.
         for family in ["v4", "v6"] {
@@ -138,7 +132,7 @@ fn native_transcript() -> Option<&'static Vec<String>> {
 fn assert_matches_native(name: &str, kernel: &Kernel) {
     let bin = require!(probe_binary());
     let Some(want) = native_transcript() else { return };
-    let run = boot(name, kernel, &bin, true);
+    let run = boot(name, kernel, &bin);
     let got = transcript(&run);
     if got != *want {
         let diff: Vec<String> = want

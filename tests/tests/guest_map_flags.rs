@@ -24,35 +24,33 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
-    let (setup, prefix, teardown) = if shim {
-        ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?")
-    } else {
-        ("mount -t bpf bpf /sys/fs/bpf", "", "")
-    };
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
+    // Natively, pins need the kernel's bpffs; under the hook, bpfdrv keeps them.
+    let bpffs = if kernel.native_bpf { "mount -t bpf bpf /sys/fs/bpf" } else { "" };
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
+{bpffs}
 {prefix}/bpfcompat/map_flags_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
 show flags /tmp/out.txt
 show stderr /tmp/err.txt
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/map_flags_probe");
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    let run = g.body(&body).timeout(Duration::from_secs(180)).boot();
+    let run = Guest::new(name, kernel)
+        .binary_at(bin, "/bpfcompat/map_flags_probe")
+        .serving_bpf()
+        .body(&body)
+        .timeout(Duration::from_secs(180))
+        .boot();
     run.assert_completed();
     run.assert_kernel_clean();
     run.assert_value("exit", "0", &format!("{name}: map_flags_probe exit status (a crash is not EFAULT)"));
-    if shim {
-        run.assert_value("rmmod", "0", &format!("{name}: rmmod bpfdrv (no object leaked)"));
-    }
+    run.assert_module_cycle(kernel);
     run
 }
 
@@ -66,7 +64,7 @@ fn native_lines() -> Option<&'static Vec<String>> {
     N.get_or_init(|| {
         let stock = guest::stock_kernel().map_err(|s| s.report("guest_map_flags (stock kernel)")).ok()?;
         let bin = guest::guest_c_program("map_flags_probe.c").map_err(|s| s.report("guest_map_flags")).ok()?;
-        let native = boot("map_flags_native", &stock, &bin, false);
+        let native = boot("map_flags_native", &stock, &bin);
         let l = lines(&native);
         // The oracle itself ran to the end, refused what the flags forbid and survived.
         for must in ["F rdonly update EPERM", "F wronly lookup EPERM", "F prog rdonly_prog lookup+store EACCES", "F done"] {
@@ -83,7 +81,7 @@ fn native_lines() -> Option<&'static Vec<String>> {
 fn assert_matches_native(name: &str, kernel: &Kernel) {
     let bin = require!(guest::guest_c_program("map_flags_probe.c"));
     let Some(want) = native_lines() else { return };
-    let shim = boot(name, kernel, &bin, true);
+    let shim = boot(name, kernel, &bin);
     let got = lines(&shim);
     if got != *want {
         let diff: Vec<String> = want

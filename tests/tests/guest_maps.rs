@@ -17,7 +17,7 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_maps
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,9 +42,8 @@ fn transcript_binary() -> Result<PathBuf, guest::Skip> {
     Ok(out)
 }
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf, shim: bool) -> GuestRun {
-    let (setup, prefix, teardown) =
-        if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
+fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
@@ -55,11 +54,7 @@ grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/maps_transcript");
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    g.body(&body).boot()
+    Guest::new(name, kernel).binary_at(bin, "/bpfcompat/maps_transcript").serving_bpf().body(&body).boot()
 }
 
 fn transcript(run: &GuestRun) -> Vec<String> {
@@ -79,7 +74,7 @@ fn assert_hammer(run: &GuestRun, kernel: &str) {
 fn boot_native_transcript(name: &str, stock: Result<Kernel, guest::Skip>) -> Option<GuestRun> {
     let stock = stock.map_err(|s| s.report("guest_maps (stock kernel)")).ok()?;
     let bin = transcript_binary().map_err(|s| s.report("guest_maps")).ok()?;
-    let native = boot(name, &stock, &bin, false);
+    let native = boot(name, &stock, &bin);
     native.assert_completed();
     native.assert_value("transcript", "done", "stock kernel: the transcript ran to the end");
     native.assert_value("exit", "0", "stock kernel: maps_transcript exit status");
@@ -125,9 +120,8 @@ const DIFFERS_FROM_6_12: &[KnownLine] = &[
 fn assert_transcript_matches_native(name: &str, kernel: &Kernel, under: &str, native: Option<&GuestRun>, known: &[KnownLine]) {
     let bin = require!(transcript_binary());
     let Some(native) = native else { return };
-    let shim = boot(name, kernel, &bin, true);
+    let shim = boot(name, kernel, &bin);
     shim.assert_completed();
-    shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     shim.assert_value("transcript", "done", &format!("{under}: the transcript ran to the end"));
     shim.assert_value("possible_cpus", &native.value("possible_cpus").unwrap_or_default(), "same possible CPUs");
     let (want, got) = (transcript(native), transcript(&shim));
@@ -150,7 +144,7 @@ fn assert_transcript_matches_native(name: &str, kernel: &Kernel, under: &str, na
     println!("maps ({under}): {} transcript lines identical to the stock kernel", want.len());
     assert_hammer(&shim, under);
     shim.assert_value("exit", "0", &format!("{under}: maps_transcript exit status"));
-    shim.assert_value("rmmod", "0", "rmmod bpfdrv after the run");
+    shim.assert_module_cycle(kernel);
     shim.assert_kernel_clean();
 }
 
@@ -187,24 +181,18 @@ fn tracing_helpers_match_the_stock_kernel() {
     let bin = guest::work_dir().join("helpers_probe");
     let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("gcc");
     assert!(o.status.success(), "compiling helpers_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
-    let run = |name: &str, kernel: &Kernel, shim: bool| {
+    let run = |name: &str, kernel: &Kernel| {
+        let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
         let body = format!(
-            ". /bpfcompat/lib.sh\nmkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && mkdir /sys/fs/cgroup/other\n{}\n{}/bpfcompat/helpers_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
-             grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\ndmesg | grep -c 'bpfcompat-printk 42' | sed 's/^/BPFCOMPAT-RESULT printk_lines=/'\n{}\n",
-            if shim { "insmod $MODULE; result insmod $?" } else { "" },
-            if shim { "LD_PRELOAD=$HOOK " } else { "" },
-            if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+            ". /bpfcompat/lib.sh\nmkdir -p /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup && mkdir /sys/fs/cgroup/other\n{setup}\n{prefix}/bpfcompat/helpers_probe >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+             grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\ndmesg | grep -c 'bpfcompat-printk 42' | sed 's/^/BPFCOMPAT-RESULT printk_lines=/'\n{teardown}\n",
         );
-        let mut g = Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/helpers_probe");
-        if shim {
-            g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-        }
-        g.body(&body).boot()
+        Guest::new(name, kernel).binary_at(&bin, "/bpfcompat/helpers_probe").serving_bpf().body(&body).boot()
     };
-    let native = run("helpers_stock", &stock, false);
+    let native = run("helpers_stock", &stock);
     native.assert_completed();
     native.assert_value("done", "1", "stock kernel: helpers_probe ran to the end");
-    let shim = run("helpers_nobpf", &nobpf, true);
+    let shim = run("helpers_nobpf", &nobpf);
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let keys = [
@@ -269,20 +257,14 @@ fn tracing_helpers_match_the_stock_kernel() {
 /// Boot @kernel with the probe binary @bin at /bpfcompat/<name of bin>, natively or
 /// under the hook + module, run it and report its `R key=value` lines as results and
 /// its whole output as the section `probe`.
-fn boot_probe(name: &str, kernel: &Kernel, bin: &Path, shim: bool) -> GuestRun {
+fn boot_probe(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
     let file = bin.file_name().expect("probe binary name").to_string_lossy().into_owned();
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
-        ". /bpfcompat/lib.sh\n{}\n{}/bpfcompat/{file} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
-         grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n{}\n",
-        if shim { "insmod $MODULE; result insmod $?" } else { "" },
-        if shim { "LD_PRELOAD=$HOOK " } else { "" },
-        if shim { "rmmod bpfdrv; result rmmod $?" } else { "" },
+        ". /bpfcompat/lib.sh\n{setup}\n{prefix}/bpfcompat/{file} >/tmp/out.txt 2>&1; result exit $?\nshow probe /tmp/out.txt\n\
+         grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'\n{teardown}\n",
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, &format!("/bpfcompat/{file}"));
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    g.body(&body).boot()
+    Guest::new(name, kernel).binary_at(bin, &format!("/bpfcompat/{file}")).serving_bpf().body(&body).boot()
 }
 
 /// The probe's `R ` lines must be the same, in the same order, on both kernels.
@@ -353,14 +335,14 @@ fn test_run_and_tail_calls_match_the_stock_kernel() {
     let bin = guest::work_dir().join("test_run_probe");
     let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&bin).arg(&src).arg("-lbpf").output().expect("gcc");
     assert!(o.status.success(), "compiling test_run_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
-    let native = boot_probe("test_run_stock", &stock, &bin, false);
+    let native = boot_probe("test_run_stock", &stock, &bin);
     native.assert_completed();
     native.assert_value("done", "1", "stock kernel: test_run_probe ran to the end");
     native.assert_value("self_runs", "34", "stock kernel: 1 + 33 tail calls");
     native.assert_value("perf_out_open", "0", "stock kernel: perf_event_output into the CPU's event");
     native.assert_value("perf_out_map_closed", "4294967294", "stock kernel: ENOENT once the map's fd is closed");
     native.assert_value("perf_out_preserved_map_closed", "0", "stock kernel: BPF_F_PRESERVE_ELEMS keeps the entry");
-    let shim = boot_probe("test_run_nobpf", &nobpf, &bin, true);
+    let shim = boot_probe("test_run_nobpf", &nobpf, &bin);
     shim.assert_completed();
     let n = assert_same_results(&native, &shim, "test run / tail call results");
     println!("test_run: {n} results identical to the stock kernel");
@@ -381,7 +363,7 @@ fn perf_event_read_matches_the_stock_kernel() {
     let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
     let bin = require!(guest::guest_libbpf_program("perf_read_probe.c"));
-    let native = boot_probe("perf_read_stock", &stock, &bin, false);
+    let native = boot_probe("perf_read_stock", &stock, &bin);
     native.assert_completed();
     native.assert_value("done", "1", "stock kernel: perf_read_probe ran to the end");
     // The oracle itself must show the shapes the comparison relies on.
@@ -397,7 +379,7 @@ fn perf_event_read_matches_the_stock_kernel() {
     ] {
         native.assert_value(key, want, &format!("stock kernel: {key}"));
     }
-    let shim = boot_probe("perf_read_nobpf", &nobpf, &bin, true);
+    let shim = boot_probe("perf_read_nobpf", &nobpf, &bin);
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let n = assert_same_results(&native, &shim, "perf_event_read results");
@@ -424,7 +406,7 @@ fn skb_test_run_matches_the_stock_kernel() {
     let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
     let bin = require!(guest::guest_libbpf_program("skb_test_run_probe.c"));
-    let native = boot_probe("skb_test_run_stock", &stock, &bin, false);
+    let native = boot_probe("skb_test_run_stock", &stock, &bin);
     native.assert_completed();
     native.assert_value("done", "1", "stock kernel: skb_test_run_probe ran to the end");
     // The oracle itself must show the shapes the comparison relies on.
@@ -445,7 +427,7 @@ fn skb_test_run_matches_the_stock_kernel() {
     ] {
         native.assert_value(key, want, &format!("stock kernel: {key}"));
     }
-    let shim = boot_probe("skb_test_run_nobpf", &nobpf, &bin, true);
+    let shim = boot_probe("skb_test_run_nobpf", &nobpf, &bin);
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     const ST: &str = "BPF_ST into cb[]: accepted as by Linux 6.3+, which 6.1 refuses at load";

@@ -17,25 +17,22 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_prog_load
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
-fn run(name: &str, kernel: &Kernel, shim: bool) -> GuestRun {
+fn run(name: &str, kernel: &Kernel) -> GuestRun {
     let (loader, obj) = guest::guest_bpf_program("prog_load", "prog_load").unwrap_or_else(|s| panic!("{}", s.0));
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
-        ". /bpfcompat/lib.sh\n{}{}/bpfcompat/prog_load/prog_load_test /bpfcompat/prog_load/prog_load.bpf.o >/tmp/out.txt 2>&1; result exit $?\n\
-         show prog_load /tmp/out.txt\n{}",
-        if shim { "insmod $MODULE; result insmod $?\n" } else { "" },
-        if shim { "LD_PRELOAD=$HOOK " } else { "" },
-        if shim { "rmmod bpfdrv; result rmmod $?\n" } else { "" },
+        ". /bpfcompat/lib.sh\n{setup}\n{prefix}/bpfcompat/prog_load/prog_load_test /bpfcompat/prog_load/prog_load.bpf.o >/tmp/out.txt 2>&1; \
+         result exit $?\nshow prog_load /tmp/out.txt\n{teardown}\n",
     );
-    let mut g = Guest::new(name, kernel)
+    Guest::new(name, kernel)
         .binary_at(&loader, "/bpfcompat/prog_load/prog_load_test")
-        .file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o");
-    if shim {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    g.body(&body).boot()
+        .file(&obj, "/bpfcompat/prog_load/prog_load.bpf.o")
+        .serving_bpf()
+        .body(&body)
+        .boot()
 }
 
 fn results(run: &GuestRun) -> Vec<String> {
@@ -46,7 +43,7 @@ fn results(run: &GuestRun) -> Vec<String> {
 fn callbacks_and_fd_array_match_the_stock_kernel() {
     let nobpf = require!(guest::nobpf_kernel());
     let stock = require!(guest::stock_kernel());
-    let native = run("prog_load_stock", &stock, false);
+    let native = run("prog_load_stock", &stock);
     native.assert_completed();
     native.assert_value("exit", "0", "stock kernel: prog_load_test exit status");
     let want = results(&native);
@@ -70,7 +67,7 @@ fn callbacks_and_fd_array_match_the_stock_kernel() {
     ] {
         assert!(want.iter().any(|l| l == line), "stock kernel lacks {line:?}:\n{}", want.join("\n"));
     }
-    let shim = run("prog_load_nobpf", &nobpf, true);
+    let shim = run("prog_load_nobpf", &nobpf);
     shim.assert_completed();
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let got = results(&shim);

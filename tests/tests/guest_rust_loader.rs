@@ -7,7 +7,7 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_rust_loader
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
 use std::path::PathBuf;
 use std::process::Command;
@@ -34,9 +34,7 @@ fn loader() -> PathBuf {
 }
 
 fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
-    let hooked = !kernel.native_bpf;
-    let (setup, prefix, teardown) =
-        if hooked { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ", "rmmod bpfdrv; result rmmod $?") } else { ("", "", "") };
+    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
         r#". /bpfcompat/lib.sh
 {setup}
@@ -46,17 +44,10 @@ show stderr /tmp/err.txt
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/rust-loader");
-    if hooked {
-        g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
-    }
-    let run = g.body(&body).boot();
+    let run = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/rust-loader").serving_bpf().body(&body).boot();
     run.assert_completed();
     run.assert_value("exit", "0", &format!("{name}: rust-loader exit status"));
-    if hooked {
-        run.assert_value("insmod", "0", "insmod bpfdrv.ko");
-        run.assert_value("rmmod", "0", "rmmod bpfdrv after the tool exited (nothing leaked)");
-    }
+    run.assert_module_cycle(kernel);
     run.assert_kernel_clean();
     run
 }
