@@ -46,6 +46,7 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("uprobe_legacy", "5", "legacy uprobe_events (path:offset) + tracepoint perf event + SET_BPF"),
     ("uprobe_legacy_arg", "4", "legacy uprobe reads the argument register"),
     ("uprobe_after_detach", "0", "closing uprobe links detaches"),
+    ("uprobe_past_end", "EINVAL", "a uprobe PMU event past the end of the file is refused (uprobe_register's error path)"),
     ("cpu_clock_sampled", "yes", "per-CPU cpu-clock sampling runs the perf_event program"),
     ("cpu_clock_period", "1000000", "bpf_perf_event_data.sample_period"),
     ("cpu_clock_cookie", "77", "bpf_get_attach_cookie in a perf_event program"),

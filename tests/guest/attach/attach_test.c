@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -542,6 +543,38 @@ static void kretprobe_at_address(unsigned long long func)
 	}
 }
 
+/*
+ * A uprobe PMU event past the end of the file is refused at perf_event_open, where the
+ * PMU registers the uprobe: uprobe_register's error path (on 6.12 an ERR_PTR handle
+ * that must never be unregistered).
+ */
+static void uprobe_past_end(void)
+{
+	const char *type_file = "/sys/bus/event_source/devices/uprobe/type";
+	struct perf_event_attr attr;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct stat st;
+	int fd;
+
+	if (n < 0 || access(type_file, F_OK)) {
+		result("uprobe_past_end", "%s", n < 0 ? "no-exe" : "no-pmu");
+		return;
+	}
+	self[n] = 0;
+	if (stat(self, &st))
+		die("stat /proc/self/exe");
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = read_int_file(type_file);
+	attr.config1 = (unsigned long)self;	/* uprobe_path */
+	attr.config2 = st.st_size + 4096;	/* probe_offset */
+	fd = perf_open(&attr, -1, 0);
+	result("uprobe_past_end", "%s", fd < 0 ? strerrorname_np(errno) : "ok");
+	if (fd >= 0)
+		close(fd);
+}
+
 /* A raw tracepoint whose arguments 3.10 declares differently: sched_switch. */
 static void sched_switch_args(void)
 {
@@ -590,6 +623,7 @@ int main(int argc, char **argv)
 	kretprobe_at_address(kallsyms_addr(sys_getpgid));
 	sched_switch_args();
 	uprobes();
+	uprobe_past_end();
 	perf_events();
 	if (argc == 3)
 		module_kprobe(argv[2]);
