@@ -398,6 +398,16 @@ pub fn bpfdrv_module(kernel: &Kernel) -> PathBuf {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `target/release/BIN` of the workspace package `package`, after `cargo build --release -p
+/// PACKAGE` (a no-op when the workspace build made it already). Panics with cargo's output
+/// on failure.
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run_logged(Command::new(cargo).current_dir(repo_root()).args(["build", "--release", "-p", package]), &format!("building {bin}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    repo_root().join("target/release").join(bin)
+}
+
 /// `libbpfhook.so`: `$BPFCOMPAT_HOOK`, else `cargo build --release -p bpfhook` into
 /// `target/guest-artifacts`. Panics with the build log on failure.
 pub fn hook_library() -> PathBuf {

@@ -9,31 +9,9 @@
 
 use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use bpfcompat_tests::require;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::OnceLock;
+use std::path::Path;
 
-/// `target/release/rust-loader`, built by `cargo build --release -p bpfcompat-rust-loader`
-/// (a no-op when the workspace build made it already). Panics with cargo's output on failure.
-fn loader() -> PathBuf {
-    static L: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    L.get_or_init(|| {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .current_dir(guest::repo_root())
-            .args(["build", "--release", "-p", "bpfcompat-rust-loader"])
-            .output()
-            .map_err(|e| format!("run cargo: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("building rust-loader failed:\n{}", String::from_utf8_lossy(&out.stderr)));
-        }
-        Ok(guest::repo_root().join("target/release/rust-loader"))
-    })
-    .clone()
-    .unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
+fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
     let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
     let body = format!(
         r#". /bpfcompat/lib.sh
@@ -76,22 +54,20 @@ fn assert_same_output(native: &GuestRun, shim: &GuestRun) {
     println!("rust-loader: {} lines identical to native eBPF on {}", want.len(), native.name);
 }
 
-#[test]
-fn libbpf_rs_tool_matches_native_ebpf() {
-    let stock = require!(guest::stock_kernel());
-    let nobpf = require!(guest::nobpf_kernel());
-    let bin = loader();
-    let native = boot("rust_loader_stock", &stock, &bin);
-    let shim = boot("rust_loader_shim", &nobpf, &bin);
+/// The tool natively on `stock` and under the hook on `nobpf`: the same output.
+fn assert_matches_native(suffix: &str, stock: &Kernel, nobpf: &Kernel) {
+    let bin = guest::workspace_binary("bpfcompat-rust-loader", "rust-loader");
+    let native = boot(&format!("rust_loader_stock{suffix}"), stock, &bin);
+    let shim = boot(&format!("rust_loader_shim{suffix}"), nobpf, &bin);
     assert_same_output(&native, &shim);
 }
 
 #[test]
+fn libbpf_rs_tool_matches_native_ebpf() {
+    assert_matches_native("", &require!(guest::stock_kernel()), &require!(guest::nobpf_kernel()));
+}
+
+#[test]
 fn libbpf_rs_tool_on_6_12_matches_native_ebpf() {
-    let stock = require!(guest::stock_kernel_612());
-    let nobpf = require!(guest::nobpf_kernel_612());
-    let bin = loader();
-    let native = boot("rust_loader_stock_612", &stock, &bin);
-    let shim = boot("rust_loader_shim_612", &nobpf, &bin);
-    assert_same_output(&native, &shim);
+    assert_matches_native("_612", &require!(guest::stock_kernel_612()), &require!(guest::nobpf_kernel_612()));
 }
