@@ -24,15 +24,20 @@ if [ -z "${COMPAT_MATRIX_WORKTREE:-}" ]; then
     git archive HEAD | tar -x -C "$src"
     hook_target=$PWD/target/matrix-head/target
 fi
-# bpfdrv.ko for CentOS 7.9's tree, built in its own copy of driver/ (one build directory
-# holds one kernel's objects); without the fixture that side is reported unavailable.
+# module_for NAME KERNEL_DIR: bpfdrv.ko built for that kernel's tree in its own copy of
+# driver/ (one build directory holds one kernel's objects); prints the module's path.
+module_for() {
+    local dir=$PWD/target/matrix-$1-driver
+    rm -rf "$dir"; cp -r "$src/driver" "$dir"
+    nice make -C "$dir" KDIR="$2/build" clean >/dev/null
+    nice make -C "$dir" KDIR="$2/build" >/dev/null
+    echo "$dir/bpfdrv.ko"
+}
+# bpfdrv.ko for CentOS 7.9's tree; without the fixture that side is reported unavailable.
 centos_dir=$(./scripts/shared-kernel.sh centos7-3.10.0-1160 2>/dev/null | tail -n1) || centos_dir=
 if [ -n "$centos_dir" ]; then
-    centos_src=$PWD/target/matrix-centos7-driver
-    rm -rf "$centos_src"; cp -r "$src/driver" "$centos_src"
-    nice make -C "$centos_src" KDIR="$centos_dir/build" clean >/dev/null
-    nice make -C "$centos_src" KDIR="$centos_dir/build" >/dev/null
-    export BPFCOMPAT_MODULE_CENTOS7=$centos_src/bpfdrv.ko
+    BPFCOMPAT_MODULE_CENTOS7=$(module_for centos7 "$centos_dir")
+    export BPFCOMPAT_MODULE_CENTOS7
     # Its hook: the glibc 2.17 build the packages ship, of the same tree.
     BPFCOMPAT_HOOK_GLIBC217=$("$src/scripts/build-hook-glibc217.sh" --target-dir "$hook_target/glibc217" | tail -n1)
     export BPFCOMPAT_HOOK_GLIBC217
@@ -41,11 +46,8 @@ fi
 case " $* " in
 *" 6.12 "* | *" shim-6.12 "* | *" all "*)
     kernel_612_dir=$(nice ./scripts/build-kernel.sh nobpf 6.12 | tail -n1)
-    src_612=$PWD/target/matrix-6.12-driver
-    rm -rf "$src_612"; cp -r "$src/driver" "$src_612"
-    nice make -C "$src_612" KDIR="$kernel_612_dir/build" clean >/dev/null
-    nice make -C "$src_612" KDIR="$kernel_612_dir/build" >/dev/null
-    export BPFCOMPAT_KERNEL_612_DIR=$kernel_612_dir BPFCOMPAT_MODULE_612=$src_612/bpfdrv.ko
+    BPFCOMPAT_MODULE_612=$(module_for 6.12 "$kernel_612_dir")
+    export BPFCOMPAT_KERNEL_612_DIR=$kernel_612_dir BPFCOMPAT_MODULE_612
     ;;
 esac
 nice make -C "$src/driver" KDIR="$kernel_dir/build" >/dev/null

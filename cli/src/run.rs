@@ -51,7 +51,7 @@ pub fn run(btf: Option<PathBuf>, tool: Vec<OsString>) -> ExitCode {
         cmd.env("BPFHOOK_BTF", btf);
     }
     let err = cmd.exec();
-    eprintln!("bpfhook run: cannot run {}: {err}", tool[0].to_string_lossy());
+    eprintln!("bpfhook run: cannot run {name}: {err}");
     // The shell's conventions: 127 not found, 126 found but not executable.
     ExitCode::from(if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 })
 }
