@@ -143,7 +143,7 @@ struct stats {
 	struct counter slot[NR_SLOTS];
 	unsigned long map_type_ok[BPFDRV_MAP_TYPE_MAX];
 	unsigned long prog_type_ok[BPFDRV_PROG_TYPE_MAX];
-	unsigned long corpus_loads, mutated_loads, mutated_ok, test_run_ok, attached;
+	unsigned long corpus_loads, mutated_loads, mutated_ok, test_run_ok, attached, spared_calls;
 	unsigned long mmap_touched, faults, probe_hits, children_killed;
 	unsigned long workload_calls;
 	int stop_workload;
@@ -724,6 +724,34 @@ static void mutate(struct thr *t, struct bpfdrv_insn *p, int *cnt)
 	}
 }
 
+/*
+ * Helpers that act on whichever task is current: a program calling them, attached to a
+ * raw tracepoint on sys_enter or to a CPU clock, runs in every process of the guest. One
+ * mutated send_signal(4) there is all it takes for the test's own shell and every busybox
+ * process to die of SIGILL, as natively (one smoke run ended so); probe_write_user would
+ * scribble on them the same way. The module's answer to these is Linux's, which is what
+ * the hand-written tests check; the fuzzer keeps its guest alive.
+ */
+static const int32_t hits_other_tasks[] = {
+	BPF_FUNC_send_signal,
+	BPF_FUNC_send_signal_thread,
+	BPF_FUNC_probe_write_user,
+};
+
+/* Every call of a helper in hits_other_tasks becomes get_prandom_u32 (no arguments to check). */
+static void spare_other_tasks(struct bpfdrv_insn *p, int cnt)
+{
+	for (int i = 0; i < cnt; i++) {
+		if (p[i].code != (BPF_JMP | BPF_CALL) || p[i].regs >> 4) /* src 0: a helper */
+			continue;
+		for (size_t h = 0; h < ARRAY_SIZE(hits_other_tasks); h++)
+			if (p[i].imm == hits_other_tasks[h]) {
+				p[i].imm = BPF_FUNC_get_prandom_u32;
+				bump(&stats->spared_calls);
+			}
+	}
+}
+
 static int load_prog(struct thr *t, int mutated, int btf)
 {
 	struct bpfdrv_prog_load_attr a = { 0 };
@@ -733,8 +761,10 @@ static int load_prog(struct thr *t, int mutated, int btf)
 	char *log;
 	long fd;
 
-	if (mutated)
+	if (mutated) {
 		mutate(t, t->insns, &cnt);
+		spare_other_tasks(t->insns, cnt);
+	}
 	a.prog_type = prog_types[below(t, NR_PROG_TYPES)];
 	if (chance(t, 3))
 		a.prog_type = chance(t, 50) ? below(t, BPFDRV_PROG_TYPE_MAX + 2) : (uint32_t)rnd(t);
@@ -1686,7 +1716,7 @@ static void print_stats(double secs)
 	printf("S calls=%lu\nS ok=%lu\nS seconds=%.1f\nS calls_per_sec=%.0f\n", calls, ok, secs, calls / secs);
 	printf("S corpus_loads=%lu\nS mutated_loads=%lu\nS mutated_ok=%lu\nS test_run_ok=%lu\n",
 	       stats->corpus_loads, stats->mutated_loads, stats->mutated_ok, stats->test_run_ok);
-	printf("S workload_calls=%lu\n", stats->workload_calls);
+	printf("S workload_calls=%lu\nS spared_calls=%lu\n", stats->workload_calls, stats->spared_calls);
 	printf("S attached=%lu\nS probe_hits=%lu\nS mmap_touched=%lu\nS faults=%lu\nS children_killed=%lu\n",
 	       stats->attached, stats->probe_hits, stats->mmap_touched, stats->faults, stats->children_killed);
 }
