@@ -22,6 +22,8 @@ packages=(
     dpkg-dev rpm dkms
     # the Ansible role test: ansible-core from PyPI in a venv
     python3-venv
+    # bpfhook run's launcher: a static musl program that calls bpf() itself
+    musl-tools
     # debugging
     strace
 )

@@ -274,6 +274,19 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
         Ok(p) => c.push(check("hook", Status::Ok, format!("{}", p.display()), None)),
         Err(e) => c.push(check("hook", need, e, Some("install the bpfcompat package"))),
     }
+    // What `bpfhook run` needs for tools LD_PRELOAD cannot reach (static, Go).
+    match crate::launcher::usable() {
+        Ok(detail) => c.push(check("launcher", Status::Ok, detail, None)),
+        Err(why) if native => {
+            c.push(check("launcher", Status::Ok, format!("not needed (the kernel's bpf() serves static tools): {why}"), None))
+        }
+        Err(why) => c.push(check(
+            "launcher",
+            Status::Warn,
+            format!("static and Go tools cannot be served: {why}"),
+            Some("dynamically linked tools are unaffected; for the others use a kernel with CONFIG_SECCOMP_FILTER and ptrace allowed"),
+        )),
+    }
     (c, choice)
 }
 

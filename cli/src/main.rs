@@ -1,25 +1,26 @@
 //! `bpfhook`: the operator's command for libbpfhook.so and bpfdrv.ko.
 //!
-//! - `bpfhook run [--btf FILE] -- TOOL ARGS...`: exec TOOL with the installed
+//! - `bpfhook run [--btf FILE] [--trace] -- TOOL ARGS...`: exec TOOL with the installed
 //!   libbpfhook.so preloaded (the tool's own signals and exit status, since it *is* the
-//!   process after exec).
+//!   process after exec); static and Go binaries, which LD_PRELOAD cannot reach, run
+//!   under the launcher (seccomp + ptrace) instead.
 //! - `bpfhook doctor [--json]`: every check that decides whether tools can run here, one
 //!   line each with a fix; exit status 1 when something blocks use.
 //! - `bpfhook stats [--json]`: the module's live objects, per-program run statistics and
 //!   event delivery counters (from debugfs).
 //!
-//! This binary does not link the hook library (it would interpose its own libc calls):
-//! it shares the protocol and BTF crates with it, and compiles the library's mode rule so
-//! that `doctor` reports exactly what the hook decides.
+//! This binary links bpfhook-core, what the preloaded library does, not the library
+//! itself (its symbols would interpose this binary's own libc calls): `doctor` reports
+//! exactly the mode the hook decides.
 
 mod btf_check;
 mod doctor;
-#[path = "../../hook/src/mode_rule.rs"]
-mod mode_rule;
+mod launcher;
 mod run;
 mod stats;
 mod tool_kind;
 
+use bpfhook_core::mode_rule;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,12 +34,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Run TOOL with libbpfhook.so preloaded.
+    /// Run TOOL with libbpfhook.so preloaded (static and Go binaries: traced).
     Run {
         /// Raw vmlinux BTF to serve as /sys/kernel/btf/vmlinux (default: the hook's,
         /// /var/lib/bpfhook/btf/$(uname -r).btf).
         #[arg(long, value_name = "FILE")]
         btf: Option<PathBuf>,
+        /// Serve the tool's bpf() and perf_event_open() system calls by tracing it
+        /// (seccomp + ptrace), as is done anyway for static and Go binaries, which
+        /// LD_PRELOAD cannot reach.
+        #[arg(long)]
+        trace: bool,
         /// The tool and its arguments.
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "TOOL ARGS")]
         tool: Vec<std::ffi::OsString>,
@@ -79,7 +85,7 @@ enum BtfCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
-        Cmd::Run { btf, tool } => run::run(btf, tool),
+        Cmd::Run { btf, trace, tool } => run::run(btf, trace, tool),
         Cmd::Doctor { json } => doctor::main(json),
         Cmd::Stats { json } => stats::main(json),
         Cmd::Btf { cmd: BtfCmd::Normalize { input, output } } => match btf_check::normalize_file(&input, &output) {

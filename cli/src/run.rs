@@ -1,10 +1,16 @@
-//! `bpfhook run`: exec the tool with the hook preloaded. exec (not spawn) so the tool
-//! keeps our pid: signals sent to it (Ctrl-C, kill, a service manager's stop) and its
-//! exit status are its own, with nothing in between to forward or translate.
+//! `bpfhook run`: the tool with the hook preloaded.
 //!
-//! Where the hook would use bpfdrv, a tool LD_PRELOAD cannot reach (statically linked) is
-//! refused with one line saying so, rather than started to fail on this kernel's bpf();
-//! see tool_kind.rs. Where this kernel's bpf() serves tools, it runs as it is.
+//! A tool that reaches the kernel through the dynamic libc is exec'd (not spawned) with
+//! LD_PRELOAD: it keeps our pid, so signals sent to it (Ctrl-C, kill, a service manager's
+//! stop) and its exit status are its own, with nothing in between.
+//!
+//! A tool LD_PRELOAD cannot reach (statically linked, or a Go program, whose cilium/ebpf
+//! makes raw system calls; see tool_kind.rs), or any tool with `--trace`, runs under the
+//! launcher (launcher/): a seccomp filter stops it at bpf() and perf_event_open() only,
+//! and the launcher, its tracer, serves those calls with the hook's own functions. It
+//! still gets LD_PRELOAD, which serves what it does through a dynamic libc (cgo's
+//! libbpf, BTF lookups) without a stop. Where this kernel's bpf() serves tools, every
+//! tool runs as it is.
 
 use crate::mode_rule::Mode;
 use crate::tool_kind::{self, ToolKind};
@@ -13,7 +19,7 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 
-pub fn run(btf: Option<PathBuf>, tool: Vec<OsString>) -> ExitCode {
+pub fn run(btf: Option<PathBuf>, trace: bool, tool: Vec<OsString>) -> ExitCode {
     let lib = match crate::hook_library() {
         Ok(l) => l,
         Err(e) => {
@@ -22,32 +28,30 @@ pub fn run(btf: Option<PathBuf>, tool: Vec<OsString>) -> ExitCode {
         }
     };
     let name = tool[0].to_string_lossy().into_owned();
-    let file = tool_kind::resolve(std::path::Path::new(&tool[0]), std::env::var_os("PATH").as_deref());
-    // Unreadable or not found: exec says why.
-    match file.as_deref().and_then(|f| std::fs::read(f).ok()).map(|data| tool_kind::classify(&data)) {
-        // This kernel's own bpf() serves the tool: it needs no hook.
-        Some(ToolKind::Static | ToolKind::DynamicGo) if crate::doctor::hook_mode().0.mode == Mode::Native => {}
-        Some(ToolKind::Static) => {
-            eprintln!(
-                "bpfhook run: {name} is statically linked (no ELF interpreter): LD_PRELOAD cannot reach its bpf() calls, \
-                 which would meet this kernel's bpf() instead of bpfdrv; only dynamically linked tools are served"
-            );
+    if let Some(btf) = &btf {
+        if !btf.is_file() {
+            eprintln!("bpfhook run: --btf {}: no such file", btf.display());
             return ExitCode::from(2);
         }
-        Some(ToolKind::DynamicGo) => eprintln!(
-            "bpfhook run: warning: {name} is a Go program: tools that load BPF through libbpf (cgo, libbpfgo) are served, \
-             tools that use cilium/ebpf make raw syscalls LD_PRELOAD cannot reach"
-        ),
-        Some(ToolKind::Dynamic) | None => {}
+    }
+    let file = tool_kind::resolve(std::path::Path::new(&tool[0]), std::env::var_os("PATH").as_deref());
+    // Unreadable or not found: exec says why.
+    let kind = file.as_deref().and_then(|f| std::fs::read(f).ok()).map(|data| tool_kind::classify(&data));
+    let native = crate::doctor::hook_mode().0.mode == Mode::Native;
+    let launcher = !native && (trace || matches!(kind, Some(ToolKind::Static | ToolKind::DynamicGo)));
+    if launcher {
+        // Inherited through the launcher's fork and the tool's exec; the launcher itself
+        // reads BPFHOOK_BTF too, to resolve tracing programs' BTF targets as the hook does.
+        std::env::set_var("LD_PRELOAD", preload_value(&lib, std::env::var_os("LD_PRELOAD")));
+        if let Some(btf) = btf {
+            std::env::set_var("BPFHOOK_BTF", btf);
+        }
+        return crate::launcher::run(&tool);
     }
     let mut cmd = Command::new(&tool[0]);
     cmd.args(&tool[1..]);
     cmd.env("LD_PRELOAD", preload_value(&lib, std::env::var_os("LD_PRELOAD")));
     if let Some(btf) = btf {
-        if !btf.is_file() {
-            eprintln!("bpfhook run: --btf {}: no such file", btf.display());
-            return ExitCode::from(2);
-        }
         cmd.env("BPFHOOK_BTF", btf);
     }
     let err = cmd.exec();

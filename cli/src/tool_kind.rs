@@ -3,10 +3,11 @@
 //! The hook serves the calls a program makes through the dynamic libc. A statically
 //! linked program (no `PT_INTERP`: no dynamic loader runs, LD_PRELOAD is never read)
 //! calls the kernel directly, and so do Go programs that load BPF with cilium/ebpf
-//! (raw syscalls through Go's own runtime, even in a dynamically linked binary). Such a
-//! tool would meet this kernel's bpf() (ENOSYS) instead of the driver and fail with an
-//! error that names neither. Go tools that load through libbpf with cgo (libbpfgo) call
-//! libc, so a dynamic Go binary may still work: it gets a warning, not a refusal.
+//! (raw syscalls through Go's own runtime, even in a dynamically linked binary). Under
+//! LD_PRELOAD alone such a tool would meet this kernel's bpf() (ENOSYS) instead of the
+//! driver. Go tools that load through libbpf with cgo (libbpfgo) call
+//! libc, so LD_PRELOAD still serves those calls; `bpfhook run` runs both kinds under its
+//! launcher (launcher/), which serves the raw system calls by tracing the tool.
 
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};

@@ -5,7 +5,7 @@
 //! EINVAL for RHEL 7's program loads with global data, EPERM for a caller without
 //! privilege.
 
-#[path = "../../hook/tests/common/mod.rs"]
+#[path = "../../hook/preload/tests/common/mod.rs"]
 mod common;
 
 use common::{clean, hooked, run_with_limit, text, BPF_CLIENT, PYTHON};

@@ -6,6 +6,7 @@
 //! (fentry, fexit, tp_btf) go with the target the hook resolved (`tracing`).
 
 use crate::driver;
+use crate::user_mem::Memory;
 use driver_protocol::{bpfdrv_bpf_req, BPFDRV_CMD_PROG_LOAD as BPF_PROG_LOAD, BPFDRV_IOC_BPF};
 
 /// The request for `bpf(cmd, attr, size)`.
@@ -21,16 +22,30 @@ pub fn request(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> bpf
     }
 }
 
-/// `bpf(cmd, attr, size)` through the driver: its result or errno.
+/// `bpf(cmd, attr, size)` of this process through the driver: its result or errno.
 pub fn call(cmd: libc::c_long, attr: libc::c_long, size: libc::c_long) -> Result<libc::c_long, libc::c_int> {
+    // A kernel without bpf(2) answers ENOSYS before it reads anything: without a usable
+    // driver the hook does not read the attr either.
+    let mut drv = driver::get().map_err(|u| u.errno)?;
+    serve(Memory::OWN, &mut drv, cmd, attr, size)
+}
+
+/// `bpf(cmd, attr, size)` of the process whose memory is `mem`, through `port`, its
+/// driver fd: what the preloaded hook and `bpfhook run`'s launcher both do.
+pub fn serve(
+    mem: Memory,
+    port: &mut impl driver::Port,
+    cmd: libc::c_long,
+    attr: libc::c_long,
+    size: libc::c_long,
+) -> Result<libc::c_long, libc::c_int> {
     if cmd as u32 == BPF_PROG_LOAD {
-        if let Some(ret) = crate::tracing::prog_load(attr, size) {
+        if let Some(ret) = crate::tracing::prog_load(mem, port, attr, size) {
             return ret;
         }
     }
-    let drv = driver::get().map_err(|u| u.errno)?;
     let mut req = request(cmd, attr, size);
-    let ret = drv.ioctl(BPFDRV_IOC_BPF, &mut req);
+    let ret = driver::ioctl(port, BPFDRV_IOC_BPF, &mut req);
     if log::log_enabled!(log::Level::Trace) {
         log::trace!("bpf(cmd {}, size {}) = {ret:?}", req.cmd, req.attr_size);
     }

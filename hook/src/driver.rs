@@ -40,10 +40,25 @@ pub fn active() -> Option<&'static Driver> {
 
 impl Driver {
     /// `ioctl(dev, request, arg)`: the ioctl's result, or its errno.
-    pub fn ioctl<T>(&self, request: u32, arg: &mut T) -> Result<libc::c_long, libc::c_int> {
-        // SAFETY: `arg` is a valid, exclusively borrowed request struct whose size is
-        // the one encoded in `request`.
-        let ret = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, arg as *mut T) };
+    pub fn ioctl<T: Copy>(&self, request: u32, arg: &mut T) -> Result<libc::c_long, libc::c_int> {
+        ioctl(&mut &*self, request, arg)
+    }
+}
+
+/// Where a request to the driver goes: this process's own fd ([`Driver`]), or the fd of
+/// a process `bpfhook run` traces, in whose memory the request must then sit while the
+/// driver reads it.
+pub trait Port {
+    /// `ioctl(fd, request, arg)` with `arg` the request struct's bytes, which afterwards
+    /// hold what the driver wrote back: the ioctl's result, or its errno.
+    fn ioctl_bytes(&mut self, request: u32, arg: &mut [u8]) -> Result<libc::c_long, libc::c_int>;
+}
+
+impl Port for &Driver {
+    fn ioctl_bytes(&mut self, request: u32, arg: &mut [u8]) -> Result<libc::c_long, libc::c_int> {
+        // SAFETY: `arg` is an exclusively borrowed request struct; the driver checks its
+        // `size` field against what it copies.
+        let ret = unsafe { libc::ioctl(self.fd, request as libc::Ioctl, arg.as_mut_ptr()) };
         if ret < 0 {
             Err(real::errno())
         } else {
@@ -52,7 +67,15 @@ impl Driver {
     }
 }
 
-fn device_path() -> CString {
+/// [`Port::ioctl_bytes`] on a request struct (plain data: integers only).
+pub fn ioctl<T: Copy>(port: &mut impl Port, request: u32, arg: &mut T) -> Result<libc::c_long, libc::c_int> {
+    // SAFETY: T is a protocol struct of integers: its bytes may be read and overwritten.
+    let bytes = unsafe { std::slice::from_raw_parts_mut((arg as *mut T).cast::<u8>(), std::mem::size_of::<T>()) };
+    port.ioctl_bytes(request, bytes)
+}
+
+/// The device: `$BPFHOOK_DEVICE`, else /dev/bpfdrv.
+pub fn device_path() -> CString {
     let path = std::env::var_os(DEVICE_ENV)
         .filter(|p| !p.is_empty())
         .map(std::os::unix::ffi::OsStringExt::into_vec)

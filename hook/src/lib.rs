@@ -1,8 +1,9 @@
-//! libbpfhook.so: LD_PRELOAD it under an unmodified eBPF tool and bpf(2) goes to the
-//! bpfdrv kernel module on kernels that lack it.
+//! What libbpfhook.so does for an unmodified eBPF tool on a kernel without bpf(2): its
+//! bpf() and perf_event_open() calls go to the bpfdrv kernel module. The interposed C
+//! symbols are in `preload/` (the library itself); `bpfhook run`'s launcher serves
+//! tools that LD_PRELOAD cannot reach with the same functions.
 //!
-//! This file holds only the exported (interposed) C entry points; each forwards to the
-//! module that does the work:
+//! Modules:
 //! - [`real`]: the real libc functions (dlsym RTLD_NEXT), used for every pass-through.
 //! - [`mode`]: native pass-through or driver (`BPFHOOK_MODE`), once per process.
 //! - [`mode_rule`]: which mode `BPFHOOK_MODE` and the kernel's own bpf() give (shared
@@ -15,9 +16,6 @@
 //! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones.
 //! - [`user_mem`]: the caller's memory, read and written with EFAULT instead of SIGSEGV.
 //! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
-//!
-//! The exports are left out of the crate's own unit-test binary, where they would
-//! interpose the test harness's libc calls.
 
 pub mod bpf;
 pub use bpfcompat_btf as btf;
@@ -38,6 +36,3 @@ pub mod real;
 pub mod tracepoints;
 pub mod tracing;
 pub mod user_mem;
-
-#[cfg(not(test))]
-mod exports;

@@ -12,7 +12,8 @@
 //! the tool stores it in a PERF_EVENT_ARRAY for bpf_perf_event_read: the driver reads
 //! the kernel's perf file (driver/perf_event_read.c).
 
-use crate::{driver, user_mem};
+use crate::driver;
+use crate::user_mem::{self, Memory};
 use driver_protocol::{
     bpfdrv_perf_open_req, BPFDRV_IOC_PERF_OPEN, BPFDRV_PERF_ATTR_SIZE_VER0, BPFDRV_PERF_COUNT_SW_BPF_OUTPUT,
     BPFDRV_PERF_COUNT_SW_CPU_CLOCK, BPFDRV_PERF_COUNT_SW_TASK_CLOCK, BPFDRV_PERF_KIND_BY_TYPE, BPFDRV_PERF_KIND_KPROBE,
@@ -40,8 +41,8 @@ impl AttrHead {
     /// PERF_ATTR_SIZE_VER0 or above PAGE_SIZE: E2BIG, with the size it knows written
     /// back): such a call goes to the kernel, whose perf_event_open gives exactly those
     /// answers, in its order, on every version.
-    pub fn read(attr: usize) -> Option<AttrHead> {
-        let size: u32 = user_mem::read_pod(attr.checked_add(4)?).ok()?;
+    pub fn read(mem: Memory, attr: usize) -> Option<AttrHead> {
+        let size: u32 = mem.read_pod(attr.checked_add(4)?).ok()?;
         let copy = if size == 0 { BPFDRV_PERF_ATTR_SIZE_VER0 } else { size };
         if copy < BPFDRV_PERF_ATTR_SIZE_VER0 || copy as usize > user_mem::page_size() {
             return None;
@@ -49,7 +50,7 @@ impl AttrHead {
         // All of it must be readable, as copy_struct_from_user reads it all (the head
         // the hook keeps, then the tail it checks for zeroes).
         let mut buf = vec![0u8; copy as usize];
-        user_mem::read(attr, &mut buf).ok()?;
+        mem.read(attr, &mut buf).ok()?;
         let u32_at = |o: usize| u32::from_ne_bytes(buf[o..o + 4].try_into().unwrap_or_default());
         let u64_at = |o: usize| u64::from_ne_bytes(buf[o..o + 8].try_into().unwrap_or_default());
         Some(AttrHead { type_: u32_at(0), size, config: u64_at(8), sample_period: u64_at(16) })
@@ -131,8 +132,9 @@ pub fn request(
     }
 }
 
-/// `perf_event_open(attr, pid, cpu, group_fd, flags)`: `None` when the kernel should
-/// handle it (also when it refuses the attr itself), else the driver's fd or errno.
+/// `perf_event_open(attr, pid, cpu, group_fd, flags)` of this process: `None` when the
+/// kernel should handle it (also when it refuses the attr itself), else the driver's fd
+/// or errno.
 pub fn call(
     attr: libc::c_long,
     pid: libc::c_long,
@@ -140,11 +142,24 @@ pub fn call(
     group_fd: libc::c_long,
     flags: libc::c_long,
 ) -> Option<Result<libc::c_long, libc::c_int>> {
-    let drv = driver::active()?;
-    let head = AttrHead::read(attr as usize)?;
+    let mut drv = driver::active()?;
+    serve(Memory::OWN, &mut drv, attr, pid, cpu, group_fd, flags)
+}
+
+/// [`call`] for the process whose memory is `mem` and whose driver fd is `port`.
+pub fn serve(
+    mem: Memory,
+    port: &mut impl driver::Port,
+    attr: libc::c_long,
+    pid: libc::c_long,
+    cpu: libc::c_long,
+    group_fd: libc::c_long,
+    flags: libc::c_long,
+) -> Option<Result<libc::c_long, libc::c_int>> {
+    let head = AttrHead::read(mem, attr as usize)?;
     let kind = driver_kind(&head, &probe_pmus())?;
     let mut req = request(&head, kind, attr, pid, cpu, group_fd, flags);
-    let ret = drv.ioctl(BPFDRV_IOC_PERF_OPEN, &mut req);
+    let ret = driver::ioctl(port, BPFDRV_IOC_PERF_OPEN, &mut req);
     log::debug!("perf_event_open(type {}, config {}, pid {}, cpu {}, kind {kind}) = {ret:?}", head.type_, head.config, req.pid, req.cpu);
     Some(ret)
 }
@@ -186,7 +201,7 @@ mod tests {
     #[test]
     fn reads_the_attr_head() {
         let mut attr = driver_protocol::bpfdrv_perf_event_attr { type_: 1, size: 128, config: 10, sample_period: 7, ..Default::default() };
-        let at = |a: &driver_protocol::bpfdrv_perf_event_attr| AttrHead::read(a as *const _ as usize);
+        let at = |a: &driver_protocol::bpfdrv_perf_event_attr| AttrHead::read(Memory::OWN, a as *const _ as usize);
         attr.size = 72;
         assert_eq!(at(&attr), Some(AttrHead { type_: 1, size: 72, config: 10, sample_period: 7 }));
         attr.size = 0;
@@ -195,8 +210,8 @@ mod tests {
             attr.size = bad;
             assert_eq!(at(&attr), None, "size {bad}: the kernel answers E2BIG");
         }
-        assert_eq!(AttrHead::read(0), None);
-        assert_eq!(AttrHead::read(1), None);
+        assert_eq!(AttrHead::read(Memory::OWN, 0), None);
+        assert_eq!(AttrHead::read(Memory::OWN, 1), None);
     }
 
     #[test]

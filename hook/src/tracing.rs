@@ -7,7 +7,8 @@
 //! argument slots with the load (`BPFDRV_IOC_PROG_LOAD_BTF`).
 
 use crate::btf::{self, Btf};
-use crate::{driver, user_mem};
+use crate::driver;
+use crate::user_mem::Memory;
 use driver_protocol::{
     bpfdrv_btf_target, bpfdrv_prog_load_attr, bpfdrv_prog_load_btf_req, BPFDRV_ATTR_SIZE, BPFDRV_BTF_TARGET_FUNC,
     BPFDRV_BTF_TARGET_TRACEPOINT, BPFDRV_IOC_PROG_LOAD_BTF, BPFDRV_PROG_TYPE_TRACING, BPFDRV_TRACE_FENTRY, BPFDRV_TRACE_FEXIT,
@@ -67,29 +68,29 @@ pub fn resolve(b: &Btf, attach_type: u32, id: u32) -> Result<bpfdrv_btf_target, 
 
 /// The caller's `BPF_PROG_LOAD` attr (the prefix the driver knows; the rest stays zero),
 /// read and checked as the kernel does before any command runs
-/// ([`user_mem::read_bpf_attr`]): E2BIG or EFAULT for attrs the kernel refuses so.
-fn read_attr(attr: libc::c_long, size: libc::c_long) -> Result<bpfdrv_prog_load_attr, libc::c_int> {
+/// ([`Memory::read_bpf_attr`]): E2BIG or EFAULT for attrs the kernel refuses so.
+fn read_attr(mem: Memory, attr: libc::c_long, size: libc::c_long) -> Result<bpfdrv_prog_load_attr, libc::c_int> {
     let mut a = bpfdrv_prog_load_attr::default();
     // SAFETY: the attr is plain data (integers only): any bytes are a valid value.
     let bytes = unsafe {
         std::slice::from_raw_parts_mut((&mut a as *mut bpfdrv_prog_load_attr).cast::<u8>(), std::mem::size_of::<bpfdrv_prog_load_attr>())
     };
     // bpf(2) takes `unsigned int size`: the low 32 bits, as in bpf::request.
-    user_mem::read_bpf_attr(attr as usize, size as u32, BPFDRV_ATTR_SIZE as usize, bytes)?;
+    mem.read_bpf_attr(attr as usize, size as u32, BPFDRV_ATTR_SIZE as usize, bytes)?;
     Ok(a)
 }
 
 /// `bpf(BPF_PROG_LOAD, attr, size)` when it loads a tracing program against the kernel's
-/// BTF: the driver's answer. None: not such a program (the plain path handles it,
-/// including tracing programs against a module's BTF, which the driver refuses).
-pub fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result<libc::c_long, libc::c_int>> {
-    // A kernel without bpf(2) answers ENOSYS before it reads anything: without a usable
-    // driver the hook does not read the attr either.
-    let drv = match driver::get() {
-        Ok(d) => d,
-        Err(u) => return Some(Err(u.errno)),
-    };
-    let a = match read_attr(attr, size) {
+/// BTF: the driver's answer (through `port`). None: not such a program (the plain path
+/// handles it, including tracing programs against a module's BTF, which the driver
+/// refuses).
+pub fn prog_load(
+    mem: Memory,
+    port: &mut impl driver::Port,
+    attr: libc::c_long,
+    size: libc::c_long,
+) -> Option<Result<libc::c_long, libc::c_int>> {
+    let a = match read_attr(mem, attr, size) {
         Ok(a) => a,
         Err(e) => return Some(Err(e)),
     };
@@ -116,7 +117,7 @@ pub fn prog_load(attr: libc::c_long, size: libc::c_long) -> Option<Result<libc::
         attr: attr as u64,
         target,
     };
-    let ret = drv.ioctl(BPFDRV_IOC_PROG_LOAD_BTF, &mut req);
+    let ret = driver::ioctl(port, BPFDRV_IOC_PROG_LOAD_BTF, &mut req);
     log::debug!("BPF_PROG_LOAD tracing (attach type {}) -> {:?}: {ret:?}", a.expected_attach_type, target_name(&target));
     Some(ret)
 }

@@ -20,6 +20,10 @@
 //! EFAULT. It costs a pipe and more syscalls per transfer, so it is only the fallback;
 //! with no fd left for the pipe either, the copy is direct (unchecked).
 //! No signal handler is involved: the hook must not take SIGSEGV away from the tool.
+//!
+//! The same rules serve a traced process (`bpfhook run`'s launcher, `Memory::of(pid)`):
+//! process_vm_readv / process_vm_writev on its pid, which its tracer may always use, or
+//! where the kernel lacks them its `/proc/<pid>/mem`.
 
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -41,6 +45,58 @@ static METHOD: AtomicU8 = AtomicU8::new(UNKNOWN);
 enum Dir {
     Read,
     Write,
+}
+
+/// Whose memory: this process's (the preloaded hook: the caller is the tool itself) or
+/// a traced process's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    pid: Option<libc::pid_t>,
+}
+
+/// One transfer from or to another process that does not cross one of its pages.
+fn transfer_remote(pid: libc::pid_t, dir: Dir, addr: usize, local: *mut u8, len: usize) -> Result<(), libc::c_int> {
+    let l = libc::iovec { iov_base: local.cast(), iov_len: len };
+    let r = libc::iovec { iov_base: addr as *mut libc::c_void, iov_len: len };
+    // SAFETY: `local` is our own buffer of `len` bytes; the remote side is checked by
+    // the kernel.
+    let n = unsafe {
+        match dir {
+            Dir::Read => libc::process_vm_readv(pid, &l, 1, &r, 1, 0),
+            Dir::Write => libc::process_vm_writev(pid, &l, 1, &r, 1, 0),
+        }
+    };
+    match n {
+        n if n == len as isize => Ok(()),
+        n if n < 0 && crate::real::errno() == libc::ENOSYS => through_proc_mem(pid, dir, addr, local, len),
+        _ => Err(libc::EFAULT),
+    }
+}
+
+/// The fallback for another process where process_vm_readv is missing
+/// (`CONFIG_CROSS_MEMORY_ATTACH=n`): its `/proc/<pid>/mem`, which its tracer may read and
+/// write, and which fails (EIO) where the memory is not mapped. Unlike copy_from_user it
+/// reads PROT_NONE and writes read-only mappings (a debugger's access); the launcher
+/// writes only to the page it mapped in the tool.
+fn through_proc_mem(pid: libc::pid_t, dir: Dir, addr: usize, local: *mut u8, len: usize) -> Result<(), libc::c_int> {
+    let path = std::ffi::CString::new(format!("/proc/{pid}/mem")).map_err(|_| libc::EFAULT)?;
+    let flags = if dir == Dir::Read { libc::O_RDONLY } else { libc::O_RDWR };
+    let fd = crate::real::open_file(&path, flags | libc::O_CLOEXEC).map_err(|_| libc::EFAULT)?;
+    let off = i64::try_from(addr).map_err(|_| libc::EFAULT)?;
+    // SAFETY: our own fd and our own buffer of `len` bytes.
+    let n = unsafe {
+        match dir {
+            Dir::Read => libc::pread64(fd, local.cast(), len, off),
+            Dir::Write => libc::pwrite64(fd, local.cast(), len, off),
+        }
+    };
+    // SAFETY: our own fd.
+    unsafe { libc::close(fd) };
+    if n == len as isize {
+        Ok(())
+    } else {
+        Err(libc::EFAULT)
+    }
 }
 
 /// One transfer that does not cross a page of the caller's memory: all or EFAULT.
@@ -114,93 +170,135 @@ fn per_page(addr: usize, len: usize, mut f: impl FnMut(usize, usize, usize) -> R
     Ok(())
 }
 
-/// Copies `dst.len()` bytes from the caller's `addr` (copy_from_user): EFAULT if any of
-/// them is unreadable.
-pub fn read(addr: usize, dst: &mut [u8]) -> Result<(), libc::c_int> {
-    let base = dst.as_mut_ptr();
-    // SAFETY (pointer arithmetic): `off + n <= dst.len()`.
-    per_page(addr, dst.len(), |at, off, n| transfer_in_page(Dir::Read, at, unsafe { base.add(off) }, n))
-}
+impl Memory {
+    /// This process's memory.
+    pub const OWN: Memory = Memory { pid: None };
 
-/// Copies `src` to the caller's `addr` (copy_to_user): EFAULT if any byte is not
-/// writable.
-pub fn write(addr: usize, src: &[u8]) -> Result<(), libc::c_int> {
-    let base = src.as_ptr().cast_mut();
-    // SAFETY: as in `read`; the local buffer is only read by process_vm_writev / write.
-    per_page(addr, src.len(), |at, off, n| transfer_in_page(Dir::Write, at, unsafe { base.add(off) }, n))
-}
+    /// The memory of traced process `pid`.
+    pub fn of(pid: libc::pid_t) -> Memory {
+        Memory { pid: Some(pid) }
+    }
 
-/// A plain-data value (every bit pattern valid) from the caller's `addr`.
-pub fn read_pod<T: Copy + Default>(addr: usize) -> Result<T, libc::c_int> {
-    let mut v = T::default();
-    // SAFETY: T is plain data: its bytes may be overwritten with anything.
-    let bytes = unsafe { std::slice::from_raw_parts_mut((&mut v as *mut T).cast::<u8>(), std::mem::size_of::<T>()) };
-    read(addr, bytes)?;
-    Ok(v)
-}
+    fn transfer(self, dir: Dir, addr: usize, local: *mut u8, len: usize) -> Result<(), libc::c_int> {
+        match self.pid {
+            None => transfer_in_page(dir, addr, local, len),
+            Some(pid) => transfer_remote(pid, dir, addr, local, len),
+        }
+    }
 
-/// Whether every byte of `[addr, addr + len)` is zero: EFAULT if unreadable (the
-/// kernel's check_zeroed_user).
-pub fn all_zero(addr: usize, len: usize) -> Result<bool, libc::c_int> {
-    let mut buf = [0u8; 256];
-    let mut zero = true;
-    per_page(addr, len, |at, _, n| {
+    /// Copies `dst.len()` bytes from the caller's `addr` (copy_from_user): EFAULT if any of
+    /// them is unreadable.
+    pub fn read(self, addr: usize, dst: &mut [u8]) -> Result<(), libc::c_int> {
+        let base = dst.as_mut_ptr();
+        // SAFETY (pointer arithmetic): `off + n <= dst.len()`.
+        per_page(addr, dst.len(), |at, off, n| self.transfer(Dir::Read, at, unsafe { base.add(off) }, n))
+    }
+
+    /// Copies `src` to the caller's `addr` (copy_to_user): EFAULT if any byte is not
+    /// writable.
+    pub fn write(self, addr: usize, src: &[u8]) -> Result<(), libc::c_int> {
+        let base = src.as_ptr().cast_mut();
+        // SAFETY: as in `read`; the local buffer is only read by process_vm_writev / write.
+        per_page(addr, src.len(), |at, off, n| self.transfer(Dir::Write, at, unsafe { base.add(off) }, n))
+    }
+
+    /// A plain-data value (every bit pattern valid) from the caller's `addr`.
+    pub fn read_pod<T: Copy + Default>(self, addr: usize) -> Result<T, libc::c_int> {
+        let mut v = T::default();
+        // SAFETY: T is plain data: its bytes may be overwritten with anything.
+        let bytes = unsafe { std::slice::from_raw_parts_mut((&mut v as *mut T).cast::<u8>(), std::mem::size_of::<T>()) };
+        self.read(addr, bytes)?;
+        Ok(v)
+    }
+
+    /// Whether every byte of `[addr, addr + len)` is zero: EFAULT if unreadable (the
+    /// kernel's check_zeroed_user).
+    pub fn all_zero(self, addr: usize, len: usize) -> Result<bool, libc::c_int> {
+        let mut buf = [0u8; 256];
+        let mut zero = true;
+        per_page(addr, len, |at, _, n| {
+            let mut done = 0;
+            while done < n {
+                let k = (n - done).min(buf.len());
+                self.read(at + done, &mut buf[..k])?;
+                zero &= buf[..k].iter().all(|&b| b == 0);
+                done += k;
+            }
+            Ok(())
+        })?;
+        Ok(zero)
+    }
+
+    /// The caller's NUL-terminated string at `addr`, copied into `buf`: None when it is null,
+    /// unreadable before its NUL, or does not fit (NUL included). Reads no further than the
+    /// string's page holding the NUL, so a string ending just before an unmapped page is
+    /// read like the kernel's strncpy_from_user reads it.
+    pub fn read_c_str(self, addr: usize, buf: &mut [u8]) -> Option<&CStr> {
+        if addr == 0 {
+            return None;
+        }
+        let page = page_size();
         let mut done = 0;
-        while done < n {
-            let k = (n - done).min(buf.len());
-            read(at + done, &mut buf[..k])?;
-            zero &= buf[..k].iter().all(|&b| b == 0);
-            done += k;
+        while done < buf.len() {
+            let at = addr.checked_add(done)?;
+            let n = (page - at % page).min(buf.len() - done);
+            self.read(at, &mut buf[done..done + n]).ok()?;
+            if let Some(nul) = buf[done..done + n].iter().position(|&b| b == 0) {
+                return CStr::from_bytes_with_nul(&buf[..done + nul + 1]).ok();
+            }
+            done += n;
+        }
+        None
+    }
+
+    /// The prefix of a bpf(2) attr the hook looks at, with the kernel's checks in the
+    /// kernel's order (`__sys_bpf`: bpf_check_uarg_tail_zero, then copy_from_user):
+    /// `size` above PAGE_SIZE is E2BIG; bytes past `known` (what the driver knows of
+    /// `union bpf_attr`) must be zero, else E2BIG, and readable, else EFAULT; the first
+    /// `min(size, known)` bytes must be readable, else EFAULT. `dst` gets the first
+    /// `min(size, dst.len())` of them; the rest of it stays as it was (zero).
+    pub fn read_bpf_attr(self, addr: usize, size: u32, known: usize, dst: &mut [u8]) -> Result<(), libc::c_int> {
+        let size = size as usize;
+        if size > page_size() {
+            return Err(libc::E2BIG);
+        }
+        if size > known && !self.all_zero(addr.wrapping_add(known), size - known)? {
+            return Err(libc::E2BIG);
+        }
+        let copied = size.min(known);
+        let n = copied.min(dst.len());
+        self.read(addr, &mut dst[..n])?;
+        if copied > n {
+            // Read like the kernel's copy (readable or EFAULT), not kept.
+            self.all_zero(addr + n, copied - n)?;
         }
         Ok(())
-    })?;
-    Ok(zero)
+    }
 }
 
-/// The caller's NUL-terminated string at `addr`, copied into `buf`: None when it is null,
-/// unreadable before its NUL, or does not fit (NUL included). Reads no further than the
-/// string's page holding the NUL, so a string ending just before an unmapped page is
-/// read like the kernel's strncpy_from_user reads it.
+/// [`Memory::read`] of this process.
+pub fn read(addr: usize, dst: &mut [u8]) -> Result<(), libc::c_int> {
+    Memory::OWN.read(addr, dst)
+}
+
+/// [`Memory::write`] of this process.
+pub fn write(addr: usize, src: &[u8]) -> Result<(), libc::c_int> {
+    Memory::OWN.write(addr, src)
+}
+
+/// [`Memory::read_pod`] of this process.
+pub fn read_pod<T: Copy + Default>(addr: usize) -> Result<T, libc::c_int> {
+    Memory::OWN.read_pod(addr)
+}
+
+/// [`Memory::read_c_str`] of this process.
 pub fn read_c_str(addr: usize, buf: &mut [u8]) -> Option<&CStr> {
-    if addr == 0 {
-        return None;
-    }
-    let page = page_size();
-    let mut done = 0;
-    while done < buf.len() {
-        let at = addr.checked_add(done)?;
-        let n = (page - at % page).min(buf.len() - done);
-        read(at, &mut buf[done..done + n]).ok()?;
-        if let Some(nul) = buf[done..done + n].iter().position(|&b| b == 0) {
-            return CStr::from_bytes_with_nul(&buf[..done + nul + 1]).ok();
-        }
-        done += n;
-    }
-    None
+    Memory::OWN.read_c_str(addr, buf)
 }
 
-/// The prefix of a bpf(2) attr the hook looks at, with the kernel's checks in the
-/// kernel's order (`__sys_bpf`: bpf_check_uarg_tail_zero, then copy_from_user):
-/// `size` above PAGE_SIZE is E2BIG; bytes past `known` (what the driver knows of
-/// `union bpf_attr`) must be zero, else E2BIG, and readable, else EFAULT; the first
-/// `min(size, known)` bytes must be readable, else EFAULT. `dst` gets the first
-/// `min(size, dst.len())` of them; the rest of it stays as it was (zero).
+/// [`Memory::read_bpf_attr`] of this process.
 pub fn read_bpf_attr(addr: usize, size: u32, known: usize, dst: &mut [u8]) -> Result<(), libc::c_int> {
-    let size = size as usize;
-    if size > page_size() {
-        return Err(libc::E2BIG);
-    }
-    if size > known && !all_zero(addr.wrapping_add(known), size - known)? {
-        return Err(libc::E2BIG);
-    }
-    let copied = size.min(known);
-    let n = copied.min(dst.len());
-    read(addr, &mut dst[..n])?;
-    if copied > n {
-        // Read like the kernel's copy (readable or EFAULT), not kept.
-        all_zero(addr + n, copied - n)?;
-    }
-    Ok(())
+    Memory::OWN.read_bpf_attr(addr, size, known, dst)
 }
 
 #[cfg(test)]
@@ -268,6 +366,20 @@ mod tests {
         assert_eq!(write(1, b"x"), Err(libc::EFAULT));
         // Read-only memory is readable, not writable.
         assert_eq!(write(b"const".as_ptr() as usize, b"x"), Err(libc::EFAULT));
+    }
+
+    #[test]
+    fn another_process_memory_without_process_vm_readv_is_its_proc_mem() {
+        let g = Guarded::new();
+        g.fill(8, b"abcdefgh");
+        let me = std::process::id() as libc::pid_t;
+        let mut buf = [0u8; 8];
+        assert_eq!(through_proc_mem(me, Dir::Read, g.end(8), buf.as_mut_ptr(), 8), Ok(()));
+        assert_eq!(&buf, b"abcdefgh");
+        let mut xyz = *b"xyz";
+        assert_eq!(through_proc_mem(me, Dir::Write, g.end(3), xyz.as_mut_ptr(), 3), Ok(()));
+        assert_eq!(read_pod::<[u8; 3]>(g.end(3)), Ok(*b"xyz"));
+        assert_eq!(through_proc_mem(me, Dir::Read, 8, buf.as_mut_ptr(), 8), Err(libc::EFAULT), "page zero is never mapped");
     }
 
     #[test]

@@ -476,6 +476,29 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     Ok(out)
 }
 
+/// Compile a C program from `tests/guest/` statically against musl (`musl-gcc -static`):
+/// a binary that calls the kernel without a dynamic libc, which LD_PRELOAD cannot reach.
+pub fn guest_static_c_program(source: &str) -> Result<PathBuf, Skip> {
+    need_tool("musl-gcc", "musl-tools")?;
+    let src = repo_root().join("tests/guest").join(source);
+    let out = work_dir().join(format!("{}-static", Path::new(source).file_stem().expect("source file name").to_string_lossy()));
+    build_once(
+        &out,
+        &format!("compiling {source} (static, musl)"),
+        Command::new("musl-gcc").args(["-static", "-O2", "-Wall", "-Werror", "-pthread", "-o"]).arg(&out).arg(&src),
+    );
+    Ok(out)
+}
+
+/// The `bpfhook` CLI for guests of `kernel`: built with the [`hook_library_for`] it
+/// ships with (the glibc 2.17 build beside it on CentOS / RHEL 7).
+pub fn bpfhook_cli_for(kernel: &Kernel) -> PathBuf {
+    if kernel.is_el7() {
+        return hook_library_for(kernel).with_file_name("bpfhook");
+    }
+    workspace_binary("bpfhook-cli", "bpfhook")
+}
+
 /// Run `cmd` to build `out`, once per test process. Tests run in parallel threads and
 /// share output paths: rebuilding would rewrite a file another test is copying into its
 /// initramfs at that moment. Panics with the build log on failure.

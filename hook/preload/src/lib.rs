@@ -1,8 +1,18 @@
-//! The interposed C symbols: `syscall` (bpf and perf_event_open) and the file functions
-//! libbpf and libbpf-tools use to find kernel BTF. Nothing else is exported (checked by
-//! tests/exports.rs).
+//! libbpfhook.so: LD_PRELOAD it under an unmodified eBPF tool and bpf(2) goes to the
+//! bpfdrv kernel module on kernels that lack it.
+//!
+//! This crate holds only the interposed C symbols: `syscall` (bpf and perf_event_open) and
+//! the file functions libbpf and libbpf-tools use to find kernel BTF. Nothing else is
+//! exported (checked by tests/exports.rs). Each forwards to bpfhook-core (`hook/src`),
+//! where the work is done.
+//!
+//! Left out of the crate's own unit-test binary, where they would interpose the test
+//! harness's libc calls.
+#![cfg(not(test))]
+// Each symbol's safety contract is the libc function's it replaces.
+#![allow(clippy::missing_safety_doc)]
 
-use crate::{bpf, mode, paths, perf, pin, real};
+use bpfhook_core::{bpf, mode, paths, perf, pin, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
 /// Runs when the library is loaded: resolves the real functions and points bpftrace at

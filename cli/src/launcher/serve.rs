@@ -1,0 +1,195 @@
+//! A trapped bpf() or perf_event_open() of a traced tool, answered as the preloaded hook
+//! answers it: bpfhook-core's `bpf::serve` and `perf::serve` read the tool's attrs through
+//! `Memory::of(tid)` and send their requests through a [`TraceePort`], which runs the
+//! driver ioctl in the tool's thread, on the tool's own /dev/bpfdrv fd. The fds the
+//! driver creates (maps, programs, links, perf events) are so the tool's own.
+
+use super::tracee::{Gone, Stopped};
+use bpfhook_core::driver::{self, Port};
+use bpfhook_core::user_mem::Memory;
+use driver_protocol::BPFDRV_IOC_HELLO;
+use libc::{c_int, c_long, pid_t};
+use std::collections::HashMap;
+
+/// The driver as one traced process (thread group) has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverFd {
+    /// No bpf() yet: the hook opens the device on the first one.
+    Unopened,
+    /// Open and handshaken: the fd in the tool's fd table.
+    Open(c_int),
+    /// Could not be opened or did not answer; every bpf() fails with this errno (the
+    /// reason was logged once).
+    Unusable(c_int),
+}
+
+/// What the launcher keeps per traced process.
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub driver: DriverFd,
+    /// One page per thread in the tool's memory where requests sit during an ioctl
+    /// (threads trap at the same time); a thread's page is reused after it exits.
+    scratch: HashMap<pid_t, u64>,
+    free_scratch: Vec<u64>,
+}
+
+impl Process {
+    pub fn new() -> Process {
+        Process { driver: DriverFd::Unopened, scratch: HashMap::new(), free_scratch: Vec::new() }
+    }
+
+    /// A forked child: the same fds and a copy of the memory, so the same driver fd; its
+    /// threads start without pages (the parent's are at the same addresses in the copy,
+    /// unused: a page each).
+    pub fn forked(&self) -> Process {
+        Process {
+            driver: self.driver,
+            scratch: HashMap::new(),
+            free_scratch: self.scratch.values().chain(&self.free_scratch).copied().collect(),
+        }
+    }
+
+    pub fn thread_exited(&mut self, tid: pid_t) {
+        if let Some(page) = self.scratch.remove(&tid) {
+            self.free_scratch.push(page);
+        }
+    }
+}
+
+/// Size of a thread's request page: every protocol request struct fits.
+const SCRATCH_LEN: usize = 4096;
+
+/// The driver of a traced thread: requests copied into its page, the ioctl run in it.
+struct TraceePort<'a> {
+    t: &'a mut Stopped,
+    fd: c_int,
+    page: u64,
+    /// Set when the thread vanished during an ioctl.
+    gone: Option<Gone>,
+}
+
+impl Port for TraceePort<'_> {
+    fn ioctl_bytes(&mut self, request: u32, arg: &mut [u8]) -> Result<c_long, c_int> {
+        let mem = Memory::of(self.t.tid);
+        mem.write(self.page as usize, arg)?;
+        match self.t.syscall(libc::SYS_ioctl, &[self.fd as u64, request as u64, self.page]) {
+            Ok(r) if r < 0 => Err(-r as c_int),
+            Ok(r) => {
+                mem.read(self.page as usize, arg)?;
+                Ok(r as c_long)
+            }
+            Err(g) => {
+                self.gone = Some(g);
+                Err(libc::ESRCH)
+            }
+        }
+    }
+}
+
+/// The raw result a failed call returns in rax.
+fn failed(errno: c_int) -> i64 {
+    -(errno as i64)
+}
+
+/// The thread's request page, mapped in the tool on first use.
+fn page_of(p: &mut Process, t: &mut Stopped) -> Result<Result<u64, c_int>, Gone> {
+    if let Some(&page) = p.scratch.get(&t.tid) {
+        return Ok(Ok(page));
+    }
+    let page = match p.free_scratch.pop() {
+        Some(page) => page,
+        None => {
+            let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+            let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64;
+            let r = t.syscall(libc::SYS_mmap, &[0, SCRATCH_LEN as u64, prot, flags, u64::MAX, 0])?;
+            if r < 0 {
+                log::error!("cannot map a page in the tool for its driver requests: {}", std::io::Error::from_raw_os_error(-r as i32));
+                return Ok(Err(-r as c_int));
+            }
+            r as u64
+        }
+    };
+    p.scratch.insert(t.tid, page);
+    Ok(Ok(page))
+}
+
+/// Opens /dev/bpfdrv in the tool and shakes hands, as the hook's `driver::get` does in
+/// its own process, with the same log lines and errnos.
+fn open_driver(t: &mut Stopped, page: u64) -> Result<DriverFd, Gone> {
+    let path = driver::device_path();
+    if let Err(e) = Memory::of(t.tid).write(page as usize, path.as_bytes_with_nul()) {
+        log::error!("cannot write to the tool's memory: {}", std::io::Error::from_raw_os_error(e));
+        return Ok(DriverFd::Unusable(libc::ENOSYS));
+    }
+    let flags = (libc::O_RDWR | libc::O_CLOEXEC) as u64;
+    let fd = t.syscall(libc::SYS_openat, &[libc::AT_FDCWD as u64, page, flags])?;
+    if fd < 0 {
+        let e = -fd as c_int;
+        log::error!("{}", driver::open_failure_message(&path, e));
+        return Ok(DriverFd::Unusable(driver::open_failure_errno(e)));
+    }
+    let mut hello = driver::hello_request();
+    let mut port = TraceePort { t, fd: fd as c_int, page, gone: None };
+    let r = driver::ioctl(&mut port, BPFDRV_IOC_HELLO, &mut hello);
+    if let Some(g) = port.gone {
+        return Err(g);
+    }
+    match r {
+        Ok(_) => {
+            log::debug!("{}: bpfdrv protocol version {} (fd {fd} of the tool)", path.to_string_lossy(), hello.driver_version);
+            Ok(DriverFd::Open(fd as c_int))
+        }
+        Err(e) => {
+            log::error!("{}", driver::handshake_failure_message(&path, e, &hello));
+            t.syscall(libc::SYS_close, &[fd as u64])?;
+            Ok(DriverFd::Unusable(libc::ENOSYS))
+        }
+    }
+}
+
+/// Answers the call thread `t` of process `p` trapped, and resumes the thread.
+pub fn trapped(p: &mut Process, mut t: Stopped) -> Result<(), Gone> {
+    let (nr, a) = t.call();
+    let is_bpf = nr == libc::SYS_bpf;
+    if !is_bpf && nr != libc::SYS_perf_event_open {
+        // Not one of ours (the filter traps only these): the kernel's.
+        return t.pass();
+    }
+    // perf_event_open goes to the driver only once the process uses it, as in the hook.
+    if !is_bpf && !matches!(p.driver, DriverFd::Open(_)) {
+        return t.pass();
+    }
+    let page = match page_of(p, &mut t)? {
+        Ok(page) => page,
+        Err(e) => return t.finish(failed(if is_bpf { e } else { libc::ENOMEM })),
+    };
+    if p.driver == DriverFd::Unopened {
+        p.driver = open_driver(&mut t, page)?;
+    }
+    let fd = match p.driver {
+        DriverFd::Open(fd) => fd,
+        DriverFd::Unusable(e) => return t.finish(failed(e)),
+        DriverFd::Unopened => unreachable!("opened above"),
+    };
+    let mem = Memory::of(t.tid);
+    let [a1, a2, a3, a4, a5, _] = a.map(|v| v as c_long);
+    let mut port = TraceePort { t: &mut t, fd, page, gone: None };
+    let answer = if is_bpf {
+        Some(bpfhook_core::bpf::serve(mem, &mut port, a1, a2, a3))
+    } else {
+        bpfhook_core::perf::serve(mem, &mut port, a1, a2, a3, a4, a5)
+    };
+    if let Some(g) = port.gone {
+        return Err(g);
+    }
+    match answer {
+        Some(Ok(v)) => t.finish(v),
+        Some(Err(e)) => t.finish(failed(e)),
+        // A perf event the kernel keeps: its own perf_event_open runs.
+        None if t.ran() => {
+            let r = t.syscall(nr, &a)?;
+            t.finish(r)
+        }
+        None => t.pass(),
+    }
+}
