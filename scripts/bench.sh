@@ -1,8 +1,9 @@
 #!/bin/bash
 # The performance report, regenerating docs/performance.md: the per-event cost a probed
 # task pays under libbpfhook.so + bpfdrv.ko on the no-bpf 6.1 kernel against native eBPF
-# on the stock Debian 6.1 kernel (both QEMU guests with the same settings, one run), and
-# the engine micro-benchmark on the host (engine vs rbpf vs the host kernel's JIT).
+# on the stock Debian 6.1 kernel (both QEMU guests with the same settings, one run), the
+# cost of bpfhook run's launcher for static tools (same guest), and the engine
+# micro-benchmark on the host (engine vs rbpf vs the host kernel's JIT).
 #   scripts/bench.sh [--events N] [--reps R]      (defaults: 20000 events, 5 repetitions)
 # Guest figures are instruction counts (QEMU -icount shift=0): deterministic, so the
 # machine's load does not matter; the engine micro-benchmark is wall-clock on the host
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 kernel_dir=$(nice ./scripts/build-kernel.sh nobpf | tail -n1)
-nice cargo build --release -p bpfhook
+nice cargo build --release -p bpfhook -p bpfhook-cli
 # The benchmarks in their own target directory, with the engine built as the module runs
 # it: no UBSAN (the test build traps undefined behaviour, at a cost the module never pays).
 BPFCOMPAT_ENGINE_UBSAN=0 nice cargo build --release -p bpfcompat-bench --target-dir target/bench

@@ -108,3 +108,30 @@ fn a_missing_tool_and_a_traced_one_get_one_clear_line() {
     assert_eq!(out.status.code(), Some(126), "{stderr}");
     assert!(stderr.contains("cannot trace true: it is already traced (strace, gdb)"), "{stderr}");
 }
+
+#[test]
+fn a_static_tool_finds_the_kernel_btf_the_hook_serves() {
+    let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| std::path::Path::new(p).exists()) else {
+        assert!(std::env::var_os("CI").is_none(), "busybox is missing (apt-get install busybox-static)");
+        eprintln!("skipped: busybox is missing");
+        return;
+    };
+    let real = "/sys/kernel/btf/vmlinux";
+    if !std::path::Path::new(real).exists() {
+        eprintln!("skipped: this host has no {real} to serve in place of a missing path");
+        return;
+    }
+    // The path a kernel without BTF lacks, and the file the hook serves there.
+    let virt = "/nonexistent/btf/vmlinux";
+    let cat = |cmd: &mut Command| {
+        cmd.env("BPFHOOK_SYS_BTF_PATH", virt).env("BPFHOOK_BTF", real);
+        run_with_limit(cmd, LIMIT)
+    };
+    let plain = cat(clean(busybox).args(["head", "-c", "2", virt]));
+    assert!(!plain.status.success(), "{virt} exists?");
+    let served = cat(&mut launcher(false, &[busybox, "head", "-c", "2", virt]));
+    assert!(served.status.success(), "{}", text(&served.stderr));
+    assert_eq!(served.stdout, [0x9f, 0xeb], "raw BTF's magic, little-endian");
+    let stat = cat(&mut launcher(false, &[busybox, "stat", "-L", "-c", "%F", virt]));
+    assert_eq!(text(&stat.stdout).trim(), "regular file", "{}", text(&stat.stderr));
+}

@@ -148,22 +148,26 @@ fn redirect_read_by_kernel(path: *const c_char) -> *const c_char {
 
 /// The path to use for the caller's `path`, whose text is `p`.
 fn redirect_path(path: *const c_char, p: &CStr) -> *const c_char {
+    stand_in(p).map_or(path, CStr::as_ptr)
+}
+
+/// What a lookup of path `p` (the caller's string, copied) is served instead, or None to
+/// use the path as it is: the kernel BTF file, a pin's stand-in, a synthetic syscall
+/// tracepoint. Shared with `bpfhook run`'s launcher, which writes it into the tool.
+pub fn stand_in(p: &CStr) -> Option<&'static CStr> {
     if crate::pin::emulated(p) {
-        return crate::pin::stand_in(path);
+        return crate::pin::stand_in(p);
     }
     // Fast reject: relative paths.
     if p.to_bytes().first() != Some(&b'/') {
-        return path;
+        return None;
     }
     let virt = virtual_path();
     if p != virt {
         // The other virtual paths: syscall tracepoints the kernel lacks.
-        return crate::tracepoints::redirect(p).unwrap_or(path);
+        return crate::tracepoints::redirect(p);
     }
-    match decide(virt, replacement()) {
-        Some(p) => p.as_ptr(),
-        None => path,
-    }
+    decide(virt, replacement())
 }
 
 /// bpftrace finds the kernel BTF by walking the kernel's BTF objects (BTF_GET_NEXT_ID),

@@ -49,14 +49,10 @@ fn bpffs_mounted() -> bool {
 }
 
 /// What a lookup of an emulated path sees instead: `/dev/null` for a pinned path (it
-/// exists and is not a directory: `rm` checks before it unlinks), the path itself
-/// otherwise (it does not exist). `path` goes to the driver, which copies it itself.
-pub fn stand_in(path: *const c_char) -> *const c_char {
-    if pinned(path) {
-        c"/dev/null".as_ptr()
-    } else {
-        path
-    }
+/// exists and is not a directory: `rm` checks before it unlinks); None otherwise (the
+/// path itself, which does not exist).
+pub fn stand_in(path: &CStr) -> Option<&'static CStr> {
+    pinned(path.as_ptr()).then_some(c"/dev/null")
 }
 
 /// A pin exists at `path` (BPF_OBJ_GET succeeds).

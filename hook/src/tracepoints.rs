@@ -23,7 +23,6 @@
 //! perf_event_open(PERF_TYPE_TRACEPOINT) lands on the synthetic event in the driver.
 
 use crate::real;
-use libc::c_char;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::sync::{Mutex, Once, OnceLock};
@@ -127,7 +126,7 @@ fn interned(p: Vec<u8>) -> &'static CStr {
 /// The path to really use for `path`, or `None` to use it unchanged.
 ///
 /// `orig` is the caller's path, already copied by `paths::redirect`.
-pub fn redirect(orig: &CStr) -> Option<*const c_char> {
+pub fn redirect(orig: &CStr) -> Option<&'static CStr> {
     let tp = parse(orig.to_bytes())?;
     if crate::mode::get() != crate::mode::Mode::Driver {
         return None;
@@ -148,7 +147,7 @@ pub fn redirect(orig: &CStr) -> Option<*const c_char> {
         )
     });
     log::debug!("{} -> {}", orig.to_string_lossy(), synth.to_string_lossy());
-    Some(synth.as_ptr())
+    Some(synth)
 }
 
 #[cfg(test)]

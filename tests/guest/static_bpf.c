@@ -10,7 +10,9 @@
  * - a tracepoint program on syscalls:sys_enter_getppid (perf_event_open, SET_BPF,
  *   ENABLE) counting this process's getppid() calls into the array;
  * - a forked child that uses the parent's map fd;
- * - the errnos of a bad attr pointer and of an unknown command.
+ * - the errnos of a bad attr pointer and of an unknown command;
+ * - the kernel's BTF at /sys/kernel/btf/vmlinux (access, stat, open and read its magic),
+ *   as a CO-RE loader finds it: served from an offline file where the kernel has none.
  *
  * Self-contained (musl's headers have no linux/bpf.h): the few ABI values it needs.
  *
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -210,5 +213,19 @@ int main(int argc, char **argv)
 	r = syscall(SYS_bpf, MAP_CREATE, (void *)8, 128);
 	printf("bad attr pointer: %ld %s\n", r, r < 0 ? strerror(errno) : "");
 	printf("unknown command: %s\n", strerror(-bpf(999, &a)));
+
+	const char *btf = "/sys/kernel/btf/vmlinux";
+	struct stat st;
+	uint16_t magic = 0;
+	int fd = open(btf, O_RDONLY | O_CLOEXEC);
+
+	int acc = access(btf, R_OK);
+	int stat_ret = stat(btf, &st);
+
+	printf("kernel btf: access %d, stat %d (%s)\n", acc, stat_ret, !stat_ret && S_ISREG(st.st_mode) ? "a file" : "not a file");
+	if (fd >= 0 && read(fd, &magic, sizeof(magic)) == sizeof(magic))
+		printf("kernel btf: magic %#x\n", magic);
+	else
+		printf("kernel btf: %s\n", strerror(errno));
 	return 0;
 }

@@ -476,16 +476,29 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     Ok(out)
 }
 
-/// Compile a C program from `tests/guest/` statically against musl (`musl-gcc -static`):
-/// a binary that calls the kernel without a dynamic libc, which LD_PRELOAD cannot reach.
-pub fn guest_static_c_program(source: &str) -> Result<PathBuf, Skip> {
-    need_tool("musl-gcc", "musl-tools")?;
+/// The C library a static guest program links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaticLibc {
+    /// musl (`musl-gcc`): no kernel headers, the program declares what it uses.
+    Musl,
+    /// glibc (`gcc -static`), with the system's kernel headers.
+    Glibc,
+}
+
+/// Compile a C program from `tests/guest/` statically: a binary that calls the kernel
+/// without a dynamic libc, which LD_PRELOAD cannot reach.
+pub fn guest_static_c_program(source: &str, libc: StaticLibc) -> Result<PathBuf, Skip> {
+    let (cc, tag) = match libc {
+        StaticLibc::Musl => (need_tool("musl-gcc", "musl-tools")?, "musl"),
+        StaticLibc::Glibc => (need_tool("gcc", "gcc")?, "glibc"),
+    };
     let src = repo_root().join("tests/guest").join(source);
-    let out = work_dir().join(format!("{}-static", Path::new(source).file_stem().expect("source file name").to_string_lossy()));
+    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
+    let out = work_dir().join(format!("{stem}-static-{tag}"));
     build_once(
         &out,
-        &format!("compiling {source} (static, musl)"),
-        Command::new("musl-gcc").args(["-static", "-O2", "-Wall", "-Werror", "-pthread", "-o"]).arg(&out).arg(&src),
+        &format!("compiling {source} (static, {tag})"),
+        Command::new(cc).args(["-static", "-O2", "-Wall", "-Werror", "-pthread", "-o"]).arg(&out).arg(&src),
     );
     Ok(out)
 }

@@ -2,13 +2,14 @@
 //! `tests/guest/static_bpf.c`, linked statically against musl, calls bpf() and
 //! perf_event_open() itself (maps from two threads, a tracepoint program counting its
 //! getppid calls, a forked child using an inherited map fd, bad-pointer and
-//! unknown-command errnos). It runs natively on the stock kernel (the oracle) and through
+//! unknown-command errnos, the kernel BTF at /sys/kernel/btf/vmlinux: the kernel's own
+//! natively, the offline file the hook serves under the launcher). It runs natively on the stock kernel (the oracle) and through
 //! `bpfhook run` on the kernels without bpf(2); the transcripts must be equal, and the
 //! module must unload afterwards (no reference left behind by the traced process).
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_launcher
 
-use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel, StaticLibc};
 use bpfcompat_tests::require;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -48,9 +49,15 @@ fn native_lines(bin: &Path) -> &'static [String] {
         let kernel = guest::stock_kernel().unwrap_or_else(|s| panic!("the oracle needs the stock kernel: {}", s.0));
         let native = boot("launcher_stock", &kernel, bin);
         let lines: Vec<String> = native.expect_section("output").lines().map(str::to_string).collect();
-        for fact in
-            ["lookup: 0 value 42", "thread: walked 5 keys", "enable: 0", "getppid calls counted: 10", "child's update: exit 0, value 7"]
-        {
+        for fact in [
+            "lookup: 0 value 42",
+            "thread: walked 5 keys",
+            "enable: 0",
+            "getppid calls counted: 10",
+            "child's update: exit 0, value 7",
+            "kernel btf: access 0, stat 0 (a file)",
+            "kernel btf: magic 0xeb9f",
+        ] {
             if !lines.iter().any(|l| l == fact) {
                 native.fail(format!("the native run lacks `{fact}`: the oracle itself is broken"));
             }
@@ -61,7 +68,7 @@ fn native_lines(bin: &Path) -> &'static [String] {
 
 /// static_bpf through `bpfhook run` on `nobpf`: the same transcript as natively.
 fn assert_matches_native(name: &str, nobpf: &Kernel) {
-    let bin = guest::guest_static_c_program("static_bpf.c").unwrap_or_else(|s| panic!("{}", s.0));
+    let bin = guest::guest_static_c_program("static_bpf.c", StaticLibc::Musl).unwrap_or_else(|s| panic!("{}", s.0));
     let want = native_lines(&bin);
     let shim = boot(name, nobpf, &bin);
     let got: Vec<String> = shim.expect_section("output").lines().map(str::to_string).collect();

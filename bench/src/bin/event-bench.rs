@@ -67,8 +67,19 @@ struct Side {
     tools: Costs,
     /// ("load", tool) → instructions from exec to attached.
     load: Costs,
-    /// The shim guest only: interposed libc calls with and without the hook.
+    /// The shim guest only: interposed libc calls with and without the hook ("plain",
+    /// "hook"), and of the static build without and under `bpfhook run`'s launcher
+    /// ("static", "launcher").
     calls: Costs,
+    /// The shim guest only: map commands of the static build through the launcher.
+    launcher_maps: Costs,
+}
+
+/// The static build of bench_events and the `bpfhook` CLI: the launcher's side of the
+/// shim guest.
+struct Launcher<'a> {
+    bin: &'a std::path::Path,
+    bpfhook: &'a std::path::Path,
 }
 
 /// The libbpf-tools whose whole cost the report gives: three that see every context switch,
@@ -116,7 +127,8 @@ done
     )
 }
 
-fn run_side(name: &str, kernel: &Kernel, shim: bool, bin: &std::path::Path, a: &Args) -> Side {
+fn run_side(name: &str, kernel: &Kernel, launcher: Option<Launcher>, bin: &std::path::Path, a: &Args) -> Side {
+    let shim = launcher.is_some();
     let (setup, prefix) = if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ") } else { ("", "") };
     // The hook's cost on calls it interposes without translating: the same loop with and
     // without it, in the shim guest.
@@ -126,6 +138,14 @@ fn run_side(name: &str, kernel: &Kernel, shim: bool, bin: &std::path::Path, a: &
 LD_PRELOAD=$HOOK /bpfcompat/bench_events calls {reps} >/tmp/hook.txt 2>>/tmp/bench.err; result calls_hook $?
 show calls-plain /tmp/plain.txt
 show calls-hook /tmp/hook.txt
+# The static build LD_PRELOAD cannot reach: map commands through bpfhook run's launcher,
+# and its cost on the system calls it does not stop at.
+bpfhook run -- /bpfcompat/bench_events_static maps {reps} >/tmp/maps-launcher.txt 2>>/tmp/bench.err; result maps_launcher $?
+/bpfcompat/bench_events_static calls {reps} >/tmp/static.txt 2>>/tmp/bench.err; result calls_static $?
+bpfhook run -- /bpfcompat/bench_events_static calls {reps} >/tmp/launcher.txt 2>>/tmp/bench.err; result calls_launcher $?
+show maps-launcher /tmp/maps-launcher.txt
+show calls-static /tmp/static.txt
+show calls-launcher /tmp/launcher.txt
 "#,
             reps = a.reps
         )
@@ -155,8 +175,9 @@ show stderr /tmp/bench.err
         let path = guest::host_tool(tool, "libbpf-tools").unwrap_or_else(|e| usage(&e.0));
         g = g.binary_at(&path, &format!("/usr/sbin/{tool}"));
     }
-    if shim {
+    if let Some(l) = &launcher {
         g = g.with_hook(guest::hook_library_for(kernel)).with_module(guest::bpfdrv_module(kernel));
+        g = g.binary_at(l.bin, "/bpfcompat/bench_events_static").binary_at(l.bpfhook, "/usr/bin/bpfhook");
     }
     let run = g.body(&body).timeout(Duration::from_secs(1800)).boot();
     run.assert_completed();
@@ -171,6 +192,15 @@ show stderr /tmp/bench.err
         parse_costs(&run, "calls-plain", "H", &mut calls, "plain");
         parse_costs(&run, "calls-hook", "H", &mut calls, "hook");
     }
+    let mut launcher_maps = Costs::new();
+    if shim {
+        for (key, what) in [("maps_launcher", "maps"), ("calls_static", "calls"), ("calls_launcher", "calls under the launcher")] {
+            run.assert_value(key, "0", &format!("{name}: the static bench_events {what}"));
+        }
+        parse_costs(&run, "maps-launcher", "M", &mut launcher_maps, "");
+        parse_costs(&run, "calls-static", "H", &mut calls, "static");
+        parse_costs(&run, "calls-launcher", "H", &mut calls, "launcher");
+    }
     let mut maps = Costs::new();
     parse_costs(&run, "maps", "M", &mut maps, "");
     run.assert_value("workload", "0", &format!("{name}: bench_events workload"));
@@ -183,7 +213,7 @@ show stderr /tmp/bench.err
     }
     let mut load = Costs::new();
     parse_costs(&run, "load", "L", &mut load, "load");
-    Side { events: parse(&run, a.events), maps, calls, channels: parse_channels(&run), tools, load }
+    Side { events: parse(&run, a.events), maps, calls, launcher_maps, channels: parse_channels(&run), tools, load }
 }
 
 /// `C <channel> <rep> <baseline ns> <ns> <events> <records read>` → instructions per
@@ -324,6 +354,45 @@ fn report(native: &Side, shim: &Side, a: &Args) -> String {
         };
         s.push_str(&format!("| `{call}` | {} | {} | {:.0} |\n", cell(p), cell(h), stats(h).0 - stats(p).0));
     }
+    s.push_str(&launcher_report(native, shim, a));
+    s
+}
+
+/// `bpfhook run`'s launcher: the same program linked statically, which LD_PRELOAD cannot
+/// reach, its bpf() calls answered by tracing it.
+fn launcher_report(native: &Side, shim: &Side, a: &Args) -> String {
+    let mut s = format!(
+        "\n## The launcher (static and Go tools)\n\n\
+         The same benchmark linked statically (`gcc -static`), which LD_PRELOAD cannot reach, \
+         run by `bpfhook run` in the no-bpf guest: a seccomp filter stops it at each bpf() \
+         call, and the launcher, its tracer, makes the driver's ioctl in it (two ptrace stops, \
+         each a switch to the launcher and back). Map commands as above, instructions per \
+         operation, median (min–max) of {} repetitions:\n\n\
+         | map | operation | native eBPF | hook | launcher | launcher / hook | launcher / native |\n\
+         |---|---|---|---|---|---|---|\n",
+        a.reps
+    );
+    for ((map, op), l) in &shim.launcher_maps {
+        let key = (map.clone(), op.clone());
+        let (Some(n), Some(h)) = (native.maps.get(&key), shim.maps.get(&key)) else { continue };
+        let (n, h, lm) = (stats(n).0.max(1.0), stats(h).0.max(1.0), stats(l).0);
+        s.push_str(&format!("| {map} | {op} | {n:.0} | {h:.0} | {} | {:.1}× | {:.1}× |\n", cell(l), lm / h, lm / n));
+    }
+    s.push_str(
+        "\nThe launcher on calls it does not translate, the static build without and under it: \
+         a path lookup (open, stat, access) stops the tool so the launcher can read the path \
+         (none of these is one the hook serves, so the call then runs as it is); any other \
+         system call (`syscall(getpid)`) only runs the filter's few classic-BPF instructions.\n\n\
+         | call | without | under the launcher | added per call |\n|---|---|---|---|\n",
+    );
+    let names: Vec<&String> = shim.calls.keys().filter(|(k, _)| k == "static").map(|(_, c)| c).collect();
+    for call in names {
+        let (Some(p), Some(l)) = (shim.calls.get(&("static".into(), call.clone())), shim.calls.get(&("launcher".into(), call.clone())))
+        else {
+            continue;
+        };
+        s.push_str(&format!("| `{call}` | {} | {} | {:.0} |\n", cell(p), cell(l), stats(l).0 - stats(p).0));
+    }
     s
 }
 
@@ -429,8 +498,10 @@ fn main() {
     let stock = need(guest::stock_kernel(), "the stock kernel");
     let nobpf = need(guest::nobpf_kernel(), "the no-bpf kernel");
     let bin = guest::guest_c_program("bench_events.c").unwrap_or_else(|e| usage(&e.0));
-    let native = run_side("bench_native", &stock, false, &bin, &a);
-    let shim = run_side("bench_shim", &nobpf, true, &bin, &a);
+    let static_bin = guest::guest_static_c_program("bench_events.c", guest::StaticLibc::Glibc).unwrap_or_else(|e| usage(&e.0));
+    let bpfhook = guest::bpfhook_cli_for(&nobpf);
+    let native = run_side("bench_native", &stock, None, &bin, &a);
+    let shim = run_side("bench_shim", &nobpf, Some(Launcher { bin: &static_bin, bpfhook: &bpfhook }), &bin, &a);
     let text = report(&native, &shim, &a);
     match &a.out {
         Some(p) => std::fs::write(p, &text).unwrap_or_else(|e| usage(&format!("{p}: {e}"))),

@@ -1,8 +1,8 @@
 //! `bpfhook run`'s launcher for tools LD_PRELOAD cannot reach: statically linked programs
 //! and Go programs that make raw system calls (cilium/ebpf).
 //!
-//! The tool runs under a seccomp filter that stops it only at bpf() and perf_event_open()
-//! ([`seccomp`]); the launcher is its tracer (PTRACE_SEIZE, following every thread, fork,
+//! The tool runs under a seccomp filter that stops it only at bpf(), perf_event_open()
+//! and the path lookups the hook serves ([`seccomp`], `serve::TRAPPED`); the launcher is its tracer (PTRACE_SEIZE, following every thread, fork,
 //! clone and exec) and answers each stop with the preloaded hook's own functions
 //! ([`serve`]), the driver ioctls running in the tool's threads ([`tracee`]). Every other
 //! system call runs without a stop. Signals reach the tool as without the launcher; its

@@ -5,9 +5,7 @@
 //! Classic BPF through `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)`: what Linux has
 //! offered since 3.5 (the seccomp() system call only came in 3.17).
 
-/// The system calls the launcher translates: what the preloaded hook takes from libc's
-/// `syscall()` (bpf.rs, perf.rs).
-pub const TRAPPED: &[libc::c_long] = &[libc::SYS_bpf, libc::SYS_perf_event_open];
+use super::serve::TRAPPED;
 
 const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
 const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
@@ -30,9 +28,10 @@ fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
 /// `int 0x80` calls too: the hook does not see those either).
 pub fn filter() -> Vec<libc::sock_filter> {
     let n = TRAPPED.len() as u8;
+    const _: () = assert!(TRAPPED.len() < 250, "jump offsets are 8 bits");
     let mut f = vec![stmt(BPF_LD_W_ABS, DATA_ARCH), jeq(AUDIT_ARCH_X86_64, 1, 0), stmt(BPF_RET_K, libc::SECCOMP_RET_ALLOW)];
     f.push(stmt(BPF_LD_W_ABS, DATA_NR));
-    for (i, nr) in TRAPPED.iter().enumerate() {
+    for (i, (nr, _)) in TRAPPED.iter().enumerate() {
         // Matched: jump over the remaining comparisons and the ALLOW to the TRACE.
         f.push(jeq(*nr as u32, n - i as u8, 0));
     }
@@ -80,11 +79,12 @@ mod tests {
     }
 
     #[test]
-    fn only_bpf_and_perf_event_open_stop_the_tool() {
+    fn only_the_calls_the_hook_serves_stop_the_tool() {
         let f = filter();
-        assert_eq!(verdict(&f, AUDIT_ARCH_X86_64, libc::SYS_bpf as u32), libc::SECCOMP_RET_TRACE);
-        assert_eq!(verdict(&f, AUDIT_ARCH_X86_64, libc::SYS_perf_event_open as u32), libc::SECCOMP_RET_TRACE);
-        for nr in [libc::SYS_read, libc::SYS_openat, libc::SYS_ioctl, libc::SYS_mmap, libc::SYS_getpid] {
+        for nr in [libc::SYS_bpf, libc::SYS_perf_event_open, libc::SYS_openat, libc::SYS_newfstatat, libc::SYS_faccessat2] {
+            assert_eq!(verdict(&f, AUDIT_ARCH_X86_64, nr as u32), libc::SECCOMP_RET_TRACE, "{nr}");
+        }
+        for nr in [libc::SYS_read, libc::SYS_write, libc::SYS_ioctl, libc::SYS_mmap, libc::SYS_getpid, libc::SYS_close] {
             assert_eq!(verdict(&f, AUDIT_ARCH_X86_64, nr as u32), libc::SECCOMP_RET_ALLOW, "{nr}");
         }
         // i386's 357 is its bpf(); x86-64 numbers mean nothing there.

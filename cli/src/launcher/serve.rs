@@ -1,8 +1,9 @@
-//! A trapped bpf() or perf_event_open() of a traced tool, answered as the preloaded hook
-//! answers it: bpfhook-core's `bpf::serve` and `perf::serve` read the tool's attrs through
+//! A trapped system call of a traced tool, answered as the preloaded hook answers it:
+//! bpfhook-core's `bpf::serve` and `perf::serve` read the tool's attrs through
 //! `Memory::of(tid)` and send their requests through a [`TraceePort`], which runs the
 //! driver ioctl in the tool's thread, on the tool's own /dev/bpfdrv fd. The fds the
-//! driver creates (maps, programs, links, perf events) are so the tool's own.
+//! driver creates (maps, programs, links, perf events) are so the tool's own. Path
+//! lookups get the hook's stand-ins (`paths::stand_in`), written into the tool.
 
 use super::tracee::{Gone, Stopped};
 use bpfhook_core::driver::{self, Port};
@@ -10,6 +11,33 @@ use bpfhook_core::user_mem::Memory;
 use driver_protocol::BPFDRV_IOC_HELLO;
 use libc::{c_int, c_long, pid_t};
 use std::collections::HashMap;
+
+/// What a trapped system call is to the launcher.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    Bpf,
+    PerfEventOpen,
+    /// A path lookup, the path in argument `n` (from 0): served like the hook's path
+    /// functions (`paths::stand_in`: the kernel BTF file, pins, synthetic tracepoints).
+    Path(usize),
+}
+
+/// The system calls the seccomp filter stops the tool at: what the preloaded hook takes
+/// from libc's `syscall()` (bpf.rs, perf.rs) and the system calls behind the path
+/// functions it interposes (paths.rs), which a static or Go tool makes itself.
+pub const TRAPPED: &[(c_long, Call)] = &[
+    (libc::SYS_bpf, Call::Bpf),
+    (libc::SYS_perf_event_open, Call::PerfEventOpen),
+    (libc::SYS_open, Call::Path(0)),
+    (libc::SYS_openat, Call::Path(1)),
+    (libc::SYS_stat, Call::Path(0)),
+    (libc::SYS_lstat, Call::Path(0)),
+    (libc::SYS_newfstatat, Call::Path(1)),
+    (libc::SYS_statx, Call::Path(1)),
+    (libc::SYS_access, Call::Path(0)),
+    (libc::SYS_faccessat, Call::Path(1)),
+    (libc::SYS_faccessat2, Call::Path(1)),
+];
 
 /// The driver as one traced process (thread group) has it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,13 +176,51 @@ fn open_driver(t: &mut Stopped, page: u64) -> Result<DriverFd, Gone> {
 }
 
 /// Answers the call thread `t` of process `p` trapped, and resumes the thread.
-pub fn trapped(p: &mut Process, mut t: Stopped) -> Result<(), Gone> {
-    let (nr, a) = t.call();
-    let is_bpf = nr == libc::SYS_bpf;
-    if !is_bpf && nr != libc::SYS_perf_event_open {
+pub fn trapped(p: &mut Process, t: Stopped) -> Result<(), Gone> {
+    let nr = t.call().0;
+    match TRAPPED.iter().find(|(n, _)| *n == nr).map(|(_, c)| *c) {
+        Some(Call::Bpf) => bpf_or_perf(p, t, true),
+        Some(Call::PerfEventOpen) => bpf_or_perf(p, t, false),
+        Some(Call::Path(arg)) => path(p, t, arg),
         // Not one of ours (the filter traps only these): the kernel's.
-        return t.pass();
+        None => t.pass(),
     }
+}
+
+/// A path lookup: with the path the hook would serve instead, if any, written into the
+/// thread's page and the call made again with it; else the kernel's.
+fn path(p: &mut Process, mut t: Stopped, arg: usize) -> Result<(), Gone> {
+    let (nr, mut a) = t.call();
+    let mut buf = [0u8; bpfhook_core::paths::PATH_BUF];
+    // Unreadable or too long: the kernel's own answer (EFAULT, ENAMETOOLONG).
+    let Some(served) = Memory::of(t.tid).read_c_str(a[arg] as usize, &mut buf).and_then(bpfhook_core::paths::stand_in) else {
+        return t.pass();
+    };
+    let page = match page_of(p, &mut t)? {
+        Ok(page) => page,
+        Err(e) => return t.finish(failed(e)),
+    };
+    let served = in_the_tool(served);
+    if let Err(e) = Memory::of(t.tid).write(page as usize, &served) {
+        return t.finish(failed(e));
+    }
+    a[arg] = page;
+    let r = t.syscall(nr, &a)?;
+    t.finish(r)
+}
+
+/// A stand-in path as the tool must name it (NUL-terminated): the kernel BTF with added
+/// types is an anonymous file of this process (`/proc/self/fd/N`, btf_extra.rs), which
+/// the tool reaches as `/proc/<our pid>/fd/N` while we trace it.
+fn in_the_tool(served: &std::ffi::CStr) -> Vec<u8> {
+    match served.to_bytes().strip_prefix(b"/proc/self/") {
+        Some(rest) => [format!("/proc/{}/", std::process::id()).as_bytes(), rest, b"\0"].concat(),
+        None => served.to_bytes_with_nul().to_vec(),
+    }
+}
+
+fn bpf_or_perf(p: &mut Process, mut t: Stopped, is_bpf: bool) -> Result<(), Gone> {
+    let (nr, a) = t.call();
     // perf_event_open goes to the driver only once the process uses it, as in the hook.
     if !is_bpf && !matches!(p.driver, DriverFd::Open(_)) {
         return t.pass();
@@ -191,5 +257,25 @@ pub fn trapped(p: &mut Process, mut t: Stopped) -> Result<(), Gone> {
             t.finish(r)
         }
         None => t.pass(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stand_ins_in_our_proc_dir_name_our_pid() {
+        let me = std::process::id();
+        assert_eq!(in_the_tool(c"/proc/self/fd/7"), format!("/proc/{me}/fd/7\0").into_bytes());
+        assert_eq!(in_the_tool(c"/var/lib/bpfhook/btf/x.btf"), b"/var/lib/bpfhook/btf/x.btf\0");
+    }
+
+    #[test]
+    fn every_trapped_call_has_one_descriptor() {
+        let mut nrs: Vec<_> = TRAPPED.iter().map(|(n, _)| *n).collect();
+        nrs.sort();
+        nrs.dedup();
+        assert_eq!(nrs.len(), TRAPPED.len());
     }
 }
