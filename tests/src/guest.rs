@@ -133,6 +133,11 @@ pub struct Kernel {
     pub kdir: PathBuf,
     /// The kernel has bpf(2) itself (the stock kernel, the oracle).
     pub native_bpf: bool,
+    /// Its guests run every vCPU on one TCG thread ([`Guest::single_tcg_thread`]): QEMU
+    /// 7.2's multi-threaded TCG can run kernel text after another vCPU patched it, and
+    /// Debian's stock 6.12 kernel, which flips static keys while it boots, died so of
+    /// `Oops: int3` (in sched_clock_cpu, and once in __schedule) in two runs.
+    pub single_tcg_thread: bool,
 }
 
 impl Kernel {
@@ -153,6 +158,7 @@ impl Kernel {
                 .to_string(),
             kdir: dir.join("build"),
             native_bpf: false,
+            single_tcg_thread: false,
         };
         for p in [&k.vmlinux, &k.btf, &k.kdir] {
             if !p.exists() {
@@ -202,7 +208,7 @@ fn run_logged(cmd: &mut Command, what: &str) -> Result<String, String> {
 /// A stock Debian kernel (native eBPF, BTF in sysfs), the oracle: the image its meta
 /// package `meta` depends on, unpacked by `scripts/stock-kernel.sh` (cached); boots as a
 /// bzImage.
-fn unpack_stock_kernel(meta: &str) -> Result<Kernel, Result<Skip, String>> {
+fn unpack_stock_kernel(meta: &str, single_tcg_thread: bool) -> Result<Kernel, Result<Skip, String>> {
     need_guest_tools().map_err(Ok)?;
     let out = run_logged(
         Command::new(repo_root().join("scripts/stock-kernel.sh")).arg(meta),
@@ -217,6 +223,7 @@ fn unpack_stock_kernel(meta: &str) -> Result<Kernel, Result<Skip, String>> {
         release: release.trim().to_string(),
         kdir: dir.join("no-kbuild-tree"),
         native_bpf: true,
+        single_tcg_thread,
         dir,
     })
 }
@@ -224,14 +231,14 @@ fn unpack_stock_kernel(meta: &str) -> Result<Kernel, Result<Skip, String>> {
 /// Debian's stock 6.1 kernel: the oracle of the no-bpf 6.1 kernel.
 pub fn stock_kernel() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
-    cached_kernel(&K, || unpack_stock_kernel("linux-image-amd64"))
+    cached_kernel(&K, || unpack_stock_kernel("linux-image-amd64", false))
 }
 
 /// Debian's stock 6.12 kernel (bookworm's security and updates suites): the oracle of
 /// the no-bpf 6.12 kernel.
 pub fn stock_kernel_612() -> Result<Kernel, Skip> {
     static K: OnceLock<Result<Kernel, Result<Skip, String>>> = OnceLock::new();
-    cached_kernel(&K, || unpack_stock_kernel("linux-image-6.12-amd64"))
+    cached_kernel(&K, || unpack_stock_kernel("linux-image-6.12-amd64", true))
 }
 
 /// A kernel `scripts/build-kernel.sh VARIANT SERIES` builds from Debian's
@@ -322,6 +329,7 @@ pub fn shared_kernel(name: &'static str) -> Result<Kernel, Skip> {
                 release: release.trim().to_string(),
                 kdir: dir.join("build"),
                 native_bpf: false,
+                single_tcg_thread: false,
                 dir,
             })
         })();
@@ -706,7 +714,7 @@ impl Guest {
             append: Vec::new(),
             smp: None,
             icount_shift: None,
-            single_tcg_thread: false,
+            single_tcg_thread: kernel.single_tcg_thread,
         }
     }
 
