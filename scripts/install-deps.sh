@@ -22,8 +22,9 @@ packages=(
     dpkg-dev rpm dkms
     # the Ansible role test: ansible-core from PyPI in a venv
     python3-venv
-    # bpfhook run's launcher: a static musl program that calls bpf() itself
-    musl-tools
+    # bpfhook run's launcher: a static musl program that calls bpf() itself, and a Go
+    # program on cilium/ebpf (built offline in GOPATH mode)
+    musl-tools golang-go golang-github-cilium-ebpf-dev
     # debugging
     strace
 )
