@@ -71,7 +71,14 @@ show stderr /tmp/err.txt
 {teardown}
 "#
     );
-    let mut g = Guest::new(name, kernel).binary_at(bin, "/bpfcompat/go-loader").file(obj, "/bpfcompat/probe.bpf.o").serving_bpf();
+    // Several threads call the function a kprobe is being armed on: with a TCG thread per
+    // vCPU, QEMU 7.2 kept the stock kernel's vCPUs in the patched text (soft lockups on
+    // both CPUs, 2 of 20 native runs), as guest_fuzz saw with tracefs kprobes alone.
+    let mut g = Guest::new(name, kernel)
+        .binary_at(bin, "/bpfcompat/go-loader")
+        .file(obj, "/bpfcompat/probe.bpf.o")
+        .serving_bpf()
+        .single_tcg_thread();
     if !kernel.native_bpf {
         g = g.binary_at(guest::bpfhook_cli_for(kernel), "/usr/bin/bpfhook");
     }
@@ -84,8 +91,6 @@ show stderr /tmp/err.txt
 }
 
 #[test]
-#[ignore = "one of 14 local runs hung until the guest timeout (which side is not known yet); \
-            run with --include-ignored"]
 fn cilium_ebpf_tool_matches_native_ebpf() {
     let (bin, obj) = require!(build());
     let native = boot("go_loader_stock", &require!(guest::stock_kernel()), &bin, &obj);
