@@ -35,6 +35,7 @@ enum { MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_GET_NEXT_KE
 enum { MAP_TYPE_HASH = 1, MAP_TYPE_ARRAY = 2, PROG_TYPE_TRACEPOINT = 5 };
 enum { FUNC_map_lookup_elem = 1, FUNC_get_current_pid_tgid = 14 };
 #define PERF_TYPE_TRACEPOINT 2
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PERF_EVENT_IOC_ENABLE 0x2400
 #define PERF_EVENT_IOC_SET_BPF 0x40042408
 
@@ -100,6 +101,7 @@ static void *hash_thread(void *arg)
 		elem(MAP_UPDATE_ELEM, fd, key, &v, 0);
 	}
 	union attr a = { .elem = { fd, 0, 0, (uintptr_t)&next, 0 } };
+
 	while (bpf(MAP_GET_NEXT_KEY, &a) == 0) {
 		n++;
 		key = next;
@@ -131,7 +133,7 @@ static int load_counter(int map_fd, int tgid)
 		INSN(0x95, 0, 0, 0, 0), /* exit */
 	};
 	static char log[4096];
-	union attr a = { .prog = { PROG_TYPE_TRACEPOINT, sizeof(p) / sizeof(p[0]), (uintptr_t)p, (uintptr_t)"GPL",
+	union attr a = { .prog = { PROG_TYPE_TRACEPOINT, ARRAY_SIZE(p), (uintptr_t)p, (uintptr_t)"GPL",
 				   1, sizeof(log), (uintptr_t)log } };
 	int fd = bpf(PROG_LOAD, &a);
 
