@@ -484,6 +484,19 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     Ok(out)
 }
 
+/// What `tests/rust-loader/src/bpf/probe.bpf.c` must have seen from its loader's 50
+/// getppid calls (the Rust and the Go loader print the same lines): every call once
+/// through each probe.
+pub const GETPPID_PROBE_FACTS: &[&str] = &[
+    "attached",
+    "ringbuf kprobe events=50",
+    "ringbuf tracepoint events=50",
+    "map counts[kprobe]=50",
+    "map counts[tracepoint]=50",
+    "bss seq=100",
+    "done",
+];
+
 /// The C library a static guest program links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StaticLibc {
@@ -1059,6 +1072,30 @@ impl GuestRun {
     #[track_caller]
     pub fn expect_section(&self, name: &str) -> String {
         self.section(name).unwrap_or_else(|| self.fail(format!("the body did not show `{name}`")))
+    }
+
+    /// The lines of section `name` of a native run (the oracle), which must include every
+    /// line of `facts`: without them the oracle itself is broken.
+    #[track_caller]
+    pub fn oracle_lines(&self, name: &str, facts: &[&str]) -> Vec<String> {
+        let lines: Vec<String> = self.expect_section(name).lines().map(str::to_string).collect();
+        for fact in facts {
+            if !lines.iter().any(|l| l == fact) {
+                self.fail(format!("the native run lacks `{fact}`: the oracle itself is broken"));
+            }
+        }
+        lines
+    }
+
+    /// Fail unless section `name` has exactly the oracle's lines `want` (from
+    /// [`oracle_lines`](Self::oracle_lines)); `what` names this run in the failure.
+    #[track_caller]
+    pub fn assert_same_lines(&self, name: &str, want: &[String], what: &str) {
+        let got: Vec<String> = self.expect_section(name).lines().map(str::to_string).collect();
+        if want != got.as_slice() {
+            self.fail(format!("{what} differs from native eBPF:\n  native: {want:#?}\n  shim:   {got:#?}"));
+        }
+        println!("{what}: {} lines identical to native eBPF", want.len());
     }
 
     /// Fail unless some line of section `name` contains every one of `parts`.

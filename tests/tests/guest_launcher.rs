@@ -48,21 +48,18 @@ fn native_lines(bin: &Path) -> &'static [String] {
     NATIVE.get_or_init(|| {
         let kernel = guest::stock_kernel().unwrap_or_else(|s| panic!("the oracle needs the stock kernel: {}", s.0));
         let native = boot("launcher_stock", &kernel, bin);
-        let lines: Vec<String> = native.expect_section("output").lines().map(str::to_string).collect();
-        for fact in [
-            "lookup: 0 value 42",
-            "thread: walked 5 keys",
-            "enable: 0",
-            "getppid calls counted: 10",
-            "child's update: exit 0, value 7",
-            "kernel btf: access 0, stat 0 (a file)",
-            "kernel btf: magic 0xeb9f",
-        ] {
-            if !lines.iter().any(|l| l == fact) {
-                native.fail(format!("the native run lacks `{fact}`: the oracle itself is broken"));
-            }
-        }
-        lines
+        native.oracle_lines(
+            "output",
+            &[
+                "lookup: 0 value 42",
+                "thread: walked 5 keys",
+                "enable: 0",
+                "getppid calls counted: 10",
+                "child's update: exit 0, value 7",
+                "kernel btf: access 0, stat 0 (a file)",
+                "kernel btf: magic 0xeb9f",
+            ],
+        )
     })
 }
 
@@ -71,11 +68,7 @@ fn assert_matches_native(name: &str, nobpf: &Kernel) {
     let bin = guest::guest_static_c_program("static_bpf.c", StaticLibc::Musl).unwrap_or_else(|s| panic!("{}", s.0));
     let want = native_lines(&bin);
     let shim = boot(name, nobpf, &bin);
-    let got: Vec<String> = shim.expect_section("output").lines().map(str::to_string).collect();
-    if want != got.as_slice() {
-        shim.fail(format!("static_bpf under bpfhook run differs from native eBPF:\n  native: {want:#?}\n  shim:   {got:#?}"));
-    }
-    println!("static_bpf: {} lines identical to native eBPF on {name}", want.len());
+    shim.assert_same_lines("output", want, &format!("static_bpf under bpfhook run on {name}"));
 }
 
 #[test]

@@ -30,36 +30,13 @@ show stderr /tmp/err.txt
     run
 }
 
-/// The native run's lines and the hooked run's must be equal, and say what the program
-/// must have seen: every getppid call once through each probe.
-fn assert_same_output(native: &GuestRun, shim: &GuestRun) {
-    let lines = |r: &GuestRun| r.expect_section("output").lines().map(str::to_string).collect::<Vec<_>>();
-    let (want, got) = (lines(native), lines(shim));
-    for fact in [
-        "attached",
-        "ringbuf kprobe events=50",
-        "ringbuf tracepoint events=50",
-        "map counts[kprobe]=50",
-        "map counts[tracepoint]=50",
-        "bss seq=100",
-        "done",
-    ] {
-        if !want.iter().any(|l| l == fact) {
-            native.fail(format!("the native run lacks `{fact}`: the oracle itself is broken"));
-        }
-    }
-    if want != got {
-        shim.fail(format!("rust-loader under the hook differs from native eBPF:\n  native: {want:?}\n  shim:   {got:?}"));
-    }
-    println!("rust-loader: {} lines identical to native eBPF on {}", want.len(), native.name);
-}
-
 /// The tool natively on `stock` and under the hook on `nobpf`: the same output.
 fn assert_matches_native(suffix: &str, stock: &Kernel, nobpf: &Kernel) {
     let bin = guest::workspace_binary("bpfcompat-rust-loader", "rust-loader");
     let native = boot(&format!("rust_loader_stock{suffix}"), stock, &bin);
     let shim = boot(&format!("rust_loader_shim{suffix}"), nobpf, &bin);
-    assert_same_output(&native, &shim);
+    let want = native.oracle_lines("output", guest::GETPPID_PROBE_FACTS);
+    shim.assert_same_lines("output", &want, &format!("rust-loader under the hook on {}", shim.name));
 }
 
 #[test]
