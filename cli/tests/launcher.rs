@@ -109,13 +109,60 @@ fn a_missing_tool_and_a_traced_one_get_one_clear_line() {
     assert!(stderr.contains("cannot trace true: it is already traced (strace, gdb)"), "{stderr}");
 }
 
-#[test]
-fn a_static_tool_finds_the_kernel_btf_the_hook_serves() {
-    let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| std::path::Path::new(p).exists()) else {
+/// Debian's static busybox; None (skipped) where it is missing.
+fn static_busybox() -> Option<&'static str> {
+    let found = ["/bin/busybox", "/usr/bin/busybox"].into_iter().find(|p| std::path::Path::new(p).exists());
+    if found.is_none() {
         assert!(std::env::var_os("CI").is_none(), "busybox is missing (apt-get install busybox-static)");
         eprintln!("skipped: busybox is missing");
+    }
+    found
+}
+
+#[test]
+fn a_static_tools_statfs_and_unlink_serve_pins_and_leave_other_paths_alone() {
+    let Some(busybox) = static_busybox() else { return };
+    // The launcher stops the tool at every statfs and unlink to serve pins under
+    // /sys/fs/bpf; everywhere else the kernel's call must run unchanged.
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("launcher-unlink");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    std::fs::write(&a, "a").unwrap();
+    std::fs::write(&b, "b").unwrap();
+    let script = format!(
+        "{bb} rm {a} && {bb} unlink {b} && {bb} stat -f -c %t {dir}",
+        bb = busybox,
+        a = a.display(),
+        b = b.display(),
+        dir = dir.display()
+    );
+    let native = run_with_limit(clean(busybox).args(["sh", "-c", &script]), LIMIT);
+    std::fs::write(&a, "a").unwrap();
+    std::fs::write(&b, "b").unwrap();
+    let traced = run_with_limit(&mut launcher(false, &[busybox, "sh", "-c", &script]), LIMIT);
+    assert!(traced.status.success(), "{}", text(&traced.stderr));
+    assert!(!a.exists() && !b.exists(), "rm and unlink removed the files");
+    assert_eq!(text(&traced.stdout), text(&native.stdout), "the filesystem's own statfs type");
+    assert_ne!(text(&traced.stdout).trim(), "cafe4a11", "not bpffs's magic");
+
+    // Where no bpffs is mounted the launcher makes /sys/fs/bpf one, and unlink there is an
+    // unpin: here it reaches the missing driver (ENOSYS and its one line).
+    let host = run_with_limit(clean(busybox).args(["stat", "-f", "-c", "%t", "/sys/fs/bpf"]), LIMIT);
+    if text(&host.stdout).trim() == "cafe4a11" {
+        eprintln!("skipped the emulated half: this host has bpffs mounted at /sys/fs/bpf");
         return;
-    };
+    }
+    let served = run_with_limit(&mut launcher(false, &[busybox, "stat", "-f", "-c", "%t", "/sys/fs/bpf"]), LIMIT);
+    assert_eq!(text(&served.stdout).trim(), "cafe4a11", "{}", text(&served.stderr));
+    let unpin = run_with_limit(&mut launcher(false, &[busybox, "unlink", "/sys/fs/bpf/nothing"]), LIMIT);
+    let stderr = text(&unpin.stderr);
+    assert!(stderr.contains("can't remove file '/sys/fs/bpf/nothing': Function not implemented"), "{stderr}");
+    assert_eq!(stderr.matches("the bpfdrv kernel module is not loaded").count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_static_tool_finds_the_kernel_btf_the_hook_serves() {
+    let Some(busybox) = static_busybox() else { return };
     let real = "/sys/kernel/btf/vmlinux";
     if !std::path::Path::new(real).exists() {
         eprintln!("skipped: this host has no {real} to serve in place of a missing path");

@@ -11,9 +11,11 @@
 //!
 //! Limits: pins are not listed (there is no directory to read); bpftool prog loadall,
 //! which creates a directory of pins, fails at mkdir; only processes with the hook
-//! (dynamically linked ones) can unpin.
+//! (dynamically linked ones) or under `bpfhook run`'s launcher (static and Go tools,
+//! which traps their statfs and unlink calls) can unpin.
 
-use crate::{driver, mode, real, user_mem};
+use crate::user_mem::{self, Memory};
+use crate::{driver, mode, real};
 use driver_protocol::{bpfdrv_unpin_req, BPFDRV_CMD_OBJ_GET, BPFDRV_IOC_UNPIN};
 use libc::{c_char, c_int};
 use std::ffi::CStr;
@@ -70,9 +72,9 @@ fn pinned(path: *const c_char) -> bool {
     }
 }
 
-/// statfs of an emulated path: bpffs, written to the caller's buffer as the kernel's
-/// copy_to_user would (EFAULT for a bad one).
-pub fn fill_statfs(buf: *mut libc::statfs) -> Result<(), c_int> {
+/// statfs of an emulated path: bpffs, written to the caller's buffer `buf` in `mem` as the
+/// kernel's copy_to_user would (EFAULT for a bad one).
+pub fn fill_statfs(mem: Memory, buf: usize) -> Result<(), c_int> {
     // SAFETY: statfs is plain data; all-zero is a valid value.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     st.f_type = libc::BPF_FS_MAGIC;
@@ -80,12 +82,17 @@ pub fn fill_statfs(buf: *mut libc::statfs) -> Result<(), c_int> {
     st.f_namelen = 255;
     // SAFETY: viewing our own struct's bytes.
     let bytes = unsafe { std::slice::from_raw_parts((&st as *const libc::statfs).cast::<u8>(), std::mem::size_of::<libc::statfs>()) };
-    user_mem::write(buf as usize, bytes)
+    mem.write(buf, bytes)
 }
 
-/// unlink of an emulated path: unpin. 0 or the errno.
+/// unlink of an emulated path in this process: unpin. 0 or the errno.
 pub fn unpin(path: *const c_char) -> Result<(), c_int> {
-    let drv = driver::get().map_err(|u| u.errno)?;
-    let mut req = bpfdrv_unpin_req { size: std::mem::size_of::<bpfdrv_unpin_req>() as u32, reserved: 0, pathname: path as u64 };
-    drv.ioctl(BPFDRV_IOC_UNPIN, &mut req).map(|_| ())
+    let mut drv = driver::get().map_err(|u| u.errno)?;
+    unpin_via(&mut drv, path as u64)
+}
+
+/// Unpin the path at `path` in the memory of the process `port` runs its ioctls in.
+pub fn unpin_via(port: &mut impl driver::Port, path: u64) -> Result<(), c_int> {
+    let mut req = bpfdrv_unpin_req { size: std::mem::size_of::<bpfdrv_unpin_req>() as u32, reserved: 0, pathname: path };
+    driver::ioctl(port, BPFDRV_IOC_UNPIN, &mut req).map(|_| ())
 }

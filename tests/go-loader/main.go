@@ -7,6 +7,8 @@
 // tracepoint on getppid, a hash map, a ring buffer, .rodata set before the load, .bss
 // read back), makes `calls` getppid calls, most from goroutines locked to threads of
 // their own, then prints what the ring buffer, the map and .bss saw, one line per fact.
+// With a third argument, `sigint`, it then waits for SIGINT as a long-running agent does,
+// detaches and closes everything, says so, and exits 0.
 //
 // Built offline against Debian's golang-github-cilium-ebpf-dev (0.9.1) in GOPATH mode.
 package main
@@ -16,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"sync"
 	"syscall"
@@ -39,10 +42,13 @@ func fail(what string, err error) {
 }
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: go-loader OBJECT KPROBE_SYMBOL")
+	if len(os.Args) < 3 || len(os.Args) > 4 || (len(os.Args) == 4 && os.Args[3] != "sigint") {
+		fmt.Fprintln(os.Stderr, "usage: go-loader OBJECT KPROBE_SYMBOL [sigint]")
 		os.Exit(2)
 	}
+	// Before "done" is printed: the test sends SIGINT as soon as it reads that line.
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt)
 	spec, err := ebpf.LoadCollectionSpec(os.Args[1])
 	if err != nil {
 		fail("load the object", err)
@@ -125,4 +131,16 @@ func main() {
 	}
 	fmt.Printf("bss seq=%d\n", seq)
 	fmt.Println("done")
+	if len(os.Args) == 4 {
+		<-interrupted
+		// Checked here, not left to the deferred calls: a clean exit detaches.
+		if err := tp.Close(); err != nil {
+			fail("detach the tracepoint", err)
+		}
+		if err := kp.Close(); err != nil {
+			fail("detach the kprobe", err)
+		}
+		coll.Close()
+		fmt.Println("SIGINT: detached, exiting")
+	}
 }

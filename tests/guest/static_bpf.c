@@ -12,7 +12,9 @@
  * - a forked child that uses the parent's map fd;
  * - the errnos of a bad attr pointer and of an unknown command;
  * - the kernel's BTF at /sys/kernel/btf/vmlinux (access, stat, open and read its magic),
- *   as a CO-RE loader finds it: served from an offline file where the kernel has none.
+ *   as a CO-RE loader finds it: served from an offline file where the kernel has none;
+ * - pins: /sys/fs/bpf's statfs, the map pinned twice, found again, and unpinned with
+ *   unlink and with unlinkat (bpffs natively, the pins the driver keeps under the hook).
  *
  * Self-contained (musl's headers have no linux/bpf.h): the few ABI values it needs.
  *
@@ -27,14 +29,19 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_GET_NEXT_KEY = 4, PROG_LOAD = 5 };
+enum {
+	MAP_CREATE = 0, MAP_LOOKUP_ELEM = 1, MAP_UPDATE_ELEM = 2, MAP_GET_NEXT_KEY = 4, PROG_LOAD = 5,
+	OBJ_PIN = 6, OBJ_GET = 7
+};
 enum { MAP_TYPE_HASH = 1, MAP_TYPE_ARRAY = 2, PROG_TYPE_TRACEPOINT = 5 };
 enum { FUNC_map_lookup_elem = 1, FUNC_get_current_pid_tgid = 14 };
 #define PERF_TYPE_TRACEPOINT 2
+#define BPF_FS_MAGIC 0xcafe4a11
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PERF_EVENT_IOC_ENABLE 0x2400
 #define PERF_EVENT_IOC_SET_BPF 0x40042408
@@ -63,6 +70,10 @@ union attr {
 		uint32_t log_level, log_size;
 		uint64_t log_buf;
 	} prog;
+	struct {
+		uint64_t pathname;
+		uint32_t bpf_fd, file_flags;
+	} obj;
 	uint8_t bytes[128];
 };
 
@@ -154,6 +165,48 @@ static int tracepoint_id(const char *file)
 	return id;
 }
 
+static const char *err_or_ok(long r)
+{
+	return r < 0 ? strerror(-r) : "ok";
+}
+
+/* The map pinned at two paths, opened again, and unpinned as rm (unlinkat) and unlink do. */
+static void pins(int map_fd)
+{
+	static const char *const paths[] = { "/sys/fs/bpf/static_bpf_a", "/sys/fs/bpf/static_bpf_b" };
+	union attr a = { 0 };
+	struct statfs fs;
+	struct stat st;
+	uint64_t v = 0;
+	unsigned int i;
+	long r;
+	int fd;
+
+	fs.f_type = 0;
+	r = statfs("/sys/fs/bpf", &fs);
+	printf("bpffs: statfs %ld, %s\n", r, fs.f_type == BPF_FS_MAGIC ? "BPF_FS_MAGIC" : "another filesystem");
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		a.obj.pathname = (uintptr_t)paths[i];
+		a.obj.bpf_fd = map_fd;
+		r = bpf(OBJ_PIN, &a);
+		printf("pin %u: %s, stat %d\n", i, err_or_ok(r), stat(paths[i], &st));
+	}
+	a.obj.pathname = (uintptr_t)paths[0];
+	a.obj.bpf_fd = 0;
+	fd = bpf(OBJ_GET, &a);
+	if (fd >= 0) {
+		elem(MAP_LOOKUP_ELEM, fd, 1, &v, 0);
+		close(fd);
+	}
+	printf("pinned map: %s, value %llu\n", err_or_ok(fd), (unsigned long long)v);
+	printf("unlinkat: %d\n", unlinkat(AT_FDCWD, paths[0], 0));
+	printf("unlink: %d\n", unlink(paths[1]));
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		a.obj.pathname = (uintptr_t)paths[i];
+		printf("after unpin %u: %s\n", i, err_or_ok(bpf(OBJ_GET, &a)));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t v = 42, out = 0;
@@ -215,6 +268,7 @@ int main(int argc, char **argv)
 	r = syscall(SYS_bpf, MAP_CREATE, (void *)8, 128);
 	printf("bad attr pointer: %ld %s\n", r, r < 0 ? strerror(errno) : "");
 	printf("unknown command: %s\n", strerror(-bpf(999, &a)));
+	pins(arr);
 
 	const char *btf = "/sys/kernel/btf/vmlinux";
 	struct stat st;

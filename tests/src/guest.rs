@@ -485,8 +485,8 @@ pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
 }
 
 /// What `tests/rust-loader/src/bpf/probe.bpf.c` must have seen from its loader's 50
-/// getppid calls (the Rust and the Go loader print the same lines): every call once
-/// through each probe.
+/// getppid calls (the Rust, Go and static C loaders print the same lines): every call
+/// once through each probe.
 pub const GETPPID_PROBE_FACTS: &[&str] = &[
     "attached",
     "ringbuf kprobe events=50",
@@ -496,6 +496,64 @@ pub const GETPPID_PROBE_FACTS: &[&str] = &[
     "bss seq=100",
     "done",
 ];
+
+/// `tests/rust-loader/src/bpf/probe.bpf.c` compiled for BPF: with CO-RE relocations
+/// (`core`), or without (-DNO_CORE, for loaders that cannot read 6.1's kernel BTF).
+pub fn getppid_probe_object(core: bool) -> Result<PathBuf, Skip> {
+    need_tool("clang", "clang")?;
+    if !Path::new("/usr/include/bpf/bpf_helpers.h").exists() {
+        return Err(Skip("/usr/include/bpf/bpf_helpers.h missing (apt-get install libbpf-dev)".into()));
+    }
+    let out = work_dir().join(if core { "getppid-probe-core.bpf.o" } else { "getppid-probe-nocore.bpf.o" });
+    let mut clang = Command::new("clang");
+    clang.args(["-g", "-O2", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu"]);
+    if !core {
+        clang.arg("-DNO_CORE");
+    }
+    build_once(
+        &out,
+        "compiling probe.bpf.c",
+        clang.arg("-c").arg(repo_root().join("tests/rust-loader/src/bpf/probe.bpf.c")).arg("-o").arg(&out),
+    );
+    Ok(out)
+}
+
+/// `tests/guest/static_libbpf.c` with bpftool's skeleton of the CO-RE
+/// [`getppid_probe_object`], linked fully statically (`gcc -static` against Debian's
+/// libbpf.a, libelf.a and libz.a): a libbpf tool without a dynamic libc, which
+/// LD_PRELOAD cannot reach.
+pub fn static_libbpf_tool() -> Result<PathBuf, Skip> {
+    need_tool("gcc", "gcc")?;
+    need_tool("bpftool", "bpftool")?;
+    for lib in ["libbpf.a", "libelf.a", "libz.a"] {
+        let path = Path::new("/usr/lib/x86_64-linux-gnu").join(lib);
+        if !path.exists() {
+            return Err(Skip(format!("{} missing (apt-get install libbpf-dev libelf-dev zlib1g-dev)", path.display())));
+        }
+    }
+    let obj = getppid_probe_object(true)?;
+    let dir = work_dir().join("static-libbpf");
+    std::fs::create_dir_all(&dir).expect("create the static libbpf build dir");
+    let skel = dir.join("probe.skel.h");
+    build_once(
+        &skel,
+        "bpftool gen skeleton of probe.bpf.o",
+        Command::new("sh").args(["-c", r#"bpftool gen skeleton "$1" name probe > "$2""#, "sh"]).arg(&obj).arg(&skel),
+    );
+    let out = dir.join("static_libbpf");
+    build_once(
+        &out,
+        "compiling static_libbpf.c (gcc -static, libbpf.a)",
+        Command::new("gcc")
+            .args(["-static", "-O2", "-Wall", "-Werror", "-I"])
+            .arg(&dir)
+            .arg("-o")
+            .arg(&out)
+            .arg(repo_root().join("tests/guest/static_libbpf.c"))
+            .args(["-lbpf", "-lelf", "-lz"]),
+    );
+    Ok(out)
+}
 
 /// The C library a static guest program links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@
 
 use super::tracee::{Gone, Stopped};
 use bpfhook_core::driver::{self, Port};
+use bpfhook_core::pin;
 use bpfhook_core::user_mem::Memory;
 use driver_protocol::BPFDRV_IOC_HELLO;
 use libc::{c_int, c_long, pid_t};
@@ -20,6 +21,10 @@ pub enum Call {
     /// A path lookup, the path in argument `n` (from 0): served like the hook's path
     /// functions (`paths::stand_in`: the kernel BTF file, pins, synthetic tracepoints).
     Path(usize),
+    /// statfs(path, buf): bpffs's answer where pins are emulated (`pin::fill_statfs`).
+    Statfs,
+    /// unlink / unlinkat, the path in argument `n`: an emulated pin is unpinned.
+    Unlink(usize),
 }
 
 /// The system calls the seccomp filter stops the tool at: what the preloaded hook takes
@@ -37,6 +42,9 @@ pub const TRAPPED: &[(c_long, Call)] = &[
     (libc::SYS_access, Call::Path(0)),
     (libc::SYS_faccessat, Call::Path(1)),
     (libc::SYS_faccessat2, Call::Path(1)),
+    (libc::SYS_statfs, Call::Statfs),
+    (libc::SYS_unlink, Call::Unlink(0)),
+    (libc::SYS_unlinkat, Call::Unlink(1)),
 ];
 
 /// The driver as one traced process (thread group) has it.
@@ -182,15 +190,40 @@ pub fn trapped(p: &mut Process, t: Stopped) -> Result<(), Gone> {
         Some(Call::Bpf) => bpf_or_perf(p, t, true),
         Some(Call::PerfEventOpen) => bpf_or_perf(p, t, false),
         Some(Call::Path(arg)) => path(p, t, arg),
+        Some(Call::Statfs) => statfs(t),
+        Some(Call::Unlink(arg)) => unlink(p, t, arg),
         // Not one of ours (the filter traps only these): the kernel's.
         None => t.pass(),
     }
+}
+
+/// Whether the kernel has system call `nr`, as the tool sees it (a seccomp filter the
+/// launcher runs under is the tool's too): called with bad pointers, an existing path
+/// call fails with EFAULT or EBADF, a missing one with ENOSYS. Probed once per call.
+fn kernel_has(nr: c_long) -> bool {
+    static KNOWN: std::sync::Mutex<Vec<(c_long, bool)>> = std::sync::Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&(_, has)) = known.iter().find(|(n, _)| *n == nr) {
+        return has;
+    }
+    // SAFETY: every path call takes a pointer or a directory fd first; -1 and NULL fail
+    // before anything is looked up or changed.
+    let r = unsafe { libc::syscall(nr, -1 as c_long, 0 as c_long, 0 as c_long, 0 as c_long, 0 as c_long) };
+    let has = !(r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ENOSYS));
+    known.push((nr, has));
+    has
 }
 
 /// A path lookup: with the path the hook would serve instead, if any, written into the
 /// thread's page and the call made again with it; else the kernel's.
 fn path(p: &mut Process, mut t: Stopped, arg: usize) -> Result<(), Gone> {
     let (nr, mut a) = t.call();
+    // A call newer than the kernel (faccessat2 and statx on 3.10, which glibc tries
+    // first) is the kernel's ENOSYS, and must not be run again: 3.10 gives no
+    // syscall-exit stop for a number past its table, so it would never be seen to end.
+    if !kernel_has(nr) {
+        return t.pass();
+    }
     let mut buf = [0u8; bpfhook_core::paths::PATH_BUF];
     // Unreadable or too long: the kernel's own answer (EFAULT, ENAMETOOLONG).
     let Some(served) = Memory::of(t.tid).read_c_str(a[arg] as usize, &mut buf).and_then(bpfhook_core::paths::stand_in) else {
@@ -209,6 +242,58 @@ fn path(p: &mut Process, mut t: Stopped, arg: usize) -> Result<(), Gone> {
     t.finish(r)
 }
 
+/// The string at `addr` in the tool is a path under /sys/fs/bpf where pins are emulated.
+fn emulated_pin(t: &Stopped, addr: u64) -> bool {
+    let mut buf = [0u8; bpfhook_core::paths::PATH_BUF];
+    Memory::of(t.tid).read_c_str(addr as usize, &mut buf).is_some_and(pin::emulated)
+}
+
+/// statfs of the emulated bpffs: its answer written into the tool, no call made.
+fn statfs(t: Stopped) -> Result<(), Gone> {
+    let a = t.call().1;
+    if !emulated_pin(&t, a[0]) {
+        return t.pass();
+    }
+    let r = pin::fill_statfs(Memory::of(t.tid), a[1] as usize);
+    t.finish(r.map_or_else(failed, |()| 0))
+}
+
+/// unlink of an emulated pin: unpinned through the tool's driver fd (the path is read
+/// by the driver from the tool's memory, where it is).
+fn unlink(p: &mut Process, mut t: Stopped, arg: usize) -> Result<(), Gone> {
+    let a = t.call().1;
+    if !emulated_pin(&t, a[arg]) {
+        return t.pass();
+    }
+    let (fd, page) = match driver_of(p, &mut t)? {
+        Ok(d) => d,
+        Err(e) => return t.finish(failed(e)),
+    };
+    let mut port = TraceePort { t: &mut t, fd, page, gone: None };
+    let r = pin::unpin_via(&mut port, a[arg]);
+    if let Some(g) = port.gone {
+        return Err(g);
+    }
+    t.finish(r.map_or_else(failed, |()| 0))
+}
+
+/// The tool's driver fd and the thread's request page, the device opened in the tool on
+/// first use; or the errno every driver request of this process fails with.
+fn driver_of(p: &mut Process, t: &mut Stopped) -> Result<Result<(c_int, u64), c_int>, Gone> {
+    let page = match page_of(p, t)? {
+        Ok(page) => page,
+        Err(e) => return Ok(Err(e)),
+    };
+    if p.driver == DriverFd::Unopened {
+        p.driver = open_driver(t, page)?;
+    }
+    Ok(match p.driver {
+        DriverFd::Open(fd) => Ok((fd, page)),
+        DriverFd::Unusable(e) => Err(e),
+        DriverFd::Unopened => unreachable!("opened above"),
+    })
+}
+
 /// A stand-in path as the tool must name it (NUL-terminated): the kernel BTF with added
 /// types is an anonymous file of this process (`/proc/self/fd/N`, btf_extra.rs), which
 /// the tool reaches as `/proc/<our pid>/fd/N` while we trace it.
@@ -225,17 +310,10 @@ fn bpf_or_perf(p: &mut Process, mut t: Stopped, is_bpf: bool) -> Result<(), Gone
     if !is_bpf && !matches!(p.driver, DriverFd::Open(_)) {
         return t.pass();
     }
-    let page = match page_of(p, &mut t)? {
-        Ok(page) => page,
+    let (fd, page) = match driver_of(p, &mut t)? {
+        Ok(d) => d,
+        // perf_event_open found the device open: only its page can fail.
         Err(e) => return t.finish(failed(if is_bpf { e } else { libc::ENOMEM })),
-    };
-    if p.driver == DriverFd::Unopened {
-        p.driver = open_driver(&mut t, page)?;
-    }
-    let fd = match p.driver {
-        DriverFd::Open(fd) => fd,
-        DriverFd::Unusable(e) => return t.finish(failed(e)),
-        DriverFd::Unopened => unreachable!("opened above"),
     };
     let mem = Memory::of(t.tid);
     let [a1, a2, a3, a4, a5, _] = a.map(|v| v as c_long);

@@ -12,6 +12,7 @@
 // Each symbol's safety contract is the libc function's it replaces.
 #![allow(clippy::missing_safety_doc)]
 
+use bpfhook_core::user_mem::Memory;
 use bpfhook_core::{bpf, mode, paths, perf, pin, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
@@ -92,7 +93,7 @@ path_hooks! {
 #[no_mangle]
 pub unsafe extern "C" fn statfs(path: *const c_char, buf: *mut libc::statfs) -> c_int {
     if pin::emulated_ptr(path) {
-        return finish(pin::fill_statfs(buf).map(|_| 0)) as c_int;
+        return finish(pin::fill_statfs(Memory::OWN, buf as usize).map(|_| 0)) as c_int;
     }
     real::statfs(path, buf)
 }
@@ -101,7 +102,7 @@ pub unsafe extern "C" fn statfs(path: *const c_char, buf: *mut libc::statfs) -> 
 pub unsafe extern "C" fn statfs64(path: *const c_char, buf: *mut libc::statfs64) -> c_int {
     if pin::emulated_ptr(path) {
         // statfs64 and statfs are the same struct on 64-bit targets.
-        return finish(pin::fill_statfs(buf.cast()).map(|_| 0)) as c_int;
+        return finish(pin::fill_statfs(Memory::OWN, buf as usize).map(|_| 0)) as c_int;
     }
     real::statfs64(path, buf)
 }
