@@ -542,8 +542,6 @@ struct bpfdrv_prog_load_btf_req {
 };
 
 /**
- * `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
- * map_id / btf_id / link_id (one union member in Linux).
  * `BPF_OBJ_PIN` / `BPF_OBJ_GET` attr (`bpf_fd` is 0 for OBJ_GET).
  */
 struct bpfdrv_obj_pin_attr {
@@ -795,6 +793,10 @@ struct bpfdrv_insn {
   int32_t imm;
 };
 
+/**
+ * `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
+ * map_id / btf_id / link_id (one union member in Linux).
+ */
 struct bpfdrv_get_id_attr {
   uint32_t id;
   uint32_t next_id;

@@ -91,9 +91,8 @@ int bpfdrv_cmd_btf_load(union bpfdrv_attr *uattr)
 		goto fail;
 	bpfdrv_stats_obj(BPFDRV_STAT_BTF, 1);
 	/* As a link's: GET_FD_BY_ID takes it only once btf->file is set, before the fd is installed. */
-	fd = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf, &btf->id);
-	if (!fd)
-		fd = bpfdrv_new_fd_with_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
+	err = bpfdrv_id_alloc(BPFDRV_ID_BTF, btf, &btf->id);
+	fd = err ? err : bpfdrv_new_fd_with_file("btf", &bpfdrv_btf_fops, btf, O_CLOEXEC, &btf->file);
 	if (fd >= 0)
 		return fd;
 	bpfdrv_id_remove(BPFDRV_ID_BTF, btf->id);

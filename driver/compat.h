@@ -2,7 +2,7 @@
 /*
  * Every kernel-version-dependent API the module uses goes through compat/, so the rest
  * of the driver reads the same on every kernel it is built for (the ones built and
- * tested: CentOS 7.9's 3.10.0-1160 and Debian's 6.1). One header per subsystem, all
+ * tested: CentOS 7.9's 3.10.0-1160, Debian's 6.1 and 6.12). One header per subsystem, all
  * included here: every .c file includes bpfdrv.h, which needs struct bpfdrv_ref from
  * here, so including only some pieces would save no compile time and would only
  * lengthen every file's include list.

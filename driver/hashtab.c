@@ -54,9 +54,16 @@ static u8 *htab_value(struct bpfdrv_htab *h, struct htab_elem *e, u32 cpu)
 	return e->data + h->key_off_value + (h->percpu ? (u64)cpu * h->value_stride : 0);
 }
 
+/* What sets the four hash map types apart, beyond their ops. */
+struct htab_kind {
+	bool percpu;	/* a value per possible CPU */
+	bool lru;	/* an LRU hash: a full map evicts instead of failing */
+};
+
 static struct bpfdrv_map *htab_alloc_common(const struct bpfdrv_map_create_attr *attr,
-					    const struct bpfdrv_map_ops *ops, bool percpu, bool lru)
+					    const struct bpfdrv_map_ops *ops, struct htab_kind kind)
 {
+	bool percpu = kind.percpu, lru = kind.lru;
 	struct bpfdrv_htab *h;
 	u64 pool;
 	u32 i;
@@ -107,22 +114,23 @@ static struct bpfdrv_map *htab_alloc_common(const struct bpfdrv_map_create_attr 
 
 static struct bpfdrv_map *htab_alloc(const struct bpfdrv_map_create_attr *attr)
 {
-	return htab_alloc_common(attr, &bpfdrv_hash_ops, false, false);
+	return htab_alloc_common(attr, &bpfdrv_hash_ops, (struct htab_kind){ 0 });
 }
 
 static struct bpfdrv_map *pcpu_htab_alloc(const struct bpfdrv_map_create_attr *attr)
 {
-	return htab_alloc_common(attr, &bpfdrv_percpu_hash_ops, true, false);
+	return htab_alloc_common(attr, &bpfdrv_percpu_hash_ops, (struct htab_kind){ .percpu = true });
 }
 
 static struct bpfdrv_map *lru_htab_alloc(const struct bpfdrv_map_create_attr *attr)
 {
-	return htab_alloc_common(attr, &bpfdrv_lru_hash_ops, false, true);
+	return htab_alloc_common(attr, &bpfdrv_lru_hash_ops, (struct htab_kind){ .lru = true });
 }
 
 static struct bpfdrv_map *lru_pcpu_htab_alloc(const struct bpfdrv_map_create_attr *attr)
 {
-	return htab_alloc_common(attr, &bpfdrv_lru_percpu_hash_ops, true, true);
+	return htab_alloc_common(attr, &bpfdrv_lru_percpu_hash_ops,
+				 (struct htab_kind){ .percpu = true, .lru = true });
 }
 
 static void htab_free(struct bpfdrv_map *map)

@@ -36,7 +36,7 @@ static const struct file_operations bpfdrv_link_fops = {
 int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *prog, void *priv)
 {
 	struct bpfdrv_link *link = kzalloc(sizeof(*link), GFP_KERNEL);
-	int fd;
+	int err, fd;
 
 	if (!link) {
 		ops->release(&(struct bpfdrv_link){ ops, prog, priv });
@@ -51,9 +51,9 @@ int bpfdrv_link_new_fd(const struct bpfdrv_link_ops *ops, struct bpfdrv_prog *pr
 	 * Findable by id at once, but GET_FD_BY_ID takes it only once link->file is set, just
 	 * before the fd is installed: on failure no lookup holds it and it is freed here.
 	 */
-	fd = bpfdrv_id_alloc(BPFDRV_ID_LINK, link, &link->id);
-	if (!fd)
-		fd = bpfdrv_new_fd_with_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC, &link->file);
+	err = bpfdrv_id_alloc(BPFDRV_ID_LINK, link, &link->id);
+	fd = err ? err : bpfdrv_new_fd_with_file("bpf_link", &bpfdrv_link_fops, link, O_CLOEXEC,
+						  &link->file);
 	if (fd < 0) {
 		bpfdrv_id_remove(BPFDRV_ID_LINK, link->id);
 		bpfdrv_stats_obj(BPFDRV_STAT_LINK, -1);

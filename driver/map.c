@@ -322,14 +322,20 @@ static int bpfdrv_elem_op_map(struct bpfdrv_elem_op *op, const struct bpfdrv_map
 	return IS_ERR(op->map) ? PTR_ERR(op->map) : 0;
 }
 
-/* Then the key and value buffers. */
+/* Which way the value buffer goes: filled by the command, or copied from the caller. */
+enum bpfdrv_elem_value {
+	BPFDRV_VALUE_OUT,
+	BPFDRV_VALUE_IN,
+};
+
+/* Then the key (when the map has keys) and value buffers. */
 static int bpfdrv_elem_op_bufs(struct bpfdrv_elem_op *op, const struct bpfdrv_map_elem_attr *attr,
-			       bool need_key, bool copy_value)
+			       enum bpfdrv_elem_value value)
 {
 	/* Keyless maps (queue, stack, bloom filter) take no key pointer (Linux: EINVAL). */
 	if (!op->map->key_size && attr->key)
 		return -EINVAL;
-	if ((need_key || attr->key) && op->map->key_size) {
+	if (op->map->key_size) {
 		op->key = bpfdrv_copy_from_user_alloc(attr->key, op->map->key_size);
 		if (IS_ERR(op->key)) {
 			int err = PTR_ERR(op->key);
@@ -339,7 +345,7 @@ static int bpfdrv_elem_op_bufs(struct bpfdrv_elem_op *op, const struct bpfdrv_ma
 		}
 	}
 	op->value_size = bpfdrv_map_sys_value_size(op->map);
-	if (copy_value)
+	if (value == BPFDRV_VALUE_IN)
 		op->value = bpfdrv_copy_from_user_alloc(attr->value, op->value_size);
 	else
 		op->value = bpfdrv_zalloc_large(op->value_size);
@@ -375,7 +381,7 @@ int bpfdrv_cmd_map_lookup(union bpfdrv_attr *uattr)
 	if (err)
 		goto out;
 	/* No map here has a bpf_spin_lock in its value: BPF_F_LOCK is invalid (Linux). */
-	err = attr->flags ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, true, false);
+	err = attr->flags ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, BPFDRV_VALUE_OUT);
 	if (err)
 		goto out;
 	/* A bloom filter is asked about the value user space passes in. */
@@ -425,7 +431,7 @@ int bpfdrv_cmd_map_update(union bpfdrv_attr *uattr)
 	err = bpfdrv_elem_op_map(&op, attr, FMODE_WRITE);
 	if (err)
 		goto out;
-	err = attr->flags & BPFDRV_F_LOCK ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, true, true);
+	err = attr->flags & BPFDRV_F_LOCK ? -EINVAL : bpfdrv_elem_op_bufs(&op, attr, BPFDRV_VALUE_IN);
 	if (err)
 		goto out;
 	err = bpfdrv_map_write_begin(op.map);

@@ -155,6 +155,15 @@ static int prog_resolve_maps(struct bpfdrv_prog *prog, u64 fd_array, struct ebpf
 	u32 i, cap = 64;
 	int idx, fd, err;
 
+	/*
+	 * The engine reads the src values this rewrites by its own names (it builds without
+	 * the protocol header, for the host tests): they must be the same numbers.
+	 */
+	BUILD_BUG_ON(BPFDRV_PSEUDO_MAP_FD != EBPF_PSEUDO_MAP_FD);
+	BUILD_BUG_ON(BPFDRV_PSEUDO_MAP_VALUE != EBPF_PSEUDO_MAP_VALUE);
+	BUILD_BUG_ON(BPFDRV_PSEUDO_FUNC != EBPF_PSEUDO_FUNC);
+	BUILD_BUG_ON(BPFDRV_PSEUDO_CALL != EBPF_PSEUDO_CALL);
+	BUILD_BUG_ON(BPFDRV_PSEUDO_KFUNC_CALL != EBPF_PSEUDO_KFUNC_CALL);
 	prog->maps = kcalloc(cap, sizeof(*prog->maps), GFP_KERNEL);
 	prog->map_refs = kcalloc(cap, sizeof(*prog->map_refs), GFP_KERNEL);
 	if (!prog->maps || !prog->map_refs)

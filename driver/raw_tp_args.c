@@ -43,7 +43,6 @@ static void sched_switch_args(u64 *args)
 	args[2] = next;
 	args[3] = (u64)(long)prev->state;
 }
-#define HAVE_SCHED_SWITCH_ARGS 1
 #endif
 
 #if BPFDRV_TP_BLOCK_RQ_COMPLETE_WITH_QUEUE
@@ -60,17 +59,16 @@ static void block_rq_complete_args(u64 *args)
 	args[1] = (u64)(s64)rq->errors;
 	args[2] = nr_bytes;
 }
-#define HAVE_BLOCK_RQ_COMPLETE_ARGS 1
 #endif
 
 static const struct {
 	const char *name;
 	bpfdrv_raw_tp_args_fn fn;
 } raw_tp_adapters[] = {
-#ifdef HAVE_SCHED_SWITCH_ARGS
+#if BPFDRV_TP_SCHED_SWITCH_NO_PREEMPT
 	{ "sched_switch", sched_switch_args },
 #endif
-#ifdef HAVE_BLOCK_RQ_COMPLETE_ARGS
+#if BPFDRV_TP_BLOCK_RQ_COMPLETE_WITH_QUEUE
 	{ "block_rq_complete", block_rq_complete_args },
 #endif
 	{ NULL, NULL },

@@ -16,7 +16,7 @@
 //!   a pin, where no bpffs is mounted).
 //! - Every request starts with its own size; the module rejects a size it does not know
 //!   and non-zero reserved fields with `EINVAL`.
-//! - Objects (maps, programs, BTF, emulated perf events) come back as real file
+//! - Objects (maps, programs, BTF, links, emulated perf events) come back as real file
 //!   descriptors; the perf-event fds answer the kernel's own `PERF_EVENT_IOC_*` ioctls.
 //! - Errors are Linux errno values, exactly those bpf(2) would give; a protocol version
 //!   mismatch is `EPROTO`.
@@ -552,8 +552,6 @@ pub struct bpfdrv_map_info {
     pub map_extra: u64,
 }
 
-/// `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
-/// map_id / btf_id / link_id (one union member in Linux).
 /// `BPF_OBJ_PIN` / `BPF_OBJ_GET` attr (`bpf_fd` is 0 for OBJ_GET).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -574,6 +572,8 @@ pub struct bpfdrv_unpin_req {
     pub pathname: u64,
 }
 
+/// `BPF_*_GET_NEXT_ID` and `BPF_*_GET_FD_BY_ID` attr: `id` is start_id / prog_id /
+/// map_id / btf_id / link_id (one union member in Linux).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct bpfdrv_get_id_attr {

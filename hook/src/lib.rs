@@ -13,7 +13,11 @@
 //! - [`perf`]: perf_event_open() routing.
 //! - [`paths`]: /sys/kernel/btf/vmlinux redirection (the BTF served there: [`btf_extra`],
 //!   [`btf_alias`]).
-//! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones.
+//! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones
+//!   (their BTF records: [`btf_synth_tp`]).
+//! - [`tracing`]: `BPF_PROG_LOAD` of fentry / fexit / tp_btf programs, their target
+//!   resolved in the served BTF.
+//! - [`pin`]: pins where no bpffs is mounted: `/sys/fs/bpf` made to look like one.
 //! - [`user_mem`]: the caller's memory, read and written with EFAULT instead of SIGSEGV.
 //! - [`logging`]: `bpfhook:` lines on stderr (`BPFHOOK_LOG`).
 
