@@ -6,7 +6,7 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_bpftool
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
 use std::sync::OnceLock;
 
 /// The bpftool commands, each printed as a `bt-<name>` section with its exit status.
@@ -33,19 +33,16 @@ const COMMANDS: &[(&str, &str)] = &[
     ("prog-run", "prog run name bt_seven ctx_in /tmp/ctx repeat 0"),
 ];
 
-fn body(with_module: bool) -> String {
-    let (load, unload, pre) = if with_module {
-        ("insmod $MODULE; result insmod $?", "rmmod bpfdrv; result rmmod $?", "env LD_PRELOAD=$HOOK")
-    } else {
-        ("result insmod 0", "result rmmod 0", "env")
-    };
+fn body(kernel: &Kernel) -> String {
+    let BpfSide { setup, teardown, .. } = kernel.bpf_side();
+    let pre = if kernel.native_bpf { "env" } else { "env LD_PRELOAD=$HOOK" };
     let mut cmds = String::new();
     for (name, args) in COMMANDS {
         cmds.push_str(&format!("{pre} timeout 60 bpftool {args} >/tmp/o 2>&1; echo \"exit=$?\" >>/tmp/o; show bt-{name} /tmp/o\n"));
     }
     format!(
         r#". /bpfcompat/lib.sh
-{load}
+{setup}
 mount -t tmpfs tmpfs /sys/fs/bpf 2>/dev/null
 head -c 16 /dev/zero >/tmp/ctx
 {pre} /bpfcompat/bpftool/bpftool_test /bpfcompat/bpftool/bpftool.bpf.o >/tmp/loader.out 2>/tmp/loader.err &
@@ -58,21 +55,20 @@ kill $pid; wait $pid
 show loader-stderr /tmp/loader.err
 dmesg | grep bpfdrv >/tmp/dmesg-bpfdrv
 show bpfdrv-dmesg /tmp/dmesg-bpfdrv
-{unload}
+{teardown}
 "#
     )
 }
 
-fn run(name: &str, kernel: &Kernel, with_module: bool) -> GuestRun {
+fn run(name: &str, kernel: &Kernel) -> GuestRun {
     let (loader, obj) = guest::guest_bpf_program("bpftool", "bpftool").unwrap_or_else(|s| panic!("{}", s.0));
     let bpftool = guest::host_tool("bpftool", "bpftool").unwrap_or_else(|s| panic!("{}", s.0));
     let g = Guest::new(name, kernel)
         .binary(&bpftool)
         .binary_at(&loader, "/bpfcompat/bpftool/bpftool_test")
         .file(&obj, "/bpfcompat/bpftool/bpftool.bpf.o")
-        .with_hook(guest::hook_library_for(kernel));
-    let g = if with_module { g.with_module(guest::bpfdrv_module(kernel)) } else { g };
-    g.body(&body(with_module)).boot()
+        .serving_bpf();
+    g.body(&body(kernel)).boot()
 }
 
 fn nobpf_run() -> Option<&'static GuestRun> {
@@ -81,7 +77,7 @@ fn nobpf_run() -> Option<&'static GuestRun> {
         let kernel = guest::nobpf_kernel().map_err(|s| s.report("guest_bpftool (no-bpf kernel)")).ok()?;
         guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
         guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_nobpf", &kernel, true))
+        Some(run("bpftool_nobpf", &kernel))
     })
     .as_ref()
 }
@@ -92,7 +88,7 @@ fn stock_run() -> Option<&'static GuestRun> {
         let kernel = guest::stock_kernel().map_err(|s| s.report("guest_bpftool (stock kernel)")).ok()?;
         guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
         guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_stock", &kernel, false))
+        Some(run("bpftool_stock", &kernel))
     })
     .as_ref()
 }
@@ -104,7 +100,7 @@ fn centos7_run() -> Option<&'static GuestRun> {
         let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_bpftool (CentOS 7.9 kernel)")).ok()?;
         guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
         guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_centos7", &kernel, true))
+        Some(run("bpftool_centos7", &kernel))
     })
     .as_ref()
 }
