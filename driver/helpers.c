@@ -386,6 +386,8 @@ struct bpfdrv_helper_def {
 	u8 args[5];	/* enum ebpf_arg_kind */
 	/* Changes the map in its first argument (refused on BPF_F_RDONLY_PROG maps). */
 	bool map_write;
+	/* Checks a constant format string at load (struct ebpf_helper's check_fmt). */
+	int (*check_fmt)(const char *fmt, u32 room, u64 data_len);
 	/* Needs a GPL-compatible program license. */
 	bool gpl_only;
 	/* Only the tracing program types get it (Linux's bpf_tracing_func_proto). */
@@ -479,7 +481,7 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	{ .id = BPFDRV_FUNC_ktime_get_coarse_ns, .name = "ktime_get_coarse_ns", .fn = bpfdrv_h_ktime_get_coarse_ns,
 	  .only_types = PROG_TYPE(SOCKET_FILTER) },
 	{ .id = BPFDRV_FUNC_snprintf, .name = "snprintf", .fn = bpfdrv_h_snprintf,
-	  .gpl_only = true,
+	  .check_fmt = bpfdrv_snprintf_check_fmt, .gpl_only = true,
 	  .args = { EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_MEM_OR_NULL, EBPF_ARG_CONST_SIZE_OR_ZERO } },
 	{ .id = BPFDRV_FUNC_for_each_map_elem, .name = "for_each_map_elem", .fn = h_map_elem_loop,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } },
@@ -540,6 +542,7 @@ static struct ebpf_helper helper_of(const struct bpfdrv_helper_def *d)
 {
 	struct ebpf_helper h = {
 		.name = d->name, .fn = d->fn, .ret = d->ret, .map_write = d->map_write,
+		.check_fmt = d->check_fmt,
 	};
 
 	BUILD_BUG_ON(sizeof(h.args) != sizeof(d->args));

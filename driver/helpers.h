@@ -21,6 +21,7 @@ u64 bpfdrv_h_send_signal(struct ebpf_run *run, u64 sig, u64 a2, u64 a3, u64 a4, 
 u64 bpfdrv_h_send_signal_thread(struct ebpf_run *run, u64 sig, u64 a2, u64 a3, u64 a4, u64 a5);
 u64 bpfdrv_h_trace_printk(struct ebpf_run *run, u64 fmt, u64 fmt_size, u64 a1, u64 a2, u64 a3);
 u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 data, u64 data_len);
+int bpfdrv_snprintf_check_fmt(const char *fmt, u32 room, u64 data_len);
 u64 bpfdrv_h_strncmp(struct ebpf_run *run, u64 s1, u64 s1_sz, u64 s2, u64 a4, u64 a5);
 
 /* BPF ring buffer (ringbuf.c): helpers 130..134 */

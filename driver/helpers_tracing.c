@@ -416,6 +416,25 @@ u64 bpfdrv_h_snprintf(struct ebpf_run *run, u64 str, u64 str_size, u64 fmt, u64 
 	return len < 0 ? (s64)len : len + 1;
 }
 
+/*
+ * bpf_snprintf's load-time check of a constant format (the engine's check_fmt): data
+ * a whole number of u64s, and the format parsed as a run parses it, with zero for
+ * every argument, as Linux's check_bpf_snprintf_call runs bpf_bprintf_prepare. Only 12
+ * arguments are given: a run with more fails anyway (data_len > 96 is -EINVAL).
+ */
+int bpfdrv_snprintf_check_fmt(const char *fmt, u32 room, u64 data_len)
+{
+	static const u64 zeros[12];
+	char out[16];
+	int len;
+
+	if (data_len % 8)
+		return -EINVAL;
+	len = bpfdrv_bprintf(out, sizeof(out), fmt, room, zeros,
+			     min_t(u64, data_len / 8, ARRAY_SIZE(zeros)));
+	return len < 0 ? len : 0;
+}
+
 u64 bpfdrv_h_strncmp(struct ebpf_run *run, u64 s1, u64 s1_sz, u64 s2, u64 a4, u64 a5)
 {
 	u32 room = ebpf_arg_room(run, 3, s2, false);

@@ -702,6 +702,41 @@ static int check_reachable(struct check_env *env)
 }
 
 /*
+ * The format string of helper call i (r3) checked at load by the helper's check_fmt,
+ * where the checker can read it: r3 is set in the call's block by an ld_imm64 of a
+ * value in a map whose bytes never change (libbpf's .rodata, where BPF_SNPRINTF puts
+ * its format), and r5 by a constant.  Linux refuses any other fmt (ARG_PTR_TO_CONST_STR);
+ * here the helper checks such a string at every run instead.
+ */
+static int check_const_fmt(const struct check_env *env, u32 i, const struct ebpf_helper *h)
+{
+	const struct ebpf_insn *ld;
+	const struct ebpf_map_ref *m;
+	u32 def, steps = 0, off;
+	u64 data_len;
+	int err;
+
+	if (!reg_def_at(env, i, 3, &def, &steps))
+		return 0;
+	ld = &env->prog->insns[def];
+	if (ld->code != (EBPF_LD | EBPF_IMM | EBPF_DW) || EBPF_INSN_SRC(ld) != EBPF_PSEUDO_MAP_VALUE)
+		return 0;
+	m = &env->prog->maps[(u32)ld->imm];	/* index checked by pass 1 */
+	off = (u32)ld[1].imm;
+	if (!m->value_const || !m->value_base || off >= m->value_region_size ||
+	    !reg_const_at(env, i, 5, &data_len))
+		return 0;
+	if (!memchr(m->value_base + off, 0, m->value_region_size - off)) {
+		ebpf_logf(env->log, "string is not zero-terminated\n");
+		return -EINVAL;
+	}
+	err = h->check_fmt((const char *)m->value_base + off, m->value_region_size - off, data_len);
+	if (err)
+		ebpf_logf(env->log, "Invalid format string\n");
+	return err;
+}
+
+/*
  * Pass 4: helper calls that can execute name available helpers; no kfuncs.
  * Linux checks these only on paths its verifier explores, so calls behind
  * branches that constants decide (libbpf's CO-RE guards, its poisoned
@@ -746,6 +781,11 @@ static int check_live_calls(struct check_env *env)
 			     prog->helpers[in->imm].name ? prog->helpers[in->imm].name : "unknown",
 			     in->imm);
 			return -EINVAL;
+		}
+		if (prog->helpers[in->imm].check_fmt) {
+			err = check_const_fmt(env, i, &prog->helpers[in->imm]);
+			if (err)
+				return err;
 		}
 	}
 	return 0;

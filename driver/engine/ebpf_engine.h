@@ -149,6 +149,14 @@ struct ebpf_helper {
 	 * refused at load on a value_readonly map, as Linux's record_func_map does.
 	 */
 	bool map_write;
+	/*
+	 * bpf_snprintf's format check (Linux's ARG_PTR_TO_CONST_STR fmt in r3, a u64 array
+	 * of r5 bytes): where the checker sees r3 is a string in a map value that never
+	 * changes and r5 a constant, it calls this at load with the string (@room bytes to
+	 * the value's end) and r5; nonzero refuses the program with that error, as Linux's
+	 * check_bpf_snprintf_call. NULL: no load-time check.
+	 */
+	int (*check_fmt)(const char *fmt, u32 room, u64 data_len);
 };
 
 struct ebpf_prog {

@@ -41,12 +41,41 @@ static void on_usr1(int sig)
 	got_signal++;
 }
 
+/*
+ * Load (not run) a tracepoint program whose one call is bpf_snprintf with its format at
+ * @off in the frozen read-only map @str and @data_len bytes of data on the stack: 0 or
+ * the load's -errno.
+ */
+static int snprintf_load(int str, int off, int data_len)
+{
+	struct bpf_insn prog[32];
+	int n = 0, fd, i;
+
+	for (i = 1; i <= 4; i++)
+		ST64(10, -8 * i, 0);
+	MOV_REG(1, 10);
+	ADD_IMM(1, -8);
+	MOV_IMM(2, 8);
+	LD64(3, BPF_PSEUDO_MAP_VALUE, str, off);
+	MOV_REG(4, 10);
+	ADD_IMM(4, -32);
+	MOV_IMM(5, data_len);
+	CALL(BPF_FUNC_snprintf);
+	MOV_IMM(0, 0);
+	EMIT(INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "snprintf_fmt", "GPL", prog, n, NULL);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 int main(void)
 {
 	struct bpf_insn prog[320];
 	int n = 0, out, str, stacks, cgs, pfd, efd;
 	__u32 zero = 0, id;
-	char strings[64] = { 0 }, buf[32], log[8192];
+	char strings[128] = { 0 }, buf[32], log[8192];
 	__u64 v[24] = { 0 }, ips[32];
 	struct perf_event_attr pa;
 	FILE *f;
@@ -84,10 +113,13 @@ int main(void)
 		close(devnull);
 	}
 	/* offset 0: "abc" (strncmp s2), offset 8: "n=%d s=%s %x" (snprintf fmt),
-	 * offset 32: "bpfcompat %d\n" (trace_printk fmt) */
+	 * offset 32: "bpfcompat %d\n" (trace_printk fmt), 64 and 80: snprintf formats
+	 * Linux refuses at load */
 	strcpy(strings, "abc");
 	strcpy(strings + 8, "n=%d s=%s %x");
 	strcpy(strings + 32, "bpfcompat-printk %d\n");
+	strcpy(strings + 64, "x=%q");
+	strcpy(strings + 80, "%d %d");
 	bpf_map_update_elem(str, &zero, strings, BPF_ANY);
 	printf("R freeze=%d\n", bpf_map_freeze(str));
 
@@ -257,6 +289,11 @@ int main(void)
 		printf("R stack_delete_big=%d\n", bpf_map_delete_elem(stacks, &bad) ? -errno : 0);
 		printf("R stack_next_empty=%d\n", bpf_map_get_next_key(stacks, NULL, &next) ? -errno : 0);
 	}
+	/* bpf_snprintf's constant format, checked at load (Linux's check_bpf_snprintf_call) */
+	printf("R snprintf_fmt_ok=%d\n", snprintf_load(str, 8, 24));
+	printf("R snprintf_fmt_bad_conversion=%d\n", snprintf_load(str, 64, 8));
+	printf("R snprintf_fmt_too_few_args=%d\n", snprintf_load(str, 80, 8));
+	printf("R snprintf_fmt_data_len_12=%d\n", snprintf_load(str, 8, 12));
 	printf("R done=1\n");
 	return 0;
 }

@@ -2,7 +2,7 @@
 //! build.rs, plus small conveniences for the engine tests.
 #![allow(dead_code)]
 
-use std::ffi::{c_char, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CString};
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -45,7 +45,12 @@ pub struct Helper {
     pub args: [u8; 5],
     /// Changes the map in its CONST_MAP_PTR argument: refused at load on a read-only map.
     pub map_write: bool,
+    /// Checks a format string (r3) the checker sees is constant, with r5: nonzero refuses
+    /// the program (bpf_snprintf's load-time check).
+    pub check_fmt: Option<CheckFmtFn>,
 }
+
+pub type CheckFmtFn = unsafe extern "C" fn(*const c_char, u32, u64) -> c_int;
 
 #[repr(C)]
 pub struct Prog {
@@ -358,9 +363,9 @@ impl Program {
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
         let name = CString::new(name).unwrap();
         while self.helpers.len() <= id {
-            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5], map_write: false });
+            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5], map_write: false, check_fmt: None });
         }
-        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false };
+        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false, check_fmt: None };
         self.names.push(name);
         self
     }

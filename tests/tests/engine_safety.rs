@@ -527,7 +527,7 @@ fn checker_messages() {
     // a helper that exists in the table but not for this program type
     let mut p = Program::new(vec![call(2), exit()]);
     p.helper(1, "x", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5], map_write: false });
+    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5], map_write: false, check_fmt: None });
     assert_rejected(&p, -EINVAL, "unknown func bpf_probe_write_user#2");
     // tiny log buffers are truncated safely
     let p = Program::new(vec![Insn::new(0xff, 0, 0, 0, 0), exit()]);
@@ -691,6 +691,58 @@ fn loads_from_constant_maps_decide_branches() {
     // a map-pointer ld_imm64 (src 1) is not a value address
     let p = prog(&[&ld_imm64(1, 1, 0), &[ldx(B, 1, 1, 0), jeq_imm(1, 0, 2), call(CORE_POISON), exit(), mov64_imm(0, 7), exit()]]);
     assert_rejected(&with_rodata(p, &mut v, true), -EINVAL, "invalid func unknown#195896080");
+}
+
+/// The format strings the mock check was given, with room and data_len; it refuses "%q".
+static FMT_SEEN: std::sync::Mutex<Vec<(String, u32, u64)>> = std::sync::Mutex::new(Vec::new());
+
+unsafe extern "C" fn check_fmt_refusing_q(fmt: *const std::ffi::c_char, room: u32, data_len: u64) -> std::ffi::c_int {
+    let fmt = std::ffi::CStr::from_ptr(fmt).to_string_lossy().into_owned();
+    let refused = fmt.contains("%q");
+    FMT_SEEN.lock().unwrap().push((fmt, room, data_len));
+    if refused {
+        -EINVAL
+    } else {
+        0
+    }
+}
+
+#[test]
+fn constant_format_strings_are_checked_at_load() {
+    // snprintf's shape: r3 the format (ld_imm64 of a map value), r5 the data's size.
+    let call_fmt =
+        |vo: u32, r5: &[Insn]| prog(&[&ld_map_value(3, 0, vo), r5, &[mov64_imm(1, 0), mov64_imm(2, 0), mov64_imm(4, 0), call(2), exit()]]);
+    let setup = |p: Program, v: &mut TestMap, constant: bool| {
+        let mut p = with_rodata(p, v, constant);
+        p.helper(2, "snprintf", h_sum, RET_INTEGER, [ARG_ANYTHING; 5]);
+        p.helpers[2].check_fmt = Some(check_fmt_refusing_q);
+        p
+    };
+    let seen = |fmt: &str| FMT_SEEN.lock().unwrap().iter().filter(|(f, _, _)| f == fmt).map(|(_, r, d)| (*r, *d)).collect::<Vec<_>>();
+    // bytes 0..8 "%q", 8..16 "ok %d"
+    let mut v = TestMap { value: [u64::from_le_bytes(*b"%q\0\0\0\0\0\0"), u64::from_le_bytes(*b"ok %d\0\0\0")] };
+    // a good format loads, checked once with the room to the value's end and r5
+    let (rc, log) = setup(call_fmt(8, &[mov64_imm(5, 8)]), &mut v, true).check();
+    assert_eq!(rc, 0, "{log}");
+    assert_eq!(seen("ok %d"), [(8, 8)]);
+    // a bad one is refused at load, as Linux's check_bpf_snprintf_call
+    assert_rejected(&setup(call_fmt(0, &[mov64_imm(5, 16)]), &mut v, true), -EINVAL, "Invalid format string");
+    assert_eq!(seen("%q"), [(16, 16)]);
+    // where the checker cannot read it, the helper checks it at run time: no load-time call
+    FMT_SEEN.lock().unwrap().clear();
+    for p in [
+        setup(call_fmt(0, &[mov64_imm(5, 8)]), &mut v, false),   // not a constant map
+        setup(call_fmt(0, &[ldx(DW, 5, 10, -8)]), &mut v, true), // r5 not a constant
+        setup(prog(&[&ld_map_value(3, 0, 0), &[add64_imm(3, 0), mov64_imm(5, 8), call(2), exit()]]), &mut v, true), // r3 moved
+    ] {
+        let (rc, log) = p.check();
+        assert!(rc == 0 || !log.contains("Invalid format string"), "{log}");
+    }
+    assert!(FMT_SEEN.lock().unwrap().is_empty(), "{:?}", FMT_SEEN.lock().unwrap());
+    // a constant string must end inside its value
+    let mut v = TestMap { value: [0, u64::from_le_bytes(*b"%d%d%d%d")] };
+    assert_rejected(&setup(call_fmt(8, &[mov64_imm(5, 8)]), &mut v, true), -EINVAL, "string is not zero-terminated");
+    assert!(FMT_SEEN.lock().unwrap().is_empty());
 }
 
 unsafe extern "C" fn h_strlen(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {

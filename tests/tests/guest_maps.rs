@@ -171,7 +171,8 @@ fn map_commands_on_centos7_match_the_stock_kernel() {
 /// gets from jiffies64, get_numa_node_id, get_current_cgroup_id, strncmp, snprintf,
 /// probe_write_user, send_signal, get_stackid + the STACK_TRACE map commands,
 /// current_task_under_cgroup + the CGROUP_ARRAY commands (cgroup2 mounted) and
-/// trace_printk, normalised; identical on the stock kernel and under the hook.
+/// trace_printk, and snprintf's constant formats checked at load, normalised; identical
+/// on the stock kernel and under the hook.
 #[test]
 fn tracing_helpers_match_the_stock_kernel() {
     let nobpf = require!(guest::nobpf_kernel());
@@ -235,8 +236,17 @@ fn tracing_helpers_match_the_stock_kernel() {
         "under_other",
         "under_empty",
         "under_e2big",
+        "snprintf_fmt_ok",
+        "snprintf_fmt_bad_conversion",
+        "snprintf_fmt_too_few_args",
+        "snprintf_fmt_data_len_12",
         "done",
     ];
+    // The oracle refuses bad constant formats at load (check_bpf_snprintf_call).
+    for k in ["snprintf_fmt_bad_conversion", "snprintf_fmt_too_few_args", "snprintf_fmt_data_len_12"] {
+        native.assert_value(k, "-22", "stock kernel: bpf_snprintf format refused at load");
+    }
+    native.assert_value("snprintf_fmt_ok", "0", "stock kernel: a good bpf_snprintf format loads");
     let mut diffs = Vec::new();
     for k in keys {
         let (a, b) = (native.value(k), shim.value(k));
