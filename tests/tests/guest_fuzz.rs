@@ -245,9 +245,15 @@ fn fuzz(name: &str, kernel: &Kernel, debug: bool) -> (GuestRun, String) {
     (run, out)
 }
 
+/// Below this many calls of a command, a run shorter than [`FULL_RUN_CALLS`] does not
+/// judge whether it ever succeeded: a slow seed (24 calls/s seen, with the machine loaded)
+/// issued OBJ_GET 12 times, none after a pin of the same path.
+const CALLS_TO_JUDGE_SUCCESS: u64 = 40;
+
 /// The counts show the fuzzer reached the whole surface, not only its error paths.
 fn assert_coverage(run: &GuestRun, out: &str) {
     let counts = parse_counts(out);
+    let short_run = stat(run, out, "calls") < FULL_RUN_CALLS;
     for (name, c) in &counts {
         if c.calls == 0 && name != "BPF_UNKNOWN_CMD" && name != "?" {
             run.fail(format!("the fuzzer never issued {name}"));
@@ -260,6 +266,10 @@ fn assert_coverage(run: &GuestRun, out: &str) {
             println!("fuzz: {name}: {} of {} calls succeeded", c.ok, c.calls);
         }
         if c.ok == 0 && !unserved && !rare && !name.starts_with("IOC_UNKNOWN") && !NEVER_SUCCEED.iter().any(|(n, _)| n == name) {
+            if short_run && c.calls < CALLS_TO_JUDGE_SUCCESS {
+                println!("fuzz: {name}: none of {} calls succeeded, too few to judge in a short run", c.calls);
+                continue;
+            }
             run.fail(format!("{name} never succeeded (errnos {:?}): the fuzzer does not reach it", c.errnos));
         }
     }
