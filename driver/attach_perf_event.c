@@ -7,6 +7,7 @@
  * from the sample, as the kernel's bpf_overflow_handler does.
  */
 #include <linux/kernel.h>
+#include <linux/mutex.h>
 #include <linux/perf_event.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
@@ -40,6 +41,59 @@ static void sample_overflow(struct perf_event *event, struct perf_sample_data *d
 	bpfdrv_event_run(ev, &ctx, sizeof(ctx), regs, 0);
 }
 
+/* perf's own default of kernel.perf_event_max_sample_rate (DEFAULT_MAX_SAMPLE_RATE). */
+#define PERF_DEFAULT_MAX_SAMPLE_RATE 100000
+
+static DEFINE_MUTEX(sample_rate_mutex);
+static const int *sample_rate_sysctl;
+static bool sample_rate_looked_up;
+
+/*
+ * kernel.perf_event_max_sample_rate now (perf lowers it by itself when samples take
+ * too long). sysctl_perf_event_sample_rate is not exported: looked up by name once;
+ * without data symbols in kallsyms, perf's default is the limit.
+ */
+static int max_sample_rate(void)
+{
+	mutex_lock(&sample_rate_mutex);
+	if (!sample_rate_looked_up) {
+		sample_rate_sysctl = (const int *)
+			bpfdrv_kallsyms_lookup_name("sysctl_perf_event_sample_rate");
+		sample_rate_looked_up = true;
+		if (!sample_rate_sysctl)
+			bpfdrv_warn("sysctl_perf_event_sample_rate not in kallsyms (CONFIG_KALLSYMS_ALL?): sampling frequencies are limited to %d Hz\n",
+				    PERF_DEFAULT_MAX_SAMPLE_RATE);
+	}
+	mutex_unlock(&sample_rate_mutex);
+	return sample_rate_sysctl ? READ_ONCE(*sample_rate_sysctl) : PERF_DEFAULT_MAX_SAMPLE_RATE;
+}
+
+/*
+ * perf_event_open's limits on a sampling attr, which perf_event_create_kernel_counter()
+ * does not apply: without them a caller gets what no perf_event_open would give it, a
+ * program run at every 10 us hrtimer tick (perf's floor) of every CPU.
+ */
+static int check_sampling(const struct bpfdrv_perf_event_attr *uattr)
+{
+	int max_rate;
+
+	if (!(uattr->flags & BPFDRV_PERF_ATTR_FLAG_FREQ)) {
+		if (uattr->sample_period & (1ULL << 63)) {
+			bpfdrv_warn("sampling event: sample_period 0x%llx has bit 63 set\n",
+				    uattr->sample_period);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	max_rate = max_sample_rate();
+	if (uattr->sample_period > max_rate) {
+		bpfdrv_warn("sampling event: sample_freq %llu above kernel.perf_event_max_sample_rate %d\n",
+			    uattr->sample_period, max_rate);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int sample_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *uattr,
 		       int pid, int cpu)
 {
@@ -49,12 +103,16 @@ static int sample_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_a
 	struct task_struct *task = NULL;
 	struct perf_event_attr attr;
 	struct perf_event *pe;
+	int err;
 
 	if (uattr->config != BPFDRV_PERF_COUNT_SW_CPU_CLOCK &&
 	    uattr->config != BPFDRV_PERF_COUNT_SW_TASK_CLOCK)
 		return -EINVAL;
 	if (!uattr->sample_period)
 		return -EINVAL;
+	err = check_sampling(uattr);
+	if (err)
+		return err;
 	memset(&attr, 0, sizeof(attr));
 	attr.type = PERF_TYPE_SOFTWARE;
 	attr.size = sizeof(attr);

@@ -901,14 +901,23 @@ static void op_perf_open(struct thr *t)
 		a.type_ = BPFDRV_PERF_TYPE_SOFTWARE;
 		a.config = chance(t, 50) ? BPFDRV_PERF_COUNT_SW_CPU_CLOCK : BPFDRV_PERF_COUNT_SW_TASK_CLOCK;
 		/*
-		 * 1 ms, or 100 Hz. Not faster: the module creates the counter with
-		 * perf_event_create_kernel_counter(), which skips perf_event_open's
-		 * sample_freq <= kernel.perf_event_max_sample_rate check, and a program run at
-		 * every 10 us hrtimer tick (the floor) is a live lock under TCG; two smoke runs
-		 * stalled RCU for good with 1 MHz requests in the mix (suspected, not proven).
+		 * 1 ms, or 100 Hz; 1 MHz and a period with bit 63 set must be refused as
+		 * perf_event_open refuses them. Before the module refused them, two smoke runs
+		 * with 1 MHz requests stalled RCU for good under TCG (suspected: a program run
+		 * at every 10 us hrtimer tick, perf's floor).
 		 */
-		a.sample_period = chance(t, 70) ? 1000000 : 100;
-		a.flags = a.sample_period == 100 ? BPFDRV_PERF_ATTR_FLAG_FREQ : 0;
+		switch (below(t, 20)) {
+		case 0:
+			a.sample_period = 1000000;
+			a.flags = BPFDRV_PERF_ATTR_FLAG_FREQ;
+			break;
+		case 1:
+			a.sample_period = 1ULL << 63 | 1000000;
+			break;
+		default:
+			a.sample_period = chance(t, 70) ? 1000000 : 100;
+			a.flags = a.sample_period == 100 ? BPFDRV_PERF_ATTR_FLAG_FREQ : 0;
+		}
 	}
 	if (chance(t, 20))
 		a.flags |= BPFDRV_PERF_ATTR_FLAG_DISABLED;

@@ -53,6 +53,9 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("task_clock_sampled", "yes", "task-clock sampling of the process (SET_BPF)"),
     ("task_clock_period", "2000000", "task-clock sample_period"),
     ("task_clock_cookie", "0", "no cookie through SET_BPF"),
+    ("sample_freq_99", "ok", "a 99 Hz cpu-clock sampling event opens"),
+    ("sample_freq_above_max", "EINVAL", "sample_freq above kernel.perf_event_max_sample_rate is refused"),
+    ("sample_period_bit63", "EINVAL", "a sample_period with bit 63 set is refused"),
     ("done", "yes", "attach_test ran to the end"),
 ];
 

@@ -512,6 +512,40 @@ static void perf_events(void)
 }
 
 /*
+ * perf_event_open's limits on a sampling event: a frequency above
+ * kernel.perf_event_max_sample_rate (100000 by default, lowered by perf itself when
+ * samples take long) and a period with bit 63 set are EINVAL; 99 Hz opens.
+ */
+static void sampling_limits(void)
+{
+	static const struct {
+		const char *key;
+		int freq;
+		unsigned long long value;
+	} cases[] = {
+		{ "sample_freq_99", 1, 99 },
+		{ "sample_freq_above_max", 1, 100000000 },
+		{ "sample_period_bit63", 0, 1ULL << 63 },
+	};
+	struct perf_event_attr attr;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+		attr.freq = cases[i].freq;
+		attr.sample_period = cases[i].value; /* or sample_freq: one field */
+		fd = perf_open(&attr, -1, 0);
+		result(cases[i].key, "%s", fd < 0 ? strerrorname_np(errno) : "ok");
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/*
  * A return probe only sits on a function's entry: the kprobe PMU with no symbol
  * (config1 = 0) and the address in config2 works at getpgid's first byte and is
  * EINVAL inside it (Linux's kprobe_on_func_entry; 3.10's register_kretprobe does not
@@ -625,6 +659,7 @@ int main(int argc, char **argv)
 	uprobes();
 	uprobe_past_end();
 	perf_events();
+	sampling_limits();
 	if (argc == 3)
 		module_kprobe(argv[2]);
 	bpf_object__close(obj);
