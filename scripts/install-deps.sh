@@ -14,6 +14,8 @@ packages=(
     e2fsprogs btrfs-progs xfsprogs
     # BPF toolchain and the unmodified tools we run
     clang llvm libbpf-dev bpftool libbpf-tools bpftrace
+    # bcc's Python tools (they compile against the guest kernel's headers)
+    bpfcc-tools python3-bpfcc
     # the engine fuzz target: libFuzzer + ASAN/UBSAN runtimes for Debian 12's clang 14
     libclang-rt-14-dev
     # the matrix's javagc row: a JVM with USDT probes (jlink cuts it down for the guest)

@@ -1,12 +1,15 @@
 #!/bin/bash
 # Build an uncompressed newc initramfs for a bpfcompat test guest.
 #
-#   scripts/make-initramfs.sh OUT.cpio [--bin PATH[:DST]]... [--file SRC:DST]... [--body SCRIPT]
+#   scripts/make-initramfs.sh OUT.cpio [--bin PATH[:DST]]... [--file SRC:DST]...
+#                             [--tree SRCDIR:DST]... [--body SCRIPT]
 #
 #   --bin PATH[:DST]  an executable (installed at DST, default PATH) plus its shared
 #                     libraries and the dynamic loader, found with ldd
 #   --file SRC:DST    any file (module .ko, libbpfhook.so, BTF, ...); if SRC is a dynamic
 #                     ELF object its shared libraries are added too
+#   --tree SRCDIR:DST a directory copied whole, links followed (headers, a Python
+#                     library); shared libraries its ELF files need are not added
 #   --body SCRIPT     the test body, a busybox sh script run by /init with its output on
 #                     the serial console (default: print uname -a)
 #
@@ -17,13 +20,14 @@
 # and powers the machine off.
 set -euo pipefail
 die() { echo "make-initramfs: $*" >&2; exit 1; }
-[ $# -ge 1 ] || die "usage: $0 OUT.cpio [--bin PATH[:DST]]... [--file SRC:DST]... [--body SCRIPT]"
+[ $# -ge 1 ] || die "usage: $0 OUT.cpio [--bin PATH[:DST]]... [--file SRC:DST]... [--tree SRCDIR:DST]... [--body SCRIPT]"
 out=$1; shift
-bins=(); files=(); body=
+bins=(); files=(); trees=(); body=
 while [ $# -gt 0 ]; do
     case "$1" in
         --bin) bins+=("$2"); shift 2 ;;
         --file) files+=("$2"); shift 2 ;;
+        --tree) trees+=("$2"); shift 2 ;;
         --body) body=$2; shift 2 ;;
         *) die "unknown argument: $1" ;;
     esac
@@ -66,6 +70,12 @@ done
 for f in ${files[@]+"${files[@]}"}; do
     case "$f" in *:*) ;; *) die "--file wants SRC:DST, got $f" ;; esac
     install_file "${f%%:*}" "${f#*:}"
+done
+for t in ${trees[@]+"${trees[@]}"}; do
+    case "$t" in *:*) ;; *) die "--tree wants SRCDIR:DST, got $t" ;; esac
+    [ -d "${t%%:*}" ] || die "missing directory: ${t%%:*}"
+    mkdir -p "$root${t#*:}"
+    cp -rL "${t%%:*}/." "$root${t#*:}/"
 done
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root/etc/passwd"

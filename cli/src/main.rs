@@ -13,6 +13,7 @@
 //! itself (its symbols would interpose this binary's own libc calls): `doctor` reports
 //! exactly the mode the hook decides.
 
+mod bcc_headers;
 mod btf_check;
 mod doctor;
 mod launcher;
@@ -61,6 +62,18 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Make the kernel headers bcc compiles against on a kernel built without
+    /// CONFIG_BPF_SYSCALL (its helpers.h refuses such a kernel's own headers).
+    BccHeaders {
+        /// Kernel header trees, merged in this order (default: /lib/modules/$(uname -r)/build,
+        /// then .../source where it exists).
+        #[arg(long = "kernel-headers", value_name = "DIR")]
+        kernel_headers: Vec<PathBuf>,
+        /// Where to write the tree (default: /var/lib/bpfhook/bcc/$(uname -r), where
+        /// libbpfhook.so points bcc at it).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Work on vmlinux BTF files.
     Btf {
         #[command(subcommand)]
@@ -88,6 +101,7 @@ fn main() -> ExitCode {
         Cmd::Run { btf, trace, tool } => run::run(btf, trace, tool),
         Cmd::Doctor { json } => doctor::main(json),
         Cmd::Stats { json } => stats::main(json),
+        Cmd::BccHeaders { kernel_headers, out } => bcc_headers::main(kernel_headers, out),
         Cmd::Btf { cmd: BtfCmd::Normalize { input, output } } => match btf_check::normalize_file(&input, &output) {
             Ok(summary) => {
                 println!("bpfhook btf normalize: {summary}");

@@ -19,6 +19,11 @@ pub const BTF_ENV: &str = "BPFHOOK_BTF";
 pub const SYS_BTF_PATH_ENV: &str = "BPFHOOK_SYS_BTF_PATH";
 pub const SYS_BTF_PATH: &CStr = c"/sys/kernel/btf/vmlinux";
 pub const BTF_DIR: &str = "/var/lib/bpfhook/btf";
+/// Where `bpfhook bcc-headers` writes the kernel headers bcc compiles against on a kernel
+/// built without CONFIG_BPF_SYSCALL: `<dir>/$(uname -r)`.
+pub const BCC_HEADERS_DIR: &str = "/var/lib/bpfhook/bcc";
+/// bcc's variable for the kernel header tree it compiles against.
+pub const BCC_KERNEL_SOURCE_ENV: &CStr = c"BCC_KERNEL_SOURCE";
 
 static VIRTUAL: OnceLock<&'static CStr> = OnceLock::new();
 static REPLACEMENT: OnceLock<CString> = OnceLock::new();
@@ -186,6 +191,25 @@ pub fn export_bpftrace_btf() {
         let repl = replacement();
         if !repl.is_empty() && real::exists(repl) {
             libc::setenv(VAR.as_ptr(), repl.as_ptr(), 0);
+        }
+    }
+}
+
+/// The header tree `bpfhook bcc-headers` makes for a kernel release.
+pub fn default_bcc_headers(release: &str) -> String {
+    format!("{BCC_HEADERS_DIR}/{release}")
+}
+
+/// bcc compiles its programs against the running kernel's headers, and refuses those of a
+/// kernel built without CONFIG_BPF_SYSCALL. Where `bpfhook bcc-headers` has made a tree
+/// for this kernel, point bcc at it (`BCC_KERNEL_SOURCE`) when the user has not, so bcc's
+/// tools run unmodified. Constructor context, as [`export_bpftrace_btf`].
+pub fn export_bcc_kernel_source() {
+    let Ok(tree) = CString::new(default_bcc_headers(&kernel_release())) else { return };
+    // SAFETY: NUL-terminated names; constructor context (single-threaded).
+    unsafe {
+        if libc::getenv(BCC_KERNEL_SOURCE_ENV.as_ptr()).is_null() && real::exists(&tree) {
+            libc::setenv(BCC_KERNEL_SOURCE_ENV.as_ptr(), tree.as_ptr(), 0);
         }
     }
 }

@@ -22,11 +22,16 @@ alive() {
 
 # wait_for FILE PATTERN SECONDS PID: poll until a line of FILE matches the grep PATTERN.
 # Fails when the time runs out or PID exits without having written it.
-wait_for() {
+wait_for() { _wait_grep -s "$@"; }
+
+# wait_for_ere FILE PATTERN SECONDS PID: the same with an extended regular expression.
+wait_for_ere() { _wait_grep -E "$@"; }
+
+_wait_grep() {
     _n=0
-    while [ $_n -lt $(( $3 * 10 )) ]; do
-        grep -q -e "$2" "$1" 2>/dev/null && return 0
-        alive "$4" || { grep -q -e "$2" "$1" 2>/dev/null; return; }
+    while [ $_n -lt $(( $4 * 10 )) ]; do
+        grep $1 -q -e "$3" "$2" 2>/dev/null && return 0
+        alive "$5" || { grep $1 -q -e "$3" "$2" 2>/dev/null; return; }
         usleep 100000; _n=$((_n + 1))
     done
     return 1

@@ -756,6 +756,7 @@ pub struct Guest {
     kernel: Kernel,
     bins: Vec<(PathBuf, String)>,
     files: Vec<(PathBuf, String)>,
+    trees: Vec<(PathBuf, String)>,
     body: String,
     timeout: Duration,
     disk: Option<PathBuf>,
@@ -780,6 +781,7 @@ impl Guest {
             kernel: kernel.clone(),
             bins: Vec::new(),
             files: vec![(repo_root().join("tests/guest/lib.sh"), "/bpfcompat/lib.sh".into())],
+            trees: Vec::new(),
             body: String::new(),
             timeout: Duration::from_secs(timeout),
             disk: None,
@@ -807,6 +809,12 @@ impl Guest {
     /// Any file installed at `dst` (shared objects bring their libraries).
     pub fn file(mut self, src: impl AsRef<Path>, dst: &str) -> Guest {
         self.files.push((src.as_ref().to_path_buf(), dst.to_string()));
+        self
+    }
+
+    /// A whole directory installed at `dst` (links followed; no libraries added).
+    pub fn tree(mut self, src: impl AsRef<Path>, dst: &str) -> Guest {
+        self.trees.push((src.as_ref().to_path_buf(), dst.to_string()));
         self
     }
 
@@ -915,6 +923,9 @@ impl Guest {
         }
         for (src, dst) in &self.files {
             mk.arg("--file").arg(format!("{}:{dst}", src.display()));
+        }
+        for (src, dst) in &self.trees {
+            mk.arg("--tree").arg(format!("{}:{dst}", src.display()));
         }
         mk.arg("--body").arg(&body);
         run_logged(&mut mk, &format!("initramfs for {}", self.name)).unwrap_or_else(|e| panic!("{e}"));

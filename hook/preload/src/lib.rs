@@ -17,10 +17,11 @@ use bpfhook_core::{bpf, mode, paths, perf, pin, real};
 use libc::{c_char, c_int, c_long, c_uint, FILE};
 
 /// Runs when the library is loaded: resolves the real functions and points bpftrace at
-/// the kernel BTF (no output).
+/// the kernel BTF and bcc at its headers (no output).
 extern "C" fn on_load() {
     real::resolve_all();
     paths::export_bpftrace_btf();
+    paths::export_bcc_kernel_source();
 }
 
 #[used]
