@@ -209,15 +209,21 @@ pub fn served_blob(file: &std::ffi::CStr) -> Option<(&'static [u8], bool)> {
 /// is served).
 pub fn served_path(file: &std::ffi::CStr) -> Option<CString> {
     let (blob, true) = served_blob(file)? else { return None };
-    // The fd is kept for the life of the process: the path handed out refers to it.
-    let Some(fd) = anon_file(c"bpfhook-vmlinux.btf") else {
+    let path = anon_path_with(c"bpfhook-vmlinux.btf", blob);
+    if path.is_none() {
         log::warn!("kernel BTF: no anonymous file for the added types (memfd_create, /dev/shm, /tmp); serving the file as it is");
-        return None;
-    };
+    }
+    path
+}
+
+/// A `/proc/self/fd/N` path to an anonymous file ([`anon_file`]) holding `bytes`. The fd
+/// is kept for the life of the process: the path handed out refers to it.
+pub fn anon_path_with(name: &std::ffi::CStr, bytes: &[u8]) -> Option<CString> {
+    let fd = anon_file(name)?;
     let mut written = 0;
-    while written < blob.len() {
+    while written < bytes.len() {
         // SAFETY: writes from a live buffer within its bounds.
-        let n = unsafe { libc::write(fd, blob[written..].as_ptr().cast(), blob.len() - written) };
+        let n = unsafe { libc::write(fd, bytes[written..].as_ptr().cast(), bytes.len() - written) };
         if n <= 0 {
             // SAFETY: our own fd.
             unsafe { libc::close(fd) };

@@ -15,6 +15,8 @@
 //!   [`btf_alias`]).
 //! - [`tracepoints`]: missing syscall tracepoints pointed at the module's synthetic ones
 //!   (their BTF records: [`btf_synth_tp`]).
+//! - [`filter_functions`]: `available_filter_functions` from kallsyms where the kernel
+//!   has no function tracer.
 //! - [`tracing`]: `BPF_PROG_LOAD` of fentry / fexit / tp_btf programs, their target
 //!   resolved in the served BTF.
 //! - [`pin`]: pins where no bpffs is mounted: `/sys/fs/bpf` made to look like one.
@@ -30,6 +32,7 @@ pub use bpfcompat_btf::norm as btf_norm;
 mod btf_rhel_shape;
 pub mod btf_synth_tp;
 pub mod driver;
+pub mod filter_functions;
 pub mod logging;
 pub mod mode;
 pub mod mode_rule;

@@ -33,7 +33,7 @@ pub const HIDE_ENV: &str = "BPFHOOK_HIDE_TRACEPOINTS";
 pub const SYNTH_EVENTS_DIR: &str = "/sys/kernel/debug/bpfdrv/events";
 
 /// The tracing directories libbpf and tools use (tracefs, and debugfs's tracing/).
-const TRACING_DIRS: [&[u8]; 2] = [b"/sys/kernel/tracing/", b"/sys/kernel/debug/tracing/"];
+pub(crate) const TRACING_DIRS: [&[u8]; 2] = [b"/sys/kernel/tracing/", b"/sys/kernel/debug/tracing/"];
 const EVENTS: &[u8] = b"events/";
 
 /// Whether an event name (after the category) is one the module serves.

@@ -149,31 +149,33 @@ fn run_tools(name: &str, kernel: &Kernel) -> Result<GuestRun, Skip> {
     Ok(run)
 }
 
-fn stock_run() -> Option<&'static GuestRun> {
-    static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let kernel = guest::stock_kernel().map_err(|s| s.report("guest_bcc (stock 6.1 kernel)")).ok()?;
-        run_tools("bcc_stock", &kernel).map_err(|s| s.report("guest_bcc (stock 6.1)")).ok()
+/// One boot per kernel, shared by the tests that read it (None: skipped, said why).
+fn run_once(
+    cell: &'static OnceLock<Option<GuestRun>>,
+    name: &str,
+    kernel: fn() -> Result<Kernel, Skip>,
+    what: &str,
+) -> Option<&'static GuestRun> {
+    cell.get_or_init(|| {
+        let report = |s: Skip| s.report(&format!("guest_bcc ({what})"));
+        run_tools(name, &kernel().map_err(report).ok()?).map_err(report).ok()
     })
     .as_ref()
 }
 
-fn centos7_run() -> Option<&'static GuestRun> {
+fn stock_run() -> Option<&'static GuestRun> {
     static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_bcc (CentOS 7.9 kernel)")).ok()?;
-        run_tools("bcc_centos7", &kernel).map_err(|s| s.report("guest_bcc (CentOS 7.9)")).ok()
-    })
-    .as_ref()
+    run_once(&RUN, "bcc_stock", guest::stock_kernel, "stock 6.1")
 }
 
 fn nobpf_run() -> Option<&'static GuestRun> {
     static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
-    RUN.get_or_init(|| {
-        let kernel = guest::nobpf_kernel().map_err(|s| s.report("guest_bcc (no-bpf 6.1 kernel)")).ok()?;
-        run_tools("bcc_nobpf", &kernel).map_err(|s| s.report("guest_bcc (no-bpf 6.1)")).ok()
-    })
-    .as_ref()
+    run_once(&RUN, "bcc_nobpf", guest::nobpf_kernel, "no-bpf 6.1")
+}
+
+fn centos7_run() -> Option<&'static GuestRun> {
+    static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
+    run_once(&RUN, "bcc_centos7", guest::centos7_kernel, "CentOS 7.9")
 }
 
 /// Every tool got ready and reported the workload.
