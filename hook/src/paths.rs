@@ -158,7 +158,8 @@ fn redirect_path(path: *const c_char, p: &CStr) -> *const c_char {
 
 /// What a lookup of path `p` (the caller's string, copied) is served instead, or None to
 /// use the path as it is: the kernel BTF file, a pin's stand-in, a synthetic syscall
-/// tracepoint, the list of traceable functions. Shared with `bpfhook run`'s launcher, which writes it into the tool.
+/// tracepoint, the list of traceable functions. Shared with `bpfhook run`'s launcher,
+/// which writes it into the tool.
 pub fn stand_in(p: &CStr) -> Option<&'static CStr> {
     if crate::pin::emulated(p) {
         return crate::pin::stand_in(p);

@@ -27,6 +27,7 @@ wait_for() { _wait_grep -s "$@"; }
 # wait_for_ere FILE PATTERN SECONDS PID: the same with an extended regular expression.
 wait_for_ere() { _wait_grep -E "$@"; }
 
+# _wait_grep GREP_FLAG FILE PATTERN SECONDS PID: both of the above.
 _wait_grep() {
     _n=0
     while [ $_n -lt $(( $4 * 10 )) ]; do

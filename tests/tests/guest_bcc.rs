@@ -1,11 +1,12 @@
 //! bcc's Python tools (Debian's `bpfcc-tools` 0.26, unmodified) natively on the stock 6.1
-//! kernel, the oracle, and under the hook on the no-bpf 6.1 kernel: each tool is started,
-//! a workload does something it reports, and both sides must report it alike.
+//! kernel, the oracle, and under the hook on the no-bpf 6.1 kernel and CentOS 7.9's own:
+//! each tool is started, a workload does something it reports, and every side must
+//! report it, with the same columns.
 //!
 //! bcc compiles each tool's C at run time, with the clang in libbcc, against the running
 //! kernel's headers, `/lib/modules/$(uname -r)/{build,source}`: the guests get the
 //! headers of their kernel there (Debian's linux-headers package for the stock one, the
-//! build and source trees for the no-bpf one). bcc refuses the headers of a kernel built
+//! build and source trees for the no-bpf one, the kbuild tree for CentOS 7.9). bcc refuses the headers of a kernel built
 //! without CONFIG_BPF_SYSCALL; `bpfhook bcc-headers` makes the tree it compiles against
 //! there (and says natively that none is needed).
 //!
