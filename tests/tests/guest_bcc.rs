@@ -1,5 +1,6 @@
 //! bcc's Python tools (Debian's `bpfcc-tools` 0.26, unmodified) natively on the stock 6.1
-//! kernel, the oracle, and under the hook on the no-bpf 6.1 kernel and CentOS 7.9's own:
+//! and 6.12 kernels, the oracles, and under the hook on the no-bpf 6.1 and 6.12 kernels
+//! and CentOS 7.9's own:
 //! each tool is started, a workload does something it reports, and every side must
 //! report it, with the same columns.
 //!
@@ -174,6 +175,16 @@ fn nobpf_run() -> Option<&'static GuestRun> {
     run_once(&RUN, "bcc_nobpf", guest::nobpf_kernel, "no-bpf 6.1")
 }
 
+fn stock_612_run() -> Option<&'static GuestRun> {
+    static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
+    run_once(&RUN, "bcc_stock_612", guest::stock_kernel_612, "stock 6.12")
+}
+
+fn nobpf_612_run() -> Option<&'static GuestRun> {
+    static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
+    run_once(&RUN, "bcc_nobpf_612", guest::nobpf_kernel_612, "no-bpf 6.12")
+}
+
 fn centos7_run() -> Option<&'static GuestRun> {
     static RUN: OnceLock<Option<GuestRun>> = OnceLock::new();
     run_once(&RUN, "bcc_centos7", guest::centos7_kernel, "CentOS 7.9")
@@ -229,5 +240,17 @@ fn bcc_tools_run_under_the_hook_on_centos7() {
     let Some(native) = stock_run() else { return };
     for t in TOOLS {
         assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns on CentOS 7.9 and natively on 6.1", t.name);
+    }
+}
+
+#[test]
+fn bcc_tools_run_under_the_hook_on_6_12_as_natively() {
+    let Some(native) = stock_612_run() else { return };
+    assert_tools_report(native, "stock 6.12, native eBPF");
+    let Some(run) = nobpf_612_run() else { return };
+    run.assert_value("bcc_headers", "0", "bpfhook bcc-headers on the no-bpf 6.12 kernel");
+    assert_tools_report(run, "no-bpf 6.12 under the hook");
+    for t in TOOLS {
+        assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns under the hook and natively on 6.12", t.name);
     }
 }
