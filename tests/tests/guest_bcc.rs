@@ -220,6 +220,16 @@ fn header(run: &GuestRun, tool: &Tool) -> String {
     out.lines().find(|l| l.contains(tool.ready)).unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Under the hook: `bpfhook bcc-headers` succeeded, every tool reported its workload, with
+/// the columns it has natively.
+fn assert_shim_like_native(run: &GuestRun, native: &GuestRun, side: &str) {
+    run.assert_value("bcc_headers", "0", &format!("bpfhook bcc-headers on {side}"));
+    assert_tools_report(run, &format!("{side} under the hook"));
+    for t in TOOLS {
+        assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns on {side} and natively", t.name);
+    }
+}
+
 #[test]
 fn bcc_tools_run_natively_on_the_stock_kernel() {
     let Some(run) = stock_run() else { return };
@@ -230,24 +240,14 @@ fn bcc_tools_run_natively_on_the_stock_kernel() {
 
 #[test]
 fn bcc_tools_run_under_the_hook_as_natively() {
-    let Some(run) = nobpf_run() else { return };
-    run.assert_value("bcc_headers", "0", "bpfhook bcc-headers on the no-bpf kernel");
-    assert_tools_report(run, "no-bpf 6.1 under the hook");
-    let Some(native) = stock_run() else { return };
-    for t in TOOLS {
-        assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns under the hook and natively", t.name);
-    }
+    let (Some(run), Some(native)) = (nobpf_run(), stock_run()) else { return };
+    assert_shim_like_native(run, native, "no-bpf 6.1");
 }
 
 #[test]
 fn bcc_tools_run_under_the_hook_on_centos7() {
-    let Some(run) = centos7_run() else { return };
-    run.assert_value("bcc_headers", "0", "bpfhook bcc-headers on CentOS 7.9 (its config has CONFIG_BPF_SYSCALL)");
-    assert_tools_report(run, "CentOS 7.9 under the hook");
-    let Some(native) = stock_run() else { return };
-    for t in TOOLS {
-        assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns on CentOS 7.9 and natively on 6.1", t.name);
-    }
+    let (Some(run), Some(native)) = (centos7_run(), stock_run()) else { return };
+    assert_shim_like_native(run, native, "CentOS 7.9 (its config has CONFIG_BPF_SYSCALL; against stock 6.1)");
 }
 
 #[test]
@@ -255,9 +255,5 @@ fn bcc_tools_run_under_the_hook_on_6_12_as_natively() {
     let Some(native) = stock_612_run() else { return };
     assert_tools_report(native, "stock 6.12, native eBPF");
     let Some(run) = nobpf_612_run() else { return };
-    run.assert_value("bcc_headers", "0", "bpfhook bcc-headers on the no-bpf 6.12 kernel");
-    assert_tools_report(run, "no-bpf 6.12 under the hook");
-    for t in TOOLS {
-        assert_eq!(header(run, t), header(native, t), "{}-bpfcc's columns under the hook and natively on 6.12", t.name);
-    }
+    assert_shim_like_native(run, native, "no-bpf 6.12");
 }
