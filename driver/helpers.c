@@ -501,6 +501,7 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	{ .id = BPFDRV_FUNC_ringbuf_output, .name = "ringbuf_output", .fn = bpfdrv_h_ringbuf_output,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
 	{ .id = BPFDRV_FUNC_ringbuf_reserve, .name = "ringbuf_reserve", .fn = bpfdrv_h_ringbuf_reserve,
+	  .ret = EBPF_RET_MEM_OR_NULL,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING } },
 	{ .id = BPFDRV_FUNC_ringbuf_submit, .name = "ringbuf_submit", .fn = bpfdrv_h_ringbuf_submit,
 	  .ret = EBPF_RET_VOID, .args = { EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING } },

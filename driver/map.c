@@ -58,6 +58,7 @@ void bpfdrv_map_init(struct bpfdrv_map *map, const struct bpfdrv_map_create_attr
 	map->eref.value_size = map->value_size;
 	map->eref.value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
 	map->eref.value_writeonly = !!(map->map_flags & BPFDRV_F_WRONLY_PROG);
+	map->eref.values_are_maps = map->ops->lookup_returns_map;
 }
 
 int bpfdrv_map_get(struct bpfdrv_map *map)

@@ -113,6 +113,7 @@ static int prog_add_map(struct bpfdrv_prog *prog, struct bpfdrv_map *map, u32 ca
 		map->ops->direct_value(map, &ref->value_region_size) : NULL;
 	ref->value_readonly = !!(map->map_flags & BPFDRV_F_RDONLY_PROG);
 	ref->value_writeonly = !!(map->map_flags & BPFDRV_F_WRONLY_PROG);
+	ref->values_are_maps = map->ops->lookup_returns_map;
 	/*
 	 * Frozen (no user-space update, delete or writable mmap, for good) and RDONLY_PROG
 	 * (no program writes): the checker may read the value as constants, as Linux's

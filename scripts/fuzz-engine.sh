@@ -10,8 +10,9 @@ runs=${1:-1000000}; shift || true
 out=target/fuzz
 mkdir -p "$out/corpus"
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-strict-aliasing -I driver/engine \
+	-fno-strict-aliasing -I driver/engine -DEBPF_OBSERVE \
 	tests/fuzz/engine_fuzz.c driver/engine/ebpf_check.c driver/engine/ebpf_interp.c driver/engine/ebpf_skb.c \
+	driver/engine/ebpf_kinds.c tests/host/kinds_oracle.c \
 	-o "$out/engine_fuzz"
 vectors=../shared/conformance/vectors.jsonl
 if [ -f "$vectors" ] && [ -z "$(ls -A "$out/corpus")" ]; then

@@ -106,6 +106,11 @@ struct ebpf_map_ref {
 	bool value_const;
 	/* Program may not read through value pointers of this map (BPF_F_WRONLY_PROG). */
 	bool value_writeonly;
+	/*
+	 * A lookup hands out a map, not memory (array and hash of maps): its helper tags
+	 * r0 with ebpf_set_ret_map. The engine refuses a map handle from any other map.
+	 */
+	bool values_are_maps;
 };
 
 enum ebpf_arg_kind {
@@ -130,10 +135,16 @@ enum ebpf_arg_kind {
 	EBPF_ARG_PTR_TO_STACK_OR_NULL		/* a stack pointer, or NULL (callback context) */
 };
 
+/*
+ * What a helper's r0 is. Only MEM_OR_NULL and MAP_VALUE_OR_NULL helpers may tag it
+ * (ebpf_set_ret_region, ebpf_set_ret_map): the engine aborts a run where another does,
+ * so that ebpf_kinds() can tell a number from a pointer by the table alone.
+ */
 enum ebpf_ret_kind {
 	EBPF_RET_INTEGER = 0,
 	EBPF_RET_VOID,
-	EBPF_RET_MAP_VALUE_OR_NULL	/* value_size of the map in arg1 */
+	EBPF_RET_MAP_VALUE_OR_NULL,	/* value_size of the map in arg1 */
+	EBPF_RET_MEM_OR_NULL		/* memory the helper describes with ebpf_set_ret_region */
 };
 
 struct ebpf_run;
@@ -420,5 +431,59 @@ u64 ebpf_helper_loop(struct ebpf_run *run, u64 nr_loops, u64 callback_fn, u64 ca
  * callback of this program.
  */
 int ebpf_map_elem_loop(struct ebpf_run *run, u64 map, u64 fn, u64 ctx, ebpf_map_iter_fn next);
+
+/*
+ * Static pointer kinds (ebpf_kinds.c): what each register holds before each
+ * instruction on every path that reaches it, found by abstract interpretation of a
+ * program that passed ebpf_check(), with the interpreter's rules (tag arithmetic,
+ * spills and fills of 8-byte stack slots, helper returns by the table, null checks
+ * on a lookup's result). The foundation of a compiler to native code: where a kind
+ * and offset are known, an access needs no run-time tag. The facts are sound
+ * exactly when the interpreter's tags agree with them on every run, which the host
+ * tests check instruction by instruction (EBPF_OBSERVE).
+ */
+enum ebpf_kind {
+	EBPF_K_UNREACHED = 0,	/* no path reaches the instruction */
+	EBPF_K_SCALAR,		/* a number (val when EBPF_KF_CONST) */
+	EBPF_K_STACK,		/* this frame's stack: the frame pointer + off */
+	EBPF_K_CTX,		/* the context + off */
+	EBPF_K_MAP_VALUE,	/* a value of maps[map] + off (EBPF_KF_DIRECT: of its value_base) */
+	EBPF_K_MAP_VALUE_OR_NULL,	/* the same, or the number 0 (a lookup not yet checked) */
+	EBPF_K_MAP,		/* the handle of maps[map] */
+	EBPF_K_FUNC,		/* a callback's address (ld_imm64 BPF_PSEUDO_FUNC) */
+	EBPF_K_UNKNOWN,		/* paths disagree, or the interpreter's tags decide */
+};
+
+#define EBPF_KF_CONST	0x01	/* SCALAR: val is its value */
+#define EBPF_KF_VAR_OFF	0x02	/* pointer: off is not known (the kind is) */
+#define EBPF_KF_DIRECT	0x04	/* MAP_VALUE: from ld_imm64 BPF_PSEUDO_MAP_VALUE */
+
+struct ebpf_kval {
+	u64 val;		/* SCALAR | CONST */
+	s32 off;		/* pointers without VAR_OFF */
+	u32 id;			/* MAP_VALUE_OR_NULL: the lookup (copies share it); 0: none */
+	u16 map;		/* MAP_VALUE*, MAP: index into prog->maps */
+	u8 kind;		/* enum ebpf_kind */
+	u8 flags;		/* EBPF_KF_* */
+};
+
+/* The registers before one instruction. */
+struct ebpf_kregs {
+	struct ebpf_kval r[EBPF_NR_REGS];
+};
+
+/*
+ * Allocates (EBPF_ZALLOC) prog->len register states into *out, free with EBPF_FREE:
+ * (*out)[i] holds before insn i (all UNREACHED for an unreachable one and the second
+ * half of an ld_imm64). Returns 0, -ENOMEM, or -E2BIG past EBPF_KINDS_MAX_INSNS.
+ * Process context.
+ */
+#define EBPF_KINDS_MAX_INSNS	65536
+int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out);
+
+#ifdef EBPF_OBSERVE
+/* Test builds: called before each instruction the interpreter runs. */
+void ebpf_observe_insn(const struct ebpf_run *run, const u64 *regs, u32 pc);
+#endif
 
 #endif /* EBPF_ENGINE_H */

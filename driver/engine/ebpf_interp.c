@@ -657,6 +657,11 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 	t0->kind = EBPF_SCALAR;
 	if (ret) {
 		if (run->ret_tag_set) {
+			/* a pointer the helper table does not announce: a bug in the table */
+			if (run->ret_tag.kind == EBPF_PTR_MAP ? !(h->ret == EBPF_RET_MAP_VALUE_OR_NULL &&
+								   m && m->values_are_maps)
+							       : h->ret != EBPF_RET_MEM_OR_NULL)
+				return -EINVAL;
 			*t0 = run->ret_tag;
 		} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && m) {
 			t0->base = ret;
@@ -986,6 +991,9 @@ restart:
 			err = -EINVAL;
 			goto abort;
 		}
+#ifdef EBPF_OBSERVE
+		ebpf_observe_insn(run, regs, pc);
+#endif
 		if (EBPF_UNLIKELY(budget == 0)) {
 			if (!budget_next_slice(run)) {
 				err = run->error;

@@ -11,16 +11,21 @@
  * Helpers cover every argument kind the driver uses: map key/value, memory +
  * size, uninit memory, ctx, strings via ebpf_arg_room, 8-byte out-params,
  * returned regions (reserve/submit), tail calls and map handles returned by a
- * lookup in map 1 (map in map, ebpf_set_ret_map).  With the skb context, the
+ * lookup in map 1 (map in map, ebpf_set_ret_map).  Every run is held against
+ * the static kinds (ebpf_kinds(), checked before each instruction).  With the skb context, the
  * frame is an exact-size block too (LD_ABS / LD_IND, skb_load_bytes(_relative)).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ebpf_engine.h"
 #include "ebpf_skb.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t ebpf_host_kinds_error(char *buf, size_t size);
+
+static char kinds_error[512];
 
 #define VALUE_SIZE 24
 #define KEY_SIZE 4
@@ -200,7 +205,7 @@ static void init_once(void)
 		  EBPF_ARG_ANYTHING } };
 	helpers[12] = (struct ebpf_helper){ "tail_call", h_tail, EBPF_RET_INTEGER,
 		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
-	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_INTEGER, { EBPF_ARG_ANYTHING } };
+	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_MEM_OR_NULL, { EBPF_ARG_ANYTHING } };
 	helpers[132] = (struct ebpf_helper){ "submit", h_submit, EBPF_RET_VOID, { EBPF_ARG_PTR_TO_ALLOC_MEM } };
 	helpers[164] = (struct ebpf_helper){ "for_each_map_elem", h_for_each, EBPF_RET_INTEGER,
 		{ EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
@@ -264,6 +269,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	maps[1].map = (void *)0x2000;
 	maps[1].value_readonly = true;
 	maps[1].value_const = true;	/* the checker reads its bytes as constants */
+	maps[1].values_are_maps = true;	/* key 1 hands out the inner map */
 
 	memset(&prog, 0, sizeof(prog));
 	prog.insns = insns;
@@ -293,6 +299,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += ebpf_run_prog(&run, scratch, ctx, ctx_size);
 		if (run.budget > 20000)
 			abort();
+		/* the static kinds held on every instruction (tests/host/kinds_oracle.c) */
+		if (ebpf_host_kinds_error(kinds_error, sizeof(kinds_error))) {
+			fprintf(stderr, "static kinds disagree: %s\n", kinds_error);
+			abort();
+		}
 		free(scratch);
 	}
 	free(insns);

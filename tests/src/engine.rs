@@ -2,7 +2,7 @@
 //! build.rs, plus small conveniences for the engine tests.
 #![allow(dead_code)]
 
-use std::ffi::{c_char, c_int, c_void, CString};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -32,6 +32,8 @@ pub struct MapRef {
     pub value_const: bool,
     /// Programs may not read the values (BPF_F_WRONLY_PROG): the checker refuses loads it sees.
     pub value_writeonly: bool,
+    /// A lookup hands out a map (array / hash of maps).
+    pub values_are_maps: bool,
 }
 
 pub type HelperFn = unsafe extern "C" fn(*mut Run, u64, u64, u64, u64, u64) -> u64;
@@ -185,6 +187,7 @@ pub const ARG_PTR_TO_STACK_OR_NULL: u8 = 14;
 pub const RET_INTEGER: u8 = 0;
 pub const RET_VOID: u8 = 1;
 pub const RET_MAP_VALUE_OR_NULL: u8 = 2;
+pub const RET_MEM_OR_NULL: u8 = 3;
 
 pub const EFAULT: i32 = 14;
 pub const EINVAL: i32 = 22;
@@ -218,6 +221,74 @@ extern "C" {
     pub fn ebpf_host_sizeof_log() -> usize;
     pub fn ebpf_host_offsetof_run_error() -> usize;
     pub fn ebpf_host_offsetof_run_ret_tag_set() -> usize;
+    pub fn ebpf_kinds(prog: *const Prog, out: *mut *mut KRegs) -> i32;
+    pub fn ebpf_host_kinds_tamper(pc: u32, reg: u32, kind: u8) -> bool;
+    fn ebpf_host_kinds_error(buf: *mut c_char, size: usize) -> usize;
+    fn ebpf_host_kinds_counts(insns: *mut u64, accesses: *mut u64, fixed: *mut u64);
+}
+
+/// struct ebpf_kval: what ebpf_kinds() knows of a register.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KVal {
+    pub val: u64,
+    pub off: i32,
+    pub id: u32,
+    pub map: u16,
+    pub kind: u8,
+    pub flags: u8,
+}
+
+/// struct ebpf_kregs: the registers before one instruction.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct KRegs {
+    pub r: [KVal; 11],
+}
+
+// enum ebpf_kind, EBPF_KF_*
+pub const K_UNREACHED: u8 = 0;
+pub const K_SCALAR: u8 = 1;
+pub const K_STACK: u8 = 2;
+pub const K_CTX: u8 = 3;
+pub const K_MAP_VALUE: u8 = 4;
+pub const K_MAP_VALUE_OR_NULL: u8 = 5;
+pub const K_MAP: u8 = 6;
+pub const K_FUNC: u8 = 7;
+pub const K_UNKNOWN: u8 = 8;
+pub const KF_CONST: u8 = 0x01;
+pub const KF_VAR_OFF: u8 = 0x02;
+pub const KF_DIRECT: u8 = 0x04;
+
+/// ebpf_kinds() over a program: the registers before each instruction.
+pub fn kinds(prog: &Prog) -> Result<Vec<KRegs>, i32> {
+    let mut out: *mut KRegs = std::ptr::null_mut();
+    let rc = unsafe { ebpf_kinds(prog, &mut out) };
+    if rc != 0 {
+        return Err(rc);
+    }
+    let v = unsafe { std::slice::from_raw_parts(out, prog.len as usize) }.to_vec();
+    unsafe { libc::free(out as *mut c_void) };
+    Ok(v)
+}
+
+/// What the static kinds have been held against on this thread (host/kinds_oracle.c):
+/// instructions run, loads and stores among them, and those whose address the static
+/// kinds fix (known region, constant offset).
+pub fn kinds_counts() -> (u64, u64, u64) {
+    let (mut i, mut a, mut f) = (0, 0, 0);
+    unsafe { ebpf_host_kinds_counts(&mut i, &mut a, &mut f) };
+    (i, a, f)
+}
+
+/// Panics with the first instruction where a run's tags disagreed with ebpf_kinds().
+fn assert_kinds_held() {
+    let mut buf = vec![0u8; 512];
+    let n = unsafe { ebpf_host_kinds_error(buf.as_mut_ptr() as *mut c_char, buf.len()) };
+    if n > 0 {
+        let msg = CStr::from_bytes_until_nul(&buf).map(|c| c.to_string_lossy().into_owned()).unwrap_or_default();
+        panic!("static kinds (ebpf_kinds) disagree with the interpreter's tags: {msg}");
+    }
 }
 
 /// Linux's struct __sk_buff (struct ebpf_sk_buff) as raw bytes, 8-byte aligned.
@@ -430,6 +501,7 @@ impl Run {
 pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, budget: u64, env: *mut c_void) -> Outcome {
     let mut run = Run::new(prog, env, budget);
     let r0 = unsafe { ebpf_run_prog(&mut run, scratch.ptr(), ctx, r2) };
+    assert_kinds_held();
     Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
 }
 

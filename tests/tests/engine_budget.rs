@@ -117,6 +117,7 @@ fn memory_sizes_stop_below_linux_max_var_size() {
             value_readonly: false,
             value_const: false,
             value_writeonly: false,
+            values_are_maps: false,
         });
         let before = TOUCHED.load(Ordering::SeqCst);
         let o = run(&p, 0);

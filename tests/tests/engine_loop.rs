@@ -313,6 +313,7 @@ fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
         value_readonly: readonly,
         value_const: false,
         value_writeonly: false,
+        values_are_maps: false,
     });
     p
 }

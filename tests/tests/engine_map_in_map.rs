@@ -52,6 +52,7 @@ fn world() -> Box<World> {
             value_readonly: false,
             value_const: false,
             value_writeonly: false,
+            values_are_maps: false,
         },
         inner_value: [5, 6],
         outer_token: 0,
@@ -70,6 +71,7 @@ fn run(p: &mut Program, w: &mut World) -> Outcome {
         value_readonly: false,
         value_const: false,
         value_writeonly: false,
+        values_are_maps: true,
     };
     p.maps = vec![outer];
     let (rc, log) = p.check();

@@ -53,7 +53,7 @@ fn program(insns: &[Insn], allow_ptr_leaks: bool) -> Program {
     let mut p = Program::new(insns.to_vec());
     p.ctx_writable = true;
     p.allow_ptr_leaks = allow_ptr_leaks;
-    p.helper(RESERVE as usize, "reserve", h_reserve, RET_INTEGER, [0; 5]);
+    p.helper(RESERVE as usize, "reserve", h_reserve, RET_MEM_OR_NULL, [0; 5]);
     p.helper(SUBMIT as usize, "submit", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
     p.helper(SUM as usize, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
     p.helper(NUMBER as usize, "number", h_number, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);

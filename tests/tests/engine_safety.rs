@@ -300,7 +300,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
     p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
     p.helper(2, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
     p.helper(3, "fill", h_fill, RET_INTEGER, [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helper(4, "reserve", h_reserve, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helper(4, "reserve", h_reserve, RET_MEM_OR_NULL, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(6, "tail", h_tail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(7, "submit_alloc", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
@@ -314,6 +314,7 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
         value_readonly: readonly,
         value_const: false,
         value_writeonly: false,
+        values_are_maps: false,
     });
     p
 }
@@ -617,6 +618,7 @@ fn with_rodata(mut p: Program, value: &mut TestMap, constant: bool) -> Program {
         value_readonly: constant,
         value_const: constant,
         value_writeonly: false,
+        values_are_maps: false,
     });
     p
 }

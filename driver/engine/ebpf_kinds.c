@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ebpf_kinds.c - static pointer kinds of a checked program (ebpf_kinds() in
+ * ebpf_engine.h).
+ *
+ * Abstract interpretation over basic blocks: the state at a block's entry (registers
+ * and the frame's 64 stack slots) is the join of what every path brings, and a block
+ * is walked again whenever its entry state grows. The lattice is finite (a number
+ * loses its constant, a pointer its offset, then any value its kind), so the walk
+ * ends. Every rule follows what ebpf_interp.c does with its run-time tags, not what
+ * Linux's verifier would allow: the facts describe this engine's runs.
+ *
+ * What is not followed is UNKNOWN, never guessed: pointers into another frame's
+ * stack, values a subprogram returns, memory and maps a helper hands out, loads
+ * through a context with rules (a socket filter's skb->sk). A subprogram or callback
+ * is analysed on its own, with unknown arguments.
+ */
+#include "ebpf_engine.h"
+#include "ebpf_insn.h"
+
+#define SLOTS		(EBPF_STACK_SIZE / 8)
+
+#define KF_ENTRY	0x01	/* first insn of the main program or a subprogram */
+#define KF_LEADER	0x02	/* starts a basic block */
+#define KF_LD2		0x04	/* second half of an ld_imm64 */
+
+/* The abstract machine: registers and this frame's 8-byte stack slots. */
+struct kstate {
+	struct ebpf_kval r[EBPF_NR_REGS];
+	struct ebpf_kval slot[SLOTS];
+};
+
+struct kenv {
+	const struct ebpf_prog *prog;
+	struct ebpf_kregs *out;
+	u8 *flags;		/* per insn: KF_* */
+	u32 *block;		/* per insn: index into entry[] of the block it starts */
+	struct kstate *entry;	/* per block: its entry state */
+	u8 *reached;		/* per block */
+	u8 *queued;		/* per block */
+	u32 *work;		/* stack of blocks to walk */
+	u32 nr_work;
+	/* the walk's state and a branch's other edge (too large for a kernel stack frame) */
+	struct kstate cur, edge;
+};
+
+static struct ebpf_kval kv(u8 kind)
+{
+	struct ebpf_kval v;
+
+	memset(&v, 0, sizeof(v));
+	v.kind = kind;
+	return v;
+}
+
+static struct ebpf_kval kconst(u64 c)
+{
+	struct ebpf_kval v = kv(EBPF_K_SCALAR);
+
+	v.flags = EBPF_KF_CONST;
+	v.val = c;
+	return v;
+}
+
+static bool is_const(const struct ebpf_kval *v, u64 c)
+{
+	return v->kind == EBPF_K_SCALAR && (v->flags & EBPF_KF_CONST) && v->val == c;
+}
+
+/* v moved by @delta bytes (known when @known): the offset, or VAR_OFF. */
+static struct ebpf_kval kmove(struct ebpf_kval v, s64 delta, bool known)
+{
+	s64 off = (s64)v.off + delta;
+
+	v.id = 0;
+	if (!known || (v.flags & EBPF_KF_VAR_OFF) || off != (s32)off) {
+		v.flags |= EBPF_KF_VAR_OFF;
+		v.off = 0;
+	} else {
+		v.off = (s32)off;
+	}
+	return v;
+}
+
+static bool kv_equal(const struct ebpf_kval *a, const struct ebpf_kval *b)
+{
+	return a->kind == b->kind && a->flags == b->flags && a->val == b->val && a->off == b->off &&
+	       a->id == b->id && a->map == b->map;
+}
+
+/* What a value is on either of two paths. */
+static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
+{
+	if (a.kind == EBPF_K_UNREACHED || kv_equal(&a, &b))
+		return b;
+	if (b.kind == EBPF_K_UNREACHED)
+		return a;
+	/* a lookup's result and the 0 of the path where it was null (another 0: no id) */
+	if (is_const(&a, 0) && (b.kind == EBPF_K_MAP_VALUE || b.kind == EBPF_K_MAP_VALUE_OR_NULL)) {
+		b.kind = EBPF_K_MAP_VALUE_OR_NULL;
+		b.id = 0;
+		return b;
+	}
+	if (is_const(&b, 0) && (a.kind == EBPF_K_MAP_VALUE || a.kind == EBPF_K_MAP_VALUE_OR_NULL))
+		return kv_join(b, a);
+	if (a.kind == EBPF_K_MAP_VALUE && b.kind == EBPF_K_MAP_VALUE_OR_NULL)
+		return kv_join(b, a);
+	if (a.kind == EBPF_K_MAP_VALUE_OR_NULL && b.kind == EBPF_K_MAP_VALUE)
+		b.kind = EBPF_K_MAP_VALUE_OR_NULL;
+	if (a.kind != b.kind)
+		return kv(EBPF_K_UNKNOWN);
+	switch (a.kind) {
+	case EBPF_K_SCALAR:
+		return kv(EBPF_K_SCALAR);
+	case EBPF_K_MAP:
+	case EBPF_K_FUNC:
+		return kv(EBPF_K_UNKNOWN);	/* two maps, two callbacks */
+	case EBPF_K_UNKNOWN:
+		return a;
+	default:	/* memory */
+		if (a.map != b.map || (a.flags & EBPF_KF_DIRECT) != (b.flags & EBPF_KF_DIRECT))
+			return kv(EBPF_K_UNKNOWN);
+		if (a.id != b.id)
+			a.id = 0;
+		if (a.off != b.off || ((a.flags | b.flags) & EBPF_KF_VAR_OFF)) {
+			a.flags |= EBPF_KF_VAR_OFF;
+			a.off = 0;
+		}
+		return a;
+	}
+}
+
+/* Joins @in into block @b's entry state; queues the block if that grew. */
+static void flow_to(struct kenv *env, const struct kstate *in, u32 insn)
+{
+	struct kstate *e;
+	bool grew = false;
+	u32 b, k;
+
+	if (insn >= env->prog->len || !(env->flags[insn] & KF_LEADER))
+		return;		/* ebpf_check() refuses such a jump */
+	b = env->block[insn];
+	e = &env->entry[b];
+	for (k = 0; k < EBPF_NR_REGS; k++) {
+		struct ebpf_kval j = kv_join(e->r[k], in->r[k]);
+
+		grew |= !kv_equal(&j, &e->r[k]);
+		e->r[k] = j;
+	}
+	for (k = 0; k < SLOTS; k++) {
+		struct ebpf_kval j = kv_join(e->slot[k], in->slot[k]);
+
+		grew |= !kv_equal(&j, &e->slot[k]);
+		e->slot[k] = j;
+	}
+	if ((grew || !env->reached[b]) && !env->queued[b]) {
+		env->queued[b] = 1;
+		env->work[env->nr_work++] = insn;
+	}
+	env->reached[b] = 1;
+}
+
+/* Every stack slot may now also hold @v (a write the walk cannot place). */
+static void slots_may_hold(struct kstate *st, struct ebpf_kval v)
+{
+	u32 k;
+
+	for (k = 0; k < SLOTS; k++)
+		st->slot[k] = kv_join(st->slot[k], v);
+}
+
+/*
+ * A write of @size bytes at @base + insn->off that is not a whole-slot spill: the slots
+ * it touches read back as numbers (the interpreter's stack_untag).
+ */
+static void stack_written(struct kstate *st, const struct ebpf_kval *base, s16 insn_off, u32 size)
+{
+	s64 at, k;
+
+	if (base->kind == EBPF_K_STACK && !(base->flags & EBPF_KF_VAR_OFF)) {
+		at = (s64)base->off + insn_off + EBPF_STACK_SIZE;
+		if (at < 0 || at + size > EBPF_STACK_SIZE)
+			return;		/* the access aborts the run */
+		for (k = at / 8; k <= (at + size - 1) / 8; k++)
+			st->slot[k] = kv(EBPF_K_SCALAR);
+	} else if (base->kind == EBPF_K_STACK || base->kind == EBPF_K_UNKNOWN) {
+		slots_may_hold(st, kv(EBPF_K_SCALAR));
+	}
+}
+
+/* The slot an aligned 8-byte access at @base + @insn_off is, or -1. */
+static int whole_slot(const struct ebpf_kval *base, s16 insn_off)
+{
+	s64 at;
+
+	if (base->kind != EBPF_K_STACK || (base->flags & EBPF_KF_VAR_OFF))
+		return -1;
+	at = (s64)base->off + insn_off + EBPF_STACK_SIZE;
+	if (at < 0 || at + 8 > EBPF_STACK_SIZE || (at & 7))
+		return -1;
+	return (int)(at / 8);
+}
+
+/* dst += / -= src (@s NULL: the immediate): the interpreter's tag_arith. */
+static struct ebpf_kval k_add_sub(struct ebpf_kval d, const struct ebpf_kval *s, s32 imm, bool sub)
+{
+	bool known;
+	u64 c;
+
+	if (d.kind == EBPF_K_MAP || d.kind == EBPF_K_FUNC)
+		return kv(EBPF_K_SCALAR);
+	if (!s || s->kind == EBPF_K_SCALAR) {
+		known = !s || (s->flags & EBPF_KF_CONST);
+		c = s ? s->val : (u64)(s64)imm;
+		if (sub)
+			c = -c;
+		if (d.kind == EBPF_K_SCALAR)
+			return known && (d.flags & EBPF_KF_CONST) ? kconst(d.val + c) : kv(EBPF_K_SCALAR);
+		if (d.kind == EBPF_K_STACK || d.kind == EBPF_K_CTX || d.kind == EBPF_K_MAP_VALUE)
+			return kmove(d, (s64)c, known);
+		return kv(EBPF_K_UNKNOWN);	/* a null pointer moved is no longer null */
+	}
+	if (s->kind == EBPF_K_MAP || s->kind == EBPF_K_FUNC)
+		return kv(EBPF_K_SCALAR);
+	if (s->kind == EBPF_K_UNKNOWN || d.kind == EBPF_K_UNKNOWN)
+		return kv(EBPF_K_UNKNOWN);
+	/* s is memory: scalar + pointer is the pointer, anything else a number */
+	if (sub || d.kind != EBPF_K_SCALAR)
+		return kv(EBPF_K_SCALAR);
+	if (s->kind == EBPF_K_MAP_VALUE_OR_NULL)
+		return kv(EBPF_K_UNKNOWN);
+	return kmove(*s, (s64)d.val, !!(d.flags & EBPF_KF_CONST));
+}
+
+static void step_alu64(struct kstate *st, const struct ebpf_insn *in)
+{
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	u8 op = EBPF_OP(in->code);
+	bool x = EBPF_SRC(in->code) == EBPF_X;
+
+	if (op == EBPF_MOV && !x)
+		st->r[dst] = kconst((u64)(s64)in->imm);
+	else if (op == EBPF_MOV && !in->off)
+		st->r[dst] = st->r[src];
+	else if (op == EBPF_ADD || op == EBPF_SUB)
+		st->r[dst] = k_add_sub(st->r[dst], x ? &st->r[src] : NULL, in->imm, op == EBPF_SUB);
+	else
+		st->r[dst] = kv(EBPF_K_SCALAR);
+}
+
+static void step_alu32(struct kstate *st, const struct ebpf_insn *in)
+{
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
+	const struct ebpf_kval *s = &st->r[src];
+
+	if (EBPF_OP(in->code) != EBPF_MOV)
+		st->r[dst] = kv(EBPF_K_SCALAR);
+	else if (EBPF_SRC(in->code) == EBPF_K)
+		st->r[dst] = kconst((u32)in->imm);
+	else if (!in->off && s->kind == EBPF_K_SCALAR && (s->flags & EBPF_KF_CONST))
+		st->r[dst] = kconst((u32)s->val);
+	else
+		st->r[dst] = kv(EBPF_K_SCALAR);
+}
+
+/* May a load through @base hand out a pointer? Only a context with rules does. */
+static bool ruled_load(const struct ebpf_prog *prog, const struct ebpf_kval *base)
+{
+	return ebpf_ctx_ops(prog) && base->kind != EBPF_K_STACK && base->kind != EBPF_K_MAP_VALUE &&
+	       base->kind != EBPF_K_SCALAR;
+}
+
+static void step_ldx(const struct kenv *env, struct kstate *st, const struct ebpf_insn *in)
+{
+	const struct ebpf_kval *b = &st->r[EBPF_INSN_SRC(in)];
+	u32 size = ebpf_size_bytes(in->code);
+	int slot = whole_slot(b, in->off);
+	struct ebpf_kval v = kv(EBPF_K_SCALAR);
+
+	if (ruled_load(env->prog, b))
+		v = kv(EBPF_K_UNKNOWN);
+	else if (size == 8 && EBPF_MODE(in->code) == EBPF_MEM && slot >= 0)
+		v = st->slot[slot];		/* a fill */
+	else if (size == 8 && EBPF_MODE(in->code) == EBPF_MEM &&
+		 (b->kind == EBPF_K_STACK || b->kind == EBPF_K_UNKNOWN))
+		v = kv(EBPF_K_UNKNOWN);		/* maybe a fill */
+	st->r[EBPF_INSN_DST(in)] = v;
+}
+
+static void step_stx(struct kstate *st, const struct ebpf_insn *in)
+{
+	const struct ebpf_kval *b = &st->r[EBPF_INSN_DST(in)];
+	struct ebpf_kval v = st->r[EBPF_INSN_SRC(in)];
+	u32 size = ebpf_size_bytes(in->code);
+	int slot = whole_slot(b, in->off);
+
+	if (EBPF_MODE(in->code) == EBPF_ATOMIC) {
+		if (in->imm == EBPF_LOAD_ACQ) {
+			st->r[EBPF_INSN_DST(in)] = kv(EBPF_K_SCALAR);
+			return;
+		}
+		stack_written(st, b, in->off, size);
+		if (in->imm == EBPF_CMPXCHG)
+			st->r[0] = kv(EBPF_K_SCALAR);
+		else if (in->imm & EBPF_FETCH)
+			st->r[EBPF_INSN_SRC(in)] = kv(EBPF_K_SCALAR);
+		return;
+	}
+	if (size == 8 && slot >= 0) {
+		st->slot[slot] = v;		/* a spill, or the number itself */
+		return;
+	}
+	stack_written(st, b, in->off, size);
+	if (size == 8 && ((b->kind == EBPF_K_STACK && (b->flags & EBPF_KF_VAR_OFF)) ||
+			  b->kind == EBPF_K_UNKNOWN))
+		slots_may_hold(st, v);		/* maybe a spill somewhere */
+}
+
+/* Could @v point into this frame's stack? */
+static bool may_be_stack(const struct ebpf_kval *v)
+{
+	return v->kind == EBPF_K_STACK || v->kind == EBPF_K_UNKNOWN;
+}
+
+static void step_call(const struct kenv *env, struct kstate *st, const struct ebpf_insn *in, u32 i)
+{
+	const struct ebpf_prog *prog = env->prog;
+	const struct ebpf_helper *h = NULL;
+	const struct ebpf_kval *map = NULL;
+	bool stack_arg = false, callback = false;
+	u32 k;
+
+	for (k = 1; k <= 5; k++)
+		stack_arg |= may_be_stack(&st->r[k]);
+	if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL) {
+		/* the callee sees r1..r9 and may spill pointers through any of them */
+		for (k = 6; k <= 9; k++)
+			stack_arg |= may_be_stack(&st->r[k]);
+		if (stack_arg)
+			slots_may_hold(st, kv(EBPF_K_UNKNOWN));
+		st->r[0] = kv(EBPF_K_UNKNOWN);
+		goto clobber;
+	}
+	if (prog->helpers && (u32)in->imm < prog->nr_helpers)
+		h = &prog->helpers[in->imm];
+	for (k = 0; h && k < 5; k++) {
+		if (h->args[k] == EBPF_ARG_CONST_MAP_PTR)
+			map = &st->r[k + 1];
+		callback |= h->args[k] == EBPF_ARG_PTR_TO_FUNC;
+	}
+	if (callback) {
+		/* callbacks run in the next frame, with this one's r6..r9 in reach */
+		for (k = 6; k <= 9; k++)
+			stack_arg |= may_be_stack(&st->r[k]);
+		if (stack_arg)
+			slots_may_hold(st, kv(EBPF_K_UNKNOWN));
+	} else if (stack_arg) {
+		slots_may_hold(st, kv(EBPF_K_SCALAR));	/* helpers write bytes only */
+	}
+	if (!h || h->ret == EBPF_RET_INTEGER || h->ret == EBPF_RET_VOID) {
+		st->r[0] = kv(EBPF_K_SCALAR);
+	} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && map && map->kind == EBPF_K_MAP &&
+		   map->map < prog->nr_maps && !prog->maps[map->map].values_are_maps) {
+		st->r[0] = kv(EBPF_K_MAP_VALUE_OR_NULL);
+		st->r[0].map = map->map;
+		st->r[0].id = i + 1;
+	} else {
+		st->r[0] = kv(EBPF_K_UNKNOWN);
+	}
+clobber:
+	for (k = 1; k <= 5; k++)
+		st->r[k] = kconst(0);
+}
+
+static void step_ld(struct kstate *st, const struct ebpf_insn *in, u32 i)
+{
+	u32 dst = EBPF_INSN_DST(in), k;
+
+	if (EBPF_MODE(in->code) != EBPF_IMM) {	/* LD_ABS / LD_IND: a call, in effect */
+		st->r[0] = kv(EBPF_K_SCALAR);
+		for (k = 1; k <= 5; k++)
+			st->r[k] = kv(EBPF_K_SCALAR);
+		return;
+	}
+	switch (EBPF_INSN_SRC(in)) {
+	case EBPF_PSEUDO_MAP_FD:
+		st->r[dst] = kv(EBPF_K_MAP);
+		st->r[dst].map = (u16)in->imm;
+		if ((u32)in->imm > 0xffff)
+			st->r[dst] = kv(EBPF_K_UNKNOWN);
+		break;
+	case EBPF_PSEUDO_MAP_VALUE:
+		st->r[dst] = kv(EBPF_K_MAP_VALUE);
+		st->r[dst].map = (u16)in->imm;
+		st->r[dst].flags = EBPF_KF_DIRECT;
+		st->r[dst].off = (s32)(u32)in[1].imm;
+		if ((u32)in->imm > 0xffff || st->r[dst].off < 0)
+			st->r[dst] = kv(EBPF_K_UNKNOWN);
+		break;
+	case EBPF_PSEUDO_FUNC:
+		st->r[dst] = kv(EBPF_K_FUNC);
+		st->r[dst].val = (u64)((s64)i + in->imm + 1);
+		break;
+	default:
+		st->r[dst] = kconst((u64)(u32)in->imm | ((u64)(u32)in[1].imm << 32));
+	}
+}
+
+/* Everything that held lookup @id holds @v now (the outcome of its null check). */
+static void settle_lookup(struct kstate *st, u32 id, bool null)
+{
+	u32 k;
+
+	for (k = 0; k < EBPF_NR_REGS + SLOTS; k++) {
+		struct ebpf_kval *v = k < EBPF_NR_REGS ? &st->r[k] : &st->slot[k - EBPF_NR_REGS];
+
+		if (v->kind != EBPF_K_MAP_VALUE_OR_NULL || v->id != id)
+			continue;
+		if (null) {
+			*v = kconst(0);
+		} else {
+			v->kind = EBPF_K_MAP_VALUE;
+			v->id = 0;
+		}
+	}
+}
+
+/*
+ * A conditional jump: the state on each edge. A 64-bit (in)equality of a lookup's
+ * result with 0 tells the two outcomes apart, as the verifier's mark_ptr_or_null_regs.
+ */
+static void step_branch(struct kenv *env, const struct ebpf_insn *in, u32 i)
+{
+	struct kstate *st = &env->cur;
+	const struct ebpf_kval *d = &st->r[EBPF_INSN_DST(in)];
+	u8 op = EBPF_OP(in->code);
+	bool zero = EBPF_SRC(in->code) == EBPF_K ? in->imm == 0 : is_const(&st->r[EBPF_INSN_SRC(in)], 0);
+	u32 id = d->id, target = (u32)((s64)i + in->off + 1);
+
+	if (EBPF_CLASS(in->code) != EBPF_JMP || (op != EBPF_JEQ && op != EBPF_JNE) || !zero ||
+	    d->kind != EBPF_K_MAP_VALUE_OR_NULL || !id) {
+		flow_to(env, st, target);
+		flow_to(env, st, i + 1);
+		return;
+	}
+	memcpy(&env->edge, st, sizeof(*st));
+	settle_lookup(&env->edge, id, op == EBPF_JEQ);
+	settle_lookup(st, id, op != EBPF_JEQ);
+	flow_to(env, &env->edge, target);
+	flow_to(env, st, i + 1);
+}
+
+/* Walks the block at @start from its entry state to its end. */
+static void walk_block(struct kenv *env, u32 start)
+{
+	const struct ebpf_insn *insns = env->prog->insns;
+	struct kstate *st = &env->cur;
+	u32 i = start, len = env->prog->len;
+
+	memcpy(st, &env->entry[env->block[start]], sizeof(*st));
+	for (;;) {
+		const struct ebpf_insn *in = &insns[i];
+		u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+
+		memcpy(env->out[i].r, st->r, sizeof(st->r));
+		switch (cls) {
+		case EBPF_ALU64:
+			step_alu64(st, in);
+			break;
+		case EBPF_ALU:
+			step_alu32(st, in);
+			break;
+		case EBPF_LDX:
+			step_ldx(env, st, in);
+			break;
+		case EBPF_ST:
+			stack_written(st, &st->r[EBPF_INSN_DST(in)], in->off, ebpf_size_bytes(in->code));
+			break;
+		case EBPF_STX:
+			step_stx(st, in);
+			break;
+		case EBPF_LD:
+			step_ld(st, in, i);
+			break;
+		default:	/* JMP, JMP32 */
+			if (op == EBPF_EXIT)
+				return;
+			if (op == EBPF_JA) {
+				flow_to(env, st, (u32)((s64)i + (cls == EBPF_JMP ? in->off : in->imm) + 1));
+				return;
+			}
+			if (op != EBPF_CALL) {
+				step_branch(env, in, i);
+				return;
+			}
+			step_call(env, st, in, i);
+		}
+		i += in->code == (EBPF_LD | EBPF_IMM | EBPF_DW) ? 2 : 1;
+		if (i >= len)
+			return;		/* ebpf_check() refuses falling off the end */
+		if (env->flags[i] & KF_LEADER) {
+			flow_to(env, st, i);
+			return;
+		}
+	}
+}
+
+/* Entries, block leaders and ld_imm64 halves. Returns the number of blocks. */
+static u32 mark_blocks(struct kenv *env)
+{
+	const struct ebpf_insn *insns = env->prog->insns;
+	u32 len = env->prog->len, i, n = 0;
+	s64 t;
+
+	env->flags[0] |= KF_ENTRY | KF_LEADER;
+	for (i = 0; i < len; i++) {
+		const struct ebpf_insn *in = &insns[i];
+		u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+
+		if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
+			if (i + 1 < len)
+				env->flags[i + 1] |= KF_LD2;
+			t = (s64)i + in->imm + 1;
+			if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_FUNC && t >= 0 && t < len)
+				env->flags[t] |= KF_ENTRY | KF_LEADER;
+			i++;
+			continue;
+		}
+		if (cls != EBPF_JMP && cls != EBPF_JMP32)
+			continue;
+		if (op == EBPF_CALL) {
+			t = (s64)i + in->imm + 1;
+			if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL && t >= 0 && t < len)
+				env->flags[t] |= KF_ENTRY | KF_LEADER;
+			continue;
+		}
+		if (op == EBPF_EXIT)
+			continue;
+		t = (s64)i + (cls == EBPF_JMP32 && op == EBPF_JA ? in->imm : in->off) + 1;
+		if (t >= 0 && t < len)
+			env->flags[t] |= KF_LEADER;
+		if (op != EBPF_JA && i + 1 < len)
+			env->flags[i + 1] |= KF_LEADER;
+	}
+	for (i = 0; i < len; i++)
+		if ((env->flags[i] & KF_LEADER) && !(env->flags[i] & KF_LD2))
+			env->block[i] = n++;
+		else
+			env->flags[i] &= ~KF_LEADER;
+	return n;
+}
+
+/* The state on entry: the main program's (reset_state), or a subprogram's. */
+static void entry_state(struct kstate *st, bool is_main)
+{
+	u32 k;
+
+	for (k = 0; k < EBPF_NR_REGS; k++)
+		st->r[k] = is_main ? kconst(0) : kv(EBPF_K_UNKNOWN);
+	if (is_main) {
+		st->r[1] = kv(EBPF_K_CTX);
+		st->r[2] = kv(EBPF_K_SCALAR);
+	}
+	st->r[EBPF_REG_FP] = kv(EBPF_K_STACK);
+	for (k = 0; k < SLOTS; k++)
+		st->slot[k] = kconst(0);	/* frame_enter zeroes the stack */
+}
+
+int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out)
+{
+	struct kenv *env;
+	u32 len = prog->len, i, nr_blocks;
+	int err = 0;
+
+	*out = NULL;
+	if (len > EBPF_KINDS_MAX_INSNS)
+		return -E2BIG;
+	env = EBPF_ZALLOC(sizeof(*env));
+	if (!env)
+		return -ENOMEM;
+	env->prog = prog;
+	env->out = EBPF_ZALLOC((size_t)len * sizeof(*env->out));
+	env->flags = EBPF_ZALLOC(len);
+	env->block = EBPF_ZALLOC((size_t)len * sizeof(u32));
+	if (!env->out || !env->flags || !env->block) {
+		err = -ENOMEM;
+		goto out;
+	}
+	nr_blocks = mark_blocks(env);
+	env->entry = EBPF_ZALLOC((size_t)nr_blocks * sizeof(*env->entry));
+	env->reached = EBPF_ZALLOC(nr_blocks);
+	env->queued = EBPF_ZALLOC(nr_blocks);
+	env->work = EBPF_ZALLOC((size_t)nr_blocks * sizeof(u32));
+	if (!env->entry || !env->reached || !env->queued || !env->work) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		if (!(env->flags[i] & KF_ENTRY))
+			continue;
+		entry_state(&env->cur, i == 0);
+		flow_to(env, &env->cur, i);
+	}
+	while (env->nr_work) {
+		i = env->work[--env->nr_work];
+		env->queued[env->block[i]] = 0;
+		walk_block(env, i);
+	}
+	*out = env->out;
+	env->out = NULL;
+out:
+	EBPF_FREE(env->out);
+	EBPF_FREE(env->flags);
+	EBPF_FREE(env->block);
+	EBPF_FREE(env->entry);
+	EBPF_FREE(env->reached);
+	EBPF_FREE(env->queued);
+	EBPF_FREE(env->work);
+	EBPF_FREE(env);
+	return err;
+}
