@@ -475,8 +475,9 @@ struct ebpf_kregs {
 /*
  * Allocates (EBPF_ZALLOC) prog->len register states into *out, free with EBPF_FREE:
  * (*out)[i] holds before insn i (all UNREACHED for an unreachable one and the second
- * half of an ld_imm64). Returns 0, -ENOMEM, or -E2BIG past EBPF_KINDS_MAX_INSNS.
- * Process context.
+ * half of an ld_imm64). Returns 0, -ENOMEM, -E2BIG for no insns or more than
+ * EBPF_KINDS_MAX_INSNS, or -EINVAL for a register past r10 or an ld_imm64 cut off
+ * (what ebpf_check() refuses; the rest of its checks are assumed). Process context.
  */
 #define EBPF_KINDS_MAX_INSNS	65536
 int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out);

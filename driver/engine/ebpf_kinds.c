@@ -505,7 +505,11 @@ static void walk_block(struct kenv *env, u32 start)
 	}
 }
 
-/* Entries, block leaders and ld_imm64 halves. Returns the number of blocks. */
+/*
+ * Entries, block leaders and ld_imm64 halves: the number of blocks, or 0 for what no
+ * checked program has (a register past r10, an ld_imm64 cut off at the end), which
+ * the walk could not hold in its arrays.
+ */
 static u32 mark_blocks(struct kenv *env)
 {
 	const struct ebpf_insn *insns = env->prog->insns;
@@ -517,9 +521,12 @@ static u32 mark_blocks(struct kenv *env)
 		const struct ebpf_insn *in = &insns[i];
 		u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
 
+		if (EBPF_INSN_DST(in) >= EBPF_NR_REGS || EBPF_INSN_SRC(in) >= EBPF_NR_REGS)
+			return 0;
 		if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
-			if (i + 1 < len)
-				env->flags[i + 1] |= KF_LD2;
+			if (i + 1 >= len)
+				return 0;
+			env->flags[i + 1] |= KF_LD2;
 			t = (s64)i + in->imm + 1;
 			if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_FUNC && t >= 0 && t < len)
 				env->flags[t] |= KF_ENTRY | KF_LEADER;
@@ -573,7 +580,7 @@ int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out)
 	int err = 0;
 
 	*out = NULL;
-	if (len > EBPF_KINDS_MAX_INSNS)
+	if (!len || len > EBPF_KINDS_MAX_INSNS)
 		return -E2BIG;
 	env = EBPF_ZALLOC(sizeof(*env));
 	if (!env)
@@ -587,6 +594,10 @@ int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out)
 		goto out;
 	}
 	nr_blocks = mark_blocks(env);
+	if (!nr_blocks) {
+		err = -EINVAL;
+		goto out;
+	}
 	env->entry = EBPF_ZALLOC((size_t)nr_blocks * sizeof(*env->entry));
 	env->reached = EBPF_ZALLOC(nr_blocks);
 	env->queued = EBPF_ZALLOC(nr_blocks);
