@@ -114,7 +114,7 @@ pub fn make_tree(roots: &[PathBuf], out: &Path) -> Result<Option<usize>, String>
 }
 
 pub fn main(kernel_headers: Vec<PathBuf>, out: Option<PathBuf>) -> ExitCode {
-    let release = crate::kernel_release();
+    let release = bpfhook_core::paths::kernel_release();
     let roots = if kernel_headers.is_empty() {
         let modules = PathBuf::from(format!("/lib/modules/{release}"));
         let mut r = vec![modules.join("build")];

@@ -146,7 +146,7 @@ pub fn tracing_dir() -> Option<PathBuf> {
 }
 
 pub fn run_checks() -> (Vec<Check>, ModeChoice) {
-    let release = crate::kernel_release();
+    let release = bpfhook_core::paths::kernel_release();
     let (choice, kernel) = mode_choice(&release);
     let mut c = vec![kernel];
     let native = choice.mode == Mode::Native;
@@ -295,8 +295,10 @@ fn btf_check(release: &str) -> Check {
     if sys.exists() {
         return check("btf", Status::Ok, "/sys/kernel/btf/vmlinux (the kernel's own)", None);
     }
-    let path =
-        std::env::var_os("BPFHOOK_BTF").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| crate::default_btf_path(release));
+    let path = std::env::var_os("BPFHOOK_BTF")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(bpfhook_core::paths::default_btf_path(release)));
     let fix_make = "make it from this kernel's debuginfo vmlinux: /usr/share/bpfcompat/make-btf.sh (see README, 'BTF for legacy hosts')";
     let data = match std::fs::read(&path) {
         Ok(d) => d,
@@ -341,7 +343,7 @@ pub fn main(as_json: bool) -> ExitCode {
     let usable = !checks.iter().any(|c| c.status == Status::Fail);
     if as_json {
         let v = json!({
-            "kernel": crate::kernel_release(),
+            "kernel": bpfhook_core::paths::kernel_release(),
             "native_bpf": choice.kernel.exists(),
             "mode": match choice.mode { Mode::Native => "native", Mode::Driver => "driver" },
             "mode_reason": choice.reason,

@@ -141,20 +141,3 @@ pub fn hook_library() -> Result<PathBuf, String> {
         tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     ))
 }
-
-/// `uname -r`.
-pub fn kernel_release() -> String {
-    // SAFETY: uname fills a zeroed utsname; release is NUL-terminated.
-    unsafe {
-        let mut u: libc::utsname = std::mem::zeroed();
-        if libc::uname(&mut u) != 0 {
-            return String::from("unknown");
-        }
-        std::ffi::CStr::from_ptr(u.release.as_ptr()).to_string_lossy().into_owned()
-    }
-}
-
-/// Where the hook looks for BTF when the kernel has none (must match hook/src/paths.rs).
-pub fn default_btf_path(release: &str) -> PathBuf {
-    PathBuf::from(format!("/var/lib/bpfhook/btf/{release}.btf"))
-}

@@ -223,30 +223,20 @@ static int check_atomic(struct check_env *env, const struct ebpf_insn *in)
 	u8 size = EBPF_SIZE(in->code);
 	int err;
 
-	switch (in->imm) {
-	case EBPF_ADD:
-	case EBPF_ADD | EBPF_FETCH:
-	case EBPF_AND:
-	case EBPF_AND | EBPF_FETCH:
-	case EBPF_OR:
-	case EBPF_OR | EBPF_FETCH:
-	case EBPF_XOR:
-	case EBPF_XOR | EBPF_FETCH:
-	case EBPF_XCHG:
-	case EBPF_CMPXCHG:
-		if (size != EBPF_W && size != EBPF_DW) {
-			ebpf_logf(env->log, "invalid atomic operand size\n");
-			return -EINVAL;
-		}
-		break;
-	case EBPF_LOAD_ACQ:
+	if (in->imm == EBPF_LOAD_ACQ) {
 		err = check_reg(env, src, false);
 		return err ? err : check_reg(env, dst, true);
-	case EBPF_STORE_REL:
+	}
+	if (in->imm == EBPF_STORE_REL) {
 		err = check_reg(env, src, false);
 		return err ? err : check_reg(env, dst, false);
-	default:
+	}
+	if (!ebpf_atomic_rmw(in->imm)) {
 		ebpf_logf(env->log, "BPF_ATOMIC uses invalid atomic opcode %02x\n", (u32)in->imm);
+		return -EINVAL;
+	}
+	if (size != EBPF_W && size != EBPF_DW) {
+		ebpf_logf(env->log, "invalid atomic operand size\n");
 		return -EINVAL;
 	}
 	err = check_reg(env, src, (in->imm & EBPF_FETCH) && in->imm != EBPF_CMPXCHG);

@@ -94,6 +94,29 @@ static inline u32 ebpf_size_bytes(u8 code)
 }
 
 /*
+ * A read-modify-write BPF_ATOMIC operation (imm), as opposed to load-acquire and
+ * store-release: what the checker accepts in 4 and 8 bytes and the interpreter runs.
+ */
+static inline bool ebpf_atomic_rmw(s32 op)
+{
+	switch (op) {
+	case EBPF_ADD:
+	case EBPF_ADD | EBPF_FETCH:
+	case EBPF_AND:
+	case EBPF_AND | EBPF_FETCH:
+	case EBPF_OR:
+	case EBPF_OR | EBPF_FETCH:
+	case EBPF_XOR:
+	case EBPF_XOR | EBPF_FETCH:
+	case EBPF_XCHG:
+	case EBPF_CMPXCHG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
  * Whether a conditional jump with operation @op is taken for operands @a/@b (@sa/@sb
  * their signed views, already narrowed for JMP32). Shared by the interpreter and the
  * checker's constant-branch folding so both decide branches the same way. An unknown

@@ -796,25 +796,6 @@ static u64 do_atomic(u64 addr, u32 sz, s32 op, u64 val, u64 *r0)
 	}
 }
 
-static inline bool atomic_op_valid(s32 op)
-{
-	switch (op) {
-	case EBPF_ADD:
-	case EBPF_ADD | EBPF_FETCH:
-	case EBPF_AND:
-	case EBPF_AND | EBPF_FETCH:
-	case EBPF_OR:
-	case EBPF_OR | EBPF_FETCH:
-	case EBPF_XOR:
-	case EBPF_XOR | EBPF_FETCH:
-	case EBPF_XCHG:
-	case EBPF_CMPXCHG:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static inline u64 alu64(u8 op, s16 off, u64 d, u64 sv, bool *bad)
 {
 	switch (op) {
@@ -1300,7 +1281,7 @@ restart:
 					EBPF_ATOMIC_BARRIER();
 					mem_store(addr, regs[src], sz);
 				} else {
-					if ((sz != 4 && sz != 8) || !atomic_op_valid(insn->imm))
+					if ((sz != 4 && sz != 8) || !ebpf_atomic_rmw(insn->imm))
 						goto bad_insn;
 					addr = regs[dst] + (u64)(s64)insn->off;
 					err = mem_access(prog, &tags[dst], regs[dst], addr, sz, ACCESS_ATOMIC);

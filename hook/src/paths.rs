@@ -47,7 +47,8 @@ pub fn default_btf_path(release: &str) -> String {
     format!("{BTF_DIR}/{release}.btf")
 }
 
-fn kernel_release() -> String {
+/// `uname -r`.
+pub fn kernel_release() -> String {
     // SAFETY: uname fills a zeroed utsname; release is NUL-terminated.
     unsafe {
         let mut u: libc::utsname = std::mem::zeroed();

@@ -36,6 +36,29 @@ pub struct MapRef {
     pub values_are_maps: bool,
 }
 
+impl MapRef {
+    /// A map of `key_size` / `value_size` bytes programs may read and write, without a
+    /// direct value address (BPF_PSEUDO_MAP_VALUE).
+    pub fn new(map: *mut c_void, key_size: u32, value_size: u32) -> MapRef {
+        MapRef {
+            map,
+            key_size,
+            value_size,
+            value_base: std::ptr::null_mut(),
+            value_region_size: 0,
+            value_readonly: false,
+            value_const: false,
+            value_writeonly: false,
+            values_are_maps: false,
+        }
+    }
+
+    /// Its values at `base`, `size` bytes of them reachable through BPF_PSEUDO_MAP_VALUE.
+    pub fn with_values(self, base: *mut u8, size: u32) -> MapRef {
+        MapRef { value_base: base, value_region_size: size, ..self }
+    }
+}
+
 pub type HelperFn = unsafe extern "C" fn(*mut Run, u64, u64, u64, u64, u64) -> u64;
 
 #[repr(C)]

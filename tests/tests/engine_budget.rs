@@ -108,17 +108,7 @@ fn memory_sizes_stop_below_linux_max_var_size() {
     let touch = |size: u64| {
         let insns = [&ld_map_value(1, 0, 0)[..], &ld_imm64(2, 0, size), &[call(TOUCH), exit()]].concat();
         let mut p = prog(insns);
-        p.maps.push(MapRef {
-            map: region.base,
-            key_size: 4,
-            value_size: region.size as u32,
-            value_base: region.base as *mut u8,
-            value_region_size: region.size as u32,
-            value_readonly: false,
-            value_const: false,
-            value_writeonly: false,
-            values_are_maps: false,
-        });
+        p.maps.push(MapRef::new(region.base, 4, region.size as u32).with_values(region.base as *mut u8, region.size as u32));
         let before = TOUCHED.load(Ordering::SeqCst);
         let o = run(&p, 0);
         (o.error, TOUCHED.load(Ordering::SeqCst) - before)

@@ -32,17 +32,7 @@ unsafe extern "C" fn h_lookup(_: *mut Run, map: u64, key: u64, _: u64, _: u64, _
 fn with_map(insns: Vec<Insn>, map: &mut TestMap) -> Program {
     let mut p = Program::new(insns);
     p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
-    p.maps.push(MapRef {
-        map: map as *mut TestMap as *mut c_void,
-        key_size: 4,
-        value_size: 16,
-        value_base: map.value.as_mut_ptr() as *mut u8,
-        value_region_size: 16,
-        value_readonly: false,
-        value_const: false,
-        value_writeonly: false,
-        values_are_maps: false,
-    });
+    p.maps.push(MapRef::new(map as *mut TestMap as *mut c_void, 4, 16).with_values(map.value.as_mut_ptr() as *mut u8, 16));
     p
 }
 

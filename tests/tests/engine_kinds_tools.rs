@@ -60,6 +60,8 @@ struct Counts {
     fixed: u64,
     var: u64,
     probe: u64,
+    /// programs with no load or store the facts leave to the tags
+    untagged_progs: u64,
 }
 
 impl Counts {
@@ -70,6 +72,7 @@ impl Counts {
         self.fixed += o.fixed;
         self.var += o.var;
         self.probe += o.probe;
+        self.untagged_progs += o.untagged_progs;
     }
     fn other(&self) -> u64 {
         self.accesses - self.fixed - self.var - self.probe
@@ -228,6 +231,7 @@ fn count(insns: &[Insn], k: &[KRegs]) -> Counts {
             _ => {}
         }
     }
+    c.untagged_progs = u64::from(c.other() == 0);
     c
 }
 
@@ -258,17 +262,7 @@ fn libbpf_tools_programs() {
                 let mut p = Program::new(insns);
                 helpers(&mut p);
                 for m in 0..nr_maps {
-                    p.maps.push(MapRef {
-                        map: (m + 1) as *mut c_void,
-                        key_size: 0,
-                        value_size: 0,
-                        value_base: std::ptr::null_mut(),
-                        value_region_size: 0,
-                        value_readonly: false,
-                        value_const: false,
-                        value_writeonly: false,
-                        values_are_maps: false,
-                    });
+                    p.maps.push(MapRef::new((m + 1) as *mut c_void, 0, 0));
                 }
                 let k = kinds(&p.raw()).unwrap_or_else(|e| panic!("{path} {sec}: ebpf_kinds {e}"));
                 c.add(&count(&p.insns, &k));
@@ -292,9 +286,10 @@ fn libbpf_tools_programs() {
         );
     }
     println!(
-        "{} tools, {} programs, {} reachable insns, {} loads and stores: fixed {:.1}%, var {:.1}%, probe {:.1}%, other {:.1}%",
+        "{} tools, {} programs ({} with no access left to the tags), {} reachable insns, {} loads and stores: fixed {:.1}%, var {:.1}%, probe {:.1}%, other {:.1}%",
         rows.len(),
         total.progs,
+        total.untagged_progs,
         total.insns,
         total.accesses,
         pct(total.fixed, total.accesses),

@@ -304,17 +304,7 @@ fn for_each(callback: &[Insn], map: &mut TestArray, readonly: bool) -> Program {
         [ARG_CONST_MAP_PTR, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, ARG_NONE],
     );
     p.helper(LOOKUP as usize, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
-    p.maps.push(MapRef {
-        map: map as *mut TestArray as *mut std::ffi::c_void,
-        key_size: 4,
-        value_size: 8,
-        value_base: std::ptr::null_mut(),
-        value_region_size: 0,
-        value_readonly: readonly,
-        value_const: false,
-        value_writeonly: false,
-        values_are_maps: false,
-    });
+    p.maps.push(MapRef { value_readonly: readonly, ..MapRef::new(map as *mut TestArray as *mut std::ffi::c_void, 4, 8) });
     p
 }
 

@@ -42,37 +42,13 @@ fn program(parts: &[&[Insn]]) -> Program {
 }
 
 fn world() -> Box<World> {
-    let mut w = Box::new(World {
-        inner: MapRef {
-            map: std::ptr::null_mut(),
-            key_size: 4,
-            value_size: 16,
-            value_base: std::ptr::null_mut(),
-            value_region_size: 0,
-            value_readonly: false,
-            value_const: false,
-            value_writeonly: false,
-            values_are_maps: false,
-        },
-        inner_value: [5, 6],
-        outer_token: 0,
-    });
+    let mut w = Box::new(World { inner: MapRef::new(std::ptr::null_mut(), 4, 16), inner_value: [5, 6], outer_token: 0 });
     w.inner.map = &mut w.inner_value as *mut _ as *mut c_void; // any stable, distinct address
     w
 }
 
 fn run(p: &mut Program, w: &mut World) -> Outcome {
-    let outer = MapRef {
-        map: &mut w.outer_token as *mut u8 as *mut c_void,
-        key_size: 4,
-        value_size: 4,
-        value_base: std::ptr::null_mut(),
-        value_region_size: 0,
-        value_readonly: false,
-        value_const: false,
-        value_writeonly: false,
-        values_are_maps: true,
-    };
+    let outer = MapRef { values_are_maps: true, ..MapRef::new(&mut w.outer_token as *mut u8 as *mut c_void, 4, 4) };
     p.maps = vec![outer];
     let (rc, log) = p.check();
     assert_eq!(rc, 0, "{log}");

@@ -306,15 +306,8 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
     p.helper(7, "submit_alloc", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
     p.helper(181, "loop", ebpf_helper_loop, RET_INTEGER, [ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, 0]);
     p.maps.push(MapRef {
-        map: map as *mut TestMap as *mut c_void,
-        key_size: 4,
-        value_size: 16,
-        value_base: map.value.as_mut_ptr() as *mut u8,
-        value_region_size: 16,
         value_readonly: readonly,
-        value_const: false,
-        value_writeonly: false,
-        values_are_maps: false,
+        ..MapRef::new(map as *mut TestMap as *mut c_void, 4, 16).with_values(map.value.as_mut_ptr() as *mut u8, 16)
     });
     p
 }
@@ -610,15 +603,9 @@ fn dead_calls_behind_constant_branches() {
 fn with_rodata(mut p: Program, value: &mut TestMap, constant: bool) -> Program {
     p.helper(1, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
     p.maps.push(MapRef {
-        map: value as *mut TestMap as *mut c_void,
-        key_size: 4,
-        value_size: 16,
-        value_base: value.value.as_mut_ptr() as *mut u8,
-        value_region_size: 16,
         value_readonly: constant,
         value_const: constant,
-        value_writeonly: false,
-        values_are_maps: false,
+        ..MapRef::new(value as *mut TestMap as *mut c_void, 4, 16).with_values(value.value.as_mut_ptr() as *mut u8, 16)
     });
     p
 }
