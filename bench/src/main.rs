@@ -10,11 +10,15 @@
 //! filters: with a zeroed 64-byte packet for programs that ignore r1, with the frame
 //! for the LD_IND packet program (the engine runs it on its skb context, rbpf on the
 //! bytes past the Ethernet header). Programs reading r1 as plain memory, and hosts
-//! that refuse bpf(), print n/a with the reason.
+//! that refuse bpf(), print n/a with the reason. The engine's own x86-64 code
+//! (ebpf_jit_x86.c, host only so far) runs the programs it compiles: "engine JIT", with
+//! its ratio to the host kernel's JIT; n/a with the reason for those it leaves to the
+//! interpreter.
 extern crate bpfcompat_tests;
 
 use bpfcompat_tests::engine as engine_common;
 
+use bpfcompat_tests::jit::Code;
 use bpfcompat_tests::native;
 use engine_common::asm::*;
 use engine_common::*;
@@ -130,9 +134,10 @@ fn main() {
     }
     println!("ns per executed instruction; 'vs': the engine's time over the other's");
     println!(
-        "{:<30} {:>9} {:>10} {:>10} {:>12} {:>11} {:>13}",
-        "program", "insns/run", "engine", "rbpf", "native JIT", "vs rbpf", "vs native"
+        "{:<30} {:>9} {:>10} {:>10} {:>12} {:>11} {:>13} {:>11} {:>14}",
+        "program", "insns/run", "engine", "rbpf", "native JIT", "vs rbpf", "vs native", "engine JIT", "JIT vs native"
     );
+    let mut left_out = vec![];
     for case in cases() {
         let mut prog = Program::new(case.insns.clone());
         prog.ctx_writable = false;
@@ -190,19 +195,44 @@ fn main() {
                 Some(r.duration_ns as f64 / executed as f64)
             }
         };
+        let jit_ns = match Code::compile(&raw) {
+            Ok(jit) => {
+                let (jr0, st) = jit.run(&mut mem, 0, budget);
+                assert_eq!((jr0, st.error), (first.r0, 0), "{}: the engine's JIT and its interpreter disagree", case.name);
+                let t = Instant::now();
+                for _ in 0..iterations {
+                    std::hint::black_box(jit.run(&mut mem, 0, budget));
+                }
+                Some(t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64))
+            }
+            Err(why) => {
+                left_out.push(format!("{}: {why}", case.name));
+                None
+            }
+        };
         let (native_col, vs_native) = match native_ns {
             Some(n) => (format!("{n:.3}"), format!("{:.1}x", engine_ns / n)),
             None => ("n/a".to_string(), "n/a".to_string()),
         };
+        let (jit_col, jit_vs_native) = match (jit_ns, native_ns) {
+            (Some(j), Some(n)) => (format!("{j:.3}"), format!("{:.1}x", j / n)),
+            (Some(j), None) => (format!("{j:.3}"), "n/a".to_string()),
+            _ => ("n/a".to_string(), "n/a".to_string()),
+        };
         println!(
-            "{:<30} {:>9} {:>10.2} {:>10.2} {:>12} {:>10.2}x {:>13}",
+            "{:<30} {:>9} {:>10.2} {:>10.2} {:>12} {:>10.2}x {:>13} {:>11} {:>14}",
             case.name,
             executed,
             engine_ns,
             rbpf_ns,
             native_col,
             engine_ns / rbpf_ns,
-            vs_native
+            vs_native,
+            jit_col,
+            jit_vs_native
         );
+    }
+    for why in left_out {
+        println!("engine JIT n/a: {why}");
     }
 }

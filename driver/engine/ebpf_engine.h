@@ -482,6 +482,27 @@ struct ebpf_kregs {
 #define EBPF_KINDS_MAX_INSNS	65536
 int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out);
 
+/*
+ * Native code (ebpf_jit_x86.c), first step: only for programs every load and store of
+ * which @kinds (ebpf_kinds() of @prog) places in a known region (the stack, the
+ * context, a map's direct value), checked at run time where the offset is not known;
+ * called as
+ *   u64 code(void *ctx, u64 r2, u64 *fp, struct ebpf_jit_state *st)
+ * with fp the top of a zeroed EBPF_STACK_SIZE-byte stack; returns r0, or 0 with
+ * st->error set (-E2BIG: st->budget back edges were taken). Returns the code's size
+ * (written to @buf when it fits @size; NULL: measure only), -EOPNOTSUPP with the
+ * reason in @log for a program the interpreter must run, -ENOSPC, -ENOMEM.
+ */
+struct ebpf_jit_state {
+	u64 budget;		/* in: back edges allowed; out: left */
+	int error;		/* out: 0, -E2BIG (budget spent) or -EFAULT (an access out of its region) */
+	u32 error_pc;		/* out: the insn that ended the run */
+	u64 ctx;		/* the code's own: the context it was called with */
+};
+
+int ebpf_jit_x86(const struct ebpf_prog *prog, const struct ebpf_kregs *kinds, u8 *buf, u32 size,
+		 struct ebpf_log *log);
+
 #ifdef EBPF_OBSERVE
 /* Test builds: called before each instruction the interpreter runs. */
 void ebpf_observe_insn(const struct ebpf_run *run, const u64 *regs, u32 pc);

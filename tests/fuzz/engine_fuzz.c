@@ -12,11 +12,13 @@
  * size, uninit memory, ctx, strings via ebpf_arg_room, 8-byte out-params,
  * returned regions (reserve/submit), tail calls and map handles returned by a
  * lookup in map 1 (map in map, ebpf_set_ret_map).  Every run is held against
- * the static kinds (ebpf_kinds(), checked before each instruction).  With the skb context, the
+ * the static kinds (ebpf_kinds(), checked before each instruction), and a checked
+ * program the x86-64 compiler takes runs compiled too, with the same outcome.  With the skb context, the
  * frame is an exact-size block too (LD_ABS / LD_IND, skb_load_bytes(_relative)).
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ebpf_engine.h"
@@ -213,6 +215,76 @@ static void init_once(void)
 		{ EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
 }
 
+/*
+ * A checked program the x86-64 compiler takes (ebpf_jit_x86.c), run by the interpreter
+ * and compiled, each on the memory as it was before the fuzzed run (@ctx_before,
+ * @global_before), both with pointer leaks allowed (the compiler leaves the other
+ * programs to the interpreter): the same r0, error and memory afterwards, where the
+ * interpreter's run ends without running out of budget (the compiled code counts back
+ * edges, not instructions).
+ */
+static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 *ctx_before,
+			     const u8 *global_before)
+{
+	struct ebpf_prog prog = *checked;
+	u32 ctx_size = prog.ctx_size;
+	u8 *ctx_after = ctx_size ? malloc(ctx_size) : NULL, global_after[16];
+	struct ebpf_scratch *scratch = NULL;
+	struct ebpf_jit_state st;
+	struct ebpf_kregs *k = NULL;
+	u64 stack[EBPF_STACK_SIZE / 8];
+	struct ebpf_run run;
+	void *code;
+	int size;
+	u64 r0, jr0;
+
+	prog.allow_ptr_leaks = true;
+	if (ebpf_kinds(&prog, &k))
+		goto out;
+	size = ebpf_jit_x86(&prog, k, NULL, 0, NULL);
+	if (size <= 0)
+		goto out;
+	/* the interpreter's run */
+	scratch = malloc(sizeof(*scratch));
+	if (ctx_size)
+		memcpy(ctx, ctx_before, ctx_size);
+	memcpy(global, global_before, sizeof(global_after));
+	memset(&run, 0, sizeof(run));
+	run.prog = &prog;
+	run.budget = 20000;
+	r0 = ebpf_run_prog(&run, scratch, ctx, ctx_size);
+	if (run.error && run.error != -EFAULT)
+		goto out;
+	if (ctx_size)
+		memcpy(ctx_after, ctx, ctx_size);
+	memcpy(global_after, global, sizeof(global_after));
+	/* the compiled run */
+	code = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (code == MAP_FAILED || ebpf_jit_x86(&prog, k, code, size, NULL) != size ||
+	    mprotect(code, size, PROT_READ | PROT_EXEC))
+		abort();
+	if (ctx_size)
+		memcpy(ctx, ctx_before, ctx_size);
+	memcpy(global, global_before, sizeof(global_after));
+	memset(stack, 0, sizeof(stack));
+	memset(&st, 0, sizeof(st));
+	st.budget = 1000000;
+	jr0 = ((u64 (*)(void *, u64, u64 *, struct ebpf_jit_state *))code)(ctx, ctx_size,
+								       stack + EBPF_STACK_SIZE / 8, &st);
+	munmap(code, size);
+	if (st.error != run.error || jr0 != r0 || (st.error && st.error_pc != run.error_pc) ||
+	    (ctx_size && memcmp(ctx, ctx_after, ctx_size)) || memcmp(global, global_after, sizeof(global_after))) {
+		fprintf(stderr, "compiled code disagrees: r0 %llx / %llx, error %d / %d at %u / %u\n",
+			(unsigned long long)jr0, (unsigned long long)r0, st.error, run.error,
+			st.error_pc, run.error_pc);
+		abort();
+	}
+out:
+	free(scratch);
+	free(k);
+	free(ctx_after);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const u32 ctx_sizes[4] = { 0, 8, 64, 513 };
@@ -292,6 +364,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (log.len >= log.size || logbuf[log.len] != 0)
 		abort();
 	if (rc == 0 || (data[0] & 1)) {
+		u8 *ctx_before = ctx_size ? malloc(ctx_size) : NULL;
+		u8 global_before[16];
+
+		if (ctx_size && !(data[0] & 0x10))
+			memcpy(ctx_before, ctx, ctx_size);
+		memcpy(global_before, global, sizeof(global_before));
 		scratch = malloc(sizeof(*scratch));
 		memset(&run, 0, sizeof(run));
 		run.prog = &prog;
@@ -299,6 +377,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sink += ebpf_run_prog(&run, scratch, ctx, ctx_size);
 		if (run.budget > 20000)
 			abort();
+		if (rc == 0 && !(data[0] & 0x10))
+			jit_differential(&prog, ctx, ctx_before, global_before);
+		free(ctx_before);
 		/* the static kinds held on every instruction (tests/host/kinds_oracle.c) */
 		if (ebpf_host_kinds_error(kinds_error, sizeof(kinds_error))) {
 			fprintf(stderr, "static kinds disagree: %s\n", kinds_error);

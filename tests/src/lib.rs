@@ -2,5 +2,6 @@
 pub mod engine;
 pub mod gcov;
 pub mod guest;
+pub mod jit;
 pub mod matrix;
 pub mod native;

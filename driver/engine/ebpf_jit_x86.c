@@ -1,0 +1,733 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ebpf_jit_x86.c - x86-64 code for the programs the static kinds prove (ebpf_jit_x86()
+ * in ebpf_engine.h).
+ *
+ * First step: no run-time tags at all, so only programs every one of whose loads and
+ * stores has an address ebpf_kinds() fixes (the stack, the context or a map's direct
+ * value at a constant offset), checked here against its region's size once, at compile
+ * time. Anything else is refused with the reason, and the interpreter runs the program:
+ * helper and bpf-to-bpf calls, atomics, packet loads, addresses the facts leave open,
+ * programs that may not leak pointers (their rules need tags). Loops pay the budget by
+ * the back edge, so every run ends.
+ *
+ * Registers as Linux's JIT maps them; r10 (x86) and r11 are scratch, r12 holds the
+ * state. Every jump to another instruction is a rel32, so a first pass that only
+ * measures gives each instruction its final offset.
+ */
+#include "ebpf_engine.h"
+#include "ebpf_insn.h"
+
+#define X_RAX	0
+#define X_RCX	1
+#define X_RDX	2
+#define X_RBX	3
+#define X_RSP	4
+#define X_RBP	5
+#define X_RSI	6
+#define X_RDI	7
+#define X_AUX	10
+#define X_TMP	11
+#define X_STATE	12
+
+/* BPF register -> x86 register */
+static const u8 xreg[EBPF_NR_REGS] = { X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, 8, X_RBX, 13, 14, 15, X_RBP };
+
+struct jit {
+	const struct ebpf_prog *prog;
+	const struct ebpf_kregs *k;
+	struct ebpf_log *log;
+	u8 *buf;		/* NULL: measure only */
+	u32 size, len;
+	u32 *at;		/* per insn: where its code starts */
+	u32 exit_at;		/* the epilogue */
+	u32 out_of_budget_at, fault_at;	/* the ways out of a run that ends in an error */
+};
+
+static void emit1(struct jit *j, u8 b)
+{
+	if (j->buf && j->len < j->size)
+		j->buf[j->len] = b;
+	j->len++;
+}
+
+static void emit4(struct jit *j, u32 v)
+{
+	emit1(j, (u8)v);
+	emit1(j, (u8)(v >> 8));
+	emit1(j, (u8)(v >> 16));
+	emit1(j, (u8)(v >> 24));
+}
+
+static bool is_s8(s64 v)
+{
+	return v >= -128 && v <= 127;
+}
+
+/* REX for a 64-bit (@w) operation of @reg (ModRM.reg) on @rm; @force for byte regs. */
+static void rex(struct jit *j, bool w, u8 reg, u8 rm, bool force)
+{
+	u8 r = 0x40 | (w ? 8 : 0) | ((reg & 8) ? 4 : 0) | ((rm & 8) ? 1 : 0);
+
+	if (r != 0x40 || force)
+		emit1(j, r);
+}
+
+static void modrm_reg(struct jit *j, u8 reg, u8 rm)
+{
+	emit1(j, 0xc0 | ((reg & 7) << 3) | (rm & 7));
+}
+
+/* [base + disp32] */
+static void modrm_mem(struct jit *j, u8 reg, u8 base, s32 disp)
+{
+	emit1(j, 0x80 | ((reg & 7) << 3) | (base & 7));
+	if ((base & 7) == X_RSP)
+		emit1(j, 0x24);		/* SIB: no index (rsp, r12) */
+	emit4(j, (u32)disp);
+}
+
+/* op r/m(@dst), reg(@src): add 01, or 09, and 21, sub 29, xor 31, cmp 39, mov 89, test 85 */
+static void op_rr(struct jit *j, bool w, u8 opc, u8 dst, u8 src)
+{
+	rex(j, w, src, dst, false);
+	emit1(j, opc);
+	modrm_reg(j, src, dst);
+}
+
+/* op r/m(@dst), imm: 81 / 83 /digit */
+static void op_ri(struct jit *j, bool w, u8 digit, u8 dst, s32 imm)
+{
+	rex(j, w, 0, dst, false);
+	if (is_s8(imm)) {
+		emit1(j, 0x83);
+		modrm_reg(j, digit, dst);
+		emit1(j, (u8)imm);
+	} else {
+		emit1(j, 0x81);
+		modrm_reg(j, digit, dst);
+		emit4(j, (u32)imm);
+	}
+}
+
+/* dst = imm: 64-bit (sign-extended imm32 or a full imm64) or 32-bit (zero-extended) */
+static void mov_ri(struct jit *j, bool w, u8 dst, u64 imm)
+{
+	if (w && (s64)imm == (s32)imm) {
+		rex(j, true, 0, dst, false);
+		emit1(j, 0xc7);
+		modrm_reg(j, 0, dst);
+		emit4(j, (u32)imm);
+	} else if (!w || imm == (u32)imm) {
+		rex(j, false, 0, dst, false);
+		emit1(j, 0xb8 | (dst & 7));
+		emit4(j, (u32)imm);
+	} else {
+		rex(j, true, 0, dst, false);
+		emit1(j, 0xb8 | (dst & 7));
+		emit4(j, (u32)imm);
+		emit4(j, (u32)(imm >> 32));
+	}
+}
+
+/* A one-byte-opcode operation reg <- r/m (movsxd 63) */
+static void op_reg_rm(struct jit *j, bool w, u8 opc, u8 reg, u8 rm)
+{
+	rex(j, w, reg, rm, false);
+	emit1(j, opc);
+	modrm_reg(j, reg, rm);
+}
+
+/* A two-byte-opcode (0F xx) operation reg <- r/m */
+static void op0f_rr(struct jit *j, bool w, u8 opc, u8 reg, u8 rm, bool force)
+{
+	rex(j, w, reg, rm, force);
+	emit1(j, 0x0f);
+	emit1(j, opc);
+	modrm_reg(j, reg, rm);
+}
+
+/* A forward jump over code to come: returns where to patch its rel8. */
+static u32 jcc8(struct jit *j, u8 cc)
+{
+	emit1(j, cc == 0xeb ? 0xeb : (u8)(0x70 | cc));
+	emit1(j, 0);
+	return j->len;
+}
+
+static void land8(struct jit *j, u32 from)
+{
+	if (j->buf && from - 1 < j->size)
+		j->buf[from - 1] = (u8)(j->len - from);
+}
+
+/* jmp / jcc (@cc, 0xff: always) to offset @to */
+static void jump32(struct jit *j, u8 cc, u32 to)
+{
+	if (cc == 0xff) {
+		emit1(j, 0xe9);
+		emit4(j, to - (j->len + 4));
+	} else {
+		emit1(j, 0x0f);
+		emit1(j, 0x80 | cc);
+		emit4(j, to - (j->len + 4));
+	}
+}
+
+#define CC_B	0x2
+#define CC_AE	0x3
+#define CC_E	0x4
+#define CC_NE	0x5
+#define CC_BE	0x6
+#define CC_A	0x7
+#define CC_L	0xc
+#define CC_GE	0xd
+#define CC_LE	0xe
+#define CC_G	0xf
+#define JMP8	0xeb
+
+static int EBPF_PRINTF(3, 4) refuse(struct jit *j, u32 i, const char *fmt, ...)
+{
+	va_list ap;
+	char why[96];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ebpf_logf(j->log, "jit: insn %u (code %02x): %s\n", i, j->prog->insns[i].code, why);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * May the access of @size bytes at insn @i through register @r be compiled: 0 when its
+ * address is proven inside its region, 1 when the region is known but the offset is
+ * not (the code checks it: emit_bounds_check), or -EOPNOTSUPP. *@room is the region's
+ * size.
+ */
+static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *room)
+{
+	const struct ebpf_prog *prog = j->prog;
+	const struct ebpf_kval *v = &j->k[i].r[r];
+	const struct ebpf_map_ref *m;
+	s64 at = (s64)v->off + prog->insns[i].off;
+
+	switch (v->kind) {
+	case EBPF_K_STACK:
+		at += EBPF_STACK_SIZE;
+		*room = EBPF_STACK_SIZE;
+		break;
+	case EBPF_K_CTX:
+		if (ebpf_ctx_ops(prog))
+			return refuse(j, i, "a context with access rules");
+		if (write && !prog->ctx_writable)
+			return refuse(j, i, "a write to a read-only context");
+		*room = prog->ctx_size;
+		break;
+	case EBPF_K_MAP_VALUE:
+		if (!(v->flags & EBPF_KF_DIRECT) || v->map >= prog->nr_maps)
+			return refuse(j, i, "a lookup's value");
+		m = &prog->maps[v->map];
+		if (!m->value_base || (write && m->value_readonly) || (!write && m->value_writeonly))
+			return refuse(j, i, "map %u's flags forbid it", v->map);
+		*room = m->value_region_size;
+		break;
+	default:
+		return refuse(j, i, "r%u is not a known region (kind %u)", r, v->kind);
+	}
+	if (size > *room)
+		return refuse(j, i, "larger than r%u's region", r);
+	if (v->flags & EBPF_KF_VAR_OFF)
+		return 1;
+	if (at < 0 || at + size > *room)
+		return refuse(j, i, "outside r%u's region", r);
+	return 0;
+}
+
+/* A run that ends in @at's error at insn @i. */
+static void abort_run(struct jit *j, u32 i, u32 at)
+{
+	rex(j, false, 0, X_STATE, false);
+	emit1(j, 0xc7);
+	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_jit_state, error_pc));
+	emit4(j, i);
+	jump32(j, 0xff, at);
+}
+
+/*
+ * An address the facts leave open: [reg + off, + size) must lie in the region of reg's
+ * kind, whose start the code knows (the frame, the context it was called with, a
+ * map's direct value), or the run ends with -EFAULT as the interpreter's would.
+ */
+static void emit_bounds_check(struct jit *j, u32 i, u32 r, u32 size, u32 room)
+{
+	const struct ebpf_kval *v = &j->k[i].r[r];
+	u8 reg = xreg[r];
+	u32 inside;
+
+	/* r11 = the address, r10 = the region's start */
+	rex(j, true, X_TMP, reg, false);
+	emit1(j, 0x8d);
+	modrm_mem(j, X_TMP, reg, j->prog->insns[i].off);	/* lea */
+	if (v->kind == EBPF_K_STACK) {
+		rex(j, true, X_AUX, X_RBP, false);
+		emit1(j, 0x8d);
+		modrm_mem(j, X_AUX, X_RBP, -EBPF_STACK_SIZE);
+	} else if (v->kind == EBPF_K_CTX) {
+		rex(j, true, X_AUX, X_STATE, false);
+		emit1(j, 0x8b);
+		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_jit_state, ctx));
+	} else {
+		mov_ri(j, true, X_AUX, (u64)(unsigned long)j->prog->maps[v->map].value_base);
+	}
+	op_rr(j, true, 0x29, X_TMP, X_AUX);		/* r11 = offset into the region */
+	mov_ri(j, true, X_AUX, room - size);
+	op_rr(j, true, 0x39, X_TMP, X_AUX);		/* cmp r11, room - size */
+	inside = jcc8(j, CC_BE);
+	abort_run(j, i, j->fault_at);
+	land8(j, inside);
+}
+
+static void emit_mem(struct jit *j, const struct ebpf_insn *in)
+{
+	u8 cls = EBPF_CLASS(in->code), sz = EBPF_SIZE(in->code);
+	u8 dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
+	bool sx = EBPF_MODE(in->code) == EBPF_MEMSX;
+
+	if (cls == EBPF_LDX) {
+		if (sz == EBPF_DW || (sz == EBPF_W && !sx)) {
+			rex(j, sz == EBPF_DW, dst, src, false);
+			emit1(j, 0x8b);
+		} else if (sz == EBPF_W) {
+			rex(j, true, dst, src, false);
+			emit1(j, 0x63);			/* movsxd */
+		} else {
+			rex(j, sx, dst, src, false);
+			emit1(j, 0x0f);
+			emit1(j, (sz == EBPF_B ? 0xb6 : 0xb7) | (sx ? 0x08 : 0));
+		}
+		modrm_mem(j, dst, src, in->off);
+		return;
+	}
+	if (sz == EBPF_H)
+		emit1(j, 0x66);
+	if (cls == EBPF_STX) {
+		rex(j, sz == EBPF_DW, src, dst, sz == EBPF_B);
+		emit1(j, sz == EBPF_B ? 0x88 : 0x89);
+		modrm_mem(j, src, dst, in->off);
+		return;
+	}
+	rex(j, sz == EBPF_DW, 0, dst, false);
+	emit1(j, sz == EBPF_B ? 0xc6 : 0xc7);
+	modrm_mem(j, 0, dst, in->off);
+	if (sz == EBPF_B) {
+		emit1(j, (u8)in->imm);
+	} else if (sz == EBPF_H) {
+		emit1(j, (u8)in->imm);
+		emit1(j, (u8)(in->imm >> 8));
+	} else
+		emit4(j, (u32)in->imm);
+}
+
+/* dst = dst / src or dst % src with the engine's rules for 0 and signed -1 */
+static void emit_divmod(struct jit *j, const struct ebpf_insn *in, bool w)
+{
+	u8 dst = xreg[EBPF_INSN_DST(in)];
+	bool mod = EBPF_OP(in->code) == EBPF_MOD, sgn = in->off == 1;
+	u32 nonzero, normal = 0, done1, done2 = 0;
+
+	if (EBPF_SRC(in->code) == EBPF_X)
+		op_rr(j, w, 0x89, X_TMP, xreg[EBPF_INSN_SRC(in)]);
+	else
+		mov_ri(j, w, X_TMP, w ? (u64)(s64)in->imm : (u32)in->imm);
+	op_rr(j, w, 0x85, X_TMP, X_TMP);
+	nonzero = jcc8(j, CC_NE);
+	if (mod)
+		op_rr(j, w, 0x89, dst, dst);	/* x % 0 = x (32-bit: zero-extended) */
+	else
+		op_rr(j, false, 0x31, dst, dst);	/* x / 0 = 0 */
+	done1 = jcc8(j, JMP8);
+	land8(j, nonzero);
+	if (sgn) {
+		op_ri(j, w, 7, X_TMP, -1);		/* cmp tmp, -1: idiv would trap on MIN / -1 */
+		normal = jcc8(j, CC_NE);
+		if (mod) {
+			op_rr(j, false, 0x31, dst, dst);
+		} else {
+			rex(j, w, 0, dst, false);
+			emit1(j, 0xf7);
+			modrm_reg(j, 3, dst);		/* neg */
+		}
+		done2 = jcc8(j, JMP8);
+		land8(j, normal);
+	}
+	emit1(j, 0x50);				/* push rax */
+	emit1(j, 0x52);				/* push rdx */
+	op_rr(j, w, 0x89, X_RAX, dst);
+	if (sgn) {
+		if (w)
+			emit1(j, 0x48);
+		emit1(j, 0x99);			/* cqo / cdq */
+	} else {
+		op_rr(j, false, 0x31, X_RDX, X_RDX);
+	}
+	rex(j, w, 0, X_TMP, false);
+	emit1(j, 0xf7);
+	modrm_reg(j, sgn ? 7 : 6, X_TMP);	/* idiv / div */
+	op_rr(j, w, 0x89, X_AUX, mod ? X_RDX : X_RAX);
+	emit1(j, 0x5a);				/* pop rdx */
+	emit1(j, 0x58);				/* pop rax */
+	op_rr(j, w, 0x89, dst, X_AUX);
+	land8(j, done1);
+	if (sgn)
+		land8(j, done2);
+}
+
+/* shifts: digit 4 shl, 5 shr, 7 sar */
+static void emit_shift(struct jit *j, const struct ebpf_insn *in, bool w, u8 digit)
+{
+	u8 dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
+
+	if (EBPF_SRC(in->code) == EBPF_K) {
+		rex(j, w, 0, dst, false);
+		emit1(j, 0xc1);
+		modrm_reg(j, digit, dst);
+		emit1(j, (u8)(in->imm & (w ? 63 : 31)));
+		return;
+	}
+	if (src == X_RCX) {
+		rex(j, w, 0, dst, false);
+		emit1(j, 0xd3);
+		modrm_reg(j, digit, dst);
+		return;
+	}
+	/* the count must be in cl, which holds r4 */
+	op_rr(j, true, 0x89, X_TMP, X_RCX);
+	op_rr(j, true, 0x89, X_RCX, src);
+	rex(j, w, 0, dst == X_RCX ? X_TMP : dst, false);
+	emit1(j, 0xd3);
+	modrm_reg(j, digit, dst == X_RCX ? X_TMP : dst);
+	op_rr(j, true, 0x89, X_RCX, X_TMP);	/* r4 back, or r4 the result */
+}
+
+static void emit_bswap(struct jit *j, u8 dst, s32 width)
+{
+	if (width == 16) {
+		emit1(j, 0x66);
+		rex(j, false, 0, dst, false);
+		emit1(j, 0xc1);
+		modrm_reg(j, 1, dst);		/* ror r16, 8 */
+		emit1(j, 8);
+		op0f_rr(j, false, 0xb7, dst, dst, false);	/* movzx r32, r16 */
+		return;
+	}
+	rex(j, width == 64, 0, dst, false);
+	emit1(j, 0x0f);
+	emit1(j, 0xc8 | (dst & 7));
+}
+
+static int emit_alu(struct jit *j, const struct ebpf_insn *in, u32 i)
+{
+	bool w = EBPF_CLASS(in->code) == EBPF_ALU64, x = EBPF_SRC(in->code) == EBPF_X;
+	u8 dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)], op = EBPF_OP(in->code);
+	static const u8 rr[16] = { [EBPF_ADD >> 4] = 0x01, [EBPF_SUB >> 4] = 0x29, [EBPF_OR >> 4] = 0x09,
+				   [EBPF_AND >> 4] = 0x21, [EBPF_XOR >> 4] = 0x31 };
+	static const u8 digit[16] = { [EBPF_ADD >> 4] = 0, [EBPF_SUB >> 4] = 5, [EBPF_OR >> 4] = 1,
+				      [EBPF_AND >> 4] = 4, [EBPF_XOR >> 4] = 6 };
+
+	switch (op) {
+	case EBPF_ADD:
+	case EBPF_SUB:
+	case EBPF_OR:
+	case EBPF_AND:
+	case EBPF_XOR:
+		if (x)
+			op_rr(j, w, rr[op >> 4], dst, src);
+		else
+			op_ri(j, w, digit[op >> 4], dst, in->imm);
+		return 0;
+	case EBPF_MUL:
+		if (x) {
+			op0f_rr(j, w, 0xaf, dst, src, false);
+		} else {
+			rex(j, w, dst, dst, false);
+			emit1(j, 0x69);
+			modrm_reg(j, dst, dst);
+			emit4(j, (u32)in->imm);
+		}
+		return 0;
+	case EBPF_DIV:
+	case EBPF_MOD:
+		emit_divmod(j, in, w);
+		return 0;
+	case EBPF_LSH:
+		emit_shift(j, in, w, 4);
+		return 0;
+	case EBPF_RSH:
+		emit_shift(j, in, w, 5);
+		return 0;
+	case EBPF_ARSH:
+		emit_shift(j, in, w, 7);
+		return 0;
+	case EBPF_NEG:
+		rex(j, w, 0, dst, false);
+		emit1(j, 0xf7);
+		modrm_reg(j, 3, dst);
+		return 0;
+	case EBPF_MOV:
+		if (!x)
+			mov_ri(j, w, dst, w ? (u64)(s64)in->imm : (u32)in->imm);
+		else if (!in->off)
+			op_rr(j, w, 0x89, dst, src);
+		else if (in->off == 32 && w)
+			op_reg_rm(j, true, 0x63, dst, src);	/* movsxd */
+		else if (in->off == 8 || in->off == 16)
+			op0f_rr(j, w, in->off == 8 ? 0xbe : 0xbf, dst, src, in->off == 8);
+		else
+			return refuse(j, i, "movsx by %d", in->off);
+		return 0;
+	case EBPF_END:
+		if (!w && EBPF_SRC(in->code) == EBPF_TO_LE) {
+			/* little-endian host: truncation only */
+			if (in->imm == 16)
+				op0f_rr(j, false, 0xb7, dst, dst, false);
+			else if (in->imm == 32)
+				op_rr(j, false, 0x89, dst, dst);
+			return 0;
+		}
+		emit_bswap(j, dst, in->imm);
+		return 0;
+	default:
+		return refuse(j, i, "ALU op %02x", op);
+	}
+}
+
+static u8 jmp_cc(u8 op)
+{
+	switch (op) {
+	case EBPF_JEQ:
+		return CC_E;
+	case EBPF_JNE:
+	case EBPF_JSET:
+		return CC_NE;
+	case EBPF_JGT:
+		return CC_A;
+	case EBPF_JGE:
+		return CC_AE;
+	case EBPF_JLT:
+		return CC_B;
+	case EBPF_JLE:
+		return CC_BE;
+	case EBPF_JSGT:
+		return CC_G;
+	case EBPF_JSGE:
+		return CC_GE;
+	case EBPF_JSLT:
+		return CC_L;
+	default:	/* JSLE */
+		return CC_LE;
+	}
+}
+
+/* A loop's back edge at insn @i takes one unit of the budget, or ends the run. */
+static void pay_back_edge(struct jit *j, u32 i)
+{
+	u32 paid;
+
+	rex(j, true, 0, X_STATE, false);
+	emit1(j, 0x83);
+	modrm_mem(j, 5, X_STATE, offsetof(struct ebpf_jit_state, budget));	/* sub [st], 1 */
+	emit1(j, 1);
+	paid = jcc8(j, CC_AE);
+	abort_run(j, i, j->out_of_budget_at);
+	land8(j, paid);
+}
+
+static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
+{
+	bool w = EBPF_CLASS(in->code) == EBPF_JMP;
+	u8 op = EBPF_OP(in->code), dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
+	s64 t = (s64)i + (w || op != EBPF_JA ? in->off : in->imm) + 1;
+	u32 skip;
+
+	if (op == EBPF_EXIT) {
+		jump32(j, 0xff, j->exit_at);
+		return 0;
+	}
+	if (op == EBPF_CALL)
+		return refuse(j, i, "calls are left to the interpreter");
+	if (t < 0 || t >= j->prog->len)
+		return refuse(j, i, "a jump out of the program");
+	if (op == EBPF_JA) {
+		if (t <= i)
+			pay_back_edge(j, i);
+		jump32(j, 0xff, j->at[t]);
+		return 0;
+	}
+	if (EBPF_SRC(in->code) == EBPF_X) {
+		op_rr(j, w, op == EBPF_JSET ? 0x85 : 0x39, dst, src);
+	} else if (op == EBPF_JSET) {
+		rex(j, w, 0, dst, false);
+		emit1(j, 0xf7);
+		modrm_reg(j, 0, dst);
+		emit4(j, (u32)in->imm);
+	} else {
+		op_ri(j, w, 7, dst, in->imm);
+	}
+	if (t > i) {
+		jump32(j, jmp_cc(op), j->at[t]);
+		return 0;
+	}
+	skip = jcc8(j, jmp_cc(op) ^ 1);		/* not taken: on */
+	pay_back_edge(j, i);
+	jump32(j, 0xff, j->at[t]);
+	land8(j, skip);
+	return 0;
+}
+
+static int emit_insn(struct jit *j, u32 i)
+{
+	const struct ebpf_prog *prog = j->prog;
+	const struct ebpf_insn *in = &prog->insns[i];
+	u8 cls = EBPF_CLASS(in->code), mode = EBPF_MODE(in->code);
+	const struct ebpf_map_ref *m;
+	u32 base, room;
+	int checked;
+	u64 imm;
+
+	switch (cls) {
+	case EBPF_ALU:
+	case EBPF_ALU64:
+		return emit_alu(j, in, i);
+	case EBPF_JMP:
+	case EBPF_JMP32:
+		return emit_jmp(j, in, i);
+	case EBPF_LDX:
+	case EBPF_ST:
+	case EBPF_STX:
+		if (cls == EBPF_LDX ? mode != EBPF_MEM && mode != EBPF_MEMSX : mode != EBPF_MEM)
+			return refuse(j, i, "atomics are left to the interpreter");
+		base = cls == EBPF_LDX ? EBPF_INSN_SRC(in) : EBPF_INSN_DST(in);
+		checked = access_ok(j, i, base, ebpf_size_bytes(in->code), cls != EBPF_LDX, &room);
+		if (checked < 0)
+			return checked;
+		if (checked)
+			emit_bounds_check(j, i, base, ebpf_size_bytes(in->code), room);
+		emit_mem(j, in);
+		return 0;
+	default:	/* LD */
+		if (in->code != (EBPF_LD | EBPF_IMM | EBPF_DW))
+			return refuse(j, i, "packet loads are left to the interpreter");
+		imm = (u64)(u32)in->imm | ((u64)(u32)in[1].imm << 32);
+		switch (EBPF_INSN_SRC(in)) {
+		case 0:
+			break;
+		case EBPF_PSEUDO_MAP_VALUE:
+			if ((u32)in->imm >= prog->nr_maps)
+				return refuse(j, i, "no map %u", (u32)in->imm);
+			m = &prog->maps[(u32)in->imm];
+			if (!m->value_base)
+				return refuse(j, i, "map %u has no direct value", (u32)in->imm);
+			imm = (u64)(unsigned long)m->value_base + (u32)in[1].imm;
+			break;
+		default:
+			return refuse(j, i, "ld_imm64 of kind %u", EBPF_INSN_SRC(in));
+		}
+		mov_ri(j, true, xreg[EBPF_INSN_DST(in)], imm);
+		return 0;
+	}
+}
+
+static void emit_prologue(struct jit *j)
+{
+	static const u8 saved[] = { X_RBP, X_RBX, X_STATE, 13, 14, 15 };
+	u32 k;
+
+	for (k = 0; k < sizeof(saved); k++) {
+		rex(j, false, 0, saved[k], false);
+		emit1(j, 0x50 | (saved[k] & 7));	/* push */
+	}
+	op_rr(j, true, 0x89, X_RBP, X_RDX);		/* r10 = the frame's top */
+	op_rr(j, true, 0x89, X_STATE, X_RCX);
+	rex(j, true, X_RDI, X_STATE, false);
+	emit1(j, 0x89);
+	modrm_mem(j, X_RDI, X_STATE, offsetof(struct ebpf_jit_state, ctx));	/* the context's start */
+	/* r0, r3..r9 start at 0 (r1 = ctx and r2 came in rdi, rsi) */
+	for (k = 0; k < EBPF_NR_REGS - 1; k++)
+		if (k != 1 && k != 2)
+			op_rr(j, false, 0x31, xreg[k], xreg[k]);
+}
+
+static void emit_epilogue(struct jit *j)
+{
+	static const u8 saved[] = { 15, 14, 13, X_STATE, X_RBX, X_RBP };
+	u32 k, done;
+
+	/* a run's error: r0 = 0 and the errno, then the common way out */
+	j->out_of_budget_at = j->len;
+	mov_ri(j, false, X_RAX, (u32)-E2BIG);
+	done = jcc8(j, JMP8);
+	j->fault_at = j->len;
+	mov_ri(j, false, X_RAX, (u32)-EFAULT);
+	land8(j, done);
+	rex(j, false, X_RAX, X_STATE, false);
+	emit1(j, 0x89);
+	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_jit_state, error));
+	op_rr(j, false, 0x31, X_RAX, X_RAX);
+	j->exit_at = j->len;
+	for (k = 0; k < sizeof(saved); k++) {
+		rex(j, false, 0, saved[k], false);
+		emit1(j, 0x58 | (saved[k] & 7));	/* pop */
+	}
+	emit1(j, 0xc3);
+}
+
+/* One pass over the program; the first only measures (j->buf NULL). */
+static int emit_all(struct jit *j)
+{
+	const struct ebpf_prog *prog = j->prog;
+	u32 i;
+	int err;
+
+	j->len = 0;
+	emit_prologue(j);
+	for (i = 0; i < prog->len; i++) {
+		j->at[i] = j->len;
+		if (j->k[i].r[EBPF_REG_FP].kind == EBPF_K_UNREACHED)
+			continue;	/* unreachable, or an ld_imm64's second half */
+		err = emit_insn(j, i);
+		if (err)
+			return err;
+	}
+	emit_epilogue(j);
+	return 0;
+}
+
+int ebpf_jit_x86(const struct ebpf_prog *prog, const struct ebpf_kregs *kinds, u8 *buf, u32 size,
+		 struct ebpf_log *log)
+{
+	struct jit j;
+	int err;
+
+	memset(&j, 0, sizeof(j));
+	j.prog = prog;
+	j.k = kinds;
+	j.log = log;
+	if (!prog->allow_ptr_leaks) {
+		ebpf_logf(log, "jit: a program that may not leak pointers needs the tags\n");
+		return -EOPNOTSUPP;
+	}
+	j.at = EBPF_ZALLOC((size_t)prog->len * sizeof(u32));
+	if (!j.at)
+		return -ENOMEM;
+	/* measure (every label lands where it will), then write */
+	err = emit_all(&j);
+	if (!err && buf) {
+		j.buf = buf;
+		j.size = size;
+		err = emit_all(&j);
+		if (!err && j.len > size)
+			err = -ENOSPC;
+	}
+	EBPF_FREE(j.at);
+	return err ? err : (int)j.len;
+}
