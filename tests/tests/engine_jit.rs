@@ -113,3 +113,70 @@ fn offsets_the_facts_leave_open_are_checked_at_run_time() {
         }
     }
 }
+
+#[test]
+fn edge_cases_agree_with_the_interpreter() {
+    use engine_common::asm::*;
+    const ALU32: u8 = 0x04;
+    let mut cases: Vec<(&str, Vec<Insn>)> = vec![];
+    // 32-bit shifts by 0 still zero the upper half; by register, with the count in each register
+    for (op, name) in [(0x60, "lsh"), (0x70, "rsh"), (0xc0, "arsh")] {
+        cases.push((name, vec![mov64_imm(0, -1), Insn::new(ALU32 | op, 0, 0, 0, 0), exit()]));
+        for count in 0..10u8 {
+            let dst = if count == 0 { 1 } else { 0 };
+            cases.push((
+                name,
+                vec![
+                    mov64_imm(0, -1),
+                    mov64_imm(1, -1),
+                    mov64_imm(4, -7),
+                    mov64_imm(count, 0),
+                    Insn::new(ALU32 | op | X, dst, count, 0, 0),
+                    Insn::new(ALU64 | op | X, 4, count, 0, 0),
+                    add64_reg(0, 1),
+                    add64_reg(0, 4),
+                    exit(),
+                ],
+            ));
+        }
+    }
+    // division and modulo by 0 and by -1, 32 and 64 bits, signed and not, into r0 and r3 (rax, rdx)
+    for (class, op) in [(ALU32, 0x30u8), (ALU32, 0x90), (ALU64, 0x30), (ALU64, 0x90)] {
+        for off in [0i16, 1] {
+            for (divisor, dst) in [(0i32, 0u8), (-1, 0), (0, 3), (-1, 3), (7, 3), (-3, 0)] {
+                let mut v = vec![mov64_imm(0, i32::MIN), Insn::new(0x67, 0, 0, 0, 32), mov64_imm(3, -100), mov64_imm(2, divisor)];
+                v.push(Insn::new(class | op | X, dst, 2, off, 0));
+                if divisor != 0 {
+                    v.push(Insn::new(class | op, dst, 0, off, divisor)); // "div by zero" refused at load
+                }
+                v.extend([mov64_reg(5, 3), add64_reg(0, 5), exit()]);
+                cases.push(("divmod", v));
+            }
+        }
+    }
+    // byte swaps of r7 (r13), 16/32/64, both directions
+    for imm in [16, 32, 64] {
+        for code in [0xd4u8, 0xdc, 0xd7] {
+            cases.push((
+                "end",
+                vec![
+                    ld_imm64(7, 0, 0x0102_0304_0506_0708)[0],
+                    ld_imm64(7, 0, 0x0102_0304_0506_0708)[1],
+                    Insn::new(code, 7, 0, 0, imm),
+                    mov64_reg(0, 7),
+                    exit(),
+                ],
+            ));
+        }
+    }
+    let mut s = Scratch::new();
+    for (name, insns) in cases {
+        let p = Program::new(insns.clone());
+        let (rc, log) = p.check();
+        assert_eq!(rc, 0, "{name}: {log}");
+        let code = Code::compile(&p.raw()).unwrap_or_else(|why| panic!("{name}: {why}"));
+        let interp = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
+        let (r0, st) = code.run(&mut [], 0, 1);
+        assert_eq!((r0, st.error), (interp.r0, interp.error), "{name}: {insns:?}");
+    }
+}
