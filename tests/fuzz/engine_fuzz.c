@@ -232,8 +232,8 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	struct ebpf_scratch *scratch = NULL;
 	struct ebpf_jit_state st;
 	struct ebpf_kregs *k = NULL;
-	u64 stack[EBPF_STACK_SIZE / 8];
 	struct ebpf_run run;
+	u64 *stack;
 	void *code;
 	int size;
 	u64 r0, jr0;
@@ -266,7 +266,9 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	if (ctx_size)
 		memcpy(ctx, ctx_before, ctx_size);
 	memcpy(global, global_before, sizeof(global_after));
-	memset(stack, 0, sizeof(stack));
+	/* the interpreter's frame: a pointer into it is the same number in both runs */
+	stack = scratch->stack[0];
+	memset(stack, 0, EBPF_STACK_SIZE);
 	memset(&st, 0, sizeof(st));
 	st.budget = 1000000;
 	jr0 = ((u64 (*)(void *, u64, u64 *, struct ebpf_jit_state *))code)(ctx, ctx_size,
