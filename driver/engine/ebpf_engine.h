@@ -485,7 +485,8 @@ int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out);
 /*
  * Native code (ebpf_jit_x86.c), first step: only for programs every load and store of
  * which @kinds (ebpf_kinds() of @prog) places in a known region (the stack, the
- * context, a map's direct value), checked at run time where the offset is not known;
+ * context, a map's direct value), checked at run time where the offset is not known
+ * (and for an atomic, its alignment);
  * called as
  *   u64 code(void *ctx, u64 r2, u64 *fp, struct ebpf_jit_state *st)
  * with fp the top of a zeroed EBPF_STACK_SIZE-byte stack; returns r0, or 0 with
@@ -498,6 +499,7 @@ struct ebpf_jit_state {
 	int error;		/* out: 0, -E2BIG (budget spent) or -EFAULT (an access out of its region) */
 	u32 error_pc;		/* out: the insn that ended the run */
 	u64 ctx;		/* the code's own: the context it was called with */
+	u64 r0;			/* the code's own: r0 while an atomic needs rax */
 };
 
 int ebpf_jit_x86(const struct ebpf_prog *prog, const struct ebpf_kregs *kinds, u8 *buf, u32 size,

@@ -4,12 +4,13 @@
  * in ebpf_engine.h).
  *
  * First step: no run-time tags at all, so only programs every one of whose loads and
- * stores has an address ebpf_kinds() fixes (the stack, the context or a map's direct
- * value at a constant offset), checked here against its region's size once, at compile
- * time. Anything else is refused with the reason, and the interpreter runs the program:
- * helper and bpf-to-bpf calls, atomics, packet loads, addresses the facts leave open,
- * programs that may not leak pointers (their rules need tags). Loops pay the budget by
- * the back edge, so every run ends.
+ * stores has a region ebpf_kinds() knows (the stack, the context or a map's direct
+ * value): at a constant offset checked against the region's size once, at compile
+ * time; at an offset the facts leave open, by the code. Anything else is refused with
+ * the reason, and the interpreter runs the program: helper and bpf-to-bpf calls,
+ * packet loads, load-acquire / store-release, other addresses, programs that may not
+ * leak pointers (their rules need tags). Loops pay the budget by the back edge, so
+ * every run ends.
  *
  * Registers as Linux's JIT maps them; r10 (x86) and r11 are scratch, r12 holds the
  * state. Every jump to another instruction is a rel32, so a first pass that only
@@ -328,6 +329,95 @@ static void emit_mem(struct jit *j, const struct ebpf_insn *in)
 		emit4(j, (u32)in->imm);
 }
 
+/* lock-prefixed op [r11], @reg: add 01, or 09, and 21, xor 31; 0F C1 xadd, 0F B1 cmpxchg */
+static void locked_op(struct jit *j, bool w, bool two_byte, u8 opc, u8 reg)
+{
+	emit1(j, 0xf0);
+	rex(j, w, reg, X_TMP, false);
+	if (two_byte)
+		emit1(j, 0x0f);
+	emit1(j, opc);
+	modrm_mem(j, reg, X_TMP, 0);
+}
+
+/* [r11] with r/m = [r11 + 0] */
+static void mem_r11(struct jit *j, bool w, u8 opc, u8 reg)
+{
+	rex(j, w, reg, X_TMP, false);
+	emit1(j, opc);
+	modrm_mem(j, reg, X_TMP, 0);
+}
+
+/* r0 kept in the state while rax serves cmpxchg */
+static void r0_to_state(struct jit *j, bool to_state)
+{
+	rex(j, true, X_RAX, X_STATE, false);
+	emit1(j, to_state ? 0x89 : 0x8b);
+	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_jit_state, r0));
+}
+
+/*
+ * BPF_ATOMIC read-modify-write at dst + off (its region already proven or checked):
+ * misaligned ends the run with -EFAULT as in the interpreter, then the x86 locked
+ * instruction, or a cmpxchg loop for the fetching and / or / xor.
+ */
+static void emit_atomic(struct jit *j, const struct ebpf_insn *in, u32 i)
+{
+	bool w = EBPF_SIZE(in->code) == EBPF_DW;
+	u8 dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
+	u8 op = (u8)(in->imm & ~EBPF_FETCH);
+	static const u8 opc[16] = { [EBPF_ADD >> 4] = 0x01, [EBPF_OR >> 4] = 0x09,
+				    [EBPF_AND >> 4] = 0x21, [EBPF_XOR >> 4] = 0x31 };
+	u32 aligned, again;
+
+	rex(j, true, X_TMP, dst, false);
+	emit1(j, 0x8d);
+	modrm_mem(j, X_TMP, dst, in->off);		/* lea r11, [dst + off] */
+	rex(j, false, 0, X_TMP, false);
+	emit1(j, 0xf6);
+	modrm_reg(j, 0, X_TMP);
+	emit1(j, w ? 7 : 3);				/* test r11b, size - 1 */
+	aligned = jcc8(j, CC_E);
+	abort_run(j, i, j->fault_at);
+	land8(j, aligned);
+	if (in->imm == EBPF_XCHG) {
+		mem_r11(j, w, 0x87, src);		/* xchg: locked by itself */
+		return;
+	}
+	if (in->imm == EBPF_CMPXCHG) {
+		locked_op(j, w, true, 0xb1, src);
+		if (!w)
+			op_rr(j, false, 0x89, X_RAX, X_RAX);	/* r0 = old, zero-extended */
+		return;
+	}
+	if (!(in->imm & EBPF_FETCH)) {
+		locked_op(j, w, false, opc[op >> 4], src);
+		return;
+	}
+	if (op == EBPF_ADD) {
+		locked_op(j, w, true, 0xc1, src);	/* xadd: src = old */
+		return;
+	}
+	/* fetch and / or / xor: r10 = old op src until cmpxchg finds old unchanged */
+	r0_to_state(j, true);
+	mem_r11(j, w, 0x8b, X_RAX);			/* rax = [r11] */
+	again = j->len;
+	op_rr(j, w, 0x89, X_AUX, X_RAX);
+	if (src == X_RAX) {				/* the operand is r0, saved */
+		rex(j, w, X_AUX, X_STATE, false);
+		emit1(j, (u8)(opc[op >> 4] + 2));	/* op r10, r/m */
+		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_jit_state, r0));
+	} else {
+		op_rr(j, w, opc[op >> 4], X_AUX, src);
+	}
+	locked_op(j, w, true, 0xb1, X_AUX);
+	emit1(j, 0x75);					/* jne again */
+	emit1(j, (u8)(again - (j->len + 1)));
+	op_rr(j, w, 0x89, src, X_RAX);			/* src = old */
+	if (src != X_RAX)
+		r0_to_state(j, false);
+}
+
 /* dst = dst / src or dst % src with the engine's rules for 0 and signed -1 */
 static void emit_divmod(struct jit *j, const struct ebpf_insn *in, bool w)
 {
@@ -591,6 +681,7 @@ static int emit_insn(struct jit *j, u32 i)
 	u8 cls = EBPF_CLASS(in->code), mode = EBPF_MODE(in->code);
 	const struct ebpf_map_ref *m;
 	u32 base, room;
+	bool atomic;
 	int checked;
 	u64 imm;
 
@@ -604,15 +695,21 @@ static int emit_insn(struct jit *j, u32 i)
 	case EBPF_LDX:
 	case EBPF_ST:
 	case EBPF_STX:
-		if (cls == EBPF_LDX ? mode != EBPF_MEM && mode != EBPF_MEMSX : mode != EBPF_MEM)
-			return refuse(j, i, "atomics are left to the interpreter");
+		atomic = cls == EBPF_STX && mode == EBPF_ATOMIC;
+		if (atomic && !ebpf_atomic_rmw(in->imm))
+			return refuse(j, i, "load-acquire and store-release are left to the interpreter");
+		if (cls == EBPF_LDX ? mode != EBPF_MEM && mode != EBPF_MEMSX : mode != EBPF_MEM && !atomic)
+			return refuse(j, i, "mode %02x", mode);
 		base = cls == EBPF_LDX ? EBPF_INSN_SRC(in) : EBPF_INSN_DST(in);
 		checked = access_ok(j, i, base, ebpf_size_bytes(in->code), cls != EBPF_LDX, &room);
 		if (checked < 0)
 			return checked;
 		if (checked)
 			emit_bounds_check(j, i, base, ebpf_size_bytes(in->code), room);
-		emit_mem(j, in);
+		if (atomic)
+			emit_atomic(j, in, i);
+		else
+			emit_mem(j, in);
 		return 0;
 	default:	/* LD */
 		if (in->code != (EBPF_LD | EBPF_IMM | EBPF_DW))

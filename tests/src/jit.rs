@@ -1,6 +1,6 @@
 //! The x86-64 compiler of the portable engine (driver/engine/ebpf_jit_x86.c) on the host:
 //! code in an executable mapping, called as the module will call it.
-use crate::engine::{kinds, KRegs, Log, Prog};
+use crate::engine::{kinds, KRegs, Log, Prog, Scratch};
 use std::ffi::{c_char, c_void};
 
 /// struct ebpf_jit_state
@@ -11,6 +11,7 @@ pub struct JitState {
     pub error: i32,
     pub error_pc: u32,
     pub ctx: u64,
+    pub r0: u64,
 }
 
 extern "C" {
@@ -46,12 +47,18 @@ impl Code {
         Ok(Code { mem, len })
     }
 
-    pub fn run(&self, ctx: &mut [u8], r2: u64, budget: u64) -> (u64, JitState) {
-        let mut stack = [0u64; 64];
+    /// Runs on `ctx` (empty: r1 = NULL) with a zeroed stack: r0 and the state after. The
+    /// stack is the interpreter's first frame in `scratch` (struct ebpf_scratch starts
+    /// with it), so a pointer into it is the same number in either engine's run.
+    pub fn run(&self, scratch: &mut Scratch, ctx: &mut [u8], r2: u64, budget: u64) -> (u64, JitState) {
+        let stack = scratch.ptr() as *mut u64;
         let mut st = JitState { budget, ..JitState::default() };
         let f: JitFn = unsafe { std::mem::transmute(self.mem) };
         let ctx_ptr = if ctx.is_empty() { std::ptr::null_mut() } else { ctx.as_mut_ptr() as *mut c_void };
-        let r0 = unsafe { f(ctx_ptr, r2, stack.as_mut_ptr().add(64), &mut st) };
+        let r0 = unsafe {
+            std::ptr::write_bytes(stack, 0, 64);
+            f(ctx_ptr, r2, stack.add(64), &mut st)
+        };
         (r0, st)
     }
 }

@@ -46,7 +46,7 @@ fn conformance_vectors_agree_with_the_interpreter() {
         let (mut a, mut b) = (mem.clone(), mem.clone());
         let len = mem.len() as u64;
         let interp = p.run(&mut scratch, &mut a, len, 10_000_000, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut b, len, 10_000_000);
+        let (r0, st) = code.run(&mut scratch, &mut b, len, 10_000_000);
         let expected = u64::from_str_radix(v["result"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
         // the interpreter passes the suite (tests/conformance.rs): both must give its result
         let agree = interp.error == 0 && st.error == 0 && r0 == interp.r0 && r0 == expected && a == b;
@@ -75,9 +75,10 @@ fn loops_pay_the_budget_by_back_edge() {
     let p = Program::new(vec![mov64_imm(0, 0), add64_imm(0, 1), jne_imm(0, 1000, -2), exit()]);
     assert_eq!(p.check().0, 0);
     let code = Code::compile(&p.raw()).expect("a plain loop compiles");
-    let (r0, st) = code.run(&mut [], 0, 1000);
+    let mut s = Scratch::new();
+    let (r0, st) = code.run(&mut s, &mut [], 0, 1000);
     assert_eq!((r0, st.error), (1000, 0), "999 back edges within a budget of 1000");
-    let (r0, st) = code.run(&mut [], 0, 500);
+    let (r0, st) = code.run(&mut s, &mut [], 0, 500);
     assert_eq!((r0, st.error, st.error_pc), (0, -E2BIG, 2), "the budget ends the run at the back edge");
 }
 
@@ -106,7 +107,7 @@ fn offsets_the_facts_leave_open_are_checked_at_run_time() {
     let mut s = Scratch::new();
     for r2 in [0u64, 8, 9, 16, (-496i64) as u64, (-497i64) as u64, 1 << 40] {
         let interp = p.run(&mut s, &mut [], r2, 0, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut [], r2, 1);
+        let (r0, st) = code.run(&mut s, &mut [], r2, 1);
         assert_eq!((r0, st.error), (interp.r0, interp.error), "r2 = {r2:#x}");
         if interp.error != 0 {
             assert_eq!((st.error, st.error_pc), (-EFAULT, interp.error_pc), "r2 = {r2:#x}");
@@ -169,6 +170,32 @@ fn edge_cases_agree_with_the_interpreter() {
             ));
         }
     }
+    // every atomic read-modify-write, 32 and 64 bits, the operand in r0 or r3, the address
+    // in r1 or in r0 itself; cmpxchg that succeeds (r0's upper half must go); misaligned
+    let ops = [0x00, 0x01, 0x40, 0x41, 0x50, 0x51, 0xa0, 0xa1, 0xe1, 0xf1];
+    for op in ops {
+        for size in [W, DW] {
+            for (base, operand) in [(1u8, 3u8), (1, 0), (0, 0), (0, 3)] {
+                let mut v = vec![st(DW, 10, -8, 0x0f0f_0f0f), mov64_reg(base, 10)];
+                if operand != base {
+                    v.extend(ld_imm64(operand, 0, 0xffff_0000_0f0f_0f0f)); // else: the address is the operand
+                }
+                if base != 0 && operand != 0 {
+                    v.extend(ld_imm64(0, 0, 0x1234_5678_0f0f_0f0f)); // cmpxchg's expected value
+                }
+                v.extend([
+                    atomic(size, base, operand, -8, op),
+                    ldx(DW, 2, 10, -8),
+                    add64_reg(0, 2),
+                    mov64_reg(5, operand),
+                    add64_reg(0, 5),
+                    exit(),
+                ]);
+                cases.push(("atomic", v));
+            }
+        }
+        cases.push(("misaligned atomic", vec![mov64_imm(0, 1), atomic(W, 10, 0, -6, op), exit()]));
+    }
     let mut s = Scratch::new();
     for (name, insns) in cases {
         let p = Program::new(insns.clone());
@@ -176,7 +203,7 @@ fn edge_cases_agree_with_the_interpreter() {
         assert_eq!(rc, 0, "{name}: {log}");
         let code = Code::compile(&p.raw()).unwrap_or_else(|why| panic!("{name}: {why}"));
         let interp = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut [], 0, 1);
+        let (r0, st) = code.run(&mut s, &mut [], 0, 1);
         assert_eq!((r0, st.error), (interp.r0, interp.error), "{name}: {insns:?}");
     }
 }
