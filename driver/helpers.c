@@ -386,6 +386,8 @@ struct bpfdrv_helper_def {
 	u8 args[5];	/* enum ebpf_arg_kind */
 	/* Changes the map in its first argument (refused on BPF_F_RDONLY_PROG maps). */
 	bool map_write;
+	/* The argument that is the size of the memory it returns (struct ebpf_helper's). */
+	u8 ret_size_arg;
 	/* Checks a constant format string at load (struct ebpf_helper's check_fmt). */
 	int (*check_fmt)(const char *fmt, u32 room, u64 data_len);
 	/* Needs a GPL-compatible program license. */
@@ -501,7 +503,7 @@ static const struct bpfdrv_helper_def bpfdrv_helper_defs[] = {
 	{ .id = BPFDRV_FUNC_ringbuf_output, .name = "ringbuf_output", .fn = bpfdrv_h_ringbuf_output,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_MEM, EBPF_ARG_CONST_SIZE_OR_ZERO, EBPF_ARG_ANYTHING } },
 	{ .id = BPFDRV_FUNC_ringbuf_reserve, .name = "ringbuf_reserve", .fn = bpfdrv_h_ringbuf_reserve,
-	  .ret = EBPF_RET_MEM_OR_NULL,
+	  .ret = EBPF_RET_MEM_OR_NULL, .ret_size_arg = 2,
 	  .args = { EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING, EBPF_ARG_ANYTHING } },
 	{ .id = BPFDRV_FUNC_ringbuf_submit, .name = "ringbuf_submit", .fn = bpfdrv_h_ringbuf_submit,
 	  .ret = EBPF_RET_VOID, .args = { EBPF_ARG_PTR_TO_ALLOC_MEM, EBPF_ARG_ANYTHING } },
@@ -543,7 +545,7 @@ static struct ebpf_helper helper_of(const struct bpfdrv_helper_def *d)
 {
 	struct ebpf_helper h = {
 		.name = d->name, .fn = d->fn, .ret = d->ret, .map_write = d->map_write,
-		.check_fmt = d->check_fmt,
+		.ret_size_arg = d->ret_size_arg, .check_fmt = d->check_fmt,
 	};
 
 	BUILD_BUG_ON(sizeof(h.args) != sizeof(d->args));

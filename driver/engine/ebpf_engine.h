@@ -161,6 +161,11 @@ struct ebpf_helper {
 	 */
 	bool map_write;
 	/*
+	 * EBPF_RET_MEM_OR_NULL: the argument (1..5) that is the returned memory's size, 0 if
+	 * none is. The engine aborts a run where the helper hands out another size.
+	 */
+	u8 ret_size_arg;
+	/*
 	 * bpf_snprintf's format check (Linux's ARG_PTR_TO_CONST_STR fmt in r3, a u64 array
 	 * of r5 bytes): where the checker sees r3 is a string in a map value that never
 	 * changes and r5 a constant, it calls this at load with the string (@room bytes to
@@ -343,6 +348,7 @@ struct ebpf_run {
 	const struct ebpf_prog *tail_prog;
 	struct ebpf_tag ret_tag;
 	bool ret_tag_set;
+	bool released;			/* the helper running called ebpf_invalidate_region */
 	struct ebpf_loop_state loop;	/* set by ebpf_helper_loop(), started after it returns */
 };
 
@@ -397,7 +403,9 @@ void ebpf_set_ret_map(struct ebpf_run *run, const struct ebpf_map_ref *ref);
 /*
  * For helpers ending the life of such memory (submit/discard): every
  * register or spilled stack slot pointing into the region that starts at base
- * becomes a scalar (with allow_ptr_leaks; else EBPF_PTR_RELEASED).
+ * becomes a scalar (with allow_ptr_leaks; else EBPF_PTR_RELEASED). Only a helper
+ * with an EBPF_ARG_PTR_TO_ALLOC_MEM argument may: the engine aborts a run where
+ * another does, so that ebpf_kinds() knows which calls end such memory.
  */
 void ebpf_invalidate_region(struct ebpf_run *run, void *base);
 
@@ -452,6 +460,8 @@ enum ebpf_kind {
 	EBPF_K_MAP,		/* the handle of maps[map] */
 	EBPF_K_FUNC,		/* a callback's address (ld_imm64 BPF_PSEUDO_FUNC) */
 	EBPF_K_UNKNOWN,		/* paths disagree, or the interpreter's tags decide */
+	EBPF_K_MEM,		/* memory a helper handed out (val bytes) + off */
+	EBPF_K_MEM_OR_NULL,	/* the same, or the number 0 (not yet checked) */
 };
 
 #define EBPF_KF_CONST	0x01	/* SCALAR: val is its value */
@@ -459,9 +469,9 @@ enum ebpf_kind {
 #define EBPF_KF_DIRECT	0x04	/* MAP_VALUE: from ld_imm64 BPF_PSEUDO_MAP_VALUE */
 
 struct ebpf_kval {
-	u64 val;		/* SCALAR | CONST */
+	u64 val;		/* SCALAR | CONST; MEM*: the memory's size; FUNC: its insn */
 	s32 off;		/* pointers without VAR_OFF */
-	u32 id;			/* MAP_VALUE_OR_NULL: the lookup (copies share it); 0: none */
+	u32 id;			/* *_OR_NULL: the call that made it (copies share it); 0: none */
 	u16 map;		/* MAP_VALUE*, MAP: index into prog->maps */
 	u8 kind;		/* enum ebpf_kind */
 	u8 flags;		/* EBPF_KF_* */

@@ -634,6 +634,17 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 	return 0;
 }
 
+/* Does the helper take memory another handed out (and so may release it)? */
+static bool releases_mem(const struct ebpf_helper *h)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (h->args[i] == EBPF_ARG_PTR_TO_ALLOC_MEM)
+			return true;
+	return false;
+}
+
 static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id)
 {
 	const struct ebpf_prog *prog = run->prog;
@@ -650,9 +661,13 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 	if (err)
 		return err;
 	run->ret_tag_set = false;
+	run->released = false;
 	ret = h->fn(run, regs[1], regs[2], regs[3], regs[4], regs[5]);
 	if (run->error)
 		return run->error;
+	/* memory released by a helper the table does not say releases any: a table bug */
+	if (run->released && !releases_mem(h))
+		return -EINVAL;
 	regs[0] = ret;
 	t0->kind = EBPF_SCALAR;
 	if (ret) {
@@ -660,7 +675,10 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 			/* a pointer the helper table does not announce: a bug in the table */
 			if (run->ret_tag.kind == EBPF_PTR_MAP ? !(h->ret == EBPF_RET_MAP_VALUE_OR_NULL &&
 								   m && m->values_are_maps)
-							       : h->ret != EBPF_RET_MEM_OR_NULL)
+							       : h->ret != EBPF_RET_MEM_OR_NULL ||
+								 (h->ret_size_arg &&
+								  (h->ret_size_arg > 5 ||
+								   run->ret_tag.size != regs[h->ret_size_arg])))
 				return -EINVAL;
 			*t0 = run->ret_tag;
 		} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && m) {
@@ -1487,6 +1505,7 @@ void ebpf_invalidate_region(struct ebpf_run *run, void *base)
 
 	if (!s)
 		return;
+	run->released = true;
 	for (i = 0; i < 16; i++)
 		if (s->tags[i].kind != EBPF_SCALAR && s->tags[i].base == b)
 			tag_release(&s->tags[i], leaks);

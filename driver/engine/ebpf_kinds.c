@@ -11,8 +11,9 @@
  * Linux's verifier would allow: the facts describe this engine's runs.
  *
  * What is not followed is UNKNOWN, never guessed: pointers into another frame's
- * stack, values a subprogram returns, memory and maps a helper hands out, loads
- * through a context with rules (a socket filter's skb->sk). A subprogram or callback
+ * stack, values a subprogram returns, maps a helper hands out, memory it hands out
+ * of a size the table does not name, loads through a context with rules (a socket
+ * filter's skb->sk), anything after a helper releases memory it handed out. A subprogram or callback
  * is analysed on its own, with unknown arguments.
  */
 #include "ebpf_engine.h"
@@ -88,6 +89,22 @@ static bool kv_equal(const struct ebpf_kval *a, const struct ebpf_kval *b)
 	       a->id == b->id && a->map == b->map;
 }
 
+/* A pointer that may be the number 0 instead: its kind once checked, or 0. */
+static u8 nonnull_of(u8 kind)
+{
+	if (kind == EBPF_K_MAP_VALUE_OR_NULL)
+		return EBPF_K_MAP_VALUE;
+	return kind == EBPF_K_MEM_OR_NULL ? EBPF_K_MEM : 0;
+}
+
+/* The kind that may also be null, or 0 for a kind that has none. */
+static u8 or_null_of(u8 kind)
+{
+	if (kind == EBPF_K_MAP_VALUE)
+		return EBPF_K_MAP_VALUE_OR_NULL;
+	return kind == EBPF_K_MEM ? EBPF_K_MEM_OR_NULL : 0;
+}
+
 /* What a value is on either of two paths. */
 static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
 {
@@ -95,18 +112,19 @@ static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
 		return b;
 	if (b.kind == EBPF_K_UNREACHED)
 		return a;
-	/* a lookup's result and the 0 of the path where it was null (another 0: no id) */
-	if (is_const(&a, 0) && (b.kind == EBPF_K_MAP_VALUE || b.kind == EBPF_K_MAP_VALUE_OR_NULL)) {
-		b.kind = EBPF_K_MAP_VALUE_OR_NULL;
+	/* a pointer and the 0 of the path where it was null (another 0: no id) */
+	if (is_const(&a, 0) && (or_null_of(b.kind) || nonnull_of(b.kind))) {
+		b.kind = or_null_of(b.kind) ? or_null_of(b.kind) : b.kind;
 		b.id = 0;
 		return b;
 	}
-	if (is_const(&b, 0) && (a.kind == EBPF_K_MAP_VALUE || a.kind == EBPF_K_MAP_VALUE_OR_NULL))
+	if (is_const(&b, 0) && (or_null_of(a.kind) || nonnull_of(a.kind)))
 		return kv_join(b, a);
-	if (a.kind == EBPF_K_MAP_VALUE && b.kind == EBPF_K_MAP_VALUE_OR_NULL)
-		return kv_join(b, a);
-	if (a.kind == EBPF_K_MAP_VALUE_OR_NULL && b.kind == EBPF_K_MAP_VALUE)
-		b.kind = EBPF_K_MAP_VALUE_OR_NULL;
+	/* checked on one path, not on the other: maybe null */
+	if (or_null_of(a.kind) && or_null_of(a.kind) == b.kind)
+		a.kind = b.kind;
+	else if (or_null_of(b.kind) && or_null_of(b.kind) == a.kind)
+		b.kind = a.kind;
 	if (a.kind != b.kind)
 		return kv(EBPF_K_UNKNOWN);
 	switch (a.kind) {
@@ -118,7 +136,8 @@ static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
 	case EBPF_K_UNKNOWN:
 		return a;
 	default:	/* memory */
-		if (a.map != b.map || (a.flags & EBPF_KF_DIRECT) != (b.flags & EBPF_KF_DIRECT))
+		if (a.map != b.map || a.val != b.val ||
+		    (a.flags & EBPF_KF_DIRECT) != (b.flags & EBPF_KF_DIRECT))
 			return kv(EBPF_K_UNKNOWN);
 		if (a.id != b.id)
 			a.id = 0;
@@ -216,7 +235,8 @@ static struct ebpf_kval k_add_sub(struct ebpf_kval d, const struct ebpf_kval *s,
 			c = -c;
 		if (d.kind == EBPF_K_SCALAR)
 			return known && (d.flags & EBPF_KF_CONST) ? kconst(d.val + c) : kv(EBPF_K_SCALAR);
-		if (d.kind == EBPF_K_STACK || d.kind == EBPF_K_CTX || d.kind == EBPF_K_MAP_VALUE)
+		if (d.kind == EBPF_K_STACK || d.kind == EBPF_K_CTX || d.kind == EBPF_K_MAP_VALUE ||
+		    d.kind == EBPF_K_MEM)
 			return kmove(d, (s64)c, known);
 		return kv(EBPF_K_UNKNOWN);	/* a null pointer moved is no longer null */
 	}
@@ -227,7 +247,7 @@ static struct ebpf_kval k_add_sub(struct ebpf_kval d, const struct ebpf_kval *s,
 	/* s is memory: scalar + pointer is the pointer, anything else a number */
 	if (sub || d.kind != EBPF_K_SCALAR)
 		return kv(EBPF_K_SCALAR);
-	if (s->kind == EBPF_K_MAP_VALUE_OR_NULL)
+	if (nonnull_of(s->kind))
 		return kv(EBPF_K_UNKNOWN);
 	return kmove(*s, (s64)d.val, !!(d.flags & EBPF_KF_CONST));
 }
@@ -267,7 +287,7 @@ static void step_alu32(struct kstate *st, const struct ebpf_insn *in)
 static bool ruled_load(const struct ebpf_prog *prog, const struct ebpf_kval *base)
 {
 	return ebpf_ctx_ops(prog) && base->kind != EBPF_K_STACK && base->kind != EBPF_K_MAP_VALUE &&
-	       base->kind != EBPF_K_SCALAR;
+	       base->kind != EBPF_K_MEM && base->kind != EBPF_K_SCALAR;
 }
 
 static void step_ldx(const struct kenv *env, struct kstate *st, const struct ebpf_insn *in)
@@ -322,11 +342,28 @@ static bool may_be_stack(const struct ebpf_kval *v)
 	return v->kind == EBPF_K_STACK || v->kind == EBPF_K_UNKNOWN;
 }
 
+/*
+ * A helper ends the life of memory it handed out (ring buffer submit / discard): what
+ * pointed there is no longer a pointer to dereference (the interpreter's
+ * ebpf_invalidate_region).
+ */
+static void release_mem(struct kstate *st)
+{
+	u32 k;
+
+	for (k = 0; k < EBPF_NR_REGS + SLOTS; k++) {
+		struct ebpf_kval *v = k < EBPF_NR_REGS ? &st->r[k] : &st->slot[k - EBPF_NR_REGS];
+
+		if (v->kind == EBPF_K_MEM || v->kind == EBPF_K_MEM_OR_NULL)
+			*v = kv(EBPF_K_UNKNOWN);
+	}
+}
+
 static void step_call(const struct kenv *env, struct kstate *st, const struct ebpf_insn *in, u32 i)
 {
 	const struct ebpf_prog *prog = env->prog;
 	const struct ebpf_helper *h = NULL;
-	const struct ebpf_kval *map = NULL;
+	const struct ebpf_kval *map = NULL, *size;
 	bool stack_arg = false, callback = false;
 	u32 k;
 
@@ -357,8 +394,17 @@ static void step_call(const struct kenv *env, struct kstate *st, const struct eb
 	} else if (stack_arg) {
 		slots_may_hold(st, kv(EBPF_K_SCALAR));	/* helpers write bytes only */
 	}
+	for (k = 0; h && k < 5; k++)
+		if (h->args[k] == EBPF_ARG_PTR_TO_ALLOC_MEM)
+			release_mem(st);	/* the record it submits (the others, to be sure) */
+	size = h && h->ret_size_arg >= 1 && h->ret_size_arg <= 5 ? &st->r[h->ret_size_arg] : NULL;
 	if (!h || h->ret == EBPF_RET_INTEGER || h->ret == EBPF_RET_VOID) {
 		st->r[0] = kv(EBPF_K_SCALAR);
+	} else if (h->ret == EBPF_RET_MEM_OR_NULL && size && size->kind == EBPF_K_SCALAR &&
+		   (size->flags & EBPF_KF_CONST) && size->val && size->val < EBPF_MAX_VAR_SIZE) {
+		st->r[0] = kv(EBPF_K_MEM_OR_NULL);
+		st->r[0].val = size->val;
+		st->r[0].id = i + 1;
 	} else if (h->ret == EBPF_RET_MAP_VALUE_OR_NULL && map && map->kind == EBPF_K_MAP &&
 		   map->map < prog->nr_maps && !prog->maps[map->map].values_are_maps) {
 		st->r[0] = kv(EBPF_K_MAP_VALUE_OR_NULL);
@@ -406,7 +452,7 @@ static void step_ld(struct kstate *st, const struct ebpf_insn *in, u32 i)
 	}
 }
 
-/* Everything that held lookup @id holds @v now (the outcome of its null check). */
+/* Everything that held call @id's pointer-or-null: the outcome of its null check. */
 static void settle_lookup(struct kstate *st, u32 id, bool null)
 {
 	u32 k;
@@ -414,20 +460,21 @@ static void settle_lookup(struct kstate *st, u32 id, bool null)
 	for (k = 0; k < EBPF_NR_REGS + SLOTS; k++) {
 		struct ebpf_kval *v = k < EBPF_NR_REGS ? &st->r[k] : &st->slot[k - EBPF_NR_REGS];
 
-		if (v->kind != EBPF_K_MAP_VALUE_OR_NULL || v->id != id)
+		if (!nonnull_of(v->kind) || v->id != id)
 			continue;
 		if (null) {
 			*v = kconst(0);
 		} else {
-			v->kind = EBPF_K_MAP_VALUE;
+			v->kind = nonnull_of(v->kind);
 			v->id = 0;
 		}
 	}
 }
 
 /*
- * A conditional jump: the state on each edge. A 64-bit (in)equality of a lookup's
- * result with 0 tells the two outcomes apart, as the verifier's mark_ptr_or_null_regs.
+ * A conditional jump: the state on each edge. A 64-bit (in)equality of a lookup's or a
+ * reserve's result with 0 tells the two outcomes apart, as the verifier's
+ * mark_ptr_or_null_regs.
  */
 static void step_branch(struct kenv *env, const struct ebpf_insn *in, u32 i)
 {
@@ -438,7 +485,7 @@ static void step_branch(struct kenv *env, const struct ebpf_insn *in, u32 i)
 	u32 id = d->id, target = (u32)((s64)i + in->off + 1);
 
 	if (EBPF_CLASS(in->code) != EBPF_JMP || (op != EBPF_JEQ && op != EBPF_JNE) || !zero ||
-	    d->kind != EBPF_K_MAP_VALUE_OR_NULL || !id) {
+	    !nonnull_of(d->kind) || !id) {
 		flow_to(env, st, target);
 		flow_to(env, st, i + 1);
 		return;

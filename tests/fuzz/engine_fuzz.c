@@ -207,7 +207,8 @@ static void init_once(void)
 		  EBPF_ARG_ANYTHING } };
 	helpers[12] = (struct ebpf_helper){ "tail_call", h_tail, EBPF_RET_INTEGER,
 		{ EBPF_ARG_PTR_TO_CTX, EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_ANYTHING } };
-	helpers[131] = (struct ebpf_helper){ "reserve", h_reserve, EBPF_RET_MEM_OR_NULL, { EBPF_ARG_ANYTHING } };
+	helpers[131] = (struct ebpf_helper){ .name = "reserve", .fn = h_reserve, .ret = EBPF_RET_MEM_OR_NULL,
+		.args = { EBPF_ARG_ANYTHING }, .ret_size_arg = 1 };
 	helpers[132] = (struct ebpf_helper){ "submit", h_submit, EBPF_RET_VOID, { EBPF_ARG_PTR_TO_ALLOC_MEM } };
 	helpers[164] = (struct ebpf_helper){ "for_each_map_elem", h_for_each, EBPF_RET_INTEGER,
 		{ EBPF_ARG_CONST_MAP_PTR, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };

@@ -111,6 +111,12 @@ static bool fits(const struct ebpf_run *run, const struct ebpf_kval *k, u64 v, c
 			return false;
 		}
 		return var || v == t->base + (u64)(s64)k->off;
+	case EBPF_K_MEM_OR_NULL:
+		if (t->kind == EBPF_SCALAR && v == 0)
+			return true;
+		/* fall through */
+	case EBPF_K_MEM:
+		return t->kind == EBPF_PTR_MEM && t->size == k->val && (var || v == t->base + (u64)(s64)k->off);
 	case EBPF_K_MAP:
 		return m && t->kind == EBPF_PTR_MAP && t->size == k->map && v == (u64)(unsigned long)m->map;
 	case EBPF_K_FUNC:
@@ -170,8 +176,8 @@ void ebpf_observe_insn(const struct ebpf_run *run, const u64 *regs, u32 pc)
 		return;
 	seen_accesses++;
 	k = &facts[pc].r[r];
-	if ((k->kind == EBPF_K_STACK || k->kind == EBPF_K_CTX || k->kind == EBPF_K_MAP_VALUE) &&
-	    !(k->flags & EBPF_KF_VAR_OFF))
+	if ((k->kind == EBPF_K_STACK || k->kind == EBPF_K_CTX || k->kind == EBPF_K_MAP_VALUE ||
+	     k->kind == EBPF_K_MEM) && !(k->flags & EBPF_KF_VAR_OFF))
 		fixed_accesses++;
 }
 

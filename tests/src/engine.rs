@@ -70,6 +70,8 @@ pub struct Helper {
     pub args: [u8; 5],
     /// Changes the map in its CONST_MAP_PTR argument: refused at load on a read-only map.
     pub map_write: bool,
+    /// RET_MEM_OR_NULL: the argument (1..5) that is the memory's size, 0 if none.
+    pub ret_size_arg: u8,
     /// Checks a format string (r3) the checker sees is constant, with r5: nonzero refuses
     /// the program (bpf_snprintf's load-time check).
     pub check_fmt: Option<CheckFmtFn>,
@@ -135,6 +137,7 @@ pub struct Run {
     pub tail_prog: *const Prog,
     pub ret_tag: Tag,
     pub ret_tag_set: bool,
+    pub released: bool,
     pub loop_: LoopState,
 }
 
@@ -279,6 +282,8 @@ pub const K_MAP_VALUE_OR_NULL: u8 = 5;
 pub const K_MAP: u8 = 6;
 pub const K_FUNC: u8 = 7;
 pub const K_UNKNOWN: u8 = 8;
+pub const K_MEM: u8 = 9;
+pub const K_MEM_OR_NULL: u8 = 10;
 pub const KF_CONST: u8 = 0x01;
 pub const KF_VAR_OFF: u8 = 0x02;
 pub const KF_DIRECT: u8 = 0x04;
@@ -457,9 +462,17 @@ impl Program {
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
         let name = CString::new(name).unwrap();
         while self.helpers.len() <= id {
-            self.helpers.push(Helper { name: std::ptr::null(), func: None, ret: 0, args: [0; 5], map_write: false, check_fmt: None });
+            self.helpers.push(Helper {
+                name: std::ptr::null(),
+                func: None,
+                ret: 0,
+                args: [0; 5],
+                map_write: false,
+                ret_size_arg: 0,
+                check_fmt: None,
+            });
         }
-        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false, check_fmt: None };
+        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false, ret_size_arg: 0, check_fmt: None };
         self.names.push(name);
         self
     }
@@ -513,6 +526,7 @@ impl Run {
             tail_prog: std::ptr::null(),
             ret_tag: Tag::default(),
             ret_tag_set: false,
+            released: false,
             loop_: LoopState::default(),
         }
     }

@@ -156,14 +156,68 @@ fn helper_tagging_r0_against_its_table_aborts() {
         ebpf_set_ret_region(run, base, 8, true);
         base as u64
     }
+    // ... and so does one that releases memory without taking it (ARG_PTR_TO_ALLOC_MEM)
+    unsafe extern "C" fn h_release(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+        ebpf_invalidate_region(run, p as *mut c_void);
+        0
+    }
     let mut s = Scratch::new();
-    for (ret, error) in [(RET_INTEGER, EINVAL), (RET_MEM_OR_NULL, 0)] {
-        let mut p = Program::new(vec![call(2), mov64_imm(0, 0), exit()]);
-        p.helper(2, "region", h_region, ret, [0; 5]);
+    // (ret kind, size argument, size asked, errno)
+    for (ret, size_arg, size, error) in
+        [(RET_INTEGER, 0, 8, EINVAL), (RET_MEM_OR_NULL, 0, 8, 0), (RET_MEM_OR_NULL, 1, 8, 0), (RET_MEM_OR_NULL, 1, 4, EINVAL)]
+    {
+        let mut p = Program::new(vec![mov64_imm(1, size), call(2), mov64_imm(0, 0), exit()]);
+        p.helper(2, "region", h_region, ret, [ARG_ANYTHING, 0, 0, 0, 0]);
+        p.helpers[2].ret_size_arg = size_arg;
         assert_eq!(p.check().0, 0);
         let out = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
-        assert_eq!(out.error, -error, "ret kind {ret}");
+        assert_eq!(out.error, -error, "ret kind {ret}, size in r{size_arg}: {size}");
     }
+    for (arg, error) in [(ARG_ANYTHING, EINVAL), (ARG_PTR_TO_ALLOC_MEM, 0)] {
+        let mut p = Program::new(vec![call(2), jeq_imm(0, 0, 2), mov64_reg(1, 0), call(3), mov64_imm(0, 0), exit()]);
+        p.helper(2, "region", h_region, RET_MEM_OR_NULL, [0; 5]);
+        p.helper(3, "release", h_release, RET_VOID, [arg, 0, 0, 0, 0]);
+        assert_eq!(p.check().0, 0);
+        let out = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
+        assert_eq!(out.error, -error, "release through arg kind {arg}");
+    }
+}
+
+#[test]
+fn ring_buffer_records_by_size_until_released() {
+    // r6 = reserve(16); null check; *(u64 *)(r6 + 8) = 1; submit(r6); r0 = 0
+    unsafe extern "C" fn h_reserve(run: *mut Run, size: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+        thread_local!(static REC: std::cell::UnsafeCell<[u64; 4]> = const { std::cell::UnsafeCell::new([0; 4]) });
+        let base = REC.with(|m| m.get()) as *mut c_void;
+        ebpf_set_ret_region(run, base, size as u32, true);
+        base as u64
+    }
+    unsafe extern "C" fn h_submit(run: *mut Run, p: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+        ebpf_invalidate_region(run, p as *mut c_void);
+        0
+    }
+    let mut p = Program::new(vec![
+        mov64_imm(1, 16),
+        call(2),
+        mov64_reg(6, 0),
+        jeq_imm(0, 0, 4),
+        st(DW, 6, 8, 1),
+        mov64_reg(1, 6),
+        call(3),
+        mov64_reg(0, 6),
+        mov64_imm(0, 0),
+        exit(),
+    ]);
+    p.helper(2, "reserve", h_reserve, RET_MEM_OR_NULL, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helpers[2].ret_size_arg = 1;
+    p.helper(3, "submit", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
+    assert_eq!(p.check().0, 0);
+    let k = kinds(&p.raw()).expect("ebpf_kinds");
+    assert_eq!((k[3].r[6].kind, k[3].r[6].val), (K_MEM_OR_NULL, 16));
+    assert_eq!((kind_at(&k, 4, 6), k[4].r[6].val), ((K_MEM, 0, 0), 16), "after its null check");
+    assert_eq!(kind_at(&k, 7, 6).0, K_UNKNOWN, "submitted: no longer memory");
+    let mut s = Scratch::new();
+    assert_eq!(p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut()).error, 0);
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! global data as ld_imm64 map handles and value addresses), run through ebpf_kinds().
 //! Nothing runs, so this measures what a compiler to native code could do with the
 //! facts, by the address of each load and store the programs can reach:
-//! - fixed: the stack, the context or a map value at a constant offset (no run-time check);
+//! - fixed: the stack, the context, a map value or a ring buffer record at a constant
+//!   offset (no run-time check);
 //! - var: a known region at an unknown offset (a bounds check against that region);
 //! - probe: a number (a kernel pointer read out of a tracing context: a fault-tolerant
 //!   load, Linux's PROBE_MEM);
@@ -44,6 +45,7 @@ fn helpers(p: &mut Program) {
     p.helper(1, "map_lookup_elem", never_called, RET_MAP_VALUE_OR_NULL, MAP_ARG);
     p.helper(195, "map_lookup_percpu_elem", never_called, RET_MAP_VALUE_OR_NULL, MAP_ARG);
     p.helper(131, "ringbuf_reserve", never_called, RET_MEM_OR_NULL, MAP_ARG);
+    p.helpers[131].ret_size_arg = 2;
     for (id, fn_arg) in [(164, 1), (181, 1), (170, 1)] {
         // for_each_map_elem, loop, timer_set_callback: a callback in the second argument
         let mut args = [ARG_ANYTHING; 5];
@@ -225,8 +227,8 @@ fn count(insns: &[Insn], k: &[KRegs]) -> Counts {
         c.accesses += 1;
         let v = k[i].r[base as usize];
         match v.kind {
-            K_STACK | K_CTX | K_MAP_VALUE if v.flags & KF_VAR_OFF == 0 => c.fixed += 1,
-            K_STACK | K_CTX | K_MAP_VALUE => c.var += 1,
+            K_STACK | K_CTX | K_MAP_VALUE | K_MEM if v.flags & KF_VAR_OFF == 0 => c.fixed += 1,
+            K_STACK | K_CTX | K_MAP_VALUE | K_MEM => c.var += 1,
             K_SCALAR => c.probe += 1,
             _ => {}
         }

@@ -301,7 +301,8 @@ fn with_helpers(mut p: Program, map: &mut TestMap, readonly: bool) -> Program {
     p.helper(2, "sum", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
     p.helper(3, "fill", h_fill, RET_INTEGER, [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0]);
     p.helper(4, "reserve", h_reserve, RET_MEM_OR_NULL, [ARG_ANYTHING, 0, 0, 0, 0]);
-    p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helpers[4].ret_size_arg = 1;
+    p.helper(5, "submit", h_submit, RET_INTEGER, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
     p.helper(6, "tail", h_tail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
     p.helper(7, "submit_alloc", h_submit, RET_VOID, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
     p.helper(181, "loop", ebpf_helper_loop, RET_INTEGER, [ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, 0]);
@@ -521,7 +522,15 @@ fn checker_messages() {
     // a helper that exists in the table but not for this program type
     let mut p = Program::new(vec![call(2), exit()]);
     p.helper(1, "x", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helpers.push(Helper { name: c"bpf_probe_write_user".as_ptr(), func: None, ret: 0, args: [0; 5], map_write: false, check_fmt: None });
+    p.helpers.push(Helper {
+        name: c"bpf_probe_write_user".as_ptr(),
+        func: None,
+        ret: 0,
+        args: [0; 5],
+        map_write: false,
+        ret_size_arg: 0,
+        check_fmt: None,
+    });
     assert_rejected(&p, -EINVAL, "unknown func bpf_probe_write_user#2");
     // tiny log buffers are truncated safely
     let p = Program::new(vec![Insn::new(0xff, 0, 0, 0, 0), exit()]);
