@@ -97,6 +97,20 @@ macro_rules! require {
     };
 }
 
+/// The no-bpf debug kernel for the opt-in test `$test` (BPFCOMPAT_DEBUG_KERNEL=1): when
+/// the debug kernel tests are not opted in, note the skip and return from the test
+/// (not a failure even where guests are required); a missing kernel is a [`require!`].
+#[macro_export]
+macro_rules! require_debug_kernel {
+    ($test:literal) => {{
+        if !$crate::guest::debug_kernel_opted_in() {
+            $crate::guest::note(concat!("SKIP ", $test, ": the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)"));
+            return;
+        }
+        $crate::require!($crate::guest::nobpf_debug_kernel())
+    }};
+}
+
 fn which(tool: &str) -> Option<PathBuf> {
     if tool.contains('/') {
         let p = PathBuf::from(tool);

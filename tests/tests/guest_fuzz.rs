@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bpfcompat_tests::gcov;
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
+use bpfcompat_tests::{require, require_debug_kernel};
 
 /// Long enough for every command to succeed several times under TCG, short enough that
 /// the whole boot stays under 4 minutes.
@@ -348,11 +348,7 @@ fn fuzzing_the_device_leaves_the_kernel_clean_on_centos7() {
 
 #[test]
 fn fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak() {
-    if !guest::debug_kernel_opted_in() {
-        guest::note("SKIP fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
-        return;
-    }
-    let kernel = require!(guest::nobpf_debug_kernel());
+    let kernel = require_debug_kernel!("fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak");
     require!(guest::need_tool("gcc", "gcc"));
     fuzz("fuzz_debug", &kernel, true);
 }
