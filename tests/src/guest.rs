@@ -446,6 +446,17 @@ pub const DEBUG_CHECKS: &str = "dmesg | grep -q 'KernelAddressSanitizer initiali
 [ -w /sys/kernel/debug/kmemleak ] && result kmemleak on || result kmemleak off
 ";
 
+/// A body's first lines: lib.sh and, on the debug kernel, [`DEBUG_CHECKS`] with what
+/// kmemleak found during boot cleared (its later reports are the test's).
+pub fn body_start(debug_kernel: bool) -> String {
+    let mut s = String::from(". /bpfcompat/lib.sh\n");
+    if debug_kernel {
+        s.push_str(DEBUG_CHECKS);
+        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
+    }
+    s
+}
+
 /// The run's debug kernel had KASAN, lockdep and kmemleak active.
 pub fn assert_debug_checkers(run: &GuestRun) {
     for c in ["kasan", "lockdep", "kmemleak"] {
@@ -1286,6 +1297,14 @@ impl GuestRun {
         }
         if !diffs.is_empty() {
             self.fail(format!("{what}:\n{}", diffs.join("\n")));
+        }
+    }
+
+    /// Fail when the serial log holds one of `reports`, with `what` the report means.
+    #[track_caller]
+    pub fn assert_not_reported(&self, reports: &[&str], what: impl Fn(&str) -> String) {
+        if let Some(p) = reports.iter().find(|p| self.log.contains(*p)) {
+            self.fail(what(p));
         }
     }
 

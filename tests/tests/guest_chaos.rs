@@ -20,11 +20,7 @@ fn cycles() -> u32 {
 }
 
 fn body(cycles: u32, debug_kernel: bool, execsnoop: &str) -> String {
-    let mut s = String::from(". /bpfcompat/lib.sh\n");
-    if debug_kernel {
-        s.push_str(guest::DEBUG_CHECKS);
-        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
-    }
+    let mut s = guest::body_start(debug_kernel);
     s.push_str(&format!(
         r#"insmod $MODULE; result insmod $?
 # rand N: a random number in [0, N) from /dev/urandom.

@@ -123,11 +123,7 @@ fn body(seconds: u32, debug: bool) -> String {
     let seed = std::env::var("BPFCOMPAT_FUZZ_SEED").unwrap_or_default();
     // The fuzzer stops itself at `seconds`; past this it hangs, and the body says where.
     let grace_ticks = (seconds + 60) * 10;
-    let mut s = String::from(". /bpfcompat/lib.sh\n");
-    if debug {
-        s.push_str(guest::DEBUG_CHECKS);
-        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
-    }
+    let mut s = guest::body_start(debug);
     s.push_str(&format!(
         r#"insmod $MODULE; result insmod $?
 /bpfcompat/driver_fuzz {seconds} {seed} >/tmp/fuzz.out 2>/tmp/fuzz.err &
@@ -200,11 +196,7 @@ fn fuzz(name: &str, kernel: &Kernel, debug: bool) -> (GuestRun, String) {
         .timeout(Duration::from_secs(seconds as u64 + 180))
         .boot();
     run.assert_completed();
-    for p in EXTRA_REPORTS {
-        if run.log.contains(p) {
-            run.fail(format!("the kernel reports {p:?} during the fuzz run"));
-        }
-    }
+    run.assert_not_reported(EXTRA_REPORTS, |p| format!("the kernel reports {p:?} during the fuzz run"));
     run.assert_kernel_clean();
     run.assert_value("insmod", "0", "insmod bpfdrv.ko");
     run.assert_value("fuzz_exit", "0", "the fuzzer's exit status (its workers died?)");
