@@ -282,29 +282,6 @@ static uint32_t vmlinux_btf_func_id(const char *name)
 static char exe[4096];
 static unsigned long uprobe_offset;
 
-/* The file offset of bench_uprobe_target in our executable (from /proc/self/maps). */
-static unsigned long file_offset_of(void *fn)
-{
-	unsigned long start, end, off, addr = (unsigned long)fn;
-	char line[512], path[4096];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	if (!f)
-		die("/proc/self/maps");
-	while (fgets(line, sizeof(line), f)) {
-		path[0] = 0;
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end, &off, path) >= 3 &&
-		    addr >= start && addr < end) {
-			fclose(f);
-			return addr - start + off;
-		}
-	}
-	fclose(f);
-	errno = ENOENT;
-	die("bench_uprobe_target in /proc/self/maps");
-	return 0;
-}
-
 /* Attach @prog as @kind: the fd to close to detach. */
 static int attach(enum attach kind, int prog)
 {
@@ -867,7 +844,9 @@ int main(int argc, char **argv)
 	}
 	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0)
 		die("/proc/self/exe");
-	uprobe_offset = file_offset_of((void *)bench_uprobe_target);
+	uprobe_offset = file_offset((void *)bench_uprobe_target);
+	if (!uprobe_offset)
+		die("bench_uprobe_target in /proc/self/maps");
 	fn_btf_id = vmlinux_btf_func_id(SYSCALL_BTF_FN);
 	map_fd = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, 64, 0);
 	if (map_fd < 0)

@@ -202,15 +202,8 @@ static int get_next_id(int cmd)
 
 static void tracing_write(const char *file, const char *line)
 {
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tracing_dir, file);
-	fd = open(path, O_WRONLY | O_APPEND);
-	if (fd < 0 || write(fd, line, strlen(line)) < 0)
-		fprintf(stderr, "writing %s to %s: %s\n", line, path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (tracing_append(tracing_dir, file, line))
+		fprintf(stderr, "writing %s to %s/%s: %s\n", line, tracing_dir, file, strerror(errno));
 }
 
 static long tracing_id(const char *event)
