@@ -70,6 +70,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+#include "perf_sys.h"
+
 #define SYSCALL_FN "__x64_sys_getppid"
 /*
  * fentry / fexit attach by BTF, which has no __x64_sys_* wrapper of a syscall without
@@ -78,11 +81,6 @@
 #define SYSCALL_BTF_FN "__do_sys_getppid"
 
 static const char *tracing_dir;
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 static void die(const char *what)
 {
@@ -104,20 +102,6 @@ __attribute__((noinline)) void bench_uprobe_target(void)
 	__asm__ volatile("" ::: "memory");
 }
 
-static long read_number(const char *path)
-{
-	char buf[64];
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /* The bit a PMU's "format/retprobe" file names ("config:0"). */
 static int retprobe_bit(const char *pmu)
 {
@@ -136,28 +120,11 @@ static int retprobe_bit(const char *pmu)
 
 static int map_fd;
 
-static int map_create(void)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_HASH;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 64;
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
 static void counter_set(uint64_t v)
 {
 	uint32_t key = 0;
-	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&v;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a))
+	if (sys_bpf_elem(BPF_MAP_UPDATE_ELEM, map_fd, &key, &v, 0))
 		die("map update");
 }
 
@@ -165,18 +132,11 @@ static uint64_t counter_get(void)
 {
 	uint32_t key = 0;
 	uint64_t v = 0;
-	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&v;
-	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a))
+	if (sys_bpf_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &key, &v, 0))
 		die("map lookup");
 	return v;
 }
-
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 /*
  * counter: key = 0; v = lookup(map, &key); if (v) __sync_fetch_and_add(v, 1); return 0.
@@ -319,46 +279,8 @@ static uint32_t vmlinux_btf_func_id(const char *name)
 	return 0;
 }
 
-static int perf_open(uint32_t type, uint64_t config, uint64_t config1, uint64_t config2, int pid)
-{
-	struct perf_event_attr pa;
-
-	memset(&pa, 0, sizeof(pa));
-	pa.size = sizeof(pa);
-	pa.type = type;
-	pa.config = config;
-	pa.config1 = config1;
-	pa.config2 = config2;
-	pa.sample_period = 1;
-	pa.wakeup_events = 1;
-	return syscall(__NR_perf_event_open, &pa, pid, pid == -1 ? 0 : -1, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 static char exe[4096];
 static unsigned long uprobe_offset;
-
-/* The file offset of bench_uprobe_target in our executable (from /proc/self/maps). */
-static unsigned long file_offset_of(void *fn)
-{
-	unsigned long start, end, off, addr = (unsigned long)fn;
-	char line[512], path[4096];
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	if (!f)
-		die("/proc/self/maps");
-	while (fgets(line, sizeof(line), f)) {
-		path[0] = 0;
-		if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %4095s", &start, &end, &off, path) >= 3 &&
-		    addr >= start && addr < end) {
-			fclose(f);
-			return addr - start + off;
-		}
-	}
-	fclose(f);
-	errno = ENOENT;
-	die("bench_uprobe_target in /proc/self/maps");
-	return 0;
-}
 
 /* Attach @prog as @kind: the fd to close to detach. */
 static int attach(enum attach kind, int prog)
@@ -374,14 +296,14 @@ static int attach(enum attach kind, int prog)
 		id = read_number(path);
 		if (id < 0)
 			die(path);
-		fd = perf_open(PERF_TYPE_TRACEPOINT, id, 0, 0, -1);
+		fd = sys_perf_open(PERF_TYPE_TRACEPOINT, id, 0, 0, -1);
 		break;
 	case KPROBE:
 	case KRETPROBE:
 		type = read_number("/sys/bus/event_source/devices/kprobe/type");
 		if (type < 0)
 			die("kprobe PMU");
-		fd = perf_open(type, kind == KRETPROBE ? 1ull << retprobe_bit("kprobe") : 0,
+		fd = sys_perf_open(type, kind == KRETPROBE ? 1ull << retprobe_bit("kprobe") : 0,
 			       (uintptr_t)SYSCALL_FN, 0, -1);
 		break;
 	case RAW_TRACEPOINT:
@@ -399,7 +321,7 @@ static int attach(enum attach kind, int prog)
 		type = read_number("/sys/bus/event_source/devices/uprobe/type");
 		if (type < 0)
 			die("uprobe PMU");
-		fd = perf_open(type, 0, (uintptr_t)exe, uprobe_offset, getpid());
+		fd = sys_perf_open(type, 0, (uintptr_t)exe, uprobe_offset, getpid());
 		break;
 	default:
 		abort();
@@ -431,32 +353,17 @@ static uint64_t events(enum attach kind, long n)
 
 static int map_of(int type)
 {
-	union bpf_attr a;
-	int fd;
+	int fd = sys_bpf_map_create(type, 8, MAP_ENTRIES, 0);
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = MAP_ENTRIES;
-	fd = sys_bpf(BPF_MAP_CREATE, &a);
 	if (fd < 0)
 		die("map create");
 	return fd;
 }
 
+/* next_key shares value's field of the attr. */
 static long elem(int cmd, int fd, uint32_t *key, uint64_t *value, uint32_t *next)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (uintptr_t)key;
-	if (next)
-		a.next_key = (uintptr_t)next;
-	else
-		a.value = (uintptr_t)value;
-	return sys_bpf(cmd, &a);
+	return sys_bpf_elem(cmd, fd, key, next ? (void *)next : (void *)value, 0);
 }
 
 enum map_op { OP_UPDATE, OP_LOOKUP, OP_NEXT_KEY, OP_LOOKUP_BATCH, OP_DELETE, NR_OPS };
@@ -699,16 +606,10 @@ static void perfbuf_open(struct perfbuf_reader *r)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct perf_event_attr pa;
-	union bpf_attr a;
 	uint32_t key = 0;
 	void *p;
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_PERF_EVENT_ARRAY;
-	a.key_size = 4;
-	a.value_size = 4;
-	a.max_entries = 1;
-	r->map = sys_bpf(BPF_MAP_CREATE, &a);
+	r->map = sys_bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, 1, 0);
 	if (r->map < 0)
 		die("perf event array create");
 	memset(&pa, 0, sizeof(pa));
@@ -726,11 +627,7 @@ static void perfbuf_open(struct perfbuf_reader *r)
 		die("perf buffer mmap");
 	r->meta = p;
 	r->data = (const uint8_t *)p + page;
-	memset(&a, 0, sizeof(a));
-	a.map_fd = r->map;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&r->event;
-	if (sys_bpf(BPF_MAP_UPDATE_ELEM, &a))
+	if (sys_bpf_elem(BPF_MAP_UPDATE_ELEM, r->map, &key, &r->event, 0))
 		die("perf event array update");
 	if (ioctl(r->event, PERF_EVENT_IOC_ENABLE, 0))
 		die("perf buffer enable");
@@ -947,9 +844,11 @@ int main(int argc, char **argv)
 	}
 	if (readlink("/proc/self/exe", exe, sizeof(exe) - 1) < 0)
 		die("/proc/self/exe");
-	uprobe_offset = file_offset_of((void *)bench_uprobe_target);
+	uprobe_offset = file_offset((void *)bench_uprobe_target);
+	if (!uprobe_offset)
+		die("bench_uprobe_target in /proc/self/maps");
 	fn_btf_id = vmlinux_btf_func_id(SYSCALL_BTF_FN);
-	map_fd = map_create();
+	map_fd = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, 64, 0);
 	if (map_fd < 0)
 		die("map create");
 	events(TRACEPOINT, n); /* warm caches and the page tables */

@@ -35,7 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#include "bpf_sys.h"
+
 #define EXIT INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 #define CALL(f) INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
 #define MOV_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
@@ -48,6 +49,8 @@
 #define ST_DW(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_DW, d, 0, o, i)
 #define ST_W(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_W, d, 0, o, i)
 #define LDX_DW(d, s, o) INSN(BPF_LDX | BPF_MEM | BPF_DW, d, s, o, 0)
+/* return bpf_loop(@n, the callback right after this, NULL, 0) */
+#define LOOP(n) MOV_IMM(1, n), LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0), MOV_IMM(3, 0), MOV_IMM(4, 0), CALL(BPF_FUNC_loop), EXIT
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FMT_SLOT 32 /* bytes per format string in the .rodata-like map */
@@ -65,11 +68,6 @@
 #define LRU_PER_RUN 16384
 #define LRU_ROUNDS 3
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -78,49 +76,19 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int map_create(int type, __u32 value_size, __u32 entries, __u32 flags)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = 4;
-	a.value_size = value_size;
-	a.max_entries = entries;
-	a.map_flags = flags;
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
 static int map_update(int fd, __u32 key, const void *value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) ? -errno : 0;
+	return sys_bpf_elem(BPF_MAP_UPDATE_ELEM, fd, &key, value, 0) ? -errno : 0;
 }
 
 static int map_lookup(int fd, __u32 key, void *value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)value;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? -errno : 0;
+	return sys_bpf_elem(BPF_MAP_LOOKUP_ELEM, fd, &key, value, 0) ? -errno : 0;
 }
 
 static int map_delete(int fd, __u32 key)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = (uintptr_t)&key;
-	return sys_bpf(BPF_MAP_DELETE_ELEM, &a) ? -errno : 0;
+	return sys_bpf_elem(BPF_MAP_DELETE_ELEM, fd, &key, NULL, 0) ? -errno : 0;
 }
 
 static int prog_load(const char *name, const struct bpf_insn *insns, int n)
@@ -129,11 +97,7 @@ static int prog_load(const char *name, const struct bpf_insn *insns, int n)
 	union bpf_attr a;
 	int fd;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = n;
-	a.license = (uintptr_t)"GPL";
+	sys_bpf_prog_attr(&a, BPF_PROG_TYPE_RAW_TRACEPOINT, insns, n);
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);
 	a.log_level = 1;
@@ -158,6 +122,32 @@ static long long test_run(int fd, double *ms)
 	if (ms)
 		*ms = now_ms() - t0;
 	return err ? -errno : (long long)a.test.retval;
+}
+
+/* The result of a timed run: NAME=retval and NAME_ms=its wall time. */
+static void report_timed(const char *name, long long ret, double ms)
+{
+	printf("R %s=%lld\n", name, ret);
+	printf("R %s_ms=%.1f\n", name, ms);
+}
+
+/* Load @insns as @name and run it once: its result, -1 when it did not load; *ms its time. */
+static long long load_run(const char *name, const struct bpf_insn *insns, int n, double *ms)
+{
+	int fd = prog_load(name, insns, n);
+	long long ret = fd < 0 ? -1 : test_run(fd, ms);
+
+	close(fd);
+	return ret;
+}
+
+/* The same, reported as a timed run. */
+static void load_run_report(const char *name, const struct bpf_insn *insns, int n)
+{
+	double ms = 0;
+	long long ret = load_run(name, insns, n, &ms);
+
+	report_timed(name, ret, ms);
 }
 
 /*
@@ -185,7 +175,7 @@ static int rodata_map(void)
 	char value[NR_FORMATS * FMT_SLOT];
 	union bpf_attr a;
 	unsigned int i;
-	int fd = map_create(BPF_MAP_TYPE_ARRAY, sizeof(value), 1, BPF_F_RDONLY_PROG);
+	int fd = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, sizeof(value), 1, BPF_F_RDONLY_PROG);
 
 	memset(value, 0, sizeof(value));
 	for (i = 0; i < NR_FORMATS; i++)
@@ -235,13 +225,7 @@ static void snprintf_case(int rodata, int out, unsigned int f)
 		MOV_IMM(5, 16),
 		CALL(BPF_FUNC_snprintf),
 		MOV_REG(6, 0),
-		LD64(1, BPF_PSEUDO_MAP_FD, out), LD64_HI(0),
-		MOV_REG(2, 10),
-		ADD_IMM(2, -36),
-		MOV_REG(3, 10),
-		ADD_IMM(3, -16),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_map_update_elem),
+		MAP_UPDATE(out, -36, -16, 0),
 		MOV_REG(0, 6),
 		EXIT,
 	};
@@ -263,12 +247,7 @@ static void snprintf_case(int rodata, int out, unsigned int f)
 static void run_printk_loop(int rodata)
 {
 	struct bpf_insn insns[] = {
-		MOV_IMM(1, 4),
-		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
-		MOV_IMM(3, 0),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_loop),
-		EXIT,
+		LOOP(4),
 		/* cb */
 		LD64(1, BPF_PSEUDO_MAP_VALUE, rodata), LD64_HI(0),
 		MOV_IMM(2, strlen(formats[0]) + 1),
@@ -285,13 +264,8 @@ static void run_printk_loop(int rodata)
 		MOV_IMM(0, 0),
 		EXIT,
 	};
-	int fd = prog_load("printk_loop", insns, ARRAY_SIZE(insns));
-	double ms = 0;
-	long long ret = fd < 0 ? -1 : test_run(fd, &ms);
 
-	printf("R printk_loop=%lld\n", ret);
-	printf("R printk_loop_ms=%.1f\n", ms);
-	close(fd);
+	load_run_report("printk_loop", insns, ARRAY_SIZE(insns));
 }
 
 /*
@@ -301,17 +275,12 @@ static void run_printk_loop(int rodata)
  */
 static void run_big_reads(void)
 {
-	int big = map_create(BPF_MAP_TYPE_ARRAY, READ_SIZE, 1, 0);
-	int params = map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0);
+	int big = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, READ_SIZE, 1, 0);
+	int params = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0);
 	char *src = malloc(READ_SIZE);
 	__u64 addr = (uintptr_t)src;
 	struct bpf_insn insns[] = {
-		MOV_IMM(1, READ_LOOPS),
-		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
-		MOV_IMM(3, 0),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_loop),
-		EXIT,
+		LOOP(READ_LOOPS),
 		/* cb */
 		LD64(3, BPF_PSEUDO_MAP_VALUE, params), LD64_HI(0),
 		LDX_DW(3, 3, 0),
@@ -332,8 +301,7 @@ static void run_big_reads(void)
 	}
 	if (fd >= 0)
 		ret = test_run(fd, &ms);
-	printf("R big_reads=%lld\n", ret);
-	printf("R big_reads_ms=%.1f\n", ms);
+	report_timed("big_reads", ret, ms);
 	close(fd);
 	close(big);
 	close(params);
@@ -348,12 +316,7 @@ static void run_big_reads(void)
 static void run_fault_reads(void)
 {
 	struct bpf_insn insns[] = {
-		MOV_IMM(1, FAULT_LOOPS),
-		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
-		MOV_IMM(3, 0),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_loop),
-		EXIT,
+		LOOP(FAULT_LOOPS),
 		/* cb */
 		MOV_REG(1, 10),
 		ADD_IMM(1, -8),
@@ -363,13 +326,8 @@ static void run_fault_reads(void)
 		MOV_IMM(0, 0),
 		EXIT,
 	};
-	int fd = prog_load("fault_reads", insns, ARRAY_SIZE(insns));
-	double ms = 0;
-	long long ret = fd < 0 ? -1 : test_run(fd, &ms);
 
-	printf("R fault_reads=%lld\n", ret);
-	printf("R fault_reads_ms=%.1f\n", ms);
-	close(fd);
+	load_run_report("fault_reads", insns, ARRAY_SIZE(insns));
 }
 
 /*
@@ -379,14 +337,9 @@ static void run_fault_reads(void)
  */
 static void run_empty_walk(void)
 {
-	int empty = map_create(BPF_MAP_TYPE_HASH, 8, 1 << 20, 0);
+	int empty = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, 1 << 20, 0);
 	struct bpf_insn insns[] = {
-		MOV_IMM(1, READ_LOOPS),
-		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
-		MOV_IMM(3, 0),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_loop),
-		EXIT,
+		LOOP(READ_LOOPS),
 		/* cb */
 		LD64(1, BPF_PSEUDO_MAP_FD, empty), LD64_HI(0),
 		LD64(2, BPF_PSEUDO_FUNC, 6), LD64_HI(0),
@@ -405,8 +358,7 @@ static void run_empty_walk(void)
 
 	if (fd >= 0)
 		ret = test_run(fd, &ms);
-	printf("R empty_walk=%lld\n", ret);
-	printf("R empty_walk_ms=%.1f\n", ms);
+	report_timed("empty_walk", ret, ms);
 	close(fd);
 	close(empty);
 }
@@ -420,7 +372,7 @@ static void run_empty_walk(void)
 #define FULL_ENTRIES 16384
 static void run_full_walk(void)
 {
-	int full = map_create(BPF_MAP_TYPE_HASH, 8, FULL_ENTRIES, 0), fd = -1;
+	int full = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, FULL_ENTRIES, 0), fd = -1;
 	struct bpf_insn insns[] = {
 		LD64(1, BPF_PSEUDO_MAP_FD, full), LD64_HI(0),
 		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
@@ -453,47 +405,30 @@ static long long hom_lookup(int hom, __u32 key)
 {
 	struct bpf_insn insns[] = {
 		ST_W(10, -4, key),
-		LD64(1, BPF_PSEUDO_MAP_FD, hom), LD64_HI(0),
-		MOV_REG(2, 10),
-		ADD_IMM(2, -4),
-		CALL(BPF_FUNC_map_lookup_elem),
+		MAP_LOOKUP(hom, -4),
 		MOV_IMM(1, 1),
 		INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 1, 0),
 		MOV_IMM(1, 0),
 		MOV_REG(0, 1),
 		EXIT,
 	};
-	int fd = prog_load("hom_lookup", insns, ARRAY_SIZE(insns));
-	long long ret = fd < 0 ? -1 : test_run(fd, NULL);
 
-	close(fd);
-	return ret;
+	return load_run("hom_lookup", insns, ARRAY_SIZE(insns), NULL);
 }
 
 /* bpf_loop(HOM_LOOPS, cb), cb: lookup(hom, key). r0 = bpf_loop's count; *ms its time */
 static long long hom_loop(int hom, __u32 key, double *ms)
 {
 	struct bpf_insn insns[] = {
-		MOV_IMM(1, HOM_LOOPS),
-		LD64(2, BPF_PSEUDO_FUNC, 5), LD64_HI(0),
-		MOV_IMM(3, 0),
-		MOV_IMM(4, 0),
-		CALL(BPF_FUNC_loop),
-		EXIT,
+		LOOP(HOM_LOOPS),
 		/* cb */
 		ST_W(10, -4, key),
-		LD64(1, BPF_PSEUDO_MAP_FD, hom), LD64_HI(0),
-		MOV_REG(2, 10),
-		ADD_IMM(2, -4),
-		CALL(BPF_FUNC_map_lookup_elem),
+		MAP_LOOKUP(hom, -4),
 		MOV_IMM(0, 0),
 		EXIT,
 	};
-	int fd = prog_load("hom_loop", insns, ARRAY_SIZE(insns));
-	long long ret = fd < 0 ? -1 : test_run(fd, ms);
 
-	close(fd);
-	return ret;
+	return load_run("hom_loop", insns, ARRAY_SIZE(insns), ms);
 }
 
 /*
@@ -504,15 +439,11 @@ static long long hom_loop(int hom, __u32 key, double *ms)
 static void run_hom(__u32 entries, int loop)
 {
 	union bpf_attr a;
-	int inner = map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0), hom;
+	int inner = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0), hom;
 	__u32 i, stored = 0;
 	double ms = 0;
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_HASH_OF_MAPS;
-	a.key_size = 4;
-	a.value_size = 4;
-	a.max_entries = entries;
+	sys_bpf_map_attr(&a, BPF_MAP_TYPE_HASH_OF_MAPS, 4, entries, 0);
 	a.inner_map_fd = inner;
 	hom = sys_bpf(BPF_MAP_CREATE, &a);
 	for (i = 0; inner >= 0 && hom >= 0 && i < entries; i++)
@@ -571,10 +502,7 @@ static int lru_referencing_prog(int lru)
 		LDX_DW(3, 2, 0),
 		INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, 1, 0, 0),
 		INSN(BPF_STX | BPF_MEM | BPF_W, 10, 3, -4, 0),
-		LD64(1, BPF_PSEUDO_MAP_FD, lru), LD64_HI(0),
-		MOV_REG(2, 10),
-		ADD_IMM(2, -4),
-		CALL(BPF_FUNC_map_lookup_elem),
+		MAP_LOOKUP(lru, -4),
 		MOV_IMM(0, 0),
 		EXIT,
 	};
@@ -588,7 +516,7 @@ static int lru_referencing_prog(int lru)
  */
 static void run_lru_evict(void)
 {
-	int lru = map_create(BPF_MAP_TYPE_LRU_HASH, 8, LRU_ENTRIES, 0), prog = -1;
+	int lru = sys_bpf_map_create(BPF_MAP_TYPE_LRU_HASH, 8, LRU_ENTRIES, 0), prog = -1;
 	double best = 1e9, worst = 0, t0, t;
 	__u64 zero = 0, base;
 	int round, ok;
@@ -623,26 +551,33 @@ static void run_lru_evict(void)
 }
 
 /*
- * A prog array with @slots entries, each holding the same program: the time of a
- * delete of one slot, then of the close that empties the rest.
+ * A @type array with @slots entries, each holding @value_fd: the time of a delete of
+ * one slot, then of the close that empties the rest (as @name_*).
  */
+static void array_close(const char *name, unsigned int type, __u32 slots, int value_fd)
+{
+	int fd = sys_bpf_map_create(type, 4, slots, 0);
+	__u32 i, stored = 0;
+	double t0, t1;
+
+	for (i = 0; value_fd >= 0 && fd >= 0 && i < slots; i++)
+		stored += !map_update(fd, i, &value_fd);
+	printf("R %s_stored=%u\n", name, stored);
+	t0 = now_ms();
+	printf("R %s_delete=%d\n", name, map_delete(fd, 0));
+	t1 = now_ms();
+	close(fd);
+	printf("R %s_delete_ms=%.1f\n", name, t1 - t0);
+	printf("R %s_close_ms=%.1f\n", name, now_ms() - t1);
+}
+
+/* A prog array with @slots entries, each holding the same program. */
 static void prog_array_close(__u32 slots)
 {
 	struct bpf_insn insns[] = { MOV_IMM(0, 0), EXIT };
 	int prog = prog_load("parr_member", insns, 2);
-	int fd = map_create(BPF_MAP_TYPE_PROG_ARRAY, 4, slots, 0);
-	__u32 i, stored = 0;
-	double t0, t1;
 
-	for (i = 0; prog >= 0 && fd >= 0 && i < slots; i++)
-		stored += !map_update(fd, i, &prog);
-	printf("R parr_stored=%u\n", stored);
-	t0 = now_ms();
-	printf("R parr_delete=%d\n", map_delete(fd, 0));
-	t1 = now_ms();
-	close(fd);
-	printf("R parr_delete_ms=%.1f\n", t1 - t0);
-	printf("R parr_close_ms=%.1f\n", now_ms() - t1);
+	array_close("parr", BPF_MAP_TYPE_PROG_ARRAY, slots, prog);
 	close(prog);
 }
 
@@ -654,19 +589,8 @@ static void perf_array_close(__u32 slots)
 		.sample_type = PERF_SAMPLE_RAW, .sample_period = 1, .wakeup_events = 1,
 	};
 	int pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	int fd = map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, 4, slots, 0);
-	__u32 i, stored = 0;
-	double t0, t1;
 
-	for (i = 0; pfd >= 0 && fd >= 0 && i < slots; i++)
-		stored += !map_update(fd, i, &pfd);
-	printf("R perf_stored=%u\n", stored);
-	t0 = now_ms();
-	printf("R perf_delete=%d\n", map_delete(fd, 0));
-	t1 = now_ms();
-	close(fd);
-	printf("R perf_delete_ms=%.1f\n", t1 - t0);
-	printf("R perf_close_ms=%.1f\n", now_ms() - t1);
+	array_close("perf", BPF_MAP_TYPE_PERF_EVENT_ARRAY, slots, pfd);
 	close(pfd);
 }
 
@@ -675,7 +599,7 @@ int main(int argc, char **argv)
 	int shim = argc > 1 && !strcmp(argv[1], "shim");
 	__u32 parr_slots = argc > 2 ? strtoul(argv[2], NULL, 0) : 65536;
 	__u32 perf_slots = argc > 3 ? strtoul(argv[3], NULL, 0) : 4096;
-	int rodata = rodata_map(), out = map_create(BPF_MAP_TYPE_ARRAY, OUT_SIZE, 1, 0);
+	int rodata = rodata_map(), out = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, OUT_SIZE, 1, 0);
 	unsigned int f;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

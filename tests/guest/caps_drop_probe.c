@@ -34,6 +34,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+#include "perf_sys.h"
+
 #define KPROBE_FN "vfs_read"
 #define NOBODY 65534
 #define CAP_BIT(cap) (1u << ((cap) - 32))
@@ -45,29 +48,14 @@ struct targets {
 
 static const char *tracing_dir;
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
 static const char *err_name(int e)
 {
-	static char buf[16];
-
 	switch (e) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case E2BIG: return "E2BIG";
-	case EFAULT: return "EFAULT";
 	case ENOSYS: return "ENOSYS";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case ENODEV: return "ENODEV";
-	case EBADF: return "EBADF";
 	}
-	snprintf(buf, sizeof(buf), "errno%d", e);
-	return buf;
+	return sys_bpf_err_name(e);
 }
 
 /* One result line. */
@@ -86,21 +74,13 @@ static void report(const char *who, const char *what, long ret, int err)
 
 static int map_create(void)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_ARRAY;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 1;
-	return sys_bpf(BPF_MAP_CREATE, &a);
+	return sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0);
 }
 
 /* r1 = fp - 8; r2 = 8; r3 = 0; call probe_read_kernel; r0 = 0; exit (a socket filter: r0 = 0; exit). */
 static int prog_load(int type)
 {
 	struct bpf_insn insns[8];
-	union bpf_attr a;
 	int n = 0;
 
 	memset(insns, 0, sizeof(insns));
@@ -122,12 +102,7 @@ static int prog_load(int type)
 	insns[n].code = BPF_ALU64 | BPF_MOV | BPF_K;
 	insns[n++].dst_reg = BPF_REG_0;
 	insns[n++].code = BPF_JMP | BPF_EXIT;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = n;
-	a.license = (uintptr_t)"GPL";
-	return sys_bpf(BPF_PROG_LOAD, &a);
+	return sys_bpf_prog_load(type, insns, n);
 }
 
 /*
@@ -162,12 +137,7 @@ static void try_ptr_store(const char *who)
 	insns[2].src_reg = BPF_REG_10;
 	insns[3].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 0 */
 	insns[4].code = BPF_JMP | BPF_EXIT;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 5;
-	a.license = (uintptr_t)"GPL";
-	prog_fd = sys_bpf(BPF_PROG_LOAD, &a);
+	prog_fd = sys_bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, insns, 5);
 	if (prog_fd >= 0) {
 		memset(pkt, 0, sizeof(pkt));
 		memset(&a, 0, sizeof(a));
@@ -180,11 +150,7 @@ static void try_ptr_store(const char *who)
 	} else if (errno != EACCES) {
 		fprintf(stderr, "%s: ptr_store load: %s\n", who, strerror(errno));
 	}
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&value;
-	if (sys_bpf(BPF_MAP_LOOKUP_ELEM, &a))
+	if (sys_bpf_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &key, &value, 0))
 		fprintf(stderr, "%s: ptr_store lookup: %s\n", who, strerror(errno));
 	printf("C %s ptr_store %s\n", who, value ? "ok" : "refused");
 	fflush(stdout);
@@ -206,14 +172,10 @@ static int btf_load(void)
 static unsigned int obj_id(int fd)
 {
 	struct bpf_map_info info; /* a program's id is its info's first field too */
-	union bpf_attr a;
 
 	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info) < sizeof(struct bpf_prog_info) ? sizeof(info) : sizeof(struct bpf_prog_info);
-	a.info.info = (uintptr_t)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (sys_bpf_obj_info(fd, &info,
+			     sizeof(info) < sizeof(struct bpf_prog_info) ? sizeof(info) : sizeof(struct bpf_prog_info)))
 		return 0;
 	return info.id;
 }
@@ -238,45 +200,10 @@ static int get_next_id(int cmd)
 	return sys_bpf(cmd, &a);
 }
 
-static int perf_open(unsigned int type, uint64_t config, uint64_t config1)
-{
-	struct perf_event_attr pa;
-
-	memset(&pa, 0, sizeof(pa));
-	pa.size = sizeof(pa);
-	pa.type = type;
-	pa.config = config;
-	pa.config1 = config1;
-	pa.sample_period = 1;
-	pa.wakeup_events = 1;
-	return syscall(__NR_perf_event_open, &pa, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
-static long read_number(const char *path)
-{
-	char buf[32];
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static void tracing_write(const char *file, const char *line)
 {
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tracing_dir, file);
-	fd = open(path, O_WRONLY | O_APPEND);
-	if (fd < 0 || write(fd, line, strlen(line)) < 0)
-		fprintf(stderr, "writing %s to %s: %s\n", line, path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+	if (tracing_append(tracing_dir, file, line))
+		fprintf(stderr, "writing %s to %s/%s: %s\n", line, tracing_dir, file, strerror(errno));
 }
 
 static long tracing_id(const char *event)
@@ -295,7 +222,7 @@ static void try_perf(const char *who, const char *what, long id, unsigned int ty
 
 	errno = ENOENT;
 	if (id >= 0)
-		fd = perf_open(type, config, config1);
+		fd = sys_perf_open(type, config, config1, 0, -1);
 	report(who, what, fd, errno);
 	if (fd >= 0)
 		close(fd);

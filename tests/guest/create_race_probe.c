@@ -35,17 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+
 #define MAP_NAME "race_map"
 #define REF_NAME "race_ref"
 #define PROG_NAME "race_prog"
 #define VALUE_SIZE 64
 #define ENTRIES 64
 #define FAILING 16
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 static double now(void)
 {
@@ -59,12 +56,7 @@ static int map_create(const char *name, int type, unsigned int flags)
 {
 	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = 4;
-	a.value_size = VALUE_SIZE;
-	a.max_entries = ENTRIES;
-	a.map_flags = flags;
+	sys_bpf_map_attr(&a, type, VALUE_SIZE, ENTRIES, flags);
 	strncpy(a.map_name, name, sizeof(a.map_name) - 1);
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
@@ -83,11 +75,7 @@ static int prog_load(int ref_fd)
 	insns[2].code = BPF_ALU64 | BPF_MOV | BPF_K;
 	insns[2].dst_reg = BPF_REG_0;
 	insns[3].code = BPF_JMP | BPF_EXIT;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 4;
-	a.license = (uintptr_t)"GPL";
+	sys_bpf_prog_attr(&a, BPF_PROG_TYPE_SOCKET_FILTER, insns, 4);
 	strncpy(a.prog_name, PROG_NAME, sizeof(a.prog_name) - 1);
 	return sys_bpf(BPF_PROG_LOAD, &a);
 }
@@ -106,15 +94,10 @@ static __u32 obj_id(int fd, int progs)
 {
 	struct bpf_prog_info pinfo;
 	struct bpf_map_info minfo;
-	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
 	memset(&pinfo, 0, sizeof(pinfo));
 	memset(&minfo, 0, sizeof(minfo));
-	a.info.bpf_fd = fd;
-	a.info.info = progs ? (uintptr_t)&pinfo : (uintptr_t)&minfo;
-	a.info.info_len = progs ? sizeof(pinfo) : sizeof(minfo);
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (progs ? sys_bpf_obj_info(fd, &pinfo, sizeof(pinfo)) : sys_bpf_obj_info(fd, &minfo, sizeof(minfo)))
 		return 0;
 	return progs ? pinfo.id : minfo.id;
 }
@@ -231,20 +214,11 @@ static int visit(int progs, __u32 id, struct walk *w)
 	if (fd < 0)
 		return 0;
 	w->by_id++;
-	memset(&a, 0, sizeof(a));
 	memset(&minfo, 0, sizeof(minfo));
 	memset(&pinfo, 0, sizeof(pinfo));
-	a.info.bpf_fd = fd;
-	if (progs) {
-		pinfo.nr_map_ids = 1;
-		pinfo.map_ids = (uintptr_t)&map_id;
-		a.info.info = (uintptr_t)&pinfo;
-		a.info.info_len = sizeof(pinfo);
-	} else {
-		a.info.info = (uintptr_t)&minfo;
-		a.info.info_len = sizeof(minfo);
-	}
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	pinfo.nr_map_ids = 1;
+	pinfo.map_ids = (uintptr_t)&map_id;
+	if (progs ? sys_bpf_obj_info(fd, &pinfo, sizeof(pinfo)) : sys_bpf_obj_info(fd, &minfo, sizeof(minfo)))
 		w->bad++;
 	else if (progs ? check_prog(id, &pinfo, map_id) : check_map(fd, id, &minfo))
 		w->bad++;

@@ -25,6 +25,8 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 
+#include "bpf_sys.h"
+
 #define BLOCK 256
 #define NPREFIX 2000
 #define MAX_ENTRIES 3000
@@ -34,9 +36,6 @@
 #define SMALL_TRIE 16
 #define TIMING_REPEAT 2000
 #define TIMING_ROUNDS 5
-
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-#define LD_MAP(d, fd) INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
 
 struct key {
 	__u32 prefixlen;
@@ -165,6 +164,18 @@ static struct key lookup_key(const struct key *p, int count, int n)
 	return k;
 }
 
+/* libbpf's load of @insns, with the verifier's log on failure. */
+static int prog_load(enum bpf_prog_type type, const char *name, const struct bpf_insn *insns, size_t n)
+{
+	static char log[8192];
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log), .log_level = 1);
+	int fd = bpf_prog_load(type, name, "GPL", insns, n, &o);
+
+	if (fd < 0)
+		printf("# load: errno %d\n%s\n", errno, log);
+	return fd;
+}
+
 /*
  * A socket filter returning the u32 value the LPM map @lpm holds for the key stored
  * in @arr[0], 0xffffffff if none.
@@ -173,28 +184,20 @@ static int lookup_prog(int arr, int lpm)
 {
 	struct bpf_insn insns[] = {
 		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4),
-		LD_MAP(BPF_REG_1, arr),
+		STACK_PTR(BPF_REG_2, -4),
+		LD_MAP_FD(BPF_REG_1, arr),
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 6, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_0, 0, 0),
-		LD_MAP(BPF_REG_1, lpm),
+		LD_MAP_FD(BPF_REG_1, lpm),
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0),
 		INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_0, BPF_REG_0, 0, 0),
 		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		RETURN(-1),
 	};
-	static char log[8192];
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log), .log_level = 1);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "lpm_lookup", "GPL", insns,
-			       sizeof(insns) / sizeof(insns[0]), &o);
 
-	if (fd < 0)
-		printf("# load: errno %d\n%s\n", errno, log);
-	return fd;
+	return prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "lpm_lookup", insns, sizeof(insns) / sizeof(insns[0]));
 }
 
 /* One program lookup of @k: the program's return value, or -errno. */
@@ -273,23 +276,27 @@ static void full_trie(void)
 	close(fd);
 }
 
-static void lookups(const char *name, int fd, int prog, int arr, const struct key *p, int n, int user)
+/* The phases <name>.lookup_user<round>, then <name>.lookup_prog<round>: random keys. */
+static void lookups(const char *name, const char *round, int fd, int prog, int arr, const struct key *p, int n)
 {
-	char text[64];
+	char ph[32], text[64];
 	struct key k;
 	__u32 v;
-	int i, r;
+	int i, r, user;
 
-	begin(name);
-	for (i = 0; i < (user ? USER_LOOKUPS : PROG_LOOKUPS); i++) {
-		k = lookup_key(p, NPREFIX, n);
-		key_text(text, &k, n);
-		if (user) {
-			v = 0;
-			r = err(bpf_map_lookup_elem(fd, &k, &v));
-			emit("%s %d %u", text, r, v);
-		} else {
-			emit("%s %lld", text, prog_lookup(prog, arr, &k, 0, NULL));
+	for (user = 1; user >= 0; user--) {
+		snprintf(ph, sizeof(ph), "%s.lookup_%s%s", name, user ? "user" : "prog", round);
+		begin(ph);
+		for (i = 0; i < (user ? USER_LOOKUPS : PROG_LOOKUPS); i++) {
+			k = lookup_key(p, NPREFIX, n);
+			key_text(text, &k, n);
+			if (user) {
+				v = 0;
+				r = err(bpf_map_lookup_elem(fd, &k, &v));
+				emit("%s %d %u", text, r, v);
+			} else {
+				emit("%s %lld", text, prog_lookup(prog, arr, &k, 0, NULL));
+			}
 		}
 	}
 }
@@ -331,20 +338,14 @@ static void family(const char *name, int n)
 	emit("toolong %d", err(bpf_map_update_elem(fd, &k, &v, BPF_ANY)));
 	emit("delete toolong %d", err(bpf_map_delete_elem(fd, &k)));
 
-	snprintf(ph, sizeof(ph), "%s.lookup_user", name);
-	lookups(ph, fd, prog, arr, p, n, 1);
-	snprintf(ph, sizeof(ph), "%s.lookup_prog", name);
-	lookups(ph, fd, prog, arr, p, n, 0);
+	lookups(name, "", fd, prog, arr, p, n);
 
 	snprintf(ph, sizeof(ph), "%s.delete_half", name);
 	begin(ph);
 	for (i = 1; i < NPREFIX; i += 2)
 		emit("%d", err(bpf_map_delete_elem(fd, &p[i])));
 
-	snprintf(ph, sizeof(ph), "%s.lookup_user2", name);
-	lookups(ph, fd, prog, arr, p, n, 1);
-	snprintf(ph, sizeof(ph), "%s.lookup_prog2", name);
-	lookups(ph, fd, prog, arr, p, n, 0);
+	lookups(name, "2", fd, prog, arr, p, n);
 
 	snprintf(ph, sizeof(ph), "%s.dump", name);
 	begin(ph);
@@ -472,37 +473,19 @@ static int update_prog(int lpm, int counters)
 		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -8, 32),
 		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0x04030201),
 		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -12, 1),
-		LD_MAP(BPF_REG_1, lpm),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -8),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -12),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem),
+		MAP_UPDATE(lpm, -8, -12, BPF_ANY),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_6, 0, 0, 0),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 3, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_6, 0, 0, 1),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 1, -EBUSY),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_6, 0, 0, 2),
 		INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_6, -16, 0),
-		LD_MAP(BPF_REG_1, counters),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -16),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
-		INSN(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		MAP_LOOKUP(counters, -16),
+		INC_R0_VALUE,
+		RETURN(0),
 	};
-	static char log[8192];
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = log, .log_size = sizeof(log), .log_level = 1);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "lpm_update", "GPL", insns,
-			       sizeof(insns) / sizeof(insns[0]), &o);
 
-	if (fd < 0)
-		printf("# load: errno %d\n%s\n", errno, log);
-	return fd;
+	return prog_load(BPF_PROG_TYPE_KPROBE, "lpm_update", insns, sizeof(insns) / sizeof(insns[0]));
 }
 
 /* Inserts and deletes 2 x 4000 random /32s while update_prog runs on __kmalloc. */

@@ -28,6 +28,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+
 #define PIN_MAP "/sys/fs/bpf/map_flags_probe_map"
 #define PIN_PROG "/sys/fs/bpf/map_flags_probe_prog"
 
@@ -36,29 +38,14 @@ static long sys_bpf_size(int cmd, void *attr, unsigned int size)
 	return syscall(__NR_bpf, cmd, attr, size);
 }
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return sys_bpf_size(cmd, attr, sizeof(*attr));
-}
-
 static const char *err_name(int e)
 {
-	static char buf[16];
-
 	switch (e) {
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case E2BIG: return "E2BIG";
-	case EFAULT: return "EFAULT";
-	case EBADF: return "EBADF";
 	case EBUSY: return "EBUSY";
 	case ENOTSUP: return "ENOTSUP";
 	case 524: return "ENOTSUPP";
 	}
-	snprintf(buf, sizeof(buf), "errno%d", e);
-	return buf;
+	return sys_bpf_err_name(e);
 }
 
 static void report(const char *what, long ret, int err)
@@ -87,26 +74,13 @@ static int must(const char *what, long fd)
 
 static int array_create(uint32_t flags)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_ARRAY;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = 1;
-	a.map_flags = flags;
-	return sys_bpf(BPF_MAP_CREATE, &a);
+	return sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, 8, 1, flags);
 }
 
+/* @key and @value are addresses, which the bad-pointer cases make unmapped ones. */
 static long elem(int cmd, int fd, uint64_t key, uint64_t value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = fd;
-	a.key = key;
-	a.value = value;
-	return sys_bpf(cmd, &a);
+	return sys_bpf_elem(cmd, fd, (const void *)(uintptr_t)key, (const void *)(uintptr_t)value, 0);
 }
 
 static uint32_t zero_key;
@@ -149,14 +123,9 @@ static long freeze(int fd)
 static unsigned int obj_id(int fd)
 {
 	struct bpf_map_info info; /* a program's id is its info's first field too */
-	union bpf_attr a;
 
 	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (uintptr_t)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (sys_bpf_obj_info(fd, &info, sizeof(info)))
 		return 0;
 	return info.id;
 }
@@ -274,7 +243,6 @@ static void fd_modes(void)
 /* ---- programs ---- */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 #define MOV_K(d, k) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
 #define MOV_X(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
 #define ADD_K(d, k) INSN(BPF_ALU64 | BPF_ADD | BPF_K, d, 0, 0, k)
@@ -357,11 +325,7 @@ static long load(const char *what, int type, struct prog *p)
 
 	emit(p, MOV_K(BPF_REG_0, 0));
 	emit(p, EXIT);
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
-	a.insns = (uintptr_t)p->insns;
-	a.insn_cnt = p->n;
-	a.license = (uintptr_t)"GPL";
+	sys_bpf_prog_attr(&a, type, p->insns, p->n);
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);
 	a.log_level = 1;
@@ -481,11 +445,11 @@ static long load_bad(uint64_t insns, uint64_t license, uint64_t log_buf)
 	static const struct bpf_insn ok[] = { MOV_K(BPF_REG_0, 0), EXIT };
 	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = SF;
-	a.insns = insns ? insns : (uintptr_t)ok;
-	a.insn_cnt = ARRAY_SIZE(ok);
-	a.license = license ? license : (uintptr_t)"GPL";
+	sys_bpf_prog_attr(&a, SF, ok, ARRAY_SIZE(ok));
+	if (insns)
+		a.insns = insns;
+	if (license)
+		a.license = license;
 	if (log_buf) {
 		a.log_buf = log_buf;
 		a.log_size = 4096;

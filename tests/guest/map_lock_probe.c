@@ -37,38 +37,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+
 #define KPROBE_FN "memcmp"
 #define WORKERS 2
 #define KEYS 8
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
 
 static void die(const char *what)
 {
 	printf("R error=%s:%s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int map_create(unsigned int type, unsigned int value_size, unsigned int entries)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = 4;
-	a.value_size = value_size;
-	a.max_entries = entries;
-	return sys_bpf(BPF_MAP_CREATE, &a);
-}
-
-static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
-{
-	struct bpf_insn i = { .code = code, .dst_reg = dst, .src_reg = src, .off = off, .imm = imm };
-
-	return i;
 }
 
 /*
@@ -79,36 +57,16 @@ static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off,
 static int prog_load(int map_fd, int count_fd)
 {
 	struct bpf_insn p[] = {
-		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_prandom_u32),
-		insn(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0),
-		insn(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 1),
-		insn(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd),
-		insn(0, 0, 0, 0, 0),
-		insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4),
-		insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
-		insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -16),
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY),
-		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem),
-		insn(BPF_LD | BPF_IMM | BPF_DW, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, count_fd),
-		insn(0, 0, 0, 0, 0),
-		insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		insn(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4),
-		insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
-		insn(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 2, 0),
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
-		insn(BPF_STX | BPF_ATOMIC | BPF_DW, BPF_REG_0, BPF_REG_1, 0, BPF_ADD),
-		insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_prandom_u32),
+		INSN(BPF_ST | BPF_MEM | BPF_W, BPF_REG_10, 0, -4, 0),
+		INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 1),
+		MAP_UPDATE(map_fd, -4, -16, BPF_ANY),
+		MAP_LOOKUP(count_fd, -4),
+		INC_R0_VALUE,
+		RETURN(0),
 	};
-	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_KPROBE;
-	a.insns = (uintptr_t)p;
-	a.insn_cnt = sizeof(p) / sizeof(p[0]);
-	a.license = (uintptr_t)"GPL";
-	return sys_bpf(BPF_PROG_LOAD, &a);
+	return sys_bpf_prog_load(BPF_PROG_TYPE_KPROBE, p, sizeof(p) / sizeof(p[0]));
 }
 
 static long read_number(const char *path)
@@ -164,13 +122,7 @@ static double now(void)
 
 static long elem(int cmd, int map_fd, uint32_t key, void *value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)value;
-	return sys_bpf(cmd, &a);
+	return sys_bpf_elem(cmd, map_fd, &key, value, 0);
 }
 
 /* One worker on @cpu: update / lookup / get_next_key / delete over KEYS keys. */
@@ -228,10 +180,9 @@ int main(int argc, char **argv)
 {
 	double seconds = argc > 1 ? atof(argv[1]) : 3;
 	volatile long *ops = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int map_fd = map_create(BPF_MAP_TYPE_HASH, 8, 64);
-	int count_fd = map_create(BPF_MAP_TYPE_ARRAY, 8, 1);
+	int map_fd = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, 64, 0);
+	int count_fd = sys_bpf_map_create(BPF_MAP_TYPE_ARRAY, 8, 1, 0);
 	struct bpf_prog_info info;
-	union bpf_attr a;
 	uint64_t hits = 0;
 	long total = 0, sent;
 	int prog_fd, pfd, i;
@@ -260,11 +211,7 @@ int main(int argc, char **argv)
 		total += ops[i];
 	elem(BPF_MAP_LOOKUP_ELEM, count_fd, 0, &hits);
 	memset(&info, 0, sizeof(info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = prog_fd;
-	a.info.info_len = sizeof(info);
-	a.info.info = (uintptr_t)&info;
-	if (sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a))
+	if (sys_bpf_obj_info(prog_fd, &info, sizeof(info)))
 		die("prog_info");
 	printf("R ops=%ld\nR sent=%ld\nR hits=%llu\nR misses=%llu\n", total, sent,
 	       (unsigned long long)hits, (unsigned long long)info.recursion_misses);

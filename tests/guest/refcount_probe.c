@@ -20,10 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
+#include "bpf_sys.h"
 
 static const char *result(long ret)
 {
@@ -49,11 +46,7 @@ static int map_create(unsigned int type, unsigned int entries, int inner_fd)
 {
 	union bpf_attr a;
 
-	memset(&a, 0, sizeof(a));
-	a.map_type = type;
-	a.key_size = 4;
-	a.value_size = 4;
-	a.max_entries = entries;
+	sys_bpf_map_attr(&a, type, 4, entries, 0);
 	a.inner_map_fd = inner_fd;
 	return sys_bpf(BPF_MAP_CREATE, &a);
 }
@@ -62,50 +55,27 @@ static int map_create(unsigned int type, unsigned int entries, int inner_fd)
 static int prog_load(void)
 {
 	struct bpf_insn insns[2];
-	union bpf_attr a;
 
 	memset(insns, 0, sizeof(insns));
 	insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
 	insns[1].code = BPF_JMP | BPF_EXIT;
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = 2;
-	a.license = (uintptr_t)"GPL";
-	return sys_bpf(BPF_PROG_LOAD, &a);
+	return sys_bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, insns, 2);
 }
 
 static long update(int map_fd, uint32_t key, uint32_t value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	a.value = (uintptr_t)&value;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a);
+	return sys_bpf_elem(BPF_MAP_UPDATE_ELEM, map_fd, &key, &value, 0);
 }
 
 static long delete(int map_fd, uint32_t key)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (uintptr_t)&key;
-	return sys_bpf(BPF_MAP_DELETE_ELEM, &a);
+	return sys_bpf_elem(BPF_MAP_DELETE_ELEM, map_fd, &key, NULL, 0);
 }
 
 static long prog_info(int fd, struct bpf_prog_info *info)
 {
-	union bpf_attr a;
-
 	memset(info, 0, sizeof(*info));
-	memset(&a, 0, sizeof(a));
-	a.info.bpf_fd = fd;
-	a.info.info_len = sizeof(*info);
-	a.info.info = (uintptr_t)info;
-	return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &a);
+	return sys_bpf_obj_info(fd, info, sizeof(*info));
 }
 
 /* Fill slots 0.. of @map_fd with @value_fd until an update fails; prints NAME_slots/_err. */

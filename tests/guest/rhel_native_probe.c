@@ -27,35 +27,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf_sys.h"
+
 #define TRACING "/sys/kernel/debug/tracing"
 #define EVENT "bpfcompat_rhel"
 #define CALLS 5
 #define CHILD_CALLS 3
 #define MAX_ENTRIES 4
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
-
-static long sys_bpf(int cmd, union bpf_attr *attr)
-{
-	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
-}
-
 static void die(const char *what)
 {
 	printf("R fatal=%s:%s\n", what, strerror(errno));
 	exit(1);
-}
-
-static int map_create(void)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_type = BPF_MAP_TYPE_HASH;
-	a.key_size = 4;
-	a.value_size = 8;
-	a.max_entries = MAX_ENTRIES;
-	return sys_bpf(BPF_MAP_CREATE, &a);
 }
 
 /* LINUX_VERSION_CODE of the running kernel: kprobe programs must name it before 4.12. */
@@ -78,38 +61,21 @@ static int prog_load(int map_fd)
 		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_get_current_pid_tgid),
 		INSN(BPF_ALU64 | BPF_RSH | BPF_K, BPF_REG_0, 0, 0, 32),
 		INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, BPF_REG_0, -4, 0),
-		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd),
-		INSN(0, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem),
+		MAP_LOOKUP(map_fd, -4),
 		INSN(BPF_JMP | BPF_JEQ | BPF_K, BPF_REG_0, 0, 4, 0),
 		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, 1),
 		INSN(BPF_STX | BPF_XADD | BPF_DW, BPF_REG_0, BPF_REG_1, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		RETURN(0),
 		/* new key: value 1 at fp-16 */
 		INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, -16, 1),
-		INSN(BPF_LD | BPF_DW | BPF_IMM, BPF_REG_1, BPF_PSEUDO_MAP_FD, 0, map_fd),
-		INSN(0, 0, 0, 0, 0),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_2, 0, 0, -4),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_10, 0, 0),
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -16),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_4, 0, 0, BPF_ANY),
-		INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_update_elem),
-		INSN(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
-		INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+		MAP_UPDATE(map_fd, -4, -16, BPF_ANY),
+		RETURN(0),
 	};
 	static char log[65536];
 	union bpf_attr a;
 	int fd;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_KPROBE;
-	a.insns = (unsigned long)insns;
-	a.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	a.license = (unsigned long)"GPL";
+	sys_bpf_prog_attr(&a, BPF_PROG_TYPE_KPROBE, insns, sizeof(insns) / sizeof(insns[0]));
 	a.kern_version = kernel_version();
 	a.log_buf = (unsigned long)log;
 	a.log_size = sizeof(log);
@@ -157,50 +123,27 @@ static const char *errname(int e)
 
 static int lookup(int map_fd, __u32 key, __u64 *value)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (unsigned long)&key;
-	a.value = (unsigned long)value;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? errno : 0;
+	return sys_bpf_elem(BPF_MAP_LOOKUP_ELEM, map_fd, &key, value, 0) ? errno : 0;
 }
 
 static int update(int map_fd, __u32 key, __u64 value, __u64 flags)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (unsigned long)&key;
-	a.value = (unsigned long)&value;
-	a.flags = flags;
-	return sys_bpf(BPF_MAP_UPDATE_ELEM, &a) ? errno : 0;
+	return sys_bpf_elem(BPF_MAP_UPDATE_ELEM, map_fd, &key, &value, flags) ? errno : 0;
 }
 
 static int delete(int map_fd, __u32 key)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.map_fd = map_fd;
-	a.key = (unsigned long)&key;
-	return sys_bpf(BPF_MAP_DELETE_ELEM, &a) ? errno : 0;
+	return sys_bpf_elem(BPF_MAP_DELETE_ELEM, map_fd, &key, NULL, 0) ? errno : 0;
 }
 
 /* Keys in the map, by get_next_key from no key: their number. */
 static int count_keys(int map_fd)
 {
-	union bpf_attr a;
 	__u32 key, next;
 	int n = 0, first = 1;
 
 	for (;;) {
-		memset(&a, 0, sizeof(a));
-		a.map_fd = map_fd;
-		a.key = first ? 0 : (unsigned long)&key;
-		a.next_key = (unsigned long)&next;
-		if (sys_bpf(BPF_MAP_GET_NEXT_KEY, &a))
+		if (sys_bpf_elem(BPF_MAP_GET_NEXT_KEY, map_fd, first ? NULL : &key, &next, 0))
 			return errno == ENOENT ? n : -errno;
 		key = next;
 		first = 0;
@@ -220,7 +163,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* RHEL 7 charges maps and programs to RLIMIT_MEMLOCK. */
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
-	map_fd = map_create();
+	map_fd = sys_bpf_map_create(BPF_MAP_TYPE_HASH, 8, MAX_ENTRIES, 0);
 	if (map_fd < 0)
 		die("map create");
 	prog_fd = prog_load(map_fd);

@@ -97,6 +97,20 @@ macro_rules! require {
     };
 }
 
+/// The no-bpf debug kernel for the opt-in test `$test` (BPFCOMPAT_DEBUG_KERNEL=1): when
+/// the debug kernel tests are not opted in, note the skip and return from the test
+/// (not a failure even where guests are required); a missing kernel is a [`require!`].
+#[macro_export]
+macro_rules! require_debug_kernel {
+    ($test:literal) => {{
+        if !$crate::guest::debug_kernel_opted_in() {
+            $crate::guest::note(concat!("SKIP ", $test, ": the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)"));
+            return;
+        }
+        $crate::require!($crate::guest::nobpf_debug_kernel())
+    }};
+}
+
 fn which(tool: &str) -> Option<PathBuf> {
     if tool.contains('/') {
         let p = PathBuf::from(tool);
@@ -177,6 +191,61 @@ impl Kernel {
             BpfSide { setup: "insmod $MODULE; result insmod $?", prefix: "LD_PRELOAD=$HOOK ", teardown: "rmmod bpfdrv; result rmmod $?" }
         }
     }
+}
+
+impl BpfSide {
+    /// A body that runs the probe `/bpfcompat/<probe>` once on this side, `before` (shell
+    /// lines) once the module is loaded: its exit status is the result `exit`, its stdout
+    /// the section `section`, its stderr the section `stderr`. `after` (shell lines, which
+    /// may run the probe again behind [`prefix`](Self::prefix)) runs before the module is
+    /// unloaded.
+    pub fn probe_body(&self, probe: &str, before: &str, section: &str, after: &str) -> String {
+        let BpfSide { setup, prefix, teardown } = self;
+        format!(
+            r#". /bpfcompat/lib.sh
+{setup}
+{before}
+{prefix}/bpfcompat/{probe} >/tmp/out.txt 2>/tmp/err.txt; result exit $?
+show {section} /tmp/out.txt
+show stderr /tmp/err.txt
+{after}
+{teardown}
+"#
+        )
+    }
+}
+
+/// Boot `kernel`, serving bpf(2) (see [`BpfSide`]), with the probe `bin` at
+/// `/bpfcompat/<probe>` and `body` (from [`BpfSide::probe_body`]). The run must complete
+/// with a clean kernel log, the probe's `exit` 0 (`exit_what` names it in the failure)
+/// and the module loaded and unloaded.
+pub fn boot_probe(name: &str, kernel: &Kernel, bin: &Path, probe: &str, body: &str, timeout: Duration, exit_what: &str) -> GuestRun {
+    let run = Guest::new(name, kernel).binary_at(bin, &format!("/bpfcompat/{probe}")).serving_bpf().body(body).timeout(timeout).boot();
+    run.assert_completed();
+    run.assert_kernel_clean();
+    run.assert_value("exit", "0", exit_what);
+    run.assert_module_cycle(kernel);
+    run
+}
+
+/// A probe's run natively on the stock kernel, the oracle of the runs under the hook:
+/// None, reported as a skip of `test`, without the stock kernel or the probe's binary.
+pub fn boot_on_stock_kernel(
+    test: &str,
+    bin: impl FnOnce() -> Result<PathBuf, Skip>,
+    boot: impl FnOnce(&Kernel, &Path) -> GuestRun,
+) -> Option<GuestRun> {
+    let stock = stock_kernel().map_err(|s| s.report(&format!("{test} (stock kernel)"))).ok()?;
+    let bin = bin().map_err(|s| s.report(test)).ok()?;
+    Some(boot(&stock, &bin))
+}
+
+/// A guest of `kernel` serving bpf(2) (see [`Guest::serving_bpf`]) with the C program
+/// `tests/guest/<source>` at `/bpfcompat/<its name>`. Panics when it cannot be built.
+pub fn probe_guest(name: &str, kernel: &Kernel, source: &str) -> Guest {
+    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
+    let bin = guest_c_program(source).unwrap_or_else(|s| panic!("{stem}: {}", s.0));
+    Guest::new(name, kernel).binary_at(&bin, &format!("/bpfcompat/{stem}")).serving_bpf()
 }
 
 /// The shell a test body puts around a program so that it runs on a kernel as a user would
@@ -377,6 +446,17 @@ pub const DEBUG_CHECKS: &str = "dmesg | grep -q 'KernelAddressSanitizer initiali
 [ -w /sys/kernel/debug/kmemleak ] && result kmemleak on || result kmemleak off
 ";
 
+/// A body's first lines: lib.sh and, on the debug kernel, [`DEBUG_CHECKS`] with what
+/// kmemleak found during boot cleared (its later reports are the test's).
+pub fn body_start(debug_kernel: bool) -> String {
+    let mut s = String::from(". /bpfcompat/lib.sh\n");
+    if debug_kernel {
+        s.push_str(DEBUG_CHECKS);
+        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
+    }
+    s
+}
+
 /// The run's debug kernel had KASAN, lockdep and kmemleak active.
 pub fn assert_debug_checkers(run: &GuestRun) {
     for c in ["kasan", "lockdep", "kmemleak"] {
@@ -479,11 +559,25 @@ pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
 /// initramfs gets its libraries). Panics on compiler errors; skips without gcc.
 pub fn guest_c_program(source: &str) -> Result<PathBuf, Skip> {
     need_tool("gcc", "gcc")?;
+    Ok(compile_guest_c(source, &[]))
+}
+
+/// Like [`guest_c_program`], for a program that calls libbpf's raw bpf.h wrappers: linked
+/// against the system's shared libbpf, then `libs`. Skips without gcc or libbpf-dev.
+pub fn guest_libbpf_raw_program(source: &str, libs: &[&str]) -> Result<PathBuf, Skip> {
+    need_tool("gcc", "gcc")?;
+    if !Path::new("/usr/include/bpf/bpf.h").exists() {
+        return Err(Skip("libbpf-dev is not installed (/usr/include/bpf/bpf.h)".into()));
+    }
+    Ok(compile_guest_c(source, &[&["-lbpf"], libs].concat()))
+}
+
+fn compile_guest_c(source: &str, libs: &[&str]) -> PathBuf {
     let src = repo_root().join("tests/guest").join(source);
     let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
-    run_logged(Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src), &format!("compiling {source}"))
+    run_logged(Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src).args(libs), &format!("compiling {source}"))
         .unwrap_or_else(|e| panic!("{e}"));
-    Ok(out)
+    out
 }
 
 /// What `tests/rust-loader/src/bpf/probe.bpf.c` must have seen from its loader's 50
@@ -1167,6 +1261,51 @@ impl GuestRun {
             self.fail(format!("{what} differs from native eBPF:\n  native: {want:#?}\n  shim:   {got:#?}"));
         }
         println!("{what}: {} lines identical to native eBPF", want.len());
+    }
+
+    /// The lines of section `name` that start with `prefix`.
+    #[track_caller]
+    pub fn section_lines(&self, name: &str, prefix: &str) -> Vec<String> {
+        self.expect_section(name).lines().filter(|l| l.starts_with(prefix)).map(str::to_string).collect()
+    }
+
+    /// Fail unless `got` is the stock kernel's `want`, line for line: the failure is `what`
+    /// with both counts and each line that differs, the stock kernel's above this run's.
+    #[track_caller]
+    pub fn assert_lines_as_stock(&self, want: &[String], got: &[String], what: &str) {
+        if got != want {
+            let diff: Vec<String> = want
+                .iter()
+                .zip(got.iter().chain(std::iter::repeat(&String::new())))
+                .filter(|(w, g)| w != g)
+                .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
+                .collect();
+            self.fail(format!("{what} ({} vs {} lines):\n{}", want.len(), got.len(), diff.join("\n")));
+        }
+    }
+
+    /// Fail unless each result `keys` names is the one of `native`, the stock kernel's run,
+    /// which must have it: the failure is `what` with each result that differs.
+    #[track_caller]
+    pub fn assert_values_as_stock<K: AsRef<str>>(&self, native: &GuestRun, keys: &[K], what: &str) {
+        let mut diffs = Vec::new();
+        for k in keys.iter().map(AsRef::as_ref) {
+            let (a, b) = (native.value(k), self.value(k));
+            if a.is_none() || a != b {
+                diffs.push(format!("  {k}: stock {a:?}, shim {b:?}"));
+            }
+        }
+        if !diffs.is_empty() {
+            self.fail(format!("{what}:\n{}", diffs.join("\n")));
+        }
+    }
+
+    /// Fail when the serial log holds one of `reports`, with `what` the report means.
+    #[track_caller]
+    pub fn assert_not_reported(&self, reports: &[&str], what: impl Fn(&str) -> String) {
+        if let Some(p) = reports.iter().find(|p| self.log.contains(*p)) {
+            self.fail(what(p));
+        }
     }
 
     /// Fail unless some line of section `name` contains every one of `parts`.

@@ -95,7 +95,6 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     shim.assert_value("insmod", "0", "insmod bpfdrv.ko");
 
     // Formats: Linux's return values and output bytes; hash-of-maps lookups.
-    let mut diffs = Vec::new();
     let mut keys = vec!["setup".to_string(), "hom_all_stored".to_string(), "hom_found".to_string(), "hom_missing".to_string()];
     // budget_probe.c's formats: 0-7 widths and pointers, 8-11 the flags, conversions
     // and characters Linux refuses or takes.
@@ -116,15 +115,7 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
             shim.fail(format!("{side}: snprintf(\"%p|\", 42) gave {p:?}, \"%px|\" {px:?}: not the kernel's hashed and raw pointers"));
         }
     }
-    for k in &keys {
-        let (a, b) = (native.value(k), shim.value(k));
-        if a.is_none() || a != b {
-            diffs.push(format!("  {k}: stock {a:?}, shim {b:?}"));
-        }
-    }
-    if !diffs.is_empty() {
-        shim.fail(format!("printf and hash-of-maps results differ from the stock kernel:\n{}", diffs.join("\n")));
-    }
+    shim.assert_values_as_stock(&native, &keys, "printf and hash-of-maps results differ from the stock kernel");
     println!("budget: {} printf and hash-of-maps results identical to the stock kernel", keys.len());
 
     shim.assert_value("printk_loop", "4", "bpf_loop(4) of trace_printk(\"%8388607d\") x 3");

@@ -15,53 +15,29 @@
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_caps
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
-    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
+fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
     // Linux's default perf_event_paranoid (2), not Debian's 3, under which the stock
     // kernel wants CAP_SYS_ADMIN for any perf_event_open: the driver implements mainline's
     // rule (perfmon_capable() for kprobe / uprobe PMU, CPU-wide and tracepoint events).
-    let body = format!(
-        r#". /bpfcompat/lib.sh
-echo 2 > /proc/sys/kernel/perf_event_paranoid
-{setup}
-{prefix}/bpfcompat/caps_drop_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
-show caps /tmp/out.txt
-show stderr /tmp/err.txt
-{teardown}
-"#
-    );
-    let run = Guest::new(name, kernel)
-        .binary_at(bin, "/bpfcompat/caps_drop_probe")
-        .serving_bpf()
-        .body(&body)
-        .timeout(Duration::from_secs(240))
-        .boot();
-    run.assert_completed();
-    run.assert_kernel_clean();
-    run.assert_value("exit", "0", &format!("{name}: caps_drop_probe exit status"));
-    run.assert_module_cycle(kernel);
-    run
-}
-
-fn lines(run: &GuestRun) -> Vec<String> {
-    run.expect_section("caps").lines().filter(|l| l.starts_with("C ")).map(str::to_string).collect()
+    let body = kernel.bpf_side().probe_body("caps_drop_probe", "echo 2 > /proc/sys/kernel/perf_event_paranoid", "caps", "");
+    let exit = format!("{name}: caps_drop_probe exit status");
+    guest::boot_probe(name, kernel, bin, "caps_drop_probe", &body, Duration::from_secs(240), &exit)
 }
 
 /// The probe's lines natively on the stock kernel, shared by both comparisons.
 fn native_lines() -> Option<&'static Vec<String>> {
     static N: OnceLock<Option<Vec<String>>> = OnceLock::new();
     N.get_or_init(|| {
-        let stock = guest::stock_kernel().map_err(|s| s.report("guest_caps (stock kernel)")).ok()?;
-        let bin = guest::guest_c_program("caps_drop_probe.c").map_err(|s| s.report("guest_caps")).ok()?;
-        let native = boot("caps_native", &stock, &bin);
-        let l = lines(&native);
+        let bin = || guest::guest_c_program("caps_drop_probe.c");
+        let native = guest::boot_on_stock_kernel("guest_caps", bin, |stock, bin| boot("caps_native", stock, bin))?;
+        let l = native.section_lines("caps", "C ");
         // The oracle itself: root may do everything, nobody nothing, and every child ran.
         for l in &l {
             let refused = l.ends_with(" EPERM") || l.ends_with(" EACCES");
@@ -94,7 +70,7 @@ fn assert_matches_native(name: &str, kernel: &Kernel, has_cap_bpf: bool) {
     let bin = require!(guest::guest_c_program("caps_drop_probe.c"));
     let Some(native) = native_lines() else { return };
     let shim = boot(name, kernel, &bin);
-    let mut got = lines(&shim);
+    let mut got = shim.section_lines("caps", "C ");
     let mut want = native.clone();
     if !has_cap_bpf {
         let split = |l: &String| l.starts_with("C cap_bpf");
@@ -107,20 +83,7 @@ fn assert_matches_native(name: &str, kernel: &Kernel, has_cap_bpf: bool) {
         got.retain(|l| !split(l));
         want.retain(|l| !split(l));
     }
-    if got != want {
-        let diff: Vec<String> = want
-            .iter()
-            .zip(got.iter().chain(std::iter::repeat(&String::new())))
-            .filter(|(w, g)| w != g)
-            .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
-            .collect();
-        shim.fail(format!(
-            "{name}: a process that dropped root is not refused as Linux refuses it ({} vs {} lines):\n{}",
-            want.len(),
-            got.len(),
-            diff.join("\n")
-        ));
-    }
+    shim.assert_lines_as_stock(&want, &got, &format!("{name}: a process that dropped root is not refused as Linux refuses it"));
     println!("{name}: {} lines identical to the stock kernel's", got.len());
 }
 

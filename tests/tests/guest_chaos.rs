@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
+use bpfcompat_tests::{require, require_debug_kernel};
 
 /// CI runs 30 cycles; the issue's 200 are `BPFCOMPAT_CHAOS_CYCLES=200`.
 fn cycles() -> u32 {
@@ -20,11 +20,7 @@ fn cycles() -> u32 {
 }
 
 fn body(cycles: u32, debug_kernel: bool, execsnoop: &str) -> String {
-    let mut s = String::from(". /bpfcompat/lib.sh\n");
-    if debug_kernel {
-        s.push_str(guest::DEBUG_CHECKS);
-        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
-    }
+    let mut s = guest::body_start(debug_kernel);
     s.push_str(&format!(
         r#"insmod $MODULE; result insmod $?
 # rand N: a random number in [0, N) from /dev/urandom.
@@ -139,13 +135,7 @@ fn kill_9_at_random_moments_on_centos7_leaves_the_module_unloadable() {
 
 #[test]
 fn kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak() {
-    if !guest::debug_kernel_opted_in() {
-        guest::note(
-            "SKIP kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
-        );
-        return;
-    }
-    let kernel = require!(guest::nobpf_debug_kernel());
+    let kernel = require_debug_kernel!("kill_9_chaos_is_clean_under_kasan_lockdep_and_kmemleak");
     require!(guest::host_tool("execsnoop", "libbpf-tools"));
     let run = run_chaos("chaos_debug", &kernel, true, Duration::from_secs(12));
     assert_chaos(&run);

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
+use bpfcompat_tests::{require, require_debug_kernel};
 
 /// Loader modes, each a section of the serial log (see events_load.c).
 const MODES: &[(&str, &str)] = &[
@@ -281,13 +281,7 @@ fn perf_buffer_and_ring_buffer_on_centos7_match_native_ebpf() {
 
 #[test]
 fn event_channels_are_clean_under_kasan_lockdep_and_kmemleak() {
-    if !guest::debug_kernel_opted_in() {
-        guest::note(
-            "SKIP event_channels_are_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
-        );
-        return;
-    }
-    let kernel = require!(guest::nobpf_debug_kernel());
+    let kernel = require_debug_kernel!("event_channels_are_clean_under_kasan_lockdep_and_kmemleak");
     let a = require!(artifacts());
     let run = boot("events_debug", &kernel, &a, true, true);
     run.assert_clean_exit();

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use bpfcompat_tests::gcov;
 use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
+use bpfcompat_tests::{require, require_debug_kernel};
 
 /// Long enough for every command to succeed several times under TCG, short enough that
 /// the whole boot stays under 4 minutes.
@@ -123,11 +123,7 @@ fn body(seconds: u32, debug: bool) -> String {
     let seed = std::env::var("BPFCOMPAT_FUZZ_SEED").unwrap_or_default();
     // The fuzzer stops itself at `seconds`; past this it hangs, and the body says where.
     let grace_ticks = (seconds + 60) * 10;
-    let mut s = String::from(". /bpfcompat/lib.sh\n");
-    if debug {
-        s.push_str(guest::DEBUG_CHECKS);
-        s.push_str("echo clear > /sys/kernel/debug/kmemleak\n");
-    }
+    let mut s = guest::body_start(debug);
     s.push_str(&format!(
         r#"insmod $MODULE; result insmod $?
 /bpfcompat/driver_fuzz {seconds} {seed} >/tmp/fuzz.out 2>/tmp/fuzz.err &
@@ -200,11 +196,7 @@ fn fuzz(name: &str, kernel: &Kernel, debug: bool) -> (GuestRun, String) {
         .timeout(Duration::from_secs(seconds as u64 + 180))
         .boot();
     run.assert_completed();
-    for p in EXTRA_REPORTS {
-        if run.log.contains(p) {
-            run.fail(format!("the kernel reports {p:?} during the fuzz run"));
-        }
-    }
+    run.assert_not_reported(EXTRA_REPORTS, |p| format!("the kernel reports {p:?} during the fuzz run"));
     run.assert_kernel_clean();
     run.assert_value("insmod", "0", "insmod bpfdrv.ko");
     run.assert_value("fuzz_exit", "0", "the fuzzer's exit status (its workers died?)");
@@ -348,11 +340,7 @@ fn fuzzing_the_device_leaves_the_kernel_clean_on_centos7() {
 
 #[test]
 fn fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak() {
-    if !guest::debug_kernel_opted_in() {
-        guest::note("SKIP fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)");
-        return;
-    }
-    let kernel = require!(guest::nobpf_debug_kernel());
+    let kernel = require_debug_kernel!("fuzzing_the_device_is_clean_under_kasan_lockdep_and_kmemleak");
     require!(guest::need_tool("gcc", "gcc"));
     fuzz("fuzz_debug", &kernel, true);
 }

@@ -21,12 +21,11 @@
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_lpm
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
 /// Large-trie lookup cost over small-trie lookup cost the driver may show: the walk
@@ -35,39 +34,22 @@ use bpfcompat_tests::require;
 const MAX_COST_RATIO: f64 = 4.0;
 
 fn probe_binary() -> Result<PathBuf, guest::Skip> {
-    guest::need_tool("gcc", "gcc")?;
-    if !std::path::Path::new("/usr/include/bpf/bpf.h").exists() {
-        return Err(guest::Skip("libbpf-dev is not installed (/usr/include/bpf/bpf.h)".into()));
-    }
-    let src = guest::repo_root().join("tests/guest/lpm_probe.c");
-    let out = guest::work_dir().join("lpm_probe");
-    let o = Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src).arg("-lbpf").output().expect("run gcc");
-    assert!(o.status.success(), "compiling lpm_probe.c:\n{}", String::from_utf8_lossy(&o.stderr));
-    Ok(out)
+    guest::guest_libbpf_raw_program("lpm_probe.c", &[])
 }
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
-    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
-    let body = format!(
-        r#". /bpfcompat/lib.sh
-{setup}
-{prefix}/bpfcompat/lpm_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
-show transcript /tmp/out.txt
-show stderr /tmp/err.txt
-grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
+fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
+    let side = kernel.bpf_side();
+    let prefix = side.prefix;
+    let after = format!(
+        r#"grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
 {prefix}/bpfcompat/lpm_probe reentry >/tmp/re.txt 2>&1; result reentry_exit $?
 show reentry /tmp/re.txt
-grep '^R ' /tmp/re.txt | sed 's/^R /BPFCOMPAT-RESULT /'
-{teardown}
-"#
+grep '^R ' /tmp/re.txt | sed 's/^R /BPFCOMPAT-RESULT /'"#
     );
-    let run =
-        Guest::new(name, kernel).binary_at(bin, "/bpfcompat/lpm_probe").serving_bpf().body(&body).timeout(Duration::from_secs(600)).boot();
-    run.assert_completed();
-    run.assert_kernel_clean();
-    run.assert_value("exit", "0", &format!("{name}: lpm_probe exit status"));
+    let body = side.probe_body("lpm_probe", "", "transcript", &after);
+    let exit = format!("{name}: lpm_probe exit status");
+    let run = guest::boot_probe(name, kernel, bin, "lpm_probe", &body, Duration::from_secs(600), &exit);
     run.assert_value("done", "1", &format!("{name}: lpm_probe ran to the end"));
-    run.assert_module_cycle(kernel);
     for trie in ["small", "large"] {
         run.assert_value(&format!("{trie}_inserted"), "1", &format!("{name}: the {trie} timing trie was filled"));
         run.assert_value(&format!("{trie}_result"), "7", &format!("{name}: the timed lookup found its /32"));
@@ -95,7 +77,7 @@ fn assert_reentry(name: &str, run: &GuestRun, shim: bool) {
 }
 
 fn transcript(run: &GuestRun) -> Vec<String> {
-    run.expect_section("transcript").lines().filter(|l| l.starts_with("T ")).map(str::to_string).collect()
+    run.section_lines("transcript", "T ")
 }
 
 fn ns(run: &GuestRun, trie: &str) -> f64 {
@@ -134,15 +116,7 @@ fn assert_matches_native(name: &str, kernel: &Kernel) {
     let Some(want) = native_transcript() else { return };
     let run = boot(name, kernel, &bin);
     let got = transcript(&run);
-    if got != *want {
-        let diff: Vec<String> = want
-            .iter()
-            .zip(got.iter().chain(std::iter::repeat(&String::new())))
-            .filter(|(w, g)| w != g)
-            .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
-            .collect();
-        run.fail(format!("{name}: LPM trie transcript differs ({} vs {} lines):\n{}", want.len(), got.len(), diff.join("\n")));
-    }
+    run.assert_lines_as_stock(want, &got, &format!("{name}: LPM trie transcript differs"));
     println!("{name}: {} transcript lines identical to the stock kernel's", got.len());
     let (small, large) = (ns(&run, "small"), ns(&run, "large"));
     let ratio = large / small.max(1.0);

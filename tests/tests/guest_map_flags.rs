@@ -20,52 +20,28 @@
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_map_flags
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
-fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
-    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
+fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
     // Natively, pins need the kernel's bpffs; under the hook, bpfdrv keeps them.
     let bpffs = if kernel.native_bpf { "mount -t bpf bpf /sys/fs/bpf" } else { "" };
-    let body = format!(
-        r#". /bpfcompat/lib.sh
-{setup}
-{bpffs}
-{prefix}/bpfcompat/map_flags_probe >/tmp/out.txt 2>/tmp/err.txt; result exit $?
-show flags /tmp/out.txt
-show stderr /tmp/err.txt
-{teardown}
-"#
-    );
-    let run = Guest::new(name, kernel)
-        .binary_at(bin, "/bpfcompat/map_flags_probe")
-        .serving_bpf()
-        .body(&body)
-        .timeout(Duration::from_secs(180))
-        .boot();
-    run.assert_completed();
-    run.assert_kernel_clean();
-    run.assert_value("exit", "0", &format!("{name}: map_flags_probe exit status (a crash is not EFAULT)"));
-    run.assert_module_cycle(kernel);
-    run
-}
-
-fn lines(run: &GuestRun) -> Vec<String> {
-    run.expect_section("flags").lines().filter(|l| l.starts_with("F ")).map(str::to_string).collect()
+    let body = kernel.bpf_side().probe_body("map_flags_probe", bpffs, "flags", "");
+    let exit = format!("{name}: map_flags_probe exit status (a crash is not EFAULT)");
+    guest::boot_probe(name, kernel, bin, "map_flags_probe", &body, Duration::from_secs(180), &exit)
 }
 
 /// The probe's lines natively on the stock kernel, shared by both comparisons.
 fn native_lines() -> Option<&'static Vec<String>> {
     static N: OnceLock<Option<Vec<String>>> = OnceLock::new();
     N.get_or_init(|| {
-        let stock = guest::stock_kernel().map_err(|s| s.report("guest_map_flags (stock kernel)")).ok()?;
-        let bin = guest::guest_c_program("map_flags_probe.c").map_err(|s| s.report("guest_map_flags")).ok()?;
-        let native = boot("map_flags_native", &stock, &bin);
-        let l = lines(&native);
+        let bin = || guest::guest_c_program("map_flags_probe.c");
+        let native = guest::boot_on_stock_kernel("guest_map_flags", bin, |stock, bin| boot("map_flags_native", stock, bin))?;
+        let l = native.section_lines("flags", "F ");
         // The oracle itself ran to the end, refused what the flags forbid and survived.
         for must in ["F rdonly update EPERM", "F wronly lookup EPERM", "F prog rdonly_prog lookup+store EACCES", "F done"] {
             if !l.iter().any(|l| l == must) {
@@ -82,21 +58,8 @@ fn assert_matches_native(name: &str, kernel: &Kernel) {
     let bin = require!(guest::guest_c_program("map_flags_probe.c"));
     let Some(want) = native_lines() else { return };
     let shim = boot(name, kernel, &bin);
-    let got = lines(&shim);
-    if got != *want {
-        let diff: Vec<String> = want
-            .iter()
-            .zip(got.iter().chain(std::iter::repeat(&String::new())))
-            .filter(|(w, g)| w != g)
-            .map(|(w, g)| format!("  stock: {w}\n  shim:  {g}"))
-            .collect();
-        shim.fail(format!(
-            "{name}: map flags / attr sizes / bad pointers differ from the stock kernel ({} vs {} lines):\n{}",
-            want.len(),
-            got.len(),
-            diff.join("\n")
-        ));
-    }
+    let got = shim.section_lines("flags", "F ");
+    shim.assert_lines_as_stock(want, &got, &format!("{name}: map flags / attr sizes / bad pointers differ from the stock kernel"));
     println!("{name}: {} lines identical to the stock kernel's", got.len());
 }
 

@@ -20,20 +20,16 @@
 
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
-use bpfcompat_tests::require;
+use bpfcompat_tests::guest::{self, GuestRun, Kernel};
+use bpfcompat_tests::{require, require_debug_kernel};
 
 /// Seconds the workers hammer the map.
 const HAMMER_SECONDS: u32 = 3;
 
 fn boot(name: &str, kernel: &Kernel) -> GuestRun {
-    let probe = guest::guest_c_program("map_lock_probe.c").unwrap_or_else(|s| panic!("map_lock_probe: {}", s.0));
     // A locked-up CPU never lets the guest power off: the timeout is the failure, so it is
     // short (a passing run takes about 20 s).
-    let run = Guest::new(name, kernel)
-        .binary_at(&probe, "/bpfcompat/map_lock_probe")
-        .with_hook(guest::hook_library_for(kernel))
-        .with_module(guest::bpfdrv_module(kernel))
+    let run = guest::probe_guest(name, kernel, "map_lock_probe.c")
         .body(&format!(
             r#". /bpfcompat/lib.sh
 # Kprobes stay on int3 (not jump-optimized): their handlers, the program included, run
@@ -110,12 +106,6 @@ fn program_inside_syscall_map_lock_is_skipped_not_deadlocked_on_centos7() {
 /// spinning on trylock (driver/map_lock.h).
 #[test]
 fn program_inside_syscall_map_lock_is_clean_under_lockdep() {
-    if !guest::debug_kernel_opted_in() {
-        guest::note(
-            "SKIP program_inside_syscall_map_lock_is_clean_under_lockdep: the debug kernel tests are opt-in (BPFCOMPAT_DEBUG_KERNEL=1)",
-        );
-        return;
-    }
-    let kernel = require!(guest::nobpf_debug_kernel());
+    let kernel = require_debug_kernel!("program_inside_syscall_map_lock_is_clean_under_lockdep");
     run_shim("map_locks_debug", &kernel);
 }

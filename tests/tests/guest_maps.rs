@@ -25,40 +25,17 @@ use std::sync::OnceLock;
 
 /// Build maps_transcript.c against libbpf (bpf.h raw calls).
 fn transcript_binary() -> Result<PathBuf, guest::Skip> {
-    guest::need_tool("gcc", "gcc")?;
-    if !std::path::Path::new("/usr/include/bpf/bpf.h").exists() {
-        return Err(guest::Skip("libbpf-dev is not installed (/usr/include/bpf/bpf.h)".into()));
-    }
-    let src = guest::repo_root().join("tests/guest/maps_transcript.c");
-    let out = guest::work_dir().join("maps_transcript");
-    let o = Command::new("gcc")
-        .args(["-O2", "-Wall", "-Werror", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .args(["-lbpf", "-lpthread"])
-        .output()
-        .expect("run gcc");
-    assert!(o.status.success(), "compiling maps_transcript.c:\n{}", String::from_utf8_lossy(&o.stderr));
-    Ok(out)
+    guest::guest_libbpf_raw_program("maps_transcript.c", &["-lpthread"])
 }
 
 fn boot(name: &str, kernel: &Kernel, bin: &PathBuf) -> GuestRun {
-    let BpfSide { setup, prefix, teardown } = kernel.bpf_side();
-    let body = format!(
-        r#". /bpfcompat/lib.sh
-{setup}
-{prefix}/bpfcompat/maps_transcript >/tmp/out.txt 2>/tmp/err.txt; result exit $?
-show transcript /tmp/out.txt
-show stderr /tmp/err.txt
-grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'
-{teardown}
-"#
-    );
+    let body =
+        kernel.bpf_side().probe_body("maps_transcript", "", "transcript", "grep '^R ' /tmp/out.txt | sed 's/^R /BPFCOMPAT-RESULT /'");
     Guest::new(name, kernel).binary_at(bin, "/bpfcompat/maps_transcript").serving_bpf().body(&body).boot()
 }
 
 fn transcript(run: &GuestRun) -> Vec<String> {
-    run.expect_section("transcript").lines().filter(|l| l.starts_with("T ")).map(str::to_string).collect()
+    run.section_lines("transcript", "T ")
 }
 
 fn assert_hammer(run: &GuestRun, kernel: &str) {
@@ -247,16 +224,7 @@ fn tracing_helpers_match_the_stock_kernel() {
         native.assert_value(k, "-22", "stock kernel: bpf_snprintf format refused at load");
     }
     native.assert_value("snprintf_fmt_ok", "0", "stock kernel: a good bpf_snprintf format loads");
-    let mut diffs = Vec::new();
-    for k in keys {
-        let (a, b) = (native.value(k), shim.value(k));
-        if a.is_none() || a != b {
-            diffs.push(format!("  {k}: stock {a:?}, shim {b:?}"));
-        }
-    }
-    if !diffs.is_empty() {
-        shim.fail(format!("helper results differ from the stock kernel:\n{}", diffs.join("\n")));
-    }
+    shim.assert_values_as_stock(&native, &keys, "helper results differ from the stock kernel");
     println!("helpers: {} results identical to the stock kernel", keys.len());
     // trace_printk: the stock kernel writes the trace buffer, the module the kernel log.
     shim.assert_value("printk_lines", "1", "trace_printk's line in dmesg");

@@ -40,11 +40,7 @@ rmmod bpfdrv; result rmmod $?
         .timeout(Duration::from_secs(180))
         .boot();
     run.assert_completed();
-    for p in SLUB_REPORTS {
-        if run.log.contains(p) {
-            run.fail(format!("SLUB reports {p:?}: an object was used or freed after it was freed"));
-        }
-    }
+    run.assert_not_reported(SLUB_REPORTS, |p| format!("SLUB reports {p:?}: an object was used or freed after it was freed"));
     run.assert_kernel_clean();
     run.assert_value("insmod", "0", "insmod bpfdrv.ko");
     let out = run.expect_section("race");

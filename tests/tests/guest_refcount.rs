@@ -15,17 +15,13 @@
 
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, GuestRun, Kernel};
 use bpfcompat_tests::require;
 
 const MAX_REFS: u32 = 64;
 
 fn run(name: &str, kernel: &Kernel) -> GuestRun {
-    let probe = guest::guest_c_program("refcount_probe.c").unwrap_or_else(|s| panic!("refcount_probe: {}", s.0));
-    let run = Guest::new(name, kernel)
-        .binary_at(&probe, "/bpfcompat/refcount_probe")
-        .with_hook(guest::hook_library_for(kernel))
-        .with_module(guest::bpfdrv_module(kernel))
+    let run = guest::probe_guest(name, kernel, "refcount_probe.c")
         .body(&format!(
             r#". /bpfcompat/lib.sh
 insmod $MODULE max_refs=1 2>/dev/null; result insmod_too_low $?

@@ -32,6 +32,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach_slots.h"
+#include "../perf_sys.h"
 
 #define N 5
 
@@ -133,14 +134,8 @@ static int read_int_file(const char *path)
 
 static void tracefs_write(const char *file, const char *line)
 {
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", tracefs, file);
-	fd = open(path, O_WRONLY | O_APPEND);
-	if (fd < 0 || write(fd, line, strlen(line)) < 0)
+	if (tracing_append(tracefs, file, line))
 		die(line);
-	close(fd);
 }
 
 /* Legacy kprobe (what libbpf does without the kprobe PMU, e.g. on 3.10). */
@@ -332,26 +327,6 @@ __attribute__((noipa)) int bpfcompat_target_pid(int x)
 	return x + 7;
 }
 
-/* File offset of code at @addr, from /proc/self/maps (what uprobe_events wants). */
-static unsigned long file_offset(const void *addr)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long start, end, off, a = (unsigned long)addr;
-	char line[512];
-
-	if (!f)
-		die("/proc/self/maps");
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx %*s %lx", &start, &end, &off) == 3 && a >= start && a < end) {
-			fclose(f);
-			return a - start + off;
-		}
-	fclose(f);
-	errno = ENOENT;
-	die("address not mapped");
-	return 0;
-}
-
 static void uprobes(void)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, uopts, .func_name = "bpfcompat_target", .bpf_cookie = 0x9abc);
@@ -361,6 +336,7 @@ static void uprobes(void)
 	struct bpf_link *links[4];
 	struct perf_event_attr attr;
 	char self[PATH_MAX], def[PATH_MAX + 64], path[256];
+	unsigned long off;
 	int pfd_legacy;
 	Dl_info libc;
 	int go[2], i, child, status;
@@ -378,8 +354,10 @@ static void uprobes(void)
 	links[2] = check_link(bpf_program__attach_uprobe_opts(prog("up_lib"), -1, libc.dli_fname, 0, &libopts), "uprobe on libc");
 
 	/* Legacy uprobe_events (libbpf's route without the uprobe PMU), SET_BPF. */
-	snprintf(def, sizeof(def), "p:uprobes/bpfcompat_up %s:0x%lx\n", self,
-		 file_offset((const void *)bpfcompat_target));
+	off = file_offset((const void *)bpfcompat_target);
+	if (!off)
+		die("address not mapped");
+	snprintf(def, sizeof(def), "p:uprobes/bpfcompat_up %s:0x%lx\n", self, off);
 	tracefs_write("uprobe_events", def);
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
