@@ -392,6 +392,20 @@ pub fn check_layout() {
     }
 }
 
+/// The conformance suite's vectors (`../shared/conformance/vectors.jsonl`, one JSON object
+/// a line), or None with the skip printed; missing under CI is a failure.
+pub fn conformance_vectors() -> Option<String> {
+    let dir = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"));
+    match std::fs::read_to_string(dir.join("vectors.jsonl")) {
+        Ok(text) => Some(text),
+        Err(_) => {
+            assert!(std::env::var_os("CI").is_none(), "shared/conformance is missing under CI");
+            println!("SKIPPED: shared/conformance not found beside the repository");
+            None
+        }
+    }
+}
+
 /// Decode the conformance suite's hex encoding: 8 bytes per instruction.
 pub fn insns_from_hex(hex_str: &str) -> Vec<Insn> {
     let bytes = hex::decode(hex_str).expect("hex");

@@ -13,7 +13,6 @@ use bpfcompat_tests::engine as engine_common;
 use engine_common::asm::*;
 use engine_common::*;
 use std::ffi::c_void;
-use std::path::PathBuf;
 
 struct TestMap {
     value: [u64; 2],
@@ -222,12 +221,7 @@ fn ring_buffer_records_by_size_until_released() {
 
 #[test]
 fn conformance_accesses_with_fixed_addresses() {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"));
-    let Ok(text) = std::fs::read_to_string(dir.join("vectors.jsonl")) else {
-        assert!(std::env::var_os("CI").is_none(), "shared/conformance is missing under CI");
-        println!("SKIPPED: shared/conformance not found beside the repository");
-        return;
-    };
+    let Some(text) = conformance_vectors() else { return };
     let mut scratch = Scratch::new();
     let before = kinds_counts();
     let mut ran = 0;
