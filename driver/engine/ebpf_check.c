@@ -360,21 +360,6 @@ static int check_insn(struct check_env *env, u32 idx)
 }
 
 /* Jump target of a JA / conditional jump, false for anything else. */
-static bool jump_target(const struct ebpf_insn *in, u32 idx, s64 *target)
-{
-	u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
-
-	if (cls != EBPF_JMP && cls != EBPF_JMP32)
-		return false;
-	if (op == EBPF_CALL || op == EBPF_EXIT)
-		return false;
-	if (op == EBPF_JA && cls == EBPF_JMP32)
-		*target = (s64)idx + in->imm + 1;
-	else
-		*target = (s64)idx + in->off + 1;
-	return true;
-}
-
 static inline bool is_pseudo_call(const struct ebpf_insn *in)
 {
 	return in->code == (EBPF_JMP | EBPF_CALL) && EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL;
@@ -420,7 +405,7 @@ static int check_subprogs(struct check_env *env, u32 *nr_subprogs)
 				}
 				continue;
 			}
-			if (!jump_target(&insns[i], i, &t))
+			if (!ebpf_jump_target(&insns[i], i, &t))
 				continue;
 			if (t < start || t >= end) {
 				ebpf_logf(env->log, "jump out of range from insn %u to %lld\n", i, (long long)t);
@@ -632,7 +617,7 @@ static u32 successors(const struct check_env *env, u32 i, bool prune, bool into_
 		succ[ns++] = i + 1;
 		if (into_calls)
 			succ[ns++] = (u32)((s64)i + in->imm + 1);
-	} else if (jump_target(in, i, &t)) {
+	} else if (ebpf_jump_target(in, i, &t)) {
 		outcome = EBPF_OP(in->code) == EBPF_JA ? 1 : prune ? branch_outcome(env, i) : -1;
 		if (outcome != 1)
 			succ[ns++] = i + 1;

@@ -202,6 +202,20 @@ struct ebpf_prog {
 	bool allow_ptr_leaks;
 };
 
+/*
+ * Does the helper take memory another handed out (ring buffer submit / discard)? Only
+ * such a helper may release it (ebpf_invalidate_region).
+ */
+static inline bool ebpf_helper_releases_mem(const struct ebpf_helper *h)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (h->args[i] == EBPF_ARG_PTR_TO_ALLOC_MEM)
+			return true;
+	return false;
+}
+
 /* The rules of @prog's context; NULL: a plain one. The one place a kind is named. */
 static inline const struct ebpf_ctx_ops *ebpf_ctx_ops(const struct ebpf_prog *prog)
 {

@@ -94,6 +94,25 @@ static inline u32 ebpf_size_bytes(u8 code)
 }
 
 /*
+ * Where a jump (conditional or not, JMP or JMP32) at @idx goes: true and *target, or
+ * false for what is not one (calls, exits, other classes). JMP32's JA takes imm.
+ */
+static inline bool ebpf_jump_target(const struct ebpf_insn *in, u32 idx, s64 *target)
+{
+	u8 cls = EBPF_CLASS(in->code), op = EBPF_OP(in->code);
+
+	if (cls != EBPF_JMP && cls != EBPF_JMP32)
+		return false;
+	if (op == EBPF_CALL || op == EBPF_EXIT)
+		return false;
+	if (op == EBPF_JA && cls == EBPF_JMP32)
+		*target = (s64)idx + in->imm + 1;
+	else
+		*target = (s64)idx + in->off + 1;
+	return true;
+}
+
+/*
  * A read-modify-write BPF_ATOMIC operation (imm), as opposed to load-acquire and
  * store-release: what the checker accepts in 4 and 8 bytes and the interpreter runs.
  */

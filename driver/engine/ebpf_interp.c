@@ -634,17 +634,6 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 	return 0;
 }
 
-/* Does the helper take memory another handed out (and so may release it)? */
-static bool releases_mem(const struct ebpf_helper *h)
-{
-	int i;
-
-	for (i = 0; i < 5; i++)
-		if (h->args[i] == EBPF_ARG_PTR_TO_ALLOC_MEM)
-			return true;
-	return false;
-}
-
 static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id)
 {
 	const struct ebpf_prog *prog = run->prog;
@@ -666,7 +655,7 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 	if (run->error)
 		return run->error;
 	/* memory released by a helper the table does not say releases any: a table bug */
-	if (run->released && !releases_mem(h))
+	if (run->released && !ebpf_helper_releases_mem(h))
 		return -EINVAL;
 	regs[0] = ret;
 	t0->kind = EBPF_SCALAR;

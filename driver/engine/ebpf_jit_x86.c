@@ -636,7 +636,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 {
 	bool w = EBPF_CLASS(in->code) == EBPF_JMP;
 	u8 op = EBPF_OP(in->code), dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
-	s64 t = (s64)i + (w || op != EBPF_JA ? in->off : in->imm) + 1;
+	s64 t = 0;
 	u32 skip;
 
 	if (op == EBPF_EXIT) {
@@ -645,6 +645,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 	}
 	if (op == EBPF_CALL)
 		return refuse(j, i, "calls are left to the interpreter");
+	ebpf_jump_target(in, i, &t);
 	if (t < 0 || t >= j->prog->len)
 		return refuse(j, i, "a jump out of the program");
 	if (op == EBPF_JA) {

@@ -394,9 +394,8 @@ static void step_call(const struct kenv *env, struct kstate *st, const struct eb
 	} else if (stack_arg) {
 		slots_may_hold(st, kv(EBPF_K_SCALAR));	/* helpers write bytes only */
 	}
-	for (k = 0; h && k < 5; k++)
-		if (h->args[k] == EBPF_ARG_PTR_TO_ALLOC_MEM)
-			release_mem(st);	/* the record it submits (the others, to be sure) */
+	if (h && ebpf_helper_releases_mem(h))
+		release_mem(st);	/* the record it submits (the others, to be sure) */
 	size = h && h->ret_size_arg >= 1 && h->ret_size_arg <= 5 ? &st->r[h->ret_size_arg] : NULL;
 	if (!h || h->ret == EBPF_RET_INTEGER || h->ret == EBPF_RET_VOID) {
 		st->r[0] = kv(EBPF_K_SCALAR);
@@ -482,18 +481,20 @@ static void step_branch(struct kenv *env, const struct ebpf_insn *in, u32 i)
 	const struct ebpf_kval *d = &st->r[EBPF_INSN_DST(in)];
 	u8 op = EBPF_OP(in->code);
 	bool zero = EBPF_SRC(in->code) == EBPF_K ? in->imm == 0 : is_const(&st->r[EBPF_INSN_SRC(in)], 0);
-	u32 id = d->id, target = (u32)((s64)i + in->off + 1);
+	u32 id = d->id;
+	s64 target = 0;
 
+	ebpf_jump_target(in, i, &target);
 	if (EBPF_CLASS(in->code) != EBPF_JMP || (op != EBPF_JEQ && op != EBPF_JNE) || !zero ||
 	    !nonnull_of(d->kind) || !id) {
-		flow_to(env, st, target);
+		flow_to(env, st, (u32)target);
 		flow_to(env, st, i + 1);
 		return;
 	}
 	memcpy(&env->edge, st, sizeof(*st));
 	settle_lookup(&env->edge, id, op == EBPF_JEQ);
 	settle_lookup(st, id, op != EBPF_JEQ);
-	flow_to(env, &env->edge, target);
+	flow_to(env, &env->edge, (u32)target);
 	flow_to(env, st, i + 1);
 }
 
@@ -503,6 +504,7 @@ static void walk_block(struct kenv *env, u32 start)
 	const struct ebpf_insn *insns = env->prog->insns;
 	struct kstate *st = &env->cur;
 	u32 i = start, len = env->prog->len;
+	s64 t;
 
 	memcpy(st, &env->entry[env->block[start]], sizeof(*st));
 	for (;;) {
@@ -533,7 +535,8 @@ static void walk_block(struct kenv *env, u32 start)
 			if (op == EBPF_EXIT)
 				return;
 			if (op == EBPF_JA) {
-				flow_to(env, st, (u32)((s64)i + (cls == EBPF_JMP ? in->off : in->imm) + 1));
+				ebpf_jump_target(in, i, &t);
+				flow_to(env, st, (u32)t);	/* out of range: ignored */
 				return;
 			}
 			if (op != EBPF_CALL) {
@@ -588,9 +591,8 @@ static u32 mark_blocks(struct kenv *env)
 				env->flags[t] |= KF_ENTRY | KF_LEADER;
 			continue;
 		}
-		if (op == EBPF_EXIT)
-			continue;
-		t = (s64)i + (cls == EBPF_JMP32 && op == EBPF_JA ? in->imm : in->off) + 1;
+		if (!ebpf_jump_target(in, i, &t))
+			continue;	/* an exit */
 		if (t >= 0 && t < len)
 			env->flags[t] |= KF_LEADER;
 		if (op != EBPF_JA && i + 1 < len)

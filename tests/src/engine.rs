@@ -77,6 +77,13 @@ pub struct Helper {
     pub check_fmt: Option<CheckFmtFn>,
 }
 
+impl Helper {
+    /// A table entry without a function (the id is not available): `name` for the log.
+    pub fn absent(name: *const c_char) -> Helper {
+        Helper { name, func: None, ret: RET_INTEGER, args: [ARG_NONE; 5], map_write: false, ret_size_arg: 0, check_fmt: None }
+    }
+}
+
 pub type CheckFmtFn = unsafe extern "C" fn(*const c_char, u32, u64) -> c_int;
 
 #[repr(C)]
@@ -476,17 +483,9 @@ impl Program {
     pub fn helper(&mut self, id: usize, name: &str, func: HelperFn, ret: u8, args: [u8; 5]) -> &mut Self {
         let name = CString::new(name).unwrap();
         while self.helpers.len() <= id {
-            self.helpers.push(Helper {
-                name: std::ptr::null(),
-                func: None,
-                ret: 0,
-                args: [0; 5],
-                map_write: false,
-                ret_size_arg: 0,
-                check_fmt: None,
-            });
+            self.helpers.push(Helper::absent(std::ptr::null()));
         }
-        self.helpers[id] = Helper { name: name.as_ptr(), func: Some(func), ret, args, map_write: false, ret_size_arg: 0, check_fmt: None };
+        self.helpers[id] = Helper { func: Some(func), ret, args, ..Helper::absent(name.as_ptr()) };
         self.names.push(name);
         self
     }

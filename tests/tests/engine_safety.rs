@@ -522,15 +522,7 @@ fn checker_messages() {
     // a helper that exists in the table but not for this program type
     let mut p = Program::new(vec![call(2), exit()]);
     p.helper(1, "x", h_sum, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helpers.push(Helper {
-        name: c"bpf_probe_write_user".as_ptr(),
-        func: None,
-        ret: 0,
-        args: [0; 5],
-        map_write: false,
-        ret_size_arg: 0,
-        check_fmt: None,
-    });
+    p.helpers.push(Helper::absent(c"bpf_probe_write_user".as_ptr()));
     assert_rejected(&p, -EINVAL, "unknown func bpf_probe_write_user#2");
     // tiny log buffers are truncated safely
     let p = Program::new(vec![Insn::new(0xff, 0, 0, 0, 0), exit()]);
