@@ -308,7 +308,17 @@ struct bpfdrv_prog {
 	/* Tracing programs (fentry, fexit, tp_btf): BPF_TRACE_* and the resolved target. */
 	u32 expected_attach_type, attach_btf_id;
 	struct bpfdrv_btf_target target;
+	/* Native code (jit.c): NULL, the interpreter runs it; its place in the arena. */
+	ebpf_jit_fn jit_code;
+	u32 jit_first, jit_len;
 };
+
+/* ---- native code (jit.c) ---- */
+/* Is the jit parameter set (programs loaded now are compiled)? */
+bool bpfdrv_jit_enabled(void);
+/* After ebpf_check(): native code for @prog when the parameter is set and it compiles. */
+void bpfdrv_jit_compile(struct bpfdrv_prog *prog);
+void bpfdrv_jit_free(struct bpfdrv_prog *prog);
 
 /* ---- BTF-typed tracing programs (attach_fentry.c, attach_raw_tp.c) ---- */
 /* Raw tracepoint arguments, as Linux's bpf_trace_run1..12 (also prog_test_run.c). */

@@ -113,7 +113,12 @@ static int prog_get_info(struct bpfdrv_prog *prog, struct bpfdrv_info_attr *attr
 	info.verified_insns = prog->eprog.len;
 	info.attach_btf_id = prog->attach_btf_id;
 	info.btf_id = prog->btf_id;
-	/* Interpreted: no JIT image; the "translated" program is the checked one. */
+	/*
+	 * The "translated" program is the checked one. Native code (jit.c) is counted, never
+	 * copied out: it holds kernel addresses (Linux hands them out only where kallsyms
+	 * would), so jited_prog_insns stays 0 and bpftool says no instructions came back.
+	 */
+	info.jited_prog_len = prog->jit_len;
 	info.xlated_prog_len = prog->eprog.len * sizeof(struct ebpf_insn);
 	info.xlated_prog_insns = req.xlated_prog_insns;
 	err = info_array(req.xlated_prog_insns, req.xlated_prog_len, prog->insns,

@@ -31,6 +31,7 @@ static void bpfdrv_prog_free(struct bpfdrv_prog *prog)
 	for (i = 0; i < prog->nr_maps; i++)
 		bpfdrv_map_put(prog->maps[i]);
 	bpfdrv_prog_unbind_maps(prog);
+	bpfdrv_jit_free(prog);
 	kfree(prog->maps);
 	kfree(prog->map_refs);
 	bpfdrv_free_large(prog->insns);
@@ -408,6 +409,7 @@ int bpfdrv_cmd_prog_load(union bpfdrv_attr *uattr)
 	if (err)
 		goto fail_log;
 	bpfdrv_free_large(log.buf);
+	bpfdrv_jit_compile(prog);
 	bpfdrv_stats_prog_add(prog);
 	err = bpfdrv_id_alloc(BPFDRV_ID_PROG, prog, &prog->id);
 	if (err) {

@@ -118,7 +118,10 @@ static void bpfdrv_run_on_cpu_ctx(struct bpfdrv_prog *prog, struct bpfdrv_cpu_st
 	run.env = &env;
 	run.budget = BPFDRV_RUN_BUDGET;
 	run.over_time = bpfdrv_run_over_time;
-	r0 = ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
+	if (prog->jit_code)
+		r0 = ebpf_jit_run(&run, &st->scratch, prog->jit_code, st->ctx, 0);
+	else
+		r0 = ebpf_run_prog(&run, &st->scratch, st->ctx, 0);
 	if (c->retval)
 		*c->retval = r0;
 	if (c->error)

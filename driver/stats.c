@@ -5,10 +5,11 @@
  *
  *   objects maps=3 progs=2 btf=0 links=1 events=4 rings=2
  *   events delivered=120 lost=0
- *   prog id=1 name=handle_exec type=5 attach=0 target=- runs=40 run_time_ns=81234 aborts=0 missed=0
+ *   prog id=1 name=handle_exec type=5 attach=0 target=- runs=40 run_time_ns=81234 aborts=0 missed=0 jited=0
  *
  * attach and target: a tracing program's BPF_TRACE_* kind and function or tracepoint
- * (which path a tool took: fentry or its kprobe fallback).
+ * (which path a tool took: fentry or its kprobe fallback). jited: bytes of native code
+ * (jit.c; 0: the interpreter runs it).
  *
  * debugfs rather than an ioctl: it needs no protocol change, is readable with cat on a
  * host without the CLI, and exists on 3.10.
@@ -103,13 +104,13 @@ static int bpfdrv_stats_show(struct seq_file *m, void *unused)
 	list_for_each_entry(n, &bpfdrv_progs, node) {
 		struct bpfdrv_prog *p = n->prog;
 
-		seq_printf(m, "prog id=%u name=%s type=%u attach=%u target=%s runs=%llu run_time_ns=%llu aborts=%llu missed=%llu\n",
+		seq_printf(m, "prog id=%u name=%s type=%u attach=%u target=%s runs=%llu run_time_ns=%llu aborts=%llu missed=%llu jited=%u\n",
 			   n->id, p->name[0] ? p->name : "-", p->type, p->expected_attach_type,
 			   p->target.name[0] ? (const char *)p->target.name : "-",
 			   (unsigned long long)atomic64_read(&p->run_cnt),
 			   (unsigned long long)atomic64_read(&p->run_time_ns),
 			   (unsigned long long)atomic64_read(&p->aborts),
-			   (unsigned long long)atomic64_read(&p->missed));
+			   (unsigned long long)atomic64_read(&p->missed), p->jit_len);
 	}
 	spin_unlock_irqrestore(&bpfdrv_progs_lock, flags);
 	return 0;

@@ -4,7 +4,8 @@
 # on the stock Debian 6.1 kernel (both QEMU guests with the same settings, one run), the
 # cost of bpfhook run's launcher for static tools (same guest), and the engine
 # micro-benchmark on the host (engine vs rbpf vs the host kernel's JIT).
-#   scripts/bench.sh [--events N] [--reps R]      (defaults: 20000 events, 5 repetitions)
+#   scripts/bench.sh [--events N] [--reps R] [--module-args ARGS]
+#   (defaults: 20000 events, 5 repetitions; --module-args jit=1: bpfdrv.ko's native code)
 # Guest figures are instruction counts (QEMU -icount shift=0): deterministic, so the
 # machine's load does not matter; the engine micro-benchmark is wall-clock on the host
 # and does.

@@ -12,7 +12,7 @@ mkdir -p "$out/corpus"
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-strict-aliasing -I driver/engine -DEBPF_OBSERVE \
 	tests/fuzz/engine_fuzz.c driver/engine/ebpf_check.c driver/engine/ebpf_interp.c driver/engine/ebpf_skb.c \
-	driver/engine/ebpf_kinds.c driver/engine/ebpf_jit_x86.c tests/host/kinds_oracle.c \
+	driver/engine/ebpf_kinds.c driver/engine/ebpf_jit_x86.c driver/engine/ebpf_jit.c tests/host/kinds_oracle.c \
 	-o "$out/engine_fuzz"
 vectors=../shared/conformance/vectors.jsonl
 if [ -f "$vectors" ] && [ -z "$(ls -A "$out/corpus")" ]; then

@@ -32,7 +32,7 @@ fn main() {
     for s in &sources {
         println!("cargo:rerun-if-changed={}", s.display());
     }
-    for h in ["ebpf_engine.h", "ebpf_env.h", "ebpf_insn.h", "ebpf_skb.h"] {
+    for h in ["ebpf_engine.h", "ebpf_env.h", "ebpf_insn.h", "ebpf_jit.h", "ebpf_skb.h"] {
         println!("cargo:rerun-if-changed={}", engine.join(h).display());
     }
 

@@ -197,11 +197,11 @@ fn main() {
         };
         let jit_ns = match Code::compile(&raw) {
             Ok(jit) => {
-                let (jr0, st) = jit.run(&mut scratch, &mut mem, 0, budget);
-                assert_eq!((jr0, st.error), (first.r0, 0), "{}: the engine's JIT and its interpreter disagree", case.name);
+                let out = jit.run(&raw, &mut scratch, &mut mem, 0, budget, std::ptr::null_mut());
+                assert_eq!((out.r0, out.error), (first.r0, 0), "{}: the engine's JIT and its interpreter disagree", case.name);
                 let t = Instant::now();
                 for _ in 0..iterations {
-                    std::hint::black_box(jit.run(&mut scratch, &mut mem, 0, budget));
+                    std::hint::black_box(jit.run(&raw, &mut scratch, &mut mem, 0, budget, std::ptr::null_mut()).r0);
                 }
                 Some(t.elapsed().as_nanos() as f64 / (iterations as f64 * executed as f64))
             }

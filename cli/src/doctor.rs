@@ -157,6 +157,7 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     if sys_module.is_dir() {
         let ver = std::fs::read_to_string(sys_module.join("version")).map(|v| v.trim().to_string()).unwrap_or_else(|_| "unknown".into());
         c.push(check("module", Status::Ok, format!("bpfdrv loaded, version {ver}"), None));
+        c.push(engine_check(sys_module));
     } else if native {
         c.push(check("module", Status::Ok, "bpfdrv not loaded (not needed: the hook passes bpf() through to the kernel)", None));
     } else {
@@ -288,6 +289,19 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
         )),
     }
     (c, choice)
+}
+
+/// Which engine runs the programs loaded from now on: native code (the module's jit
+/// parameter) or the interpreter.
+fn engine_check(sys_module: &Path) -> Check {
+    let jit = std::fs::read_to_string(sys_module.join("parameters/jit")).map(|v| v.trim().to_string());
+    match jit.as_deref() {
+        Ok("Y") | Ok("1") => {
+            check("engine", Status::Ok, "native x86-64 code (jit=1), the interpreter for programs it cannot compile", None)
+        }
+        Ok(_) => check("engine", Status::Ok, "the interpreter (jit=0; modprobe bpfdrv jit=1 for native code)", None),
+        Err(_) => check("engine", Status::Ok, "the interpreter (this module has no native code)", None),
+    }
 }
 
 fn btf_check(release: &str) -> Check {

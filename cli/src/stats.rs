@@ -4,8 +4,10 @@
 //! ```text
 //! objects maps=3 progs=2
 //! events delivered=120 lost=0
-//! prog id=1 name=handle_exec type=5 runs=40 run_time_ns=81234 aborts=0 missed=0
+//! prog id=1 name=handle_exec type=5 runs=40 run_time_ns=81234 aborts=0 missed=0 jited=312
 //! ```
+//!
+//! jited: bytes of native code (0: the interpreter runs the program).
 //!
 //! Text output is a table; `--json` gives `{"objects":{...},"events":{...},"progs":[...]}`.
 
@@ -71,17 +73,21 @@ pub fn main(as_json: bool) -> ExitCode {
     };
     println!("objects alive: {}", kv("objects"));
     println!("events:        {}", kv("events"));
-    println!("{:>5} {:<16} {:>5} {:>12} {:>14} {:>8} {:>8}", "ID", "PROGRAM", "TYPE", "RUNS", "RUN_TIME_NS", "ABORTS", "MISSED");
+    println!(
+        "{:>5} {:<16} {:>5} {:>12} {:>14} {:>8} {:>8} {:>7}",
+        "ID", "PROGRAM", "TYPE", "RUNS", "RUN_TIME_NS", "ABORTS", "MISSED", "JITED"
+    );
     for p in v["progs"].as_array().into_iter().flatten() {
         println!(
-            "{:>5} {:<16} {:>5} {:>12} {:>14} {:>8} {:>8}",
+            "{:>5} {:<16} {:>5} {:>12} {:>14} {:>8} {:>8} {:>7}",
             field(p, "id"),
             field(p, "name"),
             field(p, "type"),
             field(p, "runs"),
             field(p, "run_time_ns"),
             field(p, "aborts"),
-            field(p, "missed")
+            field(p, "missed"),
+            field(p, "jited")
         );
     }
     ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Memory: large allocations, allocation flags, memory size, a mapping's flags.
+ * Memory: large allocations, allocation flags, memory size, a mapping's flags, code
+ * written at run time.
  */
 #ifndef BPFDRV_COMPAT_MM_H
 #define BPFDRV_COMPAT_MM_H
@@ -10,6 +11,11 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "base.h"
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 8, 0)
+#include <asm/sync_core.h>
+#else
+#include <asm/processor.h>
+#endif
 
 /* Allocation flag: fail under memory pressure instead of running the OOM killer. */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(4, 13, 0)
@@ -69,6 +75,15 @@ static inline void bpfdrv_vm_flags_clear(struct vm_area_struct *vma, unsigned lo
 #else
 	vma->vm_flags &= ~flags;
 #endif
+}
+
+/*
+ * Before a CPU runs code another wrote (native code in the module's text): serialize
+ * its instruction stream. 5.8 moved sync_core() to asm/sync_core.h.
+ */
+static inline void bpfdrv_sync_core(void)
+{
+	sync_core();
 }
 
 #endif /* BPFDRV_COMPAT_MM_H */

@@ -144,7 +144,8 @@ enum ebpf_ret_kind {
 	EBPF_RET_INTEGER = 0,
 	EBPF_RET_VOID,
 	EBPF_RET_MAP_VALUE_OR_NULL,	/* value_size of the map in arg1 */
-	EBPF_RET_MEM_OR_NULL		/* memory the helper describes with ebpf_set_ret_region */
+	/* writable memory the helper describes with ebpf_set_ret_region */
+	EBPF_RET_MEM_OR_NULL
 };
 
 struct ebpf_run;
@@ -364,6 +365,9 @@ struct ebpf_run {
 	bool ret_tag_set;
 	bool released;			/* the helper running called ebpf_invalidate_region */
 	struct ebpf_loop_state loop;	/* set by ebpf_helper_loop(), started after it returns */
+	/* native code's (ebpf_jit.h): the helper call it makes, r0 while an atomic needs rax */
+	const void *jit_call;
+	u64 jit_r0;
 };
 
 /*
@@ -507,27 +511,27 @@ struct ebpf_kregs {
 int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out);
 
 /*
- * Native code (ebpf_jit_x86.c), first step: only for programs every load and store of
- * which @kinds (ebpf_kinds() of @prog) places in a known region (the stack, the
- * context, a map's direct value), checked at run time where the offset is not known
- * (and for an atomic, its alignment);
- * called as
- *   u64 code(void *ctx, u64 r2, u64 *fp, struct ebpf_jit_state *st)
- * with fp the top of a zeroed EBPF_STACK_SIZE-byte stack; returns r0, or 0 with
- * st->error set (-E2BIG: st->budget back edges were taken). Returns the code's size
- * (written to @buf when it fits @size; NULL: measure only), -EOPNOTSUPP with the
- * reason in @log for a program the interpreter must run, -ENOSPC, -ENOMEM.
+ * Native code (ebpf_jit_x86.c) for a program whose every load and store @kinds
+ * (ebpf_kinds() of @prog) places in a known region: the stack, the context, a map's
+ * direct value, a lookup's value or a helper's memory at a known offset; checked at run
+ * time where the offset is not known (and for an atomic, its alignment). Helper calls
+ * go through the interpreter's checks (ebpf_jit.c). Returns the code's size (written to
+ * @buf when it fits @size; NULL: measure only), -EOPNOTSUPP with the reason in @log for
+ * a program the interpreter must run, -ENOSPC, -ENOMEM.
  */
-struct ebpf_jit_state {
-	u64 budget;		/* in: back edges allowed; out: left */
-	int error;		/* out: 0, -E2BIG (budget spent) or -EFAULT (an access out of its region) */
-	u32 error_pc;		/* out: the insn that ended the run */
-	u64 ctx;		/* the code's own: the context it was called with */
-	u64 r0;			/* the code's own: r0 while an atomic needs rax */
-};
-
 int ebpf_jit_x86(const struct ebpf_prog *prog, const struct ebpf_kregs *kinds, u8 *buf, u32 size,
 		 struct ebpf_log *log);
+
+/*
+ * Runs such code as ebpf_run_prog() runs @run->prog (the same prog: the code was made
+ * from it), with the same results: r0, or 0 with run->error and run->error_pc set; the
+ * budget in instructions, paid by each loop's back edge for the loop's length. A tail
+ * call goes on in the interpreter. The code is called as
+ *   u64 code(void *ctx, u64 r2, u64 *fp, struct ebpf_run *run)
+ * with fp the top of the zeroed first frame of @s.
+ */
+typedef u64 (*ebpf_jit_fn)(void *ctx, u64 r2, u64 *fp, struct ebpf_run *run);
+u64 ebpf_jit_run(struct ebpf_run *run, struct ebpf_scratch *s, ebpf_jit_fn code, void *ctx, u64 r2);
 
 #ifdef EBPF_OBSERVE
 /* Test builds: called before each instruction the interpreter runs. */

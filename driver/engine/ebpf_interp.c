@@ -11,6 +11,7 @@
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
+#include "ebpf_jit.h"
 
 #define SLOTS_PER_FRAME	(EBPF_STACK_SIZE / 8)
 
@@ -333,6 +334,21 @@ static void frame_enter(struct ebpf_scratch *s, u32 f, u64 *regs)
 	set_fp(s, f, regs);
 }
 
+void ebpf_ctx_tag(const struct ebpf_run *run, struct ebpf_tag *t)
+{
+	t->base = run->ctx;
+	t->kind = EBPF_PTR_CTX;
+	t->pad = 0;
+	if (ebpf_ctx_ops(run->prog)) {
+		/* e.g. the __sk_buff only: the frame pointer behind it stays out of reach */
+		t->size = ebpf_ctx_ops(run->prog)->size;
+		t->writable = 1;	/* cb[]: mem_access() decides */
+	} else {
+		t->size = run->prog->ctx_size;
+		t->writable = run->prog->ctx_writable ? 1 : 0;
+	}
+}
+
 static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, u64 r2)
 {
 	struct ebpf_tag *t = &s->tags[1];
@@ -343,16 +359,7 @@ static void reset_state(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs,
 	run->frame = 0;
 	run->loop.kind = EBPF_LOOP_NONE;
 	regs[1] = run->ctx;
-	t->base = run->ctx;
-	t->kind = EBPF_PTR_CTX;
-	if (ebpf_ctx_ops(run->prog)) {
-		/* e.g. the __sk_buff only: the frame pointer behind it stays out of reach */
-		t->size = ebpf_ctx_ops(run->prog)->size;
-		t->writable = 1;	/* cb[]: mem_access() decides */
-	} else {
-		t->size = run->prog->ctx_size;
-		t->writable = run->prog->ctx_writable ? 1 : 0;
-	}
+	ebpf_ctx_tag(run, t);
 	regs[2] = r2;
 	frame_enter(s, 0, regs);
 }
@@ -634,7 +641,7 @@ static int check_args(struct ebpf_run *run, struct ebpf_scratch *s, const struct
 	return 0;
 }
 
-static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id)
+EBPF_NOINLINE int ebpf_call_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id)
 {
 	const struct ebpf_prog *prog = run->prog;
 	const struct ebpf_helper *h;
@@ -664,7 +671,7 @@ static EBPF_NOINLINE int do_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 			/* a pointer the helper table does not announce: a bug in the table */
 			if (run->ret_tag.kind == EBPF_PTR_MAP ? !(h->ret == EBPF_RET_MAP_VALUE_OR_NULL &&
 								   m && m->values_are_maps)
-							       : h->ret != EBPF_RET_MEM_OR_NULL ||
+							       : h->ret != EBPF_RET_MEM_OR_NULL || !run->ret_tag.writable ||
 								 (h->ret_size_arg &&
 								  (h->ret_size_arg > 5 ||
 								   run->ret_tag.size != regs[h->ret_size_arg])))
@@ -934,19 +941,9 @@ static bool budget_next_slice(struct ebpf_run *run)
 	return true;
 }
 
-u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r2)
+void ebpf_run_begin(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx)
 {
-	const struct ebpf_prog *prog = run->prog;
-	const struct ebpf_insn *insns, *insn;
-	struct ebpf_tag *tags = s->tags;
-	u64 regs[16];
-	struct ebpf_tag ntag;
-	u64 budget, addr, v, sv;
-	bool more;
-	u32 pc = 0, len, dst, src, sz, f;
-	bool bad = false;
-	int err;
-	u8 code, op;
+	u64 budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
 
 	run->scratch = s;
 	run->error = 0;
@@ -958,12 +955,29 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r
 	run->ret_tag_set = false;
 	run->loop.kind = EBPF_LOOP_NONE;
 	run->out_of_time = false;
-	budget = run->budget ? run->budget : EBPF_DEFAULT_BUDGET;
 	run->budget_rest = 0;
 	if (run->over_time && budget > EBPF_TIME_SLICE) {
 		run->budget_rest = budget - EBPF_TIME_SLICE;
 		budget = EBPF_TIME_SLICE;
 	}
+	run->budget = budget;
+}
+
+/* Runs run->prog from its first insn: a run's start, or where a tail call goes on. */
+static u64 run_insns(struct ebpf_run *run, struct ebpf_scratch *s, u64 r2)
+{
+	const struct ebpf_prog *prog = run->prog;
+	const struct ebpf_insn *insns, *insn;
+	struct ebpf_tag *tags = s->tags;
+	u64 regs[16];
+	struct ebpf_tag ntag;
+	u64 budget = run->budget, addr, v, sv;
+	bool more;
+	u32 pc = 0, len, dst, src, sz, f;
+	bool bad = false;
+	int err;
+	u8 code, op;
+
 	if (!prog || !prog->insns) {
 		err = -EINVAL;
 		goto abort;
@@ -1094,7 +1108,7 @@ restart:
 			if (op == EBPF_CALL) {
 				if (src == 0) {
 					run->budget = budget;	/* helpers charge their work */
-					err = do_helper(run, s, regs, insn->imm);
+					err = ebpf_call_helper(run, s, regs, insn->imm);
 					budget = run->budget;
 					if (err)
 						goto abort;
@@ -1402,6 +1416,19 @@ abort:
 	run->budget = budget + run->budget_rest;
 	run->budget_rest = 0;
 	return 0;
+}
+
+u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *s, void *ctx, u64 r2)
+{
+	ebpf_run_begin(run, s, ctx);
+	return run_insns(run, s, r2);
+}
+
+u64 ebpf_run_tail(struct ebpf_run *run, struct ebpf_scratch *s)
+{
+	run->prog = run->tail_prog;
+	run->tail_prog = NULL;
+	return run_insns(run, s, 0);
 }
 
 bool ebpf_charge(struct ebpf_run *run, u64 units)

@@ -3,20 +3,23 @@
  * ebpf_jit_x86.c - x86-64 code for the programs the static kinds prove (ebpf_jit_x86()
  * in ebpf_engine.h).
  *
- * First step: no run-time tags at all, so only programs every one of whose loads and
- * stores has a region ebpf_kinds() knows (the stack, the context or a map's direct
- * value): at a constant offset checked against the region's size once, at compile
- * time; at an offset the facts leave open, by the code. Anything else is refused with
- * the reason, and the interpreter runs the program: helper and bpf-to-bpf calls,
- * packet loads, load-acquire / store-release, other addresses, programs that may not
- * leak pointers (their rules need tags). Loops pay the budget by the back edge, so
- * every run ends.
+ * No run-time tags at all: only programs every one of whose loads and stores has a
+ * region ebpf_kinds() knows (the stack, the context, a map's direct value, a lookup's
+ * value or a helper's memory after its null check): at a constant offset checked
+ * against the region's size once, at compile time; at an offset the facts leave open,
+ * by the code (where the region's start is the code's to know: not yet for a lookup's
+ * value or a helper's memory). A helper call passes its arguments with the tags their
+ * kinds stand for to the interpreter's own checks (ebpf_jit_helper()); a tail call ends
+ * the code and the interpreter goes on. Anything else is refused with the reason, and
+ * the interpreter runs the program: bpf-to-bpf calls and callbacks, packet loads,
+ * load-acquire / store-release, other addresses, programs that may not leak pointers
+ * (their rules need tags). Loops pay the budget by the back edge, so every run ends.
  *
  * Registers as Linux's JIT maps them; r10 (x86) and r11 are scratch, r12 holds the
  * state. Every jump to another instruction is a rel32, so a first pass that only
  * measures gives each instruction its final offset.
  */
-#include "ebpf_engine.h"
+#include "ebpf_jit.h"
 #include "ebpf_insn.h"
 
 #define X_RAX	0
@@ -42,7 +45,10 @@ struct jit {
 	u32 size, len;
 	u32 *at;		/* per insn: where its code starts */
 	u32 exit_at;		/* the epilogue */
-	u32 out_of_budget_at, fault_at;	/* the ways out of a run that ends in an error */
+	/* the ways out of a run that ends in an error: -EFAULT, or run->error already set */
+	u32 fault_at, failed_at;
+	u32 calls_at;		/* the call sites' descriptors (after the code, 8-aligned) */
+	u32 nr_calls;
 };
 
 static void emit1(struct jit *j, u8 b)
@@ -225,12 +231,27 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 		*room = prog->ctx_size;
 		break;
 	case EBPF_K_MAP_VALUE:
-		if (!(v->flags & EBPF_KF_DIRECT) || v->map >= prog->nr_maps)
-			return refuse(j, i, "a lookup's value");
+		if (v->map >= prog->nr_maps)
+			return refuse(j, i, "no map %u", v->map);
 		m = &prog->maps[v->map];
-		if (!m->value_base || (write && m->value_readonly) || (!write && m->value_writeonly))
+		if ((write && m->value_readonly) || (!write && m->value_writeonly))
 			return refuse(j, i, "map %u's flags forbid it", v->map);
+		if (!(v->flags & EBPF_KF_DIRECT)) {
+			/* a lookup's value: where it starts is the code's to know, not yet */
+			if (v->flags & EBPF_KF_VAR_OFF)
+				return refuse(j, i, "a lookup's value at an unknown offset");
+			*room = m->value_size;
+			break;
+		}
+		if (!m->value_base)
+			return refuse(j, i, "map %u has no direct value", v->map);
 		*room = m->value_region_size;
+		break;
+	case EBPF_K_MEM:
+		/* memory a helper handed out: writable (the engine's contract), val bytes */
+		if (v->flags & EBPF_KF_VAR_OFF)
+			return refuse(j, i, "a helper's memory at an unknown offset");
+		*room = (u32)v->val;
 		break;
 	default:
 		return refuse(j, i, "r%u is not a known region (kind %u)", r, v->kind);
@@ -249,7 +270,7 @@ static void abort_run(struct jit *j, u32 i, u32 at)
 {
 	rex(j, false, 0, X_STATE, false);
 	emit1(j, 0xc7);
-	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_jit_state, error_pc));
+	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, error_pc));
 	emit4(j, i);
 	jump32(j, 0xff, at);
 }
@@ -276,7 +297,7 @@ static void emit_bounds_check(struct jit *j, u32 i, u32 r, u32 size, u32 room)
 	} else if (v->kind == EBPF_K_CTX) {
 		rex(j, true, X_AUX, X_STATE, false);
 		emit1(j, 0x8b);
-		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_jit_state, ctx));
+		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_run, ctx));
 	} else {
 		mov_ri(j, true, X_AUX, (u64)(unsigned long)j->prog->maps[v->map].value_base);
 	}
@@ -348,12 +369,12 @@ static void mem_r11(struct jit *j, bool w, u8 opc, u8 reg)
 	modrm_mem(j, reg, X_TMP, 0);
 }
 
-/* r0 kept in the state while rax serves cmpxchg */
+/* r0 kept in the run while rax serves cmpxchg */
 static void r0_to_state(struct jit *j, bool to_state)
 {
 	rex(j, true, X_RAX, X_STATE, false);
 	emit1(j, to_state ? 0x89 : 0x8b);
-	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_jit_state, r0));
+	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_run, jit_r0));
 }
 
 /*
@@ -406,7 +427,7 @@ static void emit_atomic(struct jit *j, const struct ebpf_insn *in, u32 i)
 	if (src == X_RAX) {				/* the operand is r0, saved */
 		rex(j, w, X_AUX, X_STATE, false);
 		emit1(j, (u8)(opc[op >> 4] + 2));	/* op r10, r/m */
-		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_jit_state, r0));
+		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_run, jit_r0));
 	} else {
 		op_rr(j, w, opc[op >> 4], X_AUX, src);
 	}
@@ -618,18 +639,169 @@ static u8 jmp_cc(u8 op)
 	}
 }
 
-/* A loop's back edge at insn @i takes one unit of the budget, or ends the run. */
-static void pay_back_edge(struct jit *j, u32 i)
+/* The x86 registers that hold r0..r5: a C function called from the code may change them. */
+static const u8 caller_saved[] = { X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, 8 };
+
+/* call the C function at @fn (r1..r5 and the run already where it takes them) */
+static void call_c(struct jit *j, const void *fn)
 {
-	u32 paid;
+	mov_ri(j, true, X_TMP, (u64)(unsigned long)fn);
+	rex(j, false, 0, X_TMP, false);
+	emit1(j, 0xff);
+	modrm_reg(j, 2, X_TMP);				/* call r11 */
+}
+
+/*
+ * A loop's back edge at insn @i to insn @t pays the loop's length, i - t + 1
+ * instructions, from run->budget: at least what the interpreter charges for one turn
+ * (a turn that leaves the loop by a forward jump pays at the back edge that ends it, for
+ * no more than the program's length in all). When the budget in hand is short,
+ * ebpf_charge() decides as for a helper's work (the next time slice, or the end of the
+ * run with -E2BIG).
+ */
+static void pay_back_edge(struct jit *j, u32 i, u32 t)
+{
+	s32 span = (s32)(i - t + 1);
+	u32 paid, charged, k;
 
 	rex(j, true, 0, X_STATE, false);
-	emit1(j, 0x83);
-	modrm_mem(j, 5, X_STATE, offsetof(struct ebpf_jit_state, budget));	/* sub [st], 1 */
-	emit1(j, 1);
+	emit1(j, 0x81);
+	modrm_mem(j, 5, X_STATE, offsetof(struct ebpf_run, budget));	/* sub [run], span */
+	emit4(j, (u32)span);
 	paid = jcc8(j, CC_AE);
-	abort_run(j, i, j->out_of_budget_at);
+	rex(j, true, 0, X_STATE, false);
+	emit1(j, 0x81);
+	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, budget));	/* add it back */
+	emit4(j, (u32)span);
+	for (k = 0; k < sizeof(caller_saved); k++) {
+		rex(j, false, 0, caller_saved[k], false);
+		emit1(j, 0x50 | (caller_saved[k] & 7));	/* push: 48 bytes keep rsp aligned */
+	}
+	op_rr(j, true, 0x89, X_RDI, X_STATE);
+	mov_ri(j, false, X_RSI, (u32)span);
+	call_c(j, ebpf_charge);
+	op0f_rr(j, false, 0xb6, X_TMP, X_RAX, false);	/* movzx r11d, al */
+	for (k = sizeof(caller_saved); k-- > 0;) {
+		rex(j, false, 0, caller_saved[k], false);
+		emit1(j, 0x58 | (caller_saved[k] & 7));	/* pop */
+	}
+	op_rr(j, false, 0x85, X_TMP, X_TMP);
+	charged = jcc8(j, CC_NE);
+	abort_run(j, i, j->failed_at);			/* ebpf_charge set -E2BIG */
+	land8(j, charged);
 	land8(j, paid);
+}
+
+/* The tag a helper argument's static kind @v stands for: 0, or -EOPNOTSUPP. */
+static int call_arg(struct jit *j, u32 i, u32 r, struct ebpf_jit_arg *a)
+{
+	const struct ebpf_prog *prog = j->prog;
+	const struct ebpf_kval *v = &j->k[i].r[r];
+	const struct ebpf_map_ref *m = v->map < prog->nr_maps ? &prog->maps[v->map] : NULL;
+	bool or_null = v->kind == EBPF_K_MAP_VALUE_OR_NULL || v->kind == EBPF_K_MEM_OR_NULL;
+
+	memset(a, 0, sizeof(*a));
+	switch (v->kind) {
+	case EBPF_K_SCALAR:
+		return 0;
+	case EBPF_K_STACK:
+		a->from = EBPF_JT_FRAME;
+		a->kind = EBPF_PTR_STACK;
+		a->size = EBPF_STACK_SIZE;
+		a->writable = 1;
+		return 0;
+	case EBPF_K_CTX:
+		a->from = EBPF_JT_CTX;
+		return 0;
+	case EBPF_K_MAP:
+		if (!m)
+			break;
+		a->from = EBPF_JT_FIXED;
+		a->kind = EBPF_PTR_MAP;
+		a->at = (u64)(unsigned long)m->map;
+		a->size = v->map;
+		return 0;
+	case EBPF_K_MAP_VALUE:
+	case EBPF_K_MAP_VALUE_OR_NULL:
+	case EBPF_K_MEM:
+	case EBPF_K_MEM_OR_NULL:
+		if (v->flags & EBPF_KF_VAR_OFF || (or_null && v->off))
+			break;
+		a->kind = v->kind <= EBPF_K_MAP_VALUE_OR_NULL ? EBPF_PTR_MAP_VALUE : EBPF_PTR_MEM;
+		if (a->kind == EBPF_PTR_MAP_VALUE && !m)
+			break;
+		/* a helper's memory is writable (the engine's contract), val bytes */
+		a->size = a->kind == EBPF_PTR_MEM ? (u32)v->val : m->value_size;
+		a->writable = a->kind == EBPF_PTR_MEM || !m->value_readonly;
+		if (v->flags & EBPF_KF_DIRECT) {
+			a->from = EBPF_JT_FIXED;
+			a->at = (u64)(unsigned long)m->value_base;
+			a->size = m->value_region_size;
+			return 0;
+		}
+		a->from = or_null ? EBPF_JT_VALUE_OR_NULL : EBPF_JT_VALUE;
+		a->at = (u64)(s64)v->off;
+		return 0;
+	default:
+		break;
+	}
+	return refuse(j, i, "r%u (kind %u) for a helper: its tag is the interpreter's to know", r,
+		      v->kind);
+}
+
+/*
+ * A helper call: r1..r5 are already the C arguments; the run goes in r9 and the call
+ * site's descriptor in run->jit_call, for ebpf_jit_helper() to check the arguments as
+ * the interpreter does. After it, r1..r5 read 0 as in the interpreter.
+ */
+static int emit_call(struct jit *j, const struct ebpf_insn *in, u32 i)
+{
+	const struct ebpf_prog *prog = j->prog;
+	const struct ebpf_helper *h = NULL;
+	struct ebpf_jit_call c;
+	u32 k, desc;
+	int err;
+
+	if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL)
+		return refuse(j, i, "bpf-to-bpf calls are left to the interpreter");
+	if (EBPF_INSN_SRC(in))
+		return refuse(j, i, "call kind %u", EBPF_INSN_SRC(in));
+	memset(&c, 0, sizeof(c));
+	c.pc = i;
+	c.id = in->imm;
+	if (prog->helpers && in->imm >= 0 && (u32)in->imm < prog->nr_helpers && prog->helpers[in->imm].fn)
+		h = &prog->helpers[in->imm];
+	/* else the interpreter's check ends the run with -EINVAL when the call is reached */
+	for (k = 0; h && k < 5; k++) {
+		if (h->args[k] == EBPF_ARG_PTR_TO_FUNC)
+			return refuse(j, i, "callback helpers are left to the interpreter");
+		if (h->args[k] == EBPF_ARG_NONE)
+			continue;
+		err = call_arg(j, i, k + 1, &c.args[k]);
+		if (err)
+			return err;
+	}
+	desc = j->calls_at + j->nr_calls * (u32)sizeof(c);
+	if (j->buf && desc + sizeof(c) <= j->size)
+		memcpy(j->buf + desc, &c, sizeof(c));
+	j->nr_calls++;
+	emit1(j, 0x4c);
+	emit1(j, 0x8d);
+	emit1(j, 0x1d);
+	emit4(j, desc - (j->len + 4));			/* lea r11, [rip + descriptor] */
+	rex(j, true, X_TMP, X_STATE, false);
+	emit1(j, 0x89);
+	modrm_mem(j, X_TMP, X_STATE, offsetof(struct ebpf_run, jit_call));
+	op_rr(j, true, 0x89, 9, X_STATE);		/* r9 = run */
+	call_c(j, ebpf_jit_helper);
+	rex(j, false, 0, X_STATE, false);
+	emit1(j, 0x83);
+	modrm_mem(j, 7, X_STATE, offsetof(struct ebpf_run, error));
+	emit1(j, 0);					/* cmp dword [run->error], 0 */
+	jump32(j, CC_NE, j->failed_at);
+	for (k = 1; k <= 5; k++)
+		op_rr(j, false, 0x31, xreg[k], xreg[k]);
+	return 0;
 }
 
 static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
@@ -644,13 +816,13 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 		return 0;
 	}
 	if (op == EBPF_CALL)
-		return refuse(j, i, "calls are left to the interpreter");
+		return emit_call(j, in, i);
 	ebpf_jump_target(in, i, &t);
 	if (t < 0 || t >= j->prog->len)
 		return refuse(j, i, "a jump out of the program");
 	if (op == EBPF_JA) {
 		if (t <= i)
-			pay_back_edge(j, i);
+			pay_back_edge(j, i, (u32)t);
 		jump32(j, 0xff, j->at[t]);
 		return 0;
 	}
@@ -669,7 +841,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 		return 0;
 	}
 	skip = jcc8(j, jmp_cc(op) ^ 1);		/* not taken: on */
-	pay_back_edge(j, i);
+	pay_back_edge(j, i, (u32)t);
 	jump32(j, 0xff, j->at[t]);
 	land8(j, skip);
 	return 0;
@@ -719,6 +891,11 @@ static int emit_insn(struct jit *j, u32 i)
 		switch (EBPF_INSN_SRC(in)) {
 		case 0:
 			break;
+		case EBPF_PSEUDO_MAP_FD:
+			if ((u32)in->imm >= prog->nr_maps)
+				return refuse(j, i, "no map %u", (u32)in->imm);
+			imm = (u64)(unsigned long)prog->maps[(u32)in->imm].map;	/* its handle */
+			break;
 		case EBPF_PSEUDO_MAP_VALUE:
 			if ((u32)in->imm >= prog->nr_maps)
 				return refuse(j, i, "no map %u", (u32)in->imm);
@@ -727,6 +904,8 @@ static int emit_insn(struct jit *j, u32 i)
 				return refuse(j, i, "map %u has no direct value", (u32)in->imm);
 			imm = (u64)(unsigned long)m->value_base + (u32)in[1].imm;
 			break;
+		case EBPF_PSEUDO_FUNC:
+			return refuse(j, i, "callbacks are left to the interpreter");
 		default:
 			return refuse(j, i, "ld_imm64 of kind %u", EBPF_INSN_SRC(in));
 		}
@@ -740,15 +919,18 @@ static void emit_prologue(struct jit *j)
 	static const u8 saved[] = { X_RBP, X_RBX, X_STATE, 13, 14, 15 };
 	u32 k;
 
+	/* endbr64: an indirect call's landing pad where the CPU checks them (IBT) */
+	emit1(j, 0xf3);
+	emit1(j, 0x0f);
+	emit1(j, 0x1e);
+	emit1(j, 0xfa);
 	for (k = 0; k < sizeof(saved); k++) {
 		rex(j, false, 0, saved[k], false);
 		emit1(j, 0x50 | (saved[k] & 7));	/* push */
 	}
+	op_ri(j, true, 5, X_RSP, 8);			/* sub rsp, 8: 16-aligned for calls */
 	op_rr(j, true, 0x89, X_RBP, X_RDX);		/* r10 = the frame's top */
-	op_rr(j, true, 0x89, X_STATE, X_RCX);
-	rex(j, true, X_RDI, X_STATE, false);
-	emit1(j, 0x89);
-	modrm_mem(j, X_RDI, X_STATE, offsetof(struct ebpf_jit_state, ctx));	/* the context's start */
+	op_rr(j, true, 0x89, X_STATE, X_RCX);		/* the run */
 	/* r0, r3..r9 start at 0 (r1 = ctx and r2 came in rdi, rsi) */
 	for (k = 0; k < EBPF_NR_REGS - 1; k++)
 		if (k != 1 && k != 2)
@@ -758,25 +940,25 @@ static void emit_prologue(struct jit *j)
 static void emit_epilogue(struct jit *j)
 {
 	static const u8 saved[] = { 15, 14, 13, X_STATE, X_RBX, X_RBP };
-	u32 k, done;
+	u32 k;
 
-	/* a run's error: r0 = 0 and the errno, then the common way out */
-	j->out_of_budget_at = j->len;
-	mov_ri(j, false, X_RAX, (u32)-E2BIG);
-	done = jcc8(j, JMP8);
+	/* a run's error: r0 = 0 and run->error (-EFAULT here, else already set) */
 	j->fault_at = j->len;
-	mov_ri(j, false, X_RAX, (u32)-EFAULT);
-	land8(j, done);
-	rex(j, false, X_RAX, X_STATE, false);
-	emit1(j, 0x89);
-	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_jit_state, error));
+	rex(j, false, 0, X_STATE, false);
+	emit1(j, 0xc7);
+	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, error));
+	emit4(j, (u32)-EFAULT);
+	j->failed_at = j->len;
 	op_rr(j, false, 0x31, X_RAX, X_RAX);
 	j->exit_at = j->len;
+	op_ri(j, true, 0, X_RSP, 8);			/* add rsp, 8 */
 	for (k = 0; k < sizeof(saved); k++) {
 		rex(j, false, 0, saved[k], false);
 		emit1(j, 0x58 | (saved[k] & 7));	/* pop */
 	}
 	emit1(j, 0xc3);
+	while (j->len & 7)
+		emit1(j, 0xcc);				/* int3 up to the descriptors */
 }
 
 /* One pass over the program; the first only measures (j->buf NULL). */
@@ -787,6 +969,7 @@ static int emit_all(struct jit *j)
 	int err;
 
 	j->len = 0;
+	j->nr_calls = 0;
 	emit_prologue(j);
 	for (i = 0; i < prog->len; i++) {
 		j->at[i] = j->len;
@@ -797,6 +980,8 @@ static int emit_all(struct jit *j)
 			return err;
 	}
 	emit_epilogue(j);
+	j->calls_at = j->len;
+	j->len += j->nr_calls * (u32)sizeof(struct ebpf_jit_call);
 	return 0;
 }
 

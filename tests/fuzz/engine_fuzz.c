@@ -216,28 +216,50 @@ static void init_once(void)
 		{ EBPF_ARG_ANYTHING, EBPF_ARG_PTR_TO_FUNC, EBPF_ARG_PTR_TO_STACK_OR_NULL, EBPF_ARG_ANYTHING } };
 }
 
+/* What helpers and programs change besides the context: map values, global data, the record. */
+struct fuzz_memory {
+	u8 values[4 * VALUE_SIZE], global[16], reserved[64];
+	int reserved_live;
+};
+
+static void memory_save(struct fuzz_memory *m)
+{
+	memcpy(m->values, values, sizeof(m->values));
+	memcpy(m->global, global, sizeof(m->global));
+	memcpy(m->reserved, reserved, sizeof(m->reserved));
+	m->reserved_live = reserved_live;
+}
+
+static void memory_restore(const struct fuzz_memory *m)
+{
+	memcpy(values, m->values, sizeof(m->values));
+	memcpy(global, m->global, sizeof(m->global));
+	memcpy(reserved, m->reserved, sizeof(m->reserved));
+	reserved_live = m->reserved_live;
+}
+
 /*
  * A checked program the x86-64 compiler takes (ebpf_jit_x86.c), run by the interpreter
- * and compiled, each on the memory as it was before the fuzzed run (@ctx_before,
- * @global_before), both with pointer leaks allowed (the compiler leaves the other
+ * and compiled, each on the memory as it was before (@ctx_before and the rest as the
+ * first run left it), both with pointer leaks allowed (the compiler leaves the other
  * programs to the interpreter): the same r0, error and memory afterwards, where the
- * interpreter's run ends without running out of budget (the compiled code counts back
- * edges, not instructions).
+ * interpreter's run ends within its budget (the compiled code pays a loop's length at
+ * each back edge, which may be more than a turn's instructions; it gets more).
  */
-static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 *ctx_before,
-			     const u8 *global_before)
+static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 *ctx_before)
 {
 	struct ebpf_prog prog = *checked;
 	u32 ctx_size = prog.ctx_size;
-	u8 *ctx_after = ctx_size ? malloc(ctx_size) : NULL, global_after[16];
+	u8 *ctx_after = ctx_size ? malloc(ctx_size) : NULL;
+	static struct fuzz_memory before, after;
 	struct ebpf_scratch *scratch = NULL;
-	struct ebpf_jit_state st;
 	struct ebpf_kregs *k = NULL;
 	struct ebpf_run run;
-	u64 *stack;
-	void *code;
+	void *code = MAP_FAILED;
 	int size;
 	u64 r0, jr0;
+	int error;
+	u32 error_pc;
 
 	prog.allow_ptr_leaks = true;
 	if (ebpf_kinds(&prog, &k))
@@ -245,44 +267,45 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	size = ebpf_jit_x86(&prog, k, NULL, 0, NULL);
 	if (size <= 0)
 		goto out;
-	/* the interpreter's run */
-	scratch = malloc(sizeof(*scratch));
-	if (ctx_size)
-		memcpy(ctx, ctx_before, ctx_size);
-	memcpy(global, global_before, sizeof(global_after));
-	memset(&run, 0, sizeof(run));
-	run.prog = &prog;
-	run.budget = 20000;
-	r0 = ebpf_run_prog(&run, scratch, ctx, ctx_size);
-	if (run.error && run.error != -EFAULT)
-		goto out;
-	if (ctx_size)
-		memcpy(ctx_after, ctx, ctx_size);
-	memcpy(global_after, global, sizeof(global_after));
-	/* the compiled run */
 	code = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (code == MAP_FAILED || ebpf_jit_x86(&prog, k, code, size, NULL) != size ||
 	    mprotect(code, size, PROT_READ | PROT_EXEC))
 		abort();
+	/* the interpreter's run */
+	memory_save(&before);
+	scratch = malloc(sizeof(*scratch));
 	if (ctx_size)
 		memcpy(ctx, ctx_before, ctx_size);
-	memcpy(global, global_before, sizeof(global_after));
-	/* the interpreter's frame: a pointer into it is the same number in both runs */
-	stack = scratch->stack[0];
-	memset(stack, 0, EBPF_STACK_SIZE);
-	memset(&st, 0, sizeof(st));
-	st.budget = 1000000;
-	jr0 = ((u64 (*)(void *, u64, u64 *, struct ebpf_jit_state *))code)(ctx, ctx_size,
-								       stack + EBPF_STACK_SIZE / 8, &st);
-	munmap(code, size);
-	if (st.error != run.error || jr0 != r0 || (st.error && st.error_pc != run.error_pc) ||
-	    (ctx_size && memcmp(ctx, ctx_after, ctx_size)) || memcmp(global, global_after, sizeof(global_after))) {
+	memset(&run, 0, sizeof(run));
+	run.prog = &prog;
+	run.budget = 20000;
+	r0 = ebpf_run_prog(&run, scratch, ctx, ctx_size);
+	if (run.error == -E2BIG)
+		goto out;
+	error = run.error;
+	error_pc = run.error_pc;
+	if (ctx_size)
+		memcpy(ctx_after, ctx, ctx_size);
+	memory_save(&after);
+	/* the compiled run */
+	memory_restore(&before);
+	if (ctx_size)
+		memcpy(ctx, ctx_before, ctx_size);
+	memset(&run, 0, sizeof(run));
+	run.prog = &prog;
+	run.budget = 1000000;
+	jr0 = ebpf_jit_run(&run, scratch, (ebpf_jit_fn)code, ctx, ctx_size);
+	memory_save(&before);
+	if (run.error != error || jr0 != r0 || (error && run.error_pc != error_pc) ||
+	    (ctx_size && memcmp(ctx, ctx_after, ctx_size)) || memcmp(&before, &after, sizeof(after))) {
 		fprintf(stderr, "compiled code disagrees: r0 %llx / %llx, error %d / %d at %u / %u\n",
-			(unsigned long long)jr0, (unsigned long long)r0, st.error, run.error,
-			st.error_pc, run.error_pc);
+			(unsigned long long)jr0, (unsigned long long)r0, run.error, error,
+			run.error_pc, error_pc);
 		abort();
 	}
 out:
+	if (code != MAP_FAILED)
+		munmap(code, size);
 	free(scratch);
 	free(k);
 	free(ctx_after);
@@ -368,11 +391,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc == 0 || (data[0] & 1)) {
 		u8 *ctx_before = ctx_size ? malloc(ctx_size) : NULL;
-		u8 global_before[16];
 
 		if (ctx_size && !(data[0] & 0x10))
 			memcpy(ctx_before, ctx, ctx_size);
-		memcpy(global_before, global, sizeof(global_before));
 		scratch = malloc(sizeof(*scratch));
 		memset(&run, 0, sizeof(run));
 		run.prog = &prog;
@@ -381,7 +402,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (run.budget > 20000)
 			abort();
 		if (rc == 0 && !(data[0] & 0x10))
-			jit_differential(&prog, ctx, ctx_before, global_before);
+			jit_differential(&prog, ctx, ctx_before);
 		free(ctx_before);
 		/* the static kinds held on every instruction (tests/host/kinds_oracle.c) */
 		if (ebpf_host_kinds_error(kinds_error, sizeof(kinds_error))) {

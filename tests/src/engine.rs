@@ -87,6 +87,7 @@ impl Helper {
 pub type CheckFmtFn = unsafe extern "C" fn(*const c_char, u32, u64) -> c_int;
 
 #[repr(C)]
+#[derive(Clone, Copy)]
 pub struct Prog {
     pub insns: *const Insn,
     pub len: u32,
@@ -146,6 +147,8 @@ pub struct Run {
     pub ret_tag_set: bool,
     pub released: bool,
     pub loop_: LoopState,
+    pub jit_call: *const c_void,
+    pub jit_r0: u64,
 }
 
 /// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem (it may charge the
@@ -541,6 +544,8 @@ impl Run {
             ret_tag_set: false,
             released: false,
             loop_: LoopState::default(),
+            jit_call: std::ptr::null(),
+            jit_r0: 0,
         }
     }
 }

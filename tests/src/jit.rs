@@ -1,24 +1,12 @@
 //! The x86-64 compiler of the portable engine (driver/engine/ebpf_jit_x86.c) on the host:
 //! code in an executable mapping, called as the module will call it.
-use crate::engine::{kinds, KRegs, Log, Prog, Scratch};
+use crate::engine::{kinds, KRegs, Log, Outcome, Prog, Run, Scratch};
 use std::ffi::{c_char, c_void};
-
-/// struct ebpf_jit_state
-#[repr(C)]
-#[derive(Default, Debug)]
-pub struct JitState {
-    pub budget: u64,
-    pub error: i32,
-    pub error_pc: u32,
-    pub ctx: u64,
-    pub r0: u64,
-}
 
 extern "C" {
     fn ebpf_jit_x86(prog: *const Prog, kinds: *const KRegs, buf: *mut u8, size: u32, log: *mut Log) -> i32;
+    fn ebpf_jit_run(run: *mut Run, scratch: *mut c_void, code: *const c_void, ctx: *mut c_void, r2: u64) -> u64;
 }
-
-type JitFn = unsafe extern "C" fn(ctx: *mut c_void, r2: u64, fp: *mut u64, st: *mut JitState) -> u64;
 
 /// Compiled code in its own executable mapping (written, then made read-only and executable).
 pub struct Code {
@@ -47,19 +35,16 @@ impl Code {
         Ok(Code { mem, len })
     }
 
-    /// Runs on `ctx` (empty: r1 = NULL) with a zeroed stack: r0 and the state after. The
-    /// stack is the interpreter's first frame in `scratch` (struct ebpf_scratch starts
-    /// with it), so a pointer into it is the same number in either engine's run.
-    pub fn run(&self, scratch: &mut Scratch, ctx: &mut [u8], r2: u64, budget: u64) -> (u64, JitState) {
-        let stack = scratch.ptr() as *mut u64;
-        let mut st = JitState { budget, ..JitState::default() };
-        let f: JitFn = unsafe { std::mem::transmute(self.mem) };
+    /// Runs `prog` (the program the code was made from) on `ctx` (empty: r1 = NULL) as
+    /// ebpf_run_prog would, through ebpf_jit_run: its frame is the interpreter's first one
+    /// in `scratch`, so a pointer into it is the same number in either engine's run.
+    pub fn run(&self, prog: &Prog, scratch: &mut Scratch, ctx: &mut [u8], r2: u64, budget: u64, env: *mut c_void) -> Outcome {
+        let mut prog = *prog;
+        prog.ctx_size = ctx.len() as u32;
+        let mut run = Run::new(&prog, env, budget);
         let ctx_ptr = if ctx.is_empty() { std::ptr::null_mut() } else { ctx.as_mut_ptr() as *mut c_void };
-        let r0 = unsafe {
-            std::ptr::write_bytes(stack, 0, 64);
-            f(ctx_ptr, r2, stack.add(64), &mut st)
-        };
-        (r0, st)
+        let r0 = unsafe { ebpf_jit_run(&mut run, scratch.ptr(), self.mem, ctx_ptr, r2) };
+        Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
     }
 }
 

@@ -226,6 +226,14 @@ pub fn btf_program_ran(run: &ToolRun) -> bool {
     })
 }
 
+/// Programs of the tool that ran as native code (jited > 0) while it was attached: (ran,
+/// loaded).
+pub fn native_programs(run: &ToolRun) -> (usize, usize) {
+    let field = |line: &str, k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u64>().ok());
+    let native: Vec<&str> = run.progs.lines().filter(|l| field(l, "jited=").is_some_and(|n| n > 0)).collect();
+    (native.iter().filter(|l| field(l, "runs=").is_some_and(|n| n > 0)).count(), native.len())
+}
+
 /// The tools' runs on one kernel, by name.
 pub type Runs = BTreeMap<String, ToolRun>;
 
@@ -384,11 +392,11 @@ fn shell_words(s: &str) -> String {
     s.split_whitespace().map(|w| if w.starts_with('$') { format!("\"{w}\"") } else { format!("'{w}'") }).collect::<Vec<_>>().join(" ")
 }
 
-/// The guest body for a batch of tools.
-pub fn body(side: Side, tools: &[&Tool], modules: usize) -> String {
+/// The guest body for a batch of tools (`module_args`: bpfdrv.ko's parameters).
+pub fn body(side: Side, tools: &[&Tool], modules: usize, module_args: &str) -> String {
     let mut b = String::from(". /bpfcompat/lib.sh\n. /bpfcompat/matrix.sh\n");
     if side.hooked() {
-        b.push_str("insmod $MODULE; result insmod $?\nMATRIX_PRELOAD=\"LD_PRELOAD=$HOOK\"\n");
+        b.push_str(&format!("insmod $MODULE {module_args}; result insmod $?\nMATRIX_PRELOAD=\"LD_PRELOAD=$HOOK\"\n"));
     } else {
         for i in 0..modules {
             b.push_str(&format!("insmod /bpfcompat/mods/{i:02}.ko\n"));
@@ -446,6 +454,8 @@ pub struct Bench {
     pub boot_secs: f64,
     /// Serial logs are `target/guest/logs/<prefix>-<side>-<n>.log`.
     pub prefix: String,
+    /// bpfdrv.ko's parameters on the hooked sides (e.g. `jit=1`).
+    pub module_args: &'static str,
 }
 
 impl Bench {
@@ -470,6 +480,7 @@ impl Bench {
             logs: Vec::new(),
             boot_secs: 0.0,
             prefix: "matrix".into(),
+            module_args: "",
         })
     }
 
@@ -522,7 +533,7 @@ impl Bench {
             let name = format!("{}-{}-{n}", self.prefix, self.side.label());
             n += 1;
             let start = Instant::now();
-            let run = self.guest(&name, &chunk).body(&body(self.side, &chunk, self.disk_modules.len())).boot();
+            let run = self.guest(&name, &chunk).body(&body(self.side, &chunk, self.disk_modules.len(), self.module_args)).boot();
             self.boot_secs += start.elapsed().as_secs_f64();
             self.logs.push(run.log_path.clone());
             let got = parse(&run, &chunk);

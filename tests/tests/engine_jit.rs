@@ -6,8 +6,10 @@
 use bpfcompat_tests::engine as engine_common;
 
 use bpfcompat_tests::jit::Code;
+use engine_common::asm::*;
 use engine_common::*;
 use std::collections::BTreeMap;
+use std::ffi::c_void;
 
 #[test]
 fn conformance_vectors_agree_with_the_interpreter() {
@@ -40,16 +42,17 @@ fn conformance_vectors_agree_with_the_interpreter() {
         let (mut a, mut b) = (mem.clone(), mem.clone());
         let len = mem.len() as u64;
         let interp = p.run(&mut scratch, &mut a, len, 10_000_000, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut scratch, &mut b, len, 10_000_000);
+        let native = code.run(&p.raw(), &mut scratch, &mut b, len, 10_000_000, std::ptr::null_mut());
         let expected = u64::from_str_radix(v["result"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
         // the interpreter passes the suite (tests/conformance.rs): both must give its result
-        let agree = interp.error == 0 && st.error == 0 && r0 == interp.r0 && r0 == expected && a == b;
+        let agree = interp.error == 0 && native.error == 0 && native.r0 == interp.r0 && native.r0 == expected && a == b;
         if !agree {
             failures.push(format!(
-                "{name}: interpreter r0 {:#x} error {}, native r0 {r0:#x} error {} (memory {})",
+                "{name}: interpreter r0 {:#x} error {}, native r0 {:#x} error {} (memory {})",
                 interp.r0,
                 interp.error,
-                st.error,
+                native.r0,
+                native.error,
                 if a == b { "same" } else { "differs" }
             ));
         }
@@ -64,21 +67,24 @@ fn conformance_vectors_agree_with_the_interpreter() {
 
 #[test]
 fn loops_pay_the_budget_by_back_edge() {
-    use engine_common::asm::*;
-    // r0 = 0; loop: r0 += 1; if r0 != 1000 goto loop; exit
+    // r0 = 0; loop: r0 += 1; if r0 != 1000 goto loop; exit: the interpreter runs 2002
+    // instructions; the code pays the loop's 2 at each of the 999 back edges
     let p = Program::new(vec![mov64_imm(0, 0), add64_imm(0, 1), jne_imm(0, 1000, -2), exit()]);
     assert_eq!(p.check().0, 0);
     let code = Code::compile(&p.raw()).expect("a plain loop compiles");
     let mut s = Scratch::new();
-    let (r0, st) = code.run(&mut s, &mut [], 0, 1000);
-    assert_eq!((r0, st.error), (1000, 0), "999 back edges within a budget of 1000");
-    let (r0, st) = code.run(&mut s, &mut [], 0, 500);
-    assert_eq!((r0, st.error, st.error_pc), (0, -E2BIG, 2), "the budget ends the run at the back edge");
+    let interp = p.run(&mut s, &mut [], 0, 2002, std::ptr::null_mut());
+    let native = code.run(&p.raw(), &mut s, &mut [], 0, 2002, std::ptr::null_mut());
+    assert_eq!((interp.r0, interp.error), (1000, 0));
+    assert_eq!((native.r0, native.error, native.budget_left), (1000, 0, 4), "the budget the interpreter needs is enough");
+    let interp = p.run(&mut s, &mut [], 0, 1000, std::ptr::null_mut());
+    let native = code.run(&p.raw(), &mut s, &mut [], 0, 1000, std::ptr::null_mut());
+    assert_eq!((interp.r0, interp.error), (0, -E2BIG));
+    assert_eq!((native.r0, native.error, native.error_pc), (0, -E2BIG, 2), "the budget ends the run at the back edge");
 }
 
 #[test]
 fn accesses_outside_their_region_are_refused() {
-    use engine_common::asm::*;
     // the stack's last byte is fine; one past the frame, or the context's 9th byte of 8, is not
     let ok = Program::new(vec![st(B, 10, -512, 1), ldx(B, 0, 10, -1), exit()]);
     let below = Program::new(vec![st(B, 10, -513, 1), mov64_imm(0, 0), exit()]);
@@ -93,7 +99,6 @@ fn accesses_outside_their_region_are_refused() {
 
 #[test]
 fn offsets_the_facts_leave_open_are_checked_at_run_time() {
-    use engine_common::asm::*;
     // r3 = fp - 16 + r2 (r2 the caller's number): a store and a load there, in or out of the frame
     let p = Program::new(vec![mov64_reg(3, 10), add64_imm(3, -16), add64_reg(3, 2), st(DW, 3, 0, 7), ldx(DW, 0, 3, 0), exit()]);
     assert_eq!(p.check().0, 0);
@@ -101,17 +106,16 @@ fn offsets_the_facts_leave_open_are_checked_at_run_time() {
     let mut s = Scratch::new();
     for r2 in [0u64, 8, 9, 16, (-496i64) as u64, (-497i64) as u64, 1 << 40] {
         let interp = p.run(&mut s, &mut [], r2, 0, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut s, &mut [], r2, 1);
-        assert_eq!((r0, st.error), (interp.r0, interp.error), "r2 = {r2:#x}");
+        let native = code.run(&p.raw(), &mut s, &mut [], r2, 0, std::ptr::null_mut());
+        assert_eq!((native.r0, native.error), (interp.r0, interp.error), "r2 = {r2:#x}");
         if interp.error != 0 {
-            assert_eq!((st.error, st.error_pc), (-EFAULT, interp.error_pc), "r2 = {r2:#x}");
+            assert_eq!((native.error, native.error_pc), (-EFAULT, interp.error_pc), "r2 = {r2:#x}");
         }
     }
 }
 
 #[test]
 fn edge_cases_agree_with_the_interpreter() {
-    use engine_common::asm::*;
     const ALU32: u8 = 0x04;
     let mut cases: Vec<(&str, Vec<Insn>)> = vec![];
     // 32-bit shifts by 0 still zero the upper half; by register, with the count in each register
@@ -197,7 +201,221 @@ fn edge_cases_agree_with_the_interpreter() {
         assert_eq!(rc, 0, "{name}: {log}");
         let code = Code::compile(&p.raw()).unwrap_or_else(|why| panic!("{name}: {why}"));
         let interp = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
-        let (r0, st) = code.run(&mut s, &mut [], 0, 1);
-        assert_eq!((r0, st.error), (interp.r0, interp.error), "{name}: {insns:?}");
+        let native = code.run(&p.raw(), &mut s, &mut [], 0, 0, std::ptr::null_mut());
+        assert_eq!((native.r0, native.error), (interp.r0, interp.error), "{name}: {insns:?}");
     }
+}
+
+/// A map of one 16-byte value: helper 1, map_lookup_elem, finds it under key 0.
+struct OneValue {
+    value: [u64; 2],
+}
+
+unsafe extern "C" fn h_lookup(_: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
+    let m = &mut *(map as *mut OneValue);
+    if *(key as *const u32) == 0 {
+        m.value.as_mut_ptr() as u64
+    } else {
+        0
+    }
+}
+
+/// helper 2: fills r2 bytes at r1 with 0xab (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE)
+unsafe extern "C" fn h_fill(_: *mut Run, to: u64, size: u64, _: u64, _: u64, _: u64) -> u64 {
+    std::ptr::write_bytes(to as *mut u8, 0xab, size as usize);
+    size
+}
+
+/// helper 3: a ring buffer reserve of r1 bytes (RET_MEM_OR_NULL, the size in r1)
+unsafe extern "C" fn h_reserve(run: *mut Run, size: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    thread_local!(static REC: std::cell::UnsafeCell<[u64; 8]> = const { std::cell::UnsafeCell::new([0; 8]) });
+    let base = REC.with(|m| m.get()) as *mut c_void;
+    if size > 64 {
+        return 0;
+    }
+    ebpf_set_ret_region(run, base, size as u32, true);
+    base as u64
+}
+
+/// helper 4: submit (ARG_PTR_TO_ALLOC_MEM): returns the record's second word
+unsafe extern "C" fn h_submit(run: *mut Run, rec: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    ebpf_invalidate_region(run, rec as *mut c_void);
+    *(rec as *const u64).add(1)
+}
+
+/// helper 5: ends the run with -EPERM when r1 is 7 (a helper's own error)
+unsafe extern "C" fn h_fail(run: *mut Run, v: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    if v == 7 {
+        (*run).error = -1;
+    }
+    v + 1
+}
+
+/// helper 6: a tail call into the program in the run's env
+unsafe extern "C" fn h_tail(run: *mut Run, _: u64, _: u64, _: u64, _: u64, _: u64) -> u64 {
+    ebpf_tail_call(run, (*run).env as *const Prog) as u64
+}
+
+fn with_helpers(insns: Vec<Insn>, map: &mut OneValue) -> Program {
+    let mut p = Program::new(insns);
+    p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
+    p.helper(2, "fill", h_fill, RET_INTEGER, [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    p.helper(3, "reserve", h_reserve, RET_MEM_OR_NULL, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helpers[3].ret_size_arg = 1;
+    p.helper(4, "submit", h_submit, RET_INTEGER, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
+    p.helper(5, "fail", h_fail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
+    p.helper(6, "tail_call", h_tail, RET_INTEGER, [ARG_PTR_TO_CTX, 0, 0, 0, 0]);
+    p.maps.push(MapRef::new(map as *mut OneValue as *mut c_void, 4, 16));
+    p
+}
+
+/// key = r2 (the caller's number); r0 = lookup; null: r0 = 1000; else value[1] += 1,
+/// r0 = value[0] + value[1] + what the call left in r1..r5 (0)
+fn counter() -> Vec<Insn> {
+    let mut v = vec![stx(W, 10, 2, -4), mov64_reg(2, 10), add64_imm(2, -4)];
+    v.extend(ld_imm64(1, 1, 0));
+    v.extend([
+        call(1),
+        jeq_imm(0, 0, 9),
+        mov64_imm(1, 1),
+        atomic(DW, 0, 1, 8, 0),
+        ldx(DW, 6, 0, 0),
+        ldx(DW, 7, 0, 8),
+        add64_reg(6, 7),
+        add64_reg(6, 1),
+        add64_reg(6, 5),
+        mov64_reg(0, 6),
+        exit(),
+        mov64_imm(0, 1000),
+        exit(),
+    ]);
+    v
+}
+
+/// Runs `p` both ways on copies of `ctx` and of the map value: r0, error, its insn and the memory after.
+/// How a run ended: r0, error, the insn of the error, the context and the map value after.
+type RunEnd = (u64, i32, u32, Vec<u8>, [u64; 2]);
+
+/// The map goes by raw pointer: the helpers change it behind the program's back.
+fn both_ways(p: &Program, map: *mut OneValue, ctx: &[u8], r2: u64, env: *mut c_void) -> [RunEnd; 2] {
+    let code = Code::compile(&p.raw()).unwrap_or_else(|why| panic!("refused: {why}"));
+    let mut s = Scratch::new();
+    let before = unsafe { std::ptr::read_volatile(map) }.value;
+    let mut out = vec![];
+    for native in [false, true] {
+        unsafe { std::ptr::write_volatile(map, OneValue { value: before }) };
+        let mut c = ctx.to_vec();
+        let o = if native { code.run(&p.raw(), &mut s, &mut c, r2, 0, env) } else { p.run(&mut s, &mut c, r2, 0, env) };
+        let after = unsafe { std::ptr::read_volatile(map) }.value;
+        out.push((o.r0, o.error, if o.error != 0 { o.error_pc } else { 0 }, c, after));
+    }
+    [out[0].clone(), out[1].clone()]
+}
+
+#[test]
+fn helper_calls_go_through_the_interpreters_checks() {
+    let mut map = OneValue { value: [40, 1] };
+    // a lookup that finds the value (key 0) and one that does not (key 1)
+    let p = with_helpers(counter(), &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    for key in [0, 1] {
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], key, std::ptr::null_mut());
+        assert_eq!(native, interp, "key {key}");
+        assert_eq!(interp.0, if key == 0 { 40 + 2 + 1 } else { 1000 });
+    }
+    // a helper writing the stack (fp - 16, 16 bytes) and past the frame's end: -EFAULT at the call
+    for (off, size, error) in [(-16i32, 16i32, 0), (-8, 16, -EFAULT)] {
+        let p = with_helpers(vec![mov64_reg(1, 10), add64_imm(1, off), mov64_imm(2, size), call(2), ldx(DW, 0, 10, -8), exit()], &mut map);
+        assert_eq!(p.check().0, 0);
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], 0, std::ptr::null_mut());
+        assert_eq!(native, interp, "fill {size} at fp{off}");
+        assert_eq!((interp.1, interp.2), (error, if error != 0 { 3 } else { 0 }));
+    }
+    // ... and into the context, whose size the interpreter's tag holds
+    for size in [8, 9] {
+        let p = with_helpers(vec![mov64_imm(2, size), call(2), mov64_imm(0, 0), exit()], &mut map);
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[0u8; 8], 0, std::ptr::null_mut());
+        assert_eq!(native, interp, "fill {size} of an 8-byte context");
+    }
+    // a helper's own error ends the run at its call
+    for v in [6, 7] {
+        let p = with_helpers(vec![mov64_imm(1, v), call(5), exit()], &mut map);
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], 0, std::ptr::null_mut());
+        assert_eq!(native, interp, "fail({v})");
+    }
+}
+
+#[test]
+fn ring_buffer_records_are_written_and_handed_back() {
+    // r6 = reserve(r2); null: r0 = 7; fill(r6, 8); *(u64 *)(r6 + 8) = 5; r0 = submit(r6) + *(u8 *)(r6 + 0) read before
+    let insns = vec![
+        mov64_reg(1, 2),
+        call(3),
+        mov64_reg(6, 0),
+        jeq_imm(6, 0, 9),
+        mov64_reg(1, 6),
+        mov64_imm(2, 8),
+        call(2),
+        st(DW, 6, 8, 5),
+        ldx(B, 7, 6, 0),
+        mov64_reg(1, 6),
+        call(4),
+        add64_reg(0, 7),
+        exit(),
+        mov64_imm(0, 7),
+        exit(),
+    ];
+    let mut map = OneValue { value: [0, 0] };
+    let mut p = with_helpers(insns, &mut map);
+    p.helpers[3].ret_size_arg = 0; // the size is the caller's number: no static size
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let why = Code::compile(&p.raw()).err().expect("a record of unknown size");
+    assert!(why.contains("not a known region") || why.contains("interpreter"), "{why}");
+    p.helpers[3].ret_size_arg = 1;
+    let mut insns = p.insns.clone();
+    insns[0] = mov64_imm(1, 16);
+    let p = with_helpers(insns, &mut map);
+    let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], 0, std::ptr::null_mut());
+    assert_eq!(native, interp);
+    assert_eq!(interp.0, 5 + 0xab);
+}
+
+#[test]
+fn a_tail_call_goes_on_in_the_interpreter() {
+    let mut map = OneValue { value: [0, 0] };
+    // next: r0 = ctx[0] + 40
+    let next = Program::new(vec![ldx(B, 0, 1, 0), add64_imm(0, 40), exit()]);
+    let mut next_raw = next.raw();
+    next_raw.ctx_size = 1;
+    // main: r6 = 5; tail_call(ctx); r0 = r6 (the tail call failed) ; exit
+    let p = with_helpers(vec![mov64_imm(6, 5), call(6), mov64_reg(0, 6), exit()], &mut map);
+    let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[2], 0, &mut next_raw as *mut Prog as *mut c_void);
+    assert_eq!(native, interp);
+    assert_eq!(interp.0, 42);
+}
+
+#[test]
+fn what_the_code_leaves_to_the_interpreter_says_why() {
+    let mut map = OneValue { value: [0, 0] };
+    // a helper argument that is a pointer on one path and a number on the other
+    let p = with_helpers(vec![mov64_reg(1, 10), jeq_imm(2, 0, 1), mov64_imm(1, 0), mov64_imm(2, 8), call(2), exit()], &mut map);
+    assert_eq!(p.check().0, 0);
+    let why = Code::compile(&p.raw()).err().expect("refused");
+    assert!(why.contains("r1") && why.contains("interpreter's to know"), "{why}");
+    // a callback helper
+    let mut p = Program::new(vec![
+        mov64_imm(1, 1),
+        ld_imm64(2, 4, 5)[0],
+        ld_imm64(2, 4, 5)[1],
+        mov64_imm(3, 0),
+        mov64_imm(4, 0),
+        call(181),
+        exit(),
+        mov64_imm(0, 0),
+        exit(),
+    ]);
+    p.helper(181, "loop", ebpf_helper_loop, RET_INTEGER, [ARG_ANYTHING, ARG_PTR_TO_FUNC, ARG_PTR_TO_STACK_OR_NULL, ARG_ANYTHING, 0]);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let why = Code::compile(&p.raw()).err().expect("refused");
+    assert!(why.contains("callback"), "{why}");
 }

@@ -3,6 +3,9 @@
 //! boot of the no-bpf guest (bpfdrv.ko + hook) and one of the stock guest (native eBPF,
 //! the oracle), each tool given its workload and compared with its native run; and one
 //! boot of CentOS 7.9's kernel (bpfdrv.ko + hook) compared with the same native runs.
+//! On 6.1 and CentOS 7.9 the module compiles programs to native code (jit=1): the tools
+//! must give the same results, and some of their programs must have run natively; 6.12
+//! keeps the interpreter (jit=0, the default).
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_matrix
 
@@ -70,13 +73,32 @@ fn native_fast_runs() -> Result<&'static NativeRuns, guest::Skip> {
         .map_err(Clone::clone)
 }
 
-/// The fast subset on `shim_side` against the native `native` runs: a report with a row
-/// and a reason per tool, MUST_PASS passing, MUST_TAKE_BTF_PATH's tools on their fentry /
-/// tp_btf programs.
-fn assert_fast_subset_matches(shim_side: Side, native: &NativeRuns, report_name: &str) {
+/// With jit=1: how many of the tools' programs were compiled to native code and ran so;
+/// at least one must have run.
+fn assert_native_programs_ran(runs: &Runs, kernel: &str) {
+    let (ran, compiled) = runs.values().map(matrix::native_programs).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let loaded: usize = runs.values().map(|r| r.progs.lines().count()).sum();
+    let per_tool: Vec<String> = runs
+        .iter()
+        .map(|(n, r)| (n, matrix::native_programs(r)))
+        .filter(|(_, c)| c.1 > 0)
+        .map(|(n, c)| format!("{n} {}/{}", c.0, c.1))
+        .collect();
+    guest::note(format!(
+        "{kernel} (jit=1): {compiled} of {loaded} programs compiled to native code, {ran} of them ran (tool ran/compiled: {})",
+        per_tool.join(", ")
+    ));
+    assert!(ran > 0, "jit=1 on {kernel}, yet no program ran as native code");
+}
+
+/// The fast subset on `shim_side` (bpfdrv.ko's parameters `module_args`) against the
+/// native `native` runs: a report with a row and a reason per tool, MUST_PASS passing,
+/// MUST_TAKE_BTF_PATH's tools on their fentry / tp_btf programs.
+fn assert_fast_subset_matches(shim_side: Side, module_args: &'static str, native: &NativeRuns, report_name: &str) {
     let start = std::time::Instant::now();
     let mut shim = require!(Bench::new(shim_side));
     shim.prefix = "matrix-fast".into();
+    shim.module_args = module_args;
     let tools = fast_tools();
     let shim_runs = shim.run(&tools, tools.len());
     let (native_runs, native_kernel, native_logs) = native;
@@ -120,12 +142,15 @@ fn assert_fast_subset_matches(shim_side: Side, native: &NativeRuns, report_name:
         shim.logs,
         native_logs
     );
+    if module_args.contains("jit=1") {
+        assert_native_programs_ran(&shim_runs, &shim.kernel.release);
+    }
 }
 
 #[test]
 fn fast_matrix_subset_matches_native_ebpf() {
     let native = require!(native_fast_runs());
-    assert_fast_subset_matches(Side::Shim, native, "compat-matrix-fast.md");
+    assert_fast_subset_matches(Side::Shim, "jit=1", native, "compat-matrix-fast.md");
 }
 
 /// The same on 6.12: the no-bpf 6.12 kernel against Debian's stock 6.12 kernel.
@@ -136,7 +161,7 @@ fn fast_matrix_subset_on_6_12_matches_native_ebpf() {
     let tools = fast_tools();
     let runs = native.run(&tools, tools.len());
     let native_runs: NativeRuns = (runs, native.kernel.release.clone(), native.logs.clone());
-    assert_fast_subset_matches(Side::Shim612, &native_runs, "compat-matrix-fast-6.12.md");
+    assert_fast_subset_matches(Side::Shim612, "", &native_runs, "compat-matrix-fast-6.12.md");
 }
 
 /// The fast subset on CentOS 7.9's own kernel (3.10, hook + bpfdrv.ko built for it),
@@ -147,6 +172,7 @@ fn fast_matrix_subset_on_centos7_matches_native_ebpf() {
     let start = std::time::Instant::now();
     let mut centos7 = require!(Bench::new(Side::Centos7));
     centos7.prefix = "matrix-fast".into();
+    centos7.module_args = "jit=1";
     let tools = fast_tools();
     let centos7_runs = centos7.run(&tools, tools.len());
     let (native_runs, native_kernel, native_logs) = require!(native_fast_runs());
@@ -180,6 +206,7 @@ fn fast_matrix_subset_on_centos7_matches_native_ebpf() {
         centos7.logs,
         native_logs
     );
+    assert_native_programs_ran(&centos7_runs, &centos7.kernel.release);
 }
 
 /// The report generator itself, without guests: verdicts and reasons from canned runs.

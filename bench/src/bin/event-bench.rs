@@ -2,6 +2,10 @@
 //! no-bpf 6.1 kernel, against native eBPF on the stock Debian 6.1 kernel, in one run.
 //!
 //!   cargo run --release -p bpfcompat-bench --bin event-bench -- [--events N] [--reps R] [--out FILE]
+//!       [--module-args ARGS]
+//!
+//! `--module-args` are bpfdrv.ko's parameters in the shim guest: `jit=1` measures native
+//! code, the default the interpreter.
 //!
 //! Boots both guests with the same QEMU settings (TCG, one vCPU, `-icount shift=0`, the
 //! same clocksource) and runs `tests/guest/bench_events.c` in each; writes a Markdown
@@ -20,10 +24,11 @@ struct Args {
     events: u64,
     reps: u32,
     out: Option<String>,
+    module_args: String,
 }
 
 fn parse_args() -> Args {
-    let mut a = Args { events: 20000, reps: 5, out: None };
+    let mut a = Args { events: 20000, reps: 5, out: None, module_args: String::new() };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
         let mut v = || it.next().unwrap_or_else(|| usage(&format!("{k} needs a value")));
@@ -31,6 +36,7 @@ fn parse_args() -> Args {
             "--events" => a.events = v().parse().unwrap_or_else(|_| usage("--events N")),
             "--reps" => a.reps = v().parse().unwrap_or_else(|_| usage("--reps R")),
             "--out" => a.out = Some(v()),
+            "--module-args" => a.module_args = v(),
             _ => usage(&format!("unknown argument {k}")),
         }
     }
@@ -38,7 +44,7 @@ fn parse_args() -> Args {
 }
 
 fn usage(msg: &str) -> ! {
-    eprintln!("event-bench: {msg}\nusage: event-bench [--events N] [--reps R] [--out FILE]");
+    eprintln!("event-bench: {msg}\nusage: event-bench [--events N] [--reps R] [--out FILE] [--module-args ARGS]");
     std::process::exit(2)
 }
 
@@ -129,7 +135,8 @@ done
 
 fn run_side(name: &str, kernel: &Kernel, launcher: Option<Launcher>, bin: &std::path::Path, a: &Args) -> Side {
     let shim = launcher.is_some();
-    let (setup, prefix) = if shim { ("insmod $MODULE; result insmod $?", "LD_PRELOAD=$HOOK ") } else { ("", "") };
+    let (setup, prefix) =
+        if shim { (format!("insmod $MODULE {}; result insmod $?", a.module_args), "LD_PRELOAD=$HOOK ") } else { (String::new(), "") };
     // The hook's cost on calls it interposes without translating: the same loop with and
     // without it, in the shim guest.
     let calls = if shim {
@@ -463,7 +470,10 @@ fn events_report(native: &Results, shim: &Results, a: &Args) -> String {
          event).\n\n",
         a.events, a.reps
     ));
-    s.push_str("| attach | program | native eBPF (stock 6.1) | shim (no-bpf 6.1) | shim / native |\n|---|---|---|---|---|\n");
+    let shim_label = if a.module_args.is_empty() { String::new() } else { format!(", bpfdrv.ko {}", a.module_args) };
+    s.push_str(&format!(
+        "| attach | program | native eBPF (stock 6.1) | shim (no-bpf 6.1{shim_label}) | shim / native |\n|---|---|---|---|---|\n"
+    ));
     for attach in ATTACH_ORDER {
         for prog in ["empty", "counter"] {
             let key = (attach.to_string(), prog.to_string());
