@@ -136,22 +136,16 @@ static int event_release(struct inode *inode, struct file *file)
 static const struct file_operations bpfdrv_event_fops = {
 	.owner = THIS_MODULE,
 	.release = event_release,
-	.unlocked_ioctl = event_ioctl,
-	.compat_ioctl = event_ioctl,
+	BPFDRV_IOCTL(event_ioctl)
 	.llseek = noop_llseek,
 };
 
 struct file *bpfdrv_event_fget(int fd, struct bpfdrv_event **evp)
 {
-	struct file *file = fget(fd);
+	struct file *file = bpfdrv_fget_typed(fd, &bpfdrv_event_fops, -EBADF);
 
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &bpfdrv_event_fops) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	*evp = file->private_data;
+	if (!IS_ERR(file))
+		*evp = file->private_data;
 	return file;
 }
 
