@@ -438,8 +438,8 @@ struct bpfdrv_event_type {
 	/* Validate the attr and set up ev->priv (probes may be registered here, as perf does). */
 	int (*init)(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *attr,
 		    int pid, int cpu);
-	/* May a program of this type attach here? (kernel: perf_event_set_bpf_prog) */
-	bool (*prog_ok)(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog);
+	/* The program types that may attach here, BIT(type) each (kernel: perf_event_set_bpf_prog). */
+	u32 prog_types;
 	/*
 	 * Optional: a program was attached / is being detached. After stop returns no
 	 * handler of this event runs any more.

@@ -44,7 +44,7 @@ int bpfdrv_event_attach(struct bpfdrv_event *ev, struct bpfdrv_prog *prog, u64 c
 {
 	int err = 0;
 
-	if (!ev->type->prog_ok(ev, prog)) {
+	if (prog->type >= 32 || !(ev->type->prog_types & BIT(prog->type))) {
 		bpfdrv_warn("a program of type %u cannot attach to a %s event\n", prog->type,
 			    ev->type->name);
 		return -EINVAL;
