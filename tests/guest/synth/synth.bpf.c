@@ -10,7 +10,7 @@
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 
-/* The records as the format files describe them, after the common header. */
+/* The records as the format files describe them: the common header, then the fields. */
 struct trace_common {
 	__u16 common_type;
 	__u8 common_flags;
