@@ -66,6 +66,22 @@ pub fn note(msg: impl fmt::Display) {
 #[derive(Clone, Debug)]
 pub struct Skip(pub String);
 
+/// A boot shared by the tests of one file, made once and kept in `cell`: `boot` on
+/// `kernel()`; None, with the skip reported for `test`, when the kernel or something
+/// `boot` needs is missing.
+pub fn shared_run(
+    cell: &'static OnceLock<Option<GuestRun>>,
+    kernel: fn() -> Result<Kernel, Skip>,
+    test: &str,
+    boot: impl FnOnce(&Kernel) -> Result<GuestRun, Skip>,
+) -> Option<&'static GuestRun> {
+    cell.get_or_init(|| {
+        let report = |s: Skip| s.report(test);
+        boot(&kernel().map_err(report).ok()?).map_err(report).ok()
+    })
+    .as_ref()
+}
+
 impl Skip {
     /// Print the reason; panic instead when prerequisites are required (CI).
     pub fn report(&self, test: &str) {
