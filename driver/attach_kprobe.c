@@ -119,14 +119,9 @@ static void kprobe_free(struct bpfdrv_event *ev)
 	kfree(ks);
 }
 
-static bool kprobe_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	return prog->type == BPFDRV_PROG_TYPE_KPROBE;
-}
-
 const struct bpfdrv_event_type bpfdrv_kprobe_event = {
 	.name = "kprobe",
 	.init = kprobe_init,
-	.prog_ok = kprobe_prog_ok,
+	.prog_types = BIT(BPFDRV_PROG_TYPE_KPROBE),
 	.free = kprobe_free,
 };

@@ -148,14 +148,9 @@ static void sample_free(struct bpfdrv_event *ev)
 	perf_event_release_kernel(ev->priv);
 }
 
-static bool sample_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	return prog->type == BPFDRV_PROG_TYPE_PERF_EVENT;
-}
-
 const struct bpfdrv_event_type bpfdrv_sw_sample_event = {
 	.name = "software sampling",
 	.init = sample_init,
-	.prog_ok = sample_prog_ok,
+	.prog_types = BIT(BPFDRV_PROG_TYPE_PERF_EVENT),
 	.free = sample_free,
 };

@@ -250,16 +250,11 @@ static void sock_synth_free(struct bpfdrv_event *ev)
 	kfree(s);
 }
 
-/* As for the kernel's tracepoints (perf_event_set_bpf_prog): TRACEPOINT only. */
-static bool sock_synth_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	return prog->type == BPFDRV_PROG_TYPE_TRACEPOINT;
-}
-
 static const struct bpfdrv_event_type bpfdrv_sock_synth_event = {
 	.name = "synthetic sock:inet_sock_set_state",
 	.init = sock_synth_init,
-	.prog_ok = sock_synth_prog_ok,
+	/* As for the kernel's tracepoints (perf_event_set_bpf_prog): TRACEPOINT only. */
+	.prog_types = BIT(BPFDRV_PROG_TYPE_TRACEPOINT),
 	.free = sock_synth_free,
 };
 

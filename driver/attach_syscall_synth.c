@@ -252,16 +252,11 @@ static void synth_free(struct bpfdrv_event *ev)
 	kfree(s);
 }
 
-/* As for the kernel's syscall tracepoints (perf_event_set_bpf_prog): TRACEPOINT only. */
-static bool synth_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	return prog->type == BPFDRV_PROG_TYPE_TRACEPOINT;
-}
-
 static const struct bpfdrv_event_type bpfdrv_syscall_synth_event = {
 	.name = "synthetic syscall tracepoint",
 	.init = synth_init,
-	.prog_ok = synth_prog_ok,
+	/* As for the kernel's syscall tracepoints (perf_event_set_bpf_prog): TRACEPOINT only. */
+	.prog_types = BIT(BPFDRV_PROG_TYPE_TRACEPOINT),
 	.free = synth_free,
 };
 

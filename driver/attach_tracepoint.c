@@ -97,12 +97,6 @@ static void tp_stop(struct bpfdrv_event *ev)
 	tp_close_counters(ev->priv);
 }
 
-static bool tp_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	/* Which of the two the id accepts is known once a counter is open (tp_check_kind). */
-	return prog->type == BPFDRV_PROG_TYPE_TRACEPOINT || prog->type == BPFDRV_PROG_TYPE_KPROBE;
-}
-
 static int tp_init(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *attr,
 		   int pid, int cpu)
 {
@@ -133,7 +127,8 @@ static void tp_free(struct bpfdrv_event *ev)
 const struct bpfdrv_event_type bpfdrv_tracepoint_event = {
 	.name = "tracepoint",
 	.init = tp_init,
-	.prog_ok = tp_prog_ok,
+	/* Which of the two the id accepts is known once a counter is open (tp_check_kind). */
+	.prog_types = BIT(BPFDRV_PROG_TYPE_TRACEPOINT) | BIT(BPFDRV_PROG_TYPE_KPROBE),
 	.start = tp_start,
 	.stop = tp_stop,
 	.free = tp_free,

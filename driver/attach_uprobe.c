@@ -132,14 +132,9 @@ static void uprobe_free(struct bpfdrv_event *ev)
 	kfree(us);
 }
 
-static bool uprobe_prog_ok(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog)
-{
-	return prog->type == BPFDRV_PROG_TYPE_KPROBE;
-}
-
 const struct bpfdrv_event_type bpfdrv_uprobe_event = {
 	.name = "uprobe",
 	.init = uprobe_init,
-	.prog_ok = uprobe_prog_ok,
+	.prog_types = BIT(BPFDRV_PROG_TYPE_KPROBE),
 	.free = uprobe_free,
 };

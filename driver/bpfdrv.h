@@ -58,6 +58,11 @@ int bpfdrv_obj_name_check(const u8 *name, u32 size);
 int bpfdrv_new_fd_with_file(const char *name, const struct file_operations *fops, void *priv,
 			    int flags, struct file **filep);
 /*
+ * file_operations' ioctl entries: one handler for 64-bit and 32-bit (compat) callers, the
+ * commands' structs (bpfdrv_protocol.h) having one layout for both.
+ */
+#define BPFDRV_IOCTL(fn) .unlocked_ioctl = fn, .compat_ioctl = fn,
+/*
  * The object behind @fd if it was created with @fops, with a reference taken by @get
  * (0 or -errno, then returned as ERR_PTR).
  */
@@ -65,6 +70,11 @@ void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(vo
 /* ... and the file's f_mode in *@mode. */
 void *bpfdrv_fd_object_mode(int fd, const struct file_operations *fops, int (*get)(void *),
 			    fmode_t *mode);
+/*
+ * @fd's file, with a reference, if it was created with @fops; else ERR_PTR(-EBADF) for
+ * no file, ERR_PTR(@wrong_type) for a file of another kind.
+ */
+struct file *bpfdrv_fget_typed(int fd, const struct file_operations *fops, int wrong_type);
 
 /* ---- object ids (obj_id.c) ---- */
 struct bpfdrv_link;
@@ -438,8 +448,8 @@ struct bpfdrv_event_type {
 	/* Validate the attr and set up ev->priv (probes may be registered here, as perf does). */
 	int (*init)(struct bpfdrv_event *ev, const struct bpfdrv_perf_event_attr *attr,
 		    int pid, int cpu);
-	/* May a program of this type attach here? (kernel: perf_event_set_bpf_prog) */
-	bool (*prog_ok)(struct bpfdrv_event *ev, const struct bpfdrv_prog *prog);
+	/* The program types that may attach here, BIT(type) each (kernel: perf_event_set_bpf_prog). */
+	u32 prog_types;
 	/*
 	 * Optional: a program was attached / is being detached. After stop returns no
 	 * handler of this event runs any more.

@@ -190,8 +190,7 @@ static const struct file_operations bpfdrv_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = bpfdrv_dev_open,
 	.release = bpfdrv_dev_release,
-	.unlocked_ioctl = bpfdrv_dev_ioctl,
-	.compat_ioctl = bpfdrv_dev_ioctl,
+	BPFDRV_IOCTL(bpfdrv_dev_ioctl)
 	.llseek = noop_llseek,
 };
 

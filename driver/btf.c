@@ -124,14 +124,11 @@ int bpfdrv_btf_new_fd_by_id(void *obj, int f_flags)
  */
 struct file *bpfdrv_btf_fget(int fd, u32 *id)
 {
-	struct file *file = fget(fd);
+	struct file *file = bpfdrv_fget_typed(fd, &bpfdrv_btf_fops, -EINVAL);
 
-	if (file && file->f_op != &bpfdrv_btf_fops) {
-		fput(file);
-		file = NULL;
-	}
-	if (file)
-		*id = ((struct bpfdrv_btf *)file->private_data)->id;
+	if (IS_ERR(file))
+		return NULL;
+	*id = ((struct bpfdrv_btf *)file->private_data)->id;
 	return file;
 }
 

@@ -44,7 +44,7 @@ int bpfdrv_event_attach(struct bpfdrv_event *ev, struct bpfdrv_prog *prog, u64 c
 {
 	int err = 0;
 
-	if (!ev->type->prog_ok(ev, prog)) {
+	if (prog->type >= 32 || !(ev->type->prog_types & BIT(prog->type))) {
 		bpfdrv_warn("a program of type %u cannot attach to a %s event\n", prog->type,
 			    ev->type->name);
 		return -EINVAL;
@@ -136,22 +136,16 @@ static int event_release(struct inode *inode, struct file *file)
 static const struct file_operations bpfdrv_event_fops = {
 	.owner = THIS_MODULE,
 	.release = event_release,
-	.unlocked_ioctl = event_ioctl,
-	.compat_ioctl = event_ioctl,
+	BPFDRV_IOCTL(event_ioctl)
 	.llseek = noop_llseek,
 };
 
 struct file *bpfdrv_event_fget(int fd, struct bpfdrv_event **evp)
 {
-	struct file *file = fget(fd);
+	struct file *file = bpfdrv_fget_typed(fd, &bpfdrv_event_fops, -EBADF);
 
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &bpfdrv_event_fops) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
-	*evp = file->private_data;
+	if (!IS_ERR(file))
+		*evp = file->private_data;
 	return file;
 }
 

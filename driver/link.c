@@ -88,15 +88,10 @@ struct bpfdrv_link *bpfdrv_link_from_file(struct file *file)
 /* The link behind @fd with a file reference, or EBADF / EINVAL as the kernel's bpf_link_get_from_fd. */
 static struct file *link_fget(int fd, struct bpfdrv_link **linkp)
 {
-	struct file *file = fget(fd);
+	struct file *file = bpfdrv_fget_typed(fd, &bpfdrv_link_fops, -EINVAL);
 
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &bpfdrv_link_fops) {
-		fput(file);
-		return ERR_PTR(-EINVAL);
-	}
-	*linkp = file->private_data;
+	if (!IS_ERR(file))
+		*linkp = file->private_data;
 	return file;
 }
 

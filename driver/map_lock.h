@@ -18,26 +18,21 @@
 #include <linux/spinlock.h>
 #include <linux/hardirq.h>
 
-#define bpfdrv_map_lock_irqsave(lock, flags)				\
+/* The rule above for a lock taken by @lock_irqsave, tried by @trylock. */
+#define bpfdrv_map_lock_nmi_safe(lock, flags, trylock, lock_irqsave)	\
 	do {								\
 		if (in_nmi()) {						\
 			local_irq_save(flags);				\
-			while (!spin_trylock(lock))			\
+			while (!trylock(lock))				\
 				cpu_relax();				\
 		} else {						\
-			spin_lock_irqsave(lock, flags);			\
+			lock_irqsave(lock, flags);			\
 		}							\
 	} while (0)
 
+#define bpfdrv_map_lock_irqsave(lock, flags)				\
+	bpfdrv_map_lock_nmi_safe(lock, flags, spin_trylock, spin_lock_irqsave)
 #define bpfdrv_map_raw_lock_irqsave(lock, flags)			\
-	do {								\
-		if (in_nmi()) {						\
-			local_irq_save(flags);				\
-			while (!raw_spin_trylock(lock))			\
-				cpu_relax();				\
-		} else {						\
-			raw_spin_lock_irqsave(lock, flags);		\
-		}							\
-	} while (0)
+	bpfdrv_map_lock_nmi_safe(lock, flags, raw_spin_trylock, raw_spin_lock_irqsave)
 
 #endif /* BPFDRV_MAP_LOCK_H */

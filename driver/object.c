@@ -50,20 +50,31 @@ void *bpfdrv_fd_object(int fd, const struct file_operations *fops, int (*get)(vo
 void *bpfdrv_fd_object_mode(int fd, const struct file_operations *fops, int (*get)(void *),
 			    fmode_t *mode)
 {
-	struct file *file = fget(fd);
-	void *obj = ERR_PTR(-EINVAL);
+	struct file *file = bpfdrv_fget_typed(fd, fops, -EINVAL);
+	void *obj;
 	int err;
+
+	if (IS_ERR(file))
+		return ERR_CAST(file);
+	err = get(file->private_data);
+	obj = err ? ERR_PTR(err) : file->private_data;
+	if (!err && mode)
+		*mode = file->f_mode;
+	fput(file);
+	return obj;
+}
+
+struct file *bpfdrv_fget_typed(int fd, const struct file_operations *fops, int wrong_type)
+{
+	struct file *file = fget(fd);
 
 	if (!file)
 		return ERR_PTR(-EBADF);
-	if (file->f_op == fops) {
-		err = get(file->private_data);
-		obj = err ? ERR_PTR(err) : file->private_data;
-		if (!err && mode)
-			*mode = file->f_mode;
+	if (file->f_op != fops) {
+		fput(file);
+		return ERR_PTR(wrong_type);
 	}
-	fput(file);
-	return obj;
+	return file;
 }
 
 /*

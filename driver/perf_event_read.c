@@ -69,13 +69,9 @@ struct file *bpfdrv_perf_counter_fget(int fd, struct perf_event **eventp)
 	err = resolve_symbols();
 	if (err < 0)
 		return ERR_PTR(err);
-	file = fget(fd);
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != kernel_perf_fops) {
-		fput(file);
-		return ERR_PTR(-EBADF);
-	}
+	file = bpfdrv_fget_typed(fd, kernel_perf_fops, -EBADF);
+	if (IS_ERR(file))
+		return file;
 	event = file->private_data;
 	if (read_local(event, &value, NULL, NULL) == -EOPNOTSUPP) {
 		fput(file);

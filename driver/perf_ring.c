@@ -258,8 +258,7 @@ static const struct file_operations bpfdrv_ring_fops = {
 	.release = ring_release,
 	.mmap = ring_mmap,
 	.poll = ring_poll,
-	.unlocked_ioctl = ring_ioctl,
-	.compat_ioctl = ring_ioctl,
+	BPFDRV_IOCTL(ring_ioctl)
 	.llseek = noop_llseek,
 };
 
@@ -299,14 +298,10 @@ int bpfdrv_perf_ring_open(const struct bpfdrv_perf_event_attr *attr, int cpu, in
 
 struct bpfdrv_perf_ring *bpfdrv_perf_ring_from_fd(int fd, struct file **filep)
 {
-	struct file *file = fget(fd);
+	struct file *file = bpfdrv_fget_typed(fd, &bpfdrv_ring_fops, -EINVAL);
 
-	if (!file)
-		return ERR_PTR(-EBADF);
-	if (file->f_op != &bpfdrv_ring_fops) {
-		fput(file);
-		return ERR_PTR(-EINVAL);
-	}
+	if (IS_ERR(file))
+		return ERR_CAST(file);
 	*filep = file;
 	return file->private_data;
 }

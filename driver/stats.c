@@ -116,18 +116,8 @@ static int bpfdrv_stats_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int bpfdrv_stats_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, bpfdrv_stats_show, NULL);
-}
-
-static const struct file_operations bpfdrv_stats_fops = {
-	.owner = THIS_MODULE,
-	.open = bpfdrv_stats_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+/* The file is created without private data: bpfdrv_stats_show is given NULL. */
+DEFINE_SHOW_ATTRIBUTE(bpfdrv_stats);
 
 void bpfdrv_stats_init(void)
 {

@@ -71,31 +71,9 @@ static int synth_format_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int synth_id_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, synth_id_show, inode->i_private);
-}
-
-static int synth_format_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, synth_format_show, inode->i_private);
-}
-
-static const struct file_operations synth_id_fops = {
-	.owner = THIS_MODULE,
-	.open = synth_id_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
-static const struct file_operations synth_format_fops = {
-	.owner = THIS_MODULE,
-	.open = synth_format_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+/* synth_id_fops and synth_format_fops: m->private is the file's SYNTH_PRIV. */
+DEFINE_SHOW_ATTRIBUTE(synth_id);
+DEFINE_SHOW_ATTRIBUTE(synth_format);
 
 void bpfdrv_synth_tp_init(void)
 {

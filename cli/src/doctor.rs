@@ -42,6 +42,15 @@ fn check(name: &'static str, status: Status, detail: impl Into<String>, fix: Opt
     Check { name, status, detail: detail.into(), fix: fix.map(str::to_owned) }
 }
 
+/// `name` Ok with `detail` if `ok`, else a warning: `problem`, and its `fix`.
+fn ok_or_warn(name: &'static str, ok: bool, detail: impl Into<String>, problem: impl Into<String>, fix: &str) -> Check {
+    if ok {
+        check(name, Status::Ok, detail, None)
+    } else {
+        check(name, Status::Warn, problem, Some(fix))
+    }
+}
+
 /// bpf(2) for the mode rule's probe: the process's own, as the tool's would be.
 ///
 /// # Safety
@@ -227,27 +236,21 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     for (name, file, cfg) in
         [("kprobe_events", "kprobe_events", "CONFIG_KPROBE_EVENTS"), ("uprobe_events", "uprobe_events", "CONFIG_UPROBE_EVENTS")]
     {
-        if tracing.is_some() && t.join(file).exists() {
-            c.push(check(name, Status::Ok, format!("{}", t.join(file).display()), None));
-        } else {
-            c.push(check(
-                name,
-                Status::Warn,
-                format!("{file} missing: tools using {} fail", &name[..6]),
-                Some(format!("a kernel with {cfg}=y").as_str()),
-            ));
-        }
-    }
-    if tracing.is_some() && t.join("events/syscalls/sys_enter_execve/id").exists() {
-        c.push(check("syscall_tracepoints", Status::Ok, "events/syscalls/sys_enter_execve present", None));
-    } else {
-        c.push(check(
-            "syscall_tracepoints",
-            Status::Warn,
-            "no syscalls tracepoints: execsnoop, opensnoop and other syscall tools fail",
-            Some("a kernel with CONFIG_FTRACE_SYSCALLS=y"),
+        c.push(ok_or_warn(
+            name,
+            tracing.is_some() && t.join(file).exists(),
+            format!("{}", t.join(file).display()),
+            format!("{file} missing: tools using {} fail", &name[..6]),
+            &format!("a kernel with {cfg}=y"),
         ));
     }
+    c.push(ok_or_warn(
+        "syscall_tracepoints",
+        tracing.is_some() && t.join("events/syscalls/sys_enter_execve/id").exists(),
+        "events/syscalls/sys_enter_execve present",
+        "no syscalls tracepoints: execsnoop, opensnoop and other syscall tools fail",
+        "a kernel with CONFIG_FTRACE_SYSCALLS=y",
+    ));
 
     // BTF.
     c.push(btf_check(&release));
@@ -259,16 +262,13 @@ pub fn run_checks() -> (Vec<Check>, ModeChoice) {
     let root = unsafe { libc::geteuid() } == 0;
     let show = |v: libc::rlim_t| if v == libc::RLIM_INFINITY { "unlimited".to_string() } else { format!("{} KiB", v / 1024) };
     let detail = format!("soft {} hard {}", show(rl.rlim_cur), show(rl.rlim_max));
-    if rl.rlim_cur == libc::RLIM_INFINITY || root || rl.rlim_cur >= 64 << 20 {
-        c.push(check("memlock", Status::Ok, detail, None));
-    } else {
-        c.push(check(
-            "memlock",
-            Status::Warn,
-            format!("{detail}: libbpf cannot raise it without root"),
-            Some("ulimit -l unlimited (or LimitMEMLOCK=infinity in the service)"),
-        ));
-    }
+    c.push(ok_or_warn(
+        "memlock",
+        rl.rlim_cur == libc::RLIM_INFINITY || root || rl.rlim_cur >= 64 << 20,
+        detail.clone(),
+        format!("{detail}: libbpf cannot raise it without root"),
+        "ulimit -l unlimited (or LimitMEMLOCK=infinity in the service)",
+    ));
 
     // The hook library `bpfhook run` preloads.
     match crate::hook_library() {

@@ -117,29 +117,28 @@ fn without_bpf_the_driver_serves() {
     expect(|c| bpf_fails(c, &[(None, libc::ENOSYS)]), "no bpf() (ENOSYS): auto mode uses bpfdrv", "driver", false);
 }
 
-#[test]
-fn without_global_data_the_driver_serves() {
+/// As root: bpf() present but refusing `cmd` with EINVAL (a feature the kernel lacks), for
+/// which auto mode uses the driver, saying `reason`.
+fn expect_driver_when_refused(cmd: u32, reason: &str) {
     if !root() {
         return;
     }
-    expect(
-        |c| bpf_fails(c, &[(Some(BPFDRV_CMD_PROG_LOAD), libc::EINVAL)]),
+    expect(|c| bpf_fails(c, &[(Some(cmd), libc::EINVAL)]), reason, "driver", true);
+}
+
+#[test]
+fn without_global_data_the_driver_serves() {
+    expect_driver_when_refused(
+        BPFDRV_CMD_PROG_LOAD,
         "native bpf() present but lacks global data (BPF_PSEUDO_MAP_VALUE, EINVAL): auto mode uses bpfdrv",
-        "driver",
-        true,
     );
 }
 
 #[test]
 fn without_btf_loading_the_driver_serves() {
-    if !root() {
-        return;
-    }
-    expect(
-        |c| bpf_fails(c, &[(Some(BPFDRV_CMD_BTF_LOAD), libc::EINVAL)]),
+    expect_driver_when_refused(
+        BPFDRV_CMD_BTF_LOAD,
         "native bpf() present but lacks BTF loading (BPF_BTF_LOAD, EINVAL): auto mode uses bpfdrv",
-        "driver",
-        true,
     );
 }
 

@@ -49,4 +49,24 @@ int fn##_int(struct seq_file *m, struct file *file)			\
 }
 #endif
 
+/*
+ * DEFINE_SHOW_ATTRIBUTE(name): name_fops, a single_open seq file showing name_show with
+ * the inode's private data. 4.16+ and RHEL 7.9 have it; the same for the kernels between.
+ */
+#ifndef DEFINE_SHOW_ATTRIBUTE
+#define DEFINE_SHOW_ATTRIBUTE(__name)					\
+static int __name ## _open(struct inode *inode, struct file *file)	\
+{									\
+	return single_open(file, __name ## _show, inode->i_private);	\
+}									\
+									\
+static const struct file_operations __name ## _fops = {			\
+	.owner		= THIS_MODULE,					\
+	.open		= __name ## _open,				\
+	.read		= seq_read,					\
+	.llseek		= seq_lseek,					\
+	.release	= single_release,				\
+}
+#endif
+
 #endif /* BPFDRV_COMPAT_FS_H */

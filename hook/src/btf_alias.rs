@@ -194,7 +194,7 @@ pub fn apply(b: &Btf, renames: &[FieldRename], out: &mut Builder) -> usize {
 mod tests {
     use super::*;
     use crate::btf::testing::{build, rec};
-    use crate::btf_extra::tests::{embedded_bpf_objects, require, BPFTOOL};
+    use crate::btf_extra::tests::{core_relocation_candidates, embedded_bpf_objects, require, BPFTOOL};
     use crate::btf_extra::{augment, EXTRA_STRUCTS, RENAMED_PREFIXES};
     use std::path::Path;
     use std::process::Command;
@@ -381,24 +381,9 @@ mod tests {
     /// them offline): for each relocation as the debug log describes it, the byte offset
     /// of its first matching candidate.
     fn relocated_offsets(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, Option<u64>)> {
-        let o = Command::new(BPFTOOL).arg("-d").args(["gen", "min_core_btf"]).args([btf, out, obj]).output().unwrap();
-        let log = String::from_utf8_lossy(&o.stderr);
-        assert!(o.status.success(), "bpftool gen min_core_btf {}: {log}", obj.display());
-        let mut relos: Vec<(String, Option<u64>)> = Vec::new();
-        for line in log.lines() {
-            let Some((prog, rest)) = line.strip_prefix("libbpf: prog ").and_then(|l| l.split_once(": relo #")) else { continue };
-            let Some((n, what)) = rest.split_once(": ") else { continue };
-            let id = format!("{prog} relo #{n}: ");
-            if what.starts_with('<') {
-                relos.push((format!("{id}{what}"), None));
-            } else if let Some(c) = what.strip_prefix("matching candidate #0 ") {
-                let offset = c.rsplit_once("@ offset ").and_then(|(_, o)| o.trim_end_matches(')').parse().ok());
-                if let Some(r) = relos.last_mut().filter(|r| r.0.starts_with(&id)) {
-                    r.1 = offset;
-                }
-            }
-        }
-        relos
+        let offset = |c: &str| c.rsplit_once("@ offset ").and_then(|(_, o)| o.trim_end_matches(')').parse().ok());
+        let first = |c: Option<String>| c.as_deref().and_then(|c| c.strip_prefix("#0 ")).and_then(offset);
+        core_relocation_candidates(obj, btf, out).into_iter().map(|(r, c)| (r, first(c))).collect()
     }
 
     /// mountsnoop's and tcptracer's relocations of the renamed members resolve against

@@ -611,13 +611,14 @@ pub(crate) mod tests {
     }
 
     /// CO-RE relocations of `obj` against `btf` as libbpf resolves them (bpftool's
-    /// min_core_btf runs libbpf's relocation code offline): (relocation, whether a
-    /// target was found), with the relocation as libbpf's debug log describes it.
-    pub(crate) fn core_relocations(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, bool)> {
+    /// min_core_btf runs libbpf's relocation code offline): each relocation as libbpf's
+    /// debug log describes it, with the log's words on its first matching candidate
+    /// ("#0 <kind> [id] struct s.f (spec @ offset x)"), None if no target was found.
+    pub(crate) fn core_relocation_candidates(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, Option<String>)> {
         let o = Command::new(BPFTOOL).arg("-d").args(["gen", "min_core_btf"]).args([btf, out, obj]).output().unwrap();
         let log = String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "bpftool gen min_core_btf {}: {log}", obj.display());
-        let mut relos: Vec<(String, bool)> = Vec::new();
+        let mut relos: Vec<(String, Option<String>)> = Vec::new();
         for line in log.lines() {
             // "prog 'P': relo #N: <kind> [id] struct s.f (spec @ offset x)", then one line
             // per matching candidate, or "no matching targets found".
@@ -625,14 +626,19 @@ pub(crate) mod tests {
             let Some((n, what)) = rest.split_once(": ") else { continue };
             let id = format!("{prog} relo #{n}: ");
             if what.starts_with('<') {
-                relos.push((format!("{id}{what}"), false));
-            } else if what.starts_with("matching candidate") {
-                if let Some(r) = relos.last_mut().filter(|r| r.0.starts_with(&id)) {
-                    r.1 = true;
+                relos.push((format!("{id}{what}"), None));
+            } else if let Some(c) = what.strip_prefix("matching candidate ") {
+                if let Some(r) = relos.last_mut().filter(|r| r.0.starts_with(&id) && r.1.is_none()) {
+                    r.1 = Some(c.to_string());
                 }
             }
         }
         relos
+    }
+
+    /// [`core_relocation_candidates`]: (relocation, whether a target was found).
+    pub(crate) fn core_relocations(obj: &Path, btf: &Path, out: &Path) -> Vec<(String, bool)> {
+        core_relocation_candidates(obj, btf, out).into_iter().map(|(r, c)| (r, c.is_some())).collect()
     }
 
     #[test]

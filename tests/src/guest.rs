@@ -66,6 +66,22 @@ pub fn note(msg: impl fmt::Display) {
 #[derive(Clone, Debug)]
 pub struct Skip(pub String);
 
+/// A boot shared by the tests of one file, made once and kept in `cell`: `boot` on
+/// `kernel()`; None, with the skip reported for `test`, when the kernel or something
+/// `boot` needs is missing.
+pub fn shared_run(
+    cell: &'static OnceLock<Option<GuestRun>>,
+    kernel: fn() -> Result<Kernel, Skip>,
+    test: &str,
+    boot: impl FnOnce(&Kernel) -> Result<GuestRun, Skip>,
+) -> Option<&'static GuestRun> {
+    cell.get_or_init(|| {
+        let report = |s: Skip| s.report(test);
+        boot(&kernel().map_err(report).ok()?).map_err(report).ok()
+    })
+    .as_ref()
+}
+
 impl Skip {
     /// Print the reason; panic instead when prerequisites are required (CI).
     pub fn report(&self, test: &str) {
@@ -286,13 +302,19 @@ fn unpack_stock_kernel(meta: &str, single_tcg_thread: bool) -> Result<Kernel, Re
     )
     .map_err(Err)?;
     let dir = PathBuf::from(out.lines().last().unwrap_or("").trim());
-    let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
+    bzimage_kernel(dir, "no-offline-btf", "no-kbuild-tree", true, single_tcg_thread).map_err(Err)
+}
+
+/// A kernel a script unpacked into `dir`: its bzImage `vmlinuz`, `release`, and the BTF
+/// file and kbuild tree named (paths that need not exist where a kernel has none).
+fn bzimage_kernel(dir: PathBuf, btf: &str, kdir: &str, native_bpf: bool, single_tcg_thread: bool) -> Result<Kernel, String> {
+    let release = std::fs::read_to_string(dir.join("release")).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(Kernel {
         vmlinux: dir.join("vmlinuz"),
-        btf: dir.join("no-offline-btf"),
+        btf: dir.join(btf),
         release: release.trim().to_string(),
-        kdir: dir.join("no-kbuild-tree"),
-        native_bpf: true,
+        kdir: dir.join(kdir),
+        native_bpf,
         single_tcg_thread,
         dir,
     })
@@ -392,17 +414,8 @@ pub fn shared_kernel(name: &'static str) -> Result<Kernel, Skip> {
                 return Err(Err(format!("scripts/shared-kernel.sh {name} failed ({}): {stderr}", out.status)));
             }
             let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or("").trim());
-            let release = std::fs::read_to_string(dir.join("release")).map_err(|e| Err(format!("{}: {e}", dir.display())))?;
-            Ok(Kernel {
-                // A bzImage: no DWARF here, the fixture's BTF was made offline from it.
-                vmlinux: dir.join("vmlinuz"),
-                btf: dir.join("vmlinux.btf"),
-                release: release.trim().to_string(),
-                kdir: dir.join("build"),
-                native_bpf: false,
-                single_tcg_thread: false,
-                dir,
-            })
+            // A bzImage: no DWARF here, the fixture's BTF was made offline from it.
+            bzimage_kernel(dir, "vmlinux.btf", "build", false, false).map_err(Err)
         })();
         done.push((name, r));
     }
@@ -502,11 +515,7 @@ pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
 /// `target/guest-artifacts`. Panics with the build log on failure.
 pub fn hook_library() -> PathBuf {
     static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    H.get_or_init(|| {
-        if let Some(p) = std::env::var_os("BPFCOMPAT_HOOK") {
-            let p = PathBuf::from(p);
-            return if p.is_file() { Ok(p) } else { Err(format!("BPFCOMPAT_HOOK={} does not exist", p.display())) };
-        }
+    given_or_built(&H, "BPFCOMPAT_HOOK", || {
         let target = repo_root().join("target/guest-artifacts");
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         run_logged(
@@ -519,6 +528,18 @@ pub fn hook_library() -> PathBuf {
         } else {
             Err(format!("cargo build succeeded but {} does not exist", so.display()))
         }
+    })
+}
+
+/// The file `$var` names (an error if it does not exist), else what `build` made; once
+/// per process, in `cell`. Panics with the error.
+fn given_or_built(cell: &'static OnceLock<Result<PathBuf, String>>, var: &str, build: impl FnOnce() -> Result<PathBuf, String>) -> PathBuf {
+    cell.get_or_init(|| {
+        if let Some(p) = std::env::var_os(var) {
+            let p = PathBuf::from(p);
+            return if p.is_file() { Ok(p) } else { Err(format!("{var}={} does not exist", p.display())) };
+        }
+        build()
     })
     .clone()
     .unwrap_or_else(|e| panic!("{e}"))
@@ -533,11 +554,7 @@ pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
         return hook_library();
     }
     static H: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    H.get_or_init(|| {
-        if let Some(p) = std::env::var_os("BPFCOMPAT_HOOK_GLIBC217") {
-            let p = PathBuf::from(p);
-            return if p.is_file() { Ok(p) } else { Err(format!("BPFCOMPAT_HOOK_GLIBC217={} does not exist", p.display())) };
-        }
+    given_or_built(&H, "BPFCOMPAT_HOOK_GLIBC217", || {
         let out = run_logged(
             Command::new(repo_root().join("scripts/build-hook-glibc217.sh"))
                 .arg("--target-dir")
@@ -551,8 +568,6 @@ pub fn hook_library_for(kernel: &Kernel) -> PathBuf {
             Err(format!("build-hook-glibc217.sh printed {}, which does not exist", so.display()))
         }
     })
-    .clone()
-    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Compile a C program from `tests/guest/` for the guest (dynamically linked; the
@@ -572,9 +587,24 @@ pub fn guest_libbpf_raw_program(source: &str, libs: &[&str]) -> Result<PathBuf, 
     Ok(compile_guest_c(source, &[&["-lbpf"], libs].concat()))
 }
 
+/// Skips unless Debian's libbpf-dev installed `path`.
+fn need_libbpf_dev_file(path: &str) -> Result<(), Skip> {
+    if Path::new(path).exists() {
+        Ok(())
+    } else {
+        Err(Skip(format!("{path} missing (apt-get install libbpf-dev)")))
+    }
+}
+
+/// `tests/guest/<source>`, and where its build goes: the work dir's `<stem><suffix>`
+/// (`stem`: the file name without its extension).
+fn guest_source(source: &str, suffix: &str) -> (PathBuf, PathBuf) {
+    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy();
+    (repo_root().join("tests/guest").join(source), work_dir().join(format!("{stem}{suffix}")))
+}
+
 fn compile_guest_c(source: &str, libs: &[&str]) -> PathBuf {
-    let src = repo_root().join("tests/guest").join(source);
-    let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
+    let (src, out) = guest_source(source, "");
     run_logged(Command::new("gcc").args(["-O2", "-Wall", "-Werror", "-o"]).arg(&out).arg(&src).args(libs), &format!("compiling {source}"))
         .unwrap_or_else(|e| panic!("{e}"));
     out
@@ -597,9 +627,7 @@ pub const GETPPID_PROBE_FACTS: &[&str] = &[
 /// (`core`), or without (-DNO_CORE, for loaders that cannot read 6.1's kernel BTF).
 pub fn getppid_probe_object(core: bool) -> Result<PathBuf, Skip> {
     need_tool("clang", "clang")?;
-    if !Path::new("/usr/include/bpf/bpf_helpers.h").exists() {
-        return Err(Skip("/usr/include/bpf/bpf_helpers.h missing (apt-get install libbpf-dev)".into()));
-    }
+    need_libbpf_dev_file("/usr/include/bpf/bpf_helpers.h")?;
     let out = work_dir().join(if core { "getppid-probe-core.bpf.o" } else { "getppid-probe-nocore.bpf.o" });
     let mut clang = Command::new("clang");
     clang.args(["-g", "-O2", "-Wall", "-Werror", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I/usr/include/x86_64-linux-gnu"]);
@@ -667,9 +695,7 @@ pub fn guest_static_c_program(source: &str, libc: StaticLibc) -> Result<PathBuf,
         StaticLibc::Musl => (need_tool("musl-gcc", "musl-tools")?, "musl"),
         StaticLibc::Glibc => (need_tool("gcc", "gcc")?, "glibc"),
     };
-    let src = repo_root().join("tests/guest").join(source);
-    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
-    let out = work_dir().join(format!("{stem}-static-{tag}"));
+    let (src, out) = guest_source(source, &format!("-static-{tag}"));
     build_once(
         &out,
         &format!("compiling {source} (static, {tag})"),
@@ -795,12 +821,8 @@ pub fn guest_bpf_program(dir: &str, name: &str) -> Result<(PathBuf, PathBuf), Sk
 /// clang against Debian's libbpf-dev headers. Panics on compiler errors; skips without clang.
 pub fn guest_bpf_object(source: &str) -> Result<PathBuf, Skip> {
     need_tool("clang", "clang")?;
-    if !Path::new("/usr/include/bpf/bpf_helpers.h").exists() {
-        return Err(Skip("/usr/include/bpf/bpf_helpers.h missing (apt-get install libbpf-dev)".into()));
-    }
-    let src = repo_root().join("tests/guest").join(source);
-    let stem = Path::new(source).file_stem().expect("source file name").to_string_lossy().into_owned();
-    let out = work_dir().join(format!("{stem}.o"));
+    need_libbpf_dev_file("/usr/include/bpf/bpf_helpers.h")?;
+    let (src, out) = guest_source(source, ".o");
     build_once(
         &out,
         &format!("compiling BPF object {source}"),
@@ -819,11 +841,8 @@ pub fn guest_bpf_object(source: &str) -> Result<PathBuf, Skip> {
 /// statically as in Debian's libbpf-tools (libelf and zlib come from the initramfs).
 pub fn guest_libbpf_program(source: &str) -> Result<PathBuf, Skip> {
     need_tool("gcc", "gcc")?;
-    if !Path::new("/usr/lib/x86_64-linux-gnu/libbpf.a").exists() {
-        return Err(Skip("/usr/lib/x86_64-linux-gnu/libbpf.a missing (apt-get install libbpf-dev)".into()));
-    }
-    let src = repo_root().join("tests/guest").join(source);
-    let out = work_dir().join(Path::new(source).file_stem().expect("source file name"));
+    need_libbpf_dev_file("/usr/lib/x86_64-linux-gnu/libbpf.a")?;
+    let (src, out) = guest_source(source, "");
     build_once(
         &out,
         &format!("compiling libbpf program {source}"),

@@ -1,4 +1,5 @@
 //! Shared helpers for bpfcompat integration tests.
+pub mod conformance;
 pub mod engine;
 pub mod gcov;
 pub mod guest;

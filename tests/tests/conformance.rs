@@ -7,17 +7,8 @@ extern crate bpfcompat_tests;
 
 use bpfcompat_tests::engine as engine_common;
 
+use bpfcompat_tests::conformance::records;
 use engine_common::*;
-use std::path::PathBuf;
-
-fn shared_dir() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"));
-    if p.join("vectors.jsonl").is_file() {
-        Some(p)
-    } else {
-        None
-    }
-}
 
 /// Vectors where our answer is, deliberately, not the vector's `result`.
 enum Exception {
@@ -48,17 +39,15 @@ unsafe extern "C" fn unwind_helper(run: *mut Run, r1: u64, _: u64, _: u64, _: u6
 #[test]
 fn conformance_vectors() {
     check_layout();
-    let Some(dir) = shared_dir() else {
+    let Some(vectors) = records("vectors.jsonl") else {
         println!("SKIPPED: shared/conformance not found beside the repository ({}/../../shared)", env!("CARGO_MANIFEST_DIR"));
         return;
     };
-    let text = std::fs::read_to_string(dir.join("vectors.jsonl")).unwrap();
     let mut scratch = Scratch::new();
     let (mut passed, mut rejected, mut failures) = (0, 0, Vec::new());
     let mut total = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    for v in &vectors {
         total += 1;
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let name = v["name"].as_str().unwrap();
         let mut mem = hex::decode(v["mem"].as_str().unwrap_or("")).unwrap();
         let result = u64::from_str_radix(v["result"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
@@ -109,15 +98,13 @@ fn conformance_vectors() {
 
 #[test]
 fn reserved_fields_rejected() {
-    let Some(dir) = shared_dir() else {
+    let Some(programs) = records("reject.jsonl") else {
         println!("SKIPPED: shared/conformance not found beside the repository");
         return;
     };
-    let text = std::fs::read_to_string(dir.join("reject.jsonl")).unwrap();
     let mut n = 0;
     let mut failures = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in &programs {
         let name = v["name"].as_str().unwrap();
         let prog = Program::new(insns_from_hex(v["insns"].as_str().unwrap()));
         let (rc, log) = prog.check();

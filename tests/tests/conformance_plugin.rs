@@ -2,16 +2,11 @@
 //! program hex on stdin, memory hex in argv[1], r0 in hex on stdout and exit 0,
 //! or an error and a non-zero exit) over every vector of the shared suite and
 //! every program of reject.jsonl, exactly as the suite's runner drives plugins.
+use bpfcompat_tests::conformance::records;
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 const PLUGIN: &str = env!("CARGO_BIN_EXE_bpf-conformance-plugin");
-
-fn shared_dir() -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"));
-    p.join("vectors.jsonl").is_file().then_some(p)
-}
 
 /// Vectors Linux rejects at load (see conformance.rs): the plugin must report an error.
 fn rejected_like_linux(name: &str) -> bool {
@@ -34,14 +29,12 @@ fn plugin(insns_hex: &str, mem_hex: &str) -> (bool, String) {
 
 #[test]
 fn plugin_runs_every_vector() {
-    let Some(dir) = shared_dir() else {
+    let Some(vectors) = records("vectors.jsonl") else {
         println!("SKIPPED: shared/conformance not found beside the repository");
         return;
     };
-    let text = std::fs::read_to_string(dir.join("vectors.jsonl")).unwrap();
     let (mut passed, mut rejected, mut failures) = (0, 0, Vec::new());
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in &vectors {
         let name = v["name"].as_str().unwrap();
         let want = u64::from_str_radix(v["result"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
         let (ok, out) = plugin(v["insns"].as_str().unwrap(), v["mem"].as_str().unwrap_or(""));
@@ -71,15 +64,13 @@ fn plugin_runs_every_vector() {
 
 #[test]
 fn plugin_rejects_every_reject_program() {
-    let Some(dir) = shared_dir() else {
+    let Some(programs) = records("reject.jsonl") else {
         println!("SKIPPED: shared/conformance not found beside the repository");
         return;
     };
-    let text = std::fs::read_to_string(dir.join("reject.jsonl")).unwrap();
     let mut accepted = Vec::new();
     let mut n = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    for v in &programs {
         n += 1;
         let (ok, out) = plugin(v["insns"].as_str().unwrap(), "");
         if ok {

@@ -111,11 +111,16 @@ fn debian_headers(meta: &str) -> Result<PathBuf, Skip> {
     Ok(kdir)
 }
 
+/// [`build_warning_free`] as `tree` against the headers the meta package `meta` depends
+/// on: what the feature probes found.
+fn build_against_debian_headers(meta: &str, tree: &str) -> Result<String, Skip> {
+    build_warning_free(tree, &debian_headers(meta)?);
+    Ok(features_found(tree))
+}
+
 #[test]
 fn bpfdrv_builds_warning_free_against_debian_6_1_headers() {
-    let kdir = require!(debian_headers("linux-headers-amd64"));
-    build_warning_free("debian-6.1", &kdir);
-    let features = features_found("debian-6.1");
+    let features = require!(build_against_debian_headers("linux-headers-amd64", "debian-6.1"));
     assert!(features.contains("HAVE_UPROBE_HANDLE: not in this kernel"), "6.1 has no uprobe handle API:\n{features}");
 }
 
@@ -124,9 +129,7 @@ fn bpfdrv_builds_warning_free_against_debian_6_1_headers() {
 /// names must not collide with.
 #[test]
 fn bpfdrv_builds_warning_free_against_debian_6_12_headers() {
-    let kdir = require!(debian_headers("linux-headers-6.12-amd64"));
-    build_warning_free("debian-6.12", &kdir);
-    let features = features_found("debian-6.12");
+    let features = require!(build_against_debian_headers("linux-headers-6.12-amd64", "debian-6.12"));
     assert!(features.contains("#define HAVE_UPROBE_HANDLE 1"), "the 6.12 uprobe API was not found:\n{features}");
 }
 

@@ -7,7 +7,7 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_attach
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel, Skip};
 use std::sync::OnceLock;
 
 /// What attach_test must print, key by key (`BPFCOMPAT-RESULT attach_<key>=<value>`).
@@ -94,38 +94,29 @@ fn run_attach_test(name: &str, kernel: &Kernel, with_module: bool) -> GuestRun {
     g.body(&body(with_module)).boot()
 }
 
+/// [`run_attach_test`], or the skip when the programs cannot be built here.
+fn attach_run(name: &str, kernel: &Kernel, with_module: bool) -> Result<GuestRun, Skip> {
+    guest::guest_bpf_program("attach", "attach")?;
+    Ok(run_attach_test(name, kernel, with_module))
+}
+
 /// The no-bpf guest's run, shared by the tests of this file (one boot).
 fn nobpf_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::nobpf_kernel().map_err(|s| s.report("guest_attach (no-bpf kernel)")).ok()?;
-        guest::guest_bpf_program("attach", "attach").map_err(|s| s.report("guest_attach")).ok()?;
-        Some(run_attach_test("attach_nobpf", &kernel, true))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::nobpf_kernel, "guest_attach (no-bpf kernel)", |k| attach_run("attach_nobpf", k, true))
 }
 
 /// The stock kernel's native run (the oracle).
 fn stock_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::stock_kernel().map_err(|s| s.report("guest_attach (stock kernel)")).ok()?;
-        guest::guest_bpf_program("attach", "attach").map_err(|s| s.report("guest_attach")).ok()?;
-        Some(run_attach_test("attach_stock", &kernel, false))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::stock_kernel, "guest_attach (stock kernel)", |k| attach_run("attach_stock", k, false))
 }
 
 /// CentOS 7.9's kernel under the hook's default mode, which must choose bpfdrv there
 /// (RHEL's own bpf() cannot load what libbpf 1.x sends).
 fn centos7_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_attach (CentOS 7.9 kernel)")).ok()?;
-        guest::guest_bpf_program("attach", "attach").map_err(|s| s.report("guest_attach")).ok()?;
-        Some(run_attach_test("attach_centos7", &kernel, true))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::centos7_kernel, "guest_attach (CentOS 7.9 kernel)", |k| attach_run("attach_centos7", k, true))
 }
 
 fn assert_expected(run: &GuestRun, under: &str) {

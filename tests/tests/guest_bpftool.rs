@@ -6,7 +6,7 @@
 //!
 //!     cargo test -p bpfcompat-tests --test guest_bpftool
 
-use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, BpfSide, Guest, GuestRun, Kernel, Skip};
 use std::sync::OnceLock;
 
 /// The bpftool commands, each printed as a `bt-<name>` section with its exit status.
@@ -71,38 +71,27 @@ fn run(name: &str, kernel: &Kernel) -> GuestRun {
     g.body(&body(kernel)).boot()
 }
 
+/// [`run`], or the skip when bpftool or the programs are missing here.
+fn run_if_ready(name: &str, kernel: &Kernel) -> Result<GuestRun, Skip> {
+    guest::host_tool("bpftool", "bpftool")?;
+    guest::guest_bpf_program("bpftool", "bpftool")?;
+    Ok(run(name, kernel))
+}
+
 fn nobpf_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::nobpf_kernel().map_err(|s| s.report("guest_bpftool (no-bpf kernel)")).ok()?;
-        guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_nobpf", &kernel))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::nobpf_kernel, "guest_bpftool (no-bpf kernel)", |k| run_if_ready("bpftool_nobpf", k))
 }
 
 fn stock_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::stock_kernel().map_err(|s| s.report("guest_bpftool (stock kernel)")).ok()?;
-        guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_stock", &kernel))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::stock_kernel, "guest_bpftool (stock kernel)", |k| run_if_ready("bpftool_stock", k))
 }
 
 /// CentOS 7.9's kernel under the hook (RHEL's own bpf() set aside by auto mode).
 fn centos7_run() -> Option<&'static GuestRun> {
     static R: OnceLock<Option<GuestRun>> = OnceLock::new();
-    R.get_or_init(|| {
-        let kernel = guest::centos7_kernel().map_err(|s| s.report("guest_bpftool (CentOS 7.9 kernel)")).ok()?;
-        guest::host_tool("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        guest::guest_bpf_program("bpftool", "bpftool").map_err(|s| s.report("guest_bpftool")).ok()?;
-        Some(run("bpftool_centos7", &kernel))
-    })
-    .as_ref()
+    guest::shared_run(&R, guest::centos7_kernel, "guest_bpftool (CentOS 7.9 kernel)", |k| run_if_ready("bpftool_centos7", k))
 }
 
 /// Mask the run of `chars` that follows each occurrence of `key` with `N`.

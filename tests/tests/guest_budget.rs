@@ -70,6 +70,22 @@ fn ms(run: &GuestRun, key: &str) -> f64 {
     run.value(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| run.fail(format!("{key}: no time reported")))
 }
 
+/// A run the module stopped: `key` (its r0) is 0, and `key`_`report` (the module's abort
+/// report) is 1.
+fn assert_aborted(run: &GuestRun, key: &str, what: &str, report: &str, report_what: &str) {
+    run.assert_value(key, "0", what);
+    run.assert_value(&format!("{key}_{report}"), "1", report_what);
+}
+
+/// The time reported as `key`, failing the run with `too_long(time)` when it is over `limit`.
+fn ms_within(run: &GuestRun, key: &str, limit: f64, too_long: impl FnOnce(f64) -> String) -> f64 {
+    let t = ms(run, key);
+    if t > limit {
+        run.fail(too_long(t));
+    }
+    t
+}
+
 /// Closing the array with @stored entries must cost about one grace period.
 fn assert_one_grace_period(run: &GuestRun, what: &str, slots: &str) {
     run.assert_value(&format!("{what}_stored"), slots, &format!("{what}: every slot filled"));
@@ -119,30 +135,42 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
     println!("budget: {} printf and hash-of-maps results identical to the stock kernel", keys.len());
 
     shim.assert_value("printk_loop", "4", "bpf_loop(4) of trace_printk(\"%8388607d\") x 3");
-    let printk = ms(&shim, "printk_loop_ms");
-    if printk > LOOP_MAX_MS {
-        shim.fail(format!("bpf_loop(4) x three trace_printk(\"%8388607d\") took {printk:.1} ms (limit {LOOP_MAX_MS} ms)"));
-    }
+    let printk = ms_within(&shim, "printk_loop_ms", LOOP_MAX_MS, |printk| {
+        format!("bpf_loop(4) x three trace_printk(\"%8388607d\") took {printk:.1} ms (limit {LOOP_MAX_MS} ms)")
+    });
     shim.assert_value("hom_loop", "1000", "bpf_loop(1000) x hash-of-maps lookup");
-    let hom = ms(&shim, "hom_loop_ms");
-    if hom > LOOP_MAX_MS {
-        shim.fail(format!("bpf_loop(1000) x a lookup in a hash of maps of 50000 keys took {hom:.1} ms (limit {LOOP_MAX_MS} ms)"));
-    }
+    let hom = ms_within(&shim, "hom_loop_ms", LOOP_MAX_MS, |hom| {
+        format!("bpf_loop(1000) x a lookup in a hash of maps of 50000 keys took {hom:.1} ms (limit {LOOP_MAX_MS} ms)")
+    });
 
     // The run is aborted (r0 0), and reported as a budget abort.
-    shim.assert_value("big_reads", "0", "bpf_loop(1000) x probe_read_user(1 MiB): aborted by the budget");
-    shim.assert_value("big_reads_aborted", "1", "the module's abort report for big_reads (error -E2BIG)");
+    assert_aborted(
+        &shim,
+        "big_reads",
+        "bpf_loop(1000) x probe_read_user(1 MiB): aborted by the budget",
+        "aborted",
+        "the module's abort report for big_reads (error -E2BIG)",
+    );
     let reads = ms(&shim, "big_reads_ms");
     // Units of the budget that cost microseconds each (page faults) meet the time limit.
-    shim.assert_value("fault_reads", "0", "bpf_loop(2^20) x probe_read_user of an unmapped address: aborted");
-    shim.assert_value("fault_reads_timed_out", "1", "the module's abort report for fault_reads (past its time limit)");
-    let faults = ms(&shim, "fault_reads_ms");
-    if faults > FAULT_LOOP_MAX_MS {
-        shim.fail(format!("the run of faulting reads stopped after {faults:.1} ms (limit {FAULT_LOOP_MAX_MS} ms)"));
-    }
+    assert_aborted(
+        &shim,
+        "fault_reads",
+        "bpf_loop(2^20) x probe_read_user of an unmapped address: aborted",
+        "timed_out",
+        "the module's abort report for fault_reads (past its time limit)",
+    );
+    let faults = ms_within(&shim, "fault_reads_ms", FAULT_LOOP_MAX_MS, |faults| {
+        format!("the run of faulting reads stopped after {faults:.1} ms (limit {FAULT_LOOP_MAX_MS} ms)")
+    });
     // Empty buckets skipped by bpf_for_each_map_elem are charged too.
-    shim.assert_value("empty_walk", "0", "bpf_loop(1000) x for_each_map_elem over an empty hash of 2^20 buckets: aborted by the budget");
-    shim.assert_value("empty_walk_aborted", "1", "the module's abort report for empty_walk (error -E2BIG)");
+    assert_aborted(
+        &shim,
+        "empty_walk",
+        "bpf_loop(1000) x for_each_map_elem over an empty hash of 2^20 buckets: aborted by the budget",
+        "aborted",
+        "the module's abort report for empty_walk (error -E2BIG)",
+    );
     let walk = ms(&shim, "empty_walk_ms");
     // ... and only those: a walk of a populated hash of 16384 elements completes.
     shim.assert_value("full_walk", "16384", "for_each_map_elem over a hash of 16384 elements: every element visited");
@@ -152,12 +180,11 @@ fn helper_work_is_bounded_and_charged_to_the_budget() {
 
     shim.assert_value("lru_filled", "1", "LRU hash of 2^19 elements filled by UPDATE_BATCH");
     shim.assert_value("lru_referenced", "1", "every LRU element looked up by programs, then updates of new keys");
-    let evict = ms(&shim, "lru_evict_ms");
-    if evict > LRU_EVICT_MAX_MS {
-        shim.fail(format!(
+    let evict = ms_within(&shim, "lru_evict_ms", LRU_EVICT_MAX_MS, |evict| {
+        format!(
             "an update evicting from a full LRU hash of 2^19 referenced elements took {evict:.2} ms at best (limit {LRU_EVICT_MAX_MS} ms)"
-        ));
-    }
+        )
+    });
 
     assert_one_grace_period(&shim, "parr", "65536");
     assert_one_grace_period(&shim, "perf", "4096");

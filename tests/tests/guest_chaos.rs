@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel};
+use bpfcompat_tests::guest::{self, Guest, GuestRun, Kernel, Skip};
 use bpfcompat_tests::{require, require_debug_kernel};
 
 /// CI runs 30 cycles; the 200 are `BPFCOMPAT_CHAOS_CYCLES=200`.
@@ -109,28 +109,27 @@ fn assert_chaos(run: &GuestRun) {
     ));
 }
 
+/// The chaos run on `kernel` (without the debug checks), as `name`.
+fn chaos_on(name: &str, kernel: Result<Kernel, Skip>) {
+    let kernel = require!(kernel);
+    require!(guest::host_tool("execsnoop", "libbpf-tools"));
+    let run = run_chaos(name, &kernel, false, Duration::from_secs(4));
+    assert_chaos(&run);
+}
+
 #[test]
 fn kill_9_at_random_moments_leaves_the_module_unloadable() {
-    let kernel = require!(guest::nobpf_kernel());
-    require!(guest::host_tool("execsnoop", "libbpf-tools"));
-    let run = run_chaos("chaos", &kernel, false, Duration::from_secs(4));
-    assert_chaos(&run);
+    chaos_on("chaos", guest::nobpf_kernel());
 }
 
 #[test]
 fn kill_9_at_random_moments_on_6_12_leaves_the_module_unloadable() {
-    let kernel = require!(guest::nobpf_kernel_612());
-    require!(guest::host_tool("execsnoop", "libbpf-tools"));
-    let run = run_chaos("chaos_612", &kernel, false, Duration::from_secs(4));
-    assert_chaos(&run);
+    chaos_on("chaos_612", guest::nobpf_kernel_612());
 }
 
 #[test]
 fn kill_9_at_random_moments_on_centos7_leaves_the_module_unloadable() {
-    let kernel = require!(guest::centos7_kernel());
-    require!(guest::host_tool("execsnoop", "libbpf-tools"));
-    let run = run_chaos("chaos_centos7", &kernel, false, Duration::from_secs(4));
-    assert_chaos(&run);
+    chaos_on("chaos_centos7", guest::centos7_kernel());
 }
 
 #[test]

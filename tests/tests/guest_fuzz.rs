@@ -111,6 +111,16 @@ fn parse_types(out: &str, prefix: &str) -> BTreeMap<u32, u64> {
         .collect()
 }
 
+/// The types the fuzzer knows (`known` lines) of which it made none (no `made` line).
+fn missing_types(out: &str, known: &str, made: &str) -> Vec<u32> {
+    let made = parse_types(out, made);
+    out.lines()
+        .filter_map(|l| l.strip_prefix(known))
+        .filter_map(|n| n.trim().parse::<u32>().ok())
+        .filter(|t| !made.contains_key(t))
+        .collect()
+}
+
 fn stat(run: &GuestRun, out: &str, key: &str) -> u64 {
     out.lines()
         .find_map(|l| l.strip_prefix(&format!("S {key}=")))
@@ -265,23 +275,11 @@ fn assert_coverage(run: &GuestRun, out: &str) {
             run.fail(format!("{name} never succeeded (errnos {:?}): the fuzzer does not reach it", c.errnos));
         }
     }
-    let maps = parse_types(out, "MAPTYPE ");
-    let missing: Vec<_> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("KIND map "))
-        .filter_map(|n| n.trim().parse::<u32>().ok())
-        .filter(|t| !maps.contains_key(t))
-        .collect();
+    let missing = missing_types(out, "KIND map ", "MAPTYPE ");
     if !missing.is_empty() {
         run.fail(format!("no map of type(s) {missing:?} was created"));
     }
-    let progs = parse_types(out, "PROGTYPE ");
-    let missing: Vec<_> = out
-        .lines()
-        .filter_map(|l| l.strip_prefix("KIND prog "))
-        .filter_map(|n| n.trim().parse::<u32>().ok())
-        .filter(|t| !progs.contains_key(t))
-        .collect();
+    let missing = missing_types(out, "KIND prog ", "PROGTYPE ");
     if !missing.is_empty() {
         run.fail(format!("no program of type(s) {missing:?} was loaded"));
     }

@@ -41,13 +41,20 @@ fn driver_mode_without_the_module_fails_cleanly_with_one_clear_line() {
     );
 }
 
-#[test]
-fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {
+/// The bpf() client in driver mode with `device` for the driver: its output, stdout and
+/// stderr.
+fn driver_mode_client(device: &str) -> (std::process::Output, String, String) {
     let out = run_with_limit(
-        hooked(PYTHON).args(["-c", BPF_CLIENT]).env("BPFHOOK_MODE", "driver").env("BPFHOOK_DEVICE", "/nonexistent/bpfdrv"),
+        hooked(PYTHON).args(["-c", BPF_CLIENT]).env("BPFHOOK_MODE", "driver").env("BPFHOOK_DEVICE", device),
         Duration::from_secs(30),
     );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    (out, stdout, stderr)
+}
+
+#[test]
+fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {
+    let (out, stdout, stderr) = driver_mode_client("/nonexistent/bpfdrv");
     assert!(out.status.success(), "{stderr}");
     assert_eq!(stdout, format!("-1 {0}\n-1 {0}\n-1 {0}\n", libc::ENOSYS), "stderr:\n{stderr}");
     assert_eq!(stderr.matches(NOT_LOADED).count(), 1, "stderr:\n{stderr}");
@@ -56,11 +63,7 @@ fn driver_mode_bpf_fails_like_a_kernel_without_bpf() {
 
 #[test]
 fn a_device_that_is_not_bpfdrv_fails_the_handshake() {
-    let out = run_with_limit(
-        hooked(PYTHON).args(["-c", BPF_CLIENT]).env("BPFHOOK_MODE", "driver").env("BPFHOOK_DEVICE", "/dev/null"),
-        Duration::from_secs(30),
-    );
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    let (_, stdout, stderr) = driver_mode_client("/dev/null");
     assert_eq!(stdout, format!("-1 {0}\n-1 {0}\n-1 {0}\n", libc::ENOSYS), "stderr:\n{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("/dev/null did not answer the bpfdrv handshake"), "{stderr}");

@@ -7,19 +7,7 @@
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-
-struct event {
-	__u64 seq;
-	__u64 tgid;
-};
-
-struct counters {
-	__u64 produced;
-	__u64 drops;
-	__u64 tgid; /* set by the loader; 0: every process (storm) */
-	__u64 last_err;
-	__u64 rb_flags; /* wakeup flags for output/submit, set by the loader */
-};
+#include "events.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -57,44 +45,39 @@ static __always_inline void dropped(struct counters *c, long err)
 	c->last_err = err;
 }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int perf_out(void *ctx)
-{
-	struct event e = {};
-	struct counters *c = ours(&e.seq);
-	long err;
-
-	if (!c)
-		return 0;
-	e.tgid = c->tgid;
-	err = bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &e, sizeof(e));
-	if (err)
-		dropped(c, err);
-	return 0;
+/*
+ * A program sending {seq, tgid} by copy with SEND, an expression of ctx, e and c (the
+ * event and the counters) that returns the helper's error.
+ */
+#define OUTPUT_PROG(name, send)						\
+SEC("tracepoint/syscalls/sys_enter_getppid")				\
+int name(void *ctx)							\
+{									\
+	struct event e = {};						\
+	struct counters *c = ours(&e.seq);				\
+	long err;							\
+									\
+	if (!c)								\
+		return 0;						\
+	e.tgid = c->tgid;						\
+	err = send;							\
+	if (err)							\
+		dropped(c, err);					\
+	return 0;							\
 }
 
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int rb_out(void *ctx)
-{
-	struct event e = {};
-	struct counters *c = ours(&e.seq);
-	long err;
+OUTPUT_PROG(perf_out, bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))
+OUTPUT_PROG(rb_out, bpf_ringbuf_output(&rb, &e, sizeof(e), c->rb_flags))
 
-	if (!c)
-		return 0;
-	e.tgid = c->tgid;
-	err = bpf_ringbuf_output(&rb, &e, sizeof(e), c->rb_flags);
-	if (err)
-		dropped(c, err);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_enter_getppid")
-int rb_reserve(void *ctx)
+/*
+ * This firing's ring buffer record, reserved and filled with {seq, tgid}, with its
+ * counters in *cp and seq in *seq; 0 if the firing is not ours or (a drop counted) the
+ * ring is full.
+ */
+static __always_inline struct event *reserved(struct counters **cp, __u64 *seq)
 {
+	struct counters *c = ours(seq);
 	struct event *e;
-	__u64 seq;
-	struct counters *c = ours(&seq);
 
 	if (!c)
 		return 0;
@@ -103,9 +86,21 @@ int rb_reserve(void *ctx)
 		dropped(c, -1);
 		return 0;
 	}
-	e->seq = seq;
+	e->seq = *seq;
 	e->tgid = c->tgid;
-	bpf_ringbuf_submit(e, c->rb_flags);
+	*cp = c;
+	return e;
+}
+
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int rb_reserve(void *ctx)
+{
+	struct counters *c;
+	__u64 seq;
+	struct event *e = reserved(&c, &seq);
+
+	if (e)
+		bpf_ringbuf_submit(e, c->rb_flags);
 	return 0;
 }
 
@@ -113,19 +108,12 @@ int rb_reserve(void *ctx)
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int rb_discard(void *ctx)
 {
-	struct event *e;
+	struct counters *c;
 	__u64 seq;
-	struct counters *c = ours(&seq);
+	struct event *e = reserved(&c, &seq);
 
-	if (!c)
+	if (!e)
 		return 0;
-	e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);
-	if (!e) {
-		dropped(c, -1);
-		return 0;
-	}
-	e->seq = seq;
-	e->tgid = c->tgid;
 	if (seq & 1)
 		bpf_ringbuf_discard(e, 0);
 	else

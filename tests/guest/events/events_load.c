@@ -32,18 +32,7 @@
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
 
-struct event {
-	__u64 seq;
-	__u64 tgid;
-};
-
-struct counters {
-	__u64 produced;
-	__u64 drops;
-	__u64 tgid;
-	__u64 last_err;
-	__u64 rb_flags;
-};
+#include "events.h"
 
 #define BPF_RB_NO_WAKEUP_ (1ULL << 0)
 #define BPF_RB_FORCE_WAKEUP_ (1ULL << 1)

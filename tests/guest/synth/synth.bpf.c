@@ -10,22 +10,23 @@
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 
-/* The records as the format files describe them. */
-struct sys_enter_rec {
+/* The records as the format files describe them: the common header, then the fields. */
+struct trace_common {
 	__u16 common_type;
 	__u8 common_flags;
 	__u8 common_preempt_count;
 	__s32 common_pid;
+};
+
+struct sys_enter_rec {
+	struct trace_common common;
 	__s32 nr;
 	__u32 pad;
 	__u64 args[6];
 };
 
 struct sys_exit_rec {
-	__u16 common_type;
-	__u8 common_flags;
-	__u8 common_preempt_count;
-	__s32 common_pid;
+	struct trace_common common;
 	__s32 nr;
 	__u32 pad;
 	__s64 ret;
@@ -72,15 +73,19 @@ static __always_inline int on_enter(struct sys_enter_rec *ctx, __u32 i, int narg
 	return 0;
 }
 
+static __always_inline void record_exit(struct seen *s, const struct sys_exit_rec *ctx)
+{
+	s->hits++;
+	s->nr = ctx->nr;
+	s->ret = ctx->ret;
+}
+
 static __always_inline int on_exit(struct sys_exit_rec *ctx, __u32 i)
 {
 	struct seen *s = slot(i);
 
-	if (!s)
-		return 0;
-	s->hits++;
-	s->nr = ctx->nr;
-	s->ret = ctx->ret;
+	if (s)
+		record_exit(s, ctx);
 	return 0;
 }
 
@@ -109,11 +114,8 @@ int exit_clone(struct sys_exit_rec *ctx)
 
 	if (is_test_child()) {
 		s = bpf_map_lookup_elem(&seen, &child);
-		if (s) {
-			s->hits++;
-			s->nr = ctx->nr;
-			s->ret = ctx->ret;
-		}
+		if (s)
+			record_exit(s, ctx);
 		return 0;
 	}
 	return on_exit(ctx, 1);
