@@ -324,6 +324,8 @@ struct bpfdrv_prog {
 };
 
 /* ---- native code (jit.c) ---- */
+/* The arena in the module's text the code runs in (defined by jit.c's asm). */
+extern u8 bpfdrv_jit_arena[];
 /* Is the jit parameter set (programs loaded now are compiled)? */
 bool bpfdrv_jit_enabled(void);
 /* After ebpf_check(): native code for @prog when the parameter is set and it compiles. */

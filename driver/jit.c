@@ -17,7 +17,7 @@
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
 #include <linux/bitmap.h>
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/smp.h>
 #include "bpfdrv.h"
 #include "compat.h"
@@ -44,9 +44,9 @@ asm(".pushsection .text.bpfdrv_jit_arena, \"ax\", @progbits\n"
 "	.fill " __stringify(BPFDRV_JIT_ARENA_SIZE) " - 6, 1, 0xcc\n"
 "	.size bpfdrv_jit_arena, " __stringify(BPFDRV_JIT_ARENA_SIZE) "\n"
 "	.popsection\n");
-extern u8 bpfdrv_jit_arena[];
 
-static DEFINE_MUTEX(bpfdrv_jit_lock);
+/* A spinlock: a program's last reference may go where sleeping is not allowed. */
+static DEFINE_SPINLOCK(bpfdrv_jit_lock);
 static DECLARE_BITMAP(bpfdrv_jit_used, BPFDRV_JIT_UNITS);
 
 bool bpfdrv_jit_enabled(void)
@@ -92,25 +92,27 @@ static int bpfdrv_jit_write(u8 *at, const u8 *code, u32 len)
 static int bpfdrv_jit_alloc(u32 len, u32 *first)
 {
 	u32 nr = DIV_ROUND_UP(len, BPFDRV_JIT_UNIT);
-	unsigned long at;
+	unsigned long at, flags;
 
-	mutex_lock(&bpfdrv_jit_lock);
+	spin_lock_irqsave(&bpfdrv_jit_lock, flags);
 	at = bitmap_find_next_zero_area(bpfdrv_jit_used, BPFDRV_JIT_UNITS, 0, nr, 0);
 	if (at >= BPFDRV_JIT_UNITS) {
-		mutex_unlock(&bpfdrv_jit_lock);
+		spin_unlock_irqrestore(&bpfdrv_jit_lock, flags);
 		return -ENOSPC;
 	}
 	bitmap_set(bpfdrv_jit_used, at, nr);
-	mutex_unlock(&bpfdrv_jit_lock);
+	spin_unlock_irqrestore(&bpfdrv_jit_lock, flags);
 	*first = (u32)at;
 	return 0;
 }
 
 static void bpfdrv_jit_release(u32 first, u32 len)
 {
-	mutex_lock(&bpfdrv_jit_lock);
+	unsigned long flags;
+
+	spin_lock_irqsave(&bpfdrv_jit_lock, flags);
 	bitmap_clear(bpfdrv_jit_used, first, DIV_ROUND_UP(len, BPFDRV_JIT_UNIT));
-	mutex_unlock(&bpfdrv_jit_lock);
+	spin_unlock_irqrestore(&bpfdrv_jit_lock, flags);
 }
 
 void bpfdrv_jit_compile(struct bpfdrv_prog *prog)

@@ -560,6 +560,25 @@ pub fn run_prog(prog: &Prog, scratch: &mut Scratch, ctx: *mut c_void, r2: u64, b
     Outcome { r0, error: run.error, error_pc: run.error_pc, budget_left: run.budget }
 }
 
+/// A map of one 16-byte value for engine tests: [`lookup_one_value`] finds it under key 0.
+pub struct OneValue {
+    pub value: [u64; 2],
+}
+
+/// A map_lookup_elem (RET_MAP_VALUE_OR_NULL; CONST_MAP_PTR, PTR_TO_MAP_KEY) over a
+/// [`OneValue`]: key 0 finds the value, any other key nothing.
+///
+/// # Safety
+/// The engine calls it with a map handle that is a `*mut OneValue` and a 4-byte key.
+pub unsafe extern "C" fn lookup_one_value(_: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
+    let m = &mut *(map as *mut OneValue);
+    if *(key as *const u32) == 0 {
+        m.value.as_mut_ptr() as u64
+    } else {
+        0
+    }
+}
+
 /// ebpf_check on a raw program: (return code, log text).
 pub fn check_prog(prog: &Prog) -> (i32, String) {
     let mut buf = vec![0u8; 4096];

@@ -190,13 +190,17 @@ pub struct ToolRun {
     pub progs: String,
 }
 
+/// A number of a driver's `prog ...` stats line: `key` is e.g. "runs=".
+fn stats_field(line: &str, key: &str) -> Option<u64> {
+    line.split_whitespace().find_map(|w| w.strip_prefix(key)).and_then(|v| v.parse::<u64>().ok())
+}
+
 /// The kinds of the programs a tool had loaded under the shim, with counts
 /// ("fentry ×3, kprobe ×1"), from the driver's stats (type and BPF_TRACE_* attach).
 pub fn loaded_kinds(run: &ToolRun) -> String {
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for line in run.progs.lines() {
-        let field = |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u32>().ok());
-        let kind = match (field("type="), field("attach=")) {
+        let kind = match (stats_field(line, "type="), stats_field(line, "attach=")) {
             (Some(2), _) => "kprobe",
             (Some(5), _) => "tracepoint",
             (Some(7), _) => "perf_event",
@@ -220,18 +224,14 @@ pub fn took_btf_path(run: &ToolRun) -> bool {
 /// A BTF-typed program (type tracing) ran under the shim while the tool was attached:
 /// its stats line counts runs > 0 (loaded is not enough: the workload must reach it).
 pub fn btf_program_ran(run: &ToolRun) -> bool {
-    run.progs.lines().any(|line| {
-        let field = |k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u64>().ok());
-        field("type=") == Some(26) && field("runs=").is_some_and(|n| n > 0)
-    })
+    run.progs.lines().any(|line| stats_field(line, "type=") == Some(26) && stats_field(line, "runs=").is_some_and(|n| n > 0))
 }
 
 /// Programs of the tool that ran as native code (jited > 0) while it was attached: (ran,
 /// loaded).
 pub fn native_programs(run: &ToolRun) -> (usize, usize) {
-    let field = |line: &str, k: &str| line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u64>().ok());
-    let native: Vec<&str> = run.progs.lines().filter(|l| field(l, "jited=").is_some_and(|n| n > 0)).collect();
-    (native.iter().filter(|l| field(l, "runs=").is_some_and(|n| n > 0)).count(), native.len())
+    let native: Vec<&str> = run.progs.lines().filter(|l| stats_field(l, "jited=").is_some_and(|n| n > 0)).collect();
+    (native.iter().filter(|l| stats_field(l, "runs=").is_some_and(|n| n > 0)).count(), native.len())
 }
 
 /// The tools' runs on one kernel, by name.

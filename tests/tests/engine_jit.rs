@@ -206,20 +206,6 @@ fn edge_cases_agree_with_the_interpreter() {
     }
 }
 
-/// A map of one 16-byte value: helper 1, map_lookup_elem, finds it under key 0.
-struct OneValue {
-    value: [u64; 2],
-}
-
-unsafe extern "C" fn h_lookup(_: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
-    let m = &mut *(map as *mut OneValue);
-    if *(key as *const u32) == 0 {
-        m.value.as_mut_ptr() as u64
-    } else {
-        0
-    }
-}
-
 /// helper 2: fills r2 bytes at r1 with 0xab (ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE)
 unsafe extern "C" fn h_fill(_: *mut Run, to: u64, size: u64, _: u64, _: u64, _: u64) -> u64 {
     std::ptr::write_bytes(to as *mut u8, 0xab, size as usize);
@@ -256,15 +242,24 @@ unsafe extern "C" fn h_tail(run: *mut Run, _: u64, _: u64, _: u64, _: u64, _: u6
     ebpf_tail_call(run, (*run).env as *const Prog) as u64
 }
 
+/// The helpers above by id (1: map_lookup_elem over `map`, 2: fill, 3: reserve, 4: submit,
+/// 5: fail, 6: tail_call) and `map` as map 0.
 fn with_helpers(insns: Vec<Insn>, map: &mut OneValue) -> Program {
+    const MEM: [u8; 5] = [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0];
+    const ONE: [u8; 5] = [ARG_ANYTHING, 0, 0, 0, 0];
+    let table: [(&str, HelperFn, u8, [u8; 5]); 6] = [
+        ("map_lookup_elem", lookup_one_value, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]),
+        ("fill", h_fill, RET_INTEGER, MEM),
+        ("reserve", h_reserve, RET_MEM_OR_NULL, ONE),
+        ("submit", h_submit, RET_INTEGER, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]),
+        ("fail", h_fail, RET_INTEGER, ONE),
+        ("tail_call", h_tail, RET_INTEGER, [ARG_PTR_TO_CTX, 0, 0, 0, 0]),
+    ];
     let mut p = Program::new(insns);
-    p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
-    p.helper(2, "fill", h_fill, RET_INTEGER, [ARG_PTR_TO_UNINIT_MEM, ARG_CONST_SIZE, 0, 0, 0]);
-    p.helper(3, "reserve", h_reserve, RET_MEM_OR_NULL, [ARG_ANYTHING, 0, 0, 0, 0]);
+    for (id, (name, f, ret, args)) in table.into_iter().enumerate() {
+        p.helper(id + 1, name, f, ret, args);
+    }
     p.helpers[3].ret_size_arg = 1;
-    p.helper(4, "submit", h_submit, RET_INTEGER, [ARG_PTR_TO_ALLOC_MEM, 0, 0, 0, 0]);
-    p.helper(5, "fail", h_fail, RET_INTEGER, [ARG_ANYTHING, 0, 0, 0, 0]);
-    p.helper(6, "tail_call", h_tail, RET_INTEGER, [ARG_PTR_TO_CTX, 0, 0, 0, 0]);
     p.maps.push(MapRef::new(map as *mut OneValue as *mut c_void, 4, 16));
     p
 }

@@ -14,24 +14,11 @@ use engine_common::asm::*;
 use engine_common::*;
 use std::ffi::c_void;
 
-struct TestMap {
-    value: [u64; 2],
-}
-
-/// helper 1, map_lookup_elem: key 0 finds the value, any other key nothing.
-unsafe extern "C" fn h_lookup(_: *mut Run, map: u64, key: u64, _: u64, _: u64, _: u64) -> u64 {
-    let m = &mut *(map as *mut TestMap);
-    if *(key as *const u32) == 0 {
-        m.value.as_mut_ptr() as u64
-    } else {
-        0
-    }
-}
-
-fn with_map(insns: Vec<Insn>, map: &mut TestMap) -> Program {
+/// helper 1, map_lookup_elem, over `map`
+fn with_map(insns: Vec<Insn>, map: &mut OneValue) -> Program {
     let mut p = Program::new(insns);
-    p.helper(1, "map_lookup_elem", h_lookup, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
-    p.maps.push(MapRef::new(map as *mut TestMap as *mut c_void, 4, 16).with_values(map.value.as_mut_ptr() as *mut u8, 16));
+    p.helper(1, "map_lookup_elem", lookup_one_value, RET_MAP_VALUE_OR_NULL, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_KEY, 0, 0, 0]);
+    p.maps.push(MapRef::new(map as *mut OneValue as *mut c_void, 4, 16).with_values(map.value.as_mut_ptr() as *mut u8, 16));
     p
 }
 
@@ -68,7 +55,7 @@ fn kind_at(k: &[KRegs], pc: usize, reg: usize) -> (u8, u8, i32) {
 
 #[test]
 fn facts_follow_lookups_spills_and_null_checks() {
-    let mut map = TestMap { value: [7, 0] };
+    let mut map = OneValue { value: [7, 0] };
     let p = with_map(counter(), &mut map);
     let (rc, log) = p.check();
     assert_eq!(rc, 0, "{log}");
@@ -122,7 +109,7 @@ fn joins_keep_the_kind_and_lose_the_offset() {
 
 #[test]
 fn the_oracle_is_live_and_can_fail() {
-    let mut map = TestMap { value: [7, 0] };
+    let mut map = OneValue { value: [7, 0] };
     let p = with_map(counter(), &mut map);
     let mut s = Scratch::new();
     let mut ctx = [0u8; 16];
