@@ -365,9 +365,8 @@ struct ebpf_run {
 	bool ret_tag_set;
 	bool released;			/* the helper running called ebpf_invalidate_region */
 	struct ebpf_loop_state loop;	/* set by ebpf_helper_loop(), started after it returns */
-	/* native code's (ebpf_jit.h): the helper call it makes, r0 while an atomic needs rax */
+	/* native code's (ebpf_jit.h): the helper call it makes */
 	const void *jit_call;
-	u64 jit_r0;
 };
 
 /*

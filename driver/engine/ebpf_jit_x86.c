@@ -15,9 +15,12 @@
  * load-acquire / store-release, other addresses, programs that may not leak pointers
  * (their rules need tags). Loops pay the budget by the back edge, so every run ends.
  *
- * Registers as Linux's JIT maps them; r10 (x86) and r11 are scratch, r12 holds the
- * state. Every jump to another instruction is a rel32, so a first pass that only
- * measures gives each instruction its final offset.
+ * Registers as Linux's JIT maps them, but for r10: the frame is the interpreter's (in
+ * the run's scratch, not on the kernel stack), so r10 lives in r12, and rbp stays a
+ * true frame pointer (a stack walk from a helper, e.g. bpf_get_stackid under a
+ * frame-pointer unwinder, passes through the code's frame). The run is kept in that
+ * frame; x86 r10 and r11 are scratch. Every jump to another instruction is a rel32, so
+ * a first pass that only measures gives each instruction its final offset.
  */
 #include "ebpf_jit.h"
 #include "ebpf_insn.h"
@@ -32,10 +35,13 @@
 #define X_RDI	7
 #define X_AUX	10
 #define X_TMP	11
-#define X_STATE	12
+#define X_R12	12
 
 /* BPF register -> x86 register */
-static const u8 xreg[EBPF_NR_REGS] = { X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, 8, X_RBX, 13, 14, 15, X_RBP };
+static const u8 xreg[EBPF_NR_REGS] = { X_RAX, X_RDI, X_RSI, X_RDX, X_RCX, 8, X_RBX, 13, 14, 15, X_R12 };
+
+/* Where the prologue keeps the run: below the saved rbx, r12..r15 */
+#define RUN_SLOT	(-48)
 
 struct jit {
 	const struct ebpf_prog *prog;
@@ -265,12 +271,21 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 	return 0;
 }
 
+/* @reg = the run (kept in the frame by the prologue) */
+static void load_run(struct jit *j, u8 reg)
+{
+	rex(j, true, reg, X_RBP, false);
+	emit1(j, 0x8b);
+	modrm_mem(j, reg, X_RBP, RUN_SLOT);
+}
+
 /* A run that ends in @at's error at insn @i. */
 static void abort_run(struct jit *j, u32 i, u32 at)
 {
-	rex(j, false, 0, X_STATE, false);
+	load_run(j, X_TMP);
+	rex(j, false, 0, X_TMP, false);
 	emit1(j, 0xc7);
-	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, error_pc));
+	modrm_mem(j, 0, X_TMP, offsetof(struct ebpf_run, error_pc));
 	emit4(j, i);
 	jump32(j, 0xff, at);
 }
@@ -291,13 +306,14 @@ static void emit_bounds_check(struct jit *j, u32 i, u32 r, u32 size, u32 room)
 	emit1(j, 0x8d);
 	modrm_mem(j, X_TMP, reg, j->prog->insns[i].off);	/* lea */
 	if (v->kind == EBPF_K_STACK) {
-		rex(j, true, X_AUX, X_RBP, false);
+		rex(j, true, X_AUX, X_R12, false);
 		emit1(j, 0x8d);
-		modrm_mem(j, X_AUX, X_RBP, -EBPF_STACK_SIZE);
+		modrm_mem(j, X_AUX, X_R12, -EBPF_STACK_SIZE);
 	} else if (v->kind == EBPF_K_CTX) {
-		rex(j, true, X_AUX, X_STATE, false);
+		load_run(j, X_AUX);
+		rex(j, true, X_AUX, X_AUX, false);
 		emit1(j, 0x8b);
-		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_run, ctx));
+		modrm_mem(j, X_AUX, X_AUX, offsetof(struct ebpf_run, ctx));
 	} else {
 		mov_ri(j, true, X_AUX, (u64)(unsigned long)j->prog->maps[v->map].value_base);
 	}
@@ -369,14 +385,6 @@ static void mem_r11(struct jit *j, bool w, u8 opc, u8 reg)
 	modrm_mem(j, reg, X_TMP, 0);
 }
 
-/* r0 kept in the run while rax serves cmpxchg */
-static void r0_to_state(struct jit *j, bool to_state)
-{
-	rex(j, true, X_RAX, X_STATE, false);
-	emit1(j, to_state ? 0x89 : 0x8b);
-	modrm_mem(j, X_RAX, X_STATE, offsetof(struct ebpf_run, jit_r0));
-}
-
 /*
  * BPF_ATOMIC read-modify-write at dst + off (its region already proven or checked):
  * misaligned ends the run with -EFAULT as in the interpreter, then the x86 locked
@@ -420,14 +428,14 @@ static void emit_atomic(struct jit *j, const struct ebpf_insn *in, u32 i)
 		return;
 	}
 	/* fetch and / or / xor: r10 = old op src until cmpxchg finds old unchanged */
-	r0_to_state(j, true);
+	emit1(j, 0x50);					/* push rax: r0 while rax serves cmpxchg */
 	mem_r11(j, w, 0x8b, X_RAX);			/* rax = [r11] */
 	again = j->len;
 	op_rr(j, w, 0x89, X_AUX, X_RAX);
 	if (src == X_RAX) {				/* the operand is r0, saved */
-		rex(j, w, X_AUX, X_STATE, false);
-		emit1(j, (u8)(opc[op >> 4] + 2));	/* op r10, r/m */
-		modrm_mem(j, X_AUX, X_STATE, offsetof(struct ebpf_run, jit_r0));
+		rex(j, w, X_AUX, X_RSP, false);
+		emit1(j, (u8)(opc[op >> 4] + 2));	/* op r10, [rsp] */
+		modrm_mem(j, X_AUX, X_RSP, 0);
 	} else {
 		op_rr(j, w, opc[op >> 4], X_AUX, src);
 	}
@@ -436,7 +444,9 @@ static void emit_atomic(struct jit *j, const struct ebpf_insn *in, u32 i)
 	emit1(j, (u8)(again - (j->len + 1)));
 	op_rr(j, w, 0x89, src, X_RAX);			/* src = old */
 	if (src != X_RAX)
-		r0_to_state(j, false);
+		emit1(j, 0x58);				/* pop rax */
+	else
+		op_ri(j, true, 0, X_RSP, 8);		/* add rsp, 8: r0 is the old value */
 }
 
 /* dst = dst / src or dst % src with the engine's rules for 0 and signed -1 */
@@ -664,20 +674,21 @@ static void pay_back_edge(struct jit *j, u32 i, u32 t)
 	s32 span = (s32)(i - t + 1);
 	u32 paid, charged, k;
 
-	rex(j, true, 0, X_STATE, false);
+	load_run(j, X_TMP);
+	rex(j, true, 0, X_TMP, false);
 	emit1(j, 0x81);
-	modrm_mem(j, 5, X_STATE, offsetof(struct ebpf_run, budget));	/* sub [run], span */
+	modrm_mem(j, 5, X_TMP, offsetof(struct ebpf_run, budget));	/* sub [run], span */
 	emit4(j, (u32)span);
 	paid = jcc8(j, CC_AE);
-	rex(j, true, 0, X_STATE, false);
+	rex(j, true, 0, X_TMP, false);
 	emit1(j, 0x81);
-	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, budget));	/* add it back */
+	modrm_mem(j, 0, X_TMP, offsetof(struct ebpf_run, budget));	/* add it back */
 	emit4(j, (u32)span);
 	for (k = 0; k < sizeof(caller_saved); k++) {
 		rex(j, false, 0, caller_saved[k], false);
 		emit1(j, 0x50 | (caller_saved[k] & 7));	/* push: 48 bytes keep rsp aligned */
 	}
-	op_rr(j, true, 0x89, X_RDI, X_STATE);
+	op_rr(j, true, 0x89, X_RDI, X_TMP);		/* the run */
 	mov_ri(j, false, X_RSI, (u32)span);
 	call_c(j, ebpf_charge);
 	op0f_rr(j, false, 0xb6, X_TMP, X_RAX, false);	/* movzx r11d, al */
@@ -789,14 +800,15 @@ static int emit_call(struct jit *j, const struct ebpf_insn *in, u32 i)
 	emit1(j, 0x8d);
 	emit1(j, 0x1d);
 	emit4(j, desc - (j->len + 4));			/* lea r11, [rip + descriptor] */
-	rex(j, true, X_TMP, X_STATE, false);
+	load_run(j, 9);					/* r9 = run */
+	rex(j, true, X_TMP, 9, false);
 	emit1(j, 0x89);
-	modrm_mem(j, X_TMP, X_STATE, offsetof(struct ebpf_run, jit_call));
-	op_rr(j, true, 0x89, 9, X_STATE);		/* r9 = run */
+	modrm_mem(j, X_TMP, 9, offsetof(struct ebpf_run, jit_call));
 	call_c(j, ebpf_jit_helper);
-	rex(j, false, 0, X_STATE, false);
+	load_run(j, X_TMP);
+	rex(j, false, 0, X_TMP, false);
 	emit1(j, 0x83);
-	modrm_mem(j, 7, X_STATE, offsetof(struct ebpf_run, error));
+	modrm_mem(j, 7, X_TMP, offsetof(struct ebpf_run, error));
 	emit1(j, 0);					/* cmp dword [run->error], 0 */
 	jump32(j, CC_NE, j->failed_at);
 	for (k = 1; k <= 5; k++)
@@ -916,7 +928,7 @@ static int emit_insn(struct jit *j, u32 i)
 
 static void emit_prologue(struct jit *j)
 {
-	static const u8 saved[] = { X_RBP, X_RBX, X_STATE, 13, 14, 15 };
+	static const u8 saved[] = { X_RBX, X_R12, 13, 14, 15, X_RCX };
 	u32 k;
 
 	/* endbr64: an indirect call's landing pad where the CPU checks them (IBT) */
@@ -924,13 +936,14 @@ static void emit_prologue(struct jit *j)
 	emit1(j, 0x0f);
 	emit1(j, 0x1e);
 	emit1(j, 0xfa);
+	emit1(j, 0x55);					/* push rbp */
+	op_rr(j, true, 0x89, X_RBP, X_RSP);		/* mov rbp, rsp: a frame */
+	/* the callee-saved registers, then the run (rcx) at RUN_SLOT: rsp 16-aligned */
 	for (k = 0; k < sizeof(saved); k++) {
 		rex(j, false, 0, saved[k], false);
 		emit1(j, 0x50 | (saved[k] & 7));	/* push */
 	}
-	op_ri(j, true, 5, X_RSP, 8);			/* sub rsp, 8: 16-aligned for calls */
-	op_rr(j, true, 0x89, X_RBP, X_RDX);		/* r10 = the frame's top */
-	op_rr(j, true, 0x89, X_STATE, X_RCX);		/* the run */
+	op_rr(j, true, 0x89, X_R12, X_RDX);		/* r10 = the frame's top */
 	/* r0, r3..r9 start at 0 (r1 = ctx and r2 came in rdi, rsi) */
 	for (k = 0; k < EBPF_NR_REGS - 1; k++)
 		if (k != 1 && k != 2)
@@ -939,23 +952,25 @@ static void emit_prologue(struct jit *j)
 
 static void emit_epilogue(struct jit *j)
 {
-	static const u8 saved[] = { 15, 14, 13, X_STATE, X_RBX, X_RBP };
+	static const u8 saved[] = { 15, 14, 13, X_R12, X_RBX };
 	u32 k;
 
 	/* a run's error: r0 = 0 and run->error (-EFAULT here, else already set) */
 	j->fault_at = j->len;
-	rex(j, false, 0, X_STATE, false);
+	load_run(j, X_TMP);
+	rex(j, false, 0, X_TMP, false);
 	emit1(j, 0xc7);
-	modrm_mem(j, 0, X_STATE, offsetof(struct ebpf_run, error));
+	modrm_mem(j, 0, X_TMP, offsetof(struct ebpf_run, error));
 	emit4(j, (u32)-EFAULT);
 	j->failed_at = j->len;
 	op_rr(j, false, 0x31, X_RAX, X_RAX);
 	j->exit_at = j->len;
-	op_ri(j, true, 0, X_RSP, 8);			/* add rsp, 8 */
+	op_ri(j, true, 0, X_RSP, 8);			/* add rsp, 8: the run */
 	for (k = 0; k < sizeof(saved); k++) {
 		rex(j, false, 0, saved[k], false);
 		emit1(j, 0x58 | (saved[k] & 7));	/* pop */
 	}
+	emit1(j, 0x5d);					/* pop rbp */
 	emit1(j, 0xc3);
 	while (j->len & 7)
 		emit1(j, 0xcc);				/* int3 up to the descriptors */

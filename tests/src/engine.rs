@@ -148,7 +148,6 @@ pub struct Run {
     pub released: bool,
     pub loop_: LoopState,
     pub jit_call: *const c_void,
-    pub jit_r0: u64,
 }
 
 /// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem (it may charge the
@@ -545,7 +544,6 @@ impl Run {
             released: false,
             loop_: LoopState::default(),
             jit_call: std::ptr::null(),
-            jit_r0: 0,
         }
     }
 }
