@@ -251,7 +251,7 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	struct ebpf_prog prog = *checked;
 	u32 ctx_size = prog.ctx_size;
 	u8 *ctx_after = ctx_size ? malloc(ctx_size) : NULL;
-	static struct fuzz_memory before, after;
+	static struct fuzz_memory before, interpreted, native;
 	struct ebpf_scratch *scratch = NULL;
 	struct ebpf_kregs *k = NULL;
 	struct ebpf_run run;
@@ -286,7 +286,7 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	error_pc = run.error_pc;
 	if (ctx_size)
 		memcpy(ctx_after, ctx, ctx_size);
-	memory_save(&after);
+	memory_save(&interpreted);
 	/* the compiled run */
 	memory_restore(&before);
 	if (ctx_size)
@@ -295,9 +295,9 @@ static void jit_differential(const struct ebpf_prog *checked, u8 *ctx, const u8 
 	run.prog = &prog;
 	run.budget = 1000000;
 	jr0 = ebpf_jit_run(&run, scratch, (ebpf_jit_fn)code, ctx, ctx_size);
-	memory_save(&before);
+	memory_save(&native);
 	if (run.error != error || jr0 != r0 || (error && run.error_pc != error_pc) ||
-	    (ctx_size && memcmp(ctx, ctx_after, ctx_size)) || memcmp(&before, &after, sizeof(after))) {
+	    (ctx_size && memcmp(ctx, ctx_after, ctx_size)) || memcmp(&native, &interpreted, sizeof(native))) {
 		fprintf(stderr, "compiled code disagrees: r0 %llx / %llx, error %d / %d at %u / %u\n",
 			(unsigned long long)jr0, (unsigned long long)r0, run.error, error,
 			run.error_pc, error_pc);

@@ -76,14 +76,10 @@ fn native_fast_runs() -> Result<&'static NativeRuns, guest::Skip> {
 /// With jit=1: how many of the tools' programs were compiled to native code and ran so;
 /// at least one must have run.
 fn assert_native_programs_ran(runs: &Runs, kernel: &str) {
-    let (ran, compiled) = runs.values().map(matrix::native_programs).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let counts: Vec<(&String, (usize, usize))> = runs.iter().map(|(n, r)| (n, matrix::native_programs(r))).collect();
+    let (ran, compiled) = counts.iter().fold((0, 0), |a, (_, c)| (a.0 + c.0, a.1 + c.1));
     let loaded: usize = runs.values().map(|r| r.progs.lines().count()).sum();
-    let per_tool: Vec<String> = runs
-        .iter()
-        .map(|(n, r)| (n, matrix::native_programs(r)))
-        .filter(|(_, c)| c.1 > 0)
-        .map(|(n, c)| format!("{n} {}/{}", c.0, c.1))
-        .collect();
+    let per_tool: Vec<String> = counts.iter().filter(|(_, c)| c.1 > 0).map(|(n, c)| format!("{n} {}/{}", c.0, c.1)).collect();
     guest::note(format!(
         "{kernel} (jit=1): {compiled} of {loaded} programs compiled to native code, {ran} of them ran (tool ran/compiled: {})",
         per_tool.join(", ")
