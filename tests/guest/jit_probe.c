@@ -13,6 +13,9 @@
  * module stopped them):
  * - runaway: a loop of arg << 40 turns (the budget and the run's time limit end it);
  * - stack_in / stack_out: a store at fp - 8 + (arg << 6): arg 0 is in the frame, 7 past it.
+ * Last, ARENA_PROGS programs of 4096 instructions, more native code than the module's
+ * 1 MiB arena holds (arena_*): those that do not fit must run interpreted with the same
+ * result, and closing them must free the arena for the next program.
  */
 #include <stdlib.h>
 #include "bpf_sys.h"
@@ -23,16 +26,45 @@
 #define STX_DW(d, s, o) INSN(BPF_STX | BPF_MEM | BPF_DW, d, s, o, 0)
 #define ST_W(d, o, i) INSN(BPF_ST | BPF_MEM | BPF_W, d, 0, o, i)
 #define EXIT INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define NR(insns) (sizeof(insns) / sizeof((insns)[0]))
 
-static int load(const char *name, const struct bpf_insn *insns, unsigned int cnt)
+#define ARENA_PROG_INSNS	4096
+#define ARENA_PROGS		80
+
+/* A raw tracepoint program named @name: its fd, or -1 with errno. */
+static int load_quiet(const char *name, const struct bpf_insn *insns, unsigned int cnt)
 {
 	union bpf_attr a;
-	int fd;
 
 	sys_bpf_prog_attr(&a, BPF_PROG_TYPE_RAW_TRACEPOINT, insns, cnt);
 	strncpy(a.prog_name, name, sizeof(a.prog_name) - 1);
-	fd = sys_bpf(BPF_PROG_LOAD, &a);
+	return sys_bpf(BPF_PROG_LOAD, &a);
+}
+
+/* Does the kernel report native code for @fd: 1, 0, or -errno. */
+static int jited(int fd)
+{
+	struct bpf_prog_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (sys_bpf_obj_info(fd, &info, sizeof(info)))
+		return -errno;
+	return info.jited_prog_len > 0;
+}
+
+/* load_quiet(), reported as load_<name> and jited_<name>. */
+static int load(const char *name, const struct bpf_insn *insns, unsigned int cnt)
+{
+	int fd = load_quiet(name, insns, cnt), j;
+
 	printf("R load_%s=%s\n", name, fd < 0 ? sys_bpf_err_name(errno) : "ok");
+	if (fd < 0)
+		return fd;
+	j = jited(fd);
+	if (j < 0)
+		printf("R jited_%s=%s\n", name, sys_bpf_err_name(-j));
+	else
+		printf("R jited_%s=%d\n", name, j);
 	return fd;
 }
 
@@ -51,15 +83,41 @@ static long long run(int fd, uint64_t arg0)
 	return a.test.retval;
 }
 
-static void report_jited(const char *name, int fd)
+/*
+ * ARENA_PROGS programs of r0 = 0, ARENA_PROG_INSNS - 2 times r0 += 1: each must return
+ * its count whether native or interpreted; once all are closed, one more is native.
+ */
+static void arena_probe(void)
 {
-	struct bpf_prog_info info;
+	static struct bpf_insn big[ARENA_PROG_INSNS];
+	int fds[ARENA_PROGS], i, native = 0, interpreted = 0, same = 1, fd;
 
-	memset(&info, 0, sizeof(info));
-	if (sys_bpf_obj_info(fd, &info, sizeof(info)))
-		printf("R jited_%s=%s\n", name, sys_bpf_err_name(errno));
-	else
-		printf("R jited_%s=%d\n", name, info.jited_prog_len > 0);
+	big[0] = ALU64_IMM(BPF_MOV, BPF_REG_0, 0);
+	for (i = 1; i < ARENA_PROG_INSNS - 1; i++)
+		big[i] = ALU64_IMM(BPF_ADD, BPF_REG_0, 1);
+	big[ARENA_PROG_INSNS - 1] = EXIT;
+	for (i = 0; i < ARENA_PROGS; i++) {
+		fds[i] = load_quiet("big", big, ARENA_PROG_INSNS);
+		if (fds[i] < 0) {
+			printf("# load big %d: %s\n", i, sys_bpf_err_name(errno));
+			same = 0;
+			continue;
+		}
+		if (jited(fds[i]) == 1)
+			native++;
+		else
+			interpreted++;
+		same &= run(fds[i], 0) == ARENA_PROG_INSNS - 2;
+	}
+	printf("R arena_results=%d\nR arena_native=%d\nR arena_interpreted=%d\n", same, native > 0,
+	       interpreted);
+	for (i = 0; i < ARENA_PROGS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	fd = load_quiet("big", big, ARENA_PROG_INSNS);
+	printf("R arena_after_close=%d\n", fd < 0 ? -errno : jited(fd));
+	if (fd >= 0)
+		close(fd);
 }
 
 int main(void)
@@ -117,9 +175,8 @@ int main(void)
 			EXIT,
 		};
 
-		fd = load("counter", counter, sizeof(counter) / sizeof(counter[0]));
+		fd = load("counter", counter, NR(counter));
 		if (fd >= 0) {
-			report_jited("counter", fd);
 			printf("R counter=%lld\n", run(fd, 7));
 			printf("R counter_again=%lld\n", run(fd, 30));
 		}
@@ -140,28 +197,22 @@ int main(void)
 			EXIT,
 		};
 
-		fd = stacks < 0 ? -1 : load("stackid", stackid, sizeof(stackid) / sizeof(stackid[0]));
-		if (fd >= 0) {
-			report_jited("stackid", fd);
+		fd = stacks < 0 ? -1 : load("stackid", stackid, NR(stackid));
+		if (fd >= 0)
 			printf("R stackid=%lld\n", run(fd, 7));
-		}
 	}
-	fd = load("alu", alu, sizeof(alu) / sizeof(alu[0]));
-	if (fd >= 0) {
-		report_jited("alu", fd);
+	fd = load("alu", alu, NR(alu));
+	if (fd >= 0)
 		printf("R alu=%lld\n", run(fd, 7));
-	}
-	fd = load("runaway", runaway, sizeof(runaway) / sizeof(runaway[0]));
-	if (fd >= 0) {
-		report_jited("runaway", fd);
+	fd = load("runaway", runaway, NR(runaway));
+	if (fd >= 0)
 		printf("R run_runaway=%lld\n", run(fd, 7));
-	}
-	fd = load("stack", stack, sizeof(stack) / sizeof(stack[0]));
+	fd = load("stack", stack, NR(stack));
 	if (fd >= 0) {
-		report_jited("stack", fd);
 		printf("R run_stack_in=%lld\n", run(fd, 0));
 		printf("R run_stack_out=%lld\n", run(fd, 7));
 	}
+	arena_probe();
 	printf("R done=1\n");
 	return 0;
 }

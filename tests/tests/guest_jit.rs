@@ -9,7 +9,9 @@
 //! verifier refuses at load and the module must stop at run time, in native code as in
 //! the interpreter: a loop of 7 << 40 turns (ended by the budget and the run's time limit)
 //! and a store past the frame (a bounds check the code makes), each reported in the
-//! kernel log; the kernel log stays clean.
+//! kernel log; the kernel log stays clean. Last, more programs than the module's arena
+//! holds: those that do not fit run interpreted with the same results, and closing them
+//! frees the arena for the next one.
 //!
 //!     cargo test --release -p bpfcompat-tests --test guest_jit
 
@@ -32,6 +34,9 @@ const AS_STOCK: &[&str] = &[
     "load_alu",
     "jited_alu",
     "alu",
+    "arena_results",
+    "arena_native",
+    "arena_after_close",
 ];
 
 fn boot(name: &str, kernel: &Kernel, bin: &Path) -> GuestRun {
@@ -70,6 +75,11 @@ fn assert_native_code_as_stock(shim: &GuestRun, native: &GuestRun) {
     shim.assert_value("run_stack_in", "3", "a store inside the frame");
     shim.assert_value("run_stack_out", "0", "a store past the frame ends the run");
     shim.assert_value("stack_aborted", "1", "the kernel log reports the store past the frame (-EFAULT at insn 4)");
+    native.assert_value("arena_results", "1", "the stock kernel's results of the 4096-insn programs");
+    native.assert_value("arena_after_close", "1", "the stock kernel's JIT after closing them");
+    if shim.value("arena_interpreted").is_none_or(|n| n == "0") {
+        shim.fail(format!("more native code than the arena holds, yet no program was interpreted: {:?}", shim.value("arena_interpreted")));
+    }
 }
 
 #[test]
