@@ -484,14 +484,20 @@ enum ebpf_kind {
 #define EBPF_KF_CONST	0x01	/* SCALAR: val is its value */
 #define EBPF_KF_VAR_OFF	0x02	/* pointer: off is not known (the kind is) */
 #define EBPF_KF_DIRECT	0x04	/* MAP_VALUE: from ld_imm64 BPF_PSEUDO_MAP_VALUE */
+/*
+ * SCALAR: 0 <= the number <= val (unsigned; a histogram's slot after its clamp);
+ * pointer with VAR_OFF: its offset is in [off, off + range]
+ */
+#define EBPF_KF_BOUNDED	0x08
 
 struct ebpf_kval {
-	u64 val;		/* SCALAR | CONST; MEM*: the memory's size; FUNC: its insn */
+	u64 val;		/* SCALAR | CONST or BOUNDED; MEM*: the memory's size; FUNC: its insn */
 	s32 off;		/* pointers without VAR_OFF */
 	u32 id;			/* *_OR_NULL: the call that made it (copies share it); 0: none */
 	u16 map;		/* MAP_VALUE*, MAP: index into prog->maps */
 	u8 kind;		/* enum ebpf_kind */
 	u8 flags;		/* EBPF_KF_* */
+	u32 range;		/* pointer, VAR_OFF | BOUNDED: the offset is in [off, off + range] */
 };
 
 /* The registers before one instruction. */

@@ -217,8 +217,7 @@ static inline u64 mem_load(u64 addr, u32 sz)
 	}
 }
 
-/* A PROBE_MEM load: @sz bytes at a kernel address nothing vouches for; 0 on fault. */
-static u64 probe_load(const struct ebpf_prog *prog, u64 addr, u32 sz)
+u64 ebpf_probe_load(const struct ebpf_prog *prog, u64 addr, u32 sz)
 {
 	u64 buf = 0;
 
@@ -1208,7 +1207,7 @@ restart:
 			addr = regs[src] + (u64)(s64)insn->off;
 			ntag.kind = EBPF_SCALAR;
 			if (tags[src].kind == EBPF_SCALAR && prog->probe_read) {
-				v = probe_load(prog, addr, sz);
+				v = ebpf_probe_load(prog, addr, sz);
 			} else {
 				err = mem_access(prog, &tags[src], regs[src], addr, sz, ACCESS_READ);
 				if (err)

@@ -16,7 +16,7 @@ static void arg_tag(const struct ebpf_run *run, const struct ebpf_jit_arg *a, u6
 		ebpf_ctx_tag(run, t);
 		return;
 	case EBPF_JT_FRAME:
-		t->base = (u64)(unsigned long)&run->scratch->stack[0][0];
+		t->base = (u64)(unsigned long)&run->scratch->stack[run->frame][0];
 		break;
 	case EBPF_JT_FIXED:
 		t->base = a->at;
@@ -62,6 +62,30 @@ u64 ebpf_jit_helper(u64 r1, u64 r2, u64 r3, u64 r4, u64 r5, struct ebpf_run *run
 		return 0;
 	}
 	return regs[0];
+}
+
+bool ebpf_jit_frame_push(struct ebpf_run *run)
+{
+	struct ebpf_scratch *s = run->scratch;
+	u32 f = run->frame + 1;
+
+	if (f >= EBPF_MAX_CALL_DEPTH) {
+		run->error = -ELOOP;
+		return false;
+	}
+	run->frame = f;
+	memset(s->stack[f], 0, sizeof(s->stack[f]));
+	s->slot_mask[f] = 0;
+	return true;
+}
+
+u64 ebpf_jit_probe_load(u64 addr, u32 size, u32 sx, struct ebpf_run *run)
+{
+	u64 v = ebpf_probe_load(run->prog, addr, size);
+
+	if (!sx || size == 8)
+		return v;
+	return (u64)((s64)(v << (64 - 8 * size)) >> (64 - 8 * size));
 }
 
 u64 ebpf_jit_run(struct ebpf_run *run, struct ebpf_scratch *s, ebpf_jit_fn code, void *ctx, u64 r2)

@@ -19,12 +19,14 @@ u64 ebpf_run_tail(struct ebpf_run *run, struct ebpf_scratch *s);
 int ebpf_call_helper(struct ebpf_run *run, struct ebpf_scratch *s, u64 *regs, s32 id);
 /* The tag of r1 at a run's start. */
 void ebpf_ctx_tag(const struct ebpf_run *run, struct ebpf_tag *t);
+/* A PROBE_MEM load: @sz bytes at a kernel address nothing vouches for; 0 on fault. */
+u64 ebpf_probe_load(const struct ebpf_prog *prog, u64 addr, u32 sz);
 
 /* Where a helper argument's tag comes from, by its static kind. */
 enum ebpf_jit_tag_from {
 	EBPF_JT_SCALAR = 0,	/* a number */
 	EBPF_JT_FIXED,		/* base = at (a map's handle or direct value) */
-	EBPF_JT_FRAME,		/* the frame */
+	EBPF_JT_FRAME,		/* this frame (run->frame's stack) */
 	EBPF_JT_CTX,		/* the context */
 	EBPF_JT_VALUE,		/* base = the register - at (a lookup's value, a helper's memory) */
 	EBPF_JT_VALUE_OR_NULL,	/* the same, or a number while the register is 0 */
@@ -52,6 +54,21 @@ struct ebpf_jit_call {
  * code's run (EBPF_JIT_TAIL_CALL: the run goes on in run->tail_prog).
  */
 u64 ebpf_jit_helper(u64 r1, u64 r2, u64 r3, u64 r4, u64 r5, struct ebpf_run *run);
+
+/*
+ * Called by native code before a bpf-to-bpf call, as the interpreter's frame_push: one
+ * frame deeper (run->frame; the code's r10 moves to that frame's stack, which follows
+ * the caller's in the scratch), its stack zeroed. false, with run->error -ELOOP, past
+ * EBPF_MAX_CALL_DEPTH. The callee's return takes run->frame back itself.
+ */
+bool ebpf_jit_frame_push(struct ebpf_run *run);
+
+/*
+ * Called by native code for a load through a number (a BTF-typed program's kernel
+ * pointer): the interpreter's PROBE_MEM load of @size bytes at @addr, sign-extended
+ * when @sx (BPF_MEMSX).
+ */
+u64 ebpf_jit_probe_load(u64 addr, u32 size, u32 sx, struct ebpf_run *run);
 #define EBPF_JIT_TAIL_CALL	1
 
 #endif /* EBPF_JIT_H */

@@ -8,12 +8,21 @@
  * value or a helper's memory after its null check): at a constant offset checked
  * against the region's size once, at compile time; at an offset the facts leave open,
  * by the code (where the region's start is the code's to know: not yet for a lookup's
- * value or a helper's memory). A helper call passes its arguments with the tags their
- * kinds stand for to the interpreter's own checks (ebpf_jit_helper()); a tail call ends
- * the code and the interpreter goes on. Anything else is refused with the reason, and
- * the interpreter runs the program: bpf-to-bpf calls and callbacks, packet loads,
- * load-acquire / store-release, other addresses, programs that may not leak pointers
- * (their rules need tags). Loops pay the budget by the back edge, so every run ends.
+ * value or a helper's memory).
+ * - A helper call passes its arguments with the tags their kinds stand for to the
+ *   interpreter's own checks (ebpf_jit_helper()); a tail call ends the code and the
+ *   interpreter goes on.
+ * - A load through a number (a BTF-typed program's kernel pointer, Linux's PROBE_MEM)
+ *   calls the interpreter's fault-tolerant read.
+ * - A bpf-to-bpf call is a native call one frame deeper, the callee's stack the next
+ *   one in the scratch as in the interpreter. rbp stays the main program's frame, so
+ *   an error anywhere leaves through the main epilogue.
+ * - Loops pay the budget by the back edge and calls by the callee's length, so every
+ *   run ends.
+ * Anything else is refused with the reason, and the interpreter runs the program:
+ * callbacks, packet loads, load-acquire / store-release, other addresses (e.g. through
+ * a subprogram's arguments, whose kinds the callee does not know), programs that may
+ * not leak pointers (their rules need tags).
  *
  * Registers as Linux's JIT maps them, but for r10: the frame is the interpreter's (in
  * the run's scratch, not on the kernel stack), so r10 lives in r12, and rbp stays a
@@ -50,7 +59,12 @@ struct jit {
 	u8 *buf;		/* NULL: measure only */
 	u32 size, len;
 	u32 *at;		/* per insn: where its code starts */
+	/* per insn: a subprogram's length where one starts (a bpf-to-bpf call's target) */
+	u32 *sub_len;
+	u32 *sub_at;		/* per insn: where such a subprogram's prologue starts */
+	bool in_sub;		/* emitting a subprogram: its exit returns to its caller */
 	u32 exit_at;		/* the epilogue */
+	u32 sub_exit_at;	/* a subprogram's epilogue */
 	/* the ways out of a run that ends in an error: -EFAULT, or run->error already set */
 	u32 fault_at, failed_at;
 	u32 calls_at;		/* the call sites' descriptors (after the code, 8-aligned) */
@@ -213,16 +227,17 @@ static int EBPF_PRINTF(3, 4) refuse(struct jit *j, u32 i, const char *fmt, ...)
 
 /*
  * May the access of @size bytes at insn @i through register @r be compiled: 0 when its
- * address is proven inside its region, 1 when the region is known but the offset is
- * not (the code checks it: emit_bounds_check), or -EOPNOTSUPP. *@room is the region's
- * size.
+ * address is proven inside its region (a constant offset, or every offset of a bounded
+ * range), 1 when the region is known but nothing bounds the offset (the code checks
+ * it: emit_bounds_check), or -EOPNOTSUPP. *@room is the region's size.
  */
 static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *room)
 {
 	const struct ebpf_prog *prog = j->prog;
 	const struct ebpf_kval *v = &j->k[i].r[r];
 	const struct ebpf_map_ref *m;
-	s64 at = (s64)v->off + prog->insns[i].off;
+	bool bounded = !(v->flags & EBPF_KF_VAR_OFF) || (v->flags & EBPF_KF_BOUNDED);
+	s64 at = (s64)v->off + prog->insns[i].off, last;
 
 	switch (v->kind) {
 	case EBPF_K_STACK:
@@ -244,7 +259,7 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 			return refuse(j, i, "map %u's flags forbid it", v->map);
 		if (!(v->flags & EBPF_KF_DIRECT)) {
 			/* a lookup's value: where it starts is the code's to know, not yet */
-			if (v->flags & EBPF_KF_VAR_OFF)
+			if (!bounded)
 				return refuse(j, i, "a lookup's value at an unknown offset");
 			*room = m->value_size;
 			break;
@@ -255,7 +270,7 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 		break;
 	case EBPF_K_MEM:
 		/* memory a helper handed out: writable (the engine's contract), val bytes */
-		if (v->flags & EBPF_KF_VAR_OFF)
+		if (!bounded)
 			return refuse(j, i, "a helper's memory at an unknown offset");
 		*room = (u32)v->val;
 		break;
@@ -264,9 +279,10 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 	}
 	if (size > *room)
 		return refuse(j, i, "larger than r%u's region", r);
-	if (v->flags & EBPF_KF_VAR_OFF)
+	if (!bounded)
 		return 1;
-	if (at < 0 || at + size > *room)
+	last = at + ((v->flags & EBPF_KF_VAR_OFF) ? v->range : 0);
+	if (at < 0 || last + size > *room)
 		return refuse(j, i, "outside r%u's region", r);
 	return 0;
 }
@@ -661,18 +677,64 @@ static void call_c(struct jit *j, const void *fn)
 	modrm_reg(j, 2, X_TMP);				/* call r11 */
 }
 
+/* push r0..r5 around a call to C: 48 bytes keep rsp 16-aligned */
+static void save_caller_saved(struct jit *j)
+{
+	u32 k;
+
+	for (k = 0; k < sizeof(caller_saved); k++) {
+		rex(j, false, 0, caller_saved[k], false);
+		emit1(j, 0x50 | (caller_saved[k] & 7));	/* push */
+	}
+}
+
+static void restore_caller_saved(struct jit *j)
+{
+	u32 k;
+
+	for (k = sizeof(caller_saved); k-- > 0;) {
+		rex(j, false, 0, caller_saved[k], false);
+		emit1(j, 0x58 | (caller_saved[k] & 7));	/* pop */
+	}
+}
+
 /*
- * A loop's back edge at insn @i to insn @t pays the loop's length, i - t + 1
- * instructions, from run->budget: at least what the interpreter charges for one turn
- * (a turn that leaves the loop by a forward jump pays at the back edge that ends it, for
- * no more than the program's length in all). When the budget in hand is short,
+ * A load through a number (PROBE_MEM: a BTF-typed program's kernel pointer): the
+ * interpreter's fault-tolerant read (0 on a fault), with r0..r5 kept but for dst.
+ */
+static void emit_probe_load(struct jit *j, const struct ebpf_insn *in)
+{
+	u8 dst = xreg[EBPF_INSN_DST(in)], src = xreg[EBPF_INSN_SRC(in)];
+
+	rex(j, true, X_TMP, src, false);
+	emit1(j, 0x8d);
+	modrm_mem(j, X_TMP, src, in->off);		/* lea r11, [src + off] */
+	save_caller_saved(j);
+	op_rr(j, true, 0x89, X_RDI, X_TMP);
+	mov_ri(j, false, X_RSI, ebpf_size_bytes(in->code));
+	mov_ri(j, false, X_RDX, EBPF_MODE(in->code) == EBPF_MEMSX);
+	load_run(j, X_RCX);
+	call_c(j, ebpf_jit_probe_load);
+	op_rr(j, true, 0x89, X_TMP, X_RAX);
+	restore_caller_saved(j);
+	op_rr(j, true, 0x89, dst, X_TMP);
+}
+
+/*
+ * Insn @i pays @span instructions from run->budget. When the budget in hand is short,
  * ebpf_charge() decides as for a helper's work (the next time slice, or the end of the
  * run with -E2BIG).
+ *
+ * Code that pays only at back edges and calls still pays for every instruction it
+ * runs: a loop's back edge at insn i to insn t pays the loop's length, i - t + 1, at
+ * least what the interpreter charges for one turn (a turn that leaves the loop by a
+ * forward jump pays at the back edge that ends it, for no more than the program's
+ * length in all); a bpf-to-bpf call pays the callee's length, at least what one run
+ * through it costs outside its loops.
  */
-static void pay_back_edge(struct jit *j, u32 i, u32 t)
+static void pay_budget(struct jit *j, u32 i, s32 span)
 {
-	s32 span = (s32)(i - t + 1);
-	u32 paid, charged, k;
+	u32 paid, charged;
 
 	load_run(j, X_TMP);
 	rex(j, true, 0, X_TMP, false);
@@ -684,18 +746,12 @@ static void pay_back_edge(struct jit *j, u32 i, u32 t)
 	emit1(j, 0x81);
 	modrm_mem(j, 0, X_TMP, offsetof(struct ebpf_run, budget));	/* add it back */
 	emit4(j, (u32)span);
-	for (k = 0; k < sizeof(caller_saved); k++) {
-		rex(j, false, 0, caller_saved[k], false);
-		emit1(j, 0x50 | (caller_saved[k] & 7));	/* push: 48 bytes keep rsp aligned */
-	}
+	save_caller_saved(j);
 	op_rr(j, true, 0x89, X_RDI, X_TMP);		/* the run */
 	mov_ri(j, false, X_RSI, (u32)span);
 	call_c(j, ebpf_charge);
 	op0f_rr(j, false, 0xb6, X_TMP, X_RAX, false);	/* movzx r11d, al */
-	for (k = sizeof(caller_saved); k-- > 0;) {
-		rex(j, false, 0, caller_saved[k], false);
-		emit1(j, 0x58 | (caller_saved[k] & 7));	/* pop */
-	}
+	restore_caller_saved(j);
 	op_rr(j, false, 0x85, X_TMP, X_TMP);
 	charged = jcc8(j, CC_NE);
 	abort_run(j, i, j->failed_at);			/* ebpf_charge set -E2BIG */
@@ -761,6 +817,36 @@ static int call_arg(struct jit *j, u32 i, u32 r, struct ebpf_jit_arg *a)
 }
 
 /*
+ * A bpf-to-bpf call at insn @i: the callee's length paid, one frame deeper
+ * (ebpf_jit_frame_push: its stack zeroed, or the run ends with -ELOOP), then a direct
+ * call of its prologue. It returns with r0 its result and r6..r9 and r10 the caller's;
+ * r1..r5 read 0 afterwards, as in the interpreter.
+ */
+static int emit_subprog_call(struct jit *j, u32 i)
+{
+	s64 t = (s64)i + j->prog->insns[i].imm + 1;
+	u32 pushed, k;
+
+	if (t <= 0 || t >= j->prog->len || !j->sub_len[t])
+		return refuse(j, i, "a call to no subprogram");
+	pay_budget(j, i, (s32)j->sub_len[t]);
+	save_caller_saved(j);
+	load_run(j, X_RDI);
+	call_c(j, ebpf_jit_frame_push);
+	op0f_rr(j, false, 0xb6, X_TMP, X_RAX, false);	/* movzx r11d, al */
+	restore_caller_saved(j);
+	op_rr(j, false, 0x85, X_TMP, X_TMP);
+	pushed = jcc8(j, CC_NE);
+	abort_run(j, i, j->failed_at);			/* -ELOOP */
+	land8(j, pushed);
+	emit1(j, 0xe8);
+	emit4(j, j->sub_at[t] - (j->len + 4));		/* call rel32 */
+	for (k = 1; k <= 5; k++)
+		op_rr(j, false, 0x31, xreg[k], xreg[k]);
+	return 0;
+}
+
+/*
  * A helper call: r1..r5 are already the C arguments; the run goes in r9 and the call
  * site's descriptor in run->jit_call, for ebpf_jit_helper() to check the arguments as
  * the interpreter does. After it, r1..r5 read 0 as in the interpreter.
@@ -774,7 +860,7 @@ static int emit_call(struct jit *j, const struct ebpf_insn *in, u32 i)
 	int err;
 
 	if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL)
-		return refuse(j, i, "bpf-to-bpf calls are left to the interpreter");
+		return emit_subprog_call(j, i);
 	if (EBPF_INSN_SRC(in))
 		return refuse(j, i, "call kind %u", EBPF_INSN_SRC(in));
 	memset(&c, 0, sizeof(c));
@@ -824,7 +910,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 	u32 skip;
 
 	if (op == EBPF_EXIT) {
-		jump32(j, 0xff, j->exit_at);
+		jump32(j, 0xff, j->in_sub ? j->sub_exit_at : j->exit_at);
 		return 0;
 	}
 	if (op == EBPF_CALL)
@@ -834,7 +920,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 		return refuse(j, i, "a jump out of the program");
 	if (op == EBPF_JA) {
 		if (t <= i)
-			pay_back_edge(j, i, (u32)t);
+			pay_budget(j, i, (s32)(i - t + 1));
 		jump32(j, 0xff, j->at[t]);
 		return 0;
 	}
@@ -853,7 +939,7 @@ static int emit_jmp(struct jit *j, const struct ebpf_insn *in, u32 i)
 		return 0;
 	}
 	skip = jcc8(j, jmp_cc(op) ^ 1);		/* not taken: on */
-	pay_back_edge(j, i, (u32)t);
+	pay_budget(j, i, (s32)(i - t + 1));
 	jump32(j, 0xff, j->at[t]);
 	land8(j, skip);
 	return 0;
@@ -886,6 +972,10 @@ static int emit_insn(struct jit *j, u32 i)
 		if (cls == EBPF_LDX ? mode != EBPF_MEM && mode != EBPF_MEMSX : mode != EBPF_MEM && !atomic)
 			return refuse(j, i, "mode %02x", mode);
 		base = cls == EBPF_LDX ? EBPF_INSN_SRC(in) : EBPF_INSN_DST(in);
+		if (cls == EBPF_LDX && j->k[i].r[base].kind == EBPF_K_SCALAR && prog->probe_read) {
+			emit_probe_load(j, in);
+			return 0;
+		}
 		checked = access_ok(j, i, base, ebpf_size_bytes(in->code), cls != EBPF_LDX, &room);
 		if (checked < 0)
 			return checked;
@@ -924,6 +1014,24 @@ static int emit_insn(struct jit *j, u32 i)
 		mov_ri(j, true, xreg[EBPF_INSN_DST(in)], imm);
 		return 0;
 	}
+}
+
+/* What a subprogram keeps for its caller: r6..r9 and r10 (rbx, r13..r15, r12). */
+static const u8 sub_saved[] = { X_RBX, X_R12, 13, 14, 15 };
+
+/*
+ * A subprogram's entry (rbp stays the main program's frame, which holds the run): with
+ * the return address, 48 bytes keep rsp 16-aligned; r10 = the next frame's stack.
+ */
+static void emit_sub_prologue(struct jit *j)
+{
+	u32 k;
+
+	for (k = 0; k < sizeof(sub_saved); k++) {
+		rex(j, false, 0, sub_saved[k], false);
+		emit1(j, 0x50 | (sub_saved[k] & 7));	/* push */
+	}
+	op_ri(j, true, 0, X_R12, EBPF_STACK_SIZE);	/* add r12, 512 */
 }
 
 static void emit_prologue(struct jit *j)
@@ -965,15 +1073,60 @@ static void emit_epilogue(struct jit *j)
 	j->failed_at = j->len;
 	op_rr(j, false, 0x31, X_RAX, X_RAX);
 	j->exit_at = j->len;
-	op_ri(j, true, 0, X_RSP, 8);			/* add rsp, 8: the run */
+	/* rsp from the frame: an error in a subprogram leaves its frames behind */
+	rex(j, true, X_RSP, X_RBP, false);
+	emit1(j, 0x8d);
+	modrm_mem(j, X_RSP, X_RBP, RUN_SLOT + 8);	/* lea rsp, [rbp - 40] */
 	for (k = 0; k < sizeof(saved); k++) {
 		rex(j, false, 0, saved[k], false);
 		emit1(j, 0x58 | (saved[k] & 7));	/* pop */
 	}
 	emit1(j, 0x5d);					/* pop rbp */
 	emit1(j, 0xc3);
+	/* a subprogram's exit: the caller's r6..r10 back, one frame up */
+	j->sub_exit_at = j->len;
+	for (k = 0; k < sizeof(sub_saved); k++) {
+		rex(j, false, 0, sub_saved[sizeof(sub_saved) - 1 - k], false);
+		emit1(j, 0x58 | (sub_saved[sizeof(sub_saved) - 1 - k] & 7));	/* pop */
+	}
+	load_run(j, X_TMP);
+	rex(j, false, 0, X_TMP, false);
+	emit1(j, 0xff);
+	modrm_mem(j, 1, X_TMP, offsetof(struct ebpf_run, frame));	/* dec dword [run->frame] */
+	emit1(j, 0xc3);
 	while (j->len & 7)
 		emit1(j, 0xcc);				/* int3 up to the descriptors */
+}
+
+/*
+ * Where the subprograms start (the targets of bpf-to-bpf calls) and their lengths:
+ * ebpf_check() keeps every jump inside its subprogram and ends each in exit or ja.
+ */
+static void find_subprogs(struct jit *j)
+{
+	const struct ebpf_prog *prog = j->prog;
+	u32 i, last = 0;
+	s64 t;
+
+	for (i = 0; i < prog->len; i++) {
+		const struct ebpf_insn *in = &prog->insns[i];
+
+		if (in->code == (EBPF_LD | EBPF_IMM | EBPF_DW)) {
+			i++;
+			continue;
+		}
+		t = (s64)i + in->imm + 1;
+		if (in->code == (EBPF_JMP | EBPF_CALL) && EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL &&
+		    t > 0 && t < prog->len)
+			j->sub_len[t] = 1;
+	}
+	for (i = 1; i <= prog->len; i++) {
+		if (i < prog->len && !j->sub_len[i])
+			continue;
+		if (last)
+			j->sub_len[last] = i - last;
+		last = i;
+	}
 }
 
 /* One pass over the program; the first only measures (j->buf NULL). */
@@ -985,8 +1138,14 @@ static int emit_all(struct jit *j)
 
 	j->len = 0;
 	j->nr_calls = 0;
+	j->in_sub = false;
 	emit_prologue(j);
 	for (i = 0; i < prog->len; i++) {
+		if (j->sub_len[i]) {
+			j->in_sub = true;
+			j->sub_at[i] = j->len;
+			emit_sub_prologue(j);
+		}
 		j->at[i] = j->len;
 		if (j->k[i].r[EBPF_REG_FP].kind == EBPF_K_UNREACHED)
 			continue;	/* unreachable, or an ld_imm64's second half */
@@ -1014,9 +1173,12 @@ int ebpf_jit_x86(const struct ebpf_prog *prog, const struct ebpf_kregs *kinds, u
 		ebpf_logf(log, "jit: a program that may not leak pointers needs the tags\n");
 		return -EOPNOTSUPP;
 	}
-	j.at = EBPF_ZALLOC((size_t)prog->len * sizeof(u32));
+	j.at = EBPF_ZALLOC((size_t)prog->len * 3 * sizeof(u32));
 	if (!j.at)
 		return -ENOMEM;
+	j.sub_len = j.at + prog->len;
+	j.sub_at = j.sub_len + prog->len;
+	find_subprogs(&j);
 	/* measure (every label lands where it will), then write */
 	err = emit_all(&j);
 	if (!err && buf) {

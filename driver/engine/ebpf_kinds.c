@@ -13,17 +13,24 @@
  * What is not followed is UNKNOWN, never guessed: pointers into another frame's
  * stack, values a subprogram returns, maps a helper hands out, memory it hands out
  * of a size the table does not name, loads through a context with rules (a socket
- * filter's skb->sk), anything after a helper releases memory it handed out. A subprogram or callback
- * is analysed on its own, with unknown arguments.
+ * filter's skb->sk), anything after a helper releases memory it handed out. A
+ * bpf-to-bpf callee starts from the join of its calls' arguments, as far as they hold
+ * in any frame (frame_arg); a callback is analysed on its own, with unknown arguments.
  */
 #include "ebpf_engine.h"
 #include "ebpf_insn.h"
 
 #define SLOTS		(EBPF_STACK_SIZE / 8)
+#define KMAX_NONE	((u64)-1)	/* a number nothing bounds */
+#define KMAX_32		0xffffffffULL	/* a 32-bit operation's result */
+#define KDELTA_MAX	0x7fffffffLL	/* the widest move a pointer's offset range follows */
+/* growths of a block's entry before its bounds are dropped (so that loops end) */
+#define KWIDEN_AFTER	16
 
 #define KF_ENTRY	0x01	/* first insn of the main program or a subprogram */
 #define KF_LEADER	0x02	/* starts a basic block */
 #define KF_LD2		0x04	/* second half of an ld_imm64 */
+#define KF_CALLBACK	0x08	/* a callback's first insn (ld_imm64 BPF_PSEUDO_FUNC) */
 
 /* The abstract machine: registers and this frame's 8-byte stack slots. */
 struct kstate {
@@ -39,6 +46,7 @@ struct kenv {
 	struct kstate *entry;	/* per block: its entry state */
 	u8 *reached;		/* per block */
 	u8 *queued;		/* per block */
+	u8 *grown;		/* per block: how often its entry grew once reached */
 	u32 *work;		/* stack of blocks to walk */
 	u32 nr_work;
 	/* the walk's state and a branch's other edge (too large for a kernel stack frame) */
@@ -68,25 +76,91 @@ static bool is_const(const struct ebpf_kval *v, u64 c)
 	return v->kind == EBPF_K_SCALAR && (v->flags & EBPF_KF_CONST) && v->val == c;
 }
 
-/* v moved by @delta bytes (known when @known): the offset, or VAR_OFF. */
-static struct ebpf_kval kmove(struct ebpf_kval v, s64 delta, bool known)
+/* A number's largest value (unsigned), KMAX_NONE when nothing bounds it. */
+static u64 kmax(const struct ebpf_kval *v)
 {
-	s64 off = (s64)v.off + delta;
+	if (v->kind == EBPF_K_SCALAR && (v->flags & (EBPF_KF_CONST | EBPF_KF_BOUNDED)))
+		return v->val;
+	return KMAX_NONE;
+}
 
-	v.id = 0;
-	if (!known || (v.flags & EBPF_KF_VAR_OFF) || off != (s32)off) {
-		v.flags |= EBPF_KF_VAR_OFF;
-		v.off = 0;
-	} else {
-		v.off = (s32)off;
+static u64 kmin(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+/* A number of at most @max. */
+static struct ebpf_kval kbounded(u64 max)
+{
+	struct ebpf_kval v = kv(EBPF_K_SCALAR);
+
+	if (max != KMAX_NONE) {
+		v.flags = EBPF_KF_BOUNDED;
+		v.val = max;
 	}
 	return v;
+}
+
+/* A pointer whose offset nothing bounds. */
+static struct ebpf_kval kvar_off(struct ebpf_kval v)
+{
+	v.id = 0;
+	v.flags = (v.flags | EBPF_KF_VAR_OFF) & ~EBPF_KF_BOUNDED;
+	v.off = 0;
+	v.range = 0;
+	return v;
+}
+
+/* The offsets pointer @v may have, [*lo, *hi]: false when nothing bounds them. */
+static bool koff_span(const struct ebpf_kval *v, s64 *lo, s64 *hi)
+{
+	*lo = v->off;
+	*hi = v->off;
+	if (!(v->flags & EBPF_KF_VAR_OFF))
+		return true;
+	*hi += v->range;
+	return v->flags & EBPF_KF_BOUNDED;
+}
+
+/* Pointer @v with an offset in [lo, hi]: exact, a range, or VAR_OFF without bounds. */
+static struct ebpf_kval koff_in(struct ebpf_kval v, s64 lo, s64 hi)
+{
+	if (lo != (s32)lo || hi != (s32)hi)
+		return kvar_off(v);
+	v.id = 0;
+	v.off = (s32)lo;
+	v.range = (u32)(hi - lo);
+	if (lo == hi)
+		v.flags &= ~(EBPF_KF_VAR_OFF | EBPF_KF_BOUNDED);
+	else
+		v.flags |= EBPF_KF_VAR_OFF | EBPF_KF_BOUNDED;
+	return v;
+}
+
+/* Pointer @v moved by the number @n (back when @sub): the interpreter's pointer + n. */
+static struct ebpf_kval kmove(struct ebpf_kval v, const struct ebpf_kval *n, bool sub)
+{
+	s64 lo, hi, c;
+	u64 max = kmax(n);
+
+	if (!koff_span(&v, &lo, &hi))
+		return kvar_off(v);
+	if (n->flags & EBPF_KF_CONST) {
+		c = (s64)n->val;
+		if (c < -KDELTA_MAX || c > KDELTA_MAX)
+			return kvar_off(v);
+		c = sub ? -c : c;
+		return koff_in(v, lo + c, hi + c);
+	}
+	if (max > (u64)KDELTA_MAX)
+		return kvar_off(v);
+	return sub ? koff_in(v, lo - (s64)max, hi) : koff_in(v, lo, hi + (s64)max);
 }
 
 static bool kv_equal(const struct ebpf_kval *a, const struct ebpf_kval *b)
 {
 	return a->kind == b->kind && a->flags == b->flags && a->val == b->val && a->off == b->off &&
-	       a->id == b->id && a->map == b->map;
+	       a->id == b->id && a->map == b->map && a->range == b->range;
 }
 
 /* A pointer that may be the number 0 instead: its kind once checked, or 0. */
@@ -103,6 +177,16 @@ static u8 or_null_of(u8 kind)
 	if (kind == EBPF_K_MAP_VALUE)
 		return EBPF_K_MAP_VALUE_OR_NULL;
 	return kind == EBPF_K_MEM ? EBPF_K_MEM_OR_NULL : 0;
+}
+
+/* Pointer @a with an offset that is @a's or @b's. */
+static struct ebpf_kval kjoin_off(struct ebpf_kval a, const struct ebpf_kval *b)
+{
+	s64 lo_a, hi_a, lo_b, hi_b;
+
+	if (!koff_span(&a, &lo_a, &hi_a) || !koff_span(b, &lo_b, &hi_b))
+		return kvar_off(a);
+	return koff_in(a, lo_a < lo_b ? lo_a : lo_b, hi_a > hi_b ? hi_a : hi_b);
 }
 
 /* What a value is on either of two paths. */
@@ -129,7 +213,7 @@ static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
 		return kv(EBPF_K_UNKNOWN);
 	switch (a.kind) {
 	case EBPF_K_SCALAR:
-		return kv(EBPF_K_SCALAR);
+		return kbounded(kmax(&a) > kmax(&b) ? kmax(&a) : kmax(&b));
 	case EBPF_K_MAP:
 	case EBPF_K_FUNC:
 		return kv(EBPF_K_UNKNOWN);	/* two maps, two callbacks */
@@ -141,15 +225,37 @@ static struct ebpf_kval kv_join(struct ebpf_kval a, struct ebpf_kval b)
 			return kv(EBPF_K_UNKNOWN);
 		if (a.id != b.id)
 			a.id = 0;
-		if (a.off != b.off || ((a.flags | b.flags) & EBPF_KF_VAR_OFF)) {
-			a.flags |= EBPF_KF_VAR_OFF;
-			a.off = 0;
-		}
+		if (a.off != b.off || a.range != b.range || ((a.flags ^ b.flags) & EBPF_KF_VAR_OFF))
+			return kjoin_off(a, &b);
 		return a;
 	}
 }
 
-/* Joins @in into block @b's entry state; queues the block if that grew. */
+/* A bound dropped: a loop's counter grows it on every turn. */
+static void kwiden_one(struct ebpf_kval *v)
+{
+	if (!(v->flags & EBPF_KF_BOUNDED))
+		return;
+	if (v->kind == EBPF_K_SCALAR)
+		*v = kv(EBPF_K_SCALAR);
+	else
+		*v = kvar_off(*v);
+}
+
+static void kwiden(struct kstate *st)
+{
+	u32 k;
+
+	for (k = 0; k < EBPF_NR_REGS; k++)
+		kwiden_one(&st->r[k]);
+	for (k = 0; k < SLOTS; k++)
+		kwiden_one(&st->slot[k]);
+}
+
+/*
+ * Joins @in into block @b's entry state; queues the block if that grew. Bounds stop
+ * following a block whose entry keeps growing (KWIDEN_AFTER): the walk ends.
+ */
 static void flow_to(struct kenv *env, const struct kstate *in, u32 insn)
 {
 	struct kstate *e;
@@ -172,6 +278,10 @@ static void flow_to(struct kenv *env, const struct kstate *in, u32 insn)
 		grew |= !kv_equal(&j, &e->slot[k]);
 		e->slot[k] = j;
 	}
+	if (grew && env->reached[b] && env->grown[b] < KWIDEN_AFTER)
+		env->grown[b]++;
+	else if (grew && env->reached[b])
+		kwiden(e);
 	if ((grew || !env->reached[b]) && !env->queued[b]) {
 		env->queued[b] = 1;
 		env->work[env->nr_work++] = insn;
@@ -223,21 +333,27 @@ static int whole_slot(const struct ebpf_kval *base, s16 insn_off)
 /* dst += / -= src (@s NULL: the immediate): the interpreter's tag_arith. */
 static struct ebpf_kval k_add_sub(struct ebpf_kval d, const struct ebpf_kval *s, s32 imm, bool sub)
 {
+	struct ebpf_kval n;
 	bool known;
 	u64 c;
 
 	if (d.kind == EBPF_K_MAP || d.kind == EBPF_K_FUNC)
 		return kv(EBPF_K_SCALAR);
 	if (!s || s->kind == EBPF_K_SCALAR) {
-		known = !s || (s->flags & EBPF_KF_CONST);
-		c = s ? s->val : (u64)(s64)imm;
-		if (sub)
-			c = -c;
+		n = s ? *s : kconst((u64)(s64)imm);
+		known = n.flags & EBPF_KF_CONST;
+		c = sub ? -n.val : n.val;
+		if (d.kind == EBPF_K_SCALAR && known && (d.flags & EBPF_KF_CONST))
+			return kconst(d.val + c);
+		/* a sum of bounded numbers (a histogram's slot times its size, plus one) */
+		if (d.kind == EBPF_K_SCALAR && !sub && kmax(&d) != KMAX_NONE && kmax(&n) != KMAX_NONE &&
+		    kmax(&d) + kmax(&n) >= kmax(&d))
+			return kbounded(kmax(&d) + kmax(&n));
 		if (d.kind == EBPF_K_SCALAR)
-			return known && (d.flags & EBPF_KF_CONST) ? kconst(d.val + c) : kv(EBPF_K_SCALAR);
+			return kv(EBPF_K_SCALAR);
 		if (d.kind == EBPF_K_STACK || d.kind == EBPF_K_CTX || d.kind == EBPF_K_MAP_VALUE ||
 		    d.kind == EBPF_K_MEM)
-			return kmove(d, (s64)c, known);
+			return kmove(d, &n, sub);
 		return kv(EBPF_K_UNKNOWN);	/* a null pointer moved is no longer null */
 	}
 	if (s->kind == EBPF_K_MAP || s->kind == EBPF_K_FUNC)
@@ -249,7 +365,41 @@ static struct ebpf_kval k_add_sub(struct ebpf_kval d, const struct ebpf_kval *s,
 		return kv(EBPF_K_SCALAR);
 	if (nonnull_of(s->kind))
 		return kv(EBPF_K_UNKNOWN);
-	return kmove(*s, (s64)d.val, !!(d.flags & EBPF_KF_CONST));
+	return kmove(*s, &d, false);
+}
+
+/*
+ * A number's bound after and, shifts or modulo (@s NULL: by the immediate) of
+ * @width's bits (KMAX_NONE: 64, KMAX_32: 32, whose results are zero-extended): what
+ * a histogram's slot computation keeps. Any such operation on a pointer makes a
+ * number, as in the interpreter.
+ */
+static struct ebpf_kval k_bound(const struct ebpf_kval *d, const struct ebpf_kval *s,
+				const struct ebpf_insn *in, u64 width)
+{
+	bool by_const = !s || (s->kind == EBPF_K_SCALAR && (s->flags & EBPF_KF_CONST));
+	u64 c = s ? s->val : (u64)(s64)in->imm;
+	/* the operands as the operation sees them (32 bits: truncated) */
+	u64 m = kmin(kmax(d), width), n = by_const ? c & width : kmin(kmax(s), width);
+	u32 k = (u32)c & (width == KMAX_32 ? 31 : 63);
+
+	switch (EBPF_OP(in->code)) {
+	case EBPF_AND:
+		return kbounded(kmin(m, n));
+	case EBPF_RSH:
+		return kbounded(by_const ? m >> k : m);
+	case EBPF_LSH:
+		if (!by_const || m == KMAX_NONE || ((m << k) >> k) != m || (m << k) > width)
+			return kbounded(width);
+		return kbounded(m << k);
+	case EBPF_MOD:
+		/* unsigned: x % 0 is x, x % y < y */
+		if (in->off)
+			return kbounded(width);
+		return kbounded(by_const && n ? kmin(m, n - 1) : m);
+	default:
+		return kbounded(width);
+	}
 }
 
 static void step_alu64(struct kstate *st, const struct ebpf_insn *in)
@@ -265,7 +415,7 @@ static void step_alu64(struct kstate *st, const struct ebpf_insn *in)
 	else if (op == EBPF_ADD || op == EBPF_SUB)
 		st->r[dst] = k_add_sub(st->r[dst], x ? &st->r[src] : NULL, in->imm, op == EBPF_SUB);
 	else
-		st->r[dst] = kv(EBPF_K_SCALAR);
+		st->r[dst] = k_bound(&st->r[dst], x ? &st->r[src] : NULL, in, KMAX_NONE);
 }
 
 static void step_alu32(struct kstate *st, const struct ebpf_insn *in)
@@ -273,14 +423,16 @@ static void step_alu32(struct kstate *st, const struct ebpf_insn *in)
 	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in);
 	const struct ebpf_kval *s = &st->r[src];
 
-	if (EBPF_OP(in->code) != EBPF_MOV)
-		st->r[dst] = kv(EBPF_K_SCALAR);
+	if (EBPF_OP(in->code) == EBPF_END)	/* to_le 64 keeps all 64 bits */
+		st->r[dst] = kbounded(in->imm == 16 ? 0xffff : in->imm == 32 ? KMAX_32 : KMAX_NONE);
+	else if (EBPF_OP(in->code) != EBPF_MOV)
+		st->r[dst] = k_bound(&st->r[dst], EBPF_SRC(in->code) == EBPF_X ? s : NULL, in, KMAX_32);
 	else if (EBPF_SRC(in->code) == EBPF_K)
 		st->r[dst] = kconst((u32)in->imm);
 	else if (!in->off && s->kind == EBPF_K_SCALAR && (s->flags & EBPF_KF_CONST))
 		st->r[dst] = kconst((u32)s->val);
 	else
-		st->r[dst] = kv(EBPF_K_SCALAR);
+		st->r[dst] = kbounded(in->off ? KMAX_32 : kmin(kmax(s), KMAX_32));
 }
 
 /* May a load through @base hand out a pointer? Only a context with rules does. */
@@ -359,7 +511,56 @@ static void release_mem(struct kstate *st)
 	}
 }
 
-static void step_call(const struct kenv *env, struct kstate *st, const struct ebpf_insn *in, u32 i)
+/* The state on entry: the main program's (reset_state), or a subprogram's. */
+static void entry_state(struct kstate *st, bool is_main)
+{
+	u32 k;
+
+	for (k = 0; k < EBPF_NR_REGS; k++)
+		st->r[k] = is_main ? kconst(0) : kv(EBPF_K_UNKNOWN);
+	if (is_main) {
+		st->r[1] = kv(EBPF_K_CTX);
+		st->r[2] = kv(EBPF_K_SCALAR);
+	}
+	st->r[EBPF_REG_FP] = kv(EBPF_K_STACK);
+	for (k = 0; k < SLOTS; k++)
+		st->slot[k] = kconst(0);	/* frame_enter zeroes the stack */
+}
+
+/*
+ * What a bpf-to-bpf callee gets in an argument register: what holds in every frame
+ * (a number, the context, a map handle, a map value). A pointer into the caller's
+ * stack, a value not yet checked for null and a helper's memory (which the callee
+ * could release behind the caller's back) are unknown to it.
+ */
+static struct ebpf_kval frame_arg(const struct ebpf_kval *v)
+{
+	switch (v->kind) {
+	case EBPF_K_SCALAR:
+	case EBPF_K_CTX:
+	case EBPF_K_MAP:
+	case EBPF_K_MAP_VALUE:
+		return *v;
+	default:
+		return kv(EBPF_K_UNKNOWN);
+	}
+}
+
+/* A bpf-to-bpf call's callee at insn @t starts from @st's arguments (a fresh frame). */
+static void flow_call(struct kenv *env, const struct kstate *st, s64 t)
+{
+	struct kstate *callee = &env->edge;
+	u32 k;
+
+	if (t < 0 || t >= env->prog->len)
+		return;
+	entry_state(callee, false);
+	for (k = 1; k <= 5; k++)
+		callee->r[k] = frame_arg(&st->r[k]);
+	flow_to(env, callee, (u32)t);
+}
+
+static void step_call(struct kenv *env, struct kstate *st, const struct ebpf_insn *in, u32 i)
 {
 	const struct ebpf_prog *prog = env->prog;
 	const struct ebpf_helper *h = NULL;
@@ -370,6 +571,7 @@ static void step_call(const struct kenv *env, struct kstate *st, const struct eb
 	for (k = 1; k <= 5; k++)
 		stack_arg |= may_be_stack(&st->r[k]);
 	if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_CALL) {
+		flow_call(env, st, (s64)i + in->imm + 1);
 		/* the callee sees r1..r9 and may spill pointers through any of them */
 		for (k = 6; k <= 9; k++)
 			stack_arg |= may_be_stack(&st->r[k]);
@@ -470,6 +672,82 @@ static void settle_lookup(struct kstate *st, u32 id, bool null)
 	}
 }
 
+/* @v is at most @max on this edge (a number's bound from a comparison). */
+static void bound_to(struct ebpf_kval *v, u64 max)
+{
+	if (max != KMAX_NONE && v->kind == EBPF_K_SCALAR && !(v->flags & EBPF_KF_CONST))
+		*v = kbounded(kmin(kmax(v), max));
+}
+
+/*
+ * An unsigned 64-bit comparison of a number with the constant @c (@c on the left
+ * when @c_left): the number's bound on the edge taken and on the other.
+ */
+static void compare_bounds(u8 op, u64 c, bool c_left, u64 *taken, u64 *not_taken)
+{
+	static const u8 mirror[16] = { [EBPF_JGT >> 4] = EBPF_JLT, [EBPF_JLT >> 4] = EBPF_JGT,
+				       [EBPF_JGE >> 4] = EBPF_JLE, [EBPF_JLE >> 4] = EBPF_JGE };
+
+	*taken = KMAX_NONE;
+	*not_taken = KMAX_NONE;
+	switch (c_left ? mirror[op >> 4] : op) {
+	case EBPF_JGT:		/* n > c fails: n <= c */
+		*not_taken = c;
+		break;
+	case EBPF_JGE:		/* n >= c fails: n < c */
+		if (c)
+			*not_taken = c - 1;
+		break;
+	case EBPF_JLT:
+		if (c)
+			*taken = c - 1;
+		break;
+	case EBPF_JLE:
+		*taken = c;
+		break;
+	}
+}
+
+/*
+ * A 64-bit unsigned comparison of a number with a constant bounds the number on each
+ * edge (a histogram slot's clamp): false for any other jump.
+ */
+static bool branch_bounds(struct kenv *env, const struct ebpf_insn *in, u32 i)
+{
+	struct kstate *st = &env->cur;
+	u32 dst = EBPF_INSN_DST(in), src = EBPF_INSN_SRC(in), reg;
+	const struct ebpf_kval *d = &st->r[dst], *sv = &st->r[src];
+	u8 op = EBPF_OP(in->code);
+	bool x = EBPF_SRC(in->code) == EBPF_X, c_left = false;
+	u64 c, taken, not_taken;
+	s64 target = 0;
+
+	if (EBPF_CLASS(in->code) != EBPF_JMP ||
+	    (op != EBPF_JGT && op != EBPF_JGE && op != EBPF_JLT && op != EBPF_JLE))
+		return false;
+	if (!x) {
+		reg = dst;
+		c = (u64)(s64)in->imm;
+	} else if (sv->kind == EBPF_K_SCALAR && (sv->flags & EBPF_KF_CONST)) {
+		reg = dst;
+		c = sv->val;
+	} else if (d->kind == EBPF_K_SCALAR && (d->flags & EBPF_KF_CONST)) {
+		reg = src;
+		c = d->val;
+		c_left = true;
+	} else {
+		return false;
+	}
+	compare_bounds(op, c, c_left, &taken, &not_taken);
+	ebpf_jump_target(in, i, &target);
+	memcpy(&env->edge, st, sizeof(*st));
+	bound_to(&env->edge.r[reg], taken);
+	bound_to(&st->r[reg], not_taken);
+	flow_to(env, &env->edge, (u32)target);
+	flow_to(env, st, i + 1);
+	return true;
+}
+
 /*
  * A conditional jump: the state on each edge. A 64-bit (in)equality of a lookup's or a
  * reserve's result with 0 tells the two outcomes apart, as the verifier's
@@ -484,6 +762,8 @@ static void step_branch(struct kenv *env, const struct ebpf_insn *in, u32 i)
 	u32 id = d->id;
 	s64 target = 0;
 
+	if (branch_bounds(env, in, i))
+		return;
 	ebpf_jump_target(in, i, &target);
 	if (EBPF_CLASS(in->code) != EBPF_JMP || (op != EBPF_JEQ && op != EBPF_JNE) || !zero ||
 	    !nonnull_of(d->kind) || !id) {
@@ -579,7 +859,7 @@ static u32 mark_blocks(struct kenv *env)
 			env->flags[i + 1] |= KF_LD2;
 			t = (s64)i + in->imm + 1;
 			if (EBPF_INSN_SRC(in) == EBPF_PSEUDO_FUNC && t >= 0 && t < len)
-				env->flags[t] |= KF_ENTRY | KF_LEADER;
+				env->flags[t] |= KF_ENTRY | KF_LEADER | KF_CALLBACK;
 			i++;
 			continue;
 		}
@@ -604,22 +884,6 @@ static u32 mark_blocks(struct kenv *env)
 		else
 			env->flags[i] &= ~KF_LEADER;
 	return n;
-}
-
-/* The state on entry: the main program's (reset_state), or a subprogram's. */
-static void entry_state(struct kstate *st, bool is_main)
-{
-	u32 k;
-
-	for (k = 0; k < EBPF_NR_REGS; k++)
-		st->r[k] = is_main ? kconst(0) : kv(EBPF_K_UNKNOWN);
-	if (is_main) {
-		st->r[1] = kv(EBPF_K_CTX);
-		st->r[2] = kv(EBPF_K_SCALAR);
-	}
-	st->r[EBPF_REG_FP] = kv(EBPF_K_STACK);
-	for (k = 0; k < SLOTS; k++)
-		st->slot[k] = kconst(0);	/* frame_enter zeroes the stack */
 }
 
 int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out)
@@ -650,13 +914,15 @@ int ebpf_kinds(const struct ebpf_prog *prog, struct ebpf_kregs **out)
 	env->entry = EBPF_ZALLOC((size_t)nr_blocks * sizeof(*env->entry));
 	env->reached = EBPF_ZALLOC(nr_blocks);
 	env->queued = EBPF_ZALLOC(nr_blocks);
+	env->grown = EBPF_ZALLOC(nr_blocks);
 	env->work = EBPF_ZALLOC((size_t)nr_blocks * sizeof(u32));
-	if (!env->entry || !env->reached || !env->queued || !env->work) {
+	if (!env->entry || !env->reached || !env->queued || !env->grown || !env->work) {
 		err = -ENOMEM;
 		goto out;
 	}
+	/* a bpf-to-bpf callee's entry comes from its calls; a callback's is unknown */
 	for (i = 0; i < len; i++) {
-		if (!(env->flags[i] & KF_ENTRY))
+		if (i && !(env->flags[i] & KF_CALLBACK))
 			continue;
 		entry_state(&env->cur, i == 0);
 		flow_to(env, &env->cur, i);
@@ -675,6 +941,7 @@ out:
 	EBPF_FREE(env->entry);
 	EBPF_FREE(env->reached);
 	EBPF_FREE(env->queued);
+	EBPF_FREE(env->grown);
 	EBPF_FREE(env->work);
 	EBPF_FREE(env);
 	return err;

@@ -78,25 +78,38 @@ static const struct ebpf_kregs *facts_of(const struct ebpf_prog *prog)
 	return c->k;
 }
 
+/* Is @v at an offset from @base that pointer fact @k allows (exact, in its range, any)? */
+static bool at_off(const struct ebpf_kval *k, u64 v, u64 base)
+{
+	s64 off = (s64)(v - base);
+
+	if (!(k->flags & EBPF_KF_VAR_OFF))
+		return off == k->off;
+	if (!(k->flags & EBPF_KF_BOUNDED))
+		return true;
+	return off >= k->off && off <= (s64)k->off + k->range;
+}
+
 /* Does register value @v with tag @t fit the static @k? */
 static bool fits(const struct ebpf_run *run, const struct ebpf_kval *k, u64 v, const struct ebpf_tag *t)
 {
 	const struct ebpf_scratch *s = run->scratch;
 	const struct ebpf_map_ref *m = k->map < run->prog->nr_maps ? &run->prog->maps[k->map] : NULL;
-	bool var = k->flags & EBPF_KF_VAR_OFF;
 	u64 frame_base;
 
 	switch (k->kind) {
 	case EBPF_K_UNKNOWN:
 		return true;
 	case EBPF_K_SCALAR:
-		return t->kind == EBPF_SCALAR && (!(k->flags & EBPF_KF_CONST) || v == k->val);
+		if (k->flags & EBPF_KF_CONST)
+			return t->kind == EBPF_SCALAR && v == k->val;
+		return t->kind == EBPF_SCALAR && (!(k->flags & EBPF_KF_BOUNDED) || v <= k->val);
 	case EBPF_K_STACK:
 		frame_base = (u64)(unsigned long)&s->stack[run->frame][0];
 		return t->kind == EBPF_PTR_STACK && t->base == frame_base &&
-		       (var || v == frame_base + EBPF_STACK_SIZE + (u64)(s64)k->off);
+		       at_off(k, v, frame_base + EBPF_STACK_SIZE);
 	case EBPF_K_CTX:
-		return t->kind == EBPF_PTR_CTX && t->base == run->ctx && (var || v == t->base + (u64)(s64)k->off);
+		return t->kind == EBPF_PTR_CTX && t->base == run->ctx && at_off(k, v, t->base);
 	case EBPF_K_MAP_VALUE_OR_NULL:
 		if (t->kind == EBPF_SCALAR && v == 0)
 			return true;
@@ -110,13 +123,13 @@ static bool fits(const struct ebpf_run *run, const struct ebpf_kval *k, u64 v, c
 		} else if (t->size != m->value_size) {
 			return false;
 		}
-		return var || v == t->base + (u64)(s64)k->off;
+		return at_off(k, v, t->base);
 	case EBPF_K_MEM_OR_NULL:
 		if (t->kind == EBPF_SCALAR && v == 0)
 			return true;
 		/* fall through */
 	case EBPF_K_MEM:
-		return t->kind == EBPF_PTR_MEM && t->size == k->val && (var || v == t->base + (u64)(s64)k->off);
+		return t->kind == EBPF_PTR_MEM && t->size == k->val && at_off(k, v, t->base);
 	case EBPF_K_MAP:
 		return m && t->kind == EBPF_PTR_MAP && t->size == k->map && v == (u64)(unsigned long)m->map;
 	case EBPF_K_FUNC:
@@ -165,8 +178,8 @@ void ebpf_observe_insn(const struct ebpf_run *run, const u64 *regs, u32 pc)
 		if (fits(run, k, regs[r], t))
 			continue;
 		snprintf(first_error, sizeof(first_error),
-			 "insn %u (code %02x), frame %u: r%d is static kind %u (flags %x, off %d, val %llu, map %u) but tag kind %u (base %llx size %u), value %llx",
-			 pc, run->prog->insns[pc].code, run->frame, r, k->kind, k->flags, k->off,
+			 "insn %u (code %02x), frame %u: r%d is static kind %u (flags %x, off %d, range %u, val %llu, map %u) but tag kind %u (base %llx size %u), value %llx",
+			 pc, run->prog->insns[pc].code, run->frame, r, k->kind, k->flags, k->off, k->range,
 			 (unsigned long long)k->val, k->map, t->kind, (unsigned long long)t->base,
 			 t->size, (unsigned long long)regs[r]);
 		return;

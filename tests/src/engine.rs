@@ -272,6 +272,7 @@ pub struct KVal {
     pub map: u16,
     pub kind: u8,
     pub flags: u8,
+    pub range: u32,
 }
 
 /// struct ebpf_kregs: the registers before one instruction.
@@ -296,6 +297,7 @@ pub const K_MEM_OR_NULL: u8 = 10;
 pub const KF_CONST: u8 = 0x01;
 pub const KF_VAR_OFF: u8 = 0x02;
 pub const KF_DIRECT: u8 = 0x04;
+pub const KF_BOUNDED: u8 = 0x08;
 
 /// ebpf_kinds() over a program: the registers before each instruction.
 pub fn kinds(prog: &Prog) -> Result<Vec<KRegs>, i32> {

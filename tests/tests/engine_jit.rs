@@ -414,3 +414,195 @@ fn what_the_code_leaves_to_the_interpreter_says_why() {
     let why = Code::compile(&p.raw()).err().expect("refused");
     assert!(why.contains("callback"), "{why}");
 }
+
+/// The "kernel memory" loads through a number may read; everything else faults.
+static KERNEL: [u32; 4] = [0x1111_1111, 0xdead_beef, 0x3333_3333, 0x8000_0082];
+
+unsafe extern "C" fn kernel_read(dst: *mut c_void, src: u64, size: u32) -> std::ffi::c_long {
+    let base = KERNEL.as_ptr() as u64;
+    if src < base || src.checked_add(size as u64).is_none_or(|e| e > base + 16) {
+        return -14;
+    }
+    std::ptr::copy_nonoverlapping(src as *const u8, dst as *mut u8, size as usize);
+    0
+}
+
+#[test]
+fn loads_through_a_number_read_as_the_interpreters() {
+    const MEMSX: u8 = 0x81;
+    // r2 = ctx[0], a kernel pointer as a BTF-typed program reads one; r3..r5 and r0 set
+    // before the load must survive it, whatever it reads
+    let prologue = [ldx(DW, 2, 1, 0), mov64_imm(3, 3), mov64_imm(4, 40), mov64_imm(5, 500), mov64_imm(0, 7000)];
+    let sum = [add64_reg(0, 3), add64_reg(0, 4), add64_reg(0, 5), add64_reg(0, 6), exit()];
+    let loads = [
+        ("a word", ldx(W, 6, 2, 4)),
+        ("a double word across the end", ldx(DW, 6, 2, 12)),
+        ("a byte, sign-extended", Insn::new(MEMSX | B, 6, 2, 12, 0)),
+        ("a half, sign-extended", Insn::new(MEMSX | H, 6, 2, 14, 0)),
+        ("a word, sign-extended", Insn::new(MEMSX | W, 6, 2, 12, 0)),
+        ("into r0", ldx(W, 0, 2, 0)),
+        ("into its own base", ldx(B, 2, 2, 1)),
+    ];
+    let base = KERNEL.as_ptr() as u64;
+    let mut s = Scratch::new();
+    for (what, load) in loads {
+        let mut insns = prologue.to_vec();
+        insns.push(load);
+        insns.extend_from_slice(&sum);
+        let mut p = Program::new(insns);
+        p.probe_read = Some(kernel_read);
+        p.ctx_size = 8;
+        assert_eq!(p.check().0, 0, "{what}: {}", p.check().1);
+        let code = Code::compile(&p.raw()).unwrap_or_else(|why| panic!("{what}: {why}"));
+        for ptr in [base, base + 4, 0, 0xdead_0000_0000, u64::MAX - 2] {
+            let (mut a, mut b) = (ptr.to_le_bytes(), ptr.to_le_bytes());
+            let interp = p.run(&mut s, &mut a, 0, 0, std::ptr::null_mut());
+            let native = code.run(&p.raw(), &mut s, &mut b, 0, 0, std::ptr::null_mut());
+            assert_eq!((native.r0, native.error), (interp.r0, interp.error), "{what} at {ptr:#x}");
+        }
+    }
+    // without a fault-tolerant read (not a BTF-typed program) such a load is refused
+    let mut p = Program::new(vec![ldx(DW, 2, 1, 0), ldx(W, 0, 2, 0), exit()]);
+    p.ctx_size = 8;
+    let why = Code::compile(&p.raw()).err().expect("refused");
+    assert!(why.contains("r2 is not a known region"), "{why}");
+}
+
+/// A bpf-to-bpf call of the subprogram at `target` from insn `at`.
+fn call_at(at: usize, target: usize) -> Insn {
+    Insn::new(0x85, 0, 1, 0, (target as i64 - at as i64 - 1) as i32)
+}
+
+/// `main` then the subprograms, each call (a placeholder `call_sub(n)`, imm = -1 - n)
+/// pointed at the start of subprogram n.
+fn link(main: Vec<Insn>, subs: Vec<Vec<Insn>>) -> Vec<Insn> {
+    let mut starts = vec![];
+    let mut all = main;
+    for s in &subs {
+        starts.push(all.len());
+        all.extend_from_slice(s);
+    }
+    for i in 0..all.len() {
+        if all[i].code == 0x85 && all[i].regs >> 4 == 1 {
+            all[i] = call_at(i, starts[(-1 - all[i].imm) as usize]);
+        }
+    }
+    all
+}
+
+fn call_sub(n: i32) -> Insn {
+    Insn::new(0x85, 0, 1, 0, -1 - n)
+}
+
+#[test]
+fn bpf_to_bpf_calls_agree_with_the_interpreter() {
+    let mut map = OneValue { value: [0, 0] };
+    // main keeps r6, r7 and its stack across the call; the subprogram clobbers r6, uses
+    // its own frame (a store, a load, a helper filling 16 bytes of it) and returns its
+    // argument + what it read; after the call r1..r5 read 0
+    let main = vec![
+        mov64_imm(6, 6),
+        mov64_imm(7, 7),
+        st(DW, 10, -8, 11),
+        mov64_imm(1, 100),
+        call_sub(0),
+        add64_reg(0, 6),
+        add64_reg(0, 7),
+        ldx(DW, 2, 10, -8),
+        add64_reg(0, 2),
+        add64_reg(0, 1),
+        add64_reg(0, 5),
+        exit(),
+    ];
+    let sub = vec![
+        mov64_reg(6, 1),
+        st(DW, 10, -24, 22),
+        mov64_reg(1, 10),
+        add64_imm(1, -16),
+        mov64_imm(2, 16),
+        call(2),
+        ldx(DW, 0, 10, -24),
+        ldx(B, 3, 10, -1),
+        add64_reg(0, 3),
+        add64_reg(0, 6),
+        exit(),
+    ];
+    let p = with_helpers(link(main, vec![sub]), &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], 0, std::ptr::null_mut());
+    assert_eq!(native, interp);
+    assert_eq!(interp.0, 22 + 0xab + 100 + 6 + 7 + 11);
+
+    // the deepest chain the checker takes (8 frames), each frame's stack its own; then a
+    // store past the deepest frame (at r10 + r2 - 16, r2 the run's number passed down)
+    // ends the run there, with every frame the code entered left behind
+    let mut subs = vec![];
+    for n in 0..7 {
+        let mut s = vec![stx(DW, 10, 1, -8), add64_imm(1, 1)];
+        if n < 6 {
+            s.push(call_sub(n + 1));
+        } else {
+            // r2 & 0xfffff: a number (an argument's kind is unknown to the callee)
+            s.extend([mov64_reg(3, 2), Insn::new(0x57, 3, 0, 0, 0xfffff), add64_reg(3, 10), st(DW, 3, -16, 1), mov64_reg(0, 1)]);
+        }
+        s.extend([ldx(DW, 4, 10, -8), add64_reg(0, 4), exit()]);
+        subs.push(s);
+    }
+    let main = vec![mov64_imm(1, 1), call_sub(0), exit()];
+    let p = with_helpers(link(main, subs), &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    for r2 in [0, 8, 16, 1 << 19] {
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], r2, std::ptr::null_mut());
+        assert_eq!(native, interp, "r2 = {r2}");
+        assert_eq!(interp.1, if r2 <= 8 { 0 } else { -EFAULT }, "r2 = {r2}");
+    }
+    let [interp, _] = both_ways(&p, &mut map as *mut OneValue, &[], 0, std::ptr::null_mut());
+    assert_eq!(interp.0, 8 + (1..=7).sum::<u64>());
+
+    // a subprogram called in a loop: the budget ends both runs
+    let main = vec![mov64_imm(6, 0), call_sub(0), add64_imm(6, 1), jne_imm(6, 1 << 20, -3), mov64_reg(0, 6), exit()];
+    let sub = vec![mov64_imm(0, 1), exit()];
+    let p = with_helpers(link(main, vec![sub]), &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let code = Code::compile(&p.raw()).expect("compiles");
+    let mut s = Scratch::new();
+    let interp = p.run(&mut s, &mut [], 0, 10_000, std::ptr::null_mut());
+    let native = code.run(&p.raw(), &mut s, &mut [], 0, 10_000, std::ptr::null_mut());
+    assert_eq!((interp.error, native.error), (-E2BIG, -E2BIG));
+}
+
+#[test]
+fn a_lookups_value_at_a_bounded_offset_compiles_without_a_check() {
+    // a histogram: slot = r2 & mask, clamped to 1; value[slot] += 1 (a 16-byte value)
+    let program = |mask: i32| {
+        let mut v = vec![
+            Insn::new(0x57, 2, 0, 0, mask), // r2 &= mask
+            Insn::new(0xa5, 2, 0, 1, 2),    // if r2 < 2 goto +1
+            mov64_imm(2, 1),
+            alu64(0x60, 2, 0xff, 3), // r2 <<= 3
+            mov64_reg(6, 2),
+            st(W, 10, -4, 0),
+            mov64_reg(2, 10),
+            add64_imm(2, -4),
+        ];
+        v.extend(ld_imm64(1, 1, 0));
+        v.extend([call(1), jeq_imm(0, 0, 4), add64_reg(0, 6), mov64_imm(1, 1), atomic(DW, 0, 1, 0, 0), mov64_imm(0, 0), exit()]);
+        v
+    };
+    let mut map = OneValue { value: [10, 20] };
+    let p = with_helpers(program(0xff), &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    for r2 in [0, 1, 2, 0x80, 0x1ff] {
+        let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[], r2, std::ptr::null_mut());
+        assert_eq!(native, interp, "r2 = {r2:#x}");
+        assert_eq!(interp.1, 0);
+    }
+    // without the clamp the slot may reach past the value: left to the interpreter
+    let mut insns = program(0x3);
+    insns[1] = mov64_imm(3, 0);
+    insns[2] = mov64_imm(3, 0);
+    let p = with_helpers(insns, &mut map);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let why = Code::compile(&p.raw()).err().expect("refused");
+    assert!(why.contains("outside r0's region"), "{why}");
+}

@@ -81,8 +81,9 @@ fn facts_follow_lookups_spills_and_null_checks() {
 }
 
 #[test]
-fn joins_keep_the_kind_and_lose_the_offset() {
-    // r6 = fp - 8 or fp - 16 by r2, then a store through it: still the stack, offset not known;
+fn joins_keep_the_kind_and_the_offsets_span() {
+    // r6 = fp - 8 or fp - 16 by r2, then a store through it: still the stack, at an
+    // offset in [-16, -8];
     // a pointer on one path and a number on the other: unknown
     let insns = vec![
         mov64_reg(6, 10), // 0
@@ -98,13 +99,54 @@ fn joins_keep_the_kind_and_lose_the_offset() {
     let p = Program::new(insns);
     assert_eq!(p.check().0, 0);
     let k = kinds(&p.raw()).expect("ebpf_kinds");
-    assert_eq!(kind_at(&k, 6, 6), (K_STACK, KF_VAR_OFF, 0));
+    assert_eq!(kind_at(&k, 6, 6), (K_STACK, KF_VAR_OFF | KF_BOUNDED, -16));
+    assert_eq!(k[6].r[6].range, 8);
     assert_eq!(kind_at(&k, 6, 7).0, K_UNKNOWN);
     let mut s = Scratch::new();
     for r2 in [0, 1] {
         let out = p.run(&mut s, &mut [], r2, 0, std::ptr::null_mut());
         assert_eq!(out.error, 0);
     }
+}
+
+#[test]
+fn numbers_keep_the_bounds_a_histogram_slot_needs() {
+    // slot = r2 >> 32 (the caller's number); if (25 > slot) skip; else slot = 25;
+    // slot <<= 2; r3 = fp - 104 + slot; a store there: the stack in [-104, -4]
+    let insns = vec![
+        mov64_reg(1, 2),                // 0
+        alu64(0x70, 1, 0xff, 32),       // 1: rsh 32: < 2^32
+        mov64_imm(2, 25),               // 2
+        Insn::new(0x2d, 2, 1, 1, 0),    // 3: if r2 > r1 goto 5
+        mov64_imm(1, 25),               // 4
+        alu64(0x60, 1, 0xff, 2),        // 5: lsh 2
+        mov64_reg(3, 10),               // 6
+        add64_imm(3, -104),             // 7
+        add64_reg(3, 1),                // 8
+        st(W, 3, 0, 7),                 // 9
+        Insn::new(0x57, 4, 0, 0, 0xff), // 10: r4 &= 0xff (r4 = 0 here)
+        mov64_imm(0, 0),                // 11
+        exit(),                         // 12
+    ];
+    let p = Program::new(insns);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let k = kinds(&p.raw()).expect("ebpf_kinds");
+    assert_eq!((kind_at(&k, 2, 1), k[2].r[1].val), ((K_SCALAR, KF_BOUNDED, 0), u32::MAX as u64));
+    assert_eq!((kind_at(&k, 5, 1), k[5].r[1].val), ((K_SCALAR, KF_BOUNDED, 0), 25), "24 on one edge, 25 on the other");
+    assert_eq!((kind_at(&k, 9, 3), k[9].r[3].range), ((K_STACK, KF_VAR_OFF | KF_BOUNDED, -104), 100));
+    // every run agrees with the bounds (the oracle checks each instruction)
+    let mut s = Scratch::new();
+    for r2 in [0u64, 1 << 32, 24 << 32, 25 << 32, 26 << 32, u64::MAX] {
+        assert_eq!(p.run(&mut s, &mut [], r2, 0, std::ptr::null_mut()).error, 0, "r2 = {r2:#x}");
+    }
+
+    // a loop's counter grows its bound on every turn: the walk drops it and ends
+    let insns = vec![mov64_imm(0, 0), add64_imm(0, 1), jne_imm(0, 100_000, -2), exit()];
+    let p = Program::new(insns);
+    assert_eq!(p.check().0, 0);
+    let k = kinds(&p.raw()).expect("ebpf_kinds ends");
+    assert_eq!(kind_at(&k, 1, 0), (K_SCALAR, 0, 0), "no bound left at the loop's head");
+    assert_eq!(p.run(&mut s, &mut [], 0, 10_000_000, std::ptr::null_mut()).r0, 100_000);
 }
 
 #[test]
