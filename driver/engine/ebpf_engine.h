@@ -217,6 +217,19 @@ static inline bool ebpf_helper_releases_mem(const struct ebpf_helper *h)
 	return false;
 }
 
+/*
+ * May a helper write through an argument of @kind on its own, with ebpf_arg_access_ok()
+ * (an out-buffer the table cannot size: map_pop_elem's value, bpf_snprintf's str, a
+ * number that may point anywhere)? The engine writes UNINIT_MEM and WRITABLE_8
+ * arguments' stack itself, and refuses such writes through any other kind, so that
+ * ebpf_kinds() knows which stack slots a call may change.
+ */
+static inline bool ebpf_arg_helper_writes(u8 kind)
+{
+	return kind == EBPF_ARG_ANYTHING || kind == EBPF_ARG_PTR_TO_MAP_VALUE ||
+	       kind == EBPF_ARG_PTR_TO_MEM_OR_NULL;
+}
+
 /* The rules of @prog's context; NULL: a plain one. The one place a kind is named. */
 static inline const struct ebpf_ctx_ops *ebpf_ctx_ops(const struct ebpf_prog *prog)
 {
@@ -367,6 +380,7 @@ struct ebpf_run {
 	struct ebpf_loop_state loop;	/* set by ebpf_helper_loop(), started after it returns */
 	/* native code's (ebpf_jit.h): the helper call it makes */
 	const void *jit_call;
+	const struct ebpf_helper *helper;	/* the helper running: what it may write */
 };
 
 /*
@@ -380,7 +394,8 @@ u64 ebpf_run_prog(struct ebpf_run *run, struct ebpf_scratch *scratch, void *ctx,
  * For helpers.  Argument validation by ebpf_arg_kind already happened before
  * the call, so helpers can just use those pointers.  For other arguments:
  * true if [addr, addr+size) lies inside the region that argument register
- * argno (1..5) points into, and is writable if write is set.
+ * argno (1..5) points into, and is writable if write is set (and the argument's
+ * kind is one a helper may write through: ebpf_arg_helper_writes).
  */
 bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, bool write);
 

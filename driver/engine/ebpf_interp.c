@@ -657,7 +657,9 @@ EBPF_NOINLINE int ebpf_call_helper(struct ebpf_run *run, struct ebpf_scratch *s,
 		return err;
 	run->ret_tag_set = false;
 	run->released = false;
+	run->helper = h;
 	ret = h->fn(run, regs[1], regs[2], regs[3], regs[4], regs[5]);
+	run->helper = NULL;
 	if (run->error)
 		return run->error;
 	/* memory released by a helper the table does not say releases any: a table bug */
@@ -1457,6 +1459,8 @@ bool ebpf_arg_access_ok(struct ebpf_run *run, u32 argno, u64 addr, u64 size, boo
 	const struct ebpf_tag *t;
 
 	if (!s || argno < 1 || argno > 5)
+		return false;
+	if (write && (!run->helper || !ebpf_arg_helper_writes(run->helper->args[argno - 1])))
 		return false;
 	t = &s->tags[argno];
 	if (!region_ok(t, addr, size, write) || has_rules(run->prog, t))

@@ -279,12 +279,17 @@ static int access_ok(struct jit *j, u32 i, u32 r, u32 size, bool write, u32 *roo
 	}
 	if (size > *room)
 		return refuse(j, i, "larger than r%u's region", r);
-	if (!bounded)
-		return 1;
 	last = at + ((v->flags & EBPF_KF_VAR_OFF) ? v->range : 0);
-	if (at < 0 || last + size > *room)
+	if (bounded && at >= 0 && last + size <= *room)
+		return 0;
+	/*
+	 * Offsets that may fall outside: checked by the code where it knows the region's
+	 * start (the frame, the context, a direct value), refused where it does not.
+	 */
+	if (!(v->flags & EBPF_KF_VAR_OFF) || v->kind == EBPF_K_MEM ||
+	    (v->kind == EBPF_K_MAP_VALUE && !(v->flags & EBPF_KF_DIRECT)))
 		return refuse(j, i, "outside r%u's region", r);
-	return 0;
+	return 1;
 }
 
 /* @reg = the run (kept in the frame by the prologue) */

@@ -528,6 +528,41 @@ static void entry_state(struct kstate *st, bool is_main)
 }
 
 /*
+ * The stack slots a helper call (@h, NULL: one the run refuses) leaves holding bytes,
+ * as the interpreter untags them: an UNINIT_MEM argument's constant size, or a
+ * WRITABLE_8 argument's 8 bytes, at a known place; any slot for such an argument at an
+ * unknown place or of an unknown size, and for one a helper may write through on its
+ * own (ebpf_arg_helper_writes). Helpers write bytes only.
+ */
+static void helper_writes_stack(struct kstate *st, const struct ebpf_helper *h)
+{
+	const struct ebpf_kval *r, *size;
+	bool exact;
+	u32 k;
+	u8 a;
+
+	for (k = 1; k <= 5; k++) {
+		r = &st->r[k];
+		if (!may_be_stack(r))
+			continue;
+		a = h ? h->args[k - 1] : EBPF_ARG_ANYTHING;
+		exact = r->kind == EBPF_K_STACK && !(r->flags & EBPF_KF_VAR_OFF);
+		size = k < 5 ? &st->r[k + 1] : NULL;
+		if (a == EBPF_ARG_PTR_TO_UNINIT_MEM && exact && size && size->kind == EBPF_K_SCALAR &&
+		    (size->flags & EBPF_KF_CONST)) {
+			/* 0 bytes: nothing untagged; EBPF_MAX_VAR_SIZE or more: the call aborts */
+			if (size->val && size->val < EBPF_MAX_VAR_SIZE)
+				stack_written(st, r, 0, (u32)size->val);
+		} else if (a == EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8 && exact) {
+			stack_written(st, r, 0, 8);
+		} else if (a == EBPF_ARG_PTR_TO_UNINIT_MEM ||
+			   a == EBPF_ARG_PTR_TO_STACK_OR_MAP_VALUE_WRITABLE_8 || ebpf_arg_helper_writes(a)) {
+			slots_may_hold(st, kv(EBPF_K_SCALAR));
+		}
+	}
+}
+
+/*
  * What a bpf-to-bpf callee gets in an argument register: what holds in every frame
  * (a number, the context, a map handle, a map value). A pointer into the caller's
  * stack, a value not yet checked for null and a helper's memory (which the callee
@@ -594,7 +629,7 @@ static void step_call(struct kenv *env, struct kstate *st, const struct ebpf_ins
 		if (stack_arg)
 			slots_may_hold(st, kv(EBPF_K_UNKNOWN));
 	} else if (stack_arg) {
-		slots_may_hold(st, kv(EBPF_K_SCALAR));	/* helpers write bytes only */
+		helper_writes_stack(st, h);
 	}
 	if (h && ebpf_helper_releases_mem(h))
 		release_mem(st);	/* the record it submits (the others, to be sure) */

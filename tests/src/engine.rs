@@ -148,6 +148,7 @@ pub struct Run {
     pub released: bool,
     pub loop_: LoopState,
     pub jit_call: *const c_void,
+    pub helper: *const c_void,
 }
 
 /// ebpf_map_iter_fn: a map's element iterator for bpf_for_each_map_elem (it may charge the
@@ -546,6 +547,7 @@ impl Run {
             released: false,
             loop_: LoopState::default(),
             jit_call: std::ptr::null(),
+            helper: std::ptr::null(),
         }
     }
 }

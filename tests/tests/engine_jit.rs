@@ -606,3 +606,65 @@ fn a_lookups_value_at_a_bounded_offset_compiles_without_a_check() {
     let why = Code::compile(&p.raw()).err().expect("refused");
     assert!(why.contains("outside r0's region"), "{why}");
 }
+
+/// helper 7: writes r2 bytes at r1 through ebpf_arg_access_ok, as map_pop_elem writes its
+/// value: 1 when the engine let it, 0 when it refused
+unsafe extern "C" fn h_write_own(run: *mut Run, to: u64, size: u64, _: u64, _: u64, _: u64) -> u64 {
+    if !ebpf_arg_access_ok(run, 1, to, size, true) {
+        return 0;
+    }
+    std::ptr::write_bytes(to as *mut u8, 0xcd, size as usize);
+    1
+}
+
+#[test]
+fn a_helper_writes_the_stack_slots_its_arguments_say() {
+    let mut map = OneValue { value: [0, 0] };
+    // ctx spilled at fp - 8; a helper fills the 16 bytes below it; the fill brings the
+    // context back: its kind survives the call, so the load through it compiles
+    let insns = vec![
+        stx(DW, 10, 1, -8),
+        mov64_reg(1, 10),
+        add64_imm(1, -24),
+        mov64_imm(2, 16),
+        call(2),
+        ldx(DW, 1, 10, -8),
+        ldx(B, 0, 1, 0),
+        ldx(B, 3, 10, -24),
+        add64_reg(0, 3),
+        exit(),
+    ];
+    let mut p = with_helpers(insns, &mut map);
+    p.ctx_size = 4;
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let [interp, native] = both_ways(&p, &mut map as *mut OneValue, &[7, 0, 0, 0], 0, std::ptr::null_mut());
+    assert_eq!(native, interp);
+    assert_eq!(interp.0, 7 + 0xab);
+
+    // a helper may write on its own only through the kinds that say so
+    // (ebpf_arg_helper_writes): through PTR_TO_MEM (read-only) the engine refuses ...
+    let mut p = Program::new(vec![mov64_reg(1, 10), add64_imm(1, -16), mov64_imm(2, 16), call(7), exit()]);
+    p.helper(7, "write_own", h_write_own, RET_INTEGER, [ARG_PTR_TO_MEM, ARG_CONST_SIZE, 0, 0, 0]);
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let mut s = Scratch::new();
+    let o = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
+    assert_eq!((o.error, o.r0), (0, 0), "written through a read-only argument");
+    // ... through a MAP_VALUE out-parameter (map_pop_elem's) it lets it
+    let mut p = Program::new(vec![mov64_reg(2, 10), add64_imm(2, -16)]);
+    p.insns.extend(ld_imm64(1, 1, 0));
+    p.insns.extend([call(7), exit()]);
+    p.helper(7, "write_value", h_write_value, RET_INTEGER, [ARG_CONST_MAP_PTR, ARG_PTR_TO_MAP_VALUE, 0, 0, 0]);
+    p.maps.push(MapRef::new(&mut map as *mut OneValue as *mut c_void, 4, 16));
+    assert_eq!(p.check().0, 0, "{}", p.check().1);
+    let o = p.run(&mut s, &mut [], 0, 0, std::ptr::null_mut());
+    assert_eq!((o.error, o.r0), (0, 1), "written through a value out-parameter");
+}
+
+/// helper 7 for a MAP_VALUE out-parameter in r2 (16 bytes)
+unsafe extern "C" fn h_write_value(run: *mut Run, _: u64, to: u64, _: u64, _: u64, _: u64) -> u64 {
+    if !ebpf_arg_access_ok(run, 2, to, 16, true) {
+        return 0;
+    }
+    std::ptr::write_bytes(to as *mut u8, 0xcd, 16);
+    1
+}

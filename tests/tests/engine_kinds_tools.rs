@@ -385,8 +385,8 @@ fn libbpf_tools_programs() {
     let with_objects = rows.iter().filter(|(_, objs, _, _)| *objs > 0).count();
     assert!(with_objects * 10 >= rows.len() * 9, "only {with_objects} of {} tools carry a BPF object", rows.len());
     assert!(total.progs > 100 && total.accesses > 0);
-    // what the compiler takes today (321 of 386 with Debian 12's libbpf-tools): less is a lost program
-    assert!(compiled >= 321, "native code for only {compiled} programs");
+    // what the compiler takes today (369 of 386 with Debian 12's libbpf-tools): less is a lost program
+    assert!(compiled >= 369, "native code for only {compiled} programs");
     // what the facts fix today (94.6% with Debian 12's libbpf-tools): less is a lost fact
     assert!(pct(total.fixed, total.accesses) >= 90.0, "the static kinds fix fewer addresses than they did");
 }
